@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// The tether command line: one file per command (clipanion), each thin over src/.
+import { Builtins, Cli } from 'clipanion';
+import { EXIT } from './base.js';
+
+const cli = new Cli({ binaryLabel: 'tether', binaryName: 'tether', binaryVersion: '0.1.0' });
+cli.register(Builtins.HelpCommand);
+cli.register(Builtins.VersionCommand);
+// Commands are registered here, one line each.
+
+const argv = process.argv.slice(2);
+let command;
+try {
+  command = cli.process(argv);
+} catch (err) {
+  process.stderr.write(cli.error(err));
+  process.exitCode = EXIT.usage;
+}
+if (command !== undefined) {
+  const code = await cli.run(argv, {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
+  if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = code;
+}

@@ -1,0 +1,27 @@
+// Lint: typescript-eslint strict type-checked, and the layer rules of DESIGN.md:
+// the pure layers (tree, merge, journal replay) import no file system, database or FUSE.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const impure = ['node:fs', 'node:fs/promises', 'fs', 'fs/promises', 'lmdb', 'fuse-native'];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowBigInt: true }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['src/tree/**/*.ts', 'src/merge/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: impure }] },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/require-await': 'off' },
+  },
+);

@@ -1,0 +1,112 @@
+// The plan: what a three-way merge decides, as data. `merge()` returns it and never writes;
+// `src/sync/apply` executes it. Every action carries the state it expects to find at its
+// target (Mutagen's habit): apply re-checks it and skips (re-plans) the path on a mismatch,
+// never overwriting something it did not see.
+import type { ByteString, Entry, Field, Hash } from '../tree/index.js';
+
+/** The two live sides. `local` is the replica the user works in; `server` is the remote. */
+export type Side = 'local' | 'server';
+export type Variant = Side | 'base';
+
+export function otherSide(side: Side): Side {
+  return side === 'local' ? 'server' : 'local';
+}
+
+/** A path from the volume root, names joined by '/', as a byte string ('' = root). */
+export type Path = ByteString;
+
+export type Action =
+  /** Create or replace `path` on `side` with `entry` (content copied from `from`'s `fromPath`). */
+  | {
+      readonly op: 'put';
+      readonly side: Side;
+      readonly path: Path;
+      readonly expect: Entry | null;
+      readonly entry: Entry;
+      readonly from: Side;
+      readonly fromPath: Path;
+    }
+  /** Create a directory (its children come as further actions). */
+  | {
+      readonly op: 'mkdir';
+      readonly side: Side;
+      readonly path: Path;
+      readonly expect: null;
+      readonly entry: Entry;
+    }
+  /** Change metadata fields only (mode, xattrs, mtime, uid, gid): no content moves. */
+  | {
+      readonly op: 'setmeta';
+      readonly side: Side;
+      readonly path: Path;
+      readonly expect: Entry;
+      readonly entry: Entry;
+      readonly fields: readonly Field[];
+    }
+  /** Remove `path` on `side` (a directory only once empty: its children come first). */
+  | { readonly op: 'delete'; readonly side: Side; readonly path: Path; readonly expect: Entry }
+  /** Rename on `side` (known exactly from a journal, or inferred from equal content ids). */
+  | {
+      readonly op: 'rename';
+      readonly side: Side;
+      readonly path: Path;
+      readonly to: Path;
+      readonly expect: Entry;
+      readonly entry: Entry;
+    }
+  /**
+   * Keep `side`'s version of a conflicted path as a sibling variant named `variantPath`
+   * (DESIGN.md item 9); written where `side`'s data lives (into the local replica).
+   */
+  | {
+      readonly op: 'variant';
+      readonly side: Side;
+      readonly path: Path;
+      readonly variantPath: Path;
+      readonly entry: Entry;
+    };
+
+export type ConflictKind =
+  | 'edit/edit'
+  | 'add/add'
+  | 'modify/delete' // modified locally, deleted on the server
+  | 'delete/modify' // deleted locally, modified on the server
+  | 'type'
+  | 'metadata'
+  | 'rename/rename'
+  | 'directory-delete';
+
+/** One conflict record: the truth about a conflicted path (the variant's name is a hint). */
+export interface Conflict {
+  readonly path: Path;
+  readonly kind: ConflictKind;
+  readonly base: Entry | null;
+  readonly local: Entry | null;
+  readonly server: Entry | null;
+  /** Fields in conflict (for `metadata`), e.g. ['mode']. */
+  readonly fields: readonly Field[];
+  /** Where the local version was kept as a sibling, when one was made. */
+  readonly variantPath?: Path;
+  /** True for records that need no decision (e.g. modify/delete resolved by keeping the edit). */
+  readonly informational: boolean;
+  readonly message: string;
+}
+
+/**
+ * Base advancement (MERGE.md invariant 6): after a run, base(p) = local(p) where
+ * local(p) = server(p). Each entry here says: once every action for `path` succeeded, base
+ * at `path` becomes `entry` (null = absent). Paths with failed actions keep their old base.
+ */
+export interface BaseUpdate {
+  readonly path: Path;
+  readonly entry: Entry | null;
+}
+
+export interface Plan {
+  readonly clean: boolean;
+  readonly actions: readonly Action[];
+  readonly conflicts: readonly Conflict[];
+  readonly baseUpdates: readonly BaseUpdate[];
+  /** The three trees the plan was made from. */
+  readonly from: { readonly base: Hash; readonly local: Hash; readonly server: Hash };
+}

@@ -1,0 +1,106 @@
+// A tree entry: one name in a directory listing, with every field the merge treats separately.
+import type { ByteString } from './bytes.js';
+import type { Hash } from './hash.js';
+
+export type Kind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chardev' | 'blockdev';
+export const KINDS: readonly Kind[] = [
+  'file',
+  'dir',
+  'symlink',
+  'fifo',
+  'socket',
+  'chardev',
+  'blockdev',
+];
+
+/** An extended attribute: (name bytes, value bytes). Only `user.*` attributes are recorded. */
+export type Xattr = readonly [name: ByteString, value: Buffer];
+
+export interface Entry {
+  readonly name: ByteString;
+  readonly kind: Kind;
+  /** The 12 permission bits (suid, sgid, sticky, rwx×3): `st_mode & 0o7777`. */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Bytes of content (file), of the target (symlink); 0 otherwise. */
+  readonly size: number;
+  /** Modification time in nanoseconds since the epoch. */
+  readonly mtimeNs: bigint;
+  /**
+   * Content id: BLAKE3 of the content (file), of the tree encoding (dir). Absent for a file
+   * known only by its stamp (size, mtime) whose content was never read (DESIGN decision 4).
+   */
+  readonly id?: Hash;
+  /** Symlink target bytes. */
+  readonly target?: ByteString;
+  /** Device number (chardev, blockdev). */
+  readonly rdev?: number;
+  /** User xattrs, sorted by name bytes; absent when there are none. */
+  readonly xattrs?: readonly Xattr[];
+}
+
+/** A directory listing: entries sorted by name bytes, names unique. */
+export type Tree = readonly Entry[];
+
+/** Reads trees by id. Synchronous: trees live in LMDB, whose reads do not wait. */
+export interface TreeReader {
+  readTree(id: Hash): Tree;
+}
+
+export function xattrsEqual(
+  a: readonly Xattr[] | undefined,
+  b: readonly Xattr[] | undefined,
+): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i]!;
+    const q = y[i]!;
+    if (p[0] !== q[0] || !p[1].equals(q[1])) return false;
+  }
+  return true;
+}
+
+/**
+ * The fields that can differ between two entries of the same name, each merged separately
+ * (MERGE.md rule F). `content` covers the content id, size and symlink target; `mtime` is
+ * reported but never conflicts on its own.
+ */
+export type Field = 'kind' | 'content' | 'mode' | 'uid' | 'gid' | 'mtime' | 'rdev' | 'xattrs';
+
+/**
+ * The fields in which b differs from a (same name assumed). Directory mtimes are ignored
+ * (they change whenever a child does, which the children already say); content of two
+ * directories differs when their tree ids differ.
+ */
+export function changedFields(a: Entry, b: Entry): Field[] {
+  if (a.kind !== b.kind) return ['kind'];
+  const out: Field[] = [];
+  if (a.id !== b.id || a.size !== b.size || a.target !== b.target) out.push('content');
+  if (a.mode !== b.mode) out.push('mode');
+  if (a.uid !== b.uid) out.push('uid');
+  if (a.gid !== b.gid) out.push('gid');
+  if (a.kind !== 'dir' && a.mtimeNs !== b.mtimeNs) out.push('mtime');
+  if (a.rdev !== b.rdev) out.push('rdev');
+  if (!xattrsEqual(a.xattrs, b.xattrs)) out.push('xattrs');
+  return out;
+}
+
+/** Exactly equal, field by field (what a tree id equality implies for a whole listing). */
+export function entriesEqual(a: Entry, b: Entry): boolean {
+  return (
+    a.name === b.name &&
+    a.kind === b.kind &&
+    a.mode === b.mode &&
+    a.uid === b.uid &&
+    a.gid === b.gid &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.id === b.id &&
+    a.target === b.target &&
+    a.rdev === b.rdev &&
+    xattrsEqual(a.xattrs, b.xattrs)
+  );
+}

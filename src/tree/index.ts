@@ -1,0 +1,6 @@
+// The pure tree model: names as bytes, entries, canonical encoding and ids.
+export * from './bytes.js';
+export * from './entry.js';
+export * from './hash.js';
+export * from './name.js';
+export * from './encode.js';
