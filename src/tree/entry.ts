@@ -78,7 +78,7 @@ export type Field = 'kind' | 'content' | 'mode' | 'uid' | 'gid' | 'mtime' | 'rde
 export function changedFields(a: Entry, b: Entry): Field[] {
   if (a.kind !== b.kind) return ['kind'];
   const out: Field[] = [];
-  if (a.id !== b.id || a.size !== b.size || a.target !== b.target) out.push('content');
+  if (!sameContent(a, b)) out.push('content');
   if (a.mode !== b.mode) out.push('mode');
   if (a.uid !== b.uid) out.push('uid');
   if (a.gid !== b.gid) out.push('gid');
@@ -86,6 +86,18 @@ export function changedFields(a: Entry, b: Entry): Field[] {
   if (a.rdev !== b.rdev) out.push('rdev');
   if (!xattrsEqual(a.xattrs, b.xattrs)) out.push('xattrs');
   return out;
+}
+
+/**
+ * Same content (same kind assumed). With both content ids known, the ids decide; a file known
+ * only by its stamp (no id, DESIGN decision 4) is the same as another when size and mtime
+ * match — the stamp rule that server change detection relies on.
+ */
+export function sameContent(a: Entry, b: Entry): boolean {
+  if (a.size !== b.size || a.target !== b.target) return false;
+  if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
+  if (a.kind === 'dir') return false;
+  return a.mtimeNs === b.mtimeNs;
 }
 
 /** Exactly equal, field by field (what a tree id equality implies for a whole listing). */
