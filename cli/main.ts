@@ -2,11 +2,13 @@
 // The tether command line: one file per command (clipanion), each thin over src/.
 import { Builtins, Cli } from 'clipanion';
 import { EXIT } from './base.js';
+import { DemoCommand } from './demo.js';
 
 const cli = new Cli({ binaryLabel: 'tether', binaryName: 'tether', binaryVersion: '0.1.0' });
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 // Commands are registered here, one line each.
+cli.register(DemoCommand);
 
 const argv = process.argv.slice(2);
 let command;

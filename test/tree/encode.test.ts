@@ -1,0 +1,221 @@
+// Canonical encoding: round-trips (names as bytes, every kind and field), rejection of
+// non-canonical or unsafe input, and ids that depend on content only.
+import test from 'ava';
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import {
+  decodeTree,
+  display,
+  encodeTree,
+  encodeWithId,
+  EMPTY_TREE_ID,
+  entriesEqual,
+  hashBytes,
+  isTetherErrorCode,
+  sortTree,
+  type Entry,
+  type Kind,
+} from './helpers.js';
+
+const ID = hashBytes(Buffer.from('content'));
+
+function file(name: string, extra: Partial<Entry> = {}): Entry {
+  return {
+    name,
+    kind: 'file',
+    mode: 0o644,
+    uid: 1000,
+    gid: 1000,
+    size: 7,
+    mtimeNs: 1_700_000_000_123_456_789n,
+    id: ID,
+    ...extra,
+  };
+}
+
+test('every kind and field round-trips exactly', (t) => {
+  const { id: _unused, ...stampOnly } = file('stamp-only');
+  const tree: Entry[] = sortTree([
+    file('a.txt'),
+    {
+      name: 'bin',
+      kind: 'dir',
+      mode: 0o7755,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtimeNs: 0n,
+      id: EMPTY_TREE_ID,
+    },
+    {
+      name: 'link',
+      kind: 'symlink',
+      mode: 0o777,
+      uid: 0,
+      gid: 0,
+      size: 6,
+      mtimeNs: -1_500_000_001n,
+      target: 'a.txt\xff',
+    },
+    { name: 'fifo', kind: 'fifo', mode: 0o600, uid: 0, gid: 0, size: 0, mtimeNs: 5n },
+    { name: 'sock', kind: 'socket', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeNs: 5n },
+    {
+      name: 'tty',
+      kind: 'chardev',
+      mode: 0o620,
+      uid: 0,
+      gid: 5,
+      size: 0,
+      mtimeNs: 5n,
+      rdev: 0x8801,
+    },
+    {
+      name: 'sda',
+      kind: 'blockdev',
+      mode: 0o660,
+      uid: 0,
+      gid: 6,
+      size: 0,
+      mtimeNs: 5n,
+      rdev: 0x800,
+    },
+    file('big', { size: 5 * 2 ** 40 }),
+    stampOnly,
+    file('x', {
+      xattrs: [
+        ['user.a', Buffer.from([0, 1, 2])],
+        ['user.b', Buffer.alloc(0)],
+      ],
+    }),
+  ]);
+  const back = decodeTree(encodeTree(tree));
+  t.is(back.length, tree.length);
+  for (let i = 0; i < tree.length; i++)
+    t.true(entriesEqual(back[i]!, tree[i]!), `entry ${tree[i]!.name}`);
+  t.is(back.find((e) => e.name === 'stamp-only')!.id, undefined);
+});
+
+test('names that are not UTF-8 round-trip byte for byte and display quoted', (t) => {
+  const names = ['caf\xe9', '\xff\xfe', 'ok-\xc3\xa9', '\x01ctl', 'sp ace'];
+  const tree = sortTree(names.map((n) => file(n)));
+  const back = decodeTree(encodeTree(tree));
+  t.deepEqual(
+    back.map((e) => e.name),
+    tree.map((e) => e.name),
+  );
+  t.is(display('caf\xe9'), '"caf\\351"');
+  t.is(display('ok-\xc3\xa9'), 'ok-é');
+  t.is(display('\x01ctl'), '"\\001ctl"');
+});
+
+test('the tree id depends on content only, not on the order entries were built in', (t) => {
+  const a = encodeWithId(sortTree([file('b'), file('a'), file('c')]));
+  const b = encodeWithId(sortTree([file('c'), file('b'), file('a')]));
+  t.is(a.id, b.id);
+  const c = encodeWithId(sortTree([file('c'), file('b'), file('a', { mode: 0o600 })]));
+  t.not(a.id, c.id);
+});
+
+const unsafe: [string, string][] = [
+  ['empty', ''],
+  ['dot', '.'],
+  ['dotdot', '..'],
+  ['slash', 'a/b'],
+  ['nul', 'a\0b'],
+];
+for (const [label, name] of unsafe) {
+  test(`encode and decode reject an unsafe name: ${label}`, (t) => {
+    t.true(
+      isTetherErrorCode(
+        t.throws(() => encodeTree([file(name)])),
+        'EBADTREE',
+      ),
+    );
+    // A hand-made encoding with the same name must be rejected when decoded too.
+    const raw = new Packr({ useRecords: false }).pack([
+      1,
+      [[Buffer.from(name, 'latin1'), 0, 0o644, 0, 0, 0, 0, 0, null, null, null, null]],
+    ]);
+    t.true(
+      isTetherErrorCode(
+        t.throws(() => decodeTree(raw)),
+        'EBADTREE',
+      ),
+    );
+  });
+}
+
+test('decode rejects unsorted and duplicate entries', (t) => {
+  const row = (n: string) => [Buffer.from(n), 0, 0o644, 0, 0, 0, 0, 0, null, null, null, null];
+  const p = new Packr({ useRecords: false });
+  t.regex(t.throws(() => decodeTree(p.pack([1, [row('b'), row('a')]])))!.message, /out of order/);
+  t.regex(t.throws(() => decodeTree(p.pack([1, [row('a'), row('a')]])))!.message, /duplicate/);
+});
+
+test('decode rejects malformed encodings with a clear error', (t) => {
+  const p = new Packr({ useRecords: false });
+  const bad: [string, unknown][] = [
+    ['not a tree', { a: 1 }],
+    ['wrong format', [2, []]],
+    ['short entry', [1, [[Buffer.from('a'), 0]]]],
+    ['bad kind', [1, [[Buffer.from('a'), 99, 0, 0, 0, 0, 0, 0, null, null, null, null]]]],
+    ['bad mode', [1, [[Buffer.from('a'), 0, 0o17777, 0, 0, 0, 0, 0, null, null, null, null]]]],
+    ['bad id', [1, [[Buffer.from('a'), 0, 0, 0, 0, 0, 0, 0, Buffer.alloc(5), null, null, null]]]],
+    ['bad nsec', [1, [[Buffer.from('a'), 0, 0, 0, 0, 0, 0, 2e9, null, null, null, null]]]],
+  ];
+  for (const [label, value] of bad) {
+    const err = t.throws(() => decodeTree(p.pack(value)), undefined, label);
+    t.true(isTetherErrorCode(err, 'EBADTREE'), label);
+  }
+  t.true(
+    isTetherErrorCode(
+      t.throws(() => decodeTree(Buffer.from([0xc1]))),
+      'EBADTREE',
+    ),
+  );
+});
+
+const kinds: Kind[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'];
+const byteName = fc
+  .uint8Array({ minLength: 1, maxLength: 12 })
+  .map((b) => Buffer.from(b).toString('latin1'))
+  .filter((n) => n !== '.' && n !== '..' && !n.includes('/') && !n.includes('\0'));
+const arbEntry = fc.record({
+  name: byteName,
+  kind: fc.constantFrom(...kinds),
+  mode: fc.integer({ min: 0, max: 0o7777 }),
+  uid: fc.nat(),
+  gid: fc.nat(),
+  size: fc.maxSafeNat(),
+  mtimeNs: fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }),
+  id: fc.option(
+    fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')),
+    { nil: undefined },
+  ),
+  target: fc.option(byteName, { nil: undefined }),
+  rdev: fc.option(fc.nat(), { nil: undefined }),
+});
+
+test('property: decode(encode(tree)) = tree for random trees with byte names', (t) => {
+  fc.assert(
+    fc.property(fc.uniqueArray(arbEntry, { selector: (e) => e.name, maxLength: 30 }), (raw) => {
+      const tree = sortTree(
+        raw.map(
+          (e) =>
+            Object.fromEntries(
+              Object.entries(e).filter(([, v]) => v !== undefined),
+            ) as unknown as Entry,
+        ),
+      );
+      const { bytes, id } = encodeWithId(tree);
+      const back = decodeTree(bytes);
+      return (
+        back.length === tree.length &&
+        back.every((e, i) => entriesEqual(e, tree[i]!)) &&
+        encodeWithId(back).id === id
+      );
+    }),
+    { seed: 42, numRuns: 300 },
+  );
+  t.pass();
+});
