@@ -12,7 +12,12 @@ export abstract class TetherCommand extends Command {
   /** Exit status for an error this command did not expect (diff overrides it: 2). */
   protected errorExit: number = EXIT.error;
 
-  override async catch(err: unknown): Promise<void> {
+  override catch(err: unknown): Promise<void> {
+    this.report(err);
+    return Promise.resolve();
+  }
+
+  private report(err: unknown): void {
     if (isTetherError(err)) {
       this.context.stderr.write(`tether: ${err.message}\n`);
       process.exitCode = err.code === 'EUSAGE' ? EXIT.usage : this.errorExit;

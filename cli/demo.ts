@@ -37,7 +37,9 @@ export class DemoCommand extends TetherCommand {
     const dir =
       this.dir === undefined ? await mkdtemp(join(tmpdir(), 'tether-demo-')) : resolve(this.dir);
     const say = (text: string) => this.context.stdout.write(`\n\x1b[1m# ${text}\x1b[0m\n`);
-    const run = (args: string[], expect: number[]) => this.step(dir, args, expect);
+    const run = (args: string[], expect: number[]): void => {
+      this.step(dir, args, expect);
+    };
     this.out(`tether demo in ${dir}`);
 
     say('A project tree, snapshotted, edited, snapshotted again, and the two snapshots compared');

@@ -53,7 +53,7 @@ export function display(s: ByteString): string {
         out += bytesOf(s.slice(i, j)).toString('utf8');
         i = j - 1;
       } else out += '\\' + c.toString(8).padStart(3, '0');
-    } else out += s[i];
+    } else out += s.charAt(i);
   }
   return out + '"';
 }

@@ -116,7 +116,7 @@ export function decodeTree(bytes: Uint8Array): Entry[] {
       if (!Array.isArray(xattrs) || xattrs.length === 0) bad('bad xattrs');
       xs = (xattrs as unknown[]).map((x) => {
         if (!Array.isArray(x) || x.length !== 2 || !isBin(x[0]) || !isBin(x[1])) bad('bad xattr');
-        return [byteString(x[0] as Uint8Array), Buffer.from(x[1] as Uint8Array)] as const;
+        return [byteString(x[0]), Buffer.from(x[1])] as const;
       });
       for (let i = 1; i < xs.length; i++)
         if (!(xs[i - 1]![0] < xs[i]![0])) bad('xattrs not sorted');

@@ -148,8 +148,8 @@ for (const [label, name] of unsafe) {
 test('decode rejects unsorted and duplicate entries', (t) => {
   const row = (n: string) => [Buffer.from(n), 0, 0o644, 0, 0, 0, 0, 0, null, null, null, null];
   const p = new Packr({ useRecords: false });
-  t.regex(t.throws(() => decodeTree(p.pack([1, [row('b'), row('a')]])))!.message, /out of order/);
-  t.regex(t.throws(() => decodeTree(p.pack([1, [row('a'), row('a')]])))!.message, /duplicate/);
+  t.regex(t.throws(() => decodeTree(p.pack([1, [row('b'), row('a')]]))).message, /out of order/);
+  t.regex(t.throws(() => decodeTree(p.pack([1, [row('a'), row('a')]]))).message, /duplicate/);
 });
 
 test('decode rejects malformed encodings with a clear error', (t) => {
