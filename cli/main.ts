@@ -3,12 +3,18 @@
 import { Builtins, Cli } from 'clipanion';
 import { EXIT } from './base.js';
 import { DemoCommand } from './demo.js';
+import { ConflictsCommand } from './conflicts.js';
+import { ResolveCommand } from './resolve.js';
+import { ShowCommand } from './show.js';
 
 const cli = new Cli({ binaryLabel: 'tether', binaryName: 'tether', binaryVersion: '0.1.0' });
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 // Commands are registered here, one line each.
 cli.register(DemoCommand);
+cli.register(ConflictsCommand);
+cli.register(ResolveCommand);
+cli.register(ShowCommand);
 
 const argv = process.argv.slice(2);
 let command;

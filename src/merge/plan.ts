@@ -56,7 +56,9 @@ export type Action =
     }
   /**
    * Keep `side`'s version of a conflicted path as a sibling variant named `variantPath`
-   * (DESIGN.md item 9); written where `side`'s data lives (into the local replica).
+   * (DESIGN.md item 9); written where `side`'s data lives (into the local replica). `entry` is
+   * what is expected at `path` (a directory moves with its whole subtree). Afterwards `path`
+   * is free on `side`: the next action puts the server's version there (expect: null).
    */
   | {
       readonly op: 'variant';
@@ -96,10 +98,21 @@ export interface Conflict {
  * Base advancement (MERGE.md invariant 6): after a run, base(p) = local(p) where
  * local(p) = server(p). Each entry here says: once every action for `path` succeeded, base
  * at `path` becomes `entry` (null = absent). Paths with failed actions keep their old base.
+ *
+ * Precisely: an update is committed, in plan order, once every action listed in `after`
+ * (indexes into `actions`) has succeeded; `merge()` always fills it in. Without `after`, the
+ * update waits for every action whose `path` (or rename `to`) is its path. What `entry` means:
+ * - null: the path and everything below it leave base;
+ * - a non-directory: the path becomes that entry (anything below it leaves base);
+ * - a directory with an `id`: the path becomes that whole subtree, as stored under the id;
+ * - a directory without an `id`: the path becomes a directory with these fields; if it was
+ *   one, its children stay (they come as their own updates), otherwise it starts empty.
  */
 export interface BaseUpdate {
   readonly path: Path;
   readonly entry: Entry | null;
+  /** Indexes into `Plan.actions` that must all succeed before this update is committed. */
+  readonly after?: readonly number[];
 }
 
 export interface Plan {

@@ -97,6 +97,8 @@ export function sameContent(a: Entry, b: Entry): boolean {
   if (a.size !== b.size || a.target !== b.target) return false;
   if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
   if (a.kind === 'dir') return false;
+  // A symlink's content is its target (compared above); fifos, sockets and devices have none.
+  if (a.kind !== 'file') return true;
   return a.mtimeNs === b.mtimeNs;
 }
 

@@ -1,0 +1,100 @@
+// Looking up and replacing one path in a Merkle tree, in memory. The merge uses it to build
+// "virtual" trees (a rename already applied to one side) without touching any store: new
+// listings go into an overlay that a TreeReader serves in front of the real one.
+import { encodeWithId, type Entry, type Hash, type Tree, type TreeReader } from '../tree/index.js';
+import type { Path } from './plan.js';
+
+/** A reader that serves trees built in memory in front of another reader. */
+export class OverlayReader implements TreeReader {
+  private readonly trees = new Map<Hash, Tree>();
+  constructor(private readonly under: TreeReader) {}
+  readTree(id: Hash): Tree {
+    return this.trees.get(id) ?? this.under.readTree(id);
+  }
+  /** Store a canonical listing; returns its id. */
+  put(tree: Tree): Hash {
+    const { id } = encodeWithId(tree);
+    this.trees.set(id, tree);
+    return id;
+  }
+}
+
+/** Index of `name` in a sorted listing, or -(insertion point) - 1. */
+function find(tree: Tree, name: string): number {
+  let lo = 0;
+  let hi = tree.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const n = tree[mid]!.name;
+    if (n === name) return mid;
+    if (n < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -lo - 1;
+}
+
+export function parentOf(path: Path): Path {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+export function baseName(path: Path): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** The entry at `path` under the root tree `root`, or undefined. */
+export function lookup(reader: TreeReader, root: Hash, path: Path): Entry | undefined {
+  if (path === '') return undefined;
+  let tree = reader.readTree(root);
+  const parts = path.split('/');
+  for (let i = 0; ; i++) {
+    const at = find(tree, parts[i]!);
+    if (at < 0) return undefined;
+    const e = tree[at]!;
+    if (i === parts.length - 1) return e;
+    if (e.kind !== 'dir' || e.id === undefined) return undefined;
+    tree = reader.readTree(e.id);
+  }
+}
+
+/** True when `path` is the root or a directory under `root`. */
+export function isDirAt(reader: TreeReader, root: Hash, path: Path): boolean {
+  return path === '' || lookup(reader, root, path)?.kind === 'dir';
+}
+
+/**
+ * The id of `root` with `path` set to `entry` (renamed to the path's last name) or removed
+ * (undefined). Every directory on the way must exist.
+ */
+export function setAt(
+  overlay: OverlayReader,
+  root: Hash,
+  path: Path,
+  entry: Entry | undefined,
+): Hash {
+  return rewrite(overlay, root, path.split('/'), 0, entry);
+}
+
+function rewrite(
+  overlay: OverlayReader,
+  treeId: Hash,
+  parts: readonly string[],
+  i: number,
+  entry: Entry | undefined,
+): Hash {
+  const tree = overlay.readTree(treeId);
+  const name = parts[i]!;
+  const at = find(tree, name);
+  const next = [...tree];
+  if (i === parts.length - 1) {
+    if (at >= 0) next.splice(at, 1);
+    if (entry !== undefined) next.splice(at >= 0 ? at : -at - 1, 0, { ...entry, name });
+  } else {
+    const dir = at >= 0 ? tree[at] : undefined;
+    if (dir?.kind !== 'dir' || dir.id === undefined) {
+      throw new Error(`tree edit: no directory ${parts.slice(0, i + 1).join('/')}`);
+    }
+    next[at] = { ...dir, id: rewrite(overlay, dir.id, parts, i + 1, entry) };
+  }
+  return overlay.put(next);
+}

@@ -1,0 +1,96 @@
+// Reading one directory entry of a replica as a tree Entry (no content id: that needs the
+// content read), and the byte-path helpers every replica call uses. Paths are byte strings
+// (src/tree/bytes.ts) turned into Buffers, so names that are not UTF-8 reach the kernel exact.
+import { lstat, open, readlink } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import {
+  byteString,
+  bytesOf,
+  newHasher,
+  type ByteString,
+  type Entry,
+  type Hash,
+  type Kind,
+} from '../tree/index.js';
+
+/** The absolute byte path of `path` (relative, '' = root) under `root`. */
+export function fsPath(root: Buffer, path: ByteString): Buffer {
+  if (path === '') return root;
+  return Buffer.concat([root, Buffer.from('/'), bytesOf(path)]);
+}
+
+export function kindOf(st: BigIntStats): Kind | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'chardev';
+  if (st.isBlockDevice()) return 'blockdev';
+  return undefined;
+}
+
+export function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** lstat, or undefined when nothing is there. */
+export async function lstatOrNone(p: Buffer): Promise<BigIntStats | undefined> {
+  try {
+    return await lstat(p, { bigint: true });
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The entry for what `st` describes (fields from lstat; a symlink's target read). */
+export async function entryOf(
+  p: Buffer,
+  name: ByteString,
+  st: BigIntStats,
+): Promise<Entry | undefined> {
+  const kind = kindOf(st);
+  if (kind === undefined) return undefined;
+  const base = {
+    name,
+    kind,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mtimeNs: st.mtimeNs,
+  };
+  switch (kind) {
+    case 'file':
+      return { ...base, size: Number(st.size) };
+    case 'symlink': {
+      const target = byteString(await readlink(p, { encoding: 'buffer' }));
+      return { ...base, size: target.length, target };
+    }
+    case 'chardev':
+    case 'blockdev':
+      return { ...base, size: 0, rdev: Number(st.rdev) };
+    case 'dir':
+    case 'fifo':
+    case 'socket':
+      return { ...base, size: 0 };
+  }
+}
+
+/** BLAKE3 of a file's content, read in 1 MiB pieces. */
+export async function hashFile(p: Buffer): Promise<Hash> {
+  const fh = await open(p, 'r');
+  try {
+    const h = newHasher();
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+    return h.digest();
+  } finally {
+    await fh.close();
+  }
+}

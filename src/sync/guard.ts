@@ -1,0 +1,44 @@
+// The mass-deletion guard at the door (MERGE.md invariant 10): an unmounted share looks like a
+// missing or empty directory, so a server replica that is either stops the run before any
+// scan, and nothing changes. The local replica must exist too (it is never created).
+import { readdir, stat } from 'node:fs/promises';
+import { TetherError } from '../errors.js';
+
+export async function checkReplicas(local: string, server: string): Promise<void> {
+  const l = await stat(local).catch(() => undefined);
+  if (l?.isDirectory() !== true) {
+    throw new TetherError(
+      'ENOTFOUND',
+      `the local replica ${local} is ${l === undefined ? 'missing' : 'not a directory'}: ` +
+        `create it (an empty directory is fine) and run again`,
+      { local },
+    );
+  }
+  const s = await stat(server).catch(() => undefined);
+  if (s === undefined) {
+    throw new TetherError(
+      'EREMOTEGONE',
+      `the server replica ${server} is missing: is the share mounted? Nothing was changed`,
+      { server },
+    );
+  }
+  if (!s.isDirectory()) {
+    throw new TetherError('EUSAGE', `the server replica ${server} is not a directory`, { server });
+  }
+  const names = await readdir(server).catch((err: unknown) => {
+    throw new TetherError(
+      'EIO',
+      `cannot list the server replica ${server}: ${(err as Error).message}; nothing was changed`,
+      { server },
+      { cause: err },
+    );
+  });
+  if (names.length === 0) {
+    throw new TetherError(
+      'EREMOTEGONE',
+      `the server replica ${server} is empty: an unmounted share looks like this, so the sync ` +
+        `stopped and nothing was changed. Mount it (or put at least one file in it) and run again`,
+      { server },
+    );
+  }
+}

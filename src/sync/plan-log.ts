@@ -1,0 +1,241 @@
+// The persisted plan of a run and its progress, in the store's `plans` database: the plan is
+// written BEFORE any action runs and each action is marked after it, so a run killed at any
+// instant can be finished by the next one (MERGE.md invariant 7). Marks need not be durable
+// one by one: an action whose mark was lost is run again, and every replica call answers
+// "already done" when its result is in place.
+//
+// Keys: "plan" → [format, plan, runStart]; "done/<u32 BE index>" → status byte.
+// Entries use the canonical tree-entry encoding and conflicts D2's record encoding, so every
+// byte of a name, mtime and xattr survives.
+import { Packr } from 'msgpackr';
+import { TetherError } from '../errors.js';
+import type { Action, BaseUpdate, Plan } from '../merge/plan.js';
+import {
+  byteString,
+  bytesOf,
+  decodeTree,
+  encodeTree,
+  type Entry,
+  type Field,
+} from '../tree/index.js';
+import { decodeConflict, encodeConflict } from './conflict-store.js';
+import { asBytes, type KvDb } from './ports.js';
+
+const FORMAT = 1;
+const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true });
+const PLAN_KEY = Buffer.from('plan');
+const DONE_PREFIX = 'done/';
+
+export type Status = 'ok' | 'failed';
+
+export interface PendingRun {
+  readonly plan: Plan;
+  readonly now: Date;
+}
+
+function corrupt(why: string): TetherError {
+  return new TetherError(
+    'ECORRUPT',
+    `the interrupted sync plan in the store is damaged (${why}); run "tether fsck" on the store`,
+  );
+}
+
+const ent = (e: Entry): Buffer => encodeTree([e]);
+const entN = (e: Entry | null): Buffer | null => (e === null ? null : ent(e));
+function unent(v: unknown): Entry {
+  if (!(v instanceof Uint8Array)) throw corrupt('an entry is not bytes');
+  const [e] = decodeTree(v);
+  if (e === undefined) throw corrupt('an entry is empty');
+  return e;
+}
+const unentN = (v: unknown): Entry | null => (v === null ? null : unent(v));
+const str = (v: unknown): string => {
+  if (!(v instanceof Uint8Array)) throw corrupt('a path is not bytes');
+  return byteString(v);
+};
+
+function encodeAction(a: Action): unknown[] {
+  switch (a.op) {
+    case 'put':
+      return [
+        a.op,
+        a.side,
+        bytesOf(a.path),
+        entN(a.expect),
+        ent(a.entry),
+        a.from,
+        bytesOf(a.fromPath),
+      ];
+    case 'mkdir':
+      return [a.op, a.side, bytesOf(a.path), ent(a.entry)];
+    case 'setmeta':
+      return [a.op, a.side, bytesOf(a.path), ent(a.expect), ent(a.entry), [...a.fields]];
+    case 'delete':
+      return [a.op, a.side, bytesOf(a.path), ent(a.expect)];
+    case 'rename':
+      return [a.op, a.side, bytesOf(a.path), bytesOf(a.to), ent(a.expect), ent(a.entry)];
+    case 'variant':
+      return [a.op, a.side, bytesOf(a.path), bytesOf(a.variantPath), ent(a.entry)];
+  }
+}
+
+function decodeAction(r: unknown): Action {
+  if (!Array.isArray(r)) throw corrupt('an action is not an array');
+  const x = r as unknown[];
+  const side = x[1];
+  if (side !== 'local' && side !== 'server') throw corrupt('bad side');
+  const path = str(x[2]);
+  switch (x[0]) {
+    case 'put': {
+      const from = x[5];
+      if (from !== 'local' && from !== 'server') throw corrupt('bad source side');
+      return {
+        op: 'put',
+        side,
+        path,
+        expect: unentN(x[3]),
+        entry: unent(x[4]),
+        from,
+        fromPath: str(x[6]),
+      };
+    }
+    case 'mkdir':
+      return { op: 'mkdir', side, path, expect: null, entry: unent(x[3]) };
+    case 'setmeta':
+      return {
+        op: 'setmeta',
+        side,
+        path,
+        expect: unent(x[3]),
+        entry: unent(x[4]),
+        fields: x[5] as Field[],
+      };
+    case 'delete':
+      return { op: 'delete', side, path, expect: unent(x[3]) };
+    case 'rename':
+      return { op: 'rename', side, path, to: str(x[3]), expect: unent(x[4]), entry: unent(x[5]) };
+    case 'variant':
+      return { op: 'variant', side, path, variantPath: str(x[3]), entry: unent(x[4]) };
+    default:
+      throw corrupt(`unknown action ${String(x[0])}`);
+  }
+}
+
+export function encodePlan(plan: Plan, now: Date): Buffer {
+  return packr.pack([
+    FORMAT,
+    plan.clean,
+    plan.actions.map(encodeAction),
+    plan.conflicts.map((c) => encodeConflict(c)),
+    plan.baseUpdates.map((u) => [
+      bytesOf(u.path),
+      entN(u.entry),
+      u.after === undefined ? null : [...u.after],
+    ]),
+    [plan.from.base, plan.from.local, plan.from.server],
+    now.getTime(),
+  ]);
+}
+
+export function decodePlan(bytes: Buffer): PendingRun {
+  let raw: unknown;
+  try {
+    raw = packr.unpack(bytes);
+  } catch (err) {
+    throw corrupt(`not msgpack: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(raw) || raw.length !== 7 || raw[0] !== FORMAT) throw corrupt('unknown format');
+  const [, clean, actions, conflicts, updates, from, now] = raw as unknown[];
+  if (typeof clean !== 'boolean' || !Array.isArray(actions) || !Array.isArray(conflicts)) {
+    throw corrupt('bad shape');
+  }
+  if (!Array.isArray(updates) || !Array.isArray(from) || typeof now !== 'number') {
+    throw corrupt('bad shape');
+  }
+  const baseUpdates: BaseUpdate[] = (updates as unknown[][]).map((u) => {
+    const after = u[2];
+    return {
+      path: str(u[0]),
+      entry: unentN(u[1]),
+      ...(Array.isArray(after) ? { after: after as number[] } : {}),
+    };
+  });
+  const [base, local, server] = from as string[];
+  return {
+    plan: {
+      clean,
+      actions: actions.map(decodeAction),
+      conflicts: conflicts.map((c) => {
+        const b = asBytes(c);
+        if (b === undefined) throw corrupt('a conflict is not bytes');
+        return decodeConflict(b);
+      }),
+      baseUpdates,
+      from: { base: base!, local: local!, server: server! },
+    },
+    now: new Date(now),
+  };
+}
+
+function doneKey(i: number): Buffer {
+  const k = Buffer.alloc(DONE_PREFIX.length + 4);
+  k.write(DONE_PREFIX, 'latin1');
+  k.writeUInt32BE(i, DONE_PREFIX.length);
+  return k;
+}
+
+export class PlanLog {
+  private readonly writes: Promise<boolean>[] = [];
+
+  constructor(private readonly db: KvDb) {}
+
+  /** The interrupted run, if one was persisted and not cleared. */
+  pending(): PendingRun | undefined {
+    const v = asBytes(this.db.get(PLAN_KEY));
+    return v === undefined ? undefined : decodePlan(v);
+  }
+
+  /** Persist a plan before acting on it (durable when the promise resolves). */
+  async begin(plan: Plan, now: Date): Promise<void> {
+    await this.clear();
+    await this.db.put(PLAN_KEY, encodePlan(plan, now));
+  }
+
+  /** Statuses recorded so far, by action index. */
+  statuses(count: number): (Status | undefined)[] {
+    const out: (Status | undefined)[] = new Array<Status | undefined>(count).fill(undefined);
+    for (const { key, value } of this.db.getRange({
+      start: Buffer.from(DONE_PREFIX, 'latin1'),
+      end: Buffer.from('done0', 'latin1'),
+    })) {
+      const k = asBytes(key);
+      const v = asBytes(value);
+      if (k === undefined || v === undefined || k.length !== DONE_PREFIX.length + 4) continue;
+      const i = k.readUInt32BE(DONE_PREFIX.length);
+      if (i < count) out[i] = v[0] === 1 ? 'ok' : 'failed';
+    }
+    return out;
+  }
+
+  /** Mark action `i` (not awaited one by one; see the header). */
+  mark(i: number, status: Status): void {
+    this.writes.push(this.db.put(doneKey(i), Buffer.from([status === 'ok' ? 1 : 0])));
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.writes.splice(0));
+  }
+
+  /** Forget the plan and its marks (the run is finished and base committed). */
+  async clear(): Promise<void> {
+    await this.flush();
+    const keys: Buffer[] = [];
+    for (const { key } of this.db.getRange({})) {
+      const k = asBytes(key);
+      if (k !== undefined) keys.push(k);
+    }
+    // The plan goes first: stale marks without a plan are harmless (begin() clears them).
+    await this.db.remove(PLAN_KEY);
+    await Promise.all(keys.filter((k) => !k.equals(PLAN_KEY)).map((k) => this.db.remove(k)));
+  }
+}

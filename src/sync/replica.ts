@@ -1,0 +1,333 @@
+// A directory replica as one side of a sync: every mutating call first checks that its target
+// is still what the plan saw (kind, mode and content, by a fresh lstat and, when the stamp
+// moved and the expected entry has an id, by a hash) and answers a per-path problem instead
+// of overwriting (MERGE.md invariant 9). A call whose result is already in place answers
+// "done": that is what makes re-running an interrupted plan safe (invariant 7).
+//
+// Files are written to a temporary name in the target's directory, fsynced, given their mode,
+// xattrs and mtime, and renamed over the target: a reader sees the old or the new content,
+// never half. Temporary names start with TEMP_PREFIX; scans skip them and a crash leaves
+// nothing else behind.
+import { randomBytes } from 'node:crypto';
+import {
+  chmod,
+  lchown,
+  lutimes,
+  mkdir,
+  open,
+  rename,
+  rmdir,
+  symlink,
+  unlink,
+  utimes,
+} from 'node:fs/promises';
+import {
+  bytesOf,
+  display,
+  newHasher,
+  type ByteString,
+  type Entry,
+  type Field,
+  type Hash,
+} from '../tree/index.js';
+import { entryOf, fsPath, hashFile, lstatOrNone } from './fs-entry.js';
+import { closeMtime, sameStamp, timeArg } from './stamp.js';
+import { setXattrs } from './xattrs.js';
+
+export const TEMP_PREFIX = '.tether-tmp-';
+
+/** The result of one call: done (now, or already before), or a problem at the path. */
+export type Outcome = { readonly ok: true; readonly already: boolean } | Problem;
+export interface Problem {
+  readonly ok: false;
+  readonly reason: string;
+}
+
+const DONE: Outcome = { ok: true, already: false };
+const ALREADY: Outcome = { ok: true, already: true };
+const problem = (reason: string): Problem => ({ ok: false, reason });
+
+function lastName(path: ByteString): ByteString {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function parentOf(path: ByteString): ByteString {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+const isRoot = process.getuid?.() === 0;
+
+export class Replica {
+  readonly root: Buffer;
+
+  constructor(
+    root: string | Buffer,
+    readonly label: string,
+  ) {
+    this.root = typeof root === 'string' ? Buffer.from(root) : root;
+  }
+
+  abs(path: ByteString): Buffer {
+    return fsPath(this.root, path);
+  }
+
+  /** The entry now at `path` (no content id), or undefined. */
+  async entry(path: ByteString): Promise<Entry | undefined> {
+    const p = this.abs(path);
+    const st = await lstatOrNone(p);
+    return st === undefined ? undefined : entryOf(p, lastName(path), st);
+  }
+
+  /**
+   * True when `path` holds `want` (null: nothing): same kind and mode, and for a file the
+   * same content — same stamp, or, with a known id, the same hash.
+   */
+  async matches(path: ByteString, want: Entry | null): Promise<boolean> {
+    const have = await this.entry(path);
+    if (want === null || have === undefined) return want === null && have === undefined;
+    if (have.kind !== want.kind || have.mode !== want.mode) return false;
+    switch (want.kind) {
+      case 'dir':
+      case 'fifo':
+      case 'socket':
+        return true;
+      case 'chardev':
+      case 'blockdev':
+        return have.rdev === want.rdev;
+      case 'symlink':
+        return have.target === want.target;
+      case 'file':
+        if (have.size !== want.size) return false;
+        if (closeMtime(have.mtimeNs, want.mtimeNs)) return true;
+        return want.id !== undefined && (await hashFile(this.abs(path))) === want.id;
+    }
+  }
+
+  private async expectAt(path: ByteString, expect: Entry | null): Promise<Problem | undefined> {
+    if (await this.matches(path, expect)) return undefined;
+    const have = await this.entry(path);
+    return problem(
+      `${this.label}: ${display(path)} changed since the scan ` +
+        `(expected ${expect === null ? 'nothing' : `a ${expect.kind}`}, found ${have === undefined ? 'nothing' : `a ${have.kind}`}); ` +
+        `it was left as it is and will be planned again on the next run`,
+    );
+  }
+
+  /** Create or replace a file or symlink at `path` with `entry`, copied from `source`. */
+  async put(
+    path: ByteString,
+    expect: Entry | null,
+    entry: Entry,
+    source: Replica,
+    fromPath: ByteString,
+  ): Promise<Outcome> {
+    if (entry.kind !== 'file' && entry.kind !== 'symlink') {
+      return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never copied`);
+    }
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
+    const tmp = this.abs(
+      parentOf(path) === ''
+        ? TEMP_PREFIX + randomBytes(8).toString('hex')
+        : `${parentOf(path)}/${TEMP_PREFIX}${randomBytes(8).toString('hex')}`,
+    );
+    try {
+      const bad =
+        entry.kind === 'symlink'
+          ? await this.makeSymlink(tmp, entry, source, fromPath)
+          : await this.makeFile(tmp, entry, source, fromPath);
+      if (bad !== undefined) return bad;
+      const moved = await this.expectAt(path, expect);
+      if (moved !== undefined) return moved;
+      await rename(tmp, this.abs(path));
+      return DONE;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  private async makeFile(
+    tmp: Buffer,
+    entry: Entry,
+    source: Replica,
+    fromPath: ByteString,
+  ): Promise<Problem | undefined> {
+    const src = source.abs(fromPath);
+    const before = await source.entry(fromPath);
+    const sourceMoved = problem(
+      `${source.label}: ${display(fromPath)} changed since the scan; nothing was copied and it will be planned again on the next run`,
+    );
+    if (before?.kind !== 'file' || (entry.id === undefined && !sameStamp(before, entry))) {
+      return sourceMoved;
+    }
+    const { id, size } = await copyFile(src, tmp);
+    if (size !== entry.size) return sourceMoved;
+    if (entry.id !== undefined ? id !== entry.id : !(await source.matches(fromPath, before))) {
+      return sourceMoved;
+    }
+    await this.finishMeta(tmp, entry);
+    return undefined;
+  }
+
+  private async makeSymlink(
+    tmp: Buffer,
+    entry: Entry,
+    source: Replica,
+    fromPath: ByteString,
+  ): Promise<Problem | undefined> {
+    const have = await source.entry(fromPath);
+    if (have?.kind !== 'symlink' || have.target !== entry.target) {
+      return problem(
+        `${source.label}: the symlink ${display(fromPath)} changed since the scan; it will be planned again on the next run`,
+      );
+    }
+    await symlink(bytesOf(entry.target ?? ''), tmp);
+    await this.finishMeta(tmp, entry);
+    return undefined;
+  }
+
+  /** Mode, owner (when running as root), xattrs and mtime of a fresh file or symlink. */
+  private async finishMeta(p: Buffer, entry: Entry): Promise<void> {
+    if (entry.kind !== 'symlink') await chmod(p, entry.mode);
+    if (isRoot) await lchown(p, entry.uid, entry.gid);
+    if (entry.kind !== 'symlink' && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);
+    const t = timeArg(entry.mtimeNs);
+    if (entry.kind === 'symlink') await lutimes(p, t, t);
+    else await utimes(p, t, t);
+  }
+
+  /** Create a directory (or accept the one already there). */
+  async mkdir(path: ByteString, entry: Entry): Promise<Outcome> {
+    const have = await this.entry(path);
+    if (have !== undefined && have.kind !== 'dir') {
+      return problem(
+        `${this.label}: ${display(path)} appeared since the scan (a ${have.kind}); the directory was not made`,
+      );
+    }
+    const p = this.abs(path);
+    if (have === undefined) await mkdir(p, { mode: entry.mode });
+    if (have?.mode !== entry.mode) await chmod(p, entry.mode);
+    if (have === undefined && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);
+    return have === undefined ? DONE : ALREADY;
+  }
+
+  /** Set metadata fields (mode, owner, xattrs, mtime) only. */
+  async setmeta(
+    path: ByteString,
+    expect: Entry,
+    entry: Entry,
+    fields: readonly Field[],
+  ): Promise<Outcome> {
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) {
+      return (await this.matches(path, entry)) && !fields.includes('xattrs') ? ALREADY : wrong;
+    }
+    const p = this.abs(path);
+    for (const f of fields) {
+      switch (f) {
+        case 'mode':
+          if (entry.kind !== 'symlink') await chmod(p, entry.mode);
+          break;
+        case 'uid':
+        case 'gid':
+          await lchown(p, entry.uid, entry.gid);
+          break;
+        case 'xattrs':
+          if (entry.kind === 'file' || entry.kind === 'dir') await setXattrs(p, entry.xattrs);
+          break;
+        case 'mtime': {
+          const t = timeArg(entry.mtimeNs);
+          if (entry.kind === 'symlink') await lutimes(p, t, t);
+          else await utimes(p, t, t);
+          break;
+        }
+        case 'kind':
+        case 'content':
+        case 'rdev':
+          return problem(`${this.label}: ${f} of ${display(path)} cannot be set as metadata`);
+      }
+    }
+    return DONE;
+  }
+
+  /** Remove `path` (a directory only when empty). */
+  async delete(path: ByteString, expect: Entry): Promise<Outcome> {
+    if ((await this.entry(path)) === undefined) return ALREADY;
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return wrong;
+    const p = this.abs(path);
+    if (expect.kind === 'dir') {
+      try {
+        await rmdir(p);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
+          return problem(
+            `${this.label}: directory ${display(path)} is not empty (something was added since the scan); it was kept`,
+          );
+        }
+        throw err;
+      }
+    } else await unlink(p);
+    return DONE;
+  }
+
+  /** Rename `path` to `to` (never over something at `to`). */
+  async rename(path: ByteString, to: ByteString, expect: Entry, entry: Entry): Promise<Outcome> {
+    return this.move(path, to, expect, entry);
+  }
+
+  /** Move the local version of a conflicted path aside to its variant name. */
+  async variant(path: ByteString, variantPath: ByteString, entry: Entry): Promise<Outcome> {
+    return this.move(path, variantPath, entry, { ...entry, name: lastName(variantPath) });
+  }
+
+  private async move(
+    path: ByteString,
+    to: ByteString,
+    expect: Entry,
+    entry: Entry,
+  ): Promise<Outcome> {
+    if ((await this.entry(to)) !== undefined) {
+      if (await this.matches(to, entry)) return ALREADY;
+      return problem(
+        `${this.label}: ${display(to)} exists; ${display(path)} was not moved there (tether never overwrites)`,
+      );
+    }
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return wrong;
+    await rename(this.abs(path), this.abs(to));
+    return DONE;
+  }
+}
+
+/** Copy `src` to a new file `dst` (which must not exist), hashing on the way, then fsync. */
+async function copyFile(src: Buffer, dst: Buffer): Promise<{ id: Hash; size: number }> {
+  const input = await open(src, 'r');
+  try {
+    const output = await open(dst, 'wx', 0o600);
+    try {
+      const h = newHasher();
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let size = 0;
+      for (;;) {
+        const { bytesRead } = await input.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        const chunk = buf.subarray(0, bytesRead);
+        h.update(chunk);
+        let off = 0;
+        while (off < bytesRead) {
+          const { bytesWritten } = await output.write(chunk, off, bytesRead - off);
+          off += bytesWritten;
+        }
+        size += bytesRead;
+      }
+      await output.sync();
+      return { id: h.digest(), size };
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+}

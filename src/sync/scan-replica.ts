@@ -1,0 +1,160 @@
+// Scanning a replica into a tree in the store. Two modes (DESIGN decision 4, issue 3 item 4):
+// - 'hash' (the local replica): every file gets its content id; a file whose stamp matches a
+//   reference tree (the last scan, the base) at the same path keeps that id unread, so a
+//   rescan reads only what changed;
+// - 'stamp' (the server replica): no content is read; a file whose stamp matches base keeps
+//   base's id, any other file is known by its stamp only (size, mtime). Inode numbers are
+//   never used: sshfs and some NFS setups do not keep them stable.
+// An entry equal to base but for an mtime inside the stamp window (stamp.ts) takes base's
+// mtime, so a file tether wrote is not seen as touched on the next run.
+import { readdir } from 'node:fs/promises';
+import { TetherError } from '../errors.js';
+import type { Path } from '../merge/plan.js';
+import { byteString, display, joinPath, type Entry, type Hash, type Tree } from '../tree/index.js';
+import type { TreeStore } from './base-update.js';
+import { entryOf, fsPath, hashFile, isMissing, lstatOrNone } from './fs-entry.js';
+import { TEMP_PREFIX } from './replica.js';
+import { closeMtime } from './stamp.js';
+
+export interface ScanOptions {
+  readonly content: 'hash' | 'stamp';
+  /** The base tree: ids of unchanged files, and the mtime an entry inside the window takes. */
+  readonly base?: Hash;
+  /** Further trees whose ids may be reused for files with an equal stamp (the last scan). */
+  readonly known?: readonly Hash[];
+  /** Paths left out of the scan (recorded conflict variants). */
+  readonly exclude?: (path: Path) => boolean;
+  /** Called per entry scanned. */
+  readonly onEntry?: (path: Path) => void;
+}
+
+type Listing = ReadonlyMap<string, Entry>;
+const NONE: Listing = new Map();
+
+/** At most this many files are hashed at once. */
+const PARALLEL = 8;
+
+export async function scanReplica(
+  store: TreeStore,
+  root: string,
+  opts: ScanOptions,
+): Promise<Hash> {
+  const rootBuf = Buffer.from(root);
+  const limit = new Limiter(PARALLEL);
+  const listing = (id: Hash | undefined): Listing =>
+    id === undefined ? NONE : new Map(store.readTree(id).map((e) => [e.name, e]));
+  const sub = (l: Listing, name: string): Listing => {
+    const e = l.get(name);
+    return e?.kind === 'dir' ? listing(e.id) : NONE;
+  };
+
+  const scanDir = async (dir: Path, base: Listing, known: Listing[]): Promise<Hash> => {
+    let names: Buffer[];
+    try {
+      names = await readdir(fsPath(rootBuf, dir), { encoding: 'buffer' });
+    } catch (err) {
+      throw new TetherError(
+        'EIO',
+        `cannot list ${display(dir === '' ? root : dir)} in ${root}: ${(err as Error).message}; fix its permissions or exclude it`,
+        { path: display(dir) },
+        { cause: err },
+      );
+    }
+    const entries = await Promise.all(
+      names.map(async (raw): Promise<Entry | undefined> => {
+        const name = byteString(raw);
+        const path = joinPath(dir, name);
+        if (name.startsWith(TEMP_PREFIX) || opts.exclude?.(path) === true) return undefined;
+        const p = fsPath(rootBuf, path);
+        const st = await lstatOrNone(p);
+        if (st === undefined) return undefined; // vanished since readdir
+        let e = await entryOf(p, name, st);
+        if (e === undefined) return undefined;
+        opts.onEntry?.(path);
+        const b = base.get(name);
+        if (e.kind === 'dir') {
+          const id = await scanDir(
+            path,
+            sub(base, name),
+            known.map((k) => sub(k, name)),
+          );
+          return { ...e, id };
+        }
+        if (e.kind === 'file') {
+          const id = reuse(e, [b, ...known.map((k) => k.get(name))]);
+          if (id !== undefined) e = { ...e, id };
+          else if (opts.content === 'hash')
+            e = { ...e, id: await limit.run(() => hashOf(p, path, root)) };
+        }
+        return b !== undefined ? normalize(e, b) : e;
+      }),
+    );
+    const tree = entries.filter((e): e is Entry => e !== undefined);
+    tree.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return store.putTree(tree as Tree);
+  };
+
+  return scanDir('', listing(opts.base), (opts.known ?? []).map(listing));
+}
+
+/** The id of the first reference entry with the same stamp. */
+function reuse(e: Entry, refs: readonly (Entry | undefined)[]): Hash | undefined {
+  for (const r of refs) {
+    if (
+      r?.kind === 'file' &&
+      r.id !== undefined &&
+      r.size === e.size &&
+      closeMtime(r.mtimeNs, e.mtimeNs)
+    ) {
+      return r.id;
+    }
+  }
+  return undefined;
+}
+
+/** Base's mtime for an entry that equals base but for an mtime inside the window. */
+function normalize(e: Entry, b: Entry): Entry {
+  if (e.kind !== b.kind || e.size !== b.size || e.mtimeNs === b.mtimeNs) return e;
+  if (!closeMtime(e.mtimeNs, b.mtimeNs) || e.target !== b.target) return e;
+  if (e.id !== undefined && b.id !== undefined && e.id !== b.id) return e;
+  return { ...e, mtimeNs: b.mtimeNs };
+}
+
+async function hashOf(p: Buffer, path: Path, root: string): Promise<Hash> {
+  try {
+    return await hashFile(p);
+  } catch (err) {
+    if (isMissing(err)) {
+      throw new TetherError(
+        'ECHANGED',
+        `${display(path)} in ${root} vanished while it was read; run again`,
+        {
+          path: display(path),
+        },
+      );
+    }
+    throw new TetherError(
+      'EIO',
+      `cannot read ${display(path)} in ${root}: ${(err as Error).message}; fix its permissions and run again`,
+      { path: display(path) },
+      { cause: err },
+    );
+  }
+}
+
+/** Runs at most `n` tasks at once. */
+class Limiter {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  constructor(private readonly n: number) {}
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.n) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+}

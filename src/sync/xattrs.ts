@@ -1,0 +1,26 @@
+// User extended attributes of a replica path. The xattr binding takes text paths only, so a
+// path that is not UTF-8 is reached through /proc/self/fd of an open descriptor: names stay
+// bytes end to end. Only files and directories carry them (symlinks cannot hold user.*).
+import { open } from 'node:fs/promises';
+import { listAttributes, removeAttribute, setAttribute } from '@napi-rs/xattr';
+import { bytesOf, type Xattr } from '../tree/index.js';
+
+async function withFdPath<T>(p: Buffer, fn: (path: string) => Promise<T>): Promise<T> {
+  const fh = await open(p, 'r');
+  try {
+    return await fn(`/proc/self/fd/${fh.fd}`);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Make the user.* attributes of `p` exactly `want` (others removed). */
+export async function setXattrs(p: Buffer, want: readonly Xattr[] | undefined): Promise<void> {
+  const wanted = want ?? [];
+  await withFdPath(p, async (path) => {
+    const have = (await listAttributes(path)).filter((n) => n.startsWith('user.'));
+    const keep = new Set(wanted.map(([n]) => bytesOf(n).toString('utf8')));
+    for (const n of have) if (!keep.has(n)) await removeAttribute(path, n);
+    for (const [n, v] of wanted) await setAttribute(path, bytesOf(n).toString('utf8'), v);
+  });
+}
