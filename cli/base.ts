@@ -4,7 +4,8 @@
 import { Command, Option } from 'clipanion';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isTetherError } from '../src/errors.js';
+import { isTetherError, TetherError } from '../src/errors.js';
+import type { Store } from '../src/store/store.js';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, conflicts: 3 } as const;
 
@@ -74,4 +75,49 @@ export function resolveStore(store: string | undefined, volumeName = 'default'):
   if (store !== undefined) return resolve(store);
   const data = process.env['XDG_DATA_HOME'] ?? join(homedir(), '.local', 'share');
   return join(data, 'tether', volumeName);
+}
+
+/** Open the store at `dir` (made when `create` and it does not exist yet). */
+export async function openStore(dir: string, create = false): Promise<Store> {
+  const { Store } = await import('../src/store/store.js');
+  return create ? Store.openOrCreate(dir) : Store.open(dir);
+}
+
+/** Run `fn` with the store open, closing it afterwards whatever happens. */
+export async function withStore<T>(
+  dir: string,
+  fn: (store: Store) => Promise<T>,
+  create = false,
+): Promise<T> {
+  const store = await openStore(dir, create);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A snapshot name: a ref name part without slashes, not starting with '@' or '.'. */
+export function checkSnapshotName(name: string): string {
+  if (name === '' || name.includes('/') || name.startsWith('@') || name.startsWith('.') || /[\0\s]/.test(name)) {
+    throw new TetherError(
+      'EUSAGE',
+      `"${name}" cannot name a snapshot: use letters, digits, '-', '_' or '.' (not first), ` +
+        'without "/", spaces or a leading "@"',
+    );
+  }
+  return name;
+}
+
+/** The tree a snapshot names, or a clear error saying how to see the names there are. */
+export function snapshotTree(store: Store, name: string): string {
+  const id = store.getRef('snap/' + name);
+  if (id === undefined) {
+    throw new TetherError(
+      'ENOTFOUND',
+      `no snapshot named "${name}" in ${store.dir}; "tether snapshot list --store ${store.dir}" shows the names`,
+      { name },
+    );
+  }
+  return id;
 }

@@ -6,6 +6,12 @@ import { DemoCommand } from './demo.js';
 import { ConflictsCommand } from './conflicts.js';
 import { ResolveCommand } from './resolve.js';
 import { ShowCommand } from './show.js';
+import { DiffCommand } from './diff.js';
+import { FsckCommand } from './fsck.js';
+import { SnapshotListCommand } from './snapshot-list.js';
+import { SnapshotRmCommand } from './snapshot-rm.js';
+import { SnapshotShowCommand } from './snapshot-show.js';
+import { SnapshotTakeCommand } from './snapshot-take.js';
 
 const cli = new Cli({ binaryLabel: 'tether', binaryName: 'tether', binaryVersion: '0.1.0' });
 cli.register(Builtins.HelpCommand);
@@ -15,6 +21,12 @@ cli.register(DemoCommand);
 cli.register(ConflictsCommand);
 cli.register(ResolveCommand);
 cli.register(ShowCommand);
+cli.register(DiffCommand);
+cli.register(FsckCommand);
+cli.register(SnapshotTakeCommand);
+cli.register(SnapshotListCommand);
+cli.register(SnapshotShowCommand);
+cli.register(SnapshotRmCommand);
 
 const argv = process.argv.slice(2);
 let command;

@@ -7,6 +7,7 @@
 //   never used: sshfs and some NFS setups do not keep them stable.
 // An entry equal to base but for an mtime inside the stamp window (stamp.ts) takes base's
 // mtime, so a file tether wrote is not seen as touched on the next run.
+import type { BigIntStats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
@@ -15,6 +16,7 @@ import type { TreeStore } from './base-update.js';
 import { entryOf, fsPath, hashFile, isMissing, lstatOrNone } from './fs-entry.js';
 import { TEMP_PREFIX } from './replica.js';
 import { closeMtime } from './stamp.js';
+import { readXattrs } from './xattrs.js';
 
 export interface ScanOptions {
   readonly content: 'hash' | 'stamp';
@@ -26,6 +28,12 @@ export interface ScanOptions {
   readonly exclude?: (path: Path) => boolean;
   /** Called per entry scanned. */
   readonly onEntry?: (path: Path) => void;
+  /** A content id known from elsewhere (a stat cache) for a file as lstat describes it now. */
+  readonly knownId?: (path: Path, st: BigIntStats) => Hash | undefined;
+  /** Reads a file whose id is not known: by default hashes it; a snapshot stores it too. */
+  readonly read?: (p: Buffer, path: Path, st: BigIntStats) => Promise<Hash>;
+  /** Read user.* xattrs of files and directories (default true). */
+  readonly xattrs?: boolean;
 }
 
 type Listing = ReadonlyMap<string, Entry>;
@@ -40,6 +48,8 @@ export async function scanReplica(
   opts: ScanOptions,
 ): Promise<Hash> {
   const rootBuf = Buffer.from(root);
+  const readAttrs = opts.xattrs ?? true;
+  const read = opts.read ?? ((p: Buffer) => hashFile(p));
   const limit = new Limiter(PARALLEL);
   const listing = (id: Hash | undefined): Listing =>
     id === undefined ? NONE : new Map(store.readTree(id).map((e) => [e.name, e]));
@@ -70,6 +80,10 @@ export async function scanReplica(
         if (st === undefined) return undefined; // vanished since readdir
         let e = await entryOf(p, name, st);
         if (e === undefined) return undefined;
+        if (readAttrs && (e.kind === 'file' || e.kind === 'dir')) {
+          const xattrs = await readXattrs(p);
+          if (xattrs !== undefined) e = { ...e, xattrs };
+        }
         opts.onEntry?.(path);
         const b = base.get(name);
         if (e.kind === 'dir') {
@@ -81,10 +95,11 @@ export async function scanReplica(
           return { ...e, id };
         }
         if (e.kind === 'file') {
-          const id = reuse(e, [b, ...known.map((k) => k.get(name))]);
+          const id =
+            opts.knownId?.(path, st) ?? reuse(e, [b, ...known.map((k) => k.get(name))]);
           if (id !== undefined) e = { ...e, id };
           else if (opts.content === 'hash')
-            e = { ...e, id: await limit.run(() => hashOf(p, path, root)) };
+            e = { ...e, id: await limit.run(() => hashOf(p, path, root, () => read(p, path, st))) };
         }
         return b !== undefined ? normalize(e, b) : e;
       }),
@@ -120,10 +135,16 @@ function normalize(e: Entry, b: Entry): Entry {
   return { ...e, mtimeNs: b.mtimeNs };
 }
 
-async function hashOf(p: Buffer, path: Path, root: string): Promise<Hash> {
+async function hashOf(
+  p: Buffer,
+  path: Path,
+  root: string,
+  read: () => Promise<Hash>,
+): Promise<Hash> {
   try {
-    return await hashFile(p);
+    return await read();
   } catch (err) {
+    if (err instanceof TetherError) throw err;
     if (isMissing(err)) {
       throw new TetherError(
         'ECHANGED',

@@ -2,8 +2,8 @@
 // path that is not UTF-8 is reached through /proc/self/fd of an open descriptor: names stay
 // bytes end to end. Only files and directories carry them (symlinks cannot hold user.*).
 import { open } from 'node:fs/promises';
-import { listAttributes, removeAttribute, setAttribute } from '@napi-rs/xattr';
-import { bytesOf, type Xattr } from '../tree/index.js';
+import { getAttribute, listAttributes, removeAttribute, setAttribute } from '@napi-rs/xattr';
+import { byteString, bytesOf, compareBytes, type Xattr } from '../tree/index.js';
 
 async function withFdPath<T>(p: Buffer, fn: (path: string) => Promise<T>): Promise<T> {
   const fh = await open(p, 'r');
@@ -23,4 +23,25 @@ export async function setXattrs(p: Buffer, want: readonly Xattr[] | undefined): 
     for (const n of have) if (!keep.has(n)) await removeAttribute(path, n);
     for (const [n, v] of wanted) await setAttribute(path, bytesOf(n).toString('utf8'), v);
   });
+}
+
+/** The user.* attributes of a file or directory, sorted by name; undefined when there are none. */
+export async function readXattrs(p: Buffer): Promise<Xattr[] | undefined> {
+  const read = async (path: string): Promise<Xattr[]> => {
+    let names: string[];
+    try {
+      names = (await listAttributes(path)).filter((n) => n.startsWith('user.'));
+    } catch {
+      return []; // a filesystem without xattr support has none
+    }
+    const out: Xattr[] = [];
+    for (const n of names.sort()) {
+      const v = await getAttribute(path, n);
+      if (v !== null) out.push([byteString(Buffer.from(n, 'utf8')), v]);
+    }
+    return out;
+  };
+  const text = p.toString('utf8');
+  const list = Buffer.from(text, 'utf8').equals(p) ? await read(text) : await withFdPath(p, read);
+  return list.length === 0 ? undefined : list.sort((a, b) => compareBytes(a[0], b[0]));
 }

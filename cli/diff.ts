@@ -1,0 +1,169 @@
+// `tether diff A B`: what changed from A to B, like `git diff --name-status`. A and B are each a
+// snapshot name, @base/@local/@server (the trees of the last sync-dirs run), or a directory,
+// which is snapshotted on the fly (incrementally, through the stat cache).
+import { resolve } from 'node:path';
+import { Command, Option } from 'clipanion';
+import { TetherError } from '../src/errors.js';
+import { diffStat, diffTrees, type Change } from '../src/merge/diff.js';
+import type { Store } from '../src/store/store.js';
+import { bytesOf, display, type Entry, type Hash } from '../src/tree/index.js';
+import { resolveStore, snapshotTree, storeOption, TetherCommand, withStore } from './base.js';
+import { formatBytes, formatMode } from './format.js';
+import { progress } from './progress.js';
+
+const SYNC_REFS: Record<string, string> = {
+  '@base': 'sync/base',
+  '@local': 'sync/local',
+  '@server': 'sync/server',
+};
+
+/** A directory argument contains '/' or starts with '.'; anything else names a snapshot. */
+export function isDirArg(arg: string): boolean {
+  return arg.includes('/') || arg.startsWith('.');
+}
+
+async function treeOf(store: Store, arg: string): Promise<Hash> {
+  const ref = SYNC_REFS[arg];
+  if (ref !== undefined) {
+    const id = store.getRef(ref);
+    if (id === undefined) {
+      throw new TetherError(
+        'ENOTFOUND',
+        `${arg} is not known in ${store.dir}: it is recorded by "tether sync-dirs" with this store`,
+      );
+    }
+    return id;
+  }
+  if (!isDirArg(arg)) return snapshotTree(store, arg);
+  const dir = resolve(arg);
+  const { scanDirectory } = await import('../src/scan/index.js');
+  const bar = progress(`scan ${arg}`, 'files');
+  try {
+    const r = await scanDirectory(store, dir, {
+      cacheKey: 'dir:' + dir,
+      onProgress: (p) => bar.update(p.files),
+    });
+    return r.id;
+  } finally {
+    bar.stop();
+  }
+}
+
+function detail(c: Change): string {
+  if (c.status !== 'M' || c.fields.includes('content') || c.a === null || c.b === null) return '';
+  const a = c.a;
+  const b = c.b;
+  const parts = c.fields.map((f) => {
+    switch (f) {
+      case 'mode':
+        return `mode ${formatMode(a.mode)} -> ${formatMode(b.mode)}`;
+      case 'uid':
+        return `uid ${a.uid} -> ${b.uid}`;
+      case 'gid':
+        return `gid ${a.gid} -> ${b.gid}`;
+      case 'mtime':
+        return 'mtime';
+      case 'xattrs':
+        return 'xattrs';
+      case 'rdev':
+        return 'rdev';
+      case 'kind':
+      case 'content':
+        return f;
+    }
+  });
+  return `\t(${parts.join(', ')})`;
+}
+
+function entryJson(e: Entry | null): unknown {
+  if (e === null) return null;
+  return {
+    kind: e.kind,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    size: e.size,
+    mtimeNs: e.mtimeNs.toString(),
+    ...(e.id === undefined ? {} : { id: e.id }),
+    ...(e.target === undefined ? {} : { target: display(e.target) }),
+    ...(e.rdev === undefined ? {} : { rdev: e.rdev }),
+    ...(e.xattrs === undefined
+      ? {}
+      : {
+          xattrs: Object.fromEntries(
+            e.xattrs.map(([k, v]) => [display(k), v.toString('base64')]),
+          ),
+        }),
+  };
+}
+
+export class DiffCommand extends TetherCommand {
+  static override paths = [['diff']];
+  static override usage = Command.Usage({
+    category: 'Snapshots',
+    description: 'compare two trees: snapshots, sync states or directories',
+    details: `
+      A and B are each a snapshot name, @base, @local or @server (the trees of the last
+      \`tether sync-dirs\` run with this store), or a directory. An argument containing "/" or
+      starting with "." is a directory (write ./NAME for a directory in the current one); it is
+      snapshotted on the fly, incrementally. Output, sorted by path, like
+      \`git diff --name-status\`: A added, D deleted, M modified (metadata-only changes say which
+      field, e.g. "(mode 644 -> 755)"), T type changed. Exit status 0 when the trees are equal,
+      1 when they differ, 2 on trouble.
+    `,
+    examples: [
+      ['Two snapshots', '$0 diff v1 v2 --store ./store'],
+      ['A snapshot against a directory', '$0 diff v1 ./project --store ./store'],
+      ['Counts only', '$0 diff v1 v2 --stat'],
+    ],
+  });
+
+  a = Option.String({ required: true });
+  b = Option.String({ required: true });
+  asJson = Option.Boolean('--json', false, { description: 'One JSON object per change' });
+  stat = Option.Boolean('--stat', false, { description: 'Counts per status and bytes' });
+  store = storeOption();
+
+  protected override errorExit = 2;
+
+  async execute(): Promise<number> {
+    const anyDir = isDirArg(this.a) || isDirArg(this.b);
+    return withStore(
+      resolveStore(this.store),
+      async (store) => {
+        const a = await treeOf(store, this.a);
+        const b = await treeOf(store, this.b);
+        const changes = diffTrees(store, a, b);
+        if (this.stat) {
+          const s = diffStat(changes);
+          if (this.asJson) this.json(s);
+          else
+            this.out(
+              `${changes.length} changes: ${s.added} added, ${s.deleted} deleted, ` +
+                `${s.modified} modified, ${s.typeChanged} type changed; ` +
+                `+${formatBytes(s.bytesAdded)} -${formatBytes(s.bytesRemoved)}`,
+            );
+        } else {
+          const lines: string[] = [];
+          for (const c of changes) {
+            lines.push(
+              this.asJson
+                ? JSON.stringify({
+                    path: display(c.path),
+                    pathBase64: bytesOf(c.path).toString('base64'),
+                    status: c.status,
+                    fields: c.fields,
+                    a: entryJson(c.a),
+                    b: entryJson(c.b),
+                  })
+                : `${c.status}\t${display(c.path)}${detail(c)}`,
+            );
+          }
+          if (lines.length > 0) this.context.stdout.write(lines.join('\n') + '\n');
+        }
+        return changes.length === 0 ? 0 : 1;
+      },
+      anyDir,
+    );
+  }
+}

@@ -1,0 +1,24 @@
+// `tether snapshot rm NAME`: forget a snapshot (its objects stay until nothing refers to them).
+import { Command, Option } from 'clipanion';
+import { removeSnapshot } from '../src/store/snapshots.js';
+import { resolveStore, storeOption, TetherCommand, withStore } from './base.js';
+
+export class SnapshotRmCommand extends TetherCommand {
+  static override paths = [['snapshot', 'rm']];
+  static override usage = Command.Usage({
+    category: 'Snapshots',
+    description: 'remove a snapshot',
+    examples: [['Remove v1', '$0 snapshot rm v1 --store ./store']],
+  });
+
+  name = Option.String({ required: true });
+  store = storeOption();
+
+  async execute(): Promise<number> {
+    return withStore(resolveStore(this.store), async (store) => {
+      await removeSnapshot(store, this.name);
+      this.out(`removed snapshot ${this.name}`);
+      return 0;
+    });
+  }
+}

@@ -1,0 +1,59 @@
+// `tether snapshot take NAME --of DIR`: snapshot a directory into the store, incrementally.
+import { resolve } from 'node:path';
+import { Command, Option } from 'clipanion';
+import { scanDirectory } from '../src/scan/index.js';
+import { saveSnapshot } from '../src/store/snapshots.js';
+import { checkSnapshotName, resolveStore, storeOption, TetherCommand, withStore } from './base.js';
+import { formatBytes } from './format.js';
+import { progress } from './progress.js';
+
+export class SnapshotTakeCommand extends TetherCommand {
+  static override paths = [['snapshot', 'take']];
+  static override usage = Command.Usage({
+    category: 'Snapshots',
+    description: 'snapshot a directory (contents and metadata) under a name',
+    details: `
+      Walks DIR (the current directory without --of) and stores every file's content and
+      metadata in the store. Incremental: a file whose size, mtime, ctime, inode and device
+      match the last snapshot of the same directory is not read again. The store is created if
+      it does not exist.
+    `,
+    examples: [['Snapshot ./project as v1', '$0 snapshot take v1 --of ./project --store ./store']],
+  });
+
+  name = Option.String({ required: true });
+  of = Option.String('--of', '.', { description: 'Directory to snapshot (default: .)' });
+  force = Option.Boolean('--force', false, { description: 'Replace a snapshot of the same name' });
+  asJson = Option.Boolean('--json', false, { description: 'Print the result as JSON' });
+  store = storeOption();
+
+  async execute(): Promise<number> {
+    const name = checkSnapshotName(this.name);
+    const dir = resolve(this.of);
+    const t0 = performance.now();
+    return withStore(
+      resolveStore(this.store),
+      async (store) => {
+        const bar = progress('snapshot', 'files');
+        const r = await scanDirectory(store, dir, {
+          cacheKey: 'dir:' + dir,
+          onProgress: (p) => bar.update(p.files, `${formatBytes(p.hashedBytes)} read`),
+        }).finally(() => bar.stop());
+        await saveSnapshot(
+          store,
+          { name, id: r.id, of: dir, takenAt: new Date().toISOString(), files: r.files, bytes: r.bytes },
+          this.force,
+        );
+        const ms = performance.now() - t0;
+        if (this.asJson) this.json({ name, ...r, ms: Math.round(ms) });
+        else
+          this.out(
+            `snapshot ${name}: ${r.files} files, ${formatBytes(r.bytes)} ` +
+              `(${r.hashedFiles} read, ${formatBytes(r.hashedBytes)}) in ${(ms / 1000).toFixed(2)} s, tree ${r.id.slice(0, 12)}`,
+          );
+        return 0;
+      },
+      true,
+    );
+  }
+}

@@ -1,0 +1,101 @@
+// Snapshot of a directory: walk it (the one walker, src/sync/scan-replica.ts), store every
+// file's content in the store and return the tree id. Incremental through the stat cache: a
+// file whose stat is unchanged since the last scan with the same cache key is not read again.
+// Reads run in parallel inside the walker; the hashing itself is native code.
+import type { BigIntStats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { TetherError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { scanReplica } from '../sync/scan-replica.js';
+import { display, type ByteString, type Hash } from '../tree/index.js';
+import { StatCache } from './stat-cache.js';
+
+export interface ScanProgress {
+  files: number;
+  bytes: number;
+  hashedFiles: number;
+  hashedBytes: number;
+}
+
+export interface ScanResult extends ScanProgress {
+  readonly id: Hash;
+}
+
+export interface SnapshotOptions {
+  /** Namespace of the stat cache; scans with the same key are incremental to each other. */
+  readonly cacheKey?: string;
+  readonly exclude?: (path: ByteString) => boolean;
+  readonly onProgress?: (p: Readonly<ScanProgress>) => void;
+}
+
+function sameStat(a: BigIntStats, b: BigIntStats): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
+}
+
+export async function scanDirectory(
+  store: Store,
+  root: string,
+  opts: SnapshotOptions = {},
+): Promise<ScanResult> {
+  let st: BigIntStats;
+  try {
+    st = await lstat(root, { bigint: true });
+  } catch (err) {
+    throw new TetherError(
+      'EUSAGE',
+      `cannot snapshot ${root}: ${(err as Error).message}; give an existing directory`,
+      { root },
+      { cause: err },
+    );
+  }
+  if (!st.isDirectory()) {
+    throw new TetherError('EUSAGE', `cannot snapshot ${root}: it is not a directory`, { root });
+  }
+  const startNs = BigInt(Date.now()) * 1_000_000n;
+  const cache =
+    opts.cacheKey === undefined
+      ? undefined
+      : new StatCache(store.db('statcache:' + opts.cacheKey), startNs);
+  const p: ScanProgress = { files: 0, bytes: 0, hashedFiles: 0, hashedBytes: 0 };
+  let last = 0;
+  const progress = (): void => {
+    const now = Date.now();
+    if (opts.onProgress !== undefined && now - last > 100) {
+      last = now;
+      opts.onProgress(p);
+    }
+  };
+
+  const id = await scanReplica(store, root, {
+    content: 'hash',
+    ...(opts.exclude === undefined ? {} : { exclude: opts.exclude }),
+    knownId: (path, fst) => {
+      p.files++;
+      p.bytes += Number(fst.size);
+      const known = cache?.lookup(path, fst);
+      progress();
+      return known !== undefined && store.has(known) ? known : undefined;
+    },
+    read: async (abs, path, before) => {
+      const { id: blob, size } = await store.putBlobFile(abs);
+      const after = await lstat(abs, { bigint: true });
+      if (!sameStat(before, after) || BigInt(size) !== before.size) {
+        throw new TetherError(
+          'ECHANGED',
+          `${display(path)} in ${root} changed while it was read; ` +
+            'run the snapshot again when it is not being written',
+          { path: display(path) },
+        );
+      }
+      p.hashedFiles++;
+      p.hashedBytes += size;
+      cache?.record(path, before, blob);
+      progress();
+      return blob;
+    },
+  });
+  await cache?.flush();
+  await store.flush();
+  opts.onProgress?.(p);
+  return { id, ...p };
+}

@@ -1,0 +1,523 @@
+// The content-addressed store: one LMDB environment per store directory for trees, small
+// blobs, refs and the other layers' records, and read-only files under blobs/ for large
+// contents. Everything read is verified against its id, so a flipped bit is reported
+// (ECORRUPT), never returned.
+//
+// Crash safety rests on two orders: an object is durable before anything names it (a ref is
+// moved only after the object writes are flushed), and a blob file appears under its final
+// name only after its bytes are fsynced (temp → fsync → rename → fsync of the directory).
+// LMDB's own commits are atomic, so after kill -9 the environment opens at its last commit.
+import { closeSync, fsyncSync, openSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
+import { TetherError } from '../errors.js';
+import type { KvDb, SyncStore } from '../sync/ports.js';
+import {
+  decodeTree,
+  encodeWithId,
+  hashBytes,
+  isHash,
+  newHasher,
+  type Hash,
+  type Tree,
+} from '../tree/index.js';
+import { LruCache } from './lru.js';
+import type { ObjectStore, RefStore } from './types.js';
+
+/** Blobs of at least this many bytes live as files under blobs/; smaller ones in LMDB. */
+export const BLOB_FILE_THRESHOLD = 64 * 1024;
+export const MARKER = 'tether-store.json';
+export const FORMAT = 'tether-store';
+export const FORMAT_VERSION = 1;
+
+const READ_CHUNK = 1 << 20;
+
+function idKey(id: Hash): Buffer {
+  return Buffer.from(id, 'hex');
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+function notAStore(dir: string, why: string): TetherError {
+  return new TetherError(
+    'ENOTSTORE',
+    `${dir} is not a tether store (${why}): pass a store directory with --store, ` +
+      `or let "tether snapshot take" or "tether sync-dirs" create a new one there`,
+    { dir },
+  );
+}
+
+function corrupt(id: Hash, where: string): TetherError {
+  return new TetherError(
+    'ECORRUPT',
+    `object ${id} (${where}) does not match its hash: the store is damaged; ` +
+      `run "tether fsck --repair" to quarantine it`,
+    { id, where },
+  );
+}
+
+export class Store implements ObjectStore, RefStore, SyncStore {
+  private readonly trees: Database<Buffer, Buffer>;
+  private readonly blobs: Database<Buffer, Buffer>;
+  private readonly refs: Database<string, string>;
+  private readonly userDbs = new Map<string, Database<Buffer, Buffer>>();
+  /** Trees put in this tick whose batched LMDB write has not committed yet. */
+  private readonly pending = new Map<Hash, Buffer>();
+  private readonly cache = new LruCache<Hash, Tree>(4096);
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly env: RootDatabase,
+    readonly readOnly: boolean,
+  ) {
+    const bin = { keyEncoding: 'binary', encoding: 'binary' } as const;
+    this.trees = env.openDB<Buffer, Buffer>('o:trees', bin);
+    this.blobs = env.openDB<Buffer, Buffer>('o:blobs', bin);
+    this.refs = env.openDB<string, string>('o:refs', { encoding: 'string' });
+  }
+
+  /** Make a new store in `dir` (created mode 0700 if missing; it must be empty otherwise). */
+  static async create(dir: string): Promise<Store> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const marker = join(dir, MARKER);
+    try {
+      await stat(marker);
+      throw new TetherError('EUSAGE', `${dir} is already a tether store`, { dir });
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+    const { readdir } = await import('node:fs/promises');
+    const present = await readdir(dir);
+    if (present.length > 0) {
+      throw notAStore(dir, 'the directory is not empty and has no ' + MARKER);
+    }
+    await mkdir(join(dir, 'blobs'), { mode: 0o700 });
+    await mkdir(join(dir, 'tmp'), { mode: 0o700 });
+    await mkdir(join(dir, 'quarantine'), { mode: 0o700 });
+    const tmp = join(dir, 'tmp', MARKER);
+    await writeFile(tmp, JSON.stringify({ format: FORMAT, version: FORMAT_VERSION }) + '\n', {
+      mode: 0o600,
+    });
+    await syncFile(tmp);
+    await rename(tmp, marker);
+    syncDir(dir);
+    return Store.open(dir);
+  }
+
+  /** Open an existing store; a directory that is not one is refused with ENOTSTORE. */
+  static async open(dir: string, opts: { readOnly?: boolean } = {}): Promise<Store> {
+    let text: string;
+    try {
+      text = await readFile(join(dir, MARKER), 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        let why = 'no ' + MARKER + ' in it';
+        try {
+          const st = await stat(dir);
+          if (!st.isDirectory()) why = 'it is not a directory';
+        } catch {
+          why = 'it does not exist';
+        }
+        throw notAStore(dir, why);
+      }
+      if (code === 'ENOTDIR') throw notAStore(dir, 'it is not a directory');
+      throw new TetherError('EIO', `cannot read ${join(dir, MARKER)}: ${String(err)}`, {}, { cause: err });
+    }
+    let marker: unknown;
+    try {
+      marker = JSON.parse(text);
+    } catch {
+      throw notAStore(dir, MARKER + ' is not valid JSON');
+    }
+    const m = marker as { format?: unknown; version?: unknown };
+    if (m.format !== FORMAT) throw notAStore(dir, MARKER + ' does not describe a tether store');
+    if (typeof m.version !== 'number' || m.version > FORMAT_VERSION) {
+      throw new TetherError(
+        'ENOTSTORE',
+        `${dir} uses store format ${String(m.version)}, newer than this tether understands ` +
+          `(${FORMAT_VERSION}): upgrade tether to open it`,
+        { dir },
+      );
+    }
+    for (const sub of ['blobs', 'tmp', 'quarantine']) {
+      await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    }
+    const env = openLmdb({
+      path: join(dir, 'db'),
+      maxDbs: 64,
+      readOnly: opts.readOnly ?? false,
+      mapSize: 2 ** 34,
+      commitDelay: 0,
+    });
+    return new Store(dir, env, opts.readOnly ?? false);
+  }
+
+  static async openOrCreate(dir: string): Promise<Store> {
+    try {
+      return await Store.open(dir);
+    } catch (err) {
+      if (err instanceof TetherError && err.code === 'ENOTSTORE') {
+        let empty = true;
+        try {
+          const { readdir } = await import('node:fs/promises');
+          empty = (await readdir(dir)).length === 0;
+        } catch (e) {
+          if (!isMissing(e)) throw err;
+        }
+        if (empty) return Store.create(dir);
+      }
+      throw err;
+    }
+  }
+
+  // ---- objects ---------------------------------------------------------------------------
+
+  has(id: Hash): boolean {
+    if (!isHash(id)) return false;
+    if (this.pending.has(id)) return true;
+    const k = idKey(id);
+    if (this.trees.doesExist(k)) return true;
+    if (this.blobs.doesExist(k)) return true;
+    return this.blobFileSize(id) !== undefined;
+  }
+
+  putTree(tree: Tree): Hash {
+    const { bytes, id } = encodeWithId(tree);
+    if (this.pending.has(id) || this.cache.get(id) !== undefined) return id;
+    const k = idKey(id);
+    if (this.trees.doesExist(k)) return id;
+    this.pending.set(id, bytes);
+    void this.trees.put(k, bytes).then(
+      () => this.pending.delete(id),
+      () => undefined,
+    );
+    return id;
+  }
+
+  readTree(id: Hash): Tree {
+    const hit = this.cache.get(id);
+    if (hit !== undefined) return hit;
+    const bytes = this.pending.get(id) ?? (isHash(id) ? this.trees.getBinary(idKey(id)) : undefined);
+    if (bytes === undefined) {
+      throw new TetherError(
+        'ENOTFOUND',
+        `tree ${id} is not in the store at ${this.dir}; run "tether fsck" to check the store`,
+        { id },
+      );
+    }
+    if (hashBytes(bytes) !== id) throw corrupt(id, 'tree');
+    let tree: Tree;
+    try {
+      tree = decodeTree(bytes);
+    } catch (err) {
+      throw new TetherError(
+        'ECORRUPT',
+        `tree ${id} cannot be decoded: ${(err as Error).message}; run "tether fsck --repair"`,
+        { id },
+        { cause: err },
+      );
+    }
+    this.cache.set(id, tree);
+    return tree;
+  }
+
+  async putBlob(bytes: Uint8Array): Promise<Hash> {
+    const id = hashBytes(bytes);
+    if (bytes.byteLength < BLOB_FILE_THRESHOLD) {
+      const k = idKey(id);
+      if (!this.blobs.doesExist(k)) await this.blobs.put(k, Buffer.from(bytes));
+      return id;
+    }
+    if (this.blobFileSize(id) !== undefined) return id;
+    const tmp = this.tempPath();
+    try {
+      const fh = await open(tmp, 'wx', 0o400);
+      try {
+        await fh.writeFile(bytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.installBlobFile(tmp, id);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    return id;
+  }
+
+  /** Store a file's content, streaming it; the returned id is of the bytes actually stored. */
+  async putBlobFile(path: string | Buffer): Promise<{ id: Hash; size: number }> {
+    const src = await open(path, 'r');
+    let tmp: string | undefined;
+    try {
+      const first = Buffer.allocUnsafe(BLOB_FILE_THRESHOLD);
+      const { bytesRead } = await src.read(first, 0, BLOB_FILE_THRESHOLD, 0);
+      if (bytesRead < BLOB_FILE_THRESHOLD) {
+        const bytes = first.subarray(0, bytesRead);
+        return { id: await this.putBlob(bytes), size: bytesRead };
+      }
+      const hasher = newHasher();
+      hasher.update(first);
+      tmp = this.tempPath();
+      const out = await open(tmp, 'wx', 0o400);
+      let size = bytesRead;
+      try {
+        await out.write(first, 0, bytesRead);
+        const buf = Buffer.allocUnsafe(READ_CHUNK);
+        for (;;) {
+          const r = await src.read(buf, 0, READ_CHUNK, size);
+          if (r.bytesRead === 0) break;
+          const piece = buf.subarray(0, r.bytesRead);
+          hasher.update(piece);
+          await out.write(piece);
+          size += r.bytesRead;
+        }
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      const id = hasher.digest();
+      await this.installBlobFile(tmp, id);
+      return { id, size };
+    } finally {
+      await src.close();
+      if (tmp !== undefined) await rm(tmp, { force: true });
+    }
+  }
+
+  async readBlob(id: Hash): Promise<Buffer> {
+    const small = isHash(id) ? this.blobs.getBinary(idKey(id)) : undefined;
+    if (small !== undefined) {
+      if (hashBytes(small) !== id) throw corrupt(id, 'blob');
+      return Buffer.from(small);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.blobPath(id));
+    } catch (err) {
+      if (isMissing(err)) throw this.missingBlob(id);
+      throw err;
+    }
+    if (hashBytes(bytes) !== id) throw corrupt(id, 'blob file ' + this.blobPath(id));
+    return bytes;
+  }
+
+  /** Write blob `id` to exactly `dest` (created or truncated), verified; the caller renames. */
+  async writeBlobToFile(id: Hash, dest: string | Buffer, mode = 0o600): Promise<void> {
+    const small = isHash(id) ? this.blobs.getBinary(idKey(id)) : undefined;
+    const out = await open(dest, 'w', mode);
+    try {
+      if (small !== undefined) {
+        if (hashBytes(small) !== id) throw corrupt(id, 'blob');
+        await out.writeFile(small);
+      } else {
+        let src;
+        try {
+          src = await open(this.blobPath(id), 'r');
+        } catch (err) {
+          if (isMissing(err)) throw this.missingBlob(id);
+          throw err;
+        }
+        try {
+          const hasher = newHasher();
+          const buf = Buffer.allocUnsafe(READ_CHUNK);
+          let pos = 0;
+          for (;;) {
+            const r = await src.read(buf, 0, READ_CHUNK, pos);
+            if (r.bytesRead === 0) break;
+            const piece = buf.subarray(0, r.bytesRead);
+            hasher.update(piece);
+            await out.write(piece);
+            pos += r.bytesRead;
+          }
+          if (hasher.digest() !== id) throw corrupt(id, 'blob file ' + this.blobPath(id));
+        } finally {
+          await src.close();
+        }
+      }
+      await out.sync();
+    } catch (err) {
+      await out.close();
+      await unlink(dest).catch(() => undefined);
+      throw err;
+    }
+    await out.close();
+  }
+
+  blobSize(id: Hash): number | undefined {
+    if (!isHash(id)) return undefined;
+    const small = this.blobs.getBinary(idKey(id));
+    if (small !== undefined) return small.length;
+    return this.blobFileSize(id);
+  }
+
+  // ---- refs ------------------------------------------------------------------------------
+
+  getRef(name: string): Hash | undefined {
+    return this.refs.get(name) ?? undefined;
+  }
+
+  async setRef(name: string, id: Hash, expected?: Hash | null): Promise<void> {
+    this.writable();
+    if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${id}`);
+    // The objects the ref names must be durable before the ref is.
+    await this.flush();
+    const ok = this.refs.transactionSync(() => {
+      const now = this.refs.get(name);
+      if (expected !== undefined && (now ?? null) !== expected) return false;
+      this.refs.putSync(name, id);
+      return true;
+    });
+    if (!ok) {
+      throw new TetherError(
+        'ECHANGED',
+        `ref ${name} changed while this command ran (another tether process?); run it again`,
+        { name },
+      );
+    }
+    await this.env.flushed;
+  }
+
+  async deleteRef(name: string): Promise<void> {
+    this.writable();
+    await this.refs.remove(name);
+    await this.env.flushed;
+  }
+
+  listRefs(prefix: string): { name: string; id: Hash }[] {
+    const out: { name: string; id: Hash }[] = [];
+    for (const { key, value } of this.refs.getRange({ start: prefix })) {
+      if (!key.startsWith(prefix)) break;
+      out.push({ name: key, id: value });
+    }
+    return out;
+  }
+
+  // ---- records of other layers -------------------------------------------------------------
+
+  db(name: string): KvDb {
+    let d = this.userDbs.get(name);
+    if (d === undefined) {
+      d = this.env.openDB<Buffer, Buffer>('u:' + name, {
+        keyEncoding: 'binary',
+        encoding: 'binary',
+      });
+      this.userDbs.set(name, d);
+    }
+    return d as unknown as KvDb;
+  }
+
+  // ---- for fsck ----------------------------------------------------------------------------
+
+  /** Every tree (id, stored bytes). */
+  *treeRecords(): Iterable<{ id: Hash; bytes: Buffer }> {
+    for (const { key, value } of this.trees.getRange({})) {
+      yield { id: key.toString('hex'), bytes: value };
+    }
+  }
+
+  /** Every small blob (id, stored bytes). */
+  *blobRecords(): Iterable<{ id: Hash; bytes: Buffer }> {
+    for (const { key, value } of this.blobs.getRange({})) {
+      yield { id: key.toString('hex'), bytes: value };
+    }
+  }
+
+  /** Remove an object record from LMDB (fsck --repair, after it was copied to quarantine). */
+  async dropRecord(kind: 'tree' | 'blob', id: Hash): Promise<void> {
+    this.writable();
+    this.cache.delete(id);
+    await (kind === 'tree' ? this.trees : this.blobs).remove(idKey(id));
+    await this.env.flushed;
+  }
+
+  blobPath(id: Hash): string {
+    return join(this.dir, 'blobs', id.slice(0, 2), id.slice(2));
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  async flush(): Promise<void> {
+    if (this.readOnly) return;
+    await this.env.flushed;
+    // A put whose batch was already committed resolved its promise; the rest are in this one.
+    await this.trees.committed;
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flush();
+    await this.env.close();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private writable(): void {
+    if (this.readOnly) {
+      throw new TetherError('EUSAGE', `the store at ${this.dir} was opened read-only`);
+    }
+  }
+
+  private blobFileSize(id: Hash): number | undefined {
+    try {
+      return statSync(this.blobPath(id)).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private tempPath(): string {
+    return join(this.dir, 'tmp', `${process.pid}-${Math.random().toString(36).slice(2)}`);
+  }
+
+  private async installBlobFile(tmp: string, id: Hash): Promise<void> {
+    const dir = join(this.dir, 'blobs', id.slice(0, 2));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (this.blobFileSize(id) !== undefined) return;
+    await rename(tmp, this.blobPath(id));
+    syncDir(dir);
+  }
+
+  private missingBlob(id: Hash): TetherError {
+    return new TetherError(
+      'ENOTFOUND',
+      `blob ${id} is not in the store at ${this.dir}; run "tether fsck" to check the store`,
+      { id },
+    );
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Read the marker of a directory without opening the store (for `tether fsck`'s messages). */
+export function isStoreDir(dir: string): boolean {
+  try {
+    readFileSync(join(dir, MARKER));
+    return true;
+  } catch {
+    return false;
+  }
+}
