@@ -2,6 +2,7 @@
 // tether command (printed before it runs, so it can be typed again). Each step's exit
 // status is checked, so the demo is also a smoke test of a fresh install.
 import { Command, Option } from 'clipanion';
+import { TetherError } from '../src/errors.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -80,8 +81,10 @@ export class DemoCommand extends TetherCommand {
     const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, stdio: 'inherit' });
     const status = r.status ?? 1;
     if (!expect.includes(status)) {
-      throw new Error(
-        `step "tether ${args.join(' ')}" exited ${status}, expected ${expect.join(' or ')}`,
+      throw new TetherError(
+        'EIO',
+        `the demo stopped: "tether ${args.join(' ')}" exited ${status}, expected ` +
+          `${expect.join(' or ')}; its output is above`,
       );
     }
   }
@@ -89,6 +92,8 @@ export class DemoCommand extends TetherCommand {
   private shell(cwd: string, argv: string[]): void {
     this.context.stdout.write(`\n$ ${argv.join(' ')}\n`);
     const r = spawnSync(argv[0]!, argv.slice(1), { cwd, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error(`${argv.join(' ')} failed`);
+    if (r.status !== 0) {
+      throw new TetherError('EIO', `the demo stopped: "${argv.join(' ')}" failed; its output is above`);
+    }
   }
 }

@@ -28,6 +28,18 @@ export interface Change {
   readonly b: Entry | null;
 }
 
+/**
+ * Mtimes this close are the same time: file times are set through a double of seconds, so a
+ * copy carries its source's mtime give or take a fraction of a microsecond (the sync layer's
+ * stamp window, src/sync/stamp.ts, is the same).
+ */
+export const MTIME_WINDOW_NS = 2_000n;
+
+function closeMtimes(a: bigint, b: bigint): boolean {
+  const d = a - b;
+  return d <= MTIME_WINDOW_NS && d >= -MTIME_WINDOW_NS;
+}
+
 const ALL: readonly Field[] = ['content', 'mode', 'uid', 'gid', 'mtime', 'rdev', 'xattrs'];
 
 /** One path's change, or undefined when the two entries differ in nothing a diff reports. */
@@ -38,6 +50,9 @@ export function changeOf(path: Path, a: Entry | undefined, b: Entry | undefined)
   if (a.kind !== b.kind) return { path, status: 'T', fields: ['kind'], a, b };
   let fields = changedFields(a, b);
   if (a.kind === 'dir') fields = fields.filter((f) => f !== 'content');
+  if (fields.includes('mtime') && closeMtimes(a.mtimeNs, b.mtimeNs)) {
+    fields = fields.filter((f) => f !== 'mtime');
+  }
   if (fields.length === 0) return undefined;
   return { path, status: 'M', fields, a, b };
 }

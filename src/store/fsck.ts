@@ -125,6 +125,7 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
   };
   for (const { name, id } of refs) {
     const seen = new Set<Hash>();
+    const cacheOnly = name.startsWith('sync/');
     const note = (obj: Hash, what: string): void => {
       const b = bad.get(obj);
       if (b !== undefined) {
@@ -150,7 +151,9 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
       for (const e of t) {
         if (e.id === undefined) continue;
         if (e.kind === 'dir') visit(e.id, joinPath(dir, e.name));
-        else if (e.kind === 'file' && !seen.has(e.id)) {
+        // Sync states are a cache of the replicas (MERGE.md rule P): contents they name
+        // need not be held. Snapshots must be restorable, so theirs must.
+        else if (e.kind === 'file' && !cacheOnly && !seen.has(e.id)) {
           seen.add(e.id);
           note(e.id, 'blob');
         }

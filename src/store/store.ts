@@ -15,6 +15,7 @@ import { TetherError } from '../errors.js';
 import type { KvDb, SyncStore } from '../sync/ports.js';
 import {
   decodeTree,
+  EMPTY_TREE_ID,
   encodeWithId,
   hashBytes,
   isHash,
@@ -179,7 +180,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   has(id: Hash): boolean {
     if (!isHash(id)) return false;
-    if (this.pending.has(id)) return true;
+    if (id === EMPTY_TREE_ID || this.pending.has(id)) return true;
     const k = idKey(id);
     if (this.trees.doesExist(k)) return true;
     if (this.blobs.doesExist(k)) return true;
@@ -200,6 +201,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   }
 
   readTree(id: Hash): Tree {
+    if (id === EMPTY_TREE_ID) return [];
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
     const bytes = this.pending.get(id) ?? (isHash(id) ? this.trees.getBinary(idKey(id)) : undefined);

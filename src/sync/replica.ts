@@ -197,6 +197,36 @@ export class Replica {
     else await utimes(p, t, t);
   }
 
+  /**
+   * Replace the file at `path`, which must still be `expect`, with `data` (an automatic text
+   * merge): temp → fsync → rename, keeping the file's mode, owner and xattrs.
+   */
+  async writeContent(path: ByteString, expect: Entry, data: Buffer, mtimeNs: bigint): Promise<Outcome> {
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return wrong;
+    const tmp = this.abs(
+      parentOf(path) === ''
+        ? TEMP_PREFIX + randomBytes(8).toString('hex')
+        : `${parentOf(path)}/${TEMP_PREFIX}${randomBytes(8).toString('hex')}`,
+    );
+    try {
+      const fh = await open(tmp, 'wx', 0o600);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
+      const moved = await this.expectAt(path, expect);
+      if (moved !== undefined) return moved;
+      await rename(tmp, this.abs(path));
+      return DONE;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
   /** Create a directory (or accept the one already there). */
   async mkdir(path: ByteString, entry: Entry): Promise<Outcome> {
     const have = await this.entry(path);

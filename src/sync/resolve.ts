@@ -20,8 +20,18 @@ import { chmod, readFile, rename, rm, symlink, unlink, utimes, writeFile } from 
 import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import { TetherError } from '../errors.js';
 import type { Conflict, Path } from '../merge/plan.js';
-import { bytesOf, display, fromText, type Entry, type Field, type Hash } from '../tree/index.js';
-import type { ConflictStore, ResolvedConflict } from './conflict-store.js';
+import {
+  bytesOf,
+  display,
+  fromText,
+  type Entry,
+  type Field,
+  type Hash,
+  type TreeReader,
+} from '../tree/index.js';
+import { ConflictStore, type ResolvedConflict } from './conflict-store.js';
+import { advanceBaseAt, readBinding } from './binding.js';
+import { REF_BASE } from './ports.js';
 import { fsPath, hashFile } from './fs-entry.js';
 import { Replica, TEMP_PREFIX, type Outcome } from './replica.js';
 import { timeArg } from './stamp.js';
@@ -369,8 +379,54 @@ export interface ResolveSession {
 
 /** Open the sync-dirs store in `storeDir` for conflicts, show and resolve. */
 export async function openResolveSession(storeDir: string): Promise<ResolveSession> {
-  await Promise.resolve();
-  throw new TetherError('ENOTSTORE', `${storeDir} cannot be opened for resolve yet`);
+  const { Store } = await import('../store/store.js');
+  const store = await Store.open(storeDir);
+  try {
+    const bound = readBinding(store);
+    if (bound === undefined) {
+      throw new TetherError(
+        'ENOTFOUND',
+        `the store ${storeDir} has no sync-dirs replicas: run "tether sync-dirs A B --store ${storeDir}" first`,
+      );
+    }
+    const base: SyncBase = {
+      entryAt(path) {
+        const root = store.getRef(REF_BASE);
+        return root === undefined ? undefined : entryInTree(store, root, path);
+      },
+      readBlob: (id) => store.readBlob(id),
+      async advance(updates) {
+        await advanceBaseAt(store, updates);
+      },
+    };
+    return {
+      env: {
+        conflicts: new ConflictStore(store.db('conflicts')),
+        base,
+        localRoot: bound.local,
+        serverRoot: bound.server,
+        now: () => new Date(),
+      },
+      close: () => store.close(),
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** The entry at `path` under tree `root`, or undefined. */
+function entryInTree(reader: TreeReader, root: Hash, path: Path): Entry | undefined {
+  let tree = reader.readTree(root);
+  const parts = path.split('/');
+  for (let i = 0; i < parts.length; i++) {
+    const e = tree.find((x) => x.name === parts[i]);
+    if (e === undefined) return undefined;
+    if (i === parts.length - 1) return e;
+    if (e.kind !== 'dir' || e.id === undefined) return undefined;
+    tree = reader.readTree(e.id);
+  }
+  return undefined;
 }
 
 /**

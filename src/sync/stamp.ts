@@ -5,7 +5,8 @@
 // the price, and it is the same price every stamp-based scanner pays at its own resolution.
 import type { Entry } from '../tree/index.js';
 
-export const MTIME_WINDOW_NS = 2_000n;
+export { MTIME_WINDOW_NS } from '../merge/diff.js';
+import { MTIME_WINDOW_NS } from '../merge/diff.js';
 
 export function closeMtime(a: bigint, b: bigint): boolean {
   const d = a - b;

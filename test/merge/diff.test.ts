@@ -29,8 +29,14 @@ const cases: { name: string; a: Spec; b: Spec; want: string[] }[] = [
   {
     name: 'touch only',
     a: { f: file('x') },
-    b: { f: file('x', { mtime: T0 + 5n }) },
+    b: { f: file('x', { mtime: T0 + 1_000_000n }) },
     want: ['M f (mtime)'],
+  },
+  {
+    name: 'mtimes within the 2 µs window are the same time (copies carry times to the µs)',
+    a: { f: file('x') },
+    b: { f: file('x', { mtime: T0 + 1_500n }) },
+    want: [],
   },
   {
     name: 'xattr only',

@@ -1,0 +1,289 @@
+// `tether sync-dirs A B`: one run of the two-replica synchroniser, start to finish.
+//
+//   guard → binding → finish an interrupted run → scan A (hashed, incremental, contents kept
+//   in the store) and B (stamps; ids from base where the stamp matches) → hash paths changed
+//   on both sides → merge → automatic text merges → persist the plan → apply → record
+//   conflicts → advance base (MERGE.md's base rule) → move the refs.
+//
+// A run killed at any instant leaves either no plan (nothing was changed yet, or the run had
+// committed) or a persisted plan with marks, which the next run finishes before it scans.
+// Automatic text merges are written to both replicas before the plan is made (guarded like
+// any action), so the merge then sees the same content on both sides: no conflict, and base
+// advances to the merged text by the ordinary rule.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { TetherError } from '../errors.js';
+import { diffTrees } from '../merge/diff.js';
+import { merge } from '../merge/merge.js';
+import type { Conflict, Path, Plan } from '../merge/plan.js';
+import type { Store } from '../store/store.js';
+import { EMPTY_TREE_ID, hashBytes, type Hash, type TreeReader } from '../tree/index.js';
+import { applyActions, advanceBase, type ApplyHooks, type Failure } from './apply.js';
+import { tryMergeText } from './automerge.js';
+import { hashBothChanged } from './both-changed.js';
+import { checkBinding } from './binding.js';
+import { ConflictStore } from './conflict-store.js';
+import { checkReplicas } from './guard.js';
+import { PlanLog, type Status } from './plan-log.js';
+import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
+import { Replica } from './replica.js';
+import { scanReplica } from './scan-replica.js';
+
+export type SyncPhase = 'resume' | 'scan-local' | 'scan-server' | 'merge' | 'apply';
+
+export interface SyncDirsOptions {
+  readonly dryRun?: boolean;
+  /** Allow a first run between two trees that differ in more than a tenth of their paths. */
+  readonly initial?: boolean;
+  /** Override the store's automatic text merge setting for this run (and remember it). */
+  readonly automerge?: boolean;
+  /** The run's start (variant names carry it); defaults to now. */
+  readonly now?: Date;
+  readonly hooks?: ApplyHooks;
+  readonly onPhase?: (phase: SyncPhase) => void;
+}
+
+export interface SyncSummary {
+  readonly first: boolean;
+  readonly plan: Plan;
+  /** Actions that changed something (0 on a dry run). */
+  readonly applied: number;
+  readonly failures: readonly Failure[];
+  /** Conflicts of this run that wait for a decision (variants made). */
+  readonly conflicts: readonly Conflict[];
+  /** Conflicts that needed no decision (modify/delete, directory-delete, rename/rename). */
+  readonly notices: readonly Conflict[];
+  readonly autoMerged: readonly Path[];
+  /** Open conflicts in the store after the run (this run's and earlier ones). */
+  readonly open: number;
+  /** An interrupted earlier run was finished first. */
+  readonly resumed: boolean;
+}
+
+/** Share of differing paths above which a first run wants --initial. */
+const WILD = 0.1;
+const SETTINGS = Buffer.from('automerge');
+
+function countPaths(reader: TreeReader, id: Hash): number {
+  let n = 0;
+  for (const e of reader.readTree(id)) {
+    n++;
+    if (e.kind === 'dir' && e.id !== undefined) n += countPaths(reader, e.id);
+  }
+  return n;
+}
+
+/** The store's automatic text merge setting (on unless turned off). */
+export function automergeEnabled(store: Store): boolean {
+  const v = asBytes(store.db('sync').get(SETTINGS));
+  return v === undefined || v[0] !== 0;
+}
+
+export async function setAutomerge(store: Store, on: boolean): Promise<void> {
+  await store.db('sync').put(SETTINGS, Buffer.from([on ? 1 : 0]));
+}
+
+export async function runSyncDirs(
+  store: Store,
+  localDir: string,
+  serverDir: string,
+  opts: SyncDirsOptions = {},
+): Promise<SyncSummary> {
+  const local = resolve(localDir);
+  const server = resolve(serverDir);
+  const dry = opts.dryRun === true;
+  await checkReplicas(local, server);
+  await checkBinding(store, { local, server }, !dry);
+  if (opts.automerge !== undefined && !dry) await setAutomerge(store, opts.automerge);
+  const automerge = opts.automerge ?? automergeEnabled(store);
+  const replicas = { local: new Replica(local, 'local'), server: new Replica(server, 'server') };
+  const log = new PlanLog(store.db('plans'));
+  const conflicts = new ConflictStore(store.db('conflicts'));
+
+  // An interrupted run is finished first, with its own plan and its own run start.
+  let resumed = false;
+  const pending = log.pending();
+  if (pending !== undefined && !dry) {
+    opts.onPhase?.('resume');
+    const r = await applyActions(pending.plan, replicas, log, opts.hooks);
+    await commit(store, log, conflicts, pending.plan, r.statuses);
+    resumed = true;
+  }
+
+  const now = opts.now ?? new Date();
+  const baseRef = store.getRef(REF_BASE);
+  const first = baseRef === undefined;
+  const base = baseRef ?? EMPTY_TREE_ID;
+  const autoMerged: Path[] = [];
+
+  let plan: Plan | undefined;
+  for (let round = 0; plan === undefined; round++) {
+    const variants = new Set(
+      conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])),
+    );
+    opts.onPhase?.('scan-local');
+    const prevLocal = store.getRef(REF_LOCAL);
+    const localId = await scanReplica(store, local, {
+      content: 'hash',
+      base,
+      known: prevLocal === undefined ? [] : [prevLocal],
+      exclude: (p) => variants.has(p),
+      // Local contents are kept: they are the base of later text merges and of `show --variant base`.
+      read: async (abs) => (await store.putBlobFile(abs)).id,
+    });
+    opts.onPhase?.('scan-server');
+    const prevServer = store.getRef(REF_SERVER);
+    let serverId = await scanReplica(store, server, {
+      content: 'stamp',
+      base,
+      known: prevServer === undefined ? [] : [prevServer],
+    });
+    serverId = await hashBothChanged(store, base, localId, serverId, server);
+    if (first) checkFirstRun(store, localId, serverId, opts.initial === true);
+
+    opts.onPhase?.('merge');
+    const p = merge(store, base, localId, serverId, { now, localVariants: variants });
+    if (automerge && !dry && round === 0) {
+      const merged = await autoMerge(store, p, replicas, now);
+      if (merged.length > 0) {
+        autoMerged.push(...merged.map((c) => c.path));
+        for (const c of merged) {
+          await conflicts.record({
+            conflict: c,
+            resolution: 'auto-merge',
+            at: now.getTime(),
+            result: null,
+          });
+        }
+        continue; // both replicas changed: scan again (cheap, incremental) and merge
+      }
+    }
+    plan = p;
+    await store.flush();
+    if (!dry) {
+      await store.setRef(REF_LOCAL, localId);
+      await store.setRef(REF_SERVER, serverId);
+    }
+  }
+
+  const decide = plan.conflicts.filter((c) => !c.informational);
+  const notices = plan.conflicts.filter((c) => c.informational);
+  if (dry) {
+    return {
+      first,
+      plan,
+      applied: 0,
+      failures: [],
+      conflicts: decide,
+      notices,
+      autoMerged,
+      open: conflicts.list().length,
+      resumed,
+    };
+  }
+
+  opts.onPhase?.('apply');
+  await log.begin(plan, now);
+  const r = await applyActions(plan, replicas, log, opts.hooks);
+  await commit(store, log, conflicts, plan, r.statuses);
+  return {
+    first,
+    plan,
+    applied: r.applied,
+    failures: r.failures,
+    conflicts: decide,
+    notices,
+    autoMerged,
+    open: conflicts.list().length,
+    resumed,
+  };
+}
+
+/** Record the plan's conflicts, advance base by what succeeded, and forget the plan. */
+async function commit(
+  store: Store,
+  log: PlanLog,
+  conflicts: ConflictStore,
+  plan: Plan,
+  statuses: readonly Status[],
+): Promise<void> {
+  const failedAt = new Set<Path>();
+  plan.actions.forEach((a, i) => {
+    if (statuses[i] !== 'ok') failedAt.add(a.path);
+  });
+  for (const c of plan.conflicts) {
+    if (failedAt.has(c.path)) continue; // planned again next run
+    if (c.informational) {
+      await conflicts.record({ conflict: c, resolution: 'server', at: Date.now(), result: c.server });
+    } else if (!conflicts.has(c.path)) {
+      await conflicts.put(c);
+    }
+  }
+  const newBase = advanceBase(store, plan, statuses);
+  await store.flush();
+  await store.setRef(REF_BASE, newBase);
+  await log.clear();
+}
+
+/** A first run between two trees that differ wildly is a mistake more often than not. */
+function checkFirstRun(store: Store, local: Hash, server: Hash, initial: boolean): void {
+  if (initial || local === EMPTY_TREE_ID || server === EMPTY_TREE_ID) return;
+  const total = Math.max(countPaths(store, local), countPaths(store, server));
+  const differ = diffTrees(store, local, server).length;
+  if (total > 0 && differ / total > WILD) {
+    throw new TetherError(
+      'EUSAGE',
+      `this is the first sync of these replicas and they differ in ${differ} of ${total} paths: ` +
+        `are these the right two directories? If so, run again with --initial ` +
+        `(nothing is deleted on a first run; differing files are kept as conflict variants)`,
+      { differ, total },
+    );
+  }
+}
+
+/**
+ * Merge text files edited on both sides in regions that do not overlap, writing the result
+ * to both replicas. Returns the conflicts so resolved (those writes succeeded on both sides).
+ */
+async function autoMerge(
+  store: Store,
+  plan: Plan,
+  r: { local: Replica; server: Replica },
+  now: Date,
+): Promise<Conflict[]> {
+  const done: Conflict[] = [];
+  for (const c of plan.conflicts) {
+    if (c.kind !== 'edit/edit' || c.informational) continue;
+    const { base, local, server } = c;
+    if (base?.kind !== 'file' || local?.kind !== 'file' || server?.kind !== 'file') continue;
+    if (base.id === undefined || !store.has(base.id)) continue;
+    let baseBytes: Buffer;
+    let localBytes: Buffer;
+    let serverBytes: Buffer;
+    try {
+      baseBytes = await store.readBlob(base.id);
+      localBytes = await readExact(r.local, c.path, local.id);
+      serverBytes = await readExact(r.server, c.path, server.id);
+    } catch {
+      continue; // changed since the scan, or unreadable: it stays a conflict
+    }
+    const out = tryMergeText(baseBytes, localBytes, serverBytes);
+    if (!out.merged) continue;
+    const mtime = BigInt(now.getTime()) * 1_000_000n;
+    const okL = await r.local.writeContent(c.path, local, out.content, mtime);
+    if (!okL.ok) continue;
+    const okS = await r.server.writeContent(c.path, server, out.content, mtime);
+    if (!okS.ok) continue; // local has the merge; the next scan sees a local edit vs server's
+    await store.putBlob(out.content);
+    done.push(c);
+  }
+  return done;
+}
+
+async function readExact(r: Replica, path: Path, id: Hash | undefined): Promise<Buffer> {
+  const data = await readFile(r.abs(path));
+  if (id !== undefined && hashBytes(data) !== id) {
+    throw new TetherError('ECHANGED', 'changed since the scan');
+  }
+  return data;
+}
