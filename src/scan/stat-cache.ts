@@ -2,7 +2,8 @@
 // (size, mtime, ctime, inode, device) it had and the content id it hashed to. A file whose five
 // fields still match is not read again. A file changed within the filesystem's timestamp
 // granularity of the scan could change again without moving its stamp ("racy git"), so such
-// files are not cached and are read again next time.
+// files (mtime at or after the scan's start, less a margin) are not cached and are read again
+// next time. ctime is compared but not used for this rule: setting times moves it to now.
 import type { BigIntStats } from 'node:fs';
 import type { KvDb } from '../sync/ports.js';
 import { asBytes } from '../sync/ports.js';
@@ -44,7 +45,7 @@ export class StatCache {
   /** Remember a file just read (unless it is too fresh to trust its stamp). */
   record(path: ByteString, st: BigIntStats, id: Hash): void {
     const fresh = this.scanStartNs - RACY_NS;
-    if (st.mtimeNs >= fresh || st.ctimeNs >= fresh) return;
+    if (st.mtimeNs >= fresh) return;
     const v = Buffer.allocUnsafe(RECORD);
     v.writeBigUInt64LE(st.size, 0);
     v.writeBigInt64LE(st.mtimeNs, 8);

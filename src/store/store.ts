@@ -33,6 +33,7 @@ export const FORMAT = 'tether-store';
 export const FORMAT_VERSION = 1;
 
 const READ_CHUNK = 1 << 20;
+const ZEROS = Buffer.alloc(READ_CHUNK);
 
 function idKey(id: Hash): Buffer {
   return Buffer.from(id, 'hex');
@@ -269,16 +270,20 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       const out = await open(tmp, 'wx', 0o400);
       let size = bytesRead;
       try {
-        await out.write(first, 0, bytesRead);
+        await out.write(first, 0, bytesRead, 0);
         const buf = Buffer.allocUnsafe(READ_CHUNK);
         for (;;) {
           const r = await src.read(buf, 0, READ_CHUNK, size);
           if (r.bytesRead === 0) break;
           const piece = buf.subarray(0, r.bytesRead);
           hasher.update(piece);
-          await out.write(piece);
+          // Runs of zeros stay holes: a sparse file stays sparse in the store.
+          if (r.bytesRead !== READ_CHUNK || !piece.equals(ZEROS)) {
+            await out.write(piece, 0, r.bytesRead, size);
+          }
           size += r.bytesRead;
         }
+        await out.truncate(size);
         await out.sync();
       } finally {
         await out.close();

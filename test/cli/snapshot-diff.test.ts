@@ -1,0 +1,169 @@
+// The snapshot, diff and fsck commands as a user runs them: output, --json, exit statuses,
+// and every bad input getting a message that says what was wrong and what to do.
+import test from 'ava';
+import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { MAIN, tempDir, tether } from './run.js';
+
+function project(root: string): void {
+  mkdirSync(join(root, 'src'), { recursive: true });
+  writeFileSync(join(root, 'README'), 'readme\n');
+  writeFileSync(join(root, 'src', 'a.c'), 'int a;\n');
+  writeFileSync(Buffer.from(join(root, 'caf\xe9'), 'latin1'), 'bytes\n');
+}
+
+test('snapshot take, list, show, diff and rm', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const p = join(dir, 'p');
+    const store = join(dir, 'store');
+    project(p);
+    const take1 = tether(['snapshot', 'take', 'v1', '--of', p, '--store', store]);
+    t.is(take1.status, 0, take1.stderr);
+    t.regex(take1.stdout, /snapshot v1: 3 files/);
+
+    writeFileSync(join(p, 'src', 'a.c'), 'int a = 1;\n');
+    chmodSync(join(p, 'README'), 0o600);
+    rmSync(Buffer.from(join(p, 'caf\xe9'), 'latin1'));
+    writeFileSync(join(p, 'new'), 'n\n');
+    t.is(tether(['snapshot', 'take', 'v2', '--of', p, '--store', store]).status, 0);
+
+    const list = tether(['snapshot', 'list', '--store', store, '--json']);
+    t.deepEqual(
+      (JSON.parse(list.stdout) as { name: string }[]).map((s) => s.name),
+      ['v1', 'v2'],
+    );
+    const show = tether(['snapshot', 'show', 'v1', '--store', store]);
+    t.regex(show.stdout, /"caf\\351"/);
+    t.regex(show.stdout, /src\/a\.c/);
+
+    const d = tether(['diff', 'v1', 'v2', '--store', store]);
+    t.is(d.status, 1, 'different: exit 1');
+    t.deepEqual(d.stdout.trim().split('\n'), [
+      'M\tREADME\t(mode 644 -> 600)',
+      'D\t"caf\\351"',
+      'A\tnew',
+      'M\tsrc/a.c',
+    ]);
+    const j = tether(['diff', 'v1', 'v2', '--store', store, '--json']);
+    const changes = j.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as { path: string; pathBase64: string; status: string; fields: string[] },
+      );
+    const cafe = changes.find((c) => c.status === 'D')!;
+    t.deepEqual(Buffer.from(cafe.pathBase64, 'base64'), Buffer.from('caf\xe9', 'latin1'));
+    t.deepEqual(changes.find((c) => c.path === 'README')!.fields, ['mode']);
+    const stat = tether(['diff', 'v1', 'v2', '--store', store, '--stat']);
+    t.regex(stat.stdout, /4 changes: 1 added, 1 deleted, 2 modified/);
+
+    t.is(tether(['diff', 'v2', p, '--store', store]).status, 0, 'a directory against its snapshot');
+    t.is(tether(['diff', 'v2', 'v2', '--store', store]).status, 0);
+    t.is(tether(['fsck', '--store', store]).status, 0);
+    t.is(tether(['snapshot', 'rm', 'v1', '--store', store]).status, 0);
+    const gone = tether(['diff', 'v1', 'v2', '--store', store]);
+    t.is(gone.status, 2, 'trouble: exit 2');
+    t.regex(gone.stderr, /no snapshot named "v1".*tether snapshot list/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('bad input: each gets a clear message and a non-zero exit', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const p = join(dir, 'p');
+    const store = join(dir, 'store');
+    project(p);
+    const plain = join(dir, 'plain');
+    mkdirSync(plain);
+    writeFileSync(join(plain, 'mine'), 'x');
+
+    const cases: { args: string[]; status: number; message: RegExp }[] = [
+      {
+        args: ['snapshot', 'list', '--store', plain],
+        status: 1,
+        message: /is not a tether store \(no tether-store\.json in it\): pass a store directory/,
+      },
+      {
+        args: ['snapshot', 'take', 'x', '--of', p, '--store', plain],
+        status: 1,
+        message: /is not a tether store/,
+      },
+      {
+        args: ['snapshot', 'take', 'a/b', '--of', p, '--store', store],
+        status: 2,
+        message: /cannot name a snapshot/,
+      },
+      {
+        args: ['snapshot', 'take', 'x', '--of', join(dir, 'missing'), '--store', store],
+        status: 2,
+        message: /cannot snapshot .*missing.*give an existing directory/,
+      },
+      {
+        args: ['snapshot', 'show', 'nope', '--store', store],
+        status: 1,
+        message: /no snapshot named "nope"/,
+      },
+      { args: ['diff', 'onlyone'], status: 2, message: /./ },
+      { args: ['diff', '@base', '@server', '--store', store], status: 2, message: /sync-dirs/ },
+    ];
+    t.is(tether(['snapshot', 'take', 'v1', '--of', p, '--store', store]).status, 0);
+    for (const c of cases) {
+      const r = tether(c.args);
+      t.is(r.status, c.status, c.args.join(' '));
+      t.regex(r.stderr + r.stdout, c.message, c.args.join(' '));
+    }
+    const dup = tether(['snapshot', 'take', 'v1', '--of', p, '--store', store]);
+    t.is(dup.status, 2);
+    t.regex(dup.stderr, /exists already.*--force/);
+    t.deepEqual(readdirSync(plain), ['mine'], 'a directory that is not a store is left alone');
+    t.is(tether(['fsck', '--store', store]).status, 0, 'nothing stored was damaged');
+  } finally {
+    cleanup();
+  }
+});
+
+// Root reads everything, so this runs the CLI as nobody; that needs the build readable by it.
+const NOBODY_CAN_RUN =
+  spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(MAIN)})`], {
+    uid: 65534,
+    gid: 65534,
+  }).status === 0;
+(NOBODY_CAN_RUN ? test : test.skip)(
+  NOBODY_CAN_RUN
+    ? 'an unreadable file or directory is named in the error (run as an unprivileged user)'
+    : 'an unreadable file or directory is named in the error — skipped: the build is not readable by an unprivileged user on this machine',
+  (t) => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const nobody = 65534;
+      chmodSync(dir, 0o755);
+      const p = join(dir, 'p');
+      project(p);
+      writeFileSync(join(p, 'secret'), 'no');
+      chmodSync(join(p, 'secret'), 0o000);
+      const store = join(dir, 'store');
+      mkdirSync(store);
+      for (const x of [p, join(p, 'src'), join(p, 'README'), store]) chownSync(x, nobody, nobody);
+      const asNobody = { uid: nobody, gid: nobody, cwd: dir };
+      const r = tether(['snapshot', 'take', 'v1', '--of', p, '--store', store], asNobody);
+      t.is(r.status, 1, r.stderr);
+      t.regex(r.stderr, /cannot read secret in .*fix its permissions/);
+
+      rmSync(join(p, 'secret'));
+      chmodSync(join(p, 'src'), 0o000);
+      const r2 = tether(['snapshot', 'take', 'v1', '--of', p, '--store', store], asNobody);
+      t.is(r2.status, 1, r2.stderr);
+      t.regex(r2.stderr, /cannot list src in .*fix its permissions or exclude it/);
+      chmodSync(join(p, 'src'), 0o755);
+      const ok = tether(['snapshot', 'take', 'v1', '--of', p, '--store', store], asNobody);
+      t.is(ok.status, 0, 'after the fix the snapshot is taken: ' + ok.stderr);
+    } finally {
+      cleanup();
+    }
+  },
+);
