@@ -8,7 +8,7 @@
 // An entry equal to base but for an mtime inside the stamp window (stamp.ts) takes base's
 // mtime, so a file tether wrote is not seen as touched on the next run.
 import type { BigIntStats } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import { byteString, display, joinPath, type Entry, type Hash, type Tree } from '../tree/index.js';
@@ -32,6 +32,8 @@ export interface ScanOptions {
   readonly knownId?: (path: Path, st: BigIntStats) => Hash | undefined;
   /** Reads a file whose id is not known: by default hashes it; a snapshot stores it too. */
   readonly read?: (p: Buffer, path: Path, st: BigIntStats) => Promise<Hash>;
+  /** Delete temporary files a killed run left behind (only while holding the sync lock). */
+  readonly removeTemps?: boolean;
   /** Read user.* xattrs of files and directories (default true). */
   readonly xattrs?: boolean;
 }
@@ -74,7 +76,12 @@ export async function scanReplica(
       names.map(async (raw): Promise<Entry | undefined> => {
         const name = byteString(raw);
         const path = joinPath(dir, name);
-        if (name.startsWith(TEMP_PREFIX) || opts.exclude?.(path) === true) return undefined;
+        if (name.startsWith(TEMP_PREFIX)) {
+          // Left by a run that was killed mid-write: never part of the tree.
+          if (opts.removeTemps === true) await unlink(fsPath(rootBuf, path)).catch(() => undefined);
+          return undefined;
+        }
+        if (opts.exclude?.(path) === true) return undefined;
         const p = fsPath(rootBuf, path);
         const st = await lstatOrNone(p);
         if (st === undefined) return undefined; // vanished since readdir

@@ -94,6 +94,56 @@ export async function runSyncDirs(
   const dry = opts.dryRun === true;
   await checkReplicas(local, server);
   await checkBinding(store, { local, server }, !dry);
+  if (!dry) await takeLock(store);
+  try {
+    return await syncLocked(store, local, server, dry, opts);
+  } finally {
+    if (!dry) await releaseLock(store);
+  }
+}
+
+const LOCK = Buffer.from('lock');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One run at a time per store; a lock left by a killed run (dead pid) is taken over. */
+async function takeLock(store: Store): Promise<void> {
+  const db = store.db('sync');
+  const held = asBytes(db.get(LOCK));
+  if (held !== undefined) {
+    const pid = held.readUInt32LE(0);
+    if (pid !== process.pid && alive(pid)) {
+      throw new TetherError(
+        'ELOCKED',
+        `another tether sync-dirs (pid ${pid}) is running with the store ${store.dir}: ` +
+          `wait for it to finish, then run again`,
+        { pid },
+      );
+    }
+  }
+  const v = Buffer.alloc(4);
+  v.writeUInt32LE(process.pid, 0);
+  await db.put(LOCK, v);
+}
+
+async function releaseLock(store: Store): Promise<void> {
+  await store.db('sync').remove(LOCK);
+}
+
+async function syncLocked(
+  store: Store,
+  local: string,
+  server: string,
+  dry: boolean,
+  opts: SyncDirsOptions,
+): Promise<SyncSummary> {
   if (opts.automerge !== undefined && !dry) await setAutomerge(store, opts.automerge);
   const automerge = opts.automerge ?? automergeEnabled(store);
   const replicas = { local: new Replica(local, 'local'), server: new Replica(server, 'server') };
@@ -128,6 +178,7 @@ export async function runSyncDirs(
       base,
       known: prevLocal === undefined ? [] : [prevLocal],
       exclude: (p) => variants.has(p),
+      removeTemps: !dry,
       // Local contents are kept: they are the base of later text merges and of `show --variant base`.
       read: async (abs) => (await store.putBlobFile(abs)).id,
     });
@@ -135,6 +186,7 @@ export async function runSyncDirs(
     const prevServer = store.getRef(REF_SERVER);
     let serverId = await scanReplica(store, server, {
       content: 'stamp',
+      removeTemps: !dry,
       base,
       known: prevServer === undefined ? [] : [prevServer],
     });
