@@ -38,6 +38,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
+import { content, generateTree, makePool, mulberry32, shuffle } from './lib/gentree.js';
+
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
 function envInt(name: string, fallback: number): number {
@@ -59,67 +61,10 @@ const KEEP = process.env['BENCH_KEEP'] === '1';
 type Tool = 'tether' | 'unison' | 'rclone';
 const TOOLS: readonly Tool[] = ['tether', 'unison', 'rclone'];
 
-// --- deterministic randomness ----------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(xs: T[], rnd: () => number): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
-  }
-  return xs;
-}
-
-/** A pool of pseudo-random bytes; file contents are slices of it behind a unique header. */
-function makePool(bytes: number, rnd: () => number): Buffer {
-  const pool = Buffer.alloc(bytes);
-  for (let i = 0; i + 4 <= bytes; i += 4) pool.writeUInt32LE((rnd() * 4294967296) >>> 0, i);
-  return pool;
-}
-
-function content(pool: Buffer, header: string, size: number, offset: number): Buffer {
-  const head = Buffer.from(header + '\n');
-  const body = Math.max(0, size - head.length);
-  const start = offset % Math.max(1, pool.length - body);
-  return Buffer.concat([head, pool.subarray(start, start + body)]);
-}
-
 // --- the tree --------------------------------------------------------------------------
 
-/** Files as paths relative to the root, in 20 × 10 directories, sizes summing to ~MB. */
 function generate(root: string, pool: Buffer): string[] {
-  const rnd = mulberry32(1);
-  const sizes = Array.from({ length: FILES }, () =>
-    rnd() < 0.9 ? 512 + rnd() * 7680 : 8192 + rnd() * 122_880,
-  );
-  const scale =
-    (MB * 1024 * 1024) /
-    Math.max(
-      1,
-      sizes.reduce((a, b) => a + b, 0),
-    );
-  const paths: string[] = [];
-  const oldTime = new Date('2025-01-01T00:00:00Z');
-  for (let i = 0; i < FILES; i++) {
-    const dir = `d${String(i % 20).padStart(2, '0')}/s${String(Math.floor(i / 20) % 10)}`;
-    const path = `${dir}/f${String(i).padStart(6, '0')}.dat`;
-    mkdirSync(join(root, dir), { recursive: true });
-    const file = join(root, path);
-    writeFileSync(file, content(pool, `file ${i}`, Math.round(sizes[i]! * scale), i * 7919));
-    utimesSync(file, oldTime, oldTime);
-    paths.push(path);
-  }
-  return paths;
+  return generateTree(root, { files: FILES, totalBytes: MB * 1024 * 1024, pool });
 }
 
 // --- the changes -----------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // content read), and the byte-path helpers every replica call uses. Paths are byte strings
 // (src/tree/bytes.ts) turned into Buffers, so names that are not UTF-8 reach the kernel exact.
 import { lstat, open, readlink } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
+import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import {
   byteString,
   bytesOf,
@@ -52,6 +52,32 @@ export async function entryOf(
   st: BigIntStats,
 ): Promise<Entry | undefined> {
   const kind = kindOf(st);
+  if (kind !== 'symlink') return entryOfSync(p, name, st);
+  const target = byteString(await readlink(p, { encoding: 'buffer' }));
+  return { ...entryOfSync(p, name, st, target)! };
+}
+
+/** lstat, or undefined when nothing is there (synchronous: a scan's hot path). */
+export function lstatOrNoneSync(p: Buffer): BigIntStats | undefined {
+  try {
+    return lstatSync(p, { bigint: true });
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * entryOf without the event loop: metadata calls on a local or attribute-cached filesystem
+ * take microseconds, and a promise round trip per entry would cost more than the call.
+ */
+export function entryOfSync(
+  p: Buffer,
+  name: ByteString,
+  st: BigIntStats,
+  linkTarget?: ByteString,
+): Entry | undefined {
+  const kind = kindOf(st);
   if (kind === undefined) return undefined;
   const base = {
     name,
@@ -65,7 +91,7 @@ export async function entryOf(
     case 'file':
       return { ...base, size: Number(st.size) };
     case 'symlink': {
-      const target = byteString(await readlink(p, { encoding: 'buffer' }));
+      const target = linkTarget ?? byteString(readlinkSync(p, { encoding: 'buffer' }));
       return { ...base, size: target.length, target };
     }
     case 'chardev':

@@ -8,15 +8,16 @@
 // An entry equal to base but for an mtime inside the stamp window (stamp.ts) takes base's
 // mtime, so a file tether wrote is not seen as touched on the next run.
 import type { BigIntStats } from 'node:fs';
-import { readdir, unlink } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import { byteString, display, joinPath, type Entry, type Hash, type Tree } from '../tree/index.js';
 import type { TreeStore } from './base-update.js';
-import { entryOf, fsPath, hashFile, isMissing, lstatOrNone } from './fs-entry.js';
+import { entryOfSync, fsPath, hashFile, isMissing, lstatOrNoneSync } from './fs-entry.js';
 import { TEMP_PREFIX } from './replica.js';
 import { closeMtime } from './stamp.js';
-import { readXattrs } from './xattrs.js';
+import { readXattrsSync } from './xattrs.js';
 
 export interface ScanOptions {
   readonly content: 'hash' | 'stamp';
@@ -63,7 +64,7 @@ export async function scanReplica(
   const scanDir = async (dir: Path, base: Listing, known: Listing[]): Promise<Hash> => {
     let names: Buffer[];
     try {
-      names = await readdir(fsPath(rootBuf, dir), { encoding: 'buffer' });
+      names = readdirSync(fsPath(rootBuf, dir), { encoding: 'buffer' });
     } catch (err) {
       throw new TetherError(
         'EIO',
@@ -72,48 +73,61 @@ export async function scanReplica(
         { cause: err },
       );
     }
-    const entries = await Promise.all(
-      names.map(async (raw): Promise<Entry | undefined> => {
-        const name = byteString(raw);
-        const path = joinPath(dir, name);
-        if (name.startsWith(TEMP_PREFIX)) {
-          // Left by a run that was killed mid-write: never part of the tree.
-          if (opts.removeTemps === true) await unlink(fsPath(rootBuf, path)).catch(() => undefined);
-          return undefined;
-        }
-        if (opts.exclude?.(path) === true) return undefined;
-        const p = fsPath(rootBuf, path);
-        const st = await lstatOrNone(p);
-        if (st === undefined) return undefined; // vanished since readdir
-        let e = await entryOf(p, name, st);
-        if (e === undefined) return undefined;
-        if (readAttrs && (e.kind === 'file' || e.kind === 'dir')) {
-          const xattrs = await readXattrs(p);
-          if (xattrs !== undefined) e = { ...e, xattrs };
-        }
-        opts.onEntry?.(path);
-        const b = base.get(name);
-        if (e.kind === 'dir') {
-          const id = await scanDir(
+    // Metadata is read synchronously (microseconds a call); only reading contents and
+    // descending wait, so contents of many files are read at once.
+    const entries: (Entry | Promise<Entry>)[] = [];
+    for (const raw of names) {
+      const name = byteString(raw);
+      const path = joinPath(dir, name);
+      const p = fsPath(rootBuf, path);
+      if (name.startsWith(TEMP_PREFIX)) {
+        // Left by a run that was killed mid-write: never part of the tree.
+        if (opts.removeTemps === true) await unlink(p).catch(() => undefined);
+        continue;
+      }
+      if (opts.exclude?.(path) === true) continue;
+      const st = lstatOrNoneSync(p);
+      if (st === undefined) continue; // vanished since readdir
+      let e = entryOfSync(p, name, st);
+      if (e === undefined) continue;
+      if (readAttrs && (e.kind === 'file' || e.kind === 'dir')) {
+        const xattrs = readXattrsSync(p);
+        if (xattrs !== undefined) e = { ...e, xattrs };
+      }
+      opts.onEntry?.(path);
+      const b = base.get(name);
+      if (e.kind === 'dir') {
+        const d = e;
+        entries.push(
+          scanDir(
             path,
             sub(base, name),
             known.map((k) => sub(k, name)),
+          ).then((id) => ({ ...d, id })),
+        );
+        continue;
+      }
+      if (e.kind === 'file') {
+        const id = opts.knownId?.(path, st) ?? reuse(e, [b, ...known.map((k) => k.get(name))]);
+        if (id !== undefined) e = { ...e, id };
+        else if (opts.content === 'hash') {
+          const f = e;
+          entries.push(
+            limit
+              .run(() => hashOf(p, path, root, () => read(p, path, st)))
+              .then((hid) => {
+                const h = { ...f, id: hid };
+                return b !== undefined ? normalize(h, b) : h;
+              }),
           );
-          return { ...e, id };
+          continue;
         }
-        if (e.kind === 'file') {
-          const id =
-            opts.knownId?.(path, st) ?? reuse(e, [b, ...known.map((k) => k.get(name))]);
-          if (id !== undefined) e = { ...e, id };
-          else if (opts.content === 'hash')
-            e = { ...e, id: await limit.run(() => hashOf(p, path, root, () => read(p, path, st))) };
-        }
-        return b !== undefined ? normalize(e, b) : e;
-      }),
-    );
-    const tree = entries.filter((e): e is Entry => e !== undefined);
+      }
+      entries.push(b !== undefined ? normalize(e, b) : e);
+    }
+    const tree = await Promise.all(entries);
     tree.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return store.putTree(tree as Tree);
+    return store.putTree(tree);
   };
 
   return scanDir('', listing(opts.base), (opts.known ?? []).map(listing));

@@ -2,7 +2,15 @@
 // path that is not UTF-8 is reached through /proc/self/fd of an open descriptor: names stay
 // bytes end to end. Only files and directories carry them (symlinks cannot hold user.*).
 import { open } from 'node:fs/promises';
-import { getAttribute, listAttributes, removeAttribute, setAttribute } from '@napi-rs/xattr';
+import { closeSync, openSync } from 'node:fs';
+import {
+  getAttribute,
+  getAttributeSync,
+  listAttributes,
+  listAttributesSync,
+  removeAttribute,
+  setAttribute,
+} from '@napi-rs/xattr';
 import { byteString, bytesOf, compareBytes, type Xattr } from '../tree/index.js';
 
 async function withFdPath<T>(p: Buffer, fn: (path: string) => Promise<T>): Promise<T> {
@@ -43,5 +51,40 @@ export async function readXattrs(p: Buffer): Promise<Xattr[] | undefined> {
   };
   const text = p.toString('utf8');
   const list = Buffer.from(text, 'utf8').equals(p) ? await read(text) : await withFdPath(p, read);
+  return list.length === 0 ? undefined : list.sort((a, b) => compareBytes(a[0], b[0]));
+}
+
+/** readXattrs without the event loop (a scan's hot path: one listxattr per file). */
+export function readXattrsSync(p: Buffer): Xattr[] | undefined {
+  const read = (path: string): Xattr[] => {
+    let names: string[];
+    try {
+      names = listAttributesSync(path).filter((n) => n.startsWith('user.'));
+    } catch {
+      return []; // a filesystem without xattr support has none
+    }
+    const out: Xattr[] = [];
+    for (const n of names) {
+      const v = getAttributeSync(path, n);
+      if (v !== null) out.push([byteString(Buffer.from(n, 'utf8')), v]);
+    }
+    return out;
+  };
+  const text = p.toString('utf8');
+  let list: Xattr[];
+  if (Buffer.from(text, 'utf8').equals(p)) list = read(text);
+  else {
+    let fd: number;
+    try {
+      fd = openSync(p, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      list = read(`/proc/self/fd/${fd}`);
+    } finally {
+      closeSync(fd);
+    }
+  }
   return list.length === 0 ? undefined : list.sort((a, b) => compareBytes(a[0], b[0]));
 }
