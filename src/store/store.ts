@@ -68,6 +68,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   private readonly userDbs = new Map<string, Database<Buffer, Buffer>>();
   /** Trees put in this tick whose batched LMDB write has not committed yet. */
   private readonly pending = new Map<Hash, Buffer>();
+  /** Small blobs put whose batched write has not committed yet. */
+  private readonly pendingBlobs = new Map<Hash, Buffer>();
   private readonly cache = new LruCache<Hash, Tree>(4096);
   private closed = false;
 
@@ -181,7 +183,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   has(id: Hash): boolean {
     if (!isHash(id)) return false;
-    if (id === EMPTY_TREE_ID || this.pending.has(id)) return true;
+    if (id === EMPTY_TREE_ID || this.pending.has(id) || this.pendingBlobs.has(id)) return true;
     const k = idKey(id);
     if (this.trees.doesExist(k)) return true;
     if (this.blobs.doesExist(k)) return true;
@@ -232,8 +234,17 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   async putBlob(bytes: Uint8Array): Promise<Hash> {
     const id = hashBytes(bytes);
     if (bytes.byteLength < BLOB_FILE_THRESHOLD) {
+      // Batched like trees: durable by the next flush (which every ref move waits for).
+      if (this.pendingBlobs.has(id)) return id;
       const k = idKey(id);
-      if (!this.blobs.doesExist(k)) await this.blobs.put(k, Buffer.from(bytes));
+      if (!this.blobs.doesExist(k)) {
+        const copy = Buffer.from(bytes);
+        this.pendingBlobs.set(id, copy);
+        void this.blobs.put(k, copy).then(
+          () => this.pendingBlobs.delete(id),
+          () => undefined,
+        );
+      }
       return id;
     }
     if (this.blobFileSize(id) !== undefined) return id;
@@ -298,7 +309,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   }
 
   async readBlob(id: Hash): Promise<Buffer> {
-    const small = isHash(id) ? this.blobs.getBinary(idKey(id)) : undefined;
+    const small = this.smallBlob(id);
     if (small !== undefined) {
       if (hashBytes(small) !== id) throw corrupt(id, 'blob');
       return Buffer.from(small);
@@ -316,7 +327,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   /** Write blob `id` to exactly `dest` (created or truncated), verified; the caller renames. */
   async writeBlobToFile(id: Hash, dest: string | Buffer, mode = 0o600): Promise<void> {
-    const small = isHash(id) ? this.blobs.getBinary(idKey(id)) : undefined;
+    const small = this.smallBlob(id);
     const out = await open(dest, 'w', mode);
     try {
       if (small !== undefined) {
@@ -358,7 +369,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   blobSize(id: Hash): number | undefined {
     if (!isHash(id)) return undefined;
-    const small = this.blobs.getBinary(idKey(id));
+    const small = this.smallBlob(id);
     if (small !== undefined) return small.length;
     return this.blobFileSize(id);
   }
@@ -387,6 +398,19 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         { name },
       );
     }
+    await this.env.flushed;
+  }
+
+  /** Move several refs at once, atomically (no compare-and-set). */
+  async setRefs(refs: Readonly<Record<string, Hash>>): Promise<void> {
+    this.writable();
+    for (const id of Object.values(refs)) {
+      if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${id}`);
+    }
+    await this.flush();
+    this.refs.transactionSync(() => {
+      for (const [name, id] of Object.entries(refs)) this.refs.putSync(name, id);
+    });
     await this.env.flushed;
   }
 
@@ -452,9 +476,9 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   async flush(): Promise<void> {
     if (this.readOnly) return;
     await this.env.flushed;
-    // A put whose batch was already committed resolved its promise; the rest are in this one.
+    // Pending entries leave their maps as their own puts resolve.
     await this.trees.committed;
-    this.pending.clear();
+    await this.blobs.committed;
   }
 
   async close(): Promise<void> {
@@ -470,6 +494,11 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     if (this.readOnly) {
       throw new TetherError('EUSAGE', `the store at ${this.dir} was opened read-only`);
     }
+  }
+
+  private smallBlob(id: Hash): Buffer | undefined {
+    if (!isHash(id)) return undefined;
+    return this.pendingBlobs.get(id) ?? this.blobs.getBinary(idKey(id));
   }
 
   private blobFileSize(id: Hash): number | undefined {

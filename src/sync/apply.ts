@@ -2,7 +2,7 @@
 // before this runs (plan-log.ts); each action is run unless an earlier, interrupted run
 // already marked it, and marked after it. An action whose target is not as the plan saw it
 // fails for that path only — never an overwrite — and the base does not advance there.
-import type { Action, BaseUpdate, Plan } from '../merge/plan.js';
+import type { Action, BaseUpdate, Path, Plan } from '../merge/plan.js';
 import { assertNever } from '../errors.js';
 import { display, type Hash } from '../tree/index.js';
 import { updateTree, type TreeStore } from './base-update.js';
@@ -64,6 +64,63 @@ export async function runAction(a: Action, r: Replicas): Promise<Outcome> {
   }
 }
 
+/** Actions run at once within a wave (their files are written and fsynced in parallel). */
+const PARALLEL = 16;
+
+/** Every path an action reads or writes, on either side. */
+function touched(a: Action): Path[] {
+  switch (a.op) {
+    case 'put':
+      return a.fromPath === a.path ? [a.path] : [a.path, a.fromPath];
+    case 'rename':
+      return [a.path, a.to];
+    case 'variant':
+      return [a.path, a.variantPath];
+    case 'mkdir':
+    case 'setmeta':
+    case 'delete':
+      return [a.path];
+    default:
+      return assertNever(a, 'action');
+  }
+}
+
+function prefixes(p: Path): Path[] {
+  const out: Path[] = [];
+  for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) out.push(p.slice(0, i));
+  return out;
+}
+
+/**
+ * Splits the plan, in order, into waves of actions on unrelated paths (no path of one equal to,
+ * above or below a path of another): within a wave order does not matter, so a wave runs in
+ * parallel; waves run one after another, so the plan's order holds wherever it matters.
+ */
+export function waves(actions: readonly Action[]): number[][] {
+  const out: number[][] = [];
+  let wave: number[] = [];
+  let paths = new Set<Path>();
+  let above = new Set<Path>();
+  const clash = (p: Path): boolean =>
+    paths.has(p) || above.has(p) || prefixes(p).some((q) => paths.has(q));
+  actions.forEach((a, i) => {
+    const ps = touched(a);
+    if (ps.some(clash)) {
+      out.push(wave);
+      wave = [];
+      paths = new Set();
+      above = new Set();
+    }
+    wave.push(i);
+    for (const p of ps) {
+      paths.add(p);
+      for (const q of prefixes(p)) above.add(q);
+    }
+  });
+  if (wave.length > 0) out.push(wave);
+  return out;
+}
+
 export async function applyActions(
   plan: Plan,
   replicas: Replicas,
@@ -74,7 +131,8 @@ export async function applyActions(
   const statuses = log.statuses(total);
   const failures: Failure[] = [];
   let applied = 0;
-  for (let i = 0; i < total; i++) {
+  let finished = 0;
+  const one = async (i: number): Promise<void> => {
     const a = plan.actions[i]!;
     if (statuses[i] === undefined) {
       await hooks.beforeAction?.(i, a);
@@ -87,9 +145,17 @@ export async function applyActions(
     } else if (statuses[i] === 'failed') {
       failures.push({ index: i, action: a, reason: 'failed in the interrupted run' });
     }
-    hooks.onProgress?.(i + 1, total);
+    hooks.onProgress?.(++finished, total);
+  };
+  for (const wave of waves(plan.actions)) {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < wave.length) await one(wave[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, wave.length) }, worker));
   }
   await log.flush();
+  failures.sort((x, y) => x.index - y.index);
   return { statuses: statuses.map((s) => s ?? 'failed'), applied, failures };
 }
 

@@ -10,8 +10,8 @@
 // Automatic text merges are written to both replicas before the plan is made (guarded like
 // any action), so the merge then sees the same content on both sides: no conflict, and base
 // advances to the merged text by the ordinary rule.
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import { diffTrees } from '../merge/diff.js';
 import { merge } from '../merge/merge.js';
@@ -102,8 +102,6 @@ export async function runSyncDirs(
   }
 }
 
-const LOCK = Buffer.from('lock');
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -113,13 +111,19 @@ function alive(pid: number): boolean {
   }
 }
 
-/** One run at a time per store; a lock left by a killed run (dead pid) is taken over. */
+const lockPath = (store: Store): string => join(store.dir, 'sync.lock');
+
+/** One run at a time per store (O_EXCL lock file); a lock left by a killed run is taken over. */
 async function takeLock(store: Store): Promise<void> {
-  const db = store.db('sync');
-  const held = asBytes(db.get(LOCK));
-  if (held !== undefined) {
-    const pid = held.readUInt32LE(0);
-    if (pid !== process.pid && alive(pid)) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockPath(store), String(process.pid), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number(await readFile(lockPath(store), 'utf8').catch(() => '0'));
+    if (pid > 0 && pid !== process.pid && alive(pid)) {
       throw new TetherError(
         'ELOCKED',
         `another tether sync-dirs (pid ${pid}) is running with the store ${store.dir}: ` +
@@ -127,14 +131,13 @@ async function takeLock(store: Store): Promise<void> {
         { pid },
       );
     }
+    await unlink(lockPath(store)).catch(() => undefined); // stale: its process is gone
   }
-  const v = Buffer.alloc(4);
-  v.writeUInt32LE(process.pid, 0);
-  await db.put(LOCK, v);
+  throw new TetherError('ELOCKED', `cannot take the lock ${lockPath(store)}; run again`);
 }
 
 async function releaseLock(store: Store): Promise<void> {
-  await store.db('sync').remove(LOCK);
+  await unlink(lockPath(store)).catch(() => undefined);
 }
 
 async function syncLocked(
@@ -167,6 +170,7 @@ async function syncLocked(
   const autoMerged: Path[] = [];
 
   let plan: Plan | undefined;
+  let scans: Record<string, Hash> = {};
   for (let round = 0; plan === undefined; round++) {
     const variants = new Set(
       conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])),
@@ -211,11 +215,7 @@ async function syncLocked(
       }
     }
     plan = p;
-    await store.flush();
-    if (!dry) {
-      await store.setRef(REF_LOCAL, localId);
-      await store.setRef(REF_SERVER, serverId);
-    }
+    scans = { [REF_LOCAL]: localId, [REF_SERVER]: serverId };
   }
 
   const decide = plan.conflicts.filter((c) => !c.informational);
@@ -237,7 +237,7 @@ async function syncLocked(
   opts.onPhase?.('apply');
   await log.begin(plan, now);
   const r = await applyActions(plan, replicas, log, opts.hooks);
-  await commit(store, log, conflicts, plan, r.statuses);
+  await commit(store, log, conflicts, plan, r.statuses, scans);
   return {
     first,
     plan,
@@ -258,6 +258,7 @@ async function commit(
   conflicts: ConflictStore,
   plan: Plan,
   statuses: readonly Status[],
+  scans: Record<string, Hash> = {},
 ): Promise<void> {
   const failedAt = new Set<Path>();
   plan.actions.forEach((a, i) => {
@@ -273,7 +274,8 @@ async function commit(
   }
   const newBase = advanceBase(store, plan, statuses);
   await store.flush();
-  await store.setRef(REF_BASE, newBase);
+  // Base and the last scans move together, in one transaction.
+  await store.setRefs({ ...scans, [REF_BASE]: newBase });
   await log.clear();
 }
 
