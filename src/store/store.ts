@@ -24,6 +24,7 @@ import {
   type Tree,
 } from '../tree/index.js';
 import { LruCache } from './lru.js';
+import { PIECE, pump } from './stream.js';
 import type { ObjectStore, RefStore } from './types.js';
 
 /** Blobs of at least this many bytes live as files under blobs/; smaller ones in LMDB. */
@@ -33,7 +34,11 @@ export const FORMAT = 'tether-store';
 export const FORMAT_VERSION = 1;
 
 const READ_CHUNK = 1 << 20;
-const ZEROS = Buffer.alloc(READ_CHUNK);
+const ZEROS = Buffer.alloc(PIECE);
+
+function isZero(piece: Buffer): boolean {
+  return piece.length === PIECE ? piece.equals(ZEROS) : piece.equals(ZEROS.subarray(0, piece.length));
+}
 
 function idKey(id: Hash): Buffer {
   return Buffer.from(id, 'hex');
@@ -279,21 +284,14 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       hasher.update(first);
       tmp = this.tempPath();
       const out = await open(tmp, 'wx', 0o400);
-      let size = bytesRead;
+      let size: number = bytesRead;
       try {
         await out.write(first, 0, bytesRead, 0);
-        const buf = Buffer.allocUnsafe(READ_CHUNK);
-        for (;;) {
-          const r = await src.read(buf, 0, READ_CHUNK, size);
-          if (r.bytesRead === 0) break;
-          const piece = buf.subarray(0, r.bytesRead);
+        // Runs of zeros stay holes: a sparse file stays sparse in the store.
+        size += await pump(src, size, async (piece, pos) => {
           hasher.update(piece);
-          // Runs of zeros stay holes: a sparse file stays sparse in the store.
-          if (r.bytesRead !== READ_CHUNK || !piece.equals(ZEROS)) {
-            await out.write(piece, 0, r.bytesRead, size);
-          }
-          size += r.bytesRead;
-        }
+          if (!isZero(piece)) await out.write(piece, 0, piece.length, pos);
+        });
         await out.truncate(size);
         await out.sync();
       } finally {

@@ -2,6 +2,7 @@
 // content read), and the byte-path helpers every replica call uses. Paths are byte strings
 // (src/tree/bytes.ts) turned into Buffers, so names that are not UTF-8 reach the kernel exact.
 import { lstat, open, readlink } from 'node:fs/promises';
+import { pump } from '../store/stream.js';
 import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import {
   byteString,
@@ -104,17 +105,14 @@ export function entryOfSync(
   }
 }
 
-/** BLAKE3 of a file's content, read in 1 MiB pieces. */
+/** BLAKE3 of a file's content, read in large pieces while the previous one is hashed. */
 export async function hashFile(p: Buffer): Promise<Hash> {
   const fh = await open(p, 'r');
   try {
     const h = newHasher();
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-    }
+    await pump(fh, 0, (piece) => {
+      h.update(piece);
+    });
     return h.digest();
   } finally {
     await fh.close();

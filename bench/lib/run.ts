@@ -1,0 +1,55 @@
+// Running and timing whole commands for the benchmarks: wall time from process start to exit,
+// as a user waits for it.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TETHER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
+
+export interface Timed {
+  readonly seconds: number;
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function timed(argv: readonly string[], opts: SpawnSyncOptions = {}): Timed {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    ...opts,
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.error !== undefined) throw r.error;
+  return { seconds, status: r.status ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Run and insist on success (a benchmark of a failing command measures nothing). */
+export function must(argv: readonly string[], opts: SpawnSyncOptions = {}, ok = [0]): Timed {
+  const r = timed(argv, opts);
+  if (!ok.includes(r.status)) {
+    throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+  }
+  return r;
+}
+
+export function tether(args: readonly string[], opts: SpawnSyncOptions = {}, ok = [0]): Timed {
+  return must([process.execPath, TETHER, ...args], opts, ok);
+}
+
+export function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, not ${v}`);
+  return n;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export const round3 = (x: number): number => Math.round(x * 1000) / 1000;

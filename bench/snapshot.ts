@@ -1,0 +1,70 @@
+// Benchmark (issue 2): snapshot of a 20,000-file / ~200 MB tree, cold (a new store), against
+// `git add -A && git write-tree` on the same tree (a fresh repository kept outside it), then
+// the re-snapshot after 1% of the files changed, as a share of the first. Both tools read the
+// same files from the same page cache; each is timed as a whole command. Medians of
+// BENCH_RUNS runs (default 3). Sizes: BENCH_FILES (20000), BENCH_MB (200). Last line: JSON.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTree, makePool, mulberry32, mutateTree } from './lib/gentree.js';
+import { envInt, median, must, round3, tether } from './lib/run.js';
+
+const FILES = envInt('BENCH_FILES', 20_000);
+const MB = envInt('BENCH_MB', 200);
+const RUNS = envInt('BENCH_RUNS', 3);
+
+const work = mkdtempSync(join(tmpdir(), 'tether-bench-snapshot-'));
+try {
+  const tree = join(work, 'tree');
+  console.log(`generating ${FILES} files / ~${MB} MB in ${tree}`);
+  const pool = makePool(16 * 1024 * 1024, mulberry32(11));
+  const paths = generateTree(tree, { files: FILES, totalBytes: MB * 1024 * 1024, pool });
+
+  const tetherCold: number[] = [];
+  const gitCold: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const store = join(work, `store${i}`);
+    tetherCold.push(tether(['snapshot', 'take', 'cold', '--of', tree, '--store', store]).seconds);
+    rmSync(store, { recursive: true, force: true });
+    const gitDir = join(work, `git${i}`);
+    const env = { ...process.env, GIT_DIR: join(gitDir, '.git'), GIT_WORK_TREE: tree };
+    must(['git', 'init', '-q', gitDir]);
+    const add = must(['git', 'add', '-A'], { env, cwd: tree });
+    const write = must(['git', 'write-tree'], { env, cwd: tree });
+    gitCold.push(add.seconds + write.seconds);
+    rmSync(gitDir, { recursive: true, force: true });
+  }
+  const first = median(tetherCold);
+  const git = median(gitCold);
+  console.log(`cold snapshot: tether ${first.toFixed(3)} s, git add -A && git write-tree ${git.toFixed(3)} s`);
+
+  // Re-snapshot after 1% changed: a store that has the first snapshot and its stat cache.
+  const store = join(work, 'store');
+  tether(['snapshot', 'take', 'v1', '--of', tree, '--store', store]);
+  const changed = mutateTree(tree, paths, { fraction: 0.01, pool });
+  const again = tether(['snapshot', 'take', 'v2', '--of', tree, '--store', store, '--json']);
+  const info = JSON.parse(again.stdout) as { hashedFiles: number };
+  console.log(
+    `re-snapshot after ${changed.length} files changed: ${again.seconds.toFixed(3)} s ` +
+      `(${info.hashedFiles} files read)`,
+  );
+  const ratio = first / git;
+  const re = again.seconds / first;
+  console.log(`tether / git = ${ratio.toFixed(2)} (target <= 0.5); re-snapshot / first = ${re.toFixed(3)} (target <= 0.10)`);
+  console.log(
+    JSON.stringify({
+      bench: 'snapshot',
+      files: FILES,
+      megabytes: MB,
+      tetherColdSeconds: round3(first),
+      gitColdSeconds: round3(git),
+      ratioToGit: round3(ratio),
+      resnapshotSeconds: round3(again.seconds),
+      resnapshotFilesRead: info.hashedFiles,
+      resnapshotShare: round3(re),
+      met: ratio <= 0.5 && re <= 0.1,
+    }),
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
