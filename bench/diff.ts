@@ -95,7 +95,9 @@ async function buildGit(gitDir: string, changed: Set<string>): Promise<[string, 
     await write(`blob\nmark :${i + 1}\ndata ${Buffer.byteLength(data)}\n${data}\n`);
   }
   const commit = async (mark: number, from: number | undefined, lines: () => Promise<void>) => {
-    await write(`commit refs/heads/main\nmark :${mark}\ncommitter b <b@example.com> 1700000000 +0000\ndata 1\nx\n`);
+    await write(
+      `commit refs/heads/main\nmark :${mark}\ncommitter b <b@example.com> 1700000000 +0000\ndata 1\nx\n`,
+    );
     if (from !== undefined) await write(`from :${from}\n`);
     await lines();
     await write('\n');
@@ -107,7 +109,9 @@ async function buildGit(gitDir: string, changed: Set<string>): Promise<[string, 
       for (let b = 0; b < FAN; b++)
         for (let c = 0; c < PER_DIR; c++) {
           const i = (a * FAN + b) * PER_DIR + c;
-          await write(`M 100644 :${(i % BLOBS) + 1} ${name('d', a)}/${name('s', b)}/${name('f', c)}\n`);
+          await write(
+            `M 100644 :${(i % BLOBS) + 1} ${name('d', a)}/${name('s', b)}/${name('f', c)}\n`,
+          );
         }
   });
   await commit(B, A, async () => {
@@ -135,7 +139,9 @@ try {
   await store.setRef('snap/a', a);
   await store.setRef('snap/b', b);
   await store.close();
-  console.log(`tether: two ${FAN * FAN * PER_DIR}-file snapshots built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `tether: two ${FAN * FAN * PER_DIR}-file snapshots built in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   t = performance.now();
   const gitDir = join(work, 'git');
   const [ga, gb] = await buildGit(gitDir, changed);
@@ -167,7 +173,9 @@ try {
   console.log(`tether diff in process (store open + diff): ${(algo * 1000).toFixed(1)} ms`);
   const mine = median(ours);
   const git = median(theirs);
-  console.log(`tether diff: ${mine.toFixed(3)} s; git diff-tree -r: ${git.toFixed(3)} s; ratio ${(mine / git).toFixed(2)}`);
+  console.log(
+    `tether diff: ${mine.toFixed(3)} s; git diff-tree -r: ${git.toFixed(3)} s; ratio ${(mine / git).toFixed(2)}`,
+  );
   console.log(
     JSON.stringify({
       bench: 'diff',

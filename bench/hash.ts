@@ -54,8 +54,12 @@ try {
   const scanR = mbps(median(scan));
   const snapR = mbps(median(snap));
   console.log(`BLAKE3 alone, in memory:  ${rawR.toFixed(0)} MB/s`);
-  console.log(`read + hash (scan path):  ${scanR.toFixed(0)} MB/s = ${((100 * scanR) / rawR).toFixed(0)}% (target >= 70%)`);
-  console.log(`read + hash + store copy: ${snapR.toFixed(0)} MB/s = ${((100 * snapR) / rawR).toFixed(0)}%`);
+  console.log(
+    `read + hash (scan path):  ${scanR.toFixed(0)} MB/s = ${((100 * scanR) / rawR).toFixed(0)}% (target >= 70%)`,
+  );
+  console.log(
+    `read + hash + store copy: ${snapR.toFixed(0)} MB/s = ${((100 * snapR) / rawR).toFixed(0)}%`,
+  );
   console.log(
     JSON.stringify({
       bench: 'hash',

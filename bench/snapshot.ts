@@ -36,7 +36,9 @@ try {
   }
   const first = median(tetherCold);
   const git = median(gitCold);
-  console.log(`cold snapshot: tether ${first.toFixed(3)} s, git add -A && git write-tree ${git.toFixed(3)} s`);
+  console.log(
+    `cold snapshot: tether ${first.toFixed(3)} s, git add -A && git write-tree ${git.toFixed(3)} s`,
+  );
 
   // Re-snapshot after 1% changed: a store that has the first snapshot and its stat cache.
   const store = join(work, 'store');
@@ -50,7 +52,9 @@ try {
   );
   const ratio = first / git;
   const re = again.seconds / first;
-  console.log(`tether / git = ${ratio.toFixed(2)} (target <= 0.5); re-snapshot / first = ${re.toFixed(3)} (target <= 0.10)`);
+  console.log(
+    `tether / git = ${ratio.toFixed(2)} (target <= 0.5); re-snapshot / first = ${re.toFixed(3)} (target <= 0.10)`,
+  );
   console.log(
     JSON.stringify({
       bench: 'snapshot',

@@ -99,7 +99,13 @@ export async function withStore<T>(
 
 /** A snapshot name: a ref name part without slashes, not starting with '@' or '.'. */
 export function checkSnapshotName(name: string): string {
-  if (name === '' || name.includes('/') || name.startsWith('@') || name.startsWith('.') || /[\0\s]/.test(name)) {
+  if (
+    name === '' ||
+    name.includes('/') ||
+    name.startsWith('@') ||
+    name.startsWith('.') ||
+    /[\0\s]/.test(name)
+  ) {
     throw new TetherError(
       'EUSAGE',
       `"${name}" cannot name a snapshot: use letters, digits, '-', '_' or '.' (not first), ` +

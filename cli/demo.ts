@@ -93,7 +93,10 @@ export class DemoCommand extends TetherCommand {
     this.context.stdout.write(`\n$ ${argv.join(' ')}\n`);
     const r = spawnSync(argv[0]!, argv.slice(1), { cwd, stdio: 'inherit' });
     if (r.status !== 0) {
-      throw new TetherError('EIO', `the demo stopped: "${argv.join(' ')}" failed; its output is above`);
+      throw new TetherError(
+        'EIO',
+        `the demo stopped: "${argv.join(' ')}" failed; its output is above`,
+      );
     }
   }
 }

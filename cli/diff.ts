@@ -41,7 +41,9 @@ async function treeOf(store: Store, arg: string): Promise<Hash> {
   try {
     const r = await scanDirectory(store, dir, {
       cacheKey: 'dir:' + dir,
-      onProgress: (p) => bar.update(p.files),
+      onProgress: (p) => {
+        bar.update(p.files);
+      },
     });
     return r.id;
   } finally {
@@ -90,9 +92,7 @@ function entryJson(e: Entry | null): unknown {
     ...(e.xattrs === undefined
       ? {}
       : {
-          xattrs: Object.fromEntries(
-            e.xattrs.map(([k, v]) => [display(k), v.toString('base64')]),
-          ),
+          xattrs: Object.fromEntries(e.xattrs.map(([k, v]) => [display(k), v.toString('base64')])),
         }),
   };
 }

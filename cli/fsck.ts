@@ -28,9 +28,14 @@ export class FsckCommand extends TetherCommand {
   async execute(): Promise<number> {
     return withStore(resolveStore(this.store), async (store) => {
       const bar = progress('fsck', 'objects');
-      const r = await fsck(store, { repair: this.repair, onProgress: (n) => bar.update(n) }).finally(
-        () => bar.stop(),
-      );
+      const r = await fsck(store, {
+        repair: this.repair,
+        onProgress: (n) => {
+          bar.update(n);
+        },
+      }).finally(() => {
+        bar.stop();
+      });
       if (this.asJson) this.json(r);
       else {
         for (const p of r.problems) {
@@ -42,7 +47,9 @@ export class FsckCommand extends TetherCommand {
           r.problems.length === 0
             ? 'ok'
             : `${r.problems.length} problems` +
-              (r.repaired ? ', corrupt objects quarantined' : '; run with --repair to quarantine corrupt objects');
+              (r.repaired
+                ? ', corrupt objects quarantined'
+                : '; run with --repair to quarantine corrupt objects');
         this.out(`${r.trees} trees, ${r.blobs} blobs, ${r.refs} refs checked: ${verdict}`);
       }
       return r.problems.length === 0 ? 0 : 1;

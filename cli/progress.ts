@@ -11,7 +11,7 @@ const SILENT: Progress = { update: () => undefined, stop: () => undefined };
 
 /** A bar counting `unit` up to `total` (an unknown total shows a running count). */
 export function progress(task: string, unit: string, total?: number): Progress {
-  if (process.stderr.isTTY !== true) return SILENT;
+  if (!process.stderr.isTTY) return SILENT;
   const format =
     total === undefined
       ? `${task} {value} ${unit} {label}`

@@ -44,8 +44,11 @@ export class SnapshotShowCommand extends TetherCommand {
             }) + '\n',
           );
         } else {
-          const what = e.kind === 'symlink' ? `-> ${display(e.target ?? '')}` : (e.id ?? '').slice(0, 12);
-          this.out(`${e.kind.padEnd(8)} ${formatMode(e.mode)} ${String(e.size).padStart(10)} ${what.padEnd(14)} ${display(p)}`);
+          const what =
+            e.kind === 'symlink' ? `-> ${display(e.target ?? '')}` : (e.id ?? '').slice(0, 12);
+          this.out(
+            `${e.kind.padEnd(8)} ${formatMode(e.mode)} ${String(e.size).padStart(10)} ${what.padEnd(14)} ${display(p)}`,
+          );
         }
       }
       return Promise.resolve(0);

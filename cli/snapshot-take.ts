@@ -37,11 +37,22 @@ export class SnapshotTakeCommand extends TetherCommand {
         const bar = progress('snapshot', 'files');
         const r = await scanDirectory(store, dir, {
           cacheKey: 'dir:' + dir,
-          onProgress: (p) => bar.update(p.files, `${formatBytes(p.hashedBytes)} read`),
-        }).finally(() => bar.stop());
+          onProgress: (p) => {
+            bar.update(p.files, `${formatBytes(p.hashedBytes)} read`);
+          },
+        }).finally(() => {
+          bar.stop();
+        });
         await saveSnapshot(
           store,
-          { name, id: r.id, of: dir, takenAt: new Date().toISOString(), files: r.files, bytes: r.bytes },
+          {
+            name,
+            id: r.id,
+            of: dir,
+            takenAt: new Date().toISOString(),
+            files: r.files,
+            bytes: r.bytes,
+          },
           this.force,
         );
         const ms = performance.now() - t0;

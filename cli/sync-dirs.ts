@@ -53,8 +53,14 @@ export class SyncDirsCommand extends TetherCommand {
       Exit status: 0 in sync, 3 when conflicts wait for a decision, 1 on error, 2 on usage error.
     `,
     examples: [
-      ['Sync a laptop copy with a share', '$0 sync-dirs ~/work /mnt/share/work --store ~/.tether-work'],
-      ['Show the plan only', '$0 sync-dirs ~/work /mnt/share/work --store ~/.tether-work --dry-run'],
+      [
+        'Sync a laptop copy with a share',
+        '$0 sync-dirs ~/work /mnt/share/work --store ~/.tether-work',
+      ],
+      [
+        'Show the plan only',
+        '$0 sync-dirs ~/work /mnt/share/work --store ~/.tether-work --dry-run',
+      ],
     ],
   });
 
@@ -66,12 +72,13 @@ export class SyncDirsCommand extends TetherCommand {
     description: 'Allow a first run between very different trees',
   });
   automerge = Option.Boolean('--automerge', {
-    description: 'Merge non-overlapping text edits (default on; --no-automerge turns it off for the store)',
+    description:
+      'Merge non-overlapping text edits (default on; --no-automerge turns it off for the store)',
   });
   store = storeOption();
 
   async execute(): Promise<number> {
-    const tty = process.stderr.isTTY === true;
+    const tty = process.stderr.isTTY;
     return withStore(
       resolveStore(this.store),
       async (store) => {

@@ -49,7 +49,12 @@ export function generateTree(
   const sizes = Array.from({ length: opts.files }, () =>
     rnd() < 0.9 ? 512 + rnd() * 7680 : 8192 + rnd() * 122_880,
   );
-  const scale = opts.totalBytes / Math.max(1, sizes.reduce((a, b) => a + b, 0));
+  const scale =
+    opts.totalBytes /
+    Math.max(
+      1,
+      sizes.reduce((a, b) => a + b, 0),
+    );
   const paths: string[] = [];
   for (let i = 0; i < opts.files; i++) {
     const dir = `d${String(i % 20).padStart(2, '0')}/s${String(Math.floor(i / 20) % 10)}`;
@@ -74,7 +79,10 @@ export function mutateTree(
   const when = new Date(OLD_TIME.getTime() + 86_400_000);
   for (const p of picked) {
     const file = join(root, p);
-    writeFileSync(file, content(opts.pool, `edited ${p}`, 1000 + Math.floor(rnd() * 8000), Math.floor(rnd() * 1e9)));
+    writeFileSync(
+      file,
+      content(opts.pool, `edited ${p}`, 1000 + Math.floor(rnd() * 8000), Math.floor(rnd() * 1e9)),
+    );
     utimesSync(file, when, when);
   }
   return picked;

@@ -43,7 +43,11 @@ function closeMtimes(a: bigint, b: bigint): boolean {
 const ALL: readonly Field[] = ['content', 'mode', 'uid', 'gid', 'mtime', 'rdev', 'xattrs'];
 
 /** One path's change, or undefined when the two entries differ in nothing a diff reports. */
-export function changeOf(path: Path, a: Entry | undefined, b: Entry | undefined): Change | undefined {
+export function changeOf(
+  path: Path,
+  a: Entry | undefined,
+  b: Entry | undefined,
+): Change | undefined {
   if (a === undefined && b === undefined) return undefined;
   if (a === undefined) return { path, status: 'A', fields: ALL, a: null, b: b! };
   if (b === undefined) return { path, status: 'D', fields: ALL, a, b: null };

@@ -62,7 +62,12 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
     trees++;
     tick();
     if (hashBytes(bytes) !== id) {
-      const p: FsckProblem = { kind: 'corrupt', object: `tree ${id}`, detail: 'bytes do not match the id', refs: [] };
+      const p: FsckProblem = {
+        kind: 'corrupt',
+        object: `tree ${id}`,
+        detail: 'bytes do not match the id',
+        refs: [],
+      };
       problems.push(p);
       bad.set(id, p);
       quarantine.push({ kind: 'tree', id, bytes: Buffer.from(bytes) });
@@ -71,7 +76,12 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
     try {
       decodeTree(bytes);
     } catch (err) {
-      const p: FsckProblem = { kind: 'undecodable', object: `tree ${id}`, detail: (err as Error).message, refs: [] };
+      const p: FsckProblem = {
+        kind: 'undecodable',
+        object: `tree ${id}`,
+        detail: (err as Error).message,
+        refs: [],
+      };
       problems.push(p);
       bad.set(id, p);
       quarantine.push({ kind: 'tree', id, bytes: Buffer.from(bytes) });
@@ -82,7 +92,12 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
     blobs++;
     tick();
     if (hashBytes(bytes) !== id) {
-      const p: FsckProblem = { kind: 'corrupt', object: `blob ${id}`, detail: 'bytes do not match the id', refs: [] };
+      const p: FsckProblem = {
+        kind: 'corrupt',
+        object: `blob ${id}`,
+        detail: 'bytes do not match the id',
+        refs: [],
+      };
       problems.push(p);
       bad.set(id, p);
       quarantine.push({ kind: 'blob', id, bytes: Buffer.from(bytes) });
@@ -96,11 +111,21 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
       blobs++;
       tick();
       if (!isHash(id)) {
-        problems.push({ kind: 'stray', object: path, detail: 'not named by an object id', refs: [] });
+        problems.push({
+          kind: 'stray',
+          object: path,
+          detail: 'not named by an object id',
+          refs: [],
+        });
         continue;
       }
       if ((await hashFileAt(path)) !== id) {
-        const p: FsckProblem = { kind: 'corrupt', object: `blob ${id}`, detail: `file ${path} does not match the id`, refs: [] };
+        const p: FsckProblem = {
+          kind: 'corrupt',
+          object: `blob ${id}`,
+          detail: `file ${path} does not match the id`,
+          refs: [],
+        };
         problems.push(p);
         bad.set(id, p);
         quarantine.push({ kind: 'file', id, path });
@@ -135,7 +160,12 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
       if (!store.has(obj)) {
         let m = missing.get(obj);
         if (m === undefined) {
-          m = { kind: 'missing', object: `${what} ${obj}`, detail: 'referenced but not stored', refs: [] };
+          m = {
+            kind: 'missing',
+            object: `${what} ${obj}`,
+            detail: 'referenced but not stored',
+            refs: [],
+          };
           missing.set(obj, m);
           problems.push(m);
         }

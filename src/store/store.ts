@@ -37,7 +37,9 @@ const READ_CHUNK = 1 << 20;
 const ZEROS = Buffer.alloc(PIECE);
 
 function isZero(piece: Buffer): boolean {
-  return piece.length === PIECE ? piece.equals(ZEROS) : piece.equals(ZEROS.subarray(0, piece.length));
+  return piece.length === PIECE
+    ? piece.equals(ZEROS)
+    : piece.equals(ZEROS.subarray(0, piece.length));
 }
 
 function idKey(id: Hash): Buffer {
@@ -135,7 +137,12 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         throw notAStore(dir, why);
       }
       if (code === 'ENOTDIR') throw notAStore(dir, 'it is not a directory');
-      throw new TetherError('EIO', `cannot read ${join(dir, MARKER)}: ${String(err)}`, {}, { cause: err });
+      throw new TetherError(
+        'EIO',
+        `cannot read ${join(dir, MARKER)}: ${String(err)}`,
+        {},
+        { cause: err },
+      );
     }
     let marker: unknown;
     try {
@@ -212,7 +219,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     if (id === EMPTY_TREE_ID) return [];
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
-    const bytes = this.pending.get(id) ?? (isHash(id) ? this.trees.getBinary(idKey(id)) : undefined);
+    const bytes =
+      this.pending.get(id) ?? (isHash(id) ? this.trees.getBinary(idKey(id)) : undefined);
     if (bytes === undefined) {
       throw new TetherError(
         'ENOTFOUND',
@@ -380,7 +388,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   async setRef(name: string, id: Hash, expected?: Hash | null): Promise<void> {
     this.writable();
-    if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${id}`);
+    if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${String(id)}`);
     // The objects the ref names must be durable before the ref is.
     await this.flush();
     const ok = this.refs.transactionSync(() => {
@@ -403,7 +411,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   async setRefs(refs: Readonly<Record<string, Hash>>): Promise<void> {
     this.writable();
     for (const id of Object.values(refs)) {
-      if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${id}`);
+      if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${String(id)}`);
     }
     await this.flush();
     this.refs.transactionSync(() => {
@@ -438,7 +446,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       });
       this.userDbs.set(name, d);
     }
-    return d as unknown as KvDb;
+    return d;
   }
 
   // ---- for fsck ----------------------------------------------------------------------------

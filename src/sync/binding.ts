@@ -20,7 +20,10 @@ export function readBinding(store: SyncStore): Binding | undefined {
   if (v === undefined) return undefined;
   const [local, server] = v.toString('utf8').split('\0');
   if (local === undefined || server === undefined) {
-    throw new TetherError('ECORRUPT', 'the replica binding in the store is damaged; run "tether fsck"');
+    throw new TetherError(
+      'ECORRUPT',
+      'the replica binding in the store is damaged; run "tether fsck"',
+    );
   }
   return { local, server };
 }
@@ -45,10 +48,16 @@ export async function checkBinding(store: SyncStore, want: Binding, bind: boolea
 }
 
 /** Set base at each path (null: the path leaves base) and move the base ref; for resolve. */
-export async function advanceBaseAt(store: SyncStore, updates: readonly PathUpdate[]): Promise<Hash> {
+export async function advanceBaseAt(
+  store: SyncStore,
+  updates: readonly PathUpdate[],
+): Promise<Hash> {
   const old = store.getRef(REF_BASE);
   if (old === undefined) {
-    throw new TetherError('ENOTFOUND', 'this store has no sync base yet: run "tether sync-dirs" first');
+    throw new TetherError(
+      'ENOTFOUND',
+      'this store has no sync base yet: run "tether sync-dirs" first',
+    );
   }
   const id = updateTree(store, old, updates);
   await store.setRef(REF_BASE, id);

@@ -201,7 +201,12 @@ export class Replica {
    * Replace the file at `path`, which must still be `expect`, with `data` (an automatic text
    * merge): temp → fsync → rename, keeping the file's mode, owner and xattrs.
    */
-  async writeContent(path: ByteString, expect: Entry, data: Buffer, mtimeNs: bigint): Promise<Outcome> {
+  async writeContent(
+    path: ByteString,
+    expect: Entry,
+    data: Buffer,
+    mtimeNs: bigint,
+  ): Promise<Outcome> {
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
     const tmp = this.abs(

@@ -12,7 +12,7 @@ import { readdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
-import { byteString, display, joinPath, type Entry, type Hash, type Tree } from '../tree/index.js';
+import { byteString, display, joinPath, type Entry, type Hash } from '../tree/index.js';
 import type { TreeStore } from './base-update.js';
 import { entryOfSync, fsPath, hashFile, isMissing, lstatOrNoneSync } from './fs-entry.js';
 import { TEMP_PREFIX } from './replica.js';
@@ -75,7 +75,8 @@ export async function scanReplica(
     }
     // Metadata is read synchronously (microseconds a call); only reading contents and
     // descending wait, so contents of many files are read at once.
-    const entries: (Entry | Promise<Entry>)[] = [];
+    const entries: Entry[] = [];
+    const waits: Promise<Entry>[] = [];
     for (const raw of names) {
       const name = byteString(raw);
       const path = joinPath(dir, name);
@@ -98,7 +99,7 @@ export async function scanReplica(
       const b = base.get(name);
       if (e.kind === 'dir') {
         const d = e;
-        entries.push(
+        waits.push(
           scanDir(
             path,
             sub(base, name),
@@ -112,7 +113,7 @@ export async function scanReplica(
         if (id !== undefined) e = { ...e, id };
         else if (opts.content === 'hash') {
           const f = e;
-          entries.push(
+          waits.push(
             limit
               .run(() => hashOf(p, path, root, () => read(p, path, st)))
               .then((hid) => {
@@ -125,7 +126,7 @@ export async function scanReplica(
       }
       entries.push(b !== undefined ? normalize(e, b) : e);
     }
-    const tree = await Promise.all(entries);
+    const tree = waits.length === 0 ? entries : entries.concat(await Promise.all(waits));
     tree.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return store.putTree(tree);
   };

@@ -267,7 +267,12 @@ async function commit(
   for (const c of plan.conflicts) {
     if (failedAt.has(c.path)) continue; // planned again next run
     if (c.informational) {
-      await conflicts.record({ conflict: c, resolution: 'server', at: Date.now(), result: c.server });
+      await conflicts.record({
+        conflict: c,
+        resolution: 'server',
+        at: Date.now(),
+        result: c.server,
+      });
     } else if (!conflicts.has(c.path)) {
       await conflicts.put(c);
     }

@@ -26,5 +26,10 @@ export function tetherAsync(args: readonly string[], cwd?: string) {
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'tether-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -104,7 +104,12 @@ function rawName(r: MemReader, root: string, from: string, to: string): string {
 test('diff: names that are not UTF-8 are compared and sorted as bytes', (t) => {
   const r = new MemReader();
   const a = rawName(r, r.build({ cafe: 'x' }), 'cafe', 'caf\xe9');
-  const b = rawName(r, rawName(r, r.build({ cafe: 'y', z: 'z' }), 'cafe', 'caf\xe9'), 'z', '\xff\xfe');
+  const b = rawName(
+    r,
+    rawName(r, r.build({ cafe: 'y', z: 'z' }), 'cafe', 'caf\xe9'),
+    'z',
+    '\xff\xfe',
+  );
   t.deepEqual(show(diffTrees(r, a, b)), ['M "caf\\351"', 'A "\\377\\376"']);
 });
 
@@ -163,35 +168,30 @@ const strip = (e: Entry | null): unknown =>
 
 test('property: diff equals the naive path-by-path reference on random trees', (t) => {
   fc.assert(
-    fc.property(
-      baseArb,
-      mutationsArb,
-      fc.boolean(),
-      (spec, muts, rename) => {
-        const r = new MemReader();
-        // Names that are not UTF-8 and a deeper chain, so byte order and nesting are exercised.
-        const base = rawName(
-          r,
-          r.build({ ...spec, raw: 'x', deep: { a: { b: { c: 'y' } } } }),
-          'raw',
-          '\xe9t\xe9',
-        );
-        let other = mutate(r, base, muts);
-        if (rename) other = rawName(r, other, '\xe9t\xe9', '\xff');
-        const got = diffTrees(r, base, other);
-        const want = naive(r, base, other);
-        t.deepEqual(
-          got.map((c) => [c.path, c.status, c.fields, strip(c.a), strip(c.b)]),
-          want.map((c) => [c.path, c.status, c.fields, strip(c.a), strip(c.b)]),
-        );
-        const back = diffTrees(r, other, base);
-        t.deepEqual(
-          back.map((c) => c.path),
-          got.map((c) => c.path),
-          'the reverse diff names the same paths',
-        );
-      },
-    ),
+    fc.property(baseArb, mutationsArb, fc.boolean(), (spec, muts, rename) => {
+      const r = new MemReader();
+      // Names that are not UTF-8 and a deeper chain, so byte order and nesting are exercised.
+      const base = rawName(
+        r,
+        r.build({ ...spec, raw: 'x', deep: { a: { b: { c: 'y' } } } }),
+        'raw',
+        '\xe9t\xe9',
+      );
+      let other = mutate(r, base, muts);
+      if (rename) other = rawName(r, other, '\xe9t\xe9', '\xff');
+      const got = diffTrees(r, base, other);
+      const want = naive(r, base, other);
+      t.deepEqual(
+        got.map((c) => [c.path, c.status, c.fields, strip(c.a), strip(c.b)]),
+        want.map((c) => [c.path, c.status, c.fields, strip(c.a), strip(c.b)]),
+      );
+      const back = diffTrees(r, other, base);
+      t.deepEqual(
+        back.map((c) => c.path),
+        got.map((c) => c.path),
+        'the reverse diff names the same paths',
+      );
+    }),
     { seed: 20261125, numRuns: 300 },
   );
 });

@@ -16,7 +16,13 @@ import { join } from 'node:path';
 import { setAttributeSync } from '@napi-rs/xattr';
 import { scanDirectory } from '../../src/scan/index.js';
 import { Store } from '../../src/store/store.js';
-import { hashBytes, joinPath, type Entry, type Hash, type TreeReader } from '../../src/tree/index.js';
+import {
+  hashBytes,
+  joinPath,
+  type Entry,
+  type Hash,
+  type TreeReader,
+} from '../../src/tree/index.js';
 import { tempDir } from '../cli/run.js';
 
 function flat(reader: TreeReader, id: Hash, dir = '', out = new Map<string, Entry>()) {
@@ -63,7 +69,15 @@ test('every kind, mode bits, xattrs and byte names are captured; contents are st
 
     const r = await scanDirectory(store, root);
     const m = flat(store, r.id);
-    t.deepEqual([...m.keys()].sort(), ['a.txt', 'caf\xe9', 'empty', 'pipe', 'sub', 'sub/emptydir', 'sub/link']);
+    t.deepEqual([...m.keys()].sort(), [
+      'a.txt',
+      'caf\xe9',
+      'empty',
+      'pipe',
+      'sub',
+      'sub/emptydir',
+      'sub/link',
+    ]);
     const a = m.get('a.txt')!;
     t.is(a.mode, 0o4751);
     t.is(a.id, hashBytes(Buffer.from('alpha')));

@@ -79,8 +79,10 @@ function scenario(root: string): { a: string; b: string; store: string } {
   const first = tether(['sync-dirs', a, b, '--store', store]);
   if (first.status !== 0) throw new Error(first.stderr);
   for (let d = 0; d < 10; d++) {
-    for (let f = 0; f < 30; f += 2) writeFileSync(join(a, `d${d}`, `f${f}.txt`), `local ${d}/${f}\n`);
-    for (let f = 0; f < 30; f += 3) writeFileSync(join(b, `d${d}`, `f${f}.txt`), `server ${d}/${f}\n`);
+    for (let f = 0; f < 30; f += 2)
+      writeFileSync(join(a, `d${d}`, `f${f}.txt`), `local ${d}/${f}\n`);
+    for (let f = 0; f < 30; f += 3)
+      writeFileSync(join(b, `d${d}`, `f${f}.txt`), `server ${d}/${f}\n`);
     writeFileSync(join(a, `d${d}`, 'new-local.txt'), Buffer.alloc(300_000, d));
     writeFileSync(join(b, `d${d}`, 'new-server.txt'), `new ${d}\n`);
   }
@@ -94,7 +96,10 @@ function state(dir: string): Record<string, string> {
     for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
       const p = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) walk(p);
-      else out[p.replace(/conflict-local-\d{8}T\d{6}Z-/, 'conflict-local-T-')] = hashBytes(readFileSync(join(dir, p))).slice(0, 16);
+      else
+        out[p.replace(/conflict-local-\d{8}T\d{6}Z-/, 'conflict-local-T-')] = hashBytes(
+          readFileSync(join(dir, p)),
+        ).slice(0, 16);
     }
   };
   walk('');
@@ -116,7 +121,11 @@ test('kill -9 during apply, again and again: the reruns converge to the uninterr
       const child = tetherAsync(['sync-dirs', run.a, run.b, '--store', run.store]);
       const delay = 60 + Math.floor(random() * 500);
       const timer = setTimeout(() => child.kill('SIGKILL'), delay);
-      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      const code = await new Promise<number | null>((r) =>
+        child.on('exit', (c) => {
+          r(c);
+        }),
+      );
       clearTimeout(timer);
       if (code === null) {
         kills++;
@@ -134,7 +143,11 @@ test('kill -9 during apply, again and again: the reruns converge to the uninterr
     t.deepEqual(state(run.a), want.a, 'A as after an uninterrupted run');
     t.deepEqual(state(run.b), want.b, 'B as after an uninterrupted run');
     const variants = Object.keys(state(run.a)).filter((p) => p.includes('.conflict-local-'));
-    t.is(variants.length, 50, 'one variant per conflicting path (f0, f6, f12, f18, f24 of ten dirs), no duplicates');
+    t.is(
+      variants.length,
+      50,
+      'one variant per conflicting path (f0, f6, f12, f18, f24 of ten dirs), no duplicates',
+    );
     t.is(tether(['fsck', '--store', run.store]).status, 0, 'the store verifies');
   } finally {
     tmp.cleanup();

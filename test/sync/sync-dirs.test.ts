@@ -109,13 +109,19 @@ test('an edit/edit conflict keeps both: server at the path, local as a variant i
     writeFileSync(join(p.b, notes), lines(20, 'note').replace('note 3\n', 'note 3 server\n'));
     const r = p.sync();
     t.is(r.status, 3, 'conflicts remain: exit 3');
-    t.regex(r.stdout, /conflict edit\/edit: docs\/notes\.txt \(local version kept as docs\/notes\.conflict-local-\d{8}T\d{6}Z-[0-9a-f]{8}\.txt\)/);
+    t.regex(
+      r.stdout,
+      /conflict edit\/edit: docs\/notes\.txt \(local version kept as docs\/notes\.conflict-local-\d{8}T\d{6}Z-[0-9a-f]{8}\.txt\)/,
+    );
     const variants = readdirSync(join(p.a, 'docs')).filter((n) => n.includes('.conflict-local-'));
     t.is(variants.length, 1);
     t.regex(readFileSync(join(p.a, 'docs', variants[0]!), 'utf8'), /note 3 local/);
     t.regex(readFileSync(join(p.a, notes), 'utf8'), /note 3 server/);
     t.regex(readFileSync(join(p.b, notes), 'utf8'), /note 3 server/);
-    t.false(readdirSync(join(p.b, 'docs')).some((n) => n.includes('.conflict-')), 'B never sees a variant');
+    t.false(
+      readdirSync(join(p.b, 'docs')).some((n) => n.includes('.conflict-')),
+      'B never sees a variant',
+    );
 
     const list = tether(['conflicts', '--store', p.store, '--json']);
     t.is(list.status, 0);
@@ -126,7 +132,11 @@ test('an edit/edit conflict keeps both: server at the path, local as a variant i
 
     const again = p.sync();
     t.is(again.status, 3, 'still waiting for a decision');
-    t.is(readdirSync(join(p.a, 'docs')).filter((n) => n.includes('.conflict-')).length, 1, 'no second variant');
+    t.is(
+      readdirSync(join(p.a, 'docs')).filter((n) => n.includes('.conflict-')).length,
+      1,
+      'no second variant',
+    );
 
     const res = tether(['resolve', notes, '--take', 'local', '--store', p.store]);
     t.is(res.status, 0, res.stderr);
@@ -155,8 +165,14 @@ test('text edits in separate places merge automatically; --no-automerge keeps a 
     const hist = tether(['conflicts', '--history', '--json', '--store', p.store]);
     t.regex(hist.stdout, /auto-merge/);
 
-    writeFileSync(join(p.a, notes), readFileSync(join(p.a, notes), 'utf8').replace('note 5\n', 'five\n'));
-    writeFileSync(join(p.b, notes), readFileSync(join(p.b, notes), 'utf8').replace('note 15\n', 'fifteen\n'));
+    writeFileSync(
+      join(p.a, notes),
+      readFileSync(join(p.a, notes), 'utf8').replace('note 5\n', 'five\n'),
+    );
+    writeFileSync(
+      join(p.b, notes),
+      readFileSync(join(p.b, notes), 'utf8').replace('note 15\n', 'fifteen\n'),
+    );
     const off = p.sync('--no-automerge');
     t.is(off.status, 3, 'with automerge off the edits stay a conflict');
   } finally {
@@ -189,7 +205,10 @@ test('a missing or empty server replica stops the run and changes nothing', (t) 
     renameSync(p.b, hidden);
     const missing = p.sync();
     t.is(missing.status, 1);
-    t.regex(missing.stderr, /server replica .* is missing: is the share mounted\? Nothing was changed/);
+    t.regex(
+      missing.stderr,
+      /server replica .* is missing: is the share mounted\? Nothing was changed/,
+    );
     mkdirSync(p.b);
     const empty = p.sync();
     t.is(empty.status, 1);
