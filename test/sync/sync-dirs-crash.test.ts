@@ -117,9 +117,11 @@ test('kill -9 during apply, again and again: the reruns converge to the uninterr
     const run = scenario(join(tmp.dir, 'run'));
     const random = rng(42);
     let kills = 0;
+    let finished = false;
     for (let attempt = 0; attempt < 40; attempt++) {
       const child = tetherAsync(['sync-dirs', run.a, run.b, '--store', run.store]);
-      const delay = 60 + Math.floor(random() * 500);
+      // Kills come later and later, so that some run is certain to finish even on a slow machine.
+      const delay = 60 + Math.floor(random() * 400) + attempt * 150;
       const timer = setTimeout(() => child.kill('SIGKILL'), delay);
       const code = await new Promise<number | null>((r) =>
         child.on('exit', (c) => {
@@ -132,8 +134,10 @@ test('kill -9 during apply, again and again: the reruns converge to the uninterr
         continue;
       }
       t.true(code === 0 || code === 3, `exit ${code}`);
-      if (code === 3 || code === 0) break;
+      finished = true;
+      break;
     }
+    t.true(finished, 'a run finished');
     t.true(kills >= 1, `the schedule killed at least one run (killed ${kills})`);
     // Settle: a further run has nothing more to do.
     const settle = tether(['sync-dirs', run.a, run.b, '--store', run.store]);
