@@ -8,6 +8,7 @@
 //   MERGE_BENCH_OVERLAP (default 0.1)       share of server changes on paths local changed
 //   MERGE_BENCH_RUNS    (default 5)         timed merges (the median is reported)
 import { merge } from '../src/merge/merge.js';
+import { mulberry32 } from './lib/gentree.js';
 import {
   encodeWithId,
   hashBytes,
@@ -40,16 +41,7 @@ class MapReader implements TreeReader {
   }
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run builds the same trees. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const pad = (n: number): string => n.toString().padStart(4, '0');
 const fileEntry = (name: string, content: string): Entry => ({

@@ -6,9 +6,9 @@ import { Command, Option } from 'clipanion';
 import { TetherError } from '../src/errors.js';
 import { diffStat, diffTrees, type Change } from '../src/merge/diff.js';
 import type { Store } from '../src/store/store.js';
-import { bytesOf, display, type Entry, type Hash } from '../src/tree/index.js';
+import { bytesOf, display, type Hash } from '../src/tree/index.js';
 import { resolveStore, snapshotTree, storeOption, TetherCommand, withStore } from './base.js';
-import { formatBytes, formatMode } from './format.js';
+import { entryJson, formatBytes, formatMode } from './format.js';
 import { progress } from './progress.js';
 
 const SYNC_REFS: Record<string, string> = {
@@ -75,26 +75,6 @@ function detail(c: Change): string {
     }
   });
   return `\t(${parts.join(', ')})`;
-}
-
-function entryJson(e: Entry | null): unknown {
-  if (e === null) return null;
-  return {
-    kind: e.kind,
-    mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
-    size: e.size,
-    mtimeNs: e.mtimeNs.toString(),
-    ...(e.id === undefined ? {} : { id: e.id }),
-    ...(e.target === undefined ? {} : { target: display(e.target) }),
-    ...(e.rdev === undefined ? {} : { rdev: e.rdev }),
-    ...(e.xattrs === undefined
-      ? {}
-      : {
-          xattrs: Object.fromEntries(e.xattrs.map(([k, v]) => [display(k), v.toString('base64')])),
-        }),
-  };
 }
 
 export class DiffCommand extends TetherCommand {

@@ -2,7 +2,7 @@
 import { Command, Option } from 'clipanion';
 import { display, joinPath, type Entry, type Hash, type TreeReader } from '../src/tree/index.js';
 import { resolveStore, snapshotTree, storeOption, TetherCommand, withStore } from './base.js';
-import { formatMode } from './format.js';
+import { entryJson, formatMode } from './format.js';
 
 function* walk(reader: TreeReader, id: Hash, dir = ''): Generator<[string, Entry]> {
   for (const e of reader.readTree(id)) {
@@ -33,14 +33,7 @@ export class SnapshotShowCommand extends TetherCommand {
             JSON.stringify({
               path: display(p),
               pathBase64: Buffer.from(p, 'latin1').toString('base64'),
-              kind: e.kind,
-              mode: e.mode,
-              uid: e.uid,
-              gid: e.gid,
-              size: e.size,
-              mtimeNs: e.mtimeNs.toString(),
-              ...(e.id === undefined ? {} : { id: e.id }),
-              ...(e.target === undefined ? {} : { target: display(e.target) }),
+              ...(entryJson(e) as object),
             }) + '\n',
           );
         } else {

@@ -12,19 +12,10 @@ import { TetherError } from '../errors.js';
 import type { Conflict, ConflictKind, Path } from '../merge/plan.js';
 import { byteString, bytesOf, decodeTree, display, encodeTree } from '../tree/index.js';
 import type { Entry, Field } from '../tree/index.js';
+import type { KvDb } from './ports.js';
 
-/** What ConflictStore needs of a database: the subset of lmdb's `Database` with Buffer keys. */
-export interface ConflictDb {
-  get(key: Buffer): unknown;
-  put(key: Buffer, value: Buffer): Promise<boolean>;
-  remove(key: Buffer): Promise<boolean>;
-  getRange(options: {
-    start?: Buffer;
-    end?: Buffer;
-    reverse?: boolean;
-    limit?: number;
-  }): Iterable<{ key: unknown; value: unknown }>;
-}
+/** What ConflictStore needs of a database: a store's named database (Buffer keys). */
+export type ConflictDb = KvDb;
 
 /** How a conflict ended. `auto-merge`: a three-way text merge resolved it during sync. */
 export type Resolution = 'local' | 'server' | 'base' | 'both' | 'auto-merge';

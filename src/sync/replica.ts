@@ -68,6 +68,12 @@ export class Replica {
     this.root = typeof root === 'string' ? Buffer.from(root) : root;
   }
 
+  /** A fresh temporary name beside `path` (scans skip and clean these). */
+  private tempFor(path: ByteString): Buffer {
+    const name = TEMP_PREFIX + randomBytes(8).toString('hex');
+    return this.abs(parentOf(path) === '' ? name : `${parentOf(path)}/${name}`);
+  }
+
   abs(path: ByteString): Buffer {
     return fsPath(this.root, path);
   }
@@ -127,11 +133,7 @@ export class Replica {
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
-    const tmp = this.abs(
-      parentOf(path) === ''
-        ? TEMP_PREFIX + randomBytes(8).toString('hex')
-        : `${parentOf(path)}/${TEMP_PREFIX}${randomBytes(8).toString('hex')}`,
-    );
+    const tmp = this.tempFor(path);
     try {
       const bad =
         entry.kind === 'symlink'
@@ -209,11 +211,7 @@ export class Replica {
   ): Promise<Outcome> {
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
-    const tmp = this.abs(
-      parentOf(path) === ''
-        ? TEMP_PREFIX + randomBytes(8).toString('hex')
-        : `${parentOf(path)}/${TEMP_PREFIX}${randomBytes(8).toString('hex')}`,
-    );
+    const tmp = this.tempFor(path);
     try {
       const fh = await open(tmp, 'wx', 0o600);
       try {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { hashBytes } from '../../src/tree/index.js';
 import { runSyncDirs } from '../../src/sync/sync-dirs.js';
+import { mulberry32 } from '../../bench/lib/gentree.js';
 import { tempDir, tether, tetherAsync } from '../cli/run.js';
 
 test('a target changed after the scan is not overwritten, and the next run re-plans it', async (t) => {
@@ -55,16 +56,8 @@ test('a target changed after the scan is not overwritten, and the next run re-pl
   }
 });
 
-/** mulberry32: a seeded sequence, so a failing kill schedule replays. */
-function rng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a failing kill schedule replays. */
+const rng = mulberry32;
 
 /** A pair after a first sync, then many changes on both sides (some conflicting). */
 function scenario(root: string): { a: string; b: string; store: string } {
