@@ -104,10 +104,19 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
     }
   }
   const blobRoot = join(store.dir, 'blobs');
-  for (const sub of await readdir(blobRoot)) {
-    for (const name of await readdir(join(blobRoot, sub))) {
-      const id = sub + name;
-      const path = join(blobRoot, sub, name);
+  for (const sub of await readdir(blobRoot, { withFileTypes: true })) {
+    if (!sub.isDirectory()) {
+      problems.push({
+        kind: 'stray',
+        object: join(blobRoot, sub.name),
+        detail: 'not a blob directory',
+        refs: [],
+      });
+      continue;
+    }
+    for (const name of await readdir(join(blobRoot, sub.name))) {
+      const id = sub.name + name;
+      const path = join(blobRoot, sub.name, name);
       blobs++;
       tick();
       if (!isHash(id)) {
@@ -177,7 +186,23 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
       seen.add(tid);
       note(tid, 'tree');
       const t = readTree(tid);
-      if (t === null) return;
+      if (t === null) {
+        if (store.has(tid) && !bad.has(tid)) {
+          let m = missing.get(tid);
+          if (m === undefined) {
+            m = {
+              kind: 'missing',
+              object: `tree ${tid}`,
+              detail: 'named as a tree but stored as a blob',
+              refs: [],
+            };
+            missing.set(tid, m);
+            problems.push(m);
+          }
+          if (!m.refs.includes(name)) m.refs.push(name);
+        }
+        return;
+      }
       for (const e of t) {
         if (e.id === undefined) continue;
         if (e.kind === 'dir') visit(e.id, joinPath(dir, e.name));

@@ -8,7 +8,17 @@
 // name only after its bytes are fsynced (temp → fsync → rename → fsync of the directory).
 // LMDB's own commits are atomic, so after kill -9 the environment opens at its last commit.
 import { closeSync, fsyncSync, openSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { TetherError } from '../errors.js';
@@ -79,6 +89,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   private readonly pendingBlobs = new Map<Hash, Buffer>();
   private readonly cache = new LruCache<Hash, Tree>(4096);
   private closed = false;
+  /** The first failed batched write: every later flush (and so every ref move) reports it. */
+  private writeError: unknown = undefined;
 
   private constructor(
     readonly dir: string,
@@ -101,7 +113,6 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     } catch (err) {
       if (!isMissing(err)) throw err;
     }
-    const { readdir } = await import('node:fs/promises');
     const present = await readdir(dir);
     if (present.length > 0) {
       throw notAStore(dir, 'the directory is not empty and has no ' + MARKER);
@@ -160,8 +171,11 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         { dir },
       );
     }
-    for (const sub of ['blobs', 'tmp', 'quarantine']) {
-      await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    if (opts.readOnly !== true) {
+      for (const sub of ['blobs', 'tmp', 'quarantine']) {
+        await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+      }
+      await removeStaleTemps(join(dir, 'tmp'));
     }
     const env = openLmdb({
       path: join(dir, 'db'),
@@ -180,7 +194,6 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       if (err instanceof TetherError && err.code === 'ENOTSTORE') {
         let empty = true;
         try {
-          const { readdir } = await import('node:fs/promises');
           empty = (await readdir(dir)).length === 0;
         } catch (e) {
           if (!isMissing(e)) throw err;
@@ -210,7 +223,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     this.pending.set(id, bytes);
     void this.trees.put(k, bytes).then(
       () => this.pending.delete(id),
-      () => undefined,
+      (err: unknown) => (this.writeError ??= err),
     );
     return id;
   }
@@ -255,7 +268,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         this.pendingBlobs.set(id, copy);
         void this.blobs.put(k, copy).then(
           () => this.pendingBlobs.delete(id),
-          () => undefined,
+          (err: unknown) => (this.writeError ??= err),
         );
       }
       return id;
@@ -485,13 +498,25 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     // Pending entries leave their maps as their own puts resolve.
     await this.trees.committed;
     await this.blobs.committed;
+    if (this.writeError !== undefined) {
+      throw new TetherError(
+        'EIO',
+        `writing to the store at ${this.dir} failed: ${this.writeError instanceof Error ? this.writeError.message : 'unknown error'}; ` +
+          'nothing was made to name the unwritten objects; check the disk and run "tether fsck"',
+        { dir: this.dir },
+        { cause: this.writeError },
+      );
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flush();
-    await this.env.close();
+    try {
+      await this.flush();
+    } finally {
+      await this.env.close();
+    }
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -533,6 +558,26 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       `blob ${id} is not in the store at ${this.dir}; run "tether fsck" to check the store`,
       { id },
     );
+  }
+}
+
+/** True while process `pid` runs (a temp file of a running writer must be left alone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Temp files of writers killed mid-write (named `<pid>-<random>`) are only litter: remove them. */
+async function removeStaleTemps(tmpDir: string): Promise<void> {
+  for (const name of await readdir(tmpDir)) {
+    const pid = Number(name.split('-', 1)[0]);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) {
+      await rm(join(tmpDir, name), { force: true });
+    }
   }
 }
 

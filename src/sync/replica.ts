@@ -31,7 +31,7 @@ import {
   type Hash,
 } from '../tree/index.js';
 import { entryOf, fsPath, hashFile, lstatOrNone } from './fs-entry.js';
-import { closeMtime, sameStamp, timeArg } from './stamp.js';
+import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from './stamp.js';
 import { setXattrs } from './xattrs.js';
 
 export const TEMP_PREFIX = '.tether-tmp-';
@@ -64,6 +64,8 @@ export class Replica {
   constructor(
     root: string | Buffer,
     readonly label: string,
+    /** Timestamp granularity of the filesystem under `root` (see stamp.ts). */
+    readonly mtimeWindowNs: bigint = MTIME_WINDOW_NS,
   ) {
     this.root = typeof root === 'string' ? Buffer.from(root) : root;
   }
@@ -105,7 +107,7 @@ export class Replica {
         return have.target === want.target;
       case 'file':
         if (have.size !== want.size) return false;
-        if (closeMtime(have.mtimeNs, want.mtimeNs)) return true;
+        if (closeMtime(have.mtimeNs, want.mtimeNs, this.mtimeWindowNs)) return true;
         return want.id !== undefined && (await hashFile(this.abs(path))) === want.id;
     }
   }
@@ -160,7 +162,7 @@ export class Replica {
     const sourceMoved = problem(
       `${source.label}: ${display(fromPath)} changed since the scan; nothing was copied and it will be planned again on the next run`,
     );
-    if (before?.kind !== 'file' || (entry.id === undefined && !sameStamp(before, entry))) {
+    if (before?.kind !== 'file' || (entry.id === undefined && !sameStamp(before, entry, source.mtimeWindowNs))) {
       return sourceMoved;
     }
     const { id, size } = await copyFile(src, tmp);

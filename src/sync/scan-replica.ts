@@ -16,7 +16,7 @@ import { byteString, display, joinPath, type Entry, type Hash } from '../tree/in
 import type { TreeStore } from './base-update.js';
 import { entryOfSync, fsPath, hashFile, isMissing, lstatOrNoneSync } from './fs-entry.js';
 import { TEMP_PREFIX } from './replica.js';
-import { closeMtime } from './stamp.js';
+import { closeMtime, MTIME_WINDOW_NS } from './stamp.js';
 import { readXattrsSync } from './xattrs.js';
 
 export interface ScanOptions {
@@ -35,6 +35,14 @@ export interface ScanOptions {
   readonly read?: (p: Buffer, path: Path, st: BigIntStats) => Promise<Hash>;
   /** Delete temporary files a killed run left behind (only while holding the sync lock). */
   readonly removeTemps?: boolean;
+  /**
+   * Files with an mtime at or after this are read even in 'stamp' mode: they changed too close
+   * to the last run for their stamp to tell (on a filesystem with whole-second times, an edit
+   * in the same second as the last sync leaves the stamp as it was).
+   */
+  readonly racySinceNs?: bigint;
+  /** How far apart two mtimes may be and still be the same (the replica's granularity). */
+  readonly mtimeWindowNs?: bigint;
   /** Read user.* xattrs of files and directories (default true). */
   readonly xattrs?: boolean;
 }
@@ -52,6 +60,7 @@ export async function scanReplica(
 ): Promise<Hash> {
   const rootBuf = Buffer.from(root);
   const readAttrs = opts.xattrs ?? true;
+  const window = opts.mtimeWindowNs ?? MTIME_WINDOW_NS;
   const read = opts.read ?? ((p: Buffer) => hashFile(p));
   const limit = new Limiter(PARALLEL);
   const listing = (id: Hash | undefined): Listing =>
@@ -109,22 +118,25 @@ export async function scanReplica(
         continue;
       }
       if (e.kind === 'file') {
-        const id = opts.knownId?.(path, st) ?? reuse(e, [b, ...known.map((k) => k.get(name))]);
+        const racy = opts.racySinceNs !== undefined && st.mtimeNs >= opts.racySinceNs;
+        const id = racy
+          ? undefined
+          : (opts.knownId?.(path, st) ?? reuse(e, [b, ...known.map((k) => k.get(name))], window));
         if (id !== undefined) e = { ...e, id };
-        else if (opts.content === 'hash') {
+        else if (opts.content === 'hash' || racy) {
           const f = e;
           waits.push(
             limit
               .run(() => hashOf(p, path, root, () => read(p, path, st)))
               .then((hid) => {
                 const h = { ...f, id: hid };
-                return b !== undefined ? normalize(h, b) : h;
+                return b !== undefined ? normalize(h, b, window) : h;
               }),
           );
           continue;
         }
       }
-      entries.push(b !== undefined ? normalize(e, b) : e);
+      entries.push(b !== undefined ? normalize(e, b, window) : e);
     }
     const tree = waits.length === 0 ? entries : entries.concat(await Promise.all(waits));
     tree.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -135,13 +147,17 @@ export async function scanReplica(
 }
 
 /** The id of the first reference entry with the same stamp. */
-function reuse(e: Entry, refs: readonly (Entry | undefined)[]): Hash | undefined {
+function reuse(
+  e: Entry,
+  refs: readonly (Entry | undefined)[],
+  window: bigint,
+): Hash | undefined {
   for (const r of refs) {
     if (
       r?.kind === 'file' &&
       r.id !== undefined &&
       r.size === e.size &&
-      closeMtime(r.mtimeNs, e.mtimeNs)
+      closeMtime(r.mtimeNs, e.mtimeNs, window)
     ) {
       return r.id;
     }
@@ -150,9 +166,9 @@ function reuse(e: Entry, refs: readonly (Entry | undefined)[]): Hash | undefined
 }
 
 /** Base's mtime for an entry that equals base but for an mtime inside the window. */
-function normalize(e: Entry, b: Entry): Entry {
+function normalize(e: Entry, b: Entry, window: bigint): Entry {
   if (e.kind !== b.kind || e.size !== b.size || e.mtimeNs === b.mtimeNs) return e;
-  if (!closeMtime(e.mtimeNs, b.mtimeNs) || e.target !== b.target) return e;
+  if (!closeMtime(e.mtimeNs, b.mtimeNs, window) || e.target !== b.target) return e;
   if (e.id !== undefined && b.id !== undefined && e.id !== b.id) return e;
   return { ...e, mtimeNs: b.mtimeNs };
 }

@@ -3,23 +3,52 @@
 // or take about a microsecond. Like rsync's --modify-window, mtimes closer than this window
 // count as equal; a real edit of the same size within two microseconds of the old mtime is
 // the price, and it is the same price every stamp-based scanner pays at its own resolution.
+import { lstat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Entry } from '../tree/index.js';
 
 export { MTIME_WINDOW_NS } from '../merge/diff.js';
 import { MTIME_WINDOW_NS } from '../merge/diff.js';
 
-export function closeMtime(a: bigint, b: bigint): boolean {
+/** Mtimes within `window` of each other (a filesystem's timestamp granularity, at least MTIME_WINDOW_NS). */
+export function closeMtime(a: bigint, b: bigint, window: bigint = MTIME_WINDOW_NS): boolean {
   const d = a - b;
-  return d <= MTIME_WINDOW_NS && d >= -MTIME_WINDOW_NS;
+  return d <= window && d >= -window;
 }
 
 /** Same size and (within the window) same mtime. */
-export function sameStamp(a: Entry, b: Entry): boolean {
-  return a.size === b.size && closeMtime(a.mtimeNs, b.mtimeNs);
+export function sameStamp(a: Entry, b: Entry, window: bigint = MTIME_WINDOW_NS): boolean {
+  return a.size === b.size && closeMtime(a.mtimeNs, b.mtimeNs, window);
 }
 
 /** Seconds as a double for utimes (the best Node can do; see above). */
 export function timeArg(ns: bigint): number {
   const sec = ns / 1_000_000_000n;
   return Number(sec) + Number(ns - sec * 1_000_000_000n) / 1e9;
+}
+
+/**
+ * The mtime granularity of the filesystem under `dir`, found by setting a time with every
+ * digit of nanoseconds on a scratch file and reading back what was kept: sshfs (SFTP v3) keeps
+ * whole seconds, FAT two seconds, most local filesystems nanoseconds (Node itself sets
+ * microseconds). Returns the window two stamps of that filesystem may differ by and still be
+ * the same, never less than MTIME_WINDOW_NS.
+ */
+export async function mtimeWindowOf(dir: string, tempName: string): Promise<bigint> {
+  const p = join(dir, tempName);
+  // An odd second with every sub-second digit set: what survives tells the granularity.
+  const set = 1_700_000_001_123_456_789n;
+  try {
+    await writeFile(p, '', { flag: 'wx' });
+    await utimes(p, timeArg(set), timeArg(set));
+    const got = (await lstat(p, { bigint: true })).mtimeNs;
+    for (const g of [2_000_000_000n, 1_000_000_000n, 1_000_000n]) {
+      if (got % g === 0n) return g;
+    }
+    return MTIME_WINDOW_NS;
+  } catch {
+    return MTIME_WINDOW_NS; // cannot probe (read-only, say): assume a fine-grained filesystem
+  } finally {
+    await unlink(p).catch(() => undefined);
+  }
 }

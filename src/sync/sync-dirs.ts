@@ -26,7 +26,8 @@ import { ConflictStore } from './conflict-store.js';
 import { checkReplicas } from './guard.js';
 import { PlanLog, type Status } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
-import { Replica } from './replica.js';
+import { Replica, TEMP_PREFIX } from './replica.js';
+import { MTIME_WINDOW_NS, mtimeWindowOf } from './stamp.js';
 import { scanReplica } from './scan-replica.js';
 
 export type SyncPhase = 'resume' | 'scan-local' | 'scan-server' | 'merge' | 'apply';
@@ -149,7 +150,11 @@ async function syncLocked(
 ): Promise<SyncSummary> {
   if (opts.automerge !== undefined && !dry) await setAutomerge(store, opts.automerge);
   const automerge = opts.automerge ?? automergeEnabled(store);
-  const replicas = { local: new Replica(local, 'local'), server: new Replica(server, 'server') };
+  const windows = await mtimeWindows(store, local, server, dry);
+  const replicas = {
+    local: new Replica(local, 'local', windows.local),
+    server: new Replica(server, 'server', windows.server),
+  };
   const log = new PlanLog(store.db('plans'));
   const conflicts = new ConflictStore(store.db('conflicts'));
 
@@ -164,6 +169,9 @@ async function syncLocked(
   }
 
   const now = opts.now ?? new Date();
+  const lastRun = lastRunStart(store);
+  // The real clock, whatever `now` says: racy stamps are judged against it.
+  const startNs = BigInt(Date.now()) * 1_000_000n;
   const baseRef = store.getRef(REF_BASE);
   const first = baseRef === undefined;
   const base = baseRef ?? EMPTY_TREE_ID;
@@ -183,6 +191,7 @@ async function syncLocked(
       known: prevLocal === undefined ? [] : [prevLocal],
       exclude: (p) => variants.has(p),
       removeTemps: !dry,
+      mtimeWindowNs: windows.local,
       // Local contents are kept: they are the base of later text merges and of `show --variant base`.
       read: async (abs) => (await store.putBlobFile(abs)).id,
     });
@@ -190,7 +199,9 @@ async function syncLocked(
     const prevServer = store.getRef(REF_SERVER);
     let serverId = await scanReplica(store, server, {
       content: 'stamp',
+      ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.server }),
       removeTemps: !dry,
+      mtimeWindowNs: windows.server,
       base,
       known: prevServer === undefined ? [] : [prevServer],
     });
@@ -238,6 +249,7 @@ async function syncLocked(
   await log.begin(plan, now);
   const r = await applyActions(plan, replicas, log, opts.hooks);
   await commit(store, log, conflicts, plan, r.statuses, scans);
+  await setLastRunStart(store, startNs);
   return {
     first,
     plan,
@@ -249,6 +261,49 @@ async function syncLocked(
     open: conflicts.list().length,
     resumed,
   };
+}
+
+const WINDOWS = Buffer.from('mtime-windows');
+const LAST_RUN = Buffer.from('last-run');
+
+/** When the last completed run started (ns since the epoch), if there was one. */
+function lastRunStart(store: Store): bigint | undefined {
+  const v = asBytes(store.db('sync').get(LAST_RUN));
+  return v?.length === 8 ? v.readBigInt64LE(0) : undefined;
+}
+
+async function setLastRunStart(store: Store, ns: bigint): Promise<void> {
+  const v = Buffer.alloc(8);
+  v.writeBigInt64LE(ns, 0);
+  await store.db('sync').put(LAST_RUN, v);
+}
+
+/**
+ * Each replica's mtime granularity (sshfs keeps whole seconds): probed on every real run,
+ * remembered for dry runs, which write nothing.
+ */
+async function mtimeWindows(
+  store: Store,
+  local: string,
+  server: string,
+  dry: boolean,
+): Promise<{ local: bigint; server: bigint }> {
+  const db = store.db('sync');
+  if (dry) {
+    const v = asBytes(db.get(WINDOWS));
+    if (v?.length === 16) return { local: v.readBigUInt64LE(0), server: v.readBigUInt64LE(8) };
+    return { local: MTIME_WINDOW_NS, server: MTIME_WINDOW_NS };
+  }
+  const probe = TEMP_PREFIX + 'probe-' + String(process.pid);
+  const w = {
+    local: await mtimeWindowOf(local, probe),
+    server: await mtimeWindowOf(server, probe),
+  };
+  const v = Buffer.alloc(16);
+  v.writeBigUInt64LE(w.local, 0);
+  v.writeBigUInt64LE(w.server, 8);
+  await db.put(WINDOWS, v);
+  return w;
 }
 
 /** Record the plan's conflicts, advance base by what succeeded, and forget the plan. */

@@ -2,6 +2,7 @@
 // store opens, fsck finds nothing wrong, and every ref names a tree whose objects are all there.
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fsck } from '../../src/store/fsck.js';
@@ -45,12 +46,17 @@ test('the store survives kill -9 at random moments', async (t) => {
   const dir = join(tmp.dir, 'store');
   const random = rng(20261125);
   try {
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < 10; round++) {
       const wrote = await runAndKill(dir, Math.floor(random() * 300));
       const s = await Store.open(dir);
       try {
         const report = await fsck(s);
         t.deepEqual(report.problems, [], `round ${round} (after ${wrote} iterations)`);
+        t.deepEqual(
+          readdirSync(join(dir, 'tmp')),
+          [],
+          'half-written temp files are cleaned on open',
+        );
         const refs = s.listRefs('snap/');
         t.true(refs.length > 0);
         for (const r of refs) {

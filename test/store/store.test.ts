@@ -1,14 +1,16 @@
 // The store: round trips of every object kind, refs, sub-databases, what a directory that is
 // not a store gets, and corruption — found by reads, by fsck, and quarantined by --repair.
 import test from 'ava';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { isTetherError } from '../../src/errors.js';
 import { fsck } from '../../src/store/fsck.js';
 import { BLOB_FILE_THRESHOLD, Store } from '../../src/store/store.js';
-import { EMPTY_TREE_ID, hashBytes, type Entry } from '../../src/tree/index.js';
+import { EMPTY_TREE_ID, hashBytes, type Entry, type Hash } from '../../src/tree/index.js';
 import { tempDir } from '../cli/run.js';
+import { conformance } from './conformance.js';
 
 const fileEntry = (name: string, id: string, size: number): Entry => ({
   name,
@@ -33,7 +35,7 @@ async function withNewStore(fn: (s: Store, dir: string) => Promise<void>): Promi
   }
 }
 
-test('objects round-trip: trees, small, empty and big blobs, streamed files', async (t) => {
+test('objects are durable across close and open, in a private directory', async (t) => {
   await withNewStore(async (s, dir) => {
     t.is(statSync(dir).mode & 0o777, 0o700, 'the store directory is private');
     const small = await s.putBlob(Buffer.from('hello'));
@@ -46,20 +48,10 @@ test('objects round-trip: trees, small, empty and big blobs, streamed files', as
     t.true((await s.readBlob(big)).equals(bigBytes));
     t.is(s.blobSize(big), bigBytes.length);
 
-    const src = join(dir, '..', 'src.bin');
-    const data = Buffer.alloc(20 * 1024 * 1024);
-    for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i, i);
-    writeFileSync(src, data);
-    const put = await s.putBlobFile(src);
-    t.deepEqual(put, { id: hashBytes(data), size: data.length });
-    const out = join(dir, '..', 'out.bin');
-    await s.writeBlobToFile(put.id, out);
-    t.true(readFileSync(out).equals(data));
-
     const tree = [fileEntry('a', small, 5), fileEntry('b\xff', big, bigBytes.length)];
     const id = s.putTree(tree);
     t.deepEqual(s.readTree(id), tree, 'readable in the same tick');
-    t.true(s.has(id) && s.has(small) && s.has(big) && s.has(put.id) && s.has(EMPTY_TREE_ID));
+    t.true(s.has(id) && s.has(small) && s.has(big) && s.has(EMPTY_TREE_ID));
     t.false(s.has(hashBytes(Buffer.from('never stored'))));
     t.deepEqual(s.readTree(EMPTY_TREE_ID), []);
     await s.setRef('snap/x', id);
@@ -72,49 +64,6 @@ test('objects round-trip: trees, small, empty and big blobs, streamed files', as
     } finally {
       await again.close();
     }
-  });
-});
-
-test('unknown objects are ENOTFOUND with a hint', async (t) => {
-  await withNewStore(async (s) => {
-    const id = hashBytes(Buffer.from('nope'));
-    const e1 = t.throws(() => s.readTree(id));
-    t.true(isTetherError(e1) && e1.code === 'ENOTFOUND' && e1.message.includes('fsck'));
-    const e2 = await t.throwsAsync(s.readBlob(id));
-    t.true(isTetherError(e2) && e2.code === 'ENOTFOUND');
-  });
-});
-
-test('refs: compare-and-set, delete, listing by prefix', async (t) => {
-  await withNewStore(async (s) => {
-    const a = s.putTree([]);
-    const b = s.putTree([fileEntry('f', hashBytes(Buffer.from('x')), 1)]);
-    await s.setRef('snap/one', a, null);
-    await s.setRef('snap/two', b);
-    await s.setRef('sync/base', b);
-    const err = await t.throwsAsync(s.setRef('snap/one', b, b));
-    t.true(isTetherError(err) && err.code === 'ECHANGED');
-    t.is(s.getRef('snap/one'), a, 'a failed compare-and-set changes nothing');
-    await s.setRef('snap/one', b, a);
-    t.deepEqual(
-      s.listRefs('snap/').map((r) => r.name),
-      ['snap/one', 'snap/two'],
-    );
-    await s.deleteRef('snap/two');
-    t.is(s.getRef('snap/two'), undefined);
-    t.deepEqual(
-      s.listRefs('').map((r) => r.name),
-      ['snap/one', 'sync/base'],
-    );
-  });
-});
-
-test('named sub-databases keep Buffer keys and values', async (t) => {
-  await withNewStore(async (s) => {
-    const db = s.db('plans');
-    await db.put(Buffer.from([0, 1, 2]), Buffer.from([9, 8]));
-    t.deepEqual([...(db.get(Buffer.from([0, 1, 2])) as Buffer)], [9, 8]);
-    t.is(s.db('other').get(Buffer.from([0, 1, 2])), undefined, 'databases are separate');
   });
 });
 
@@ -157,10 +106,7 @@ test('corruption is found by reads and by fsck, and --repair quarantines it', as
     const small = await s.putBlob(Buffer.from('small content'));
     const bigData = Buffer.alloc(200_000, 'z');
     const big = await s.putBlob(bigData);
-    const tree = s.putTree([
-      fileEntry('big', big, bigData.length),
-      fileEntry('small', small, 13),
-    ]);
+    const tree = s.putTree([fileEntry('big', big, bigData.length), fileEntry('small', small, 13)]);
     await s.setRef('snap/v1', tree);
     t.deepEqual((await fsck(s)).problems, []);
     await s.close();
@@ -170,14 +116,19 @@ test('corruption is found by reads and by fsck, and --repair quarantines it', as
     chmodSync(bigPath, 0o600);
     writeFileSync(bigPath, Buffer.alloc(200_000, 'y'));
     const env = openLmdb({ path: join(dir, 'db'), maxDbs: 64 });
-    const blobs = env.openDB<Buffer, Buffer>('o:blobs', { keyEncoding: 'binary', encoding: 'binary' });
+    const blobs = env.openDB<Buffer, Buffer>('o:blobs', {
+      keyEncoding: 'binary',
+      encoding: 'binary',
+    });
     await blobs.put(Buffer.from(small, 'hex'), Buffer.from('tampered!'));
     await env.close();
 
     s = await Store.open(dir);
     for (const id of [small, big]) {
       const err = await t.throwsAsync(s.readBlob(id));
-      t.true(isTetherError(err) && err.code === 'ECORRUPT' && err.message.includes('fsck --repair'));
+      t.true(
+        isTetherError(err) && err.code === 'ECORRUPT' && err.message.includes('fsck --repair'),
+      );
     }
     const err = await t.throwsAsync(s.writeBlobToFile(big, join(tmp.dir, 'restored')));
     t.true(isTetherError(err) && err.code === 'ECORRUPT');
@@ -202,4 +153,120 @@ test('corruption is found by reads and by fsck, and --repair quarantines it', as
   } finally {
     tmp.cleanup();
   }
+});
+
+/** Damage an object where Store keeps it (its blob file, or its LMDB record) and reopen. */
+async function tamperStore(dir: string, store: Store, id: Hash, bytes: Buffer): Promise<Store> {
+  await store.close();
+  const file = join(dir, 'blobs', id.slice(0, 2), id.slice(2));
+  try {
+    chmodSync(file, 0o600);
+    writeFileSync(file, bytes);
+  } catch {
+    const env = openLmdb({ path: join(dir, 'db'), maxDbs: 64 });
+    try {
+      const bin = { keyEncoding: 'binary', encoding: 'binary' } as const;
+      const key = Buffer.from(id, 'hex');
+      const db = ['o:trees', 'o:blobs']
+        .map((name) => env.openDB<Buffer, Buffer>(name, bin))
+        .find((d) => d.doesExist(key));
+      if (db === undefined) throw new Error(`no object ${id} to damage`);
+      await db.put(key, bytes);
+    } finally {
+      await env.close();
+    }
+  }
+  return Store.open(dir);
+}
+
+conformance('lmdb', async () => {
+  const tmp = tempDir();
+  const dir = join(tmp.dir, 'store');
+  let store = await Store.create(dir);
+  return {
+    get store() {
+      return store;
+    },
+    async tamper(id, bytes) {
+      store = await tamperStore(dir, store, id, bytes);
+      return store;
+    },
+    async close() {
+      await store.close();
+      tmp.cleanup();
+    },
+  };
+});
+
+test('opening removes temp files of killed writers, and keeps those of live ones', async (t) => {
+  await withNewStore(async (s, dir) => {
+    await s.close();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const litter = join(dir, 'tmp', `${dead}-abc`);
+    const live = join(dir, 'tmp', `${process.pid}-def`);
+    writeFileSync(litter, 'half a blob');
+    writeFileSync(live, 'being written');
+    const again = await Store.open(dir);
+    await again.close();
+    t.deepEqual(readdirSync(join(dir, 'tmp')), [`${process.pid}-def`]);
+  });
+});
+
+test('fsck: a ref naming a blob and a stray file under blobs/ are problems', async (t) => {
+  await withNewStore(async (s, dir) => {
+    const blob = await s.putBlob(Buffer.from('not a tree'));
+    await s.setRef('snap/odd', blob);
+    writeFileSync(join(dir, 'blobs', 'stray'), 'x');
+    const report = await fsck(s);
+    t.deepEqual(
+      report.problems.map((p) => [p.kind, p.detail, p.refs]),
+      [
+        ['stray', 'not a blob directory', []],
+        ['missing', 'named as a tree but stored as a blob', ['snap/odd']],
+      ],
+    );
+  });
+});
+
+test('a second process can use the same store at the same time', async (t) => {
+  await withNewStore(async (s, dir) => {
+    const mine = s.putTree([fileEntry('mine', hashBytes(Buffer.from('m')), 1)]);
+    await s.setRef('snap/parent', mine);
+    const storeJs = new URL('../../src/store/store.js', import.meta.url).href;
+    const script = `
+      const { Store } = await import(${JSON.stringify(storeJs)});
+      const s = await Store.open(process.argv[1]);
+      if (s.getRef('snap/parent') === undefined) process.exit(3);
+      await s.setRef('snap/child', s.getRef('snap/parent'));
+      await s.close();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], {
+      encoding: 'utf8',
+    });
+    t.is(r.status, 0, r.stderr);
+    t.is(s.getRef('snap/child'), mine, 'the other process wrote while this one had it open');
+    t.deepEqual(s.readTree(mine)[0]!.name, 'mine');
+  });
+});
+
+test('opening an existing store creates nothing; read-only opens read and refuse writes', async (t) => {
+  await withNewStore(async (s, dir) => {
+    const id = s.putTree([fileEntry('f', hashBytes(Buffer.from('f')), 1)]);
+    await s.setRef('snap/a', id);
+    await s.close();
+    const list = (): string[] => readdirSync(dir, { recursive: true }).map(String).sort();
+    const before = list();
+    const again = await Store.open(dir);
+    await again.close();
+    t.deepEqual(list(), before);
+    const ro = await Store.open(dir, { readOnly: true });
+    try {
+      t.is(ro.getRef('snap/a'), id);
+      t.is(ro.readTree(id)[0]!.name, 'f');
+      const err = await t.throwsAsync(ro.setRef('snap/b', id));
+      t.true(isTetherError(err) && err.code === 'EUSAGE' && err.message.includes('read-only'));
+    } finally {
+      await ro.close();
+    }
+    t.deepEqual(list(), before);
+  });
 });
