@@ -249,7 +249,7 @@ async function syncLocked(
   await log.begin(plan, now);
   const r = await applyActions(plan, replicas, log, opts.hooks);
   await commit(store, log, conflicts, plan, r.statuses, scans);
-  await setLastRunStart(store, startNs);
+  setLastRunStart(store, startNs);
   return {
     first,
     plan,
@@ -272,10 +272,11 @@ function lastRunStart(store: Store): bigint | undefined {
   return v?.length === 8 ? v.readBigInt64LE(0) : undefined;
 }
 
-async function setLastRunStart(store: Store, ns: bigint): Promise<void> {
+/** Committed with the run's other writes (the store is flushed before it closes). */
+function setLastRunStart(store: Store, ns: bigint): void {
   const v = Buffer.alloc(8);
   v.writeBigInt64LE(ns, 0);
-  await store.db('sync').put(LAST_RUN, v);
+  void store.db('sync').put(LAST_RUN, v);
 }
 
 /**
@@ -302,7 +303,8 @@ async function mtimeWindows(
   const v = Buffer.alloc(16);
   v.writeBigUInt64LE(w.local, 0);
   v.writeBigUInt64LE(w.server, 8);
-  await db.put(WINDOWS, v);
+  // Committed with the run's other writes (the store is flushed before it closes).
+  if (!v.equals(asBytes(db.get(WINDOWS)) ?? Buffer.alloc(0))) void db.put(WINDOWS, v);
   return w;
 }
 
