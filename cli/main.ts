@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The tether command line: one file per command (clipanion), each thin over src/.
+// More I/O threads than libuv's 4: a scan keeps many reads, writes and fsyncs in flight.
+process.env['UV_THREADPOOL_SIZE'] ??= '16';
 import { Builtins, Cli } from 'clipanion';
 import { EXIT } from './base.js';
 import { DemoCommand } from './demo.js';

@@ -77,7 +77,7 @@ export async function scanDirectory(
       return known !== undefined && store.has(known) ? known : undefined;
     },
     read: async (abs, path, before) => {
-      const { id: blob, size } = await store.putBlobFile(abs);
+      const { id: blob, size } = await store.putBlobFile(abs, Number(before.size));
       const after = await lstat(abs, { bigint: true });
       if (!sameStat(before, after) || BigInt(size) !== before.size) {
         throw new TetherError(

@@ -7,7 +7,7 @@
 // moved only after the object writes are flushed), and a blob file appears under its final
 // name only after its bytes are fsynced (temp → fsync → rename → fsync of the directory).
 // LMDB's own commits are atomic, so after kill -9 the environment opens at its last commit.
-import { closeSync, fsyncSync, openSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import {
   mkdir,
   open,
@@ -85,6 +85,9 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   private readonly userDbs = new Map<string, Database<Buffer, Buffer>>();
   /** Trees put in this tick whose batched LMDB write has not committed yet. */
   private readonly pending = new Map<Hash, Buffer>();
+  /** Blob directories known to exist, and those with renames not yet made durable. */
+  private readonly blobDirs = new Set<string>();
+  private readonly dirtyDirs = new Set<string>();
   /** Small blobs put whose batched write has not committed yet. */
   private readonly pendingBlobs = new Map<Hash, Buffer>();
   private readonly cache = new LruCache<Hash, Tree>(4096);
@@ -126,7 +129,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     });
     await syncFile(tmp);
     await rename(tmp, marker);
-    syncDir(dir);
+    await syncDir(dir);
     return Store.open(dir);
   }
 
@@ -275,6 +278,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     }
     if (this.blobFileSize(id) !== undefined) return id;
     const tmp = this.tempPath();
+    let installed = false;
     try {
       const fh = await open(tmp, 'wx', 0o400);
       try {
@@ -284,18 +288,28 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         await fh.close();
       }
       await this.installBlobFile(tmp, id);
+      installed = true;
     } finally {
-      await rm(tmp, { force: true });
+      if (!installed) await rm(tmp, { force: true });
     }
     return id;
   }
 
   /** Store a file's content, streaming it; the returned id is of the bytes actually stored. */
-  async putBlobFile(path: string | Buffer): Promise<{ id: Hash; size: number }> {
+  async putBlobFile(
+    path: string | Buffer,
+    sizeHint?: number,
+  ): Promise<{ id: Hash; size: number }> {
+    if (sizeHint !== undefined && sizeHint < BLOB_FILE_THRESHOLD) {
+      // A small file (most of them): read whole without a round trip through the I/O threads
+      // (a few microseconds from the page cache), stored in LMDB.
+      const bytes = readFileSync(path);
+      return { id: await this.putBlob(bytes), size: bytes.length };
+    }
     const src = await open(path, 'r');
     let tmp: string | undefined;
+    const first = takeBuffer();
     try {
-      const first = Buffer.allocUnsafe(BLOB_FILE_THRESHOLD);
       const { bytesRead } = await src.read(first, 0, BLOB_FILE_THRESHOLD, 0);
       if (bytesRead < BLOB_FILE_THRESHOLD) {
         const bytes = first.subarray(0, bytesRead);
@@ -320,8 +334,10 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       }
       const id = hasher.digest();
       await this.installBlobFile(tmp, id);
+      tmp = undefined;
       return { id, size };
     } finally {
+      giveBuffer(first);
       await src.close();
       if (tmp !== undefined) await rm(tmp, { force: true });
     }
@@ -494,6 +510,9 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   async flush(): Promise<void> {
     if (this.readOnly) return;
+    const dirs = [...this.dirtyDirs];
+    this.dirtyDirs.clear();
+    await Promise.all(dirs.map(syncDir));
     await this.env.flushed;
     // Pending entries leave their maps as their own puts resolve.
     await this.trees.committed;
@@ -544,12 +563,19 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     return join(this.dir, 'tmp', `${process.pid}-${Math.random().toString(36).slice(2)}`);
   }
 
+  /**
+   * Move a blob file (its bytes already fsynced) to its name. Renaming over an existing copy
+   * is harmless: same id, same bytes. The directory entry is made durable by the next flush,
+   * before any ref can name the blob.
+   */
   private async installBlobFile(tmp: string, id: Hash): Promise<void> {
     const dir = join(this.dir, 'blobs', id.slice(0, 2));
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (this.blobFileSize(id) !== undefined) return;
+    if (!this.blobDirs.has(dir)) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.blobDirs.add(dir);
+    }
     await rename(tmp, this.blobPath(id));
-    syncDir(dir);
+    this.dirtyDirs.add(dir);
   }
 
   private missingBlob(id: Hash): TetherError {
@@ -590,13 +616,22 @@ async function syncFile(path: string): Promise<void> {
   }
 }
 
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
   try {
-    fsyncSync(fd);
+    await fh.sync();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
+}
+
+/** Reused 64 KiB buffers for the first read of a file (allocating one per file feeds the GC). */
+const spare: Buffer[] = [];
+function takeBuffer(): Buffer {
+  return spare.pop() ?? Buffer.allocUnsafe(BLOB_FILE_THRESHOLD);
+}
+function giveBuffer(b: Buffer): void {
+  if (spare.length < 32) spare.push(b);
 }
 
 /** Read the marker of a directory without opening the store (for `tether fsck`'s messages). */

@@ -11,7 +11,28 @@ export async function pump(
   start: number,
   onPiece: (piece: Buffer, pos: number) => Promise<void> | void,
 ): Promise<number> {
-  const bufs = [Buffer.allocUnsafe(PIECE), Buffer.allocUnsafe(PIECE)];
+  const bufs = [take(), take()];
+  try {
+    return await run(fh, start, onPiece, bufs);
+  } finally {
+    give(bufs[0]!);
+    give(bufs[1]!);
+  }
+}
+
+/** Reused read buffers: a scan reads thousands of files, each would allocate two. */
+const spare: Buffer[] = [];
+const take = (): Buffer => spare.pop() ?? Buffer.allocUnsafe(PIECE);
+const give = (b: Buffer): void => {
+  if (spare.length < 16) spare.push(b);
+};
+
+async function run(
+  fh: FileHandle,
+  start: number,
+  onPiece: (piece: Buffer, pos: number) => Promise<void> | void,
+  bufs: Buffer[],
+): Promise<number> {
   let pos = start;
   let k = 0;
   let reading = fh.read(bufs[0]!, 0, PIECE, pos);
@@ -23,6 +44,11 @@ export async function pump(
     pos += bytesRead;
     k ^= 1;
     reading = fh.read(bufs[k]!, 0, PIECE, pos);
-    await onPiece(piece, at);
+    try {
+      await onPiece(piece, at);
+    } catch (err) {
+      await reading.catch(() => undefined); // the buffer goes back to the pool only when idle
+      throw err;
+    }
   }
 }

@@ -51,7 +51,7 @@ type Listing = ReadonlyMap<string, Entry>;
 const NONE: Listing = new Map();
 
 /** At most this many files are hashed at once. */
-const PARALLEL = 8;
+const PARALLEL = 16;
 
 export async function scanReplica(
   store: TreeStore,
@@ -205,6 +205,8 @@ async function hashOf(
 class Limiter {
   private active = 0;
   private readonly queue: (() => void)[] = [];
+  /** Next waiter to wake (a moving head: shift() would make a long queue quadratic). */
+  private head = 0;
   constructor(private readonly n: number) {}
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.n) await new Promise<void>((r) => this.queue.push(r));
@@ -213,7 +215,17 @@ class Limiter {
       return await task();
     } finally {
       this.active--;
-      this.queue.shift()?.();
+      if (this.head < this.queue.length) {
+        const wake = this.queue[this.head]!;
+        this.queue[this.head++] = noop;
+        if (this.head === this.queue.length) {
+          this.queue.length = 0;
+          this.head = 0;
+        }
+        wake();
+      }
     }
   }
 }
+
+const noop = (): void => undefined;

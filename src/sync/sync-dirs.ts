@@ -192,8 +192,9 @@ async function syncLocked(
       exclude: (p) => variants.has(p),
       removeTemps: !dry,
       mtimeWindowNs: windows.local,
+      ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.local }),
       // Local contents are kept: they are the base of later text merges and of `show --variant base`.
-      read: async (abs) => (await store.putBlobFile(abs)).id,
+      read: async (abs, _path, st) => (await store.putBlobFile(abs, Number(st.size))).id,
     });
     opts.onPhase?.('scan-server');
     const prevServer = store.getRef(REF_SERVER);
