@@ -296,10 +296,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   }
 
   /** Store a file's content, streaming it; the returned id is of the bytes actually stored. */
-  async putBlobFile(
-    path: string | Buffer,
-    sizeHint?: number,
-  ): Promise<{ id: Hash; size: number }> {
+  async putBlobFile(path: string | Buffer, sizeHint?: number): Promise<{ id: Hash; size: number }> {
     if (sizeHint !== undefined && sizeHint < BLOB_FILE_THRESHOLD) {
       // A small file (most of them): read whole without a round trip through the I/O threads
       // (a few microseconds from the page cache), stored in LMDB.

@@ -162,7 +162,10 @@ export class Replica {
     const sourceMoved = problem(
       `${source.label}: ${display(fromPath)} changed since the scan; nothing was copied and it will be planned again on the next run`,
     );
-    if (before?.kind !== 'file' || (entry.id === undefined && !sameStamp(before, entry, source.mtimeWindowNs))) {
+    if (
+      before?.kind !== 'file' ||
+      (entry.id === undefined && !sameStamp(before, entry, source.mtimeWindowNs))
+    ) {
       return sourceMoved;
     }
     const { id, size } = await copyFile(src, tmp);

@@ -147,11 +147,7 @@ export async function scanReplica(
 }
 
 /** The id of the first reference entry with the same stamp. */
-function reuse(
-  e: Entry,
-  refs: readonly (Entry | undefined)[],
-  window: bigint,
-): Hash | undefined {
+function reuse(e: Entry, refs: readonly (Entry | undefined)[], window: bigint): Hash | undefined {
   for (const r of refs) {
     if (
       r?.kind === 'file' &&

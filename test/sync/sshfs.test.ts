@@ -125,7 +125,11 @@ function sshOpts(port: number, key: string): string[] {
       t.deepEqual(readdirSync(exported).sort(), ['README', 'docs', 'on-server.txt']);
       t.is(readFileSync(join(a, 'on-server.txt'), 'utf8'), 'from the server\n');
       const idle = tether(['sync-dirs', a, mnt, '--store', store]);
-      t.regex(idle.stdout, /^0 applied, 0 conflicts/m, 'stamps over sshfs are stable: nothing to do');
+      t.regex(
+        idle.stdout,
+        /^0 applied, 0 conflicts/m,
+        'stamps over sshfs are stable: nothing to do',
+      );
 
       // Changes on both sides, one of them a conflict; the server's made behind the mount.
       writeFileSync(join(a, 'README'), 'readme, edited on the laptop\n');

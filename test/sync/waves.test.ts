@@ -16,7 +16,13 @@ const put = (path: string): Action => ({
   from: 'local',
   fromPath: path,
 });
-const mkdir = (path: string): Action => ({ op: 'mkdir', side: 'server', path, expect: null, entry: e });
+const mkdir = (path: string): Action => ({
+  op: 'mkdir',
+  side: 'server',
+  path,
+  expect: null,
+  entry: e,
+});
 const variant = (path: string, to: string): Action => ({
   op: 'variant',
   side: 'local',
@@ -34,16 +40,36 @@ const rename = (path: string, to: string): Action => ({
 });
 
 const cases: { name: string; plan: Action[]; want: number[][] }[] = [
-  { name: 'unrelated puts share one wave', plan: [put('a'), put('b'), put('c/d')], want: [[0, 1, 2]] },
-  { name: 'a directory before what goes in it', plan: [mkdir('d'), put('d/f'), put('d/g')], want: [[0], [1, 2]] },
+  {
+    name: 'unrelated puts share one wave',
+    plan: [put('a'), put('b'), put('c/d')],
+    want: [[0, 1, 2]],
+  },
+  {
+    name: 'a directory before what goes in it',
+    plan: [mkdir('d'), put('d/f'), put('d/g')],
+    want: [[0], [1, 2]],
+  },
   {
     name: 'a variant, then the put at the same path',
     plan: [variant('f', 'f.conflict-local-x'), put('f'), put('g')],
     want: [[0], [1, 2]],
   },
-  { name: 'a rename clashes at both ends', plan: [rename('a', 'b'), put('b'), put('c')], want: [[0], [1, 2]] },
-  { name: 'a child before its parent is deleted', plan: [put('d/e/f'), put('d')], want: [[0], [1]] },
-  { name: 'siblings with a shared prefix are unrelated', plan: [put('ab'), put('a'), put('a-b')], want: [[0, 1, 2]] },
+  {
+    name: 'a rename clashes at both ends',
+    plan: [rename('a', 'b'), put('b'), put('c')],
+    want: [[0], [1, 2]],
+  },
+  {
+    name: 'a child before its parent is deleted',
+    plan: [put('d/e/f'), put('d')],
+    want: [[0], [1]],
+  },
+  {
+    name: 'siblings with a shared prefix are unrelated',
+    plan: [put('ab'), put('a'), put('a-b')],
+    want: [[0, 1, 2]],
+  },
 ];
 
 for (const c of cases) {
