@@ -10,6 +10,7 @@ import { resolveStore, storeOption, TetherCommand } from './base.js';
 export class ConflictsCommand extends TetherCommand {
   static override paths = [['conflicts']];
   static override usage = Command.Usage({
+    category: 'Sync',
     description: 'list the conflicts that wait for a decision',
     details: `
       Each record says which path is in conflict, what kind of conflict it is, where the local

@@ -10,6 +10,7 @@ import { resolveStore, storeOption, TetherCommand } from './base.js';
 export class ResolveCommand extends TetherCommand {
   static override paths = [['resolve']];
   static override usage = Command.Usage({
+    category: 'Sync',
     description: 'resolve a conflict by taking one version (or keeping both)',
     details: `
       PATH is the conflicted path relative to the replicas' root, a path inside either replica,

@@ -11,6 +11,7 @@ const VARIANTS = ['local', 'server', 'base'] as const;
 export class ShowCommand extends TetherCommand {
   static override paths = [['show']];
   static override usage = Command.Usage({
+    category: 'Sync',
     description: 'print one version of a conflicted path',
     details: `
       Writes the content of the chosen version to standard output, byte for byte (for a

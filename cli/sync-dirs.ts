@@ -1,6 +1,7 @@
 // `tether sync-dirs A B`: two-replica synchronisation of plain directories (A local, B server).
 import { Command, Option } from 'clipanion';
 import type { Action, Conflict } from '../src/merge/plan.js';
+import { checkReplicas } from '../src/sync/guard.js';
 import { runSyncDirs, type SyncPhase } from '../src/sync/sync-dirs.js';
 import { display } from '../src/tree/index.js';
 import { EXIT, resolveStore, storeOption, TetherCommand, withStore } from './base.js';
@@ -79,6 +80,8 @@ export class SyncDirsCommand extends TetherCommand {
 
   async execute(): Promise<number> {
     const tty = process.stderr.isTTY;
+    // Before the store is opened (or made): a missing replica must leave no trace.
+    await checkReplicas(this.local, this.server);
     return withStore(
       resolveStore(this.store),
       async (store) => {
