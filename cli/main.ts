@@ -2,37 +2,38 @@
 // The tether command line: one file per command (clipanion), each thin over src/.
 // More I/O threads than libuv's 4: a scan keeps many reads, writes and fsyncs in flight.
 process.env['UV_THREADPOOL_SIZE'] ??= '16';
-import { Builtins, Cli } from 'clipanion';
+import { Builtins, Cli, type CommandClass } from 'clipanion';
 import { EXIT } from './base.js';
-import { DemoCommand } from './demo.js';
-import { ConflictsCommand } from './conflicts.js';
-import { ResolveCommand } from './resolve.js';
-import { ShowCommand } from './show.js';
-import { DiffCommand } from './diff.js';
-import { FsckCommand } from './fsck.js';
-import { SyncDirsCommand } from './sync-dirs.js';
-import { SnapshotListCommand } from './snapshot-list.js';
-import { SnapshotRmCommand } from './snapshot-rm.js';
-import { SnapshotShowCommand } from './snapshot-show.js';
-import { SnapshotTakeCommand } from './snapshot-take.js';
 
+// Each command's module is loaded only when its name is the first argument (start-up time is
+// part of every command's time); an unknown first word or a request for help loads them all.
+type Loader = () => Promise<CommandClass[]>;
+const COMMANDS: Record<string, Loader> = {
+  demo: async () => [(await import('./demo.js')).DemoCommand],
+  snapshot: async () => [
+    (await import('./snapshot-take.js')).SnapshotTakeCommand,
+    (await import('./snapshot-list.js')).SnapshotListCommand,
+    (await import('./snapshot-show.js')).SnapshotShowCommand,
+    (await import('./snapshot-rm.js')).SnapshotRmCommand,
+  ],
+  diff: async () => [(await import('./diff.js')).DiffCommand],
+  fsck: async () => [(await import('./fsck.js')).FsckCommand],
+  'sync-dirs': async () => [(await import('./sync-dirs.js')).SyncDirsCommand],
+  conflicts: async () => [(await import('./conflicts.js')).ConflictsCommand],
+  resolve: async () => [(await import('./resolve.js')).ResolveCommand],
+  show: async () => [(await import('./show.js')).ShowCommand],
+};
+
+const argv = process.argv.slice(2);
 const cli = new Cli({ binaryLabel: 'tether', binaryName: 'tether', binaryVersion: '0.1.0' });
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
-// Commands are registered here, one line each.
-cli.register(DemoCommand);
-cli.register(ConflictsCommand);
-cli.register(ResolveCommand);
-cli.register(ShowCommand);
-cli.register(DiffCommand);
-cli.register(FsckCommand);
-cli.register(SyncDirsCommand);
-cli.register(SnapshotTakeCommand);
-cli.register(SnapshotListCommand);
-cli.register(SnapshotShowCommand);
-cli.register(SnapshotRmCommand);
+const named = argv[0] === undefined ? undefined : COMMANDS[argv[0]];
+const wanted = named !== undefined && !argv.includes('--help') && !argv.includes('-h');
+for (const load of wanted ? [named] : Object.values(COMMANDS)) {
+  for (const command of await load()) cli.register(command);
+}
 
-const argv = process.argv.slice(2);
 let command;
 try {
   command = cli.process(argv);
