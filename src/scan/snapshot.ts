@@ -77,8 +77,8 @@ export async function scanDirectory(
       return known !== undefined && store.has(known) ? known : undefined;
     },
     read: async (abs, path, before) => {
-      const { id: blob, size } = await store.putBlobFile(abs, Number(before.size));
-      const after = await lstat(abs, { bigint: true });
+      // The stat taken on the open file after reading it: any write meanwhile shows.
+      const { id: blob, size, stat: after } = await store.putBlobFile(abs, Number(before.size));
       if (!sameStat(before, after) || BigInt(size) !== before.size) {
         throw new TetherError(
           'ECHANGED',

@@ -7,7 +7,7 @@
 // moved only after the object writes are flushed), and a blob file appears under its final
 // name only after its bytes are fsynced (temp → fsync → rename → fsync of the directory).
 // LMDB's own commits are atomic, so after kill -9 the environment opens at its last commit.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
 import {
   mkdir,
   open,
@@ -296,12 +296,23 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   }
 
   /** Store a file's content, streaming it; the returned id is of the bytes actually stored. */
-  async putBlobFile(path: string | Buffer, sizeHint?: number): Promise<{ id: Hash; size: number }> {
+  async putBlobFile(
+    path: string | Buffer,
+    sizeHint?: number,
+  ): Promise<{ id: Hash; size: number; stat: BigIntStats }> {
     if (sizeHint !== undefined && sizeHint < BLOB_FILE_THRESHOLD) {
       // A small file (most of them): read whole without a round trip through the I/O threads
       // (a few microseconds from the page cache), stored in LMDB.
-      const bytes = readFileSync(path);
-      return { id: await this.putBlob(bytes), size: bytes.length };
+      const fd = openSync(path, 'r');
+      let bytes: Buffer;
+      let stat: BigIntStats;
+      try {
+        bytes = readFileSync(fd);
+        stat = fstatSync(fd, { bigint: true });
+      } finally {
+        closeSync(fd);
+      }
+      return { id: await this.putBlob(bytes), size: bytes.length, stat };
     }
     const src = await open(path, 'r');
     let tmp: string | undefined;
@@ -310,7 +321,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       const { bytesRead } = await src.read(first, 0, BLOB_FILE_THRESHOLD, 0);
       if (bytesRead < BLOB_FILE_THRESHOLD) {
         const bytes = first.subarray(0, bytesRead);
-        return { id: await this.putBlob(bytes), size: bytesRead };
+        const stat = await src.stat({ bigint: true });
+        return { id: await this.putBlob(bytes), size: bytesRead, stat };
       }
       const hasher = newHasher();
       hasher.update(first);
@@ -330,9 +342,10 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         await out.close();
       }
       const id = hasher.digest();
+      const stat = await src.stat({ bigint: true });
       await this.installBlobFile(tmp, id);
       tmp = undefined;
-      return { id, size };
+      return { id, size, stat };
     } finally {
       giveBuffer(first);
       await src.close();
