@@ -5,7 +5,7 @@
 // "already done" when its result is in place.
 //
 // Keys: "plan" → [format, plan, runStart]; "done/<u32 BE index>" → status byte.
-// Entries use the canonical tree-entry encoding and conflicts D2's record encoding, so every
+// Entries use the canonical tree-entry encoding and conflicts the conflict store's record encoding, so every
 // byte of a name, mtime and xattr survives.
 import { Packr } from 'msgpackr';
 import { TetherError } from '../errors.js';
