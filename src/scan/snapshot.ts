@@ -6,6 +6,7 @@ import type { BigIntStats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { asBytes } from '../sync/ports.js';
 import { scanReplica } from '../sync/scan-replica.js';
 import { display, type ByteString, type Hash } from '../tree/index.js';
 import { StatCache } from './stat-cache.js';
@@ -66,15 +67,31 @@ export async function scanDirectory(
     }
   };
 
+  const roots = store.db('statcache-roots');
+  const rootKey = opts.cacheKey === undefined ? undefined : Buffer.from(opts.cacheKey);
+  const lastRaw = rootKey === undefined ? undefined : asBytes(roots.get(rootKey));
+  const lastTree = lastRaw?.length === 32 ? lastRaw.toString('hex') : undefined;
+  const count = (st: BigIntStats): void => {
+    p.files++;
+    p.bytes += Number(st.size);
+    progress();
+  };
+
   const id = await scanReplica(store, root, {
     content: 'hash',
+    trustStamps: false,
     ...(opts.exclude === undefined ? {} : { exclude: opts.exclude }),
+    ...(lastTree !== undefined && store.has(lastTree) ? { known: [lastTree] } : {}),
+    // Unchanged since the last scan with this cache key: the old entry is taken whole.
+    reuseKnown: (path, fst, k) => {
+      const hit = cache?.lookup(path, fst) === k.id && store.hasBlob(k.id!);
+      if (hit) count(fst);
+      return hit;
+    },
     knownId: (path, fst) => {
-      p.files++;
-      p.bytes += Number(fst.size);
+      count(fst);
       const known = cache?.lookup(path, fst);
-      progress();
-      return known !== undefined && store.has(known) ? known : undefined;
+      return known !== undefined && store.hasBlob(known) ? known : undefined;
     },
     read: async (abs, path, before) => {
       // The stat taken on the open file after reading it: any write meanwhile shows.
@@ -94,6 +111,7 @@ export async function scanDirectory(
       return blob;
     },
   });
+  if (rootKey !== undefined) void roots.put(rootKey, Buffer.from(id, 'hex'));
   await cache?.flush();
   await store.flush();
   opts.onProgress?.(p);

@@ -218,6 +218,13 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     return this.blobFileSize(id) !== undefined;
   }
 
+  /** has() for a blob id: skips the tree lookup (a scan asks this once per unchanged file). */
+  hasBlob(id: Hash): boolean {
+    if (this.pendingBlobs.has(id)) return true;
+    if (isHash(id) && this.blobs.doesExist(idKey(id))) return true;
+    return this.blobFileSize(id) !== undefined;
+  }
+
   putTree(tree: Tree): Hash {
     const { bytes, id } = encodeWithId(tree);
     if (this.pending.has(id) || this.cache.get(id) !== undefined) return id;

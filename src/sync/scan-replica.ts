@@ -29,6 +29,16 @@ export interface ScanOptions {
   readonly exclude?: (path: Path) => boolean;
   /** Called per entry scanned. */
   readonly onEntry?: (path: Path) => void;
+  /**
+   * For a file that the first `known` tree has: true when it is exactly as it was then (a stat
+   * cache says so), and that entry's id and xattrs are taken without reading anything.
+   */
+  readonly reuseKnown?: (path: Path, st: BigIntStats, known: Entry) => boolean;
+  /**
+   * Take the id of a base or known file with the same size and mtime (default true). A
+   * snapshot says false: its stat cache also compares ctime, inode and device.
+   */
+  readonly trustStamps?: boolean;
   /** A content id known from elsewhere (a stat cache) for a file as lstat describes it now. */
   readonly knownId?: (path: Path, st: BigIntStats) => Hash | undefined;
   /** Reads a file whose id is not known: by default hashes it; a snapshot stores it too. */
@@ -100,6 +110,16 @@ export async function scanReplica(
       if (st === undefined) continue; // vanished since readdir
       let e = entryOfSync(p, name, st);
       if (e === undefined) continue;
+      if (e.kind === 'file' && opts.reuseKnown !== undefined) {
+        const k = known[0]?.get(name);
+        if (k?.kind === 'file' && k.id !== undefined && opts.reuseKnown(path, st, k)) {
+          opts.onEntry?.(path);
+          entries.push(
+            k.xattrs === undefined ? { ...e, id: k.id } : { ...e, id: k.id, xattrs: k.xattrs },
+          );
+          continue;
+        }
+      }
       if (readAttrs && (e.kind === 'file' || e.kind === 'dir')) {
         const xattrs = readXattrsSync(p);
         if (xattrs !== undefined) e = { ...e, xattrs };
@@ -121,7 +141,10 @@ export async function scanReplica(
         const racy = opts.racySinceNs !== undefined && st.mtimeNs >= opts.racySinceNs;
         const id = racy
           ? undefined
-          : (opts.knownId?.(path, st) ?? reuse(e, [b, ...known.map((k) => k.get(name))], window));
+          : (opts.knownId?.(path, st) ??
+            (opts.trustStamps === false
+              ? undefined
+              : reuse(e, [b, ...known.map((k) => k.get(name))], window)));
         if (id !== undefined) e = { ...e, id };
         else if (opts.content === 'hash' || racy) {
           const f = e;
