@@ -604,8 +604,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   }
 }
 
-/** True while process `pid` runs (a temp file of a running writer must be left alone). */
-function alive(pid: number): boolean {
+/** True while process `pid` runs (a temp file or lock of a running process is left alone). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -618,7 +618,7 @@ function alive(pid: number): boolean {
 async function removeStaleTemps(tmpDir: string): Promise<void> {
   for (const name of await readdir(tmpDir)) {
     const pid = Number(name.split('-', 1)[0]);
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) {
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) {
       await rm(join(tmpDir, name), { force: true });
     }
   }

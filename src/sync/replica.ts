@@ -70,6 +70,14 @@ export class Replica {
     this.root = typeof root === 'string' ? Buffer.from(root) : root;
   }
 
+  /** Rename a finished temporary file over `path`, if the target is still `expect`. */
+  private async install(tmp: Buffer, path: ByteString, expect: Entry | null): Promise<Outcome> {
+    const moved = await this.expectAt(path, expect);
+    if (moved !== undefined) return moved;
+    await rename(tmp, this.abs(path));
+    return DONE;
+  }
+
   /** A fresh temporary name beside `path` (scans skip and clean these). */
   private tempFor(path: ByteString): Buffer {
     const name = TEMP_PREFIX + randomBytes(8).toString('hex');
@@ -142,10 +150,7 @@ export class Replica {
           ? await this.makeSymlink(tmp, entry, source, fromPath)
           : await this.makeFile(tmp, entry, source, fromPath);
       if (bad !== undefined) return bad;
-      const moved = await this.expectAt(path, expect);
-      if (moved !== undefined) return moved;
-      await rename(tmp, this.abs(path));
-      return DONE;
+      return await this.install(tmp, path, expect);
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
@@ -226,10 +231,7 @@ export class Replica {
         await fh.close();
       }
       await this.finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
-      const moved = await this.expectAt(path, expect);
-      if (moved !== undefined) return moved;
-      await rename(tmp, this.abs(path));
-      return DONE;
+      return await this.install(tmp, path, expect);
     } finally {
       await unlink(tmp).catch(() => undefined);
     }

@@ -16,7 +16,7 @@ import { TetherError } from '../errors.js';
 import { diffTrees } from '../merge/diff.js';
 import { merge } from '../merge/merge.js';
 import type { Conflict, Path, Plan } from '../merge/plan.js';
-import type { Store } from '../store/store.js';
+import { processAlive, type Store } from '../store/store.js';
 import { EMPTY_TREE_ID, hashBytes, type Hash, type TreeReader } from '../tree/index.js';
 import { applyActions, advanceBase, type ApplyHooks, type Failure } from './apply.js';
 import { tryMergeText } from './automerge.js';
@@ -103,15 +103,6 @@ export async function runSyncDirs(
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const lockPath = (store: Store): string => join(store.dir, 'sync.lock');
 
 /** One run at a time per store (O_EXCL lock file); a lock left by a killed run is taken over. */
@@ -124,7 +115,7 @@ async function takeLock(store: Store): Promise<void> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const pid = Number(await readFile(lockPath(store), 'utf8').catch(() => '0'));
-    if (pid > 0 && pid !== process.pid && alive(pid)) {
+    if (pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new TetherError(
         'ELOCKED',
         `another tether sync-dirs (pid ${pid}) is running with the store ${store.dir}: ` +

@@ -166,3 +166,19 @@ test('a file that changes while it is read is a clear error, and nothing is half
     }
   });
 });
+
+test('a touch without a content change reads the file again but keeps its content id', async (t) => {
+  await withTree(async (root, store) => {
+    const p = join(root, 'f');
+    writeFileSync(p, 'same bytes');
+    age([p]);
+    const first = await scanDirectory(store, root, { cacheKey: 'k' });
+    const before = flat(store, first.id).get('f')!;
+    utimesSync(p, new Date(2001, 1, 1), new Date(2001, 1, 1));
+    const touched = await scanDirectory(store, root, { cacheKey: 'k' });
+    t.is(touched.hashedFiles, 1, 'the new mtime makes the stat cache miss');
+    const after = flat(store, touched.id).get('f')!;
+    t.is(after.id, before.id);
+    t.not(after.mtimeNs, before.mtimeNs);
+  });
+});
