@@ -4,11 +4,12 @@
 // Reads run in parallel inside the walker; the hashing itself is native code.
 import type { BigIntStats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { asBytes } from '../sync/ports.js';
 import { scanReplica } from '../sync/scan-replica.js';
-import { display, type ByteString, type Hash } from '../tree/index.js';
+import { display, fromText, type ByteString, type Hash } from '../tree/index.js';
 import { StatCache } from './stat-cache.js';
 
 export interface ScanProgress {
@@ -67,6 +68,10 @@ export async function scanDirectory(
     }
   };
 
+  // A store kept inside the directory it snapshots is not part of the snapshot.
+  const rel = relative(resolve(root), resolve(store.dir));
+  const own = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? fromText(rel) : undefined;
+
   const roots = store.db('statcache-roots');
   const rootKey = opts.cacheKey === undefined ? undefined : Buffer.from(opts.cacheKey);
   const lastRaw = rootKey === undefined ? undefined : asBytes(roots.get(rootKey));
@@ -80,7 +85,7 @@ export async function scanDirectory(
   const id = await scanReplica(store, root, {
     content: 'hash',
     trustStamps: false,
-    ...(opts.exclude === undefined ? {} : { exclude: opts.exclude }),
+    exclude: (path) => path === own || opts.exclude?.(path) === true,
     ...(lastTree !== undefined && store.has(lastTree) ? { known: [lastTree] } : {}),
     // Unchanged since the last scan with this cache key: the old entry is taken whole.
     reuseKnown: (path, fst, k) => {

@@ -72,6 +72,20 @@ test('snapshot take, list, show, diff and rm', (t) => {
   }
 });
 
+test('a store kept inside the snapshotted directory is left out of it', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const p = join(dir, 'p');
+    project(p);
+    const opts = { cwd: p };
+    t.is(tether(['snapshot', 'take', 'v1', '--of', '.', '--store', '.tether'], opts).status, 0);
+    t.notRegex(tether(['snapshot', 'show', 'v1', '--store', '.tether'], opts).stdout, /\.tether/);
+    t.is(tether(['diff', 'v1', '.', '--store', '.tether'], opts).status, 0, 'equal to itself');
+  } finally {
+    cleanup();
+  }
+});
+
 test('bad input: each gets a clear message and a non-zero exit', (t) => {
   const { dir, cleanup } = tempDir();
   try {
