@@ -15,8 +15,8 @@ const why = !existsSync('/dev/fuse')
   ? 'no /dev/fuse'
   : process.getuid?.() !== 0
     ? 'not root (sshd and mounts need it)'
-    : !has('sshfs') || !existsSync(SSHD)
-      ? 'sshfs or openssh-server is not installed (.ci/run installs them)'
+    : !has('sshfs') || !has('ssh') || !has('ssh-keygen') || !existsSync(SSHD)
+      ? 'sshfs, ssh or sshd is not installed (.ci/run installs them)'
       : undefined;
 
 function freePort(): Promise<number> {
