@@ -255,6 +255,23 @@ test('first run: very different trees need --initial; nothing is ever deleted', 
   }
 });
 
+test('first run: a copy made without keeping times is the same tree, not a wild difference', (t) => {
+  const tmp = tempDir();
+  try {
+    const a = join(tmp.dir, 'A');
+    const b = join(tmp.dir, 'B');
+    mkdirSync(join(a, 'd'), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(join(a, 'd', `f${i}`), `file ${i}\n`);
+    execFileSync('cp', ['-r', a, b]); // new mtimes on every copy
+    const store = join(tmp.dir, 'store');
+    const r = tether(['sync-dirs', a, b, '--store', store]);
+    t.is(r.status, 0, r.stdout + r.stderr);
+    t.regex(tether(['sync-dirs', a, b, '--store', store]).stdout, /^0 applied, 0 conflicts/m);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 test('--dry-run prints the plan and changes nothing', (t) => {
   const p = pair(t);
   try {
