@@ -37,3 +37,37 @@ export async function hashBothChanged(
   }
   return ed.finish();
 }
+
+/**
+ * Making server renames visible (MERGE.md rule R): a file created on the server is known only
+ * by its stamp, so a rename there would look like a delete plus an unrelated create. Created
+ * files whose size equals that of a file deleted on the server are hashed (read once), so the
+ * merge can pair them by content id and plan a rename instead of a copy.
+ */
+export async function hashRenameCandidates(
+  store: TreeStore,
+  base: Hash,
+  server: Hash,
+  serverRoot: string,
+): Promise<Hash> {
+  const deletedSizes = new Set<number>();
+  const created: { path: Path; entry: Entry }[] = [];
+  walkTrees(store, [base, server], (path, [b, s]) => {
+    if (b?.kind === 'file' && b.id !== undefined && s === undefined) deletedSizes.add(b.size);
+    if (b === undefined && s?.kind === 'file' && s.id === undefined)
+      created.push({ path, entry: s });
+    return b?.kind === 'dir' && s?.kind === 'dir';
+  });
+  const todo = created.filter((c) => deletedSizes.has(c.entry.size));
+  if (todo.length === 0) return server;
+  const root = Buffer.from(serverRoot);
+  const ed = new TreeEditor(store, server);
+  for (const t of todo) {
+    try {
+      ed.set({ path: t.path, entry: { ...t.entry, id: await hashFile(fsPath(root, t.path)) } });
+    } catch {
+      // gone or unreadable since the scan: it stays a plain create
+    }
+  }
+  return ed.finish();
+}

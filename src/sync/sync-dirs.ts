@@ -15,12 +15,13 @@ import { join, resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import { diffTrees } from '../merge/diff.js';
 import { merge } from '../merge/merge.js';
+import { inferRenames } from '../merge/renames.js';
 import type { Conflict, Path, Plan } from '../merge/plan.js';
 import { processAlive, type Store } from '../store/store.js';
 import { EMPTY_TREE_ID, hashBytes, type Hash, type TreeReader } from '../tree/index.js';
 import { applyActions, advanceBase, type ApplyHooks, type Failure } from './apply.js';
 import { tryMergeText } from './automerge.js';
-import { hashBothChanged } from './both-changed.js';
+import { hashBothChanged, hashRenameCandidates } from './both-changed.js';
 import { checkBinding } from './binding.js';
 import { ConflictStore } from './conflict-store.js';
 import { checkReplicas } from './guard.js';
@@ -198,10 +199,13 @@ async function syncLocked(
       known: prevServer === undefined ? [] : [prevServer],
     });
     serverId = await hashBothChanged(store, base, localId, serverId, server);
+    serverId = await hashRenameCandidates(store, base, serverId, server);
     if (first) checkFirstRun(store, localId, serverId, opts.initial === true);
 
     opts.onPhase?.('merge');
-    const p = merge(store, base, localId, serverId, { now, localVariants: variants });
+    // No journal outside a mount: local renames are read off the trees, like the server's.
+    const localRenames = first ? [] : inferRenames(store, base, localId);
+    const p = merge(store, base, localId, serverId, { now, localVariants: variants, localRenames });
     if (automerge && !dry && round === 0) {
       const merged = await autoMerge(store, p, replicas, now);
       if (merged.length > 0) {

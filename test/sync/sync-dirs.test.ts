@@ -87,14 +87,19 @@ test('one-sided changes flow both ways, names as bytes, links, modes, empty dirs
   }
 });
 
-test('a rename is applied as a rename; a deletion both ways', (t) => {
+test('renames are applied as renames, both ways; a deletion', (t) => {
   const p = pair(t);
   try {
     renameSync(join(p.a, 'keep.bin'), join(p.a, 'kept.bin'));
+    renameSync(join(p.b, 'docs', 'old.txt'), join(p.b, 'docs', 'older.txt'));
     rmSync(join(p.a, 'README'));
+    const plan = p.sync('--dry-run').stdout;
+    t.regex(plan, /server <- local\s+rename\s+keep\.bin -> kept\.bin/, 'no data sent');
+    t.regex(plan, /local {2}<- server\s+rename\s+docs\/old\.txt -> docs\/older\.txt/, 'inferred');
     const r = p.sync();
     t.is(r.status, 0, r.stderr);
     t.deepEqual(readdirSync(p.b).sort(), ['docs', 'kept.bin']);
+    t.deepEqual(readdirSync(join(p.a, 'docs')).sort(), ['notes.txt', 'older.txt']);
     t.is(same(p.a, p.b).status, 0);
   } finally {
     p.cleanup();
