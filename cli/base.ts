@@ -78,7 +78,7 @@ export function resolveStore(store: string | undefined, volumeName = 'default'):
 }
 
 /** Open the store at `dir` (made when `create` and it does not exist yet). */
-export async function openStore(dir: string, create = false): Promise<Store> {
+async function openStore(dir: string, create = false): Promise<Store> {
   const { Store } = await import('../src/store/store.js');
   return create ? Store.openOrCreate(dir) : Store.open(dir);
 }

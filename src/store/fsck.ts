@@ -2,19 +2,11 @@
 // tree, and everything reachable from the refs is present. With `repair`, corrupt objects are
 // moved to quarantine/ (never deleted) and dropped from the database, and the report says
 // which refs they affect, so the user knows which snapshots lost what.
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  decodeTree,
-  hashBytes,
-  isHash,
-  joinPath,
-  newHasher,
-  type Hash,
-  type Tree,
-} from '../tree/index.js';
+import { decodeTree, hashBytes, isHash, joinPath, type Hash, type Tree } from '../tree/index.js';
 import type { Store } from './store.js';
+import { hashFile } from './stream.js';
 
 export interface FsckProblem {
   readonly kind: 'corrupt' | 'missing' | 'undecodable' | 'stray';
@@ -36,14 +28,6 @@ export interface FsckReport {
 export interface FsckOptions {
   readonly repair?: boolean;
   readonly onProgress?: (checked: number) => void;
-}
-
-async function hashFileAt(path: string): Promise<Hash> {
-  const h = newHasher();
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    h.update(chunk as Buffer);
-  }
-  return h.digest();
 }
 
 export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckReport> {
@@ -128,7 +112,7 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
         });
         continue;
       }
-      if ((await hashFileAt(path)) !== id) {
+      if ((await hashFile(path)) !== id) {
         const p: FsckProblem = {
           kind: 'corrupt',
           object: `blob ${id}`,

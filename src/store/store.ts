@@ -43,7 +43,6 @@ export const MARKER = 'tether-store.json';
 export const FORMAT = 'tether-store';
 export const FORMAT_VERSION = 1;
 
-const READ_CHUNK = 1 << 20;
 const ZEROS = Buffer.alloc(PIECE);
 
 function isZero(piece: Buffer): boolean {
@@ -395,16 +394,10 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         }
         try {
           const hasher = newHasher();
-          const buf = Buffer.allocUnsafe(READ_CHUNK);
-          let pos = 0;
-          for (;;) {
-            const r = await src.read(buf, 0, READ_CHUNK, pos);
-            if (r.bytesRead === 0) break;
-            const piece = buf.subarray(0, r.bytesRead);
+          await pump(src, 0, async (piece) => {
             hasher.update(piece);
             await out.write(piece);
-            pos += r.bytesRead;
-          }
+          });
           if (hasher.digest() !== id) throw corrupt(id, 'blob file ' + this.blobPath(id));
         } finally {
           await src.close();
@@ -649,14 +642,4 @@ function takeBuffer(): Buffer {
 }
 function giveBuffer(b: Buffer): void {
   if (spare.length < 32) spare.push(b);
-}
-
-/** Read the marker of a directory without opening the store (for `tether fsck`'s messages). */
-export function isStoreDir(dir: string): boolean {
-  try {
-    readFileSync(join(dir, MARKER));
-    return true;
-  } catch {
-    return false;
-  }
 }

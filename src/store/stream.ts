@@ -1,7 +1,8 @@
 // Reading a file in large pieces with the next read already under way while the current
 // piece is hashed (native code on this thread) and written: reads run in the I/O threads, so
 // reading and hashing overlap instead of taking turns.
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { newHasher, type Hash } from '../tree/index.js';
 
 export const PIECE = 4 << 20;
 
@@ -50,5 +51,19 @@ async function run(
       await reading.catch(() => undefined); // the buffer goes back to the pool only when idle
       throw err;
     }
+  }
+}
+
+/** BLAKE3 of a file's content, read in large pieces while the previous one is hashed. */
+export async function hashFile(p: string | Buffer): Promise<Hash> {
+  const fh = await open(p, 'r');
+  try {
+    const h = newHasher();
+    await pump(fh, 0, (piece) => {
+      h.update(piece);
+    });
+    return h.digest();
+  } finally {
+    await fh.close();
   }
 }

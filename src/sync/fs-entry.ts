@@ -1,18 +1,10 @@
 // Reading one directory entry of a replica as a tree Entry (no content id: that needs the
 // content read), and the byte-path helpers every replica call uses. Paths are byte strings
 // (src/tree/bytes.ts) turned into Buffers, so names that are not UTF-8 reach the kernel exact.
-import { lstat, open, readlink } from 'node:fs/promises';
-import { pump } from '../store/stream.js';
+import { lstat, readlink } from 'node:fs/promises';
+export { hashFile } from '../store/stream.js';
 import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
-import {
-  byteString,
-  bytesOf,
-  newHasher,
-  type ByteString,
-  type Entry,
-  type Hash,
-  type Kind,
-} from '../tree/index.js';
+import { byteString, bytesOf, type ByteString, type Entry, type Kind } from '../tree/index.js';
 
 /** The absolute byte path of `path` (relative, '' = root) under `root`. */
 export function fsPath(root: Buffer, path: ByteString): Buffer {
@@ -102,19 +94,5 @@ export function entryOfSync(
     case 'fifo':
     case 'socket':
       return { ...base, size: 0 };
-  }
-}
-
-/** BLAKE3 of a file's content, read in large pieces while the previous one is hashed. */
-export async function hashFile(p: Buffer): Promise<Hash> {
-  const fh = await open(p, 'r');
-  try {
-    const h = newHasher();
-    await pump(fh, 0, (piece) => {
-      h.update(piece);
-    });
-    return h.digest();
-  } finally {
-    await fh.close();
   }
 }
