@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { editForDiff, editLocal, editServer, writeExample } from '../src/demo/example.js';
 import { TetherCommand } from './base.js';
 
-const MAIN = join(fileURLToPath(new URL('.', import.meta.url)), 'main.js');
+// The script this process runs (the bundled CLI, or cli/main.js when run from the build).
+const MAIN = process.argv[1]!;
 
 export class DemoCommand extends TetherCommand {
   static override paths = [['demo']];

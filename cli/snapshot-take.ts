@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
 import { scanDirectory } from '../src/scan/index.js';
-import { saveSnapshot } from '../src/store/snapshots.js';
+import { checkNameFree, saveSnapshot } from '../src/store/snapshots.js';
 import { checkSnapshotName, resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 import { formatBytes } from './format.js';
 import { progress } from './progress.js';
@@ -34,6 +34,7 @@ export class SnapshotTakeCommand extends TetherCommand {
     return withStore(
       resolveStore(this.store),
       async (store) => {
+        if (!this.force) checkNameFree(store, name);
         const bar = progress('snapshot', 'files');
         const r = await scanDirectory(store, dir, {
           cacheKey: 'dir:' + dir,

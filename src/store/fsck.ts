@@ -217,6 +217,9 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
       if (p !== undefined) p.quarantined = dest;
     }
   }
+  // Scan caches may vouch for files whose objects are damaged or gone: after a repair the next
+  // scans read everything again.
+  if (opts.repair === true && !store.readOnly) await store.dropCaches();
   opts.onProgress?.(checked);
   return { trees, blobs, refs: refs.length, problems, repaired };
 }

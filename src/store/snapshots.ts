@@ -16,6 +16,16 @@ export interface SnapshotInfo {
 
 const PREFIX = 'snap/';
 
+/** Throws when a snapshot of this name exists (checked before a scan, and again at saving). */
+export function checkNameFree(store: Store, name: string): void {
+  if (store.getRef(PREFIX + name) === undefined) return;
+  throw new TetherError(
+    'EUSAGE',
+    `a snapshot named "${name}" exists already: pick another name, or pass --force to replace it`,
+    { name },
+  );
+}
+
 export async function saveSnapshot(
   store: Store,
   info: SnapshotInfo,
@@ -23,14 +33,7 @@ export async function saveSnapshot(
 ): Promise<void> {
   const ref = PREFIX + info.name;
   const had = store.getRef(ref);
-  if (had !== undefined && !replace) {
-    throw new TetherError(
-      'EUSAGE',
-      `a snapshot named "${info.name}" exists already: pick another name, ` +
-        `or pass --force to replace it`,
-      { name: info.name },
-    );
-  }
+  if (!replace) checkNameFree(store, info.name);
   await store.setRef(ref, info.id, had ?? null);
   await store.db('snapshots').put(Buffer.from(info.name), Buffer.from(JSON.stringify(info)));
 }

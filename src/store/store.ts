@@ -477,6 +477,10 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   // ---- records of other layers -------------------------------------------------------------
 
   db(name: string): KvDb {
+    return this.userDb(name);
+  }
+
+  private userDb(name: string): Database<Buffer, Buffer> {
     let d = this.userDbs.get(name);
     if (d === undefined) {
       d = this.env.openDB<Buffer, Buffer>('u:' + name, {
@@ -486,6 +490,21 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       this.userDbs.set(name, d);
     }
     return d;
+  }
+
+  /**
+   * A cache inside the store (scan caches): kept across runs to skip work, never the only
+   * record of anything, and dropped whole by dropCaches (fsck --repair, after objects went).
+   * All caches share one database; each name is a key prefix.
+   */
+  cacheDb(name: string): KvDb {
+    return new PrefixedDb(this.db(CACHES), Buffer.from(name + '\0', 'utf8'));
+  }
+
+  /** Forget every cache (they may name objects that are gone). */
+  async dropCaches(): Promise<void> {
+    this.writable();
+    await this.userDb(CACHES).clearAsync();
   }
 
   // ---- for fsck ----------------------------------------------------------------------------
@@ -642,4 +661,56 @@ function takeBuffer(): Buffer {
 }
 function giveBuffer(b: Buffer): void {
   if (spare.length < 32) spare.push(b);
+}
+
+const CACHES = 'caches';
+
+/** Keys of one cache: the database's keys that start with its prefix (which is dropped). */
+class PrefixedDb implements KvDb {
+  constructor(
+    private readonly db: KvDb,
+    private readonly prefix: Buffer,
+  ) {}
+
+  private key(k: Buffer): Buffer {
+    return Buffer.concat([this.prefix, k]);
+  }
+
+  get(key: Buffer): unknown {
+    return this.db.get(this.key(key));
+  }
+
+  put(key: Buffer, value: Buffer): Promise<boolean> {
+    return this.db.put(this.key(key), value);
+  }
+
+  remove(key: Buffer): Promise<boolean> {
+    return this.db.remove(this.key(key));
+  }
+
+  *getRange(o: {
+    start?: Buffer;
+    end?: Buffer;
+    reverse?: boolean;
+    limit?: number;
+  }): Iterable<{ key: unknown; value: unknown }> {
+    const after = Buffer.from(this.prefix);
+    after[after.length - 1] = 1; // the prefix ends in NUL: every key of this cache sorts before this
+    const first = o.start === undefined ? this.prefix : this.key(o.start);
+    const last = o.end === undefined ? after : this.key(o.end);
+    const range =
+      o.reverse === true
+        ? {
+            start: o.start === undefined ? after : first,
+            end: o.end === undefined ? this.prefix : last,
+            reverse: true,
+          }
+        : { start: first, end: last };
+    const limited = o.limit === undefined ? range : { ...range, limit: o.limit };
+    for (const { key, value } of this.db.getRange(limited)) {
+      const k = key as Buffer;
+      if (!k.subarray(0, this.prefix.length).equals(this.prefix)) break;
+      yield { key: k.subarray(this.prefix.length), value };
+    }
+  }
 }

@@ -1,20 +1,32 @@
 // Scanning a replica into a tree in the store. Two modes (DESIGN decision 4, issue 3 item 4):
-// - 'hash' (the local replica): every file gets its content id; a file whose stamp matches a
-//   reference tree (the last scan, the base) at the same path keeps that id unread, so a
-//   rescan reads only what changed;
+// - 'hash' (the local replica, snapshots): every file gets its content id; a file known to be
+//   unchanged keeps its id unread, so a rescan reads only what changed;
 // - 'stamp' (the server replica): no content is read; a file whose stamp matches base keeps
-//   base's id, any other file is known by its stamp only (size, mtime). Inode numbers are
-//   never used: sshfs and some NFS setups do not keep them stable.
+//   base's id, any other file is known by its stamp only (size, mtime).
 // An entry equal to base but for an mtime inside the stamp window (stamp.ts) takes base's
 // mtime, so a file tether wrote is not seen as touched on the next run.
-import type { BigIntStats } from 'node:fs';
-import { readdirSync } from 'node:fs';
+//
+// Each directory is listed in one call (list-dir.ts: names and lstat fields in one buffer).
+// With a scan cache, the listing a directory had at the last scan is kept with the tree that
+// scan made of it. A directory whose listing is byte for byte the same (no entry added,
+// removed, or with any of type, mode, owner, size, mtime, ctime, inode, device changed), with
+// the same base below it and no entry modified too close to that scan to trust its stamp, is
+// the same tree: only its subdirectories are looked into. In a directory that did change, the
+// old listing is the stat cache of every entry in it: an entry whose stat is the same keeps
+// its content id and xattrs. A cache is only ever a shortcut: without one (or with one that
+// does not match) everything is read as before. Stamps are compared with inode numbers in
+// them only through the cache; sshfs and some NFS setups renumber inodes, which only costs
+// the shortcut.
+import { readlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
+import { pack, unpack } from 'msgpackr';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
-import { byteString, display, joinPath, type Entry, type Hash } from '../tree/index.js';
+import { byteString, display, joinPath, type Entry, type Hash, type Tree } from '../tree/index.js';
 import type { TreeStore } from './base-update.js';
-import { entryOfSync, fsPath, hashFile, isMissing, lstatOrNoneSync } from './fs-entry.js';
+import { fsPath, hashFile, isMissing } from './fs-entry.js';
+import { DirListing, listDirAsync, type FileStat } from './list-dir.js';
+import { asBytes, type KvDb } from './ports.js';
 import { TEMP_PREFIX } from './replica.js';
 import { closeMtime, MTIME_WINDOW_NS } from './stamp.js';
 import { readXattrsSync } from './xattrs.js';
@@ -25,24 +37,20 @@ export interface ScanOptions {
   readonly base?: Hash;
   /** Further trees whose ids may be reused for files with an equal stamp (the last scan). */
   readonly known?: readonly Hash[];
-  /** Paths left out of the scan (recorded conflict variants). */
-  readonly exclude?: (path: Path) => boolean;
-  /** Called per entry scanned. */
+  /** Paths left out of the scan (recorded conflict variants, a store inside the root). */
+  readonly exclude?: ReadonlySet<Path>;
+  /** Called per entry looked at one by one (not for directories the cache vouches for). */
   readonly onEntry?: (path: Path) => void;
-  /**
-   * For a file that the first `known` tree has: true when it is exactly as it was then (a stat
-   * cache says so), and that entry's id and xattrs are taken without reading anything.
-   */
-  readonly reuseKnown?: (path: Path, st: BigIntStats, known: Entry) => boolean;
+  /** Called per directory with the number and bytes of the regular files in it. */
+  readonly onFiles?: (files: number, bytes: number) => void;
   /**
    * Take the id of a base or known file with the same size and mtime (default true). A
-   * snapshot says false: its stat cache also compares ctime, inode and device.
+   * snapshot says false: it trusts only the scan cache, which also compares ctime, inode and
+   * device.
    */
   readonly trustStamps?: boolean;
-  /** A content id known from elsewhere (a stat cache) for a file as lstat describes it now. */
-  readonly knownId?: (path: Path, st: BigIntStats) => Hash | undefined;
   /** Reads a file whose id is not known: by default hashes it; a snapshot stores it too. */
-  readonly read?: (p: Buffer, path: Path, st: BigIntStats) => Promise<Hash>;
+  readonly read?: (p: Buffer, path: Path, st: FileStat) => Promise<Hash>;
   /** Delete temporary files a killed run left behind (only while holding the sync lock). */
   readonly removeTemps?: boolean;
   /**
@@ -55,16 +63,46 @@ export interface ScanOptions {
   readonly mtimeWindowNs?: bigint;
   /** Read user.* xattrs of files and directories (default true). */
   readonly xattrs?: boolean;
+  /** The scan cache of this root and mode (a database of its own; see the header). */
+  readonly cache?: KvDb;
+  /** The scan's start (ns since the epoch; default now): entries modified after it less a
+   * margin are not vouched for by the cache next time. */
+  readonly startNs?: bigint;
 }
 
-type Listing = ReadonlyMap<string, Entry>;
-const NONE: Listing = new Map();
+/** Files modified this close to a scan's start are not taken from the cache next time. */
+const RACY_NS = 100_000_000n;
 
 /** At most this many files are hashed at once. */
 const PARALLEL = 16;
 
+/** What the cache keeps per directory. */
+interface DirRecord {
+  /** The listing (list-dir.ts bytes). */
+  readonly l: Buffer;
+  /** The tree the scan made of it. */
+  readonly t: Buffer;
+  /** Base's tree at this directory then (empty: none). */
+  readonly b: Buffer;
+  /** Names excluded here then, joined by NUL. */
+  readonly x: string;
+  /** Every entry's mtime was before the cutoff, and no temp file was there: reusable whole. */
+  readonly w: boolean;
+  /** Latest mtime in the listing and the cutoff (scan start less the margin), microseconds. */
+  readonly m: number;
+  readonly c: number;
+  /** Subdirectories: name (byte string), tree id made then, base's tree id then (or empty). */
+  readonly d: readonly [string, Buffer, Buffer][];
+  /** Regular files here and their bytes (for progress). */
+  readonly f: number;
+  readonly y: number;
+}
+
+/** A tree id the scan has, or lazily finds (known trees are decoded only where needed). */
+type LazyId = () => Hash | undefined;
+
 export async function scanReplica(
-  store: TreeStore,
+  store: TreeStore & { has(id: Hash): boolean },
   root: string,
   opts: ScanOptions,
 ): Promise<Hash> {
@@ -73,18 +111,63 @@ export async function scanReplica(
   const window = opts.mtimeWindowNs ?? MTIME_WINDOW_NS;
   const read = opts.read ?? ((p: Buffer) => hashFile(p));
   const limit = new Limiter(PARALLEL);
-  const listing = (id: Hash | undefined): Listing =>
-    id === undefined ? NONE : new Map(store.readTree(id).map((e) => [e.name, e]));
-  const sub = (l: Listing, name: string): Listing => {
-    const e = l.get(name);
-    return e?.kind === 'dir' ? listing(e.id) : NONE;
+  const startNs = opts.startNs ?? BigInt(Date.now()) * 1_000_000n;
+  const margin = window > RACY_NS ? window : RACY_NS;
+  const cutoffUs = Number((startNs - margin) / 1000n);
+  const racySinceUs = opts.racySinceNs === undefined ? Infinity : Number(opts.racySinceNs / 1000n);
+  const cache = opts.cache;
+  const writes: Promise<unknown>[] = [];
+
+  const excluded = new Map<Path, string[]>();
+  for (const p of opts.exclude ?? []) {
+    const slash = p.lastIndexOf('/');
+    const dir = slash < 0 ? '' : p.slice(0, slash);
+    excluded.set(dir, [...(excluded.get(dir) ?? []), p.slice(slash + 1)]);
+  }
+  const exclKey = (dir: Path): string => (excluded.get(dir) ?? []).sort().join('\0');
+
+  const listings = new Map<Hash, Map<string, Entry>>();
+  const listing = (id: Hash | undefined): ReadonlyMap<string, Entry> => {
+    if (id === undefined) return NONE;
+    let l = listings.get(id);
+    if (l === undefined) {
+      l = new Map(store.readTree(id).map((e) => [e.name, e]));
+      listings.set(id, l);
+    }
+    return l;
+  };
+  const childOf =
+    (parent: LazyId, name: string): LazyId =>
+    () => {
+      const e = listing(parent()).get(name);
+      return e?.kind === 'dir' ? e.id : undefined;
+    };
+
+  const keyOf = (dir: Path): Buffer => Buffer.from('/' + dir, 'latin1');
+  const recordOf = (dir: Path): DirRecord | undefined => {
+    if (cache === undefined) return undefined;
+    const v = asBytes(cache.get(keyOf(dir)));
+    if (v === undefined) return undefined;
+    try {
+      const r = unpack(v) as DirRecord;
+      return Buffer.isBuffer(r.l) && Buffer.isBuffer(r.t) && Array.isArray(r.d) ? r : undefined;
+    } catch {
+      return undefined; // an unreadable record is only a missed shortcut
+    }
   };
 
-  const scanDir = async (dir: Path, base: Listing, known: Listing[]): Promise<Hash> => {
-    let names: Buffer[];
+  /** The tree of `dir`, or undefined when the directory vanished before it was listed. */
+  const scanDir = async (
+    dir: Path,
+    baseId: Hash | undefined,
+    known: readonly LazyId[],
+  ): Promise<Hash | undefined> => {
+    const abs = fsPath(rootBuf, dir);
+    let list: DirListing;
     try {
-      names = readdirSync(fsPath(rootBuf, dir), { encoding: 'buffer' });
+      list = await listDirAsync(abs, readAttrs);
     } catch (err) {
+      if (dir !== '' && isMissing(err)) return undefined; // gone since its parent was listed
       throw new TetherError(
         'EIO',
         `cannot list ${display(dir === '' ? root : dir)} in ${root}: ${(err as Error).message}; fix its permissions or exclude it`,
@@ -92,59 +175,100 @@ export async function scanReplica(
         { cause: err },
       );
     }
-    // Metadata is read synchronously (microseconds a call); only reading contents and
-    // descending wait, so contents of many files are read at once.
-    const entries: Entry[] = [];
-    const waits: Promise<Entry>[] = [];
-    for (const raw of names) {
-      const name = byteString(raw);
-      const path = joinPath(dir, name);
-      const p = fsPath(rootBuf, path);
-      if (name.startsWith(TEMP_PREFIX)) {
-        // Left by a run that was killed mid-write: never part of the tree.
-        if (opts.removeTemps === true) await unlink(p).catch(() => undefined);
-        continue;
-      }
-      if (opts.exclude?.(path) === true) continue;
-      const st = lstatOrNoneSync(p);
-      if (st === undefined) continue; // vanished since readdir
-      let e = entryOfSync(p, name, st);
-      if (e === undefined) continue;
-      if (e.kind === 'file' && opts.reuseKnown !== undefined) {
-        const k = known[0]?.get(name);
-        if (k?.kind === 'file' && k.id !== undefined && opts.reuseKnown(path, st, k)) {
-          opts.onEntry?.(path);
-          entries.push(
-            k.xattrs === undefined ? { ...e, id: k.id } : { ...e, id: k.id, xattrs: k.xattrs },
-          );
-          continue;
+    const rec = recordOf(dir);
+    const excl = exclKey(dir);
+    const baseBuf = baseId === undefined ? EMPTY : Buffer.from(baseId, 'hex');
+    const oldTree = rec === undefined ? undefined : rec.t.toString('hex');
+
+    if (
+      rec !== undefined &&
+      rec.w &&
+      rec.m < racySinceUs &&
+      rec.x === excl &&
+      baseBuf.equals(rec.b) &&
+      list.equals(rec.l) &&
+      store.has(oldTree!)
+    ) {
+      // Unchanged here: the old tree holds, but for what changed below.
+      opts.onFiles?.(rec.f, rec.y);
+      const ids = await Promise.all(
+        rec.d.map(([name, , b]) =>
+          scanDir(
+            joinPath(dir, name),
+            b.length === 0 ? undefined : b.toString('hex'),
+            known.map((k) => childOf(k, name)),
+          ),
+        ),
+      );
+      if (ids.every((id, i) => id === rec.d[i]![1].toString('hex'))) return oldTree!;
+      const now = new Map(rec.d.map(([name], i) => [name, ids[i]]));
+      const tree: Entry[] = [];
+      for (const e of store.readTree(oldTree!)) {
+        if (e.kind !== 'dir') tree.push(e);
+        else {
+          const id = now.get(e.name);
+          if (id !== undefined) tree.push({ ...e, id });
         }
       }
-      if (readAttrs && (e.kind === 'file' || e.kind === 'dir')) {
+      return remember(dir, list, rec, tree, baseBuf, excl, rec.w);
+    }
+
+    // Entry by entry.
+    const base = listing(baseId);
+    const old = rec === undefined ? undefined : new DirListingView(rec, store, listing);
+    const entries: Entry[] = [];
+    const waits: Promise<Entry | undefined>[] = [];
+    let temps = false;
+    let files = 0;
+    let bytes = 0;
+    for (let i = 0; i < list.count; i++) {
+      const name = list.name(i);
+      const path = joinPath(dir, name);
+      if (name.startsWith(TEMP_PREFIX)) {
+        // Left by a run that was killed mid-write: never part of the tree.
+        temps = true;
+        if (opts.removeTemps === true) await unlink(fsPath(rootBuf, path)).catch(() => undefined);
+        continue;
+      }
+      if (excluded.get(dir)?.includes(name) === true) continue;
+      const st = list.stat(i);
+      const p = fsPath(rootBuf, path);
+      let e = entryFromStat(p, name, st);
+      if (e === undefined) continue;
+      opts.onEntry?.(path);
+      const b = base.get(name);
+      if (e.kind === 'file') {
+        files++;
+        bytes += st.size;
+      }
+      const was = old?.unchanged(list, i, name);
+      if (was !== undefined && (e.kind === 'file' ? was.id !== undefined : true)) {
+        // The old listing vouches for it: its id (files) and xattrs are as they were.
+        if (was.xattrs !== undefined) e = { ...e, xattrs: was.xattrs };
+        if (e.kind === 'file') e = { ...e, id: was.id! };
+      } else if (readAttrs && st.userXattrs && (e.kind === 'file' || e.kind === 'dir')) {
         const xattrs = readXattrsSync(p);
         if (xattrs !== undefined) e = { ...e, xattrs };
       }
-      opts.onEntry?.(path);
-      const b = base.get(name);
       if (e.kind === 'dir') {
         const d = e;
+        const childBase = b?.kind === 'dir' ? b.id : undefined;
         waits.push(
           scanDir(
             path,
-            sub(base, name),
-            known.map((k) => sub(k, name)),
-          ).then((id) => ({ ...d, id })),
+            childBase,
+            known.map((k) => childOf(k, name)),
+          ).then((id) => (id === undefined ? undefined : { ...d, id })),
         );
         continue;
       }
-      if (e.kind === 'file') {
+      if (e.kind === 'file' && e.id === undefined) {
         const racy = opts.racySinceNs !== undefined && st.mtimeNs >= opts.racySinceNs;
         const id = racy
           ? undefined
-          : (opts.knownId?.(path, st) ??
-            (opts.trustStamps === false
-              ? undefined
-              : reuse(e, [b, ...known.map((k) => k.get(name))], window)));
+          : opts.trustStamps === false
+            ? undefined
+            : reuse(e, [b, ...known.map((k) => listing(k()).get(name))], window);
         if (id !== undefined) e = { ...e, id };
         else if (opts.content === 'hash' || racy) {
           const f = e;
@@ -161,12 +285,150 @@ export async function scanReplica(
       }
       entries.push(b !== undefined ? normalize(e, b, window) : e);
     }
-    const tree = waits.length === 0 ? entries : entries.concat(await Promise.all(waits));
+    const done = waits.length === 0 ? [] : await Promise.all(waits);
+    const tree = entries;
+    for (const e of done) if (e !== undefined) tree.push(e);
     tree.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return store.putTree(tree);
+    opts.onFiles?.(files, bytes);
+    let latest = -Infinity;
+    for (let i = 0; i < list.count; i++) {
+      const us = Number(list.mtimeNs(i) / 1000n);
+      if (us > latest) latest = us;
+    }
+    if (rec !== undefined) dropGone(dir, rec, tree);
+    return remember(dir, list, { f: files, y: bytes, m: latest }, tree, baseBuf, excl, !temps);
   };
 
-  return scanDir('', listing(opts.base), (opts.known ?? []).map(listing));
+  /** Put the tree and keep the directory's record for the next scan. */
+  const remember = (
+    dir: Path,
+    list: DirListing,
+    counts: { f: number; y: number; m: number },
+    tree: Tree,
+    baseBuf: Buffer,
+    excl: string,
+    clean: boolean,
+  ): Hash => {
+    const id = store.putTree(tree);
+    if (cache === undefined) return id;
+    const base = baseId(baseBuf);
+    const d: [string, Buffer, Buffer][] = [];
+    for (const e of tree) {
+      if (e.kind !== 'dir') continue;
+      const b = base.get(e.name);
+      d.push([
+        e.name,
+        Buffer.from(e.id!, 'hex'),
+        b?.kind === 'dir' && b.id !== undefined ? Buffer.from(b.id, 'hex') : EMPTY,
+      ]);
+    }
+    const r: DirRecord = {
+      l: list.raw,
+      t: Buffer.from(id, 'hex'),
+      b: baseBuf,
+      x: excl,
+      w: clean && counts.m < cutoffUs,
+      m: counts.m,
+      c: cutoffUs,
+      d,
+      f: counts.f,
+      y: counts.y,
+    };
+    writes.push(cache.put(keyOf(dir), pack(r)));
+    return id;
+  };
+  const baseId = (b: Buffer): ReadonlyMap<string, Entry> =>
+    listing(b.length === 0 ? undefined : b.toString('hex'));
+
+  /** Records of subdirectories that are no longer there go with them. */
+  const dropGone = (dir: Path, rec: DirRecord, tree: Tree): void => {
+    if (cache === undefined) return;
+    const still = new Set(tree.filter((e) => e.kind === 'dir').map((e) => e.name));
+    for (const [name] of rec.d) {
+      if (still.has(name)) continue;
+      const prefix = keyOf(joinPath(dir, name));
+      const sub = Buffer.concat([prefix, SLASH]);
+      writes.push(cache.remove(prefix));
+      for (const { key } of cache.getRange({ start: sub })) {
+        const k = asBytes(key);
+        if (k === undefined || !k.subarray(0, sub.length).equals(sub)) break;
+        writes.push(cache.remove(Buffer.from(k)));
+      }
+    }
+  };
+
+  const rootKnown = (opts.known ?? []).map(
+    (id): LazyId =>
+      () =>
+        id,
+  );
+  const id = await scanDir('', opts.base, rootKnown);
+  await Promise.all(writes);
+  return id!;
+}
+
+const NONE: ReadonlyMap<string, Entry> = new Map();
+const EMPTY = Buffer.alloc(0);
+const SLASH = Buffer.from('/');
+
+/** The last scan's listing of a directory, as the stat cache of its entries. */
+class DirListingView {
+  private readonly listing: DirListing;
+  private tree: ReadonlyMap<string, Entry> | undefined;
+  constructor(
+    private readonly rec: DirRecord,
+    private readonly store: TreeStore & { has(id: Hash): boolean },
+    private readonly read: (id: Hash) => ReadonlyMap<string, Entry>,
+  ) {
+    this.listing = new DirListing(rec.l);
+  }
+
+  /** The old entry for entry i of `now` when its stat is exactly as then and was not racy. */
+  unchanged(now: DirListing, i: number, name: string): Entry | undefined {
+    const j = this.listing.indexOf(name);
+    if (j < 0 || !now.sameStat(i, this.listing, j)) return undefined;
+    if (Number(this.listing.mtimeNs(j) / 1000n) >= this.rec.c) return undefined;
+    if (this.tree === undefined) {
+      const id = this.rec.t.toString('hex');
+      this.tree = this.store.has(id) ? this.read(id) : new Map();
+    }
+    return this.tree.get(name);
+  }
+}
+
+/** The tree entry lstat describes (no content id: that needs the content read). */
+function entryFromStat(p: Buffer, name: string, st: FileStat): Entry | undefined {
+  const kind = st.kind;
+  if (kind === undefined) return undefined;
+  const base = {
+    name,
+    kind,
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    mtimeNs: st.mtimeNs,
+  };
+  switch (kind) {
+    case 'file':
+      return { ...base, size: st.size };
+    case 'symlink': {
+      let target: string;
+      try {
+        target = byteString(readlinkSync(p, { encoding: 'buffer' }));
+      } catch (err) {
+        if (isMissing(err)) return undefined; // gone since the listing
+        throw err;
+      }
+      return { ...base, size: target.length, target };
+    }
+    case 'chardev':
+    case 'blockdev':
+      return { ...base, size: 0, rdev: st.rdev };
+    case 'dir':
+    case 'fifo':
+    case 'socket':
+      return { ...base, size: 0 };
+  }
 }
 
 /** The id of the first reference entry with the same stamp. */

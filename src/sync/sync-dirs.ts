@@ -181,12 +181,13 @@ async function syncLocked(
       content: 'hash',
       base,
       known: prevLocal === undefined ? [] : [prevLocal],
-      exclude: (p) => variants.has(p),
+      exclude: variants,
+      ...(dry ? {} : { cache: store.cacheDb('sync-local') }),
       removeTemps: !dry,
       mtimeWindowNs: windows.local,
       ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.local }),
       // Local contents are kept: they are the base of later text merges and of `show --variant base`.
-      read: async (abs, _path, st) => (await store.putBlobFile(abs, Number(st.size))).id,
+      read: async (abs, _path, st) => (await store.putBlobFile(abs, st.size)).id,
     });
     opts.onPhase?.('scan-server');
     const prevServer = store.getRef(REF_SERVER);
@@ -197,6 +198,7 @@ async function syncLocked(
       mtimeWindowNs: windows.server,
       base,
       known: prevServer === undefined ? [] : [prevServer],
+      ...(dry ? {} : { cache: store.cacheDb('sync-server') }),
     });
     serverId = await hashBothChanged(store, base, localId, serverId, server);
     serverId = await hashRenameCandidates(store, base, serverId, server);

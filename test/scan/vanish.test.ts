@@ -1,6 +1,6 @@
-// Paths that vanish during the walk: one gone between the listing and its lstat is simply not
-// in the tree; one gone between its lstat and the read of its content stops the scan with a
-// message that names it and says to run again — and what was stored stays sound.
+// Paths that vanish during the walk: a directory gone between its parent's listing and its own
+// is simply not in the tree; a file gone between the listing and the read of its content stops
+// the scan with a message that names it and says to run again — and what was stored stays sound.
 import test from 'ava';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,10 @@ async function setup(): Promise<{ root: string; store: Store; done: () => Promis
   const root = join(t.dir, 'tree');
   mkdirSync(root);
   for (const n of ['a', 'b', 'c', 'd', 'e']) writeFileSync(join(root, n), `content ${n}`);
+  for (const n of ['da', 'db', 'dc']) {
+    mkdirSync(join(root, n));
+    writeFileSync(join(root, n, 'f'), `in ${n}`);
+  }
   const store = await Store.create(join(t.dir, 'store'));
   return {
     root,
@@ -26,21 +30,23 @@ async function setup(): Promise<{ root: string; store: Store; done: () => Promis
   };
 }
 
-test('a path removed after the listing is absent from the tree', async (t) => {
+test('a directory removed after its parent was listed is absent from the tree', async (t) => {
   const { root, store, done } = await setup();
   try {
     let first: string | undefined;
     const id = await scanReplica(store, root, {
       content: 'hash',
       onEntry: (path) => {
-        if (first !== undefined) return;
+        if (first !== undefined || !path.startsWith('d')) return;
         first = path;
-        for (const n of readdirSync(root)) if (n !== path) rmSync(join(root, n));
+        for (const n of readdirSync(root)) {
+          if (n.startsWith('d') && n !== path) rmSync(join(root, n), { recursive: true });
+        }
       },
     });
     t.deepEqual(
       store.readTree(id).map((e) => e.name),
-      [first],
+      ['a', 'b', 'c', first, 'e'],
     );
   } finally {
     await done();

@@ -1,0 +1,249 @@
+// One directory's entries and their lstat fields as one buffer (native/scandir.c; a
+// JavaScript fallback builds the same bytes where the addon is not built). The buffer is a
+// pure function of the directory's state: sorted by name bytes, no access times. So a scan can
+// tell an unchanged directory by comparing two buffers, and keep the last listing as the stat
+// cache of every entry in it (git's index trick, per directory instead of per file).
+//
+// Layout (little-endian): u64 count; count records of 14 u64 fields (FIELD_* below); then
+// the names back to back, each record holding its name's offset and length.
+import { lstatSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ByteString, Kind } from '../tree/index.js';
+import { readXattrsSync } from './xattrs.js';
+
+const FIELD_MODE = 0;
+const FIELD_UID = 1;
+const FIELD_GID = 2;
+const FIELD_SIZE = 3;
+const FIELD_MTIME_SEC = 4;
+const FIELD_MTIME_NSEC = 5;
+const FIELD_CTIME_SEC = 6;
+const FIELD_CTIME_NSEC = 7;
+const FIELD_INO = 8;
+const FIELD_DEV = 9;
+const FIELD_RDEV = 10;
+const FIELD_FLAGS = 11;
+const FIELD_NAME_OFFSET = 12;
+const FIELD_NAME_LENGTH = 13;
+const FIELDS = 14;
+const RECORD = FIELDS * 8;
+/** Bytes of a record that describe the entry (all but where its name is kept). */
+const STAT_BYTES = FIELD_NAME_OFFSET * 8;
+/** FIELD_FLAGS: the entry may carry user.* xattrs. */
+const FLAG_USER_XATTRS = 1;
+
+/** What a scan needs of one entry's lstat (times in ns; sizes of files fit a double). */
+export interface FileStat {
+  readonly kind: Kind | undefined;
+  /** st_mode: type and permission bits. */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly ino: bigint;
+  readonly dev: bigint;
+  readonly rdev: number;
+  /** The entry may carry user.* xattrs (false: it has none, or they were not asked for). */
+  readonly userXattrs: boolean;
+}
+
+interface Native {
+  listDir(path: Buffer, xattrs: boolean): Buffer;
+  listDirAsync(path: Buffer, xattrs: boolean): Promise<Buffer>;
+  recordFields: number;
+}
+
+function loadNative(): Native | undefined {
+  if (process.env['TETHER_NATIVE'] === '0') return undefined;
+  const require = createRequire(import.meta.url);
+  for (const p of [
+    '../../../build/Release/tether_native.node',
+    '../build/Release/tether_native.node',
+  ]) {
+    try {
+      const n = require(p) as Native;
+      if (n.recordFields === FIELDS) return n;
+    } catch {
+      // not built here: try the next place, then the JavaScript lister
+    }
+  }
+  return undefined;
+}
+
+const native = loadNative();
+
+/** Which lister this process uses ('native' unless the addon is not built). */
+export const lister: 'native' | 'js' = native === undefined ? 'js' : 'native';
+
+/** List the directory at `p` (a byte path). Throws the system error (with its code). */
+export function listDir(p: Buffer, xattrs: boolean): DirListing {
+  return new DirListing(native === undefined ? listDirJs(p, xattrs) : native.listDir(p, xattrs));
+}
+
+/** listDir on a worker thread (the native lister; the fallback lists in place). */
+export async function listDirAsync(p: Buffer, xattrs: boolean): Promise<DirListing> {
+  return new DirListing(
+    native === undefined ? listDirJs(p, xattrs) : await native.listDirAsync(p, xattrs),
+  );
+}
+
+/** The JavaScript lister: the same bytes, from readdir and one lstat per entry. */
+export function listDirJs(p: Buffer, xattrs: boolean): Buffer {
+  const names = readdirSync(p, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b));
+  const records: Buffer[] = [];
+  const kept: Buffer[] = [];
+  let off = 0;
+  for (const name of names) {
+    const child = Buffer.concat([p, SLASH, name]);
+    let st;
+    try {
+      st = lstatSync(child, { bigint: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone since readdir
+      throw err;
+    }
+    const r = Buffer.alloc(RECORD);
+    const sec = (ns: bigint): bigint => (ns < 0n ? -((-ns + 999_999_999n) / NS) : ns / NS);
+    const put = (field: number, v: bigint): void => {
+      r.writeBigUInt64LE(BigInt.asUintN(64, v), field * 8);
+    };
+    put(FIELD_MODE, st.mode);
+    put(FIELD_UID, st.uid);
+    put(FIELD_GID, st.gid);
+    put(FIELD_SIZE, st.size);
+    put(FIELD_MTIME_SEC, sec(st.mtimeNs));
+    put(FIELD_MTIME_NSEC, st.mtimeNs - sec(st.mtimeNs) * NS);
+    put(FIELD_CTIME_SEC, sec(st.ctimeNs));
+    put(FIELD_CTIME_NSEC, st.ctimeNs - sec(st.ctimeNs) * NS);
+    put(FIELD_INO, st.ino);
+    put(FIELD_DEV, st.dev);
+    put(FIELD_RDEV, st.rdev);
+    const probe = xattrs && (st.isFile() || st.isDirectory());
+    put(FIELD_FLAGS, probe && readXattrsSync(child) !== undefined ? 1n : 0n);
+    put(FIELD_NAME_OFFSET, BigInt(off));
+    put(FIELD_NAME_LENGTH, BigInt(name.length));
+    off += name.length;
+    records.push(r);
+    kept.push(name);
+  }
+  const count = Buffer.alloc(8);
+  count.writeBigUInt64LE(BigInt(records.length));
+  return Buffer.concat([count, ...records, ...kept]);
+}
+
+const SLASH = Buffer.from('/');
+const NS = 1_000_000_000n;
+
+/** A directory listing: entry i's name and stat, read out of the buffer on demand. */
+export class DirListing {
+  readonly count: number;
+  private readonly namesAt: number;
+  private index: Map<ByteString, number> | undefined;
+
+  constructor(readonly raw: Buffer) {
+    this.count = Number(raw.readBigUInt64LE(0));
+    this.namesAt = 8 + this.count * RECORD;
+    if (raw.length < this.namesAt) throw new Error('truncated directory listing');
+  }
+
+  private u32(i: number, field: number): number {
+    return this.raw.readUInt32LE(8 + i * RECORD + field * 8);
+  }
+
+  private u53(i: number, field: number): number {
+    const at = 8 + i * RECORD + field * 8;
+    return this.raw.readUInt32LE(at) + this.raw.readUInt32LE(at + 4) * 2 ** 32;
+  }
+
+  private big(i: number, field: number): bigint {
+    return this.raw.readBigInt64LE(8 + i * RECORD + field * 8);
+  }
+
+  name(i: number): ByteString {
+    const at = this.namesAt + this.u53(i, FIELD_NAME_OFFSET);
+    return this.raw.toString('latin1', at, at + this.u53(i, FIELD_NAME_LENGTH));
+  }
+
+  /** The byte name as a Buffer view (no copy). */
+  nameBytes(i: number): Buffer {
+    const at = this.namesAt + this.u53(i, FIELD_NAME_OFFSET);
+    return this.raw.subarray(at, at + this.u53(i, FIELD_NAME_LENGTH));
+  }
+
+  mode(i: number): number {
+    return this.u32(i, FIELD_MODE);
+  }
+
+  kind(i: number): Kind | undefined {
+    return kindOfMode(this.mode(i));
+  }
+
+  size(i: number): number {
+    return this.u53(i, FIELD_SIZE);
+  }
+
+  mtimeNs(i: number): bigint {
+    return this.big(i, FIELD_MTIME_SEC) * NS + this.big(i, FIELD_MTIME_NSEC);
+  }
+
+  stat(i: number): FileStat {
+    const mode = this.mode(i);
+    return {
+      kind: kindOfMode(mode),
+      mode,
+      uid: this.u32(i, FIELD_UID),
+      gid: this.u32(i, FIELD_GID),
+      size: this.u53(i, FIELD_SIZE),
+      mtimeNs: this.mtimeNs(i),
+      ctimeNs: this.big(i, FIELD_CTIME_SEC) * NS + this.big(i, FIELD_CTIME_NSEC),
+      ino: BigInt.asUintN(64, this.big(i, FIELD_INO)),
+      dev: BigInt.asUintN(64, this.big(i, FIELD_DEV)),
+      rdev: this.u53(i, FIELD_RDEV),
+      userXattrs: (this.u32(i, FIELD_FLAGS) & FLAG_USER_XATTRS) !== 0,
+    };
+  }
+
+  /** Index of the entry named `name`, or -1. */
+  indexOf(name: ByteString): number {
+    if (this.index === undefined) {
+      this.index = new Map();
+      for (let i = 0; i < this.count; i++) this.index.set(this.name(i), i);
+    }
+    return this.index.get(name) ?? -1;
+  }
+
+  /** True when entry i here and entry j of `other` have the same stat (type, mode, ids,
+   * size, mtime, ctime, inode, device, rdev, xattr flag): byte for byte the same record. */
+  sameStat(i: number, other: DirListing, j: number): boolean {
+    const a = 8 + i * RECORD;
+    const b = 8 + j * RECORD;
+    return this.raw.compare(other.raw, b, b + STAT_BYTES, a, a + STAT_BYTES) === 0;
+  }
+
+  equals(other: Buffer): boolean {
+    return this.raw.equals(other);
+  }
+}
+
+export function kindOfMode(mode: number): Kind | undefined {
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'dir';
+    case 0o120000:
+      return 'symlink';
+    case 0o010000:
+      return 'fifo';
+    case 0o140000:
+      return 'socket';
+    case 0o020000:
+      return 'chardev';
+    case 0o060000:
+      return 'blockdev';
+    default:
+      return undefined;
+  }
+}

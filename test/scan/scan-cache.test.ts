@@ -1,0 +1,320 @@
+// The directory lister and the scan cache. The native lister and the JavaScript one give the
+// same bytes for every kind of entry; a scan that takes unchanged directories and files from
+// the cache makes exactly the tree a scan without a cache makes, whatever changed in between
+// (random trees and random changes, including same-size edits with the old mtime put back);
+// and fsck --repair, which may remove objects the cache vouches for, makes the cache forget.
+import test from 'ava';
+import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setAttributeSync } from '@napi-rs/xattr';
+import { scanDirectory } from '../../src/scan/index.js';
+import { fsck } from '../../src/store/fsck.js';
+import { Store } from '../../src/store/store.js';
+import { listDir, listDirAsync, listDirJs, lister } from '../../src/sync/list-dir.js';
+import { scanReplica } from '../../src/sync/scan-replica.js';
+import { hashBytes, joinPath, type Hash, type TreeReader } from '../../src/tree/index.js';
+import { tempDir } from '../cli/run.js';
+
+async function withTree(fn: (root: string, store: Store) => Promise<void>): Promise<void> {
+  const t = tempDir();
+  const root = join(t.dir, 'tree');
+  mkdirSync(root);
+  const store = await Store.create(join(t.dir, 'store'));
+  try {
+    await fn(root, store);
+  } finally {
+    await store.close();
+    t.cleanup();
+  }
+}
+
+/** Every path of a tree with its entry, as comparable text. */
+function flat(reader: TreeReader, id: Hash, dir = '', out: string[] = []): string[] {
+  for (const e of reader.readTree(id)) {
+    const p = joinPath(dir, e.name);
+    const { id: eid, ...rest } = e;
+    out.push(
+      `${p} ${JSON.stringify(rest, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))} ${e.kind === 'dir' ? '' : (eid ?? '')}`,
+    );
+    if (e.kind === 'dir' && e.id !== undefined) flat(reader, e.id, p, out);
+  }
+  return out;
+}
+
+test('the native lister is built and gives the same bytes as the JavaScript one', async (t) => {
+  t.is(lister, 'native', 'build it with "npm run build:native" (needs make and a C compiler)');
+  await withTree(async (root) => {
+    writeFileSync(join(root, 'file'), 'content');
+    chmodSync(join(root, 'file'), 0o4751);
+    writeFileSync(Buffer.from(join(root, 'caf\xe9'), 'latin1'), 'latin-1 name');
+    mkdirSync(join(root, 'dir'));
+    setAttributeSync(join(root, 'dir'), 'user.tag', 'x');
+    setAttributeSync(join(root, 'file'), 'user.colour', 'blue');
+    symlinkSync('file', join(root, 'link'));
+    execFileSync('mkfifo', [join(root, 'pipe')]);
+    execFileSync('mknod', [join(root, 'null'), 'c', '1', '3']);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(root, 'sock'), resolve));
+    try {
+      for (const xattrs of [true, false]) {
+        const native = listDir(Buffer.from(root), xattrs);
+        t.deepEqual(native.raw, listDirJs(Buffer.from(root), xattrs), `xattrs: ${xattrs}`);
+        t.deepEqual((await listDirAsync(Buffer.from(root), xattrs)).raw, native.raw);
+      }
+      const l = listDir(Buffer.from(root), true);
+      const names = Array.from({ length: l.count }, (_, i) => l.name(i));
+      t.deepEqual(names, ['caf\xe9', 'dir', 'file', 'link', 'null', 'pipe', 'sock']);
+      const kinds = Array.from({ length: l.count }, (_, i) => l.kind(i));
+      t.deepEqual(kinds, ['file', 'dir', 'file', 'symlink', 'chardev', 'fifo', 'socket']);
+      const file = l.stat(names.indexOf('file'));
+      const st = statSync(join(root, 'file'), { bigint: true });
+      t.is(file.mode, Number(st.mode));
+      t.is(file.mtimeNs, st.mtimeNs);
+      t.is(file.ctimeNs, st.ctimeNs);
+      t.is(file.ino, st.ino);
+      t.is(file.size, 7);
+      t.true(file.userXattrs);
+      t.true(l.stat(names.indexOf('dir')).userXattrs);
+      t.false(l.stat(names.indexOf('caf\xe9')).userXattrs);
+      t.is(l.stat(names.indexOf('null')).rdev, statSync(join(root, 'null')).rdev);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+test('listing errors carry the system error code, from both listers', async (t) => {
+  await withTree(async (root) => {
+    writeFileSync(join(root, 'file'), 'x');
+    for (const [p, code] of [
+      [join(root, 'missing'), 'ENOENT'],
+      [join(root, 'file'), 'ENOTDIR'],
+    ] as const) {
+      const codeOf = (e: unknown): unknown => (e as NodeJS.ErrnoException | undefined)?.code;
+      t.is(codeOf(t.throws(() => listDir(Buffer.from(p), false))), code);
+      t.is(codeOf(t.throws(() => listDirJs(Buffer.from(p), false))), code);
+      t.is(codeOf(await t.throwsAsync(listDirAsync(Buffer.from(p), false))), code);
+    }
+  });
+});
+
+/** One change to a tree, chosen by the property below. */
+type Change =
+  | { op: 'edit'; n: number; text: string }
+  | { op: 'same-size'; n: number } // new bytes, old size and mtime put back
+  | { op: 'create'; dir: number; name: string; text: string }
+  | { op: 'delete'; n: number }
+  | { op: 'rename'; n: number; dir: number }
+  | { op: 'mkdir'; dir: number; name: string }
+  | { op: 'rmdir'; dir: number }
+  | { op: 'chmod'; n: number; mode: number }
+  | { op: 'xattr'; n: number; value: string }
+  | { op: 'touch'; n: number };
+
+const change: fc.Arbitrary<Change> = fc.oneof(
+  fc.record({ op: fc.constant('edit' as const), n: fc.nat(), text: fc.string() }),
+  fc.record({ op: fc.constant('same-size' as const), n: fc.nat() }),
+  fc.record({
+    op: fc.constant('create' as const),
+    dir: fc.nat(),
+    name: fc.constantFrom('n1', 'n2', 'n3', 'deep'),
+    text: fc.string(),
+  }),
+  fc.record({ op: fc.constant('delete' as const), n: fc.nat() }),
+  fc.record({ op: fc.constant('rename' as const), n: fc.nat(), dir: fc.nat() }),
+  fc.record({
+    op: fc.constant('mkdir' as const),
+    dir: fc.nat(),
+    name: fc.constantFrom('m1', 'm2'),
+  }),
+  fc.record({ op: fc.constant('rmdir' as const), dir: fc.nat() }),
+  fc.record({
+    op: fc.constant('chmod' as const),
+    n: fc.nat(),
+    mode: fc.constantFrom(0o600, 0o644, 0o755),
+  }),
+  fc.record({ op: fc.constant('xattr' as const), n: fc.nat(), value: fc.string({ minLength: 1 }) }),
+  fc.record({ op: fc.constant('touch' as const), n: fc.nat() }),
+);
+
+function walk(root: string): { files: string[]; dirs: string[] } {
+  const files: string[] = [];
+  const dirs: string[] = [root];
+  for (let i = 0; i < dirs.length; i++) {
+    for (const e of readdirSync(dirs[i]!, { withFileTypes: true })) {
+      const p = join(dirs[i]!, e.name);
+      if (e.isDirectory()) dirs.push(p);
+      else files.push(p);
+    }
+  }
+  return { files, dirs };
+}
+
+let clock = Date.now() - 3_600_000;
+/** A distinct time well in the past: what a change made a while ago looks like. */
+function aged(p: string): void {
+  clock += 1000;
+  const at = new Date(clock);
+  utimesSync(p, at, at);
+}
+
+function apply(root: string, c: Change): void {
+  const { files, dirs } = walk(root);
+  const file = files.length === 0 ? undefined : files[(c as { n?: number }).n! % files.length];
+  const dir = dirs[((c as { dir?: number }).dir ?? 0) % dirs.length]!;
+  switch (c.op) {
+    case 'edit':
+      if (file !== undefined) writeFileSync(file, c.text + '!');
+      if (file !== undefined) aged(file);
+      return;
+    case 'same-size': {
+      if (file === undefined) return;
+      const st = statSync(file);
+      const tmp = join(root, '..', 'replacement');
+      writeFileSync(tmp, Buffer.alloc(st.size, 'Z'));
+      utimesSync(tmp, st.atime, st.mtime);
+      renameSync(tmp, file);
+      return;
+    }
+    case 'create': {
+      const p = join(dir, c.name);
+      if (existsSync(p)) return;
+      if (c.name === 'deep') {
+        mkdirSync(join(p, 'a', 'b'), { recursive: true });
+        writeFileSync(join(p, 'a', 'b', 'leaf'), c.text);
+        aged(join(p, 'a', 'b', 'leaf'));
+        return;
+      }
+      writeFileSync(p, c.text);
+      aged(p);
+      return;
+    }
+    case 'delete':
+      if (file !== undefined) rmSync(file);
+      return;
+    case 'rename':
+      if (file !== undefined && !existsSync(join(dir, 'moved'))) {
+        renameSync(file, join(dir, 'moved'));
+      }
+      return;
+    case 'mkdir':
+      if (!existsSync(join(dir, c.name))) mkdirSync(join(dir, c.name));
+      return;
+    case 'rmdir':
+      if (dir !== root) rmSync(dir, { recursive: true });
+      return;
+    case 'chmod':
+      if (file !== undefined) chmodSync(file, c.mode);
+      return;
+    case 'xattr':
+      if (file !== undefined) setAttributeSync(file, 'user.v', c.value);
+      return;
+    case 'touch':
+      if (file !== undefined) aged(file);
+      return;
+  }
+}
+
+test('property: a scan with the cache makes the tree a scan without one makes', async (t) => {
+  let runs = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(change, { maxLength: 4 }), { minLength: 1, maxLength: 5 }),
+      async (rounds) => {
+        runs++;
+        await withTree(async (root, store) => {
+          for (const d of ['a', 'a/x', 'a/x/y', 'b', 'c']) mkdirSync(join(root, d));
+          for (const [i, d] of ['', 'a', 'a/x', 'a/x/y', 'b', 'b', 'c'].entries()) {
+            writeFileSync(join(root, d, `f${i}`), `file ${i}`);
+          }
+          for (const p of walk(root).files) aged(p);
+          let n = 0;
+          await scanDirectory(store, root, { cacheKey: 'k' });
+          for (const round of rounds) {
+            for (const c of round) apply(root, c);
+            const cached = await scanDirectory(store, root, { cacheKey: 'k' });
+            const fresh = await scanDirectory(store, root, { cacheKey: `fresh${n++}` });
+            t.deepEqual(flat(store, cached.id), flat(store, fresh.id));
+            t.is(cached.id, fresh.id);
+            t.is(cached.files, fresh.files);
+            t.is(cached.bytes, fresh.bytes);
+          }
+        });
+      },
+    ),
+    { numRuns: 30, seed: 20261125 },
+  );
+  t.is(runs, 30);
+});
+
+test('an unchanged directory is not looked into, but a change deep below it is found', async (t) => {
+  await withTree(async (root, store) => {
+    mkdirSync(join(root, 'a', 'b', 'c'), { recursive: true });
+    for (const d of ['', 'a', 'a/b', 'a/b/c']) writeFileSync(join(root, d, 'f'), `in ${d}`);
+    for (const p of walk(root).files) aged(p);
+    const first = await scanDirectory(store, root, { cacheKey: 'k' });
+    t.is(first.hashedFiles, 4);
+    // In place, same size: the directory listings above it do not change, the file's does.
+    writeFileSync(join(root, 'a/b/c/f'), 'in A/b/c');
+    aged(join(root, 'a/b/c/f'));
+    const next = await scanDirectory(store, root, { cacheKey: 'k' });
+    t.is(next.hashedFiles, 1);
+    t.is(next.files, 4);
+    const leaf = flat(store, next.id).find((l) => l.startsWith('a/b/c/f '))!;
+    t.true(leaf.endsWith(hashBytes(Buffer.from('in A/b/c'))));
+  });
+});
+
+test('fsck --repair makes the scan cache forget, so the next snapshot is complete', async (t) => {
+  await withTree(async (root, store) => {
+    writeFileSync(join(root, 'f'), 'small content');
+    aged(join(root, 'f'));
+    await scanDirectory(store, root, { cacheKey: 'k' });
+    const id = hashBytes(Buffer.from('small content'));
+    // Damage the blob as a disk would; fsck --repair moves it to quarantine.
+    await store.dropRecord('blob', id);
+    await store.putBlob(Buffer.from('damaged bytes')); // unrelated write: the store stays usable
+    await fsck(store, { repair: true });
+    const again = await scanDirectory(store, root, { cacheKey: 'k' });
+    t.is(again.hashedFiles, 1, 'read again, not vouched for by the cache');
+    t.true(store.hasBlob(id));
+  });
+});
+
+test('stamp scans: with the cache, the same tree as without, as base moves', async (t) => {
+  await withTree(async (root, store) => {
+    mkdirSync(join(root, 'd'));
+    for (const n of ['a', 'b', 'd/c']) writeFileSync(join(root, n), n);
+    for (const p of walk(root).files) aged(p);
+    const cache = store.cacheDb('stamp-test');
+    const hashed = await scanReplica(store, root, { content: 'hash' });
+    // base = the hashed tree: a stamp scan takes its ids for unchanged stamps.
+    for (const base of [undefined, hashed]) {
+      const opts = { content: 'stamp' as const, ...(base === undefined ? {} : { base }) };
+      const withCache = await scanReplica(store, root, { ...opts, cache });
+      const again = await scanReplica(store, root, { ...opts, cache });
+      const without = await scanReplica(store, root, opts);
+      t.is(withCache, without);
+      t.is(again, without);
+    }
+    writeFileSync(join(root, 'd/c'), 'changed');
+    aged(join(root, 'd/c'));
+    const withCache = await scanReplica(store, root, { content: 'stamp', base: hashed, cache });
+    const without = await scanReplica(store, root, { content: 'stamp', base: hashed });
+    t.is(withCache, without);
+  });
+});
