@@ -43,6 +43,13 @@ export function mergeFields(base: Entry | undefined, local: Entry, server: Entry
     if (lc && sc && server.id === undefined && local.id !== undefined) contentFrom = 'local';
   }
   const from = contentFrom === 'local' ? local : server;
+  // The same content known by its stamp on one side and by its id on the other: the entry
+  // carries the id, so base learns it (and later scans compare ids, not stamps).
+  const contentId = (e: Entry): string | undefined => {
+    if (e.id !== undefined || dir) return e.id;
+    const other = e === local ? server : local;
+    return other.id !== undefined && sameContent(e, other) ? other.id : undefined;
+  };
 
   const conflicts: Field[] = [];
   const pick = <K extends Meta>(k: K): Entry[K] => {
@@ -86,7 +93,7 @@ export function mergeFields(base: Entry | undefined, local: Entry, server: Entry
     gid,
     size: from.size,
     mtimeNs,
-    ...(dir ? (server.id === undefined ? {} : { id: server.id }) : optional('id', from.id)),
+    ...(dir ? (server.id === undefined ? {} : { id: server.id }) : optional('id', contentId(from))),
     ...optional('target', from.target),
     ...optional('rdev', rdev),
     ...(xattrs === undefined || xattrs.length === 0 ? {} : { xattrs }),
