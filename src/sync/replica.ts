@@ -210,6 +210,41 @@ export class Replica {
   }
 
   /**
+   * Create or replace a file (content `data`) or symlink (target from `entry`, `data` null) at
+   * `path`, which must still be `expect`: a version restored from the store. Temp → fsync →
+   * rename, with the entry's mode, owner, xattrs and mtime.
+   */
+  async putData(
+    path: ByteString,
+    expect: Entry | null,
+    entry: Entry,
+    data: Buffer | null,
+  ): Promise<Outcome> {
+    if (entry.kind !== 'symlink' && (entry.kind !== 'file' || data === null)) {
+      return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never written`);
+    }
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
+    const tmp = this.tempFor(path);
+    try {
+      if (entry.kind === 'symlink') await symlink(bytesOf(entry.target ?? ''), tmp);
+      else if (data !== null) {
+        const fh = await open(tmp, 'wx', 0o600);
+        try {
+          await fh.writeFile(data);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      }
+      await this.finishMeta(tmp, entry);
+      return await this.install(tmp, path, expect);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /**
    * Replace the file at `path`, which must still be `expect`, with `data` (an automatic text
    * merge): temp → fsync → rename, keeping the file's mode, owner and xattrs.
    */
