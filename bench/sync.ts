@@ -18,7 +18,8 @@
 // Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_CHANGES per side (100), BENCH_CONFLICTS
 // (5, part of the changes), BENCH_ROUNDS (1: more rounds apply fresh changes and sync again;
 // the median is reported), BENCH_DIR (where the work directory is made; default the temp
-// dir), BENCH_KEEP=1 keeps the work directory.
+// dir), BENCH_KEEP=1 keeps the work directory, BENCH_PROFILE=DIR writes a CPU profile of each
+// timed tether run there.
 // The last line printed is one JSON summary.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import {
@@ -57,6 +58,8 @@ const CHANGES = envInt('BENCH_CHANGES', 100);
 const CONFLICTS = Math.min(envInt('BENCH_CONFLICTS', 5), CHANGES);
 const ROUNDS = Math.max(1, envInt('BENCH_ROUNDS', 1));
 const KEEP = process.env['BENCH_KEEP'] === '1';
+/** A directory for CPU profiles of tether's timed runs (node --cpu-prof), or unset. */
+const PROFILE = process.env['BENCH_PROFILE'] || undefined;
 
 type Tool = 'tether' | 'unison' | 'rclone';
 const TOOLS: readonly Tool[] = ['tether', 'unison', 'rclone'];
@@ -222,7 +225,16 @@ function syncArgv(tool: Tool, p: Pair, first: boolean): { argv: string[]; env: N
   switch (tool) {
     case 'tether':
       return {
-        argv: [process.execPath, MAIN, 'sync-dirs', p.a, p.b, '--store', join(p.work, 'store')],
+        argv: [
+          process.execPath,
+          ...(PROFILE === undefined || first ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`]),
+          MAIN,
+          'sync-dirs',
+          p.a,
+          p.b,
+          '--store',
+          join(p.work, 'store'),
+        ],
         env: {},
       };
     case 'unison':

@@ -31,8 +31,7 @@ function conflictLine(c: Conflict): string {
 
 const PHASES: Record<SyncPhase, string> = {
   resume: 'finishing the interrupted run',
-  'scan-local': 'scanning the local replica',
-  'scan-server': 'scanning the server replica',
+  scan: 'scanning both replicas',
   merge: 'merging',
   apply: 'applying',
 };

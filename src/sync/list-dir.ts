@@ -188,6 +188,25 @@ export class DirListing {
     return this.big(i, FIELD_MTIME_SEC) * NS + this.big(i, FIELD_MTIME_NSEC);
   }
 
+  /** mtime in whole microseconds (exact as a double for any date this side of year 200000). */
+  mtimeUs(i: number): number {
+    const sec = Number(this.big(i, FIELD_MTIME_SEC));
+    return sec * 1e6 + Math.floor(this.u32(i, FIELD_MTIME_NSEC) / 1000);
+  }
+
+  /** Byte order of entry i's name here against entry j's name in `other` (<0, 0, >0). */
+  compareName(i: number, other: DirListing, j: number): number {
+    const a = this.namesAt + this.u53(i, FIELD_NAME_OFFSET);
+    const b = other.namesAt + other.u53(j, FIELD_NAME_OFFSET);
+    return this.raw.compare(
+      other.raw,
+      b,
+      b + other.u53(j, FIELD_NAME_LENGTH),
+      a,
+      a + this.u53(i, FIELD_NAME_LENGTH),
+    );
+  }
+
   stat(i: number): FileStat {
     const mode = this.mode(i);
     return {

@@ -19,10 +19,17 @@
 // the shortcut.
 import { readlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { pack, unpack } from 'msgpackr';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
-import { byteString, display, joinPath, type Entry, type Hash, type Tree } from '../tree/index.js';
+import {
+  byteString,
+  display,
+  entriesEqual,
+  joinPath,
+  type Entry,
+  type Hash,
+  type Tree,
+} from '../tree/index.js';
 import type { TreeStore } from './base-update.js';
 import { fsPath, hashFile, isMissing } from './fs-entry.js';
 import { DirListing, listDirAsync, type FileStat } from './list-dir.js';
@@ -148,12 +155,7 @@ export async function scanReplica(
     if (cache === undefined) return undefined;
     const v = asBytes(cache.get(keyOf(dir)));
     if (v === undefined) return undefined;
-    try {
-      const r = unpack(v) as DirRecord;
-      return Buffer.isBuffer(r.l) && Buffer.isBuffer(r.t) && Array.isArray(r.d) ? r : undefined;
-    } catch {
-      return undefined; // an unreadable record is only a missed shortcut
-    }
+    return decodeRecord(v); // an unreadable record is only a missed shortcut
   };
 
   /** The tree of `dir`, or undefined when the directory vanished before it was listed. */
@@ -185,20 +187,24 @@ export async function scanReplica(
       rec.w &&
       rec.m < racySinceUs &&
       rec.x === excl &&
-      baseBuf.equals(rec.b) &&
+      (baseBuf.equals(rec.b) || baseBuf.equals(rec.t)) &&
       list.equals(rec.l) &&
       store.has(oldTree!)
     ) {
-      // Unchanged here: the old tree holds, but for what changed below.
+      // Unchanged here: the old tree holds, but for what changed below. Base is what it was
+      // then, or (after a sync) exactly that old tree, which normalizes and lends ids to
+      // nothing the old tree does not already have.
+      const sameBase = baseBuf.equals(rec.b);
       opts.onFiles?.(rec.f, rec.y);
       const ids = await Promise.all(
-        rec.d.map(([name, , b]) =>
-          scanDir(
+        rec.d.map(([name, id, b]) => {
+          const childBase = sameBase ? b : id;
+          return scanDir(
             joinPath(dir, name),
-            b.length === 0 ? undefined : b.toString('hex'),
+            childBase.length === 0 ? undefined : childBase.toString('hex'),
             known.map((k) => childOf(k, name)),
-          ),
-        ),
+          );
+        }),
       );
       if (ids.every((id, i) => id === rec.d[i]![1].toString('hex'))) return oldTree!;
       const now = new Map(rec.d.map(([name], i) => [name, ids[i]]));
@@ -215,37 +221,59 @@ export async function scanReplica(
 
     // Entry by entry.
     const base = listing(baseId);
-    const old = rec === undefined ? undefined : new DirListingView(rec, store, listing);
+    const old = rec === undefined ? undefined : new DirListingView(rec, store);
+    // Old entries were normalized against a base (so their mtime may not be the file's).
+    const rawBase = rec !== undefined && rec.b.length > 0;
     const entries: Entry[] = [];
     const waits: Promise<Entry | undefined>[] = [];
     let temps = false;
     let files = 0;
     let bytes = 0;
+    const excludedHere = excluded.get(dir);
     for (let i = 0; i < list.count; i++) {
       const name = list.name(i);
-      const path = joinPath(dir, name);
       if (name.startsWith(TEMP_PREFIX)) {
         // Left by a run that was killed mid-write: never part of the tree.
         temps = true;
-        if (opts.removeTemps === true) await unlink(fsPath(rootBuf, path)).catch(() => undefined);
+        if (opts.removeTemps === true) {
+          await unlink(fsPath(rootBuf, joinPath(dir, name))).catch(() => undefined);
+        }
         continue;
       }
-      if (excluded.get(dir)?.includes(name) === true) continue;
+      if (excludedHere?.includes(name) === true) continue;
+      const b = base.get(name);
+      const was = old?.unchanged(list, i, name);
+      if (was !== undefined && was.kind !== 'dir') {
+        const e = vouched(
+          was,
+          rawBase || b !== undefined ? list.mtimeNs(i) : was.mtimeNs,
+          b,
+          known,
+          name,
+        );
+        if (e !== undefined) {
+          if (opts.onEntry !== undefined) opts.onEntry(joinPath(dir, name));
+          if (e.kind === 'file') {
+            files++;
+            bytes += e.size;
+          }
+          entries.push(e);
+          continue;
+        }
+      }
+      const path = joinPath(dir, name);
       const st = list.stat(i);
       const p = fsPath(rootBuf, path);
       let e = entryFromStat(p, name, st);
       if (e === undefined) continue;
       opts.onEntry?.(path);
-      const b = base.get(name);
       if (e.kind === 'file') {
         files++;
         bytes += st.size;
       }
-      const was = old?.unchanged(list, i, name);
-      if (was !== undefined && (e.kind === 'file' ? was.id !== undefined : true)) {
-        // The old listing vouches for it: its id (files) and xattrs are as they were.
+      if (was !== undefined) {
+        // A directory the old listing vouches for: its xattrs are as they were.
         if (was.xattrs !== undefined) e = { ...e, xattrs: was.xattrs };
-        if (e.kind === 'file') e = { ...e, id: was.id! };
       } else if (readAttrs && st.userXattrs && (e.kind === 'file' || e.kind === 'dir')) {
         const xattrs = readXattrsSync(p);
         if (xattrs !== undefined) e = { ...e, xattrs };
@@ -292,11 +320,49 @@ export async function scanReplica(
     opts.onFiles?.(files, bytes);
     let latest = -Infinity;
     for (let i = 0; i < list.count; i++) {
-      const us = Number(list.mtimeNs(i) / 1000n);
+      const us = list.mtimeUs(i);
       if (us > latest) latest = us;
     }
     if (rec !== undefined) dropGone(dir, rec, tree);
+    if (old !== undefined && old.same(tree)) {
+      // Every entry is the old one: the old tree, without encoding it again.
+      return remember(
+        dir,
+        list,
+        { f: files, y: bytes, m: latest },
+        tree,
+        baseBuf,
+        excl,
+        !temps,
+        oldTree,
+      );
+    }
     return remember(dir, list, { f: files, y: bytes, m: latest }, tree, baseBuf, excl, !temps);
+  };
+
+  /**
+   * The entry for a leaf the old listing vouches for: the old entry, but for its mtime, which
+   * may have been set to the old base's (normalize) and is judged against base anew, and a
+   * stamp-only file's id, which base or a known tree may now lend by its stamp. Undefined for
+   * a file whose content must still be read.
+   */
+  const vouched = (
+    was: Entry,
+    raw: bigint,
+    b: Entry | undefined,
+    known: readonly LazyId[],
+    name: string,
+  ): Entry | undefined => {
+    let e = was.mtimeNs === raw ? was : { ...was, mtimeNs: raw };
+    if (e.kind === 'file' && e.id === undefined) {
+      const id =
+        opts.trustStamps === false
+          ? undefined
+          : reuse(e, [b, ...known.map((k) => listing(k()).get(name))], window);
+      if (id !== undefined) e = { ...e, id };
+      else if (opts.content === 'hash') return undefined;
+    }
+    return b !== undefined ? normalize(e, b, window) : e;
   };
 
   /** Put the tree and keep the directory's record for the next scan. */
@@ -308,8 +374,9 @@ export async function scanReplica(
     baseBuf: Buffer,
     excl: string,
     clean: boolean,
+    known?: Hash,
   ): Hash => {
-    const id = store.putTree(tree);
+    const id = known ?? store.putTree(tree);
     if (cache === undefined) return id;
     const base = baseId(baseBuf);
     const d: [string, Buffer, Buffer][] = [];
@@ -334,7 +401,7 @@ export async function scanReplica(
       f: counts.f,
       y: counts.y,
     };
-    writes.push(cache.put(keyOf(dir), pack(r)));
+    writes.push(cache.put(keyOf(dir), encodeRecord(r)));
     return id;
   };
   const baseId = (b: Buffer): ReadonlyMap<string, Entry> =>
@@ -371,28 +438,125 @@ const NONE: ReadonlyMap<string, Entry> = new Map();
 const EMPTY = Buffer.alloc(0);
 const SLASH = Buffer.from('/');
 
-/** The last scan's listing of a directory, as the stat cache of its entries. */
+const RECORD_VERSION = 1;
+
+/**
+ * A record as bytes: version, flags (bit 0: w), m, c, f, y as doubles, x (u32 length + bytes),
+ * b (u8 length + bytes), t (32 bytes), d (u32 count; per entry u32 length + name, 32-byte id,
+ * u8 length + base id), then the listing to the end. Written per changed directory, so it is
+ * kept simple to build: one allocation and copies.
+ */
+function encodeRecord(r: DirRecord): Buffer {
+  let size = 2 + 4 * 8 + 4 + r.x.length + 1 + r.b.length + 32 + 4 + r.l.length;
+  for (const [name, , b] of r.d) size += 4 + name.length + 32 + 1 + b.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = out.writeUInt8(RECORD_VERSION, 0);
+  at = out.writeUInt8(r.w ? 1 : 0, at);
+  for (const v of [r.m, r.c, r.f, r.y]) at = out.writeDoubleLE(v, at);
+  at = out.writeUInt32LE(r.x.length, at);
+  at += out.write(r.x, at, 'latin1');
+  at = out.writeUInt8(r.b.length, at);
+  at += r.b.copy(out, at);
+  at += r.t.copy(out, at);
+  at = out.writeUInt32LE(r.d.length, at);
+  for (const [name, id, b] of r.d) {
+    at = out.writeUInt32LE(name.length, at);
+    at += out.write(name, at, 'latin1');
+    at += id.copy(out, at);
+    at = out.writeUInt8(b.length, at);
+    at += b.copy(out, at);
+  }
+  r.l.copy(out, at);
+  return out;
+}
+
+function decodeRecord(v: Buffer): DirRecord | undefined {
+  try {
+    if (v.readUInt8(0) !== RECORD_VERSION) return undefined;
+    const w = (v.readUInt8(1) & 1) === 1;
+    let at = 2;
+    const num = (): number => {
+      const n = v.readDoubleLE(at);
+      at += 8;
+      return n;
+    };
+    const [m, c, f, y] = [num(), num(), num(), num()];
+    const bytes = (n: number): Buffer => {
+      if (at + n > v.length) throw new RangeError('truncated');
+      const b = Buffer.from(v.subarray(at, at + n));
+      at += n;
+      return b;
+    };
+    const xl = v.readUInt32LE(at);
+    at += 4;
+    const x = bytes(xl).toString('latin1');
+    const b = bytes(v.readUInt8(at++));
+    const t = bytes(32);
+    const dn = v.readUInt32LE(at);
+    at += 4;
+    const d: [string, Buffer, Buffer][] = [];
+    for (let i = 0; i < dn; i++) {
+      const nl = v.readUInt32LE(at);
+      at += 4;
+      const name = bytes(nl).toString('latin1');
+      const id = bytes(32);
+      const bl = v.readUInt8(at++);
+      d.push([name, id, bytes(bl)]);
+    }
+    const l = bytes(v.length - at);
+    return { l, t, b, x, w, m, c, d, f, y };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The last scan's listing of a directory, as the stat cache of its entries. Asked in name
+ * order (the order of a listing), it walks the old listing and the old tree alongside.
+ */
 class DirListingView {
   private readonly listing: DirListing;
-  private tree: ReadonlyMap<string, Entry> | undefined;
+  private tree: Tree | undefined;
+  private j = 0;
+  private k = 0;
   constructor(
     private readonly rec: DirRecord,
     private readonly store: TreeStore & { has(id: Hash): boolean },
-    private readonly read: (id: Hash) => ReadonlyMap<string, Entry>,
   ) {
     this.listing = new DirListing(rec.l);
   }
 
   /** The old entry for entry i of `now` when its stat is exactly as then and was not racy. */
   unchanged(now: DirListing, i: number, name: string): Entry | undefined {
-    const j = this.listing.indexOf(name);
-    if (j < 0 || !now.sameStat(i, this.listing, j)) return undefined;
-    if (Number(this.listing.mtimeNs(j) / 1000n) >= this.rec.c) return undefined;
+    const old = this.listing;
+    while (this.j < old.count && now.compareName(i, old, this.j) > 0) this.j++;
+    const j = this.j;
+    if (j >= old.count || now.compareName(i, old, j) !== 0) return undefined;
+    if (!now.sameStat(i, old, j) || old.mtimeUs(j) >= this.rec.c) return undefined;
+    const tree = this.oldTree();
+    while (this.k < tree.length && tree[this.k]!.name < name) this.k++;
+    const e = tree[this.k];
+    return e?.name === name ? e : undefined;
+  }
+
+  private oldTree(): Tree {
     if (this.tree === undefined) {
       const id = this.rec.t.toString('hex');
-      this.tree = this.store.has(id) ? this.read(id) : new Map();
+      this.tree = this.store.has(id) ? this.store.readTree(id) : [];
     }
-    return this.tree.get(name);
+    return this.tree;
+  }
+
+  /** True when `tree` is entry for entry the old tree (leaves the very same objects). */
+  same(tree: Tree): boolean {
+    const t = this.tree;
+    if (t?.length !== tree.length) return false;
+    for (let i = 0; i < tree.length; i++) {
+      const was = t[i]!;
+      const e = tree[i]!;
+      if (was !== e && (e.kind !== 'dir' || !entriesEqual(was, e))) return false;
+    }
+    return true;
   }
 }
 

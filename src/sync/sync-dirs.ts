@@ -31,7 +31,7 @@ import { Replica, TEMP_PREFIX } from './replica.js';
 import { MTIME_WINDOW_NS, mtimeWindowOf } from './stamp.js';
 import { scanReplica } from './scan-replica.js';
 
-export type SyncPhase = 'resume' | 'scan-local' | 'scan-server' | 'merge' | 'apply';
+export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
 
 export interface SyncDirsOptions {
   readonly dryRun?: boolean;
@@ -43,6 +43,8 @@ export interface SyncDirsOptions {
   readonly now?: Date;
   readonly hooks?: ApplyHooks;
   readonly onPhase?: (phase: SyncPhase) => void;
+  /** Keep and use the scan caches (default true; false scans everything as if new). */
+  readonly scanCache?: boolean;
 }
 
 export interface SyncSummary {
@@ -175,31 +177,38 @@ async function syncLocked(
     const variants = new Set(
       conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])),
     );
-    opts.onPhase?.('scan-local');
+    opts.onPhase?.('scan');
     const prevLocal = store.getRef(REF_LOCAL);
-    const localId = await scanReplica(store, local, {
-      content: 'hash',
-      base,
-      known: prevLocal === undefined ? [] : [prevLocal],
-      exclude: variants,
-      ...(dry ? {} : { cache: store.cacheDb('sync-local') }),
-      removeTemps: !dry,
-      mtimeWindowNs: windows.local,
-      ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.local }),
-      // Local contents are kept: they are the base of later text merges and of `show --variant base`.
-      read: async (abs, _path, st) => (await store.putBlobFile(abs, st.size)).id,
-    });
-    opts.onPhase?.('scan-server');
+    const scanLocal = (): Promise<Hash> =>
+      scanReplica(store, local, {
+        content: 'hash',
+        base,
+        known: prevLocal === undefined ? [] : [prevLocal],
+        exclude: variants,
+        ...(dry || opts.scanCache === false ? {} : { cache: store.cacheDb('sync-local') }),
+        removeTemps: !dry,
+        mtimeWindowNs: windows.local,
+        ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.local }),
+        // Local contents are kept: they are the base of later text merges and of `show --variant base`.
+        read: async (abs, _path, st) => (await store.putBlobFile(abs, st.size)).id,
+      });
     const prevServer = store.getRef(REF_SERVER);
-    let serverId = await scanReplica(store, server, {
-      content: 'stamp',
-      ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.server }),
-      removeTemps: !dry,
-      mtimeWindowNs: windows.server,
-      base,
-      known: prevServer === undefined ? [] : [prevServer],
-      ...(dry ? {} : { cache: store.cacheDb('sync-server') }),
-    });
+    const scanServer = (known: readonly Hash[]): Promise<Hash> =>
+      scanReplica(store, server, {
+        content: 'stamp',
+        ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.server }),
+        removeTemps: !dry,
+        mtimeWindowNs: windows.server,
+        base,
+        known,
+        ...(dry || opts.scanCache === false ? {} : { cache: store.cacheDb('sync-server') }),
+      });
+    // Both replicas at once: listing runs on I/O threads, and a slow share overlaps the disk.
+    const [localId, scanned] = await Promise.all([
+      scanLocal(),
+      scanServer(prevServer === undefined ? [] : [prevServer]),
+    ]);
+    let serverId = scanned;
     serverId = await hashBothChanged(store, base, localId, serverId, server);
     serverId = await hashRenameCandidates(store, base, serverId, server);
     if (first) checkFirstRun(store, localId, serverId, opts.initial === true);

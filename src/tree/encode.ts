@@ -5,42 +5,135 @@
 //   tree  = [1, [entry...]]
 //   entry = [name: bin, kind: uint, mode, uid, gid, size, mtimeSec: int, mtimeNsec: uint,
 //            id: bin32|nil, target: bin|nil, rdev: uint|nil, xattrs: [[bin, bin]...]|nil]
-import { Packr } from 'msgpackr';
 import { TetherError } from '../errors.js';
-import { byteString, bytesOf, display } from './bytes.js';
+import { display } from './bytes.js';
 import { KINDS, type Entry, type Kind, type Tree, type Xattr } from './entry.js';
 import { hashBytes, HASH_BYTES, type Hash } from './hash.js';
 import { checkName } from './name.js';
 
 const FORMAT = 1;
 const NS = 1_000_000_000n;
-const packr = new Packr({
-  useRecords: false,
-  moreTypes: false,
-  variableMapSize: true,
-  int64AsType: 'number',
-});
 const kindCode = new Map<Kind, number>(KINDS.map((k, i) => [k, i]));
 
-function entryArray(e: Entry): unknown[] {
+// The encoder writes msgpack by hand for this one shape (trees are encoded and decoded on every
+// scan of a changed directory). Numbers take the smallest msgpack form as common encoders do:
+// fixint, uint8/16/32, negative fixint, int8/16/32, and float64 beyond 32 bits; bytes are
+// bin8/16/32; arrays fixarray/array16/array32. The bytes are the canonical form the tree id
+// is taken of, so they must never change for the same tree (test/tree checks them against a
+// general msgpack encoder).
+
+/** A growing output buffer. */
+class Writer {
+  buf = Buffer.allocUnsafe(4096);
+  at = 0;
+  room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(next, 0, 0, this.at);
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.at++] = b;
+  }
+  num(v: number): void {
+    this.room(9);
+    const b = this.buf;
+    if (v >>> 0 === v) {
+      if (v < 0x80) b[this.at++] = v;
+      else if (v < 0x100) {
+        b[this.at++] = 0xcc;
+        b[this.at++] = v;
+      } else if (v < 0x10000) {
+        b[this.at++] = 0xcd;
+        this.at = b.writeUInt16BE(v, this.at);
+      } else {
+        b[this.at++] = 0xce;
+        this.at = b.writeUInt32BE(v, this.at);
+      }
+    } else if (v >> 0 === v) {
+      if (v >= -0x20) b[this.at++] = 0x100 + v;
+      else if (v >= -0x80) {
+        b[this.at++] = 0xd0;
+        b[this.at++] = v + 0x100;
+      } else if (v >= -0x8000) {
+        b[this.at++] = 0xd1;
+        this.at = b.writeInt16BE(v, this.at);
+      } else {
+        b[this.at++] = 0xd2;
+        this.at = b.writeInt32BE(v, this.at);
+      }
+    } else {
+      b[this.at++] = 0xcb;
+      this.at = b.writeDoubleBE(v, this.at);
+    }
+  }
+  array(n: number): void {
+    this.room(5);
+    if (n < 0x10) this.buf[this.at++] = 0x90 | n;
+    else if (n < 0x10000) {
+      this.buf[this.at++] = 0xdc;
+      this.at = this.buf.writeUInt16BE(n, this.at);
+    } else {
+      this.buf[this.at++] = 0xdd;
+      this.at = this.buf.writeUInt32BE(n, this.at);
+    }
+  }
+  private binHeader(n: number): void {
+    this.room(5 + n);
+    if (n < 0x100) {
+      this.buf[this.at++] = 0xc4;
+      this.buf[this.at++] = n;
+    } else if (n < 0x10000) {
+      this.buf[this.at++] = 0xc5;
+      this.at = this.buf.writeUInt16BE(n, this.at);
+    } else {
+      this.buf[this.at++] = 0xc6;
+      this.at = this.buf.writeUInt32BE(n, this.at);
+    }
+  }
+  /** Bytes given as a byte string (latin1). */
+  binText(s: string, encoding: 'latin1' | 'hex'): void {
+    const n = encoding === 'hex' ? s.length >> 1 : s.length;
+    this.binHeader(n);
+    this.at += this.buf.write(s, this.at, n, encoding);
+  }
+  bin(b: Uint8Array): void {
+    this.binHeader(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+  done(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.at));
+  }
+}
+
+function writeEntry(w: Writer, e: Entry): void {
   const sec = e.mtimeNs >= 0n ? e.mtimeNs / NS : -((-e.mtimeNs + NS - 1n) / NS);
-  const nsec = e.mtimeNs - sec * NS;
-  return [
-    bytesOf(e.name),
-    kindCode.get(e.kind),
-    e.mode,
-    e.uid,
-    e.gid,
-    e.size,
-    Number(sec),
-    Number(nsec),
-    e.id === undefined ? null : Buffer.from(e.id, 'hex'),
-    e.target === undefined ? null : bytesOf(e.target),
-    e.rdev ?? null,
-    e.xattrs === undefined || e.xattrs.length === 0
-      ? null
-      : e.xattrs.map(([n, v]) => [bytesOf(n), v]),
-  ];
+  w.array(12);
+  w.binText(e.name, 'latin1');
+  w.num(kindCode.get(e.kind)!);
+  w.num(e.mode);
+  w.num(e.uid);
+  w.num(e.gid);
+  w.num(e.size);
+  w.num(Number(sec));
+  w.num(Number(e.mtimeNs - sec * NS));
+  if (e.id === undefined) w.byte(0xc0);
+  else w.binText(e.id, 'hex');
+  if (e.target === undefined) w.byte(0xc0);
+  else w.binText(e.target, 'latin1');
+  if (e.rdev === undefined) w.byte(0xc0);
+  else w.num(e.rdev);
+  if (e.xattrs === undefined || e.xattrs.length === 0) w.byte(0xc0);
+  else {
+    w.array(e.xattrs.length);
+    for (const [n, v] of e.xattrs) {
+      w.array(2);
+      w.binText(n, 'latin1');
+      w.bin(v);
+    }
+  }
 }
 
 /** Sort a listing into canonical order (by name bytes). Does not check names. */
@@ -51,7 +144,12 @@ export function sortTree(entries: Entry[]): Entry[] {
 /** Encode a listing that is already sorted; throws if it is not canonical or a name is unsafe. */
 export function encodeTree(tree: Tree): Buffer {
   checkCanonical(tree);
-  return packr.pack([FORMAT, tree.map(entryArray)]);
+  const w = new Writer();
+  w.array(2);
+  w.num(FORMAT);
+  w.array(tree.length);
+  for (const e of tree) writeEntry(w, e);
+  return w.done();
 }
 
 export function treeIdOf(encoded: Uint8Array): Hash {
@@ -79,63 +177,187 @@ function bad(why: string): never {
   throw new TetherError('EBADTREE', `malformed tree encoding: ${why}`);
 }
 
-function isBin(v: unknown): v is Uint8Array {
-  return v instanceof Uint8Array;
+/** Reads the msgpack the encoder writes (any width of number it may meet). */
+class Reader {
+  at = 0;
+  constructor(private readonly b: Buffer) {}
+  private need(n: number): void {
+    if (this.at + n > this.b.length) bad('truncated');
+  }
+  private u8(): number {
+    this.need(1);
+    return this.b[this.at++]!;
+  }
+  isNil(): boolean {
+    this.need(1);
+    if (this.b[this.at] !== 0xc0) return false;
+    this.at++;
+    return true;
+  }
+  array(): number {
+    const t = this.u8();
+    if ((t & 0xf0) === 0x90) return t & 0x0f;
+    if (t === 0xdc) return this.fixed(2);
+    if (t === 0xdd) return this.fixed(4);
+    return bad('expected an array');
+  }
+  private fixed(n: 1 | 2 | 4): number {
+    this.need(n);
+    const v =
+      n === 1
+        ? this.b[this.at]!
+        : n === 2
+          ? this.b.readUInt16BE(this.at)
+          : this.b.readUInt32BE(this.at);
+    this.at += n;
+    return v;
+  }
+  num(): number {
+    const t = this.u8();
+    if (t < 0x80) return t;
+    if (t >= 0xe0) return t - 0x100;
+    let v: number;
+    switch (t) {
+      case 0xcc:
+        return this.fixed(1);
+      case 0xcd:
+        return this.fixed(2);
+      case 0xce:
+        return this.fixed(4);
+      case 0xcf:
+        this.need(8);
+        v = Number(this.b.readBigUInt64BE(this.at));
+        this.at += 8;
+        return v;
+      case 0xd0:
+        this.need(1);
+        return this.b.readInt8(this.at++);
+      case 0xd1:
+        this.need(2);
+        v = this.b.readInt16BE(this.at);
+        this.at += 2;
+        return v;
+      case 0xd2:
+        this.need(4);
+        v = this.b.readInt32BE(this.at);
+        this.at += 4;
+        return v;
+      case 0xd3:
+        this.need(8);
+        v = Number(this.b.readBigInt64BE(this.at));
+        this.at += 8;
+        return v;
+      case 0xca:
+        this.need(4);
+        v = this.b.readFloatBE(this.at);
+        this.at += 4;
+        return v;
+      case 0xcb:
+        this.need(8);
+        v = this.b.readDoubleBE(this.at);
+        this.at += 8;
+        return v;
+      default:
+        return bad('expected a number');
+    }
+  }
+  /** The start and end of a bin's bytes. */
+  bin(): [number, number] {
+    const t = this.u8();
+    const n =
+      t === 0xc4
+        ? this.fixed(1)
+        : t === 0xc5
+          ? this.fixed(2)
+          : t === 0xc6
+            ? this.fixed(4)
+            : bad('expected bytes');
+    this.need(n);
+    const start = this.at;
+    this.at += n;
+    return [start, this.at];
+  }
+  text(encoding: 'latin1' | 'hex'): string {
+    const [s, e] = this.bin();
+    return this.b.toString(encoding, s, e);
+  }
+  bytes(): Buffer {
+    const [s, e] = this.bin();
+    return Buffer.from(this.b.subarray(s, e));
+  }
+  end(): boolean {
+    return this.at === this.b.length;
+  }
 }
-function isUint(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+function isUint(v: number): boolean {
+  return Number.isSafeInteger(v) && v >= 0;
 }
 
 /** Decode and validate: rejects unsorted, duplicate and unsafe names and malformed fields. */
 export function decodeTree(bytes: Uint8Array): Entry[] {
-  let raw: unknown;
-  try {
-    raw = packr.unpack(bytes);
-  } catch (err) {
-    bad(`not msgpack (${(err as Error).message})`);
-  }
-  if (!Array.isArray(raw) || raw.length !== 2 || raw[0] !== FORMAT || !Array.isArray(raw[1])) {
-    bad('not a tree of format 1');
-  }
+  const buf = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new Reader(buf);
+  if (r.array() !== 2 || r.num() !== FORMAT) bad('not a tree of format 1');
+  const n = r.array();
   const out: Entry[] = [];
-  for (const r of raw[1] as unknown[]) {
-    if (!Array.isArray(r) || r.length !== 12) bad('entry is not a 12-field array');
-    const [name, kc, mode, uid, gid, size, sec, nsec, id, target, rdev, xattrs] = r as unknown[];
-    if (!isBin(name)) bad('name is not bytes');
-    const kind = KINDS[kc as number];
+  for (let i = 0; i < n; i++) {
+    if (r.array() !== 12) bad('entry is not a 12-field array');
+    const name = r.text('latin1');
+    const kc = r.num();
+    const kind = KINDS[kc];
     if (!isUint(kc) || kind === undefined) bad('unknown kind');
+    const mode = r.num();
     if (!isUint(mode) || mode > 0o7777) bad('bad mode');
+    const uid = r.num();
+    const gid = r.num();
+    const size = r.num();
     if (!isUint(uid) || !isUint(gid) || !isUint(size)) bad('bad uid, gid or size');
-    if (typeof sec !== 'number' || !Number.isSafeInteger(sec) || !isUint(nsec) || nsec >= 1e9)
-      bad('bad mtime');
-    if (id !== null && (!isBin(id) || id.length !== HASH_BYTES)) bad('bad id');
-    if (target !== null && !isBin(target)) bad('bad symlink target');
-    if (rdev !== null && !isUint(rdev)) bad('bad rdev');
+    const sec = r.num();
+    const nsec = r.num();
+    if (!Number.isSafeInteger(sec) || !isUint(nsec) || nsec >= 1e9) bad('bad mtime');
+    let id: string | undefined;
+    if (!r.isNil()) {
+      const [s, e] = r.bin();
+      if (e - s !== HASH_BYTES) bad('bad id');
+      id = buf.toString('hex', s, e);
+    }
+    const target = r.isNil() ? undefined : r.text('latin1');
+    let rdev: number | undefined;
+    if (!r.isNil()) {
+      rdev = r.num();
+      if (!isUint(rdev)) bad('bad rdev');
+    }
     let xs: Xattr[] | undefined;
-    if (xattrs !== null) {
-      if (!Array.isArray(xattrs) || xattrs.length === 0) bad('bad xattrs');
-      xs = (xattrs as unknown[]).map((x) => {
-        if (!Array.isArray(x) || x.length !== 2 || !isBin(x[0]) || !isBin(x[1])) bad('bad xattr');
-        return [byteString(x[0]), Buffer.from(x[1])] as const;
-      });
-      for (let i = 1; i < xs.length; i++)
-        if (!(xs[i - 1]![0] < xs[i]![0])) bad('xattrs not sorted');
+    if (!r.isNil()) {
+      const xn = r.array();
+      if (xn === 0) bad('bad xattrs');
+      xs = [];
+      for (let j = 0; j < xn; j++) {
+        if (r.array() !== 2) bad('bad xattr');
+        xs.push([r.text('latin1'), r.bytes()]);
+      }
+      for (let j = 1; j < xs.length; j++)
+        if (!(xs[j - 1]![0] < xs[j]![0])) bad('xattrs not sorted');
     }
     const e: Entry = {
-      name: byteString(name),
+      name,
       kind,
       mode,
       uid,
       gid,
       size,
       mtimeNs: BigInt(sec) * NS + BigInt(nsec),
-      ...(id === null ? {} : { id: Buffer.from(id).toString('hex') }),
-      ...(target === null ? {} : { target: byteString(target) }),
-      ...(rdev === null ? {} : { rdev }),
+      ...(id === undefined ? {} : { id }),
+      ...(target === undefined ? {} : { target }),
+      ...(rdev === undefined ? {} : { rdev }),
       ...(xs === undefined ? {} : { xattrs: xs }),
     };
     out.push(e);
   }
+  if (!r.end()) bad('trailing bytes');
   checkCanonical(out);
   return out;
 }

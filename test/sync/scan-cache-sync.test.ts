@@ -1,0 +1,243 @@
+// The scan caches of sync-dirs are only shortcuts: two worlds start from the same replicas,
+// get the same random changes on both sides round after round, and sync — one with the scan
+// caches, one without. After every round both worlds hold the same files on both sides and
+// made the same plan. The changes include same-size edits with the old mtime put back (only
+// ctime and the inode tell), renames, new directories and removed ones, and metadata.
+import test from 'ava';
+import fc from 'fast-check';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, relative } from 'node:path';
+import { Store } from '../../src/store/store.js';
+import { runSyncDirs, type SyncSummary } from '../../src/sync/sync-dirs.js';
+import { REF_BASE, REF_LOCAL, REF_SERVER } from '../../src/sync/ports.js';
+import { hashBytes, joinPath } from '../../src/tree/index.js';
+import { tempDir } from '../cli/run.js';
+
+type Op =
+  | { op: 'edit'; n: number; text: string }
+  | { op: 'same-size'; n: number }
+  | { op: 'create'; dir: number; name: string; text: string }
+  | { op: 'delete'; n: number }
+  | { op: 'rename'; n: number; dir: number }
+  | { op: 'mkdir'; dir: number; name: string }
+  | { op: 'rmdir'; dir: number }
+  | { op: 'chmod'; n: number; mode: number };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant('edit' as const), n: fc.nat(), text: fc.string() }),
+  fc.record({ op: fc.constant('same-size' as const), n: fc.nat() }),
+  fc.record({
+    op: fc.constant('create' as const),
+    dir: fc.nat(),
+    name: fc.constantFrom('n1', 'n2'),
+    text: fc.string(),
+  }),
+  fc.record({ op: fc.constant('delete' as const), n: fc.nat() }),
+  fc.record({ op: fc.constant('rename' as const), n: fc.nat(), dir: fc.nat() }),
+  fc.record({
+    op: fc.constant('mkdir' as const),
+    dir: fc.nat(),
+    name: fc.constantFrom('m1', 'm2'),
+  }),
+  fc.record({ op: fc.constant('rmdir' as const), dir: fc.nat() }),
+  fc.record({
+    op: fc.constant('chmod' as const),
+    n: fc.nat(),
+    mode: fc.constantFrom(0o600, 0o644, 0o755),
+  }),
+);
+
+/** Files and directories of a replica, sorted (directories first, root excluded). */
+function walk(root: string): { files: string[]; dirs: string[] } {
+  const files: string[] = [];
+  const dirs: string[] = [root];
+  for (let i = 0; i < dirs.length; i++) {
+    for (const e of readdirSync(dirs[i]!, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const p = join(dirs[i]!, e.name);
+      if (e.isDirectory()) dirs.push(p);
+      else files.push(p);
+    }
+  }
+  return { files, dirs };
+}
+
+/** Apply one change; times are given, never taken from the clock, so both worlds match. */
+function apply(root: string, c: Op, at: number): void {
+  const { files, dirs } = walk(root);
+  const file = files.length === 0 ? undefined : files[(c as { n?: number }).n! % files.length];
+  const dir = dirs[((c as { dir?: number }).dir ?? 0) % dirs.length]!;
+  const stamp = (p: string): void => {
+    utimesSync(p, at, at);
+  };
+  switch (c.op) {
+    case 'edit':
+      if (file === undefined) return;
+      writeFileSync(file, `${c.text}!`);
+      stamp(file);
+      return;
+    case 'same-size': {
+      if (file === undefined) return;
+      const st = statSync(file);
+      const tmp = join(root, '..', `replacement-${Math.random()}`);
+      writeFileSync(tmp, Buffer.alloc(st.size, 'Z'));
+      utimesSync(tmp, st.atime, st.mtime);
+      renameSync(tmp, file);
+      return;
+    }
+    case 'create': {
+      const p = join(dir, c.name);
+      if (existsSync(p)) return;
+      writeFileSync(p, c.text);
+      stamp(p);
+      return;
+    }
+    case 'delete':
+      if (file !== undefined) rmSync(file);
+      return;
+    case 'rename':
+      if (file !== undefined && !existsSync(join(dir, 'moved'))) {
+        renameSync(file, join(dir, 'moved'));
+      }
+      return;
+    case 'mkdir':
+      if (!existsSync(join(dir, c.name))) mkdirSync(join(dir, c.name));
+      return;
+    case 'rmdir':
+      if (dir !== root) rmSync(dir, { recursive: true });
+      return;
+    case 'chmod':
+      if (file !== undefined) chmodSync(file, c.mode);
+      return;
+  }
+}
+
+/** What a replica holds, as text: paths, kinds, modes, contents, file mtimes. */
+function holds(root: string): string[] {
+  const { files, dirs } = walk(root);
+  return [
+    ...dirs.slice(1).map((d) => `${relative(root, d)}/ ${lstatSync(d).mode.toString(8)}`),
+    ...files.map((f) => {
+      const st = lstatSync(f);
+      return `${relative(root, f)} ${st.mode.toString(8)} ${st.mtimeMs} ${hashBytes(readFileSync(f))}`;
+    }),
+  ].sort();
+}
+
+/** A plan as text, without directory mtimes (the kernel sets those, differently per world). */
+function planText(s: SyncSummary): string {
+  return JSON.stringify(
+    {
+      actions: s.plan.actions,
+      conflicts: s.conflicts.map((c) => [c.path, c.kind]),
+      applied: s.applied,
+      failures: s.failures.length,
+    },
+    (k, v: unknown) =>
+      k === 'mtimeNs' || k === 'id' || k === 'expect'
+        ? undefined
+        : typeof v === 'bigint'
+          ? String(v)
+          : v,
+  );
+}
+
+/** A sync tree as text: file entries whole, directories without mtime and id (see above). */
+function treeText(store: Store, ref: string): string[] {
+  const out: string[] = [];
+  const visit = (id: string, dir: string): void => {
+    for (const e of store.readTree(id)) {
+      const p = joinPath(dir, e.name);
+      const { mtimeNs, id: eid, ...rest } = e;
+      out.push(
+        `${p} ${JSON.stringify(rest)} ${e.kind === 'dir' ? '' : `${String(mtimeNs)} ${eid ?? 'stamp'}`}`,
+      );
+      if (e.kind === 'dir' && eid !== undefined) visit(eid, p);
+    }
+  };
+  visit(store.getRef(ref)!, '');
+  return out;
+}
+
+interface World {
+  readonly a: string;
+  readonly b: string;
+  readonly store: Store;
+}
+
+test('property: sync-dirs with scan caches plans and ends exactly as without them', async (t) => {
+  let runs = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.array(op, { maxLength: 3 }), fc.array(op, { maxLength: 3 })), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      async (rounds) => {
+        runs++;
+        const tmp = tempDir();
+        const worlds: World[] = [];
+        try {
+          for (const name of ['cached', 'uncached']) {
+            const a = join(tmp.dir, name, 'A');
+            const b = join(tmp.dir, name, 'B');
+            for (const r of [a, b]) {
+              for (const d of ['x', 'x/y', 'z']) mkdirSync(join(r, d), { recursive: true });
+              for (const [i, d] of ['', 'x', 'x', 'x/y', 'z'].entries()) {
+                writeFileSync(join(r, d, `f${i}`), `file ${i}`);
+                utimesSync(join(r, d, `f${i}`), 1_600_000_000, 1_600_000_000);
+              }
+            }
+            worlds.push({ a, b, store: await Store.create(join(tmp.dir, name, 'store')) });
+          }
+          let clock = 1_700_000_000_000;
+          for (const [round, [local, server]] of [[[], []] as [Op[], Op[]], ...rounds].entries()) {
+            const now = new Date(1_800_000_000_000 + round * 60_000);
+            const seen: string[] = [];
+            for (const [i, w] of worlds.entries()) {
+              let c = clock;
+              // Seconds with digits below the microsecond: a copy's mtime is near, not equal.
+              for (const x of local) apply(w.a, x, (c += 1000) / 1000 + 0.000_123_457);
+              for (const x of server) apply(w.b, x, (c += 1000) / 1000 + 0.000_123_457);
+              const s = await runSyncDirs(w.store, w.a, w.b, {
+                now,
+                initial: true,
+                scanCache: i === 0,
+              });
+              seen.push(planText(s));
+            }
+            clock += 100_000;
+            t.is(seen[0], seen[1], `round ${round}: the same plan`);
+            t.deepEqual(holds(worlds[0]!.a), holds(worlds[1]!.a), `round ${round}: A`);
+            t.deepEqual(holds(worlds[0]!.b), holds(worlds[1]!.b), `round ${round}: B`);
+            for (const ref of [REF_BASE, REF_LOCAL, REF_SERVER]) {
+              t.deepEqual(
+                treeText(worlds[0]!.store, ref),
+                treeText(worlds[1]!.store, ref),
+                `round ${round}: ${ref}`,
+              );
+            }
+          }
+        } finally {
+          for (const w of worlds) await w.store.close();
+          tmp.cleanup();
+        }
+      },
+    ),
+    { numRuns: 15, seed: 20261125 },
+  );
+  t.is(runs, 15);
+});
