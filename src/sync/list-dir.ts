@@ -190,7 +190,8 @@ export class DirListing {
 
   /** mtime in whole microseconds (exact as a double for any date this side of year 200000). */
   mtimeUs(i: number): number {
-    const sec = Number(this.big(i, FIELD_MTIME_SEC));
+    const at = 8 + i * RECORD + FIELD_MTIME_SEC * 8;
+    const sec = this.raw.readUInt32LE(at) + this.raw.readInt32LE(at + 4) * 2 ** 32;
     return sec * 1e6 + Math.floor(this.u32(i, FIELD_MTIME_NSEC) / 1000);
   }
 

@@ -244,13 +244,10 @@ export async function scanReplica(
       const b = base.get(name);
       const was = old?.unchanged(list, i, name);
       if (was !== undefined && was.kind !== 'dir') {
-        const e = vouched(
-          was,
-          rawBase || b !== undefined ? list.mtimeNs(i) : was.mtimeNs,
-          b,
-          known,
-          name,
-        );
+        // The file's own mtime is needed only where it may differ from the old entry's (that
+        // was normalized against an old base) and base does not settle it.
+        const settled = b === undefined ? !rawBase : b.mtimeNs === was.mtimeNs && sameLeaf(b, was);
+        const e = vouched(was, settled ? was.mtimeNs : list.mtimeNs(i), b, known, name);
         if (e !== undefined) {
           if (opts.onEntry !== undefined) opts.onEntry(joinPath(dir, name));
           if (e.kind === 'file') {
@@ -593,6 +590,16 @@ function entryFromStat(p: Buffer, name: string, st: FileStat): Entry | undefined
     case 'socket':
       return { ...base, size: 0 };
   }
+}
+
+/** Two leaves that normalize() would take for the same but for their mtimes. */
+function sameLeaf(a: Entry, b: Entry): boolean {
+  return (
+    a.kind === b.kind &&
+    a.size === b.size &&
+    a.target === b.target &&
+    (a.id === undefined || b.id === undefined || a.id === b.id)
+  );
 }
 
 /** The id of the first reference entry with the same stamp. */
