@@ -243,9 +243,15 @@ static napi_value buffer_of(napi_env env, uint8_t *data, size_t len) {
 // The path argument as a NUL-terminated string in `dirpath` (false after throwing).
 static bool path_arg(napi_env env, napi_value v, char *dirpath, size_t *plen) {
   void *pdata;
-  if (napi_get_buffer_info(env, v, &pdata, plen) != napi_ok || *plen == 0 || *plen > 4095 ||
+  if (napi_get_buffer_info(env, v, &pdata, plen) != napi_ok || *plen == 0 ||
       memchr(pdata, 0, *plen) != NULL) {
     napi_throw_type_error(env, NULL, "listDir: the path must be a non-empty Buffer without NUL bytes");
+    return false;
+  }
+  if (*plen > 4095) {
+    failure f = {ENAMETOOLONG, "cannot open directory", ""};
+    snprintf(f.where, sizeof f.where, "%.*s...", 200, (const char *)pdata);
+    napi_throw(env, error_of(env, &f));
     return false;
   }
   memcpy(dirpath, pdata, *plen);

@@ -103,6 +103,7 @@ test('listing errors carry the system error code, from both listers', async (t) 
     for (const [p, code] of [
       [join(root, 'missing'), 'ENOENT'],
       [join(root, 'file'), 'ENOTDIR'],
+      [join(root, 'x'.repeat(5000)), 'ENAMETOOLONG'],
     ] as const) {
       const codeOf = (e: unknown): unknown => (e as NodeJS.ErrnoException | undefined)?.code;
       t.is(codeOf(t.throws(() => listDir(Buffer.from(p), false))), code);
