@@ -14,12 +14,12 @@ export class ResolveCommand extends TetherCommand {
     description: 'resolve a conflict by taking one version (or keeping both)',
     details: `
       PATH is the conflicted path relative to the replicas' root, a path inside either replica,
-      or the name of the local variant file.
+      or the name of the local variant. A version may be a file, a symlink or a whole directory.
 
-      - \`local\`: the local version becomes the file on both sides; the variant file goes.
-      - \`server\`: the server's version stays; the variant file goes.
+      - \`local\`: the local version becomes the entry on both sides; the variant goes.
+      - \`server\`: the server's version stays; the variant goes.
       - \`base\`: the version of the last sync is restored on both sides (removed, if there was none).
-      - \`both\`: the variant stays, and becomes a real file on both sides under its variant name.
+      - \`both\`: the variant stays, and becomes a real entry on both sides under its variant name.
 
       Nothing is overwritten that changed since the last sync: run \`tether sync-dirs\` again
       first in that case. A variant edited since the sync is taken as it is now by \`local\` and

@@ -3,14 +3,15 @@
 // bytes end to end. Only files and directories carry them (symlinks cannot hold user.*).
 import { open } from 'node:fs/promises';
 import { closeSync, openSync } from 'node:fs';
-import {
-  getAttribute,
-  getAttributeSync,
-  listAttributes,
-  listAttributesSync,
-  removeAttribute,
-  setAttribute,
-} from '@napi-rs/xattr';
+import { createRequire } from 'node:module';
+
+type XattrBinding = typeof import('@napi-rs/xattr');
+let binding: XattrBinding | undefined;
+/** The xattr binding, loaded on first use: most scans meet no xattrs and never need it. */
+function x(): XattrBinding {
+  binding ??= createRequire(import.meta.url)('@napi-rs/xattr') as XattrBinding;
+  return binding;
+}
 import { byteString, bytesOf, compareBytes, type Xattr } from '../tree/index.js';
 
 async function withFdPath<T>(p: Buffer, fn: (path: string) => Promise<T>): Promise<T> {
@@ -26,10 +27,10 @@ async function withFdPath<T>(p: Buffer, fn: (path: string) => Promise<T>): Promi
 export async function setXattrs(p: Buffer, want: readonly Xattr[] | undefined): Promise<void> {
   const wanted = want ?? [];
   await withFdPath(p, async (path) => {
-    const have = (await listAttributes(path)).filter((n) => n.startsWith('user.'));
+    const have = (await x().listAttributes(path)).filter((n) => n.startsWith('user.'));
     const keep = new Set(wanted.map(([n]) => bytesOf(n).toString('utf8')));
-    for (const n of have) if (!keep.has(n)) await removeAttribute(path, n);
-    for (const [n, v] of wanted) await setAttribute(path, bytesOf(n).toString('utf8'), v);
+    for (const n of have) if (!keep.has(n)) await x().removeAttribute(path, n);
+    for (const [n, v] of wanted) await x().setAttribute(path, bytesOf(n).toString('utf8'), v);
   });
 }
 
@@ -38,13 +39,13 @@ export async function readXattrs(p: Buffer): Promise<Xattr[] | undefined> {
   const read = async (path: string): Promise<Xattr[]> => {
     let names: string[];
     try {
-      names = (await listAttributes(path)).filter((n) => n.startsWith('user.'));
+      names = (await x().listAttributes(path)).filter((n) => n.startsWith('user.'));
     } catch {
       return []; // a filesystem without xattr support has none
     }
     const out: Xattr[] = [];
     for (const n of names.sort()) {
-      const v = await getAttribute(path, n);
+      const v = await x().getAttribute(path, n);
       if (v !== null) out.push([byteString(Buffer.from(n, 'utf8')), v]);
     }
     return out;
@@ -59,13 +60,15 @@ export function readXattrsSync(p: Buffer): Xattr[] | undefined {
   const read = (path: string): Xattr[] => {
     let names: string[];
     try {
-      names = listAttributesSync(path).filter((n) => n.startsWith('user.'));
+      names = x()
+        .listAttributesSync(path)
+        .filter((n) => n.startsWith('user.'));
     } catch {
       return []; // a filesystem without xattr support has none
     }
     const out: Xattr[] = [];
     for (const n of names) {
-      const v = getAttributeSync(path, n);
+      const v = x().getAttributeSync(path, n);
       if (v !== null) out.push([byteString(Buffer.from(n, 'utf8')), v]);
     }
     return out;
