@@ -478,9 +478,10 @@ function decodeRecord(v: Buffer): DirRecord | undefined {
       return n;
     };
     const [m, c, f, y] = [num(), num(), num(), num()];
+    // Views, not copies: the database hands out a buffer of the caller's own.
     const bytes = (n: number): Buffer => {
       if (at + n > v.length) throw new RangeError('truncated');
-      const b = Buffer.from(v.subarray(at, at + n));
+      const b = v.subarray(at, at + n);
       at += n;
       return b;
     };

@@ -22,9 +22,9 @@ const kindCode = new Map<Kind, number>(KINDS.map((k, i) => [k, i]));
 // is taken of, so they must never change for the same tree (test/tree checks them against a
 // general msgpack encoder).
 
-/** A growing output buffer. */
+/** A growing output buffer (one per process, reused: trees are encoded one at a time). */
 class Writer {
-  buf = Buffer.allocUnsafe(4096);
+  buf = Buffer.allocUnsafe(64 * 1024);
   at = 0;
   room(n: number): void {
     if (this.at + n <= this.buf.length) return;
@@ -108,6 +108,8 @@ class Writer {
   }
 }
 
+const writer = new Writer();
+
 function writeEntry(w: Writer, e: Entry): void {
   const sec = e.mtimeNs >= 0n ? e.mtimeNs / NS : -((-e.mtimeNs + NS - 1n) / NS);
   w.array(12);
@@ -144,7 +146,8 @@ export function sortTree(entries: Entry[]): Entry[] {
 /** Encode a listing that is already sorted; throws if it is not canonical or a name is unsafe. */
 export function encodeTree(tree: Tree): Buffer {
   checkCanonical(tree);
-  const w = new Writer();
+  const w = writer;
+  w.at = 0;
   w.array(2);
   w.num(FORMAT);
   w.array(tree.length);
