@@ -1,4 +1,4 @@
-// One directory listed in one call: every entry's name and lstat fields, sorted by name bytes,
+// tether's native helpers. One directory listed in one call: every entry's name and lstat fields, sorted by name bytes,
 // packed into one buffer. A scan of 20,000 files otherwise makes 20,000 lstat calls from
 // JavaScript, each allocating a Stats object; here it is one readdir loop and fstatat per
 // entry, and an unchanged directory is recognised by comparing two buffers.
@@ -334,12 +334,164 @@ static napi_value list_dir_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+
+// Extended attributes by byte path (names and values are bytes too). The l* calls act on the
+// path itself; tether reads and writes xattrs of files and directories only.
+
+// A Buffer argument as a NUL-terminated C string in `out` (false after throwing).
+static bool cstr_arg(napi_env env, napi_value v, char *out, size_t cap, const char *what) {
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(env, v, &data, &len) != napi_ok || len == 0 || len >= cap ||
+      memchr(data, 0, len) != NULL) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a non-empty Buffer without NUL bytes, shorter than %zu", what, cap);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
+  memcpy(out, data, len);
+  out[len] = 0;
+  return true;
+}
+
+static napi_value throw_path_errno(napi_env env, int err, const char *what, const char *path) {
+  failure f = {err, what, ""};
+  snprintf(f.where, sizeof f.where, "%s", path);
+  napi_throw(env, error_of(env, &f));
+  return NULL;
+}
+
+// xattrNames(path: Buffer): Buffer[]
+static napi_value xattr_names(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[4096];
+  if (argc < 1 || !cstr_arg(env, argv[0], path, sizeof path, "path")) return NULL;
+  for (;;) {
+    ssize_t n = llistxattr(path, NULL, 0);
+    if (n < 0) {
+      if (errno == ENOTSUP || errno == ENODATA) n = 0;
+      else return throw_path_errno(env, errno, "cannot list xattrs of", path);
+    }
+    char *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf == NULL) return throw_path_errno(env, ENOMEM, "cannot list xattrs of", path);
+    ssize_t got = n > 0 ? llistxattr(path, buf, (size_t)n) : 0;
+    if (got < 0) {
+      int e = errno;
+      free(buf);
+      if (e == ERANGE) continue;  // grew in between: ask again
+      if (e == ENOTSUP || e == ENODATA) got = 0;
+      else return throw_path_errno(env, e, "cannot list xattrs of", path);
+    }
+    napi_value out;
+    napi_create_array(env, &out);
+    uint32_t k = 0;
+    for (ssize_t i = 0; i < got;) {
+      size_t len = strlen(buf + i);
+      napi_value name;
+      void *copy;
+      napi_create_buffer_copy(env, len, buf + i, &copy, &name);
+      napi_set_element(env, out, k++, name);
+      i += (ssize_t)len + 1;
+    }
+    free(buf);
+    return out;
+  }
+}
+
+// xattrGet(path: Buffer, name: Buffer): Buffer | null (null: no such attribute)
+static napi_value xattr_get(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[4096], name[256];
+  if (argc < 2 || !cstr_arg(env, argv[0], path, sizeof path, "path") ||
+      !cstr_arg(env, argv[1], name, sizeof name, "name"))
+    return NULL;
+  for (;;) {
+    ssize_t n = lgetxattr(path, name, NULL, 0);
+    if (n < 0) {
+      if (errno == ENODATA || errno == ENOTSUP) {
+        napi_value nul;
+        napi_get_null(env, &nul);
+        return nul;
+      }
+      return throw_path_errno(env, errno, "cannot read an xattr of", path);
+    }
+    char *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf == NULL) return throw_path_errno(env, ENOMEM, "cannot read an xattr of", path);
+    ssize_t got = n > 0 ? lgetxattr(path, name, buf, (size_t)n) : 0;
+    if (got < 0) {
+      int e = errno;
+      free(buf);
+      if (e == ERANGE) continue;
+      if (e == ENODATA) {
+        napi_value nul;
+        napi_get_null(env, &nul);
+        return nul;
+      }
+      return throw_path_errno(env, e, "cannot read an xattr of", path);
+    }
+    napi_value out;
+    void *copy;
+    napi_create_buffer_copy(env, (size_t)got, buf, &copy, &out);
+    free(buf);
+    return out;
+  }
+}
+
+// xattrSet(path: Buffer, name: Buffer, value: Buffer): void
+static napi_value xattr_set(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[4096], name[256];
+  void *value;
+  size_t vlen;
+  if (argc < 3 || !cstr_arg(env, argv[0], path, sizeof path, "path") ||
+      !cstr_arg(env, argv[1], name, sizeof name, "name"))
+    return NULL;
+  if (napi_get_buffer_info(env, argv[2], &value, &vlen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "value must be a Buffer");
+    return NULL;
+  }
+  if (lsetxattr(path, name, value, vlen, 0) != 0)
+    return throw_path_errno(env, errno, "cannot set an xattr of", path);
+  return NULL;
+}
+
+// xattrRemove(path: Buffer, name: Buffer): void (nothing to remove is fine)
+static napi_value xattr_remove(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[4096], name[256];
+  if (argc < 2 || !cstr_arg(env, argv[0], path, sizeof path, "path") ||
+      !cstr_arg(env, argv[1], name, sizeof name, "name"))
+    return NULL;
+  if (lremovexattr(path, name) != 0 && errno != ENODATA)
+    return throw_path_errno(env, errno, "cannot remove an xattr of", path);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, fields;
   napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
   napi_set_named_property(env, exports, "listDir", fn);
   napi_create_function(env, "listDirAsync", NAPI_AUTO_LENGTH, list_dir_async, NULL, &fn);
   napi_set_named_property(env, exports, "listDirAsync", fn);
+  const struct {
+    const char *name;
+    napi_callback cb;
+  } more[] = {{"xattrNames", xattr_names},
+              {"xattrGet", xattr_get},
+              {"xattrSet", xattr_set},
+              {"xattrRemove", xattr_remove}};
+  for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+    napi_create_function(env, more[i].name, NAPI_AUTO_LENGTH, more[i].cb, NULL, &fn);
+    napi_set_named_property(env, exports, more[i].name, fn);
+  }
   napi_create_uint32(env, RECORD_FIELDS, &fields);
   napi_set_named_property(env, exports, "recordFields", fields);
   return exports;

@@ -55,11 +55,14 @@ export async function runAction(a: Action, r: Replicas): Promise<Outcome> {
         return assertNever(a, 'action');
     }
   } catch (err) {
+    // The system said no (an errno-coded error, from Node or a native helper): this action
+    // fails and the rest of the plan goes on. Anything else is a bug and stops the run.
     const e = err as NodeJS.ErrnoException;
-    if (typeof e.code !== 'string' || typeof e.syscall !== 'string') throw err;
+    if (typeof e.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) throw err;
+    const how = typeof e.syscall === 'string' ? `${e.code} (${e.syscall})` : e.message;
     return {
       ok: false,
-      reason: `${target.label}: ${a.op} ${display(a.path)} failed: ${e.code} (${e.syscall}); it will be tried again on the next run`,
+      reason: `${target.label}: ${a.op} ${display(a.path)} failed: ${how}; it will be tried again on the next run`,
     };
   }
 }

@@ -7,8 +7,8 @@
 // Layout (little-endian): u64 count; count records of 14 u64 fields (FIELD_* below); then
 // the names back to back, each record holding its name's offset and length.
 import { lstatSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ByteString, Kind } from '../tree/index.js';
+import { native, RECORD_FIELDS } from './native.js';
 import { readXattrsSync } from './xattrs.js';
 
 const FIELD_MODE = 0;
@@ -25,7 +25,7 @@ const FIELD_RDEV = 10;
 const FIELD_FLAGS = 11;
 const FIELD_NAME_OFFSET = 12;
 const FIELD_NAME_LENGTH = 13;
-const FIELDS = 14;
+const FIELDS = RECORD_FIELDS;
 const RECORD = FIELDS * 8;
 /** Bytes of a record that describe the entry (all but where its name is kept). */
 const STAT_BYTES = FIELD_NAME_OFFSET * 8;
@@ -48,31 +48,6 @@ export interface FileStat {
   /** The entry may carry user.* xattrs (false: it has none, or they were not asked for). */
   readonly userXattrs: boolean;
 }
-
-interface Native {
-  listDir(path: Buffer, xattrs: boolean): Buffer;
-  listDirAsync(path: Buffer, xattrs: boolean): Promise<Buffer>;
-  recordFields: number;
-}
-
-function loadNative(): Native | undefined {
-  if (process.env['TETHER_NATIVE'] === '0') return undefined;
-  const require = createRequire(import.meta.url);
-  for (const p of [
-    '../../../build/Release/tether_native.node',
-    '../build/Release/tether_native.node',
-  ]) {
-    try {
-      const n = require(p) as Native;
-      if (n.recordFields === FIELDS) return n;
-    } catch {
-      // not built here: try the next place, then the JavaScript lister
-    }
-  }
-  return undefined;
-}
-
-const native = loadNative();
 
 /** Which lister this process uses ('native' unless the addon is not built). */
 export const lister: 'native' | 'js' = native === undefined ? 'js' : 'native';

@@ -228,15 +228,7 @@ export class Replica {
     const tmp = this.tempFor(path);
     try {
       if (entry.kind === 'symlink') await symlink(bytesOf(entry.target ?? ''), tmp);
-      else if (data !== null) {
-        const fh = await open(tmp, 'wx', 0o600);
-        try {
-          await fh.writeFile(data);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-      }
+      else if (data !== null) await writeSynced(tmp, data);
       await this.finishMeta(tmp, entry);
       return await this.install(tmp, path, expect);
     } finally {
@@ -258,13 +250,7 @@ export class Replica {
     if (wrong !== undefined) return wrong;
     const tmp = this.tempFor(path);
     try {
-      const fh = await open(tmp, 'wx', 0o600);
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeSynced(tmp, data);
       await this.finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
       return await this.install(tmp, path, expect);
     } finally {
@@ -404,5 +390,16 @@ async function copyFile(src: Buffer, dst: Buffer): Promise<{ id: Hash; size: num
     }
   } finally {
     await input.close();
+  }
+}
+
+/** A new private file holding `data`, on disk before this returns (the temp of temp → rename). */
+async function writeSynced(tmp: Buffer, data: Buffer): Promise<void> {
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

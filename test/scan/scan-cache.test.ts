@@ -6,18 +6,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setAttributeSync } from '@napi-rs/xattr';
@@ -28,6 +17,7 @@ import { listDir, listDirAsync, listDirJs, lister } from '../../src/sync/list-di
 import { scanReplica } from '../../src/sync/scan-replica.js';
 import { hashBytes, joinPath, type Hash, type TreeReader } from '../../src/tree/index.js';
 import { tempDir } from '../cli/run.js';
+import { applyChange, change, walk } from './changes.js';
 
 async function withTree(fn: (root: string, store: Store) => Promise<void>): Promise<void> {
   const t = tempDir();
@@ -113,121 +103,11 @@ test('listing errors carry the system error code, from both listers', async (t) 
   });
 });
 
-/** One change to a tree, chosen by the property below. */
-type Change =
-  | { op: 'edit'; n: number; text: string }
-  | { op: 'same-size'; n: number } // new bytes, old size and mtime put back
-  | { op: 'create'; dir: number; name: string; text: string }
-  | { op: 'delete'; n: number }
-  | { op: 'rename'; n: number; dir: number }
-  | { op: 'mkdir'; dir: number; name: string }
-  | { op: 'rmdir'; dir: number }
-  | { op: 'chmod'; n: number; mode: number }
-  | { op: 'xattr'; n: number; value: string }
-  | { op: 'touch'; n: number };
-
-const change: fc.Arbitrary<Change> = fc.oneof(
-  fc.record({ op: fc.constant('edit' as const), n: fc.nat(), text: fc.string() }),
-  fc.record({ op: fc.constant('same-size' as const), n: fc.nat() }),
-  fc.record({
-    op: fc.constant('create' as const),
-    dir: fc.nat(),
-    name: fc.constantFrom('n1', 'n2', 'n3', 'deep'),
-    text: fc.string(),
-  }),
-  fc.record({ op: fc.constant('delete' as const), n: fc.nat() }),
-  fc.record({ op: fc.constant('rename' as const), n: fc.nat(), dir: fc.nat() }),
-  fc.record({
-    op: fc.constant('mkdir' as const),
-    dir: fc.nat(),
-    name: fc.constantFrom('m1', 'm2'),
-  }),
-  fc.record({ op: fc.constant('rmdir' as const), dir: fc.nat() }),
-  fc.record({
-    op: fc.constant('chmod' as const),
-    n: fc.nat(),
-    mode: fc.constantFrom(0o600, 0o644, 0o755),
-  }),
-  fc.record({ op: fc.constant('xattr' as const), n: fc.nat(), value: fc.string({ minLength: 1 }) }),
-  fc.record({ op: fc.constant('touch' as const), n: fc.nat() }),
-);
-
-function walk(root: string): { files: string[]; dirs: string[] } {
-  const files: string[] = [];
-  const dirs: string[] = [root];
-  for (let i = 0; i < dirs.length; i++) {
-    for (const e of readdirSync(dirs[i]!, { withFileTypes: true })) {
-      const p = join(dirs[i]!, e.name);
-      if (e.isDirectory()) dirs.push(p);
-      else files.push(p);
-    }
-  }
-  return { files, dirs };
-}
-
-let clock = Date.now() - 3_600_000;
+let clock = Date.now() / 1000 - 3600;
 /** A distinct time well in the past: what a change made a while ago looks like. */
 function aged(p: string): void {
-  clock += 1000;
-  const at = new Date(clock);
-  utimesSync(p, at, at);
-}
-
-function apply(root: string, c: Change): void {
-  const { files, dirs } = walk(root);
-  const file = files.length === 0 ? undefined : files[(c as { n?: number }).n! % files.length];
-  const dir = dirs[((c as { dir?: number }).dir ?? 0) % dirs.length]!;
-  switch (c.op) {
-    case 'edit':
-      if (file !== undefined) writeFileSync(file, c.text + '!');
-      if (file !== undefined) aged(file);
-      return;
-    case 'same-size': {
-      if (file === undefined) return;
-      const st = statSync(file);
-      const tmp = join(root, '..', 'replacement');
-      writeFileSync(tmp, Buffer.alloc(st.size, 'Z'));
-      utimesSync(tmp, st.atime, st.mtime);
-      renameSync(tmp, file);
-      return;
-    }
-    case 'create': {
-      const p = join(dir, c.name);
-      if (existsSync(p)) return;
-      if (c.name === 'deep') {
-        mkdirSync(join(p, 'a', 'b'), { recursive: true });
-        writeFileSync(join(p, 'a', 'b', 'leaf'), c.text);
-        aged(join(p, 'a', 'b', 'leaf'));
-        return;
-      }
-      writeFileSync(p, c.text);
-      aged(p);
-      return;
-    }
-    case 'delete':
-      if (file !== undefined) rmSync(file);
-      return;
-    case 'rename':
-      if (file !== undefined && !existsSync(join(dir, 'moved'))) {
-        renameSync(file, join(dir, 'moved'));
-      }
-      return;
-    case 'mkdir':
-      if (!existsSync(join(dir, c.name))) mkdirSync(join(dir, c.name));
-      return;
-    case 'rmdir':
-      if (dir !== root) rmSync(dir, { recursive: true });
-      return;
-    case 'chmod':
-      if (file !== undefined) chmodSync(file, c.mode);
-      return;
-    case 'xattr':
-      if (file !== undefined) setAttributeSync(file, 'user.v', c.value);
-      return;
-    case 'touch':
-      if (file !== undefined) aged(file);
-      return;
-  }
+  clock += 1;
+  utimesSync(p, clock, clock);
 }
 
 test('property: a scan with the cache makes the tree a scan without one makes', async (t) => {
@@ -246,7 +126,7 @@ test('property: a scan with the cache makes the tree a scan without one makes', 
           let n = 0;
           await scanDirectory(store, root, { cacheKey: 'k' });
           for (const round of rounds) {
-            for (const c of round) apply(root, c);
+            for (const c of round) applyChange(root, c, (clock += 1));
             const cached = await scanDirectory(store, root, { cacheKey: 'k' });
             const fresh = await scanDirectory(store, root, { cacheKey: `fresh${n++}` });
             t.deepEqual(flat(store, cached.id), flat(store, fresh.id));

@@ -5,125 +5,14 @@
 // ctime and the inode tell), renames, new directories and removed ones, and metadata.
 import test from 'ava';
 import fc from 'fast-check';
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { runSyncDirs, type SyncSummary } from '../../src/sync/sync-dirs.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER } from '../../src/sync/ports.js';
 import { hashBytes, joinPath } from '../../src/tree/index.js';
 import { tempDir } from '../cli/run.js';
-
-type Op =
-  | { op: 'edit'; n: number; text: string }
-  | { op: 'same-size'; n: number }
-  | { op: 'create'; dir: number; name: string; text: string }
-  | { op: 'delete'; n: number }
-  | { op: 'rename'; n: number; dir: number }
-  | { op: 'mkdir'; dir: number; name: string }
-  | { op: 'rmdir'; dir: number }
-  | { op: 'chmod'; n: number; mode: number };
-
-const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant('edit' as const), n: fc.nat(), text: fc.string() }),
-  fc.record({ op: fc.constant('same-size' as const), n: fc.nat() }),
-  fc.record({
-    op: fc.constant('create' as const),
-    dir: fc.nat(),
-    name: fc.constantFrom('n1', 'n2'),
-    text: fc.string(),
-  }),
-  fc.record({ op: fc.constant('delete' as const), n: fc.nat() }),
-  fc.record({ op: fc.constant('rename' as const), n: fc.nat(), dir: fc.nat() }),
-  fc.record({
-    op: fc.constant('mkdir' as const),
-    dir: fc.nat(),
-    name: fc.constantFrom('m1', 'm2'),
-  }),
-  fc.record({ op: fc.constant('rmdir' as const), dir: fc.nat() }),
-  fc.record({
-    op: fc.constant('chmod' as const),
-    n: fc.nat(),
-    mode: fc.constantFrom(0o600, 0o644, 0o755),
-  }),
-);
-
-/** Files and directories of a replica, sorted (directories first, root excluded). */
-function walk(root: string): { files: string[]; dirs: string[] } {
-  const files: string[] = [];
-  const dirs: string[] = [root];
-  for (let i = 0; i < dirs.length; i++) {
-    for (const e of readdirSync(dirs[i]!, { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    )) {
-      const p = join(dirs[i]!, e.name);
-      if (e.isDirectory()) dirs.push(p);
-      else files.push(p);
-    }
-  }
-  return { files, dirs };
-}
-
-/** Apply one change; times are given, never taken from the clock, so both worlds match. */
-function apply(root: string, c: Op, at: number): void {
-  const { files, dirs } = walk(root);
-  const file = files.length === 0 ? undefined : files[(c as { n?: number }).n! % files.length];
-  const dir = dirs[((c as { dir?: number }).dir ?? 0) % dirs.length]!;
-  const stamp = (p: string): void => {
-    utimesSync(p, at, at);
-  };
-  switch (c.op) {
-    case 'edit':
-      if (file === undefined) return;
-      writeFileSync(file, `${c.text}!`);
-      stamp(file);
-      return;
-    case 'same-size': {
-      if (file === undefined) return;
-      const st = statSync(file);
-      const tmp = join(root, '..', `replacement-${Math.random()}`);
-      writeFileSync(tmp, Buffer.alloc(st.size, 'Z'));
-      utimesSync(tmp, st.atime, st.mtime);
-      renameSync(tmp, file);
-      return;
-    }
-    case 'create': {
-      const p = join(dir, c.name);
-      if (existsSync(p)) return;
-      writeFileSync(p, c.text);
-      stamp(p);
-      return;
-    }
-    case 'delete':
-      if (file !== undefined) rmSync(file);
-      return;
-    case 'rename':
-      if (file !== undefined && !existsSync(join(dir, 'moved'))) {
-        renameSync(file, join(dir, 'moved'));
-      }
-      return;
-    case 'mkdir':
-      if (!existsSync(join(dir, c.name))) mkdirSync(join(dir, c.name));
-      return;
-    case 'rmdir':
-      if (dir !== root) rmSync(dir, { recursive: true });
-      return;
-    case 'chmod':
-      if (file !== undefined) chmodSync(file, c.mode);
-      return;
-  }
-}
+import { applyChange, change, walk, type Change } from '../scan/changes.js';
 
 /** What a replica holds, as text: paths, kinds, modes, contents, file mtimes. */
 function holds(root: string): string[] {
@@ -182,7 +71,7 @@ test('property: sync-dirs with scan caches plans and ends exactly as without the
   let runs = 0;
   await fc.assert(
     fc.asyncProperty(
-      fc.array(fc.tuple(fc.array(op, { maxLength: 3 }), fc.array(op, { maxLength: 3 })), {
+      fc.array(fc.tuple(fc.array(change, { maxLength: 3 }), fc.array(change, { maxLength: 3 })), {
         minLength: 1,
         maxLength: 4,
       }),
@@ -204,14 +93,17 @@ test('property: sync-dirs with scan caches plans and ends exactly as without the
             worlds.push({ a, b, store: await Store.create(join(tmp.dir, name, 'store')) });
           }
           let clock = 1_700_000_000_000;
-          for (const [round, [local, server]] of [[[], []] as [Op[], Op[]], ...rounds].entries()) {
+          for (const [round, [local, server]] of [
+            [[], []] as [Change[], Change[]],
+            ...rounds,
+          ].entries()) {
             const now = new Date(1_800_000_000_000 + round * 60_000);
             const seen: string[] = [];
             for (const [i, w] of worlds.entries()) {
               let c = clock;
               // Seconds with digits below the microsecond: a copy's mtime is near, not equal.
-              for (const x of local) apply(w.a, x, (c += 1000) / 1000 + 0.000_123_457);
-              for (const x of server) apply(w.b, x, (c += 1000) / 1000 + 0.000_123_457);
+              for (const x of local) applyChange(w.a, x, (c += 1000) / 1000 + 0.000_123_457);
+              for (const x of server) applyChange(w.b, x, (c += 1000) / 1000 + 0.000_123_457);
               const s = await runSyncDirs(w.store, w.a, w.b, {
                 now,
                 initial: true,
