@@ -150,7 +150,6 @@ export async function scanReplica(
       return e?.kind === 'dir' ? e.id : undefined;
     };
 
-  const keyOf = (dir: Path): Buffer => Buffer.from('/' + dir, 'latin1');
   const recordOf = (dir: Path): DirRecord | undefined => {
     if (cache === undefined) return undefined;
     const v = asBytes(cache.get(keyOf(dir)));
@@ -434,6 +433,48 @@ export async function scanReplica(
 const NONE: ReadonlyMap<string, Entry> = new Map();
 const EMPTY = Buffer.alloc(0);
 const SLASH = Buffer.from('/');
+
+const keyOf = (dir: Path): Buffer => Buffer.from('/' + dir, 'latin1');
+
+/**
+ * After a scan, its tree was completed with content ids read since (stamp-only server files
+ * hashed where both sides changed, or to pair renames): the cache learns them, so that the next
+ * scan, which would lend the same ids from base or the last scan, finds its records whole.
+ * Only records that hold the scanned tree are changed; the listing they vouch for is the same.
+ */
+export async function learnIds(
+  store: TreeStore,
+  cache: KvDb,
+  scanned: Hash,
+  completed: Hash,
+): Promise<void> {
+  const writes: Promise<unknown>[] = [];
+  const visit = (dir: Path, was: Hash, now: Hash): void => {
+    if (was === now) return;
+    const v = asBytes(cache.get(keyOf(dir)));
+    const rec = v === undefined ? undefined : decodeRecord(v);
+    if (rec === undefined || rec.t.toString('hex') !== was) return;
+    const before = new Map(store.readTree(was).map((e) => [e.name, e]));
+    const after = store.readTree(now);
+    const d: [string, Buffer, Buffer][] = [];
+    for (const e of after) {
+      const b = before.get(e.name);
+      // Only ids may differ: anything else means this is not the tree the record vouches for.
+      if (b === undefined || b.kind !== e.kind || b.size !== e.size || b.mtimeNs !== e.mtimeNs) {
+        return;
+      }
+      if (e.kind !== 'dir') continue;
+      const child = rec.d.find(([name]) => name === e.name);
+      if (child === undefined || b.id === undefined || e.id === undefined) return;
+      d.push([e.name, Buffer.from(e.id, 'hex'), child[2]]);
+      visit(joinPath(dir, e.name), b.id, e.id);
+    }
+    if (after.length !== before.size) return;
+    writes.push(cache.put(keyOf(dir), encodeRecord({ ...rec, t: Buffer.from(now, 'hex'), d })));
+  };
+  visit('', scanned, completed);
+  await Promise.all(writes);
+}
 
 const RECORD_VERSION = 1;
 

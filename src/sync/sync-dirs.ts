@@ -29,7 +29,7 @@ import { PlanLog, type Status } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
 import { Replica, TEMP_PREFIX } from './replica.js';
 import { MTIME_WINDOW_NS, mtimeWindowOf } from './stamp.js';
-import { scanReplica } from './scan-replica.js';
+import { learnIds, scanReplica } from './scan-replica.js';
 
 export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
 
@@ -211,6 +211,9 @@ async function syncLocked(
     let serverId = scanned;
     serverId = await hashBothChanged(store, base, localId, serverId, server);
     serverId = await hashRenameCandidates(store, base, serverId, server);
+    if (serverId !== scanned && !dry && opts.scanCache !== false) {
+      await learnIds(store, store.cacheDb('sync-server'), scanned, serverId);
+    }
     if (first) checkFirstRun(store, localId, serverId, opts.initial === true);
 
     opts.onPhase?.('merge');
