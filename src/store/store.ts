@@ -242,7 +242,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
     const bytes =
-      this.pending.get(id) ?? (isHash(id) ? this.trees.getBinary(idKey(id)) : undefined);
+      this.pending.get(id) ?? (isHash(id) ? this.lentTree(id) : undefined);
     if (bytes === undefined) {
       throw new TetherError(
         'ENOTFOUND',
@@ -264,6 +264,16 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     }
     this.cache.set(id, tree);
     return tree;
+  }
+
+  /**
+   * A tree's stored bytes without a copy: lmdb lends its read buffer (its \`length\` set to the
+   * value's) until the next read, so the caller hashes and decodes them at once (decoding
+   * copies what it keeps). A view of exactly the value's bytes is returned.
+   */
+  private lentTree(id: Hash): Buffer | undefined {
+    const lent = this.trees.getBinaryFast(idKey(id));
+    return lent === undefined ? undefined : lent.subarray(0, lent.length);
   }
 
   async putBlob(bytes: Uint8Array): Promise<Hash> {
