@@ -241,8 +241,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     if (id === EMPTY_TREE_ID) return [];
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
-    const bytes =
-      this.pending.get(id) ?? (isHash(id) ? this.lentTree(id) : undefined);
+    const bytes = this.pending.get(id) ?? (isHash(id) ? this.lentTree(id) : undefined);
     if (bytes === undefined) {
       throw new TetherError(
         'ENOTFOUND',
