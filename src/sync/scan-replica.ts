@@ -568,10 +568,14 @@ class DirListingView {
   /** The old entry for entry i of `now` when its stat is exactly as then and was not racy. */
   unchanged(now: DirListing, i: number, name: string): Entry | undefined {
     const old = this.listing;
-    while (this.j < old.count && now.compareName(i, old, this.j) > 0) this.j++;
+    let order = 1;
+    while (this.j < old.count && (order = now.compareName(i, old, this.j)) > 0) this.j++;
     const j = this.j;
-    if (j >= old.count || now.compareName(i, old, j) !== 0) return undefined;
-    if (!now.sameStat(i, old, j) || old.mtimeUs(j) >= this.rec.c) return undefined;
+    if (j >= old.count || order !== 0) return undefined;
+    // Racy: changed too close to that scan for its stamp to vouch (no entry was, if the latest was not).
+    if (!now.sameStat(i, old, j) || (this.rec.m >= this.rec.c && old.mtimeUs(j) >= this.rec.c)) {
+      return undefined;
+    }
     const tree = this.oldTree();
     while (this.k < tree.length && tree[this.k]!.name < name) this.k++;
     const e = tree[this.k];
