@@ -264,8 +264,10 @@ class Reader {
         return bad('expected a number');
     }
   }
-  /** The start and end of a bin's bytes. */
-  bin(): [number, number] {
+  /** Where the last bin's bytes start (they end at \`at\`). */
+  start = 0;
+  /** Skip over a bin, leaving its bytes between \`start\` and \`at\`; returns its length. */
+  bin(): number {
     const t = this.u8();
     const n =
       t === 0xc4
@@ -276,17 +278,17 @@ class Reader {
             ? this.fixed(4)
             : bad('expected bytes');
     this.need(n);
-    const start = this.at;
+    this.start = this.at;
     this.at += n;
-    return [start, this.at];
+    return n;
   }
   text(encoding: 'latin1' | 'hex'): string {
-    const [s, e] = this.bin();
-    return this.b.toString(encoding, s, e);
+    this.bin();
+    return this.b.toString(encoding, this.start, this.at);
   }
   bytes(): Buffer {
-    const [s, e] = this.bin();
-    return Buffer.from(this.b.subarray(s, e));
+    this.bin();
+    return Buffer.from(this.b.subarray(this.start, this.at));
   }
   end(): boolean {
     return this.at === this.b.length;
@@ -323,9 +325,8 @@ export function decodeTree(bytes: Uint8Array): Entry[] {
     if (!Number.isSafeInteger(sec) || !isUint(nsec) || nsec >= 1e9) bad('bad mtime');
     let id: string | undefined;
     if (!r.isNil()) {
-      const [s, e] = r.bin();
-      if (e - s !== HASH_BYTES) bad('bad id');
-      id = buf.toString('hex', s, e);
+      if (r.bin() !== HASH_BYTES) bad('bad id');
+      id = buf.toString('hex', r.start, r.at);
     }
     const target = r.isNil() ? undefined : r.text('latin1');
     let rdev: number | undefined;
@@ -345,7 +346,9 @@ export function decodeTree(bytes: Uint8Array): Entry[] {
       for (let j = 1; j < xs.length; j++)
         if (!(xs[j - 1]![0] < xs[j]![0])) bad('xattrs not sorted');
     }
-    const e: Entry = {
+    // Optional fields are set only when present (absent, not undefined); no spreads: trees are
+    // decoded on every scan of a changed directory, mostly before the JIT has warmed up.
+    const e: { -readonly [K in keyof Entry]: Entry[K] } = {
       name,
       kind,
       mode,
@@ -353,11 +356,11 @@ export function decodeTree(bytes: Uint8Array): Entry[] {
       gid,
       size,
       mtimeNs: BigInt(sec) * NS + BigInt(nsec),
-      ...(id === undefined ? {} : { id }),
-      ...(target === undefined ? {} : { target }),
-      ...(rdev === undefined ? {} : { rdev }),
-      ...(xs === undefined ? {} : { xattrs: xs }),
     };
+    if (id !== undefined) e.id = id;
+    if (target !== undefined) e.target = target;
+    if (rdev !== undefined) e.rdev = rdev;
+    if (xs !== undefined) e.xattrs = xs;
     out.push(e);
   }
   if (!r.end()) bad('trailing bytes');
