@@ -361,43 +361,65 @@ static napi_value throw_path_errno(napi_env env, int err, const char *what, cons
   return NULL;
 }
 
-// xattrNames(path: Buffer): Buffer[]
+// l*xattr calls that fill a buffer, in one shape: (path, name or NULL, buffer, size).
+typedef ssize_t (*xattr_fill)(const char *path, const char *name, char *buf, size_t size);
+static ssize_t fill_names(const char *path, const char *name, char *buf, size_t size) {
+  (void)name;
+  return llistxattr(path, buf, size);
+}
+static ssize_t fill_value(const char *path, const char *name, char *buf, size_t size) {
+  return lgetxattr(path, name, buf, size);
+}
+
+// Ask for the size, then read; again if it grew in between. A malloc'd buffer (*len bytes), or
+// NULL with errno set.
+static char *read_sized(xattr_fill fill, const char *path, const char *name, ssize_t *len) {
+  for (;;) {
+    ssize_t n = fill(path, name, NULL, 0);
+    if (n < 0) return NULL;
+    char *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf == NULL) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    ssize_t got = n > 0 ? fill(path, name, buf, (size_t)n) : 0;
+    if (got >= 0) {
+      *len = got;
+      return buf;
+    }
+    int e = errno;
+    free(buf);
+    if (e != ERANGE) {
+      errno = e;
+      return NULL;
+    }
+  }
+}
+
+// xattrNames(path: Buffer): Buffer[] (none where the filesystem has no xattrs)
 static napi_value xattr_names(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[4096];
   if (argc < 1 || !cstr_arg(env, argv[0], path, sizeof path, "path")) return NULL;
-  for (;;) {
-    ssize_t n = llistxattr(path, NULL, 0);
-    if (n < 0) {
-      if (errno == ENOTSUP || errno == ENODATA) n = 0;
-      else return throw_path_errno(env, errno, "cannot list xattrs of", path);
-    }
-    char *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf == NULL) return throw_path_errno(env, ENOMEM, "cannot list xattrs of", path);
-    ssize_t got = n > 0 ? llistxattr(path, buf, (size_t)n) : 0;
-    if (got < 0) {
-      int e = errno;
-      free(buf);
-      if (e == ERANGE) continue;  // grew in between: ask again
-      if (e == ENOTSUP || e == ENODATA) got = 0;
-      else return throw_path_errno(env, e, "cannot list xattrs of", path);
-    }
-    napi_value out;
-    napi_create_array(env, &out);
-    uint32_t k = 0;
-    for (ssize_t i = 0; i < got;) {
-      size_t len = strlen(buf + i);
-      napi_value name;
-      void *copy;
-      napi_create_buffer_copy(env, len, buf + i, &copy, &name);
-      napi_set_element(env, out, k++, name);
-      i += (ssize_t)len + 1;
-    }
-    free(buf);
-    return out;
+  ssize_t got = 0;
+  char *buf = read_sized(fill_names, path, NULL, &got);
+  if (buf == NULL && errno != ENOTSUP && errno != ENODATA)
+    return throw_path_errno(env, errno, "cannot list xattrs of", path);
+  napi_value out;
+  napi_create_array(env, &out);
+  uint32_t k = 0;
+  for (ssize_t i = 0; buf != NULL && i < got;) {
+    size_t len = strlen(buf + i);
+    napi_value name;
+    void *copy;
+    napi_create_buffer_copy(env, len, buf + i, &copy, &name);
+    napi_set_element(env, out, k++, name);
+    i += (ssize_t)len + 1;
   }
+  free(buf);
+  return out;
 }
 
 // xattrGet(path: Buffer, name: Buffer): Buffer | null (null: no such attribute)
@@ -409,36 +431,19 @@ static napi_value xattr_get(napi_env env, napi_callback_info info) {
   if (argc < 2 || !cstr_arg(env, argv[0], path, sizeof path, "path") ||
       !cstr_arg(env, argv[1], name, sizeof name, "name"))
     return NULL;
-  for (;;) {
-    ssize_t n = lgetxattr(path, name, NULL, 0);
-    if (n < 0) {
-      if (errno == ENODATA || errno == ENOTSUP) {
-        napi_value nul;
-        napi_get_null(env, &nul);
-        return nul;
-      }
+  ssize_t got = 0;
+  char *buf = read_sized(fill_value, path, name, &got);
+  napi_value out;
+  if (buf == NULL) {
+    if (errno != ENODATA && errno != ENOTSUP)
       return throw_path_errno(env, errno, "cannot read an xattr of", path);
-    }
-    char *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf == NULL) return throw_path_errno(env, ENOMEM, "cannot read an xattr of", path);
-    ssize_t got = n > 0 ? lgetxattr(path, name, buf, (size_t)n) : 0;
-    if (got < 0) {
-      int e = errno;
-      free(buf);
-      if (e == ERANGE) continue;
-      if (e == ENODATA) {
-        napi_value nul;
-        napi_get_null(env, &nul);
-        return nul;
-      }
-      return throw_path_errno(env, e, "cannot read an xattr of", path);
-    }
-    napi_value out;
-    void *copy;
-    napi_create_buffer_copy(env, (size_t)got, buf, &copy, &out);
-    free(buf);
+    napi_get_null(env, &out);
     return out;
   }
+  void *copy;
+  napi_create_buffer_copy(env, (size_t)got, buf, &copy, &out);
+  free(buf);
+  return out;
 }
 
 // xattrSet(path: Buffer, name: Buffer, value: Buffer): void
