@@ -109,7 +109,7 @@ interface DirRecord {
 type LazyId = () => Hash | undefined;
 
 export async function scanReplica(
-  store: TreeStore & { has(id: Hash): boolean },
+  store: TreeStore & { has(id: Hash): boolean; flush?: () => Promise<void> },
   root: string,
   opts: ScanOptions,
 ): Promise<Hash> {
@@ -124,6 +124,8 @@ export async function scanReplica(
   const racySinceUs = opts.racySinceNs === undefined ? Infinity : Number(opts.racySinceNs / 1000n);
   const cache = opts.cache;
   const writes: Promise<unknown>[] = [];
+  /** Records to write once what they name is on disk (see the end). */
+  const records: [Buffer, Buffer][] = [];
 
   const excluded = new Map<Path, string[]>();
   for (const p of opts.exclude ?? []) {
@@ -397,7 +399,7 @@ export async function scanReplica(
       f: counts.f,
       y: counts.y,
     };
-    writes.push(cache.put(keyOf(dir), encodeRecord(r)));
+    records.push([keyOf(dir), encodeRecord(r)]);
     return id;
   };
   const baseId = (b: Buffer): ReadonlyMap<string, Entry> =>
@@ -427,6 +429,7 @@ export async function scanReplica(
   );
   const id = await scanDir('', opts.base, rootKnown);
   await Promise.all(writes);
+  await putRecords(store, cache, records);
   return id!;
 }
 
@@ -443,12 +446,12 @@ const keyOf = (dir: Path): Buffer => Buffer.from('/' + dir, 'latin1');
  * Only records that hold the scanned tree are changed; the listing they vouch for is the same.
  */
 export async function learnIds(
-  store: TreeStore,
+  store: TreeStore & { flush?: () => Promise<void> },
   cache: KvDb,
   scanned: Hash,
   completed: Hash,
 ): Promise<void> {
-  const writes: Promise<unknown>[] = [];
+  const records: [Buffer, Buffer][] = [];
   const visit = (dir: Path, was: Hash, now: Hash): void => {
     if (was === now) return;
     const v = asBytes(cache.get(keyOf(dir)));
@@ -470,10 +473,24 @@ export async function learnIds(
       visit(joinPath(dir, e.name), b.id, e.id);
     }
     if (after.length !== before.size) return;
-    writes.push(cache.put(keyOf(dir), encodeRecord({ ...rec, t: Buffer.from(now, 'hex'), d })));
+    records.push([keyOf(dir), encodeRecord({ ...rec, t: Buffer.from(now, 'hex'), d })]);
   };
   visit('', scanned, completed);
-  await Promise.all(writes);
+  await putRecords(store, cache, records);
+}
+
+/**
+ * Write cache records only once the trees and blobs they vouch for are durable (a store that
+ * can flush does so first): after a power loss a record may be missing, never a file it names.
+ */
+async function putRecords(
+  store: TreeStore & { flush?: () => Promise<void> },
+  cache: KvDb | undefined,
+  records: readonly [Buffer, Buffer][],
+): Promise<void> {
+  if (cache === undefined || records.length === 0) return;
+  await store.flush?.();
+  await Promise.all(records.map(([k, v]) => cache.put(k, v)));
 }
 
 const RECORD_VERSION = 1;
