@@ -546,7 +546,21 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   // ---- lifecycle ---------------------------------------------------------------------------
 
-  async flush(): Promise<void> {
+  /** The flush in progress: flushes run one after another, so each waits for all before it. */
+  private flushing: Promise<void> = Promise.resolve();
+
+  /**
+   * Make everything written so far durable: blob directories fsynced, lmdb committed. Calls
+   * made at once (two scans ending together) run in turn, so none returns before what an
+   * earlier one was making durable is.
+   */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.flushNow());
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(): Promise<void> {
     if (this.readOnly) return;
     const dirs = [...this.dirtyDirs];
     this.dirtyDirs.clear();
