@@ -40,7 +40,7 @@ export class ResolveCommand extends TetherCommand {
   target = Option.String({ name: 'PATH' });
 
   async execute(): Promise<number> {
-    const session = await openResolveSession(resolveStore(this.store));
+    const session = await openResolveSession(resolveStore(this.store), { lock: true });
     try {
       const path = conflictPathOf(session.env, this.target, process.cwd());
       const r = await resolveConflict(session.env, path, this.take);

@@ -46,6 +46,7 @@ import { ConflictStore, type ResolvedConflict } from './conflict-store.js';
 import { advanceBaseAt, readBinding } from './binding.js';
 import { REF_BASE } from './ports.js';
 import { fsPath, hashFile } from './fs-entry.js';
+import { releaseSyncLock, takeSyncLock } from './lock.js';
 import { Replica, TEMP_PREFIX, type Outcome } from './replica.js';
 import { readXattrs } from './xattrs.js';
 
@@ -671,10 +672,19 @@ export interface ResolveSession {
 }
 
 /** Open the sync-dirs store in `storeDir` for conflicts, show and resolve. */
-export async function openResolveSession(storeDir: string): Promise<ResolveSession> {
+export async function openResolveSession(
+  storeDir: string,
+  opts: { lock?: boolean } = {},
+): Promise<ResolveSession> {
   const { Store } = await import('../store/store.js');
   const store = await Store.open(storeDir);
+  // Resolving writes both replicas: not while a sync-dirs (or another resolve) runs.
+  let locked = false;
   try {
+    if (opts.lock === true) {
+      await takeSyncLock(store.dir, 'tether resolve');
+      locked = true;
+    }
     const bound = readBinding(store);
     if (bound === undefined) {
       throw new TetherError(
@@ -703,9 +713,13 @@ export async function openResolveSession(storeDir: string): Promise<ResolveSessi
         serverRoot: bound.server,
         now: () => new Date(),
       },
-      close: () => store.close(),
+      close: async () => {
+        if (locked) await releaseSyncLock(store.dir);
+        await store.close();
+      },
     };
   } catch (err) {
+    if (locked) await releaseSyncLock(store.dir);
     await store.close();
     throw err;
   }

@@ -10,14 +10,14 @@
 // Automatic text merges are written to both replicas before the plan is made (guarded like
 // any action), so the merge then sees the same content on both sides: no conflict, and base
 // advances to the merged text by the ordinary rule.
-import { readFile, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import { diffTrees } from '../merge/diff.js';
 import { merge } from '../merge/merge.js';
 import { inferRenames } from '../merge/renames.js';
 import type { Conflict, Path, Plan } from '../merge/plan.js';
-import { processAlive, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { EMPTY_TREE_ID, hashBytes, type Hash, type TreeReader } from '../tree/index.js';
 import { applyActions, advanceBase, type ApplyHooks, type Failure } from './apply.js';
 import { tryMergeText } from './automerge.js';
@@ -25,6 +25,7 @@ import { hashBothChanged, hashRenameCandidates } from './both-changed.js';
 import { checkBinding } from './binding.js';
 import { ConflictStore } from './conflict-store.js';
 import { checkReplicas } from './guard.js';
+import { releaseSyncLock, takeSyncLock } from './lock.js';
 import { PlanLog, type Status } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
 import { Replica, TEMP_PREFIX } from './replica.js';
@@ -98,41 +99,12 @@ export async function runSyncDirs(
   const dry = opts.dryRun === true;
   await checkReplicas(local, server);
   await checkBinding(store, { local, server }, !dry);
-  if (!dry) await takeLock(store);
+  if (!dry) await takeSyncLock(store.dir, 'tether sync-dirs');
   try {
     return await syncLocked(store, local, server, dry, opts);
   } finally {
-    if (!dry) await releaseLock(store);
+    if (!dry) await releaseSyncLock(store.dir);
   }
-}
-
-const lockPath = (store: Store): string => join(store.dir, 'sync.lock');
-
-/** One run at a time per store (O_EXCL lock file); a lock left by a killed run is taken over. */
-async function takeLock(store: Store): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lockPath(store), String(process.pid), { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number(await readFile(lockPath(store), 'utf8').catch(() => '0'));
-    if (pid > 0 && pid !== process.pid && processAlive(pid)) {
-      throw new TetherError(
-        'ELOCKED',
-        `another tether sync-dirs (pid ${pid}) is running with the store ${store.dir}: ` +
-          `wait for it to finish, then run again`,
-        { pid },
-      );
-    }
-    await unlink(lockPath(store)).catch(() => undefined); // stale: its process is gone
-  }
-  throw new TetherError('ELOCKED', `cannot take the lock ${lockPath(store)}; run again`);
-}
-
-async function releaseLock(store: Store): Promise<void> {
-  await unlink(lockPath(store)).catch(() => undefined);
 }
 
 async function syncLocked(
