@@ -422,15 +422,24 @@ static napi_value xattr_names(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// The (path, name) arguments every xattr call starts with, as C strings; the full argv for the
+// caller's further arguments. False after throwing.
+static bool path_name_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv,
+                           char *path, char *name) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < want) {
+    napi_throw_type_error(env, NULL, "missing arguments");
+    return false;
+  }
+  return cstr_arg(env, argv[0], path, 4096, "path") && cstr_arg(env, argv[1], name, 256, "name");
+}
+
 // xattrGet(path: Buffer, name: Buffer): Buffer | null (null: no such attribute)
 static napi_value xattr_get(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[4096], name[256];
-  if (argc < 2 || !cstr_arg(env, argv[0], path, sizeof path, "path") ||
-      !cstr_arg(env, argv[1], name, sizeof name, "name"))
-    return NULL;
+  if (!path_name_args(env, info, 2, argv, path, name)) return NULL;
   ssize_t got = 0;
   char *buf = read_sized(fill_value, path, name, &got);
   napi_value out;
@@ -448,15 +457,11 @@ static napi_value xattr_get(napi_env env, napi_callback_info info) {
 
 // xattrSet(path: Buffer, name: Buffer, value: Buffer): void
 static napi_value xattr_set(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[4096], name[256];
   void *value;
   size_t vlen;
-  if (argc < 3 || !cstr_arg(env, argv[0], path, sizeof path, "path") ||
-      !cstr_arg(env, argv[1], name, sizeof name, "name"))
-    return NULL;
+  if (!path_name_args(env, info, 3, argv, path, name)) return NULL;
   if (napi_get_buffer_info(env, argv[2], &value, &vlen) != napi_ok) {
     napi_throw_type_error(env, NULL, "value must be a Buffer");
     return NULL;
@@ -468,13 +473,9 @@ static napi_value xattr_set(napi_env env, napi_callback_info info) {
 
 // xattrRemove(path: Buffer, name: Buffer): void (nothing to remove is fine)
 static napi_value xattr_remove(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[4096], name[256];
-  if (argc < 2 || !cstr_arg(env, argv[0], path, sizeof path, "path") ||
-      !cstr_arg(env, argv[1], name, sizeof name, "name"))
-    return NULL;
+  if (!path_name_args(env, info, 2, argv, path, name)) return NULL;
   if (lremovexattr(path, name) != 0 && errno != ENODATA)
     return throw_path_errno(env, errno, "cannot remove an xattr of", path);
   return NULL;

@@ -215,11 +215,18 @@ class Reader {
     this.at += n;
     return v;
   }
+  /** A value of `n` bytes read by `read` at the current position. */
+  private take(n: number, read: (at: number) => number): number {
+    this.need(n);
+    const v = read(this.at);
+    this.at += n;
+    return v;
+  }
   num(): number {
     const t = this.u8();
     if (t < 0x80) return t;
     if (t >= 0xe0) return t - 0x100;
-    let v: number;
+    const b = this.b;
     switch (t) {
       case 0xcc:
         return this.fixed(1);
@@ -228,38 +235,19 @@ class Reader {
       case 0xce:
         return this.fixed(4);
       case 0xcf:
-        this.need(8);
-        v = Number(this.b.readBigUInt64BE(this.at));
-        this.at += 8;
-        return v;
+        return this.take(8, (at) => Number(b.readBigUInt64BE(at)));
       case 0xd0:
-        this.need(1);
-        return this.b.readInt8(this.at++);
+        return this.take(1, (at) => b.readInt8(at));
       case 0xd1:
-        this.need(2);
-        v = this.b.readInt16BE(this.at);
-        this.at += 2;
-        return v;
+        return this.take(2, (at) => b.readInt16BE(at));
       case 0xd2:
-        this.need(4);
-        v = this.b.readInt32BE(this.at);
-        this.at += 4;
-        return v;
+        return this.take(4, (at) => b.readInt32BE(at));
       case 0xd3:
-        this.need(8);
-        v = Number(this.b.readBigInt64BE(this.at));
-        this.at += 8;
-        return v;
+        return this.take(8, (at) => Number(b.readBigInt64BE(at)));
       case 0xca:
-        this.need(4);
-        v = this.b.readFloatBE(this.at);
-        this.at += 4;
-        return v;
+        return this.take(4, (at) => b.readFloatBE(at));
       case 0xcb:
-        this.need(8);
-        v = this.b.readDoubleBE(this.at);
-        this.at += 8;
-        return v;
+        return this.take(8, (at) => b.readDoubleBE(at));
       default:
         return bad('expected a number');
     }
