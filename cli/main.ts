@@ -1,7 +1,5 @@
-#!/usr/bin/env node
-// The tether command line: one file per command (clipanion), each thin over src/.
-// More I/O threads than libuv's 4: a scan keeps many reads, writes and fsyncs in flight.
-process.env['UV_THREADPOOL_SIZE'] ??= '16';
+// The tether command line: one file per command (clipanion), each thin over src/. Built into
+// one CommonJS file (dist/tether.cjs) that dist/tether.js starts (cli/launch.ts).
 import { Builtins, Cli, type CommandClass } from 'clipanion';
 import { EXIT } from './base.js';
 
@@ -24,28 +22,37 @@ const COMMANDS: Record<string, Loader> = {
   show: async () => [(await import('./show.js')).ShowCommand],
 };
 
-const argv = process.argv.slice(2);
-const cli = new Cli({ binaryLabel: 'tether', binaryName: 'tether', binaryVersion: '0.1.0' });
-cli.register(Builtins.HelpCommand);
-cli.register(Builtins.VersionCommand);
-const named = argv[0] === undefined ? undefined : COMMANDS[argv[0]];
-const wanted = named !== undefined && !argv.includes('--help') && !argv.includes('-h');
-for (const load of wanted ? [named] : Object.values(COMMANDS)) {
-  for (const command of await load()) cli.register(command);
+async function main(argv: readonly string[]): Promise<void> {
+  const cli = new Cli({ binaryLabel: 'tether', binaryName: 'tether', binaryVersion: '0.1.0' });
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  const named = argv[0] === undefined ? undefined : COMMANDS[argv[0]];
+  const wanted = named !== undefined && !argv.includes('--help') && !argv.includes('-h');
+  for (const load of wanted ? [named] : Object.values(COMMANDS)) {
+    for (const command of await load()) cli.register(command);
+  }
+
+  let command;
+  try {
+    command = cli.process([...argv]);
+  } catch (err) {
+    process.stderr.write(cli.error(err));
+    process.exitCode = EXIT.usage;
+  }
+  if (command !== undefined) {
+    const code = await cli.run([...argv], {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+    });
+    if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = code;
+  }
 }
 
-let command;
-try {
-  command = cli.process(argv);
-} catch (err) {
-  process.stderr.write(cli.error(err));
-  process.exitCode = EXIT.usage;
-}
-if (command !== undefined) {
-  const code = await cli.run(argv, {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-  });
-  if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = code;
-}
+main(process.argv.slice(2)).catch((err: unknown) => {
+  // Commands report their own errors; this is a bug in the command line itself.
+  process.stderr.write(
+    `tether: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exitCode = EXIT.error;
+});
