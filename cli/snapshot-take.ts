@@ -36,8 +36,12 @@ export class SnapshotTakeCommand extends TetherCommand {
       async (store) => {
         if (!this.force) checkNameFree(store, name);
         const bar = progress('snapshot', 'files');
+        let records: (() => void) | undefined;
         const r = await scanDirectory(store, dir, {
           cacheKey: 'dir:' + dir,
+          takeRecords: (write) => {
+            records = write;
+          },
           onProgress: (p) => {
             bar.update(p.files, `${formatBytes(p.hashedBytes)} read`);
           },
@@ -55,6 +59,7 @@ export class SnapshotTakeCommand extends TetherCommand {
             bytes: r.bytes,
           },
           this.force,
+          records,
         );
         const ms = performance.now() - t0;
         if (this.asJson) this.json({ name, ...r, ms: Math.round(ms) });

@@ -481,6 +481,70 @@ static napi_value xattr_remove(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// matchListings(now: Buffer, old: Buffer): Int32Array. For each entry of `now`, the index of
+// the entry of `old` with the same name and the same record up to the name's place (type,
+// mode, owner, size, times, inode, device, rdev, xattr flag), or -1. Both listings are sorted
+// by name bytes, so one walk through both finds every pair.
+static napi_value match_listings(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint8_t *a = NULL, *b = NULL;
+  size_t alen = 0, blen = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_buffer_info(env, argv[0], (void **)&a, &alen) != napi_ok ||
+      napi_get_buffer_info(env, argv[1], (void **)&b, &blen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "matchListings(now, old) takes two listing buffers");
+    return NULL;
+  }
+  const size_t rec = RECORD_FIELDS * 8;
+  uint64_t an = 0, bn = 0;
+  if (alen >= 8) memcpy(&an, a, 8);
+  if (blen >= 8) memcpy(&bn, b, 8);
+  if (alen < 8 || blen < 8 || an > (alen - 8) / rec || bn > (blen - 8) / rec || an > INT32_MAX ||
+      bn > INT32_MAX) {
+    napi_throw_range_error(env, NULL, "matchListings: a truncated listing");
+    return NULL;
+  }
+  const uint8_t *anames = a + 8 + an * rec, *bnames = b + 8 + bn * rec;
+  const size_t aroom = alen - 8 - an * rec, broom = blen - 8 - bn * rec;
+  int32_t *m = NULL;
+  napi_value ab, out;
+  napi_create_arraybuffer(env, an * 4, (void **)&m, &ab);
+  napi_create_typedarray(env, napi_int32_array, an, ab, 0, &out);
+  uint64_t j = 0;
+  for (uint64_t i = 0; i < an; i++) {
+    m[i] = -1;
+    const uint8_t *ra = a + 8 + i * rec;
+    uint64_t aoff, alen1;
+    memcpy(&aoff, ra + FIELD_NAME_OFFSET * 8, 8);
+    memcpy(&alen1, ra + FIELD_NAME_LENGTH * 8, 8);
+    if (aoff > aroom || alen1 > aroom - aoff) {
+      napi_throw_range_error(env, NULL, "matchListings: a name outside its listing");
+      return NULL;
+    }
+    while (j < bn) {
+      const uint8_t *rb = b + 8 + j * rec;
+      uint64_t boff, blen1;
+      memcpy(&boff, rb + FIELD_NAME_OFFSET * 8, 8);
+      memcpy(&blen1, rb + FIELD_NAME_LENGTH * 8, 8);
+      if (boff > broom || blen1 > broom - boff) {
+        napi_throw_range_error(env, NULL, "matchListings: a name outside its listing");
+        return NULL;
+      }
+      size_t n = alen1 < blen1 ? alen1 : blen1;
+      int c = memcmp(anames + aoff, bnames + boff, n);
+      if (c == 0) c = alen1 < blen1 ? -1 : alen1 > blen1 ? 1 : 0;
+      if (c > 0) {
+        j++;
+        continue;
+      }
+      if (c == 0 && memcmp(ra, rb, FIELD_NAME_OFFSET * 8) == 0) m[i] = (int32_t)j;
+      break;
+    }
+  }
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, fields;
   napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
@@ -490,7 +554,8 @@ NAPI_MODULE_INIT() {
   const struct {
     const char *name;
     napi_callback cb;
-  } more[] = {{"xattrNames", xattr_names},
+  } more[] = {{"matchListings", match_listings},
+              {"xattrNames", xattr_names},
               {"xattrGet", xattr_get},
               {"xattrSet", xattr_set},
               {"xattrRemove", xattr_remove}};

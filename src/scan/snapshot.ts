@@ -29,6 +29,8 @@ export interface SnapshotOptions {
   /** Paths left out (byte strings relative to the root). */
   readonly exclude?: readonly ByteString[];
   readonly onProgress?: (p: Readonly<ScanProgress>) => void;
+  /** Take the scan cache's records to write with the snapshot's ref (see ScanOptions). */
+  readonly takeRecords?: (write: () => void) => void;
 }
 
 function sameStat(a: FileStat, b: BigIntStats): boolean {
@@ -82,6 +84,7 @@ export async function scanDirectory(
     exclude,
     startNs,
     ...(opts.cacheKey === undefined ? {} : { cache: store.cacheDb('scan:' + opts.cacheKey) }),
+    ...(opts.takeRecords === undefined ? {} : { takeRecords: opts.takeRecords }),
     onFiles: (files, bytes) => {
       p.files += files;
       p.bytes += bytes;

@@ -7,6 +7,7 @@ import { TetherError } from '../errors.js';
 import type { KvDb, SyncStore } from '../sync/ports.js';
 import {
   decodeTree,
+  EMPTY_TREE_BYTES,
   EMPTY_TREE_ID,
   encodeWithId,
   hashBytes,
@@ -37,8 +38,12 @@ export class MemoryKvDb implements KvDb {
   }
 
   put(key: Buffer, value: Buffer): Promise<boolean> {
-    this.map.set(key.toString('hex'), Buffer.from(value));
+    this.putSync(key, value);
     return Promise.resolve(true);
+  }
+
+  putSync(key: Buffer, value: Buffer): void {
+    this.map.set(key.toString('hex'), Buffer.from(value));
   }
 
   remove(key: Buffer): Promise<boolean> {
@@ -87,16 +92,25 @@ export class MemoryStore implements ObjectStore, RefStore, SyncStore {
 
   putTree(tree: Tree): Hash {
     const { bytes, id } = encodeWithId(tree);
-    if (!this.trees.has(id)) this.trees.set(id, bytes);
+    return this.putTreeBytes(bytes, id);
+  }
+
+  putTreeBytes(bytes: Buffer, id: Hash): Hash {
+    if (!this.trees.has(id)) this.trees.set(id, Buffer.from(bytes));
     return id;
+  }
+
+  treeBytes(id: Hash): Buffer {
+    if (id === EMPTY_TREE_ID) return EMPTY_TREE_BYTES;
+    const bytes = this.trees.get(id);
+    if (bytes === undefined) throw notFound('tree', id);
+    if (hashBytes(bytes) !== id) throw corrupt(id, 'tree');
+    return bytes;
   }
 
   readTree(id: Hash): Tree {
     if (id === EMPTY_TREE_ID) return [];
-    const bytes = this.trees.get(id);
-    if (bytes === undefined) throw notFound('tree', id);
-    if (hashBytes(bytes) !== id) throw corrupt(id, 'tree');
-    return decodeTree(bytes);
+    return decodeTree(this.treeBytes(id));
   }
 
   putBlob(bytes: Uint8Array): Promise<Hash> {

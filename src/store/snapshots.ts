@@ -26,16 +26,24 @@ export function checkNameFree(store: Store, name: string): void {
   );
 }
 
+/**
+ * Name a tree as a snapshot: the ref and its record in one transaction, with whatever
+ * `alongside` puts (a scan's cache records: putSync).
+ */
 export async function saveSnapshot(
   store: Store,
   info: SnapshotInfo,
   replace: boolean,
+  alongside?: () => void,
 ): Promise<void> {
   const ref = PREFIX + info.name;
   const had = store.getRef(ref);
   if (!replace) checkNameFree(store, info.name);
-  await store.setRef(ref, info.id, had ?? null);
-  await store.db('snapshots').put(Buffer.from(info.name), Buffer.from(JSON.stringify(info)));
+  const db = store.db('snapshots');
+  await store.setRef(ref, info.id, had ?? null, () => {
+    db.putSync(Buffer.from(info.name), Buffer.from(JSON.stringify(info)));
+    alongside?.();
+  });
 }
 
 export function listSnapshots(store: Store): SnapshotInfo[] {

@@ -25,6 +25,7 @@ import { TetherError } from '../errors.js';
 import type { KvDb, SyncStore } from '../sync/ports.js';
 import {
   decodeTree,
+  EMPTY_TREE_BYTES,
   EMPTY_TREE_ID,
   encodeWithId,
   hashBytes,
@@ -226,6 +227,10 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   putTree(tree: Tree): Hash {
     const { bytes, id } = encodeWithId(tree);
+    return this.putTreeBytes(bytes, id);
+  }
+
+  putTreeBytes(bytes: Buffer, id: Hash): Hash {
     if (this.pending.has(id) || this.cache.get(id) !== undefined) return id;
     const k = idKey(id);
     if (this.trees.doesExist(k)) return id;
@@ -237,10 +242,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     return id;
   }
 
-  readTree(id: Hash): Tree {
-    if (id === EMPTY_TREE_ID) return [];
-    const hit = this.cache.get(id);
-    if (hit !== undefined) return hit;
+  treeBytes(id: Hash): Buffer {
+    if (id === EMPTY_TREE_ID) return EMPTY_TREE_BYTES;
     const bytes = this.pending.get(id) ?? (isHash(id) ? this.lentTree(id) : undefined);
     if (bytes === undefined) {
       throw new TetherError(
@@ -250,6 +253,14 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       );
     }
     if (hashBytes(bytes) !== id) throw corrupt(id, 'tree');
+    return bytes;
+  }
+
+  readTree(id: Hash): Tree {
+    if (id === EMPTY_TREE_ID) return [];
+    const hit = this.cache.get(id);
+    if (hit !== undefined) return hit;
+    const bytes = this.treeBytes(id);
     let tree: Tree;
     try {
       tree = decodeTree(bytes);
@@ -434,7 +445,16 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     return this.refs.get(name) ?? undefined;
   }
 
-  async setRef(name: string, id: Hash, expected?: Hash | null): Promise<void> {
+  /**
+   * Move a ref (compare-and-set when `expected` is given: null for "no such ref"). `alongside`
+   * runs inside the same transaction, for records that go with the ref (putSync).
+   */
+  async setRef(
+    name: string,
+    id: Hash,
+    expected?: Hash | null,
+    alongside?: () => void,
+  ): Promise<void> {
     this.writable();
     if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${String(id)}`);
     // The objects the ref names must be durable before the ref is.
@@ -443,6 +463,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       const now = this.refs.get(name);
       if (expected !== undefined && (now ?? null) !== expected) return false;
       this.refs.putSync(name, id);
+      alongside?.();
       return true;
     });
     if (!ok) {
@@ -532,11 +553,15 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     }
   }
 
-  /** Remove an object record from LMDB (fsck --repair, after it was copied to quarantine). */
+  /**
+   * Remove an object record from LMDB (fsck --repair, after it was copied to quarantine). The
+   * caches go too: a scan cache takes the objects it names to be there without looking.
+   */
   async dropRecord(kind: 'tree' | 'blob', id: Hash): Promise<void> {
     this.writable();
     this.cache.delete(id);
     await (kind === 'tree' ? this.trees : this.blobs).remove(idKey(id));
+    await this.dropCaches();
     await this.env.flushed;
   }
 
@@ -705,6 +730,10 @@ class PrefixedDb implements KvDb {
 
   put(key: Buffer, value: Buffer): Promise<boolean> {
     return this.db.put(this.key(key), value);
+  }
+
+  putSync(key: Buffer, value: Buffer): void {
+    this.db.putSync(this.key(key), value);
   }
 
   remove(key: Buffer): Promise<boolean> {

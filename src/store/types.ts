@@ -7,6 +7,13 @@ export interface ObjectStore extends TreeReader {
   has(id: Hash): boolean;
   /** Store a canonical tree (entries sorted, names safe) and return its id. */
   putTree(tree: Tree): Hash;
+  /** Store a tree given as its canonical encoding (encodeParts makes one) under its id. */
+  putTreeBytes(bytes: Buffer, id: Hash): Hash;
+  /**
+   * A tree's canonical encoding, verified against its id (throws ENOTFOUND or ECORRUPT). It may
+   * be lent: valid until the next call into the store, so copy what must outlive that.
+   */
+  treeBytes(id: Hash): Buffer;
   /** Store a blob held in memory; returns its id. Idempotent. */
   putBlob(bytes: Uint8Array): Promise<Hash>;
   /** Read a whole blob, verified against its id (throws ECORRUPT if it is not). */

@@ -222,6 +222,23 @@ export class DirListing {
   }
 }
 
+/**
+ * For each entry of `now`, the index of the entry of `old` with the same name and the same
+ * stat (sameStat), or -1: one walk through both (they are sorted by name bytes).
+ */
+export function matchListings(now: DirListing, old: DirListing): Int32Array {
+  if (native !== undefined) return native.matchListings(now.raw, old.raw);
+  const m = new Int32Array(now.count).fill(-1);
+  let j = 0;
+  for (let i = 0; i < now.count; i++) {
+    let order = 1;
+    while (j < old.count && (order = now.compareName(i, old, j)) > 0) j++;
+    if (j >= old.count) break;
+    if (order === 0 && now.sameStat(i, old, j)) m[i] = j;
+  }
+  return m;
+}
+
 export function kindOfMode(mode: number): Kind | undefined {
   switch (mode & 0o170000) {
     case 0o100000:

@@ -7,6 +7,7 @@ export interface Native {
   listDir(path: Buffer, xattrs: boolean): Buffer;
   listDirAsync(path: Buffer, xattrs: boolean): Promise<Buffer>;
   recordFields: number;
+  matchListings(now: Buffer, old: Buffer): Int32Array;
   xattrNames(path: Buffer): Buffer[];
   xattrGet(path: Buffer, name: Buffer): Buffer | null;
   xattrSet(path: Buffer, name: Buffer, value: Buffer): void;
@@ -26,7 +27,7 @@ function load(): Native | undefined {
   ]) {
     try {
       const n = require(p) as Native;
-      if (n.recordFields === RECORD_FIELDS && typeof n.xattrGet === 'function') return n;
+      if (n.recordFields === RECORD_FIELDS && typeof n.matchListings === 'function') return n;
     } catch {
       // not built here: try the next place
     }

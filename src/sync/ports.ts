@@ -7,6 +7,8 @@ import type { ObjectStore, RefStore } from '../store/types.js';
 export interface KvDb {
   get(key: Buffer): unknown;
   put(key: Buffer, value: Buffer): Promise<boolean>;
+  /** Put now: inside a transaction (the store's transactionSync), as part of it. */
+  putSync(key: Buffer, value: Buffer): void;
   remove(key: Buffer): Promise<boolean>;
   getRange(options: {
     start?: Buffer;

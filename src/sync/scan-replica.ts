@@ -19,20 +19,25 @@
 // the shortcut.
 import { readlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { TetherError } from '../errors.js';
+import { isTetherError, TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import {
   byteString,
+  decodeEntryAt,
   display,
+  encodeParts,
   entriesEqual,
   joinPath,
+  type EncodedParts,
   type Entry,
   type Hash,
+  type Part,
   type Tree,
 } from '../tree/index.js';
+import type { ObjectStore } from '../store/types.js';
 import type { TreeStore } from './base-update.js';
 import { fsPath, hashFile, isMissing } from './fs-entry.js';
-import { DirListing, listDirAsync, type FileStat } from './list-dir.js';
+import { DirListing, listDirAsync, matchListings, type FileStat } from './list-dir.js';
 import { asBytes, type KvDb } from './ports.js';
 import { TEMP_PREFIX } from './replica.js';
 import { closeMtime, MTIME_WINDOW_NS } from './stamp.js';
@@ -75,6 +80,12 @@ export interface ScanOptions {
   /** The scan's start (ns since the epoch; default now): entries modified after it less a
    * margin are not vouched for by the cache next time. */
   readonly startNs?: bigint;
+  /**
+   * Hand the cache records to the caller instead of writing them. `write` puts them (putSync):
+   * run it inside a transaction made after the store's flush, such as the one that moves the
+   * ref naming the tree (one commit, not two). Not run, the records are only a missed shortcut.
+   */
+  readonly takeRecords?: (write: () => void) => void;
 }
 
 /** Files modified this close to a scan's start are not taken from the cache next time. */
@@ -103,13 +114,22 @@ interface DirRecord {
   /** Regular files here and their bytes (for progress). */
   readonly f: number;
   readonly y: number;
+  /**
+   * Where each listing entry's tree entry lies in the tree's encoding (encodeParts spans, one
+   * pair per listing entry; 0, 0 for one that is not in the tree).
+   */
+  readonly s: Uint32Array;
 }
+
+/** What a scan needs of the store. */
+export type ScanStore = TreeStore &
+  Pick<ObjectStore, 'has' | 'treeBytes' | 'putTreeBytes'> & { flush?: () => Promise<void> };
 
 /** A tree id the scan has, or lazily finds (known trees are decoded only where needed). */
 type LazyId = () => Hash | undefined;
 
 export async function scanReplica(
-  store: TreeStore & { has(id: Hash): boolean; flush?: () => Promise<void> },
+  store: ScanStore,
   root: string,
   opts: ScanOptions,
 ): Promise<Hash> {
@@ -189,10 +209,11 @@ export async function scanReplica(
       rec.m < racySinceUs &&
       rec.x === excl &&
       (baseBuf.equals(rec.b) || baseBuf.equals(rec.t)) &&
-      list.equals(rec.l) &&
-      store.has(oldTree!)
+      list.equals(rec.l)
     ) {
-      // Unchanged here: the old tree holds, but for what changed below. Base is what it was
+      // Unchanged here: the old tree holds, but for what changed below. (It is in the store:
+      // records are written once what they name is durable, and objects leave the store only
+      // by fsck --repair, which drops every cache.) Base is what it was
       // then, or (after a sync) exactly that old tree, which normalizes and lends ids to
       // nothing the old tree does not already have.
       const sameBase = baseBuf.equals(rec.b);
@@ -208,30 +229,64 @@ export async function scanReplica(
         }),
       );
       if (ids.every((id, i) => id === rec.d[i]![1].toString('hex'))) return oldTree!;
+      // The same listing, so the same parts: each entry's bytes are copied but for the
+      // subdirectories', whose ids changed (or which vanished meanwhile).
       const now = new Map(rec.d.map(([name], i) => [name, ids[i]]));
-      const tree: Entry[] = [];
-      for (const e of store.readTree(oldTree!)) {
-        if (e.kind !== 'dir') tree.push(e);
+      const old = store.readTree(oldTree!);
+      const parts: Part[] = new Array<Part>(list.count);
+      const dirs: Entry[] = [];
+      let k = 0;
+      for (let i = 0; i < list.count; i++) {
+        if (rec.s[2 * i + 1] === 0) continue;
+        const e = old[k++]!;
+        if (e.kind !== 'dir') parts[i] = i;
         else {
           const id = now.get(e.name);
-          if (id !== undefined) tree.push({ ...e, id });
+          if (id === undefined) continue;
+          const d = { ...e, id };
+          parts[i] = d;
+          dirs.push(d);
         }
       }
-      return remember(dir, list, rec, tree, baseBuf, excl, rec.w);
+      const enc = encodeParts(parts, { bytes: store.treeBytes(oldTree!), spans: rec.s });
+      store.putTreeBytes(enc.bytes, enc.id);
+      return remember(dir, list, rec, enc.id, enc.spans, dirs, baseBuf, excl, rec.w);
     }
 
-    // Entry by entry.
+    // Entry by entry, in the listing's order: the order of name bytes, which is the tree's.
     const base = listing(baseId);
-    const old = rec === undefined ? undefined : new DirListingView(rec, store);
     // Old entries were normalized against a base (so their mtime may not be the file's).
     const rawBase = rec !== undefined && rec.b.length > 0;
-    const entries: Entry[] = [];
-    const waits: Promise<Entry | undefined>[] = [];
+    // With no base and no trees to lend ids, and every file read, an entry the old listing
+    // vouches for is exactly its old tree entry, so its bytes are copied as they were.
+    const copy =
+      rec !== undefined &&
+      rec.x === excl &&
+      baseId === undefined &&
+      !rawBase &&
+      known.length === 0 &&
+      opts.content === 'hash' &&
+      opts.onEntry === undefined;
+    const old = rec === undefined ? undefined : new DirListingView(list, rec, store, copy);
+    const parts: Part[] = new Array<Part>(list.count);
+    const waits: Promise<void>[] = [];
     let temps = false;
     let files = 0;
     let bytes = 0;
     const excludedHere = excluded.get(dir);
     for (let i = 0; i < list.count; i++) {
+      // (Temp files and excluded names are never in the old tree: not copied.)
+      if (copy) {
+        const j = old!.match(i);
+        if (j >= 0 && old!.inTree(j) && list.kind(i) !== 'dir') {
+          parts[i] = j;
+          if (list.kind(i) === 'file') {
+            files++;
+            bytes += list.size(i);
+          }
+          continue;
+        }
+      }
       const name = list.name(i);
       if (name.startsWith(TEMP_PREFIX)) {
         // Left by a run that was killed mid-write: never part of the tree.
@@ -243,7 +298,7 @@ export async function scanReplica(
       }
       if (excludedHere?.includes(name) === true) continue;
       const b = base.get(name);
-      const was = old?.unchanged(list, i, name);
+      const was = old?.unchanged(i, name);
       if (was !== undefined && was.kind !== 'dir') {
         // The file's own mtime is needed only where it may differ from the old entry's (that
         // was normalized against an old base) and base does not settle it.
@@ -255,7 +310,7 @@ export async function scanReplica(
             files++;
             bytes += e.size;
           }
-          entries.push(e);
+          parts[i] = e;
           continue;
         }
       }
@@ -284,7 +339,9 @@ export async function scanReplica(
             path,
             childBase,
             known.map((k) => childOf(k, name)),
-          ).then((id) => (id === undefined ? undefined : { ...d, id })),
+          ).then((id) => {
+            if (id !== undefined) parts[i] = { ...d, id };
+          }),
         );
         continue;
       }
@@ -303,39 +360,52 @@ export async function scanReplica(
               .run(() => hashOf(p, path, root, () => read(p, path, st)))
               .then((hid) => {
                 const h = { ...f, id: hid };
-                return b !== undefined ? normalize(h, b, window) : h;
+                parts[i] = b !== undefined ? normalize(h, b, window) : h;
               }),
           );
           continue;
         }
       }
-      entries.push(b !== undefined ? normalize(e, b, window) : e);
+      parts[i] = b !== undefined ? normalize(e, b, window) : e;
     }
-    const done = waits.length === 0 ? [] : await Promise.all(waits);
-    const tree = entries;
-    for (const e of done) if (e !== undefined) tree.push(e);
-    tree.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (waits.length > 0) await Promise.all(waits);
     opts.onFiles?.(files, bytes);
     let latest = -Infinity;
     for (let i = 0; i < list.count; i++) {
       const us = list.mtimeUs(i);
       if (us > latest) latest = us;
     }
-    if (rec !== undefined) dropGone(dir, rec, tree);
-    if (old !== undefined && old.same(tree)) {
+    const dirs: Entry[] = [];
+    let copied = false;
+    for (const e of parts) {
+      if (typeof e === 'number') copied = true;
+      else if (e?.kind === 'dir') dirs.push(e);
+    }
+    if (rec !== undefined) dropGone(dir, rec, dirs);
+    const counts = { f: files, y: bytes, m: latest };
+    const spans = copied ? undefined : old?.same(parts);
+    if (spans !== undefined) {
       // Every entry is the old one: the old tree, without encoding it again.
-      return remember(
-        dir,
-        list,
-        { f: files, y: bytes, m: latest },
-        tree,
-        baseBuf,
-        excl,
-        !temps,
-        oldTree,
+      return remember(dir, list, counts, oldTree!, spans, dirs, baseBuf, excl, !temps);
+    }
+    let enc: EncodedParts;
+    try {
+      enc = encodeParts(
+        parts,
+        copied ? { bytes: store.treeBytes(oldTree!), spans: rec!.s } : undefined,
+      );
+    } catch (err) {
+      if (!copied || isTetherError(err, 'ENOTFOUND') || isTetherError(err, 'ECORRUPT')) throw err;
+      throw new TetherError(
+        'EBADTREE',
+        `the scan cache of ${display(dir === '' ? root : dir)} does not fit its tree (${(err as Error).message}); ` +
+          'run "tether fsck --repair", which drops the caches, and scan again',
+        { path: display(dir) },
+        { cause: err },
       );
     }
-    return remember(dir, list, { f: files, y: bytes, m: latest }, tree, baseBuf, excl, !temps);
+    store.putTreeBytes(enc.bytes, enc.id);
+    return remember(dir, list, counts, enc.id, enc.spans, dirs, baseBuf, excl, !temps);
   };
 
   /**
@@ -363,23 +433,22 @@ export async function scanReplica(
     return b !== undefined ? normalize(e, b, window) : e;
   };
 
-  /** Put the tree and keep the directory's record for the next scan. */
+  /** Keep the directory's record (its listing and the tree made of it) for the next scan. */
   const remember = (
     dir: Path,
     list: DirListing,
     counts: { f: number; y: number; m: number },
-    tree: Tree,
+    id: Hash,
+    spans: Uint32Array,
+    dirs: readonly Entry[],
     baseBuf: Buffer,
     excl: string,
     clean: boolean,
-    known?: Hash,
   ): Hash => {
-    const id = known ?? store.putTree(tree);
     if (cache === undefined) return id;
     const base = baseId(baseBuf);
     const d: [string, Buffer, Buffer][] = [];
-    for (const e of tree) {
-      if (e.kind !== 'dir') continue;
+    for (const e of dirs) {
       const b = base.get(e.name);
       d.push([
         e.name,
@@ -398,6 +467,7 @@ export async function scanReplica(
       d,
       f: counts.f,
       y: counts.y,
+      s: spans,
     };
     records.push([keyOf(dir), encodeRecord(r)]);
     return id;
@@ -406,9 +476,9 @@ export async function scanReplica(
     listing(b.length === 0 ? undefined : b.toString('hex'));
 
   /** Records of subdirectories that are no longer there go with them. */
-  const dropGone = (dir: Path, rec: DirRecord, tree: Tree): void => {
+  const dropGone = (dir: Path, rec: DirRecord, dirs: readonly Entry[]): void => {
     if (cache === undefined) return;
-    const still = new Set(tree.filter((e) => e.kind === 'dir').map((e) => e.name));
+    const still = new Set(dirs.map((e) => e.name));
     for (const [name] of rec.d) {
       if (still.has(name)) continue;
       const prefix = keyOf(joinPath(dir, name));
@@ -429,7 +499,11 @@ export async function scanReplica(
   );
   const id = await scanDir('', opts.base, rootKnown);
   await Promise.all(writes);
-  await putRecords(store, cache, records);
+  if (opts.takeRecords !== undefined && cache !== undefined) {
+    opts.takeRecords(() => {
+      for (const [k, v] of records) cache.putSync(k, v);
+    });
+  } else await putRecords(store, cache, records);
   return id!;
 }
 
@@ -446,7 +520,7 @@ const keyOf = (dir: Path): Buffer => Buffer.from('/' + dir, 'latin1');
  * Only records that hold the scanned tree are changed; the listing they vouch for is the same.
  */
 export async function learnIds(
-  store: TreeStore & { flush?: () => Promise<void> },
+  store: ScanStore,
   cache: KvDb,
   scanned: Hash,
   completed: Hash,
@@ -460,6 +534,12 @@ export async function learnIds(
     const before = new Map(store.readTree(was).map((e) => [e.name, e]));
     const after = store.readTree(now);
     const d: [string, Buffer, Buffer][] = [];
+    // The new tree's parts: its entries where the old tree had its (tree entry k belongs to
+    // the k-th listing entry that has one), so the record's spans can be made anew.
+    const parts: Part[] = new Array<Part>(rec.s.length / 2);
+    let k = 0;
+    for (let i = 0; i < parts.length; i++) if (rec.s[2 * i + 1] !== 0) parts[i] = after[k++];
+    if (k !== after.length) return;
     for (const e of after) {
       const b = before.get(e.name);
       // Only ids may differ: anything else means this is not the tree the record vouches for.
@@ -473,7 +553,12 @@ export async function learnIds(
       visit(joinPath(dir, e.name), b.id, e.id);
     }
     if (after.length !== before.size) return;
-    records.push([keyOf(dir), encodeRecord({ ...rec, t: Buffer.from(now, 'hex'), d })]);
+    const enc = encodeParts(parts);
+    if (enc.id !== now) return;
+    records.push([
+      keyOf(dir),
+      encodeRecord({ ...rec, t: Buffer.from(now, 'hex'), d, s: enc.spans }),
+    ]);
   };
   visit('', scanned, completed);
   await putRecords(store, cache, records);
@@ -484,7 +569,7 @@ export async function learnIds(
  * can flush does so first): after a power loss a record may be missing, never a file it names.
  */
 async function putRecords(
-  store: TreeStore & { flush?: () => Promise<void> },
+  store: ScanStore,
   cache: KvDb | undefined,
   records: readonly [Buffer, Buffer][],
 ): Promise<void> {
@@ -493,16 +578,18 @@ async function putRecords(
   await Promise.all(records.map(([k, v]) => cache.put(k, v)));
 }
 
-const RECORD_VERSION = 1;
+const RECORD_VERSION = 2;
 
 /**
  * A record as bytes: version, flags (bit 0: w), m, c, f, y as doubles, x (u32 length + bytes),
  * b (u8 length + bytes), t (32 bytes), d (u32 count; per entry u32 length + name, 32-byte id,
- * u8 length + base id), then the listing to the end. Written per changed directory, so it is
- * kept simple to build: one allocation and copies.
+ * u8 length + base id), s (u32 count, then the u32s in this machine's byte order: the cache
+ * is the machine's own), then the listing to the end. Written per changed directory, so it
+ * is kept simple to build: one allocation and copies.
  */
 function encodeRecord(r: DirRecord): Buffer {
-  let size = 2 + 4 * 8 + 4 + r.x.length + 1 + r.b.length + 32 + 4 + r.l.length;
+  let size = 2 + 4 * 8 + 4 + r.x.length + 1 + r.b.length + 32 + 4 + 4 + r.s.byteLength;
+  size += r.l.length;
   for (const [name, , b] of r.d) size += 4 + name.length + 32 + 1 + b.length;
   const out = Buffer.allocUnsafe(size);
   let at = out.writeUInt8(RECORD_VERSION, 0);
@@ -521,6 +608,9 @@ function encodeRecord(r: DirRecord): Buffer {
     at = out.writeUInt8(b.length, at);
     at += b.copy(out, at);
   }
+  at = out.writeUInt32LE(r.s.length, at);
+  out.set(new Uint8Array(r.s.buffer, r.s.byteOffset, r.s.byteLength), at);
+  at += r.s.byteLength;
   r.l.copy(out, at);
   return out;
 }
@@ -559,8 +649,14 @@ function decodeRecord(v: Buffer): DirRecord | undefined {
       const bl = v.readUInt8(at++);
       d.push([name, id, bytes(bl)]);
     }
+    const sn = v.readUInt32LE(at);
+    at += 4;
+    // Copied: a view at an odd offset cannot be read as u32s.
+    const s = new Uint32Array(sn);
+    new Uint8Array(s.buffer).set(bytes(sn * 4));
     const l = bytes(v.length - at);
-    return { l, t, b, x, w, m, c, d, f, y };
+    if (sn !== new DirListing(l).count * 2) return undefined;
+    return { l, t, b, x, w, m, c, d, f, y, s };
   } catch {
     return undefined;
   }
@@ -568,30 +664,52 @@ function decodeRecord(v: Buffer): DirRecord | undefined {
 
 /**
  * The last scan's listing of a directory, as the stat cache of its entries. Asked in name
- * order (the order of a listing), it walks the old listing and the old tree alongside.
+ * order (the order of a listing), it walks the old listing alongside. Old tree entries are
+ * decoded all at once, or one by one from their spans where few are wanted (`sparse`).
  */
 class DirListingView {
   private readonly listing: DirListing;
+  /** For each entry now, the old entry with the same name and stat, or -1. */
+  private readonly matches: Int32Array;
   private tree: Tree | undefined;
-  private j = 0;
   private k = 0;
   constructor(
+    now: DirListing,
     private readonly rec: DirRecord,
-    private readonly store: TreeStore & { has(id: Hash): boolean },
+    private readonly store: ScanStore,
+    private readonly sparse: boolean,
   ) {
     this.listing = new DirListing(rec.l);
+    this.matches = matchListings(now, this.listing);
+  }
+
+  /**
+   * The old listing's index of entry i now when its stat is exactly as then and it was not
+   * racy, or -1.
+   */
+  match(i: number): number {
+    const j = this.matches[i]!;
+    // Racy: changed too close to that scan for its stamp to vouch (no entry was, if the latest was not).
+    if (j < 0 || (this.rec.m >= this.rec.c && this.listing.mtimeUs(j) >= this.rec.c)) return -1;
+    return j;
+  }
+
+  /** Old listing entry j has an entry in the old tree. */
+  inTree(j: number): boolean {
+    return this.rec.s[2 * j + 1] !== 0;
   }
 
   /** The old entry for entry i of `now` when its stat is exactly as then and was not racy. */
-  unchanged(now: DirListing, i: number, name: string): Entry | undefined {
-    const old = this.listing;
-    let order = 1;
-    while (this.j < old.count && (order = now.compareName(i, old, this.j)) > 0) this.j++;
-    const j = this.j;
-    if (j >= old.count || order !== 0) return undefined;
-    // Racy: changed too close to that scan for its stamp to vouch (no entry was, if the latest was not).
-    if (!now.sameStat(i, old, j) || (this.rec.m >= this.rec.c && old.mtimeUs(j) >= this.rec.c)) {
-      return undefined;
+  unchanged(i: number, name: string): Entry | undefined {
+    const j = this.match(i);
+    if (j < 0 || !this.inTree(j)) return undefined;
+    if (this.sparse) {
+      const s = this.rec.s;
+      return decodeEntryAt(
+        this.store.treeBytes(this.rec.t.toString('hex')),
+        s[2 * j]!,
+        s[2 * j + 1]!,
+      );
     }
     const tree = this.oldTree();
     while (this.k < tree.length && tree[this.k]!.name < name) this.k++;
@@ -607,16 +725,32 @@ class DirListingView {
     return this.tree;
   }
 
-  /** True when `tree` is entry for entry the old tree (leaves the very same objects). */
-  same(tree: Tree): boolean {
+  /**
+   * When the parts are entry for entry the old tree (the very same objects as unchanged()
+   * gave, or equal directories), their spans in it; else undefined.
+   */
+  same(parts: readonly Part[]): Uint32Array | undefined {
     const t = this.tree;
-    if (t?.length !== tree.length) return false;
-    for (let i = 0; i < tree.length; i++) {
-      const was = t[i]!;
-      const e = tree[i]!;
-      if (was !== e && (e.kind !== 'dir' || !entriesEqual(was, e))) return false;
+    if (t === undefined) return undefined;
+    const s = this.rec.s;
+    const spans = new Uint32Array(parts.length * 2);
+    let k = 0;
+    let j = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const e = parts[i];
+      if (e === undefined) continue;
+      const was = t[k];
+      if (typeof e === 'number' || was === undefined) return undefined;
+      if (was !== e && (e.kind !== 'dir' || !entriesEqual(was, e))) return undefined;
+      // Tree entry k is the k-th old listing entry that has one.
+      while (j < this.listing.count && s[2 * j + 1] === 0) j++;
+      if (j >= this.listing.count) return undefined;
+      spans[2 * i] = s[2 * j]!;
+      spans[2 * i + 1] = s[2 * j + 1]!;
+      j++;
+      k++;
     }
-    return true;
+    return k === t.length ? spans : undefined;
   }
 }
 

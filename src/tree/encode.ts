@@ -138,6 +138,79 @@ function writeEntry(w: Writer, e: Entry): void {
   }
 }
 
+/**
+ * One entry of a tree being put together by encodeParts: an entry to encode, the number of an
+ * entry of an already encoded tree (its bytes are copied as they are), or nothing.
+ */
+export type Part = Entry | number | undefined;
+
+/** A tree's encoding and where each of its parts lies in it (see encodeParts). */
+export interface EncodedParts {
+  readonly bytes: Buffer;
+  readonly id: Hash;
+  /** Part i's bytes are [spans[2i], spans[2i + 1]); both 0 for a part that is nothing. */
+  readonly spans: Uint32Array;
+}
+
+/**
+ * Encode a tree from its parts, given in canonical order: a directory's listing order, which is
+ * the order of name bytes. The order is the caller's to keep (it is not checked here; names of
+ * entries to encode are). A number j copies part j of `from`, an encoding this function made,
+ * with its spans: an unchanged directory entry costs one copy, not a decode and an encode.
+ * Runs of copied parts that lay back to back in `from` are copied at once.
+ */
+export function encodeParts(
+  parts: readonly Part[],
+  from?: { readonly bytes: Uint8Array; readonly spans: Uint32Array },
+): EncodedParts {
+  const w = writer;
+  w.at = 0;
+  let count = 0;
+  for (const p of parts) if (p !== undefined) count++;
+  w.array(2);
+  w.num(FORMAT);
+  w.array(count);
+  const spans = new Uint32Array(parts.length * 2);
+  let i = 0;
+  while (i < parts.length) {
+    const p = parts[i];
+    if (p === undefined) {
+      i++;
+    } else if (typeof p === 'number') {
+      if (from === undefined) throw new RangeError('encodeParts: a copied part without its tree');
+      const start = from.spans[2 * p]!;
+      let end = from.spans[2 * p + 1]!;
+      const shift = w.at - start;
+      spans[2 * i] = w.at;
+      spans[2 * i + 1] = end + shift;
+      let k = i + 1;
+      for (; k < parts.length; k++) {
+        const q = parts[k];
+        if (typeof q !== 'number' || from.spans[2 * q] !== end) break;
+        end = from.spans[2 * q + 1]!;
+        spans[2 * k] = from.spans[2 * q]! + shift;
+        spans[2 * k + 1] = end + shift;
+      }
+      // An entry is a 12-element array: a span that does not start one is not an entry's.
+      if (!(start < end && end <= from.bytes.length && from.bytes[start] === 0x9c)) {
+        bad(`part ${p} does not lie in the tree it is copied from`);
+      }
+      w.room(end - start);
+      w.buf.set(from.bytes.subarray(start, end), w.at);
+      w.at += end - start;
+      i = k;
+    } else {
+      checkName(p.name);
+      spans[2 * i] = w.at;
+      writeEntry(w, p);
+      spans[2 * i + 1] = w.at;
+      i++;
+    }
+  }
+  const bytes = w.done();
+  return { bytes, id: treeIdOf(bytes), spans };
+}
+
 /** Sort a listing into canonical order (by name bytes). Does not check names. */
 export function sortTree(entries: Entry[]): Entry[] {
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -287,6 +360,62 @@ function isUint(v: number): boolean {
   return Number.isSafeInteger(v) && v >= 0;
 }
 
+/** One entry at the reader's position (see decodeTree). */
+function readEntry(r: Reader, buf: Buffer): Entry {
+  if (r.array() !== 12) bad('entry is not a 12-field array');
+  const name = r.text('latin1');
+  const kc = r.num();
+  const kind = KINDS[kc];
+  if (!isUint(kc) || kind === undefined) bad('unknown kind');
+  const mode = r.num();
+  if (!isUint(mode) || mode > 0o7777) bad('bad mode');
+  const uid = r.num();
+  const gid = r.num();
+  const size = r.num();
+  if (!isUint(uid) || !isUint(gid) || !isUint(size)) bad('bad uid, gid or size');
+  const sec = r.num();
+  const nsec = r.num();
+  if (!Number.isSafeInteger(sec) || !isUint(nsec) || nsec >= 1e9) bad('bad mtime');
+  let id: string | undefined;
+  if (!r.isNil()) {
+    if (r.bin() !== HASH_BYTES) bad('bad id');
+    id = buf.toString('hex', r.start, r.at);
+  }
+  const target = r.isNil() ? undefined : r.text('latin1');
+  let rdev: number | undefined;
+  if (!r.isNil()) {
+    rdev = r.num();
+    if (!isUint(rdev)) bad('bad rdev');
+  }
+  let xs: Xattr[] | undefined;
+  if (!r.isNil()) {
+    const xn = r.array();
+    if (xn === 0) bad('bad xattrs');
+    xs = [];
+    for (let j = 0; j < xn; j++) {
+      if (r.array() !== 2) bad('bad xattr');
+      xs.push([r.text('latin1'), r.bytes()]);
+    }
+    for (let j = 1; j < xs.length; j++) if (!(xs[j - 1]![0] < xs[j]![0])) bad('xattrs not sorted');
+  }
+  // Optional fields are set only when present (absent, not undefined); no spreads: trees are
+  // decoded on every scan of a changed directory, mostly before the JIT has warmed up.
+  const e: { -readonly [K in keyof Entry]: Entry[K] } = {
+    name,
+    kind,
+    mode,
+    uid,
+    gid,
+    size,
+    mtimeNs: BigInt(sec) * NS + BigInt(nsec),
+  };
+  if (id !== undefined) e.id = id;
+  if (target !== undefined) e.target = target;
+  if (rdev !== undefined) e.rdev = rdev;
+  if (xs !== undefined) e.xattrs = xs;
+  return e;
+}
+
 /** Decode and validate: rejects unsorted, duplicate and unsafe names and malformed fields. */
 export function decodeTree(bytes: Uint8Array): Entry[] {
   const buf = Buffer.isBuffer(bytes)
@@ -296,64 +425,20 @@ export function decodeTree(bytes: Uint8Array): Entry[] {
   if (r.array() !== 2 || r.num() !== FORMAT) bad('not a tree of format 1');
   const n = r.array();
   const out: Entry[] = [];
-  for (let i = 0; i < n; i++) {
-    if (r.array() !== 12) bad('entry is not a 12-field array');
-    const name = r.text('latin1');
-    const kc = r.num();
-    const kind = KINDS[kc];
-    if (!isUint(kc) || kind === undefined) bad('unknown kind');
-    const mode = r.num();
-    if (!isUint(mode) || mode > 0o7777) bad('bad mode');
-    const uid = r.num();
-    const gid = r.num();
-    const size = r.num();
-    if (!isUint(uid) || !isUint(gid) || !isUint(size)) bad('bad uid, gid or size');
-    const sec = r.num();
-    const nsec = r.num();
-    if (!Number.isSafeInteger(sec) || !isUint(nsec) || nsec >= 1e9) bad('bad mtime');
-    let id: string | undefined;
-    if (!r.isNil()) {
-      if (r.bin() !== HASH_BYTES) bad('bad id');
-      id = buf.toString('hex', r.start, r.at);
-    }
-    const target = r.isNil() ? undefined : r.text('latin1');
-    let rdev: number | undefined;
-    if (!r.isNil()) {
-      rdev = r.num();
-      if (!isUint(rdev)) bad('bad rdev');
-    }
-    let xs: Xattr[] | undefined;
-    if (!r.isNil()) {
-      const xn = r.array();
-      if (xn === 0) bad('bad xattrs');
-      xs = [];
-      for (let j = 0; j < xn; j++) {
-        if (r.array() !== 2) bad('bad xattr');
-        xs.push([r.text('latin1'), r.bytes()]);
-      }
-      for (let j = 1; j < xs.length; j++)
-        if (!(xs[j - 1]![0] < xs[j]![0])) bad('xattrs not sorted');
-    }
-    // Optional fields are set only when present (absent, not undefined); no spreads: trees are
-    // decoded on every scan of a changed directory, mostly before the JIT has warmed up.
-    const e: { -readonly [K in keyof Entry]: Entry[K] } = {
-      name,
-      kind,
-      mode,
-      uid,
-      gid,
-      size,
-      mtimeNs: BigInt(sec) * NS + BigInt(nsec),
-    };
-    if (id !== undefined) e.id = id;
-    if (target !== undefined) e.target = target;
-    if (rdev !== undefined) e.rdev = rdev;
-    if (xs !== undefined) e.xattrs = xs;
-    out.push(e);
-  }
+  for (let i = 0; i < n; i++) out.push(readEntry(r, buf));
   if (!r.end()) bad('trailing bytes');
   checkCanonical(out);
   return out;
+}
+
+/** The entry encoded in bytes [start, end) of a tree's encoding (a span encodeParts gives). */
+export function decodeEntryAt(bytes: Buffer, start: number, end: number): Entry {
+  const one = bytes.subarray(start, end);
+  const r = new Reader(one);
+  const e = readEntry(r, one);
+  if (!r.end()) bad('an entry span that is not one entry');
+  checkName(e.name);
+  return e;
 }
 
 /** Encode a listing and compute its id in one go. */
@@ -362,4 +447,7 @@ export function encodeWithId(tree: Tree): { bytes: Buffer; id: Hash } {
   return { bytes, id: treeIdOf(bytes) };
 }
 
-export const EMPTY_TREE_ID: Hash = encodeWithId([]).id;
+const EMPTY_TREE = encodeWithId([]);
+export const EMPTY_TREE_ID: Hash = EMPTY_TREE.id;
+/** The empty tree's encoding (shared: not to be written to). */
+export const EMPTY_TREE_BYTES: Buffer = EMPTY_TREE.bytes;
