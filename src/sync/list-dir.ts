@@ -227,7 +227,11 @@ export class DirListing {
  * stat (sameStat), or -1: one walk through both (they are sorted by name bytes).
  */
 export function matchListings(now: DirListing, old: DirListing): Int32Array {
-  if (native !== undefined) return native.matchListings(now.raw, old.raw);
+  return native === undefined ? matchListingsJs(now, old) : native.matchListings(now.raw, old.raw);
+}
+
+/** matchListings in JavaScript (where the native helper is not built). */
+export function matchListingsJs(now: DirListing, old: DirListing): Int32Array {
   const m = new Int32Array(now.count).fill(-1);
   let j = 0;
   for (let i = 0; i < now.count; i++) {

@@ -1,7 +1,15 @@
 // The snapshot, diff and fsck commands as a user runs them: output, --json, exit statuses,
 // and every bad input getting a message that says what was wrong and what to do.
 import test from 'ava';
-import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { MAIN, tempDir, tether } from './run.js';
@@ -12,6 +20,36 @@ function project(root: string): void {
   writeFileSync(join(root, 'src', 'a.c'), 'int a;\n');
   writeFileSync(Buffer.from(join(root, 'caf\xe9'), 'latin1'), 'bytes\n');
 }
+
+test('snapshot take is incremental: the next take reads only what changed, to the same tree', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const p = join(dir, 'p');
+    const store = join(dir, 'store');
+    project(p);
+    // Changed a while ago (a file changed just before a scan is read again by the next one).
+    const past = (f: string | Buffer, s: number): void => {
+      utimesSync(f, Date.now() / 1000 - 600 + s, Date.now() / 1000 - 600 + s);
+    };
+    past(join(p, 'README'), 0);
+    past(join(p, 'src', 'a.c'), 1);
+    past(Buffer.from(join(p, 'caf\xe9'), 'latin1'), 2);
+    const take = (name: string, at = store): { hashedFiles: number; id: string } => {
+      const r = tether(['snapshot', 'take', name, '--of', p, '--store', at, '--json']);
+      t.is(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { hashedFiles: number; id: string };
+    };
+    t.is(take('v1').hashedFiles, 3);
+    t.is(take('v2').hashedFiles, 0, 'nothing changed: nothing read');
+    writeFileSync(join(p, 'src', 'a.c'), 'int a = 2;\n');
+    past(join(p, 'src', 'a.c'), 3);
+    const v3 = take('v3');
+    t.is(v3.hashedFiles, 1, 'one file changed: one read');
+    t.is(v3.id, take('fresh', join(dir, 'other')).id, 'the tree a fresh store makes');
+  } finally {
+    cleanup();
+  }
+});
 
 test('snapshot take, list, show, diff and rm', (t) => {
   const { dir, cleanup } = tempDir();

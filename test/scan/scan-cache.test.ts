@@ -13,7 +13,14 @@ import { setAttributeSync } from '@napi-rs/xattr';
 import { scanDirectory } from '../../src/scan/index.js';
 import { fsck } from '../../src/store/fsck.js';
 import { Store } from '../../src/store/store.js';
-import { listDir, listDirAsync, listDirJs, lister } from '../../src/sync/list-dir.js';
+import {
+  listDir,
+  listDirAsync,
+  listDirJs,
+  lister,
+  matchListings,
+  matchListingsJs,
+} from '../../src/sync/list-dir.js';
 import { scanReplica } from '../../src/sync/scan-replica.js';
 import { hashBytes, joinPath, type Hash, type TreeReader } from '../../src/tree/index.js';
 import { tempDir } from '../cli/run.js';
@@ -100,6 +107,44 @@ test('listing errors carry the system error code, from both listers', async (t) 
       t.is(codeOf(t.throws(() => listDirJs(Buffer.from(p), false))), code);
       t.is(codeOf(await t.throwsAsync(listDirAsync(Buffer.from(p), false))), code);
     }
+  });
+});
+
+test('listings are matched entry by entry alike by the native helper and in JavaScript', async (t) => {
+  await withTree(async (root) => {
+    for (const n of ['a', 'b', 'c', 'd', 'e', 'f\xff', 'g']) {
+      writeFileSync(Buffer.from(join(root, n), 'latin1'), n);
+    }
+    mkdirSync(join(root, 'dir'));
+    const old = listDir(Buffer.from(root), true);
+    writeFileSync(join(root, 'b'), 'changed size'); // changed
+    chmodSync(join(root, 'c'), 0o600); // changed mode (and ctime)
+    execFileSync('rm', [join(root, 'd')]); // gone
+    writeFileSync(join(root, 'aa'), 'new'); // new, between two unchanged
+    writeFileSync(join(root, 'zz'), 'new at the end');
+    const now = listDir(Buffer.from(root), true);
+    const js = matchListingsJs(now, old);
+    t.deepEqual(matchListings(now, old), js);
+    const pairs = Array.from(js, (j, i) => [now.name(i), j < 0 ? '-' : old.name(j)]);
+    t.deepEqual(pairs, [
+      ['a', 'a'],
+      ['aa', '-'],
+      ['b', '-'],
+      ['c', '-'],
+      ['dir', 'dir'],
+      ['e', 'e'],
+      ['f\xff', 'f\xff'],
+      ['g', 'g'],
+      ['zz', '-'],
+    ]);
+    t.deepEqual(
+      Array.from(matchListings(old, old)),
+      Array.from({ length: old.count }, (_, i) => i),
+    );
+    t.deepEqual(
+      Array.from(matchListings(now, listDir(Buffer.from(join(root, 'dir')), true))),
+      new Array<number>(now.count).fill(-1),
+    );
   });
 });
 

@@ -116,6 +116,20 @@ export function conformance(label: string, make: MakeSubject): void {
     t.deepEqual(store.readTree(leafId), leaf, 'and after a flush');
   });
 
+  it('trees by their encoding: treeBytes gives what putTreeBytes took', async (t, { store }) => {
+    const blob = hashBytes(Buffer.from('x'));
+    const tree = [fileEntry('a', blob, 1), fileEntry('b', blob, 2)];
+    const { bytes, id } = encodeWithId(tree);
+    t.is(store.putTreeBytes(Buffer.from(bytes), id), id);
+    t.deepEqual(store.treeBytes(id), bytes, 'in the same tick');
+    t.deepEqual(store.readTree(id), tree);
+    await store.flush();
+    t.deepEqual(Buffer.from(store.treeBytes(id)), bytes, 'and after a flush');
+    t.deepEqual(store.treeBytes(store.putTree(tree)), bytes, 'putTree stores the same bytes');
+    t.deepEqual(store.treeBytes(EMPTY_TREE_ID), encodeWithId([]).bytes);
+    t.is(codeOf(t.throws(() => store.treeBytes(hashBytes(Buffer.from('none'))))), 'ENOTFOUND');
+  });
+
   it('unknown objects: has is false, reads are ENOTFOUND', async (t, { store }) => {
     const id = hashBytes(Buffer.from('never stored'));
     t.false(store.has(id));

@@ -4,8 +4,10 @@ import test from 'ava';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import {
+  decodeEntryAt,
   decodeTree,
   display,
+  encodeParts,
   encodeTree,
   encodeWithId,
   EMPTY_TREE_ID,
@@ -15,6 +17,7 @@ import {
   sortTree,
   type Entry,
   type Kind,
+  type Part,
 } from './helpers.js';
 
 const ID = hashBytes(Buffer.from('content'));
@@ -303,5 +306,85 @@ test('property: the encoding is byte for byte what a general msgpack encoder wri
       },
     ),
     { seed: 7, numRuns: 400 },
+  );
+});
+
+// A scan puts a changed directory's tree together from the bytes of its unchanged entries and
+// the new ones (encodeParts): the result must be exactly the encoding of the whole tree.
+test('property: a tree put together from copied and new parts is the tree encoded whole', (t) => {
+  const clean = (e: object): Entry =>
+    Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as unknown as Entry;
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(arbEntry, { selector: (e) => e.name, maxLength: 40 }),
+      fc.array(fc.constantFrom('keep', 'keep', 'change', 'drop', 'gap', 'gone'), {
+        minLength: 40,
+        maxLength: 40,
+      }),
+      fc.nat(),
+      (raw, fate, size) => {
+        const old = sortTree(raw.map(clean));
+        // Parts as a listing has them: some names are not in the tree (gaps).
+        const oldParts: Part[] = [];
+        for (const [i, e] of old.entries()) {
+          if (fate[i] === 'gap') oldParts.push(undefined);
+          oldParts.push(e);
+        }
+        const first = encodeParts(oldParts);
+        const oldTree = oldParts.filter((p): p is Entry => typeof p === 'object');
+        t.deepEqual(first.bytes, encodeTree(oldTree));
+        t.is(first.id, encodeWithId(oldTree).id);
+        // Each span decodes to its entry.
+        oldParts.forEach((p, i) => {
+          if (p === undefined) t.is(first.spans[2 * i + 1], 0);
+          else
+            t.true(
+              entriesEqual(
+                decodeEntryAt(first.bytes, first.spans[2 * i]!, first.spans[2 * i + 1]!),
+                p as Entry,
+              ),
+            );
+        });
+        // The next scan: keep (copy by number), change (a new entry), drop (no longer in the
+        // tree), gone (no longer listed: the copies around it are not back to back).
+        const parts: Part[] = [];
+        oldParts.forEach((p, i) => {
+          const f = fate[i % fate.length];
+          if (f === 'gone') return;
+          if (p === undefined || f === 'drop') parts.push(undefined);
+          else if (f === 'keep' || f === 'gap') parts.push(i);
+          else parts.push({ ...(p as Entry), size: size + i });
+        });
+        const next = encodeParts(parts, first);
+        const nextTree = parts.flatMap((p) =>
+          p === undefined ? [] : [typeof p === 'number' ? (oldParts[p] as Entry) : p],
+        );
+        t.deepEqual(next.bytes, encodeTree(nextTree), 'the same bytes as the whole tree');
+        t.deepEqual(decodeTree(next.bytes), decodeTree(encodeTree(nextTree)));
+        // And spans of the spliced encoding serve the scan after.
+        const again = encodeParts(
+          parts.map((p, i) => (p === undefined ? undefined : i)),
+          next,
+        );
+        t.deepEqual(again.bytes, next.bytes);
+      },
+    ),
+    { seed: 7, numRuns: 200 },
+  );
+});
+
+test('encodeParts refuses a copied part whose span is not an entry of the tree it names', (t) => {
+  const first = encodeParts([file('a'), file('b')]);
+  const broken = Uint32Array.from(first.spans);
+  broken[0] = broken[0]! + 1;
+  const err = t.throws(() => encodeParts([0, 1], { bytes: first.bytes, spans: broken }));
+  t.true(isTetherErrorCode(err, 'EBADTREE'));
+  const past = Uint32Array.from(first.spans);
+  past[3] = first.bytes.length + 10;
+  t.throws(() => encodeParts([1], { bytes: first.bytes, spans: past }));
+  t.throws(
+    () => decodeEntryAt(first.bytes, first.spans[0]!, first.spans[3]!),
+    undefined,
+    'two entries are not one',
   );
 });
