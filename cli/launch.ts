@@ -15,6 +15,20 @@ import { BUILD_ID_PREFIX } from './launch-id.js';
 
 // More I/O threads than libuv's 4: a scan keeps many reads, writes and fsyncs in flight.
 process.env['UV_THREADPOOL_SIZE'] ??= '16';
+// msgpackr (under lmdb, and for plan and conflict records) without its native string
+// extractor: tether's records are small, and loading the extractor costs more than it saves.
+process.env['MSGPACKR_NATIVE_ACCELERATION_DISABLED'] ??= 'true';
+// Which C library, for lmdb's loader to pick its native build: told the way its own probe
+// first looks (the text of ldd), that probe's module (about 4 ms to load) is not needed.
+if (process.platform === 'linux' && process.env['LIBC'] === undefined) {
+  try {
+    const ldd = readFileSync('/usr/bin/ldd', 'latin1');
+    if (ldd.includes('musl')) process.env['LIBC'] = 'musl';
+    else if (ldd.includes('GNU C Library')) process.env['LIBC'] = 'glibc';
+  } catch {
+    // no ldd there: lmdb's loader asks on its own
+  }
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const file = join(here, 'tether.cjs');

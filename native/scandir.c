@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -545,6 +546,38 @@ static napi_value match_listings(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// latestMtimeUs(listing: Buffer): number. The latest mtime among the entries, in whole
+// microseconds (-Infinity for none): what a scan keeps to tell whether any entry was racy.
+static napi_value latest_mtime_us(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg, out;
+  uint8_t *a = NULL;
+  size_t alen = 0;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  if (argc < 1 || napi_get_buffer_info(env, arg, (void **)&a, &alen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "latestMtimeUs(listing) takes a listing buffer");
+    return NULL;
+  }
+  const size_t rec = RECORD_FIELDS * 8;
+  uint64_t n = 0;
+  if (alen >= 8) memcpy(&n, a, 8);
+  if (alen < 8 || n > (alen - 8) / rec) {
+    napi_throw_range_error(env, NULL, "latestMtimeUs: a truncated listing");
+    return NULL;
+  }
+  double latest = -INFINITY;
+  for (uint64_t i = 0; i < n; i++) {
+    int64_t sec;
+    uint64_t nsec;
+    memcpy(&sec, a + 8 + i * rec + FIELD_MTIME_SEC * 8, 8);
+    memcpy(&nsec, a + 8 + i * rec + FIELD_MTIME_NSEC * 8, 8);
+    double us = (double)sec * 1e6 + (double)(nsec / 1000);
+    if (us > latest) latest = us;
+  }
+  napi_create_double(env, latest, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, fields;
   napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
@@ -555,6 +588,7 @@ NAPI_MODULE_INIT() {
     const char *name;
     napi_callback cb;
   } more[] = {{"matchListings", match_listings},
+              {"latestMtimeUs", latest_mtime_us},
               {"xattrNames", xattr_names},
               {"xattrGet", xattr_get},
               {"xattrSet", xattr_set},

@@ -291,15 +291,17 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     if (bytes.byteLength < BLOB_FILE_THRESHOLD) {
       // Batched like trees: durable by the next flush (which every ref move waits for).
       if (this.pendingBlobs.has(id)) return id;
+      // Not looked up here: a lookup in a big blob database costs the main thread page faults;
+      // the write, made only if the blob is not there, is decided on lmdb's write thread.
+      const copy = Buffer.from(bytes);
       const k = idKey(id);
-      if (!this.blobs.doesExist(k)) {
-        const copy = Buffer.from(bytes);
-        this.pendingBlobs.set(id, copy);
-        void this.blobs.put(k, copy).then(
+      this.pendingBlobs.set(id, copy);
+      void this.blobs
+        .ifNoExists(k, () => void this.blobs.put(k, copy))
+        .then(
           () => this.pendingBlobs.delete(id),
           (err: unknown) => (this.writeError ??= err),
         );
-      }
       return id;
     }
     if (this.blobFileSize(id) !== undefined) return id;

@@ -170,6 +170,18 @@ export class DirListing {
     return sec * 1e6 + Math.floor(this.u32(i, FIELD_MTIME_NSEC) / 1000);
   }
 
+  /** The latest mtime of any entry, in whole microseconds (-Infinity when there is none). */
+  latestMtimeUs(): number {
+    return native === undefined ? this.latestMtimeUsJs() : native.latestMtimeUs(this.raw);
+  }
+
+  /** latestMtimeUs in JavaScript (where the native helper is not built). */
+  latestMtimeUsJs(): number {
+    let latest = -Infinity;
+    for (let i = 0; i < this.count; i++) latest = Math.max(latest, this.mtimeUs(i));
+    return latest;
+  }
+
   /** Byte order of entry i's name here against entry j's name in `other` (<0, 0, >0). */
   compareName(i: number, other: DirListing, j: number): number {
     const a = this.namesAt + this.u53(i, FIELD_NAME_OFFSET);

@@ -8,6 +8,7 @@ export interface Native {
   listDirAsync(path: Buffer, xattrs: boolean): Promise<Buffer>;
   recordFields: number;
   matchListings(now: Buffer, old: Buffer): Int32Array;
+  latestMtimeUs(listing: Buffer): number;
   xattrNames(path: Buffer): Buffer[];
   xattrGet(path: Buffer, name: Buffer): Buffer | null;
   xattrSet(path: Buffer, name: Buffer, value: Buffer): void;
@@ -27,7 +28,7 @@ function load(): Native | undefined {
   ]) {
     try {
       const n = require(p) as Native;
-      if (n.recordFields === RECORD_FIELDS && typeof n.matchListings === 'function') return n;
+      if (n.recordFields === RECORD_FIELDS && typeof n.latestMtimeUs === 'function') return n;
     } catch {
       // not built here: try the next place
     }

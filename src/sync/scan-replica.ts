@@ -370,11 +370,7 @@ export async function scanReplica(
     }
     if (waits.length > 0) await Promise.all(waits);
     opts.onFiles?.(files, bytes);
-    let latest = -Infinity;
-    for (let i = 0; i < list.count; i++) {
-      const us = list.mtimeUs(i);
-      if (us > latest) latest = us;
-    }
+    const latest = list.latestMtimeUs();
     const dirs: Entry[] = [];
     let copied = false;
     for (const e of parts) {

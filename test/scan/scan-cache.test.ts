@@ -137,6 +137,12 @@ test('listings are matched entry by entry alike by the native helper and in Java
       ['g', 'g'],
       ['zz', '-'],
     ]);
+    for (const l of [old, now, listDir(Buffer.from(join(root, 'dir')), true)]) {
+      t.is(l.latestMtimeUs(), l.latestMtimeUsJs());
+    }
+    t.is(listDir(Buffer.from(join(root, 'dir')), true).latestMtimeUs(), -Infinity, 'empty');
+    utimesSync(join(root, 'e'), 4102444800.5, 4102444800.5); // in 2100
+    t.is(listDir(Buffer.from(root), true).latestMtimeUs(), 4102444800500000);
     t.deepEqual(
       Array.from(matchListings(old, old)),
       Array.from({ length: old.count }, (_, i) => i),
