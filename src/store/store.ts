@@ -35,11 +35,11 @@ import {
   type Tree,
 } from '../tree/index.js';
 import { LruCache } from './lru.js';
-import { PIECE, pump } from './stream.js';
+import { FIRST, PIECE, giveFirst, pump, takeFirst } from './stream.js';
 import type { ObjectStore, RefStore } from './types.js';
 
 /** Blobs of at least this many bytes live as files under blobs/; smaller ones in LMDB. */
-export const BLOB_FILE_THRESHOLD = 64 * 1024;
+export const BLOB_FILE_THRESHOLD = FIRST;
 export const MARKER = 'tether-store.json';
 export const FORMAT = 'tether-store';
 export const FORMAT_VERSION = 1;
@@ -344,7 +344,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     }
     const src = await open(path, 'r');
     let tmp: string | undefined;
-    const first = takeBuffer();
+    const first = takeFirst();
     try {
       const { bytesRead } = await src.read(first, 0, BLOB_FILE_THRESHOLD, 0);
       if (bytesRead < BLOB_FILE_THRESHOLD) {
@@ -375,7 +375,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       tmp = undefined;
       return { id, size, stat };
     } finally {
-      giveBuffer(first);
+      giveFirst(first);
       await src.close();
       if (tmp !== undefined) await rm(tmp, { force: true });
     }
@@ -702,15 +702,6 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/** Reused 64 KiB buffers for the first read of a file (allocating one per file feeds the GC). */
-const spare: Buffer[] = [];
-function takeBuffer(): Buffer {
-  return spare.pop() ?? Buffer.allocUnsafe(BLOB_FILE_THRESHOLD);
-}
-function giveBuffer(b: Buffer): void {
-  if (spare.length < 32) spare.push(b);
 }
 
 const CACHES = 'caches';

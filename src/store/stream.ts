@@ -1,10 +1,13 @@
 // Reading a file in large pieces with the next read already under way while the current
 // piece is hashed (native code on this thread) and written: reads run in the I/O threads, so
-// reading and hashing overlap instead of taking turns.
+// reading and hashing overlap instead of taking turns. Most files are small: the first read
+// takes a small buffer, and a file that fits it is done in that one read.
 import { open, type FileHandle } from 'node:fs/promises';
 import { newHasher, type Hash } from '../tree/index.js';
 
 export const PIECE = 4 << 20;
+/** The first read of a file. */
+export const FIRST = 64 << 10;
 
 /** Read `fh` from `start` to its end; returns the number of bytes read. */
 export async function pump(
@@ -12,20 +15,38 @@ export async function pump(
   start: number,
   onPiece: (piece: Buffer, pos: number) => Promise<void> | void,
 ): Promise<number> {
+  const first = takeFirst();
+  let got: number;
+  try {
+    got = (await fh.read(first, 0, FIRST, start)).bytesRead;
+    if (got > 0) await onPiece(first.subarray(0, got), start);
+  } finally {
+    giveFirst(first);
+  }
+  if (got < FIRST) return got;
   const bufs = [take(), take()];
   try {
-    return await run(fh, start, onPiece, bufs);
+    return got + (await run(fh, start + got, onPiece, bufs));
   } finally {
     give(bufs[0]!);
     give(bufs[1]!);
   }
 }
 
-/** Reused read buffers: a scan reads thousands of files, each would allocate two. */
+/**
+ * Reused buffers: a scan reads thousands of files, and one allocated per file would keep the
+ * garbage collector busy (a big buffer is external memory, which it counts towards a collection).
+ */
 const spare: Buffer[] = [];
 const take = (): Buffer => spare.pop() ?? Buffer.allocUnsafe(PIECE);
 const give = (b: Buffer): void => {
-  if (spare.length < 16) spare.push(b);
+  if (spare.length < 4) spare.push(b);
+};
+const spareFirst: Buffer[] = [];
+/** A FIRST-byte buffer of the pool; give it back with giveFirst once nothing reads it. */
+export const takeFirst = (): Buffer => spareFirst.pop() ?? Buffer.allocUnsafeSlow(FIRST);
+export const giveFirst = (b: Buffer): void => {
+  if (spareFirst.length < 64) spareFirst.push(b);
 };
 
 async function run(

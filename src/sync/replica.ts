@@ -30,6 +30,7 @@ import {
   type Field,
   type Hash,
 } from '../tree/index.js';
+import { pump } from '../store/stream.js';
 import { entryOf, fsPath, hashFile, lstatOrNone } from './fs-entry.js';
 import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from './stamp.js';
 import { setXattrs } from './xattrs.js';
@@ -369,20 +370,13 @@ async function copyFile(src: Buffer, dst: Buffer): Promise<{ id: Hash; size: num
     const output = await open(dst, 'wx', 0o600);
     try {
       const h = newHasher();
-      const buf = Buffer.allocUnsafe(1 << 20);
-      let size = 0;
-      for (;;) {
-        const { bytesRead } = await input.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        const chunk = buf.subarray(0, bytesRead);
-        h.update(chunk);
+      const size = await pump(input, 0, async (piece, pos) => {
+        h.update(piece);
         let off = 0;
-        while (off < bytesRead) {
-          const { bytesWritten } = await output.write(chunk, off, bytesRead - off);
-          off += bytesWritten;
+        while (off < piece.length) {
+          off += (await output.write(piece, off, piece.length - off, pos + off)).bytesWritten;
         }
-        size += bytesRead;
-      }
+      });
       await output.sync();
       return { id: h.digest(), size };
     } finally {
