@@ -102,10 +102,81 @@ typedef struct {
   char where[4352 + 258];
 } failure;
 
+// An earlier listing of the same directory, whose xattr flags may be kept: an entry with the
+// same name and every lstat field the same, ctime included, whose ctime is before `cutoff_us`
+// (the earlier scan's start less a margin, in microseconds), has had no xattr set or removed
+// since (that changes ctime), so its flag then is its flag now: no llistxattr for it.
+typedef struct {
+  const uint8_t *data;  // NULL: none
+  size_t len;
+  uint64_t count;
+  double cutoff_us;
+} oldlist;
+
+// The earlier listing's checked shape (false: unusable, every entry is asked).
+static bool old_valid(oldlist *o) {
+  if (o->data == NULL || o->len < 8) return false;
+  memcpy(&o->count, o->data, 8);
+  if (o->count > (o->len - 8) / (RECORD_FIELDS * 8)) return false;
+  size_t header = 8 + o->count * RECORD_FIELDS * 8;
+  for (uint64_t k = 0; k < o->count; k++) {
+    uint64_t off, len;
+    memcpy(&off, o->data + 8 + k * RECORD_FIELDS * 8 + FIELD_NAME_OFFSET * 8, 8);
+    memcpy(&len, o->data + 8 + k * RECORD_FIELDS * 8 + FIELD_NAME_LENGTH * 8, 8);
+    if (off > o->len - header || len > o->len - header - off) return false;
+  }
+  return true;
+}
+
+// Fill each item's xattr flag: kept from the earlier listing where it vouches, else asked.
+// Both lists are in name order, so they are walked side by side.
+static void xattr_flags(item *items, size_t n, const char *dirpath, size_t plen, oldlist *old) {
+  char child[8448];
+  memcpy(child, dirpath, plen);
+  child[plen] = '/';
+  bool use_old = old_valid(old);
+  size_t header = use_old ? 8 + old->count * RECORD_FIELDS * 8 : 0;
+  uint64_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    item *it = &items[i];
+    const struct stat *s = &it->st;
+    if (!S_ISREG(s->st_mode) && !S_ISDIR(s->st_mode)) continue;
+    if (use_old) {
+      uint64_t r[RECORD_FIELDS];
+      int c = 1;
+      while (k < old->count) {
+        memcpy(r, old->data + 8 + k * RECORD_FIELDS * 8, sizeof r);
+        item was;
+        was.name = (char *)old->data + header + r[FIELD_NAME_OFFSET];
+        was.len = r[FIELD_NAME_LENGTH];
+        c = by_name(&was, it);
+        if (c >= 0) break;
+        k++;
+      }
+      double ctime_us = (double)s->st_ctim.tv_sec * 1e6 + (double)(s->st_ctim.tv_nsec / 1000);
+      if (c == 0 && r[FIELD_MODE] == (uint64_t)s->st_mode && r[FIELD_UID] == (uint64_t)s->st_uid &&
+          r[FIELD_GID] == (uint64_t)s->st_gid && r[FIELD_SIZE] == (uint64_t)s->st_size &&
+          r[FIELD_MTIME_SEC] == (uint64_t)s->st_mtim.tv_sec &&
+          r[FIELD_MTIME_NSEC] == (uint64_t)s->st_mtim.tv_nsec &&
+          r[FIELD_CTIME_SEC] == (uint64_t)s->st_ctim.tv_sec &&
+          r[FIELD_CTIME_NSEC] == (uint64_t)s->st_ctim.tv_nsec && r[FIELD_INO] == (uint64_t)s->st_ino &&
+          r[FIELD_DEV] == (uint64_t)s->st_dev && r[FIELD_RDEV] == (uint64_t)s->st_rdev &&
+          ctime_us < old->cutoff_us) {
+        it->flags |= r[FIELD_FLAGS] & FLAG_USER_XATTRS;
+        continue;
+      }
+    }
+    if (plen + 1 + it->len >= sizeof child) continue;
+    memcpy(child + plen + 1, it->name, it->len);
+    child[plen + 1 + it->len] = 0;
+    if (has_user_xattrs(child)) it->flags |= FLAG_USER_XATTRS;
+  }
+}
+
 // List `dirpath` into a malloc'd buffer in the layout above (*out, *outlen). Returns 0, or
 // -1 with `f` filled in. Runs without touching JavaScript, so it can run on a worker thread.
-static int list(const char *dirpath, size_t plen, bool want_xattrs, uint8_t **out, size_t *outlen,
-                failure *f) {
+static int list(const char *dirpath, size_t plen, bool want_xattrs, oldlist *old, uint8_t **out,
+                size_t *outlen, failure *f) {
   snprintf(f->where, sizeof f->where, "%s", dirpath);
   int fd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
@@ -122,9 +193,6 @@ static int list(const char *dirpath, size_t plen, bool want_xattrs, uint8_t **ou
   }
   size_t cap = 64, n = 0, names = 0;
   item *items = malloc(cap * sizeof *items);
-  char child[8448];
-  memcpy(child, dirpath, plen);
-  child[plen] = '/';
   f->err = 0;
   for (;;) {
     errno = 0;
@@ -163,10 +231,6 @@ static int list(const char *dirpath, size_t plen, bool want_xattrs, uint8_t **ou
     it->len = len;
     it->st = st;
     it->flags = 0;
-    if (want_xattrs && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) && plen + 1 + len < sizeof child) {
-      memcpy(child + plen + 1, nm, len + 1);
-      if (has_user_xattrs(child)) it->flags |= FLAG_USER_XATTRS;
-    }
     n++;
     names += len;
   }
@@ -176,6 +240,7 @@ static int list(const char *dirpath, size_t plen, bool want_xattrs, uint8_t **ou
   size_t header = 8 + n * RECORD_FIELDS * 8;
   if (f->err == 0) {
     qsort(items, n, sizeof *items, by_name);
+    if (want_xattrs) xattr_flags(items, n, dirpath, plen, old);
     b = malloc(header + names);
     if (b == NULL) {
       f->err = ENOMEM;
@@ -260,33 +325,58 @@ static bool path_arg(napi_env env, napi_value v, char *dirpath, size_t *plen) {
   return true;
 }
 
-// listDir(path: Buffer, xattrs: boolean): Buffer
+// The optional earlier listing (argv[2], a Buffer) and its cutoff (argv[3], microseconds): in
+// `o`, copied when `copy` (a worker thread reads it after the call returns). Anything else
+// there is no earlier listing.
+static void old_arg(napi_env env, size_t argc, napi_value *argv, oldlist *o, bool copy) {
+  o->data = NULL;
+  o->len = 0;
+  o->cutoff_us = -INFINITY;
+  void *data;
+  size_t len;
+  if (argc < 4 || napi_get_buffer_info(env, argv[2], &data, &len) != napi_ok ||
+      napi_get_value_double(env, argv[3], &o->cutoff_us) != napi_ok)
+    return;
+  if (copy) {
+    void *mine = malloc(len > 0 ? len : 1);
+    if (mine == NULL) return;
+    memcpy(mine, data, len);
+    data = mine;
+  }
+  o->data = data;
+  o->len = len;
+}
+
+// listDir(path: Buffer, xattrs: boolean, old?: Buffer, cutoffUs?: number): Buffer
 static napi_value list_dir(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char dirpath[4096];
   size_t plen;
   if (argc < 1 || !path_arg(env, argv[0], dirpath, &plen)) return NULL;
   bool want_xattrs = false;
   if (argc >= 2) napi_get_value_bool(env, argv[1], &want_xattrs);
+  oldlist old;
+  old_arg(env, argc, argv, &old, false);
   uint8_t *data;
   size_t len;
   failure f;
-  if (list(dirpath, plen, want_xattrs, &data, &len, &f) != 0) {
+  if (list(dirpath, plen, want_xattrs, &old, &data, &len, &f) != 0) {
     napi_throw(env, error_of(env, &f));
     return NULL;
   }
   return buffer_of(env, data, len);
 }
 
-// The same on a worker thread: listDirAsync(path: Buffer, xattrs: boolean): Promise<Buffer>
+// The same on a worker thread: listDirAsync(path, xattrs, old?, cutoffUs?): Promise<Buffer>
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
   char dirpath[4096];
   size_t plen;
   bool want_xattrs;
+  oldlist old;
   uint8_t *data;
   size_t len;
   int rc;
@@ -295,7 +385,7 @@ typedef struct {
 
 static void job_execute(napi_env env, void *p) {
   job *j = p;
-  j->rc = list(j->dirpath, j->plen, j->want_xattrs, &j->data, &j->len, &j->f);
+  j->rc = list(j->dirpath, j->plen, j->want_xattrs, &j->old, &j->data, &j->len, &j->f);
 }
 
 static void job_complete(napi_env env, napi_status status, void *p) {
@@ -310,12 +400,13 @@ static void job_complete(napi_env env, napi_status status, void *p) {
   else
     napi_reject_deferred(env, j->deferred, error_of(env, &j->f));
   napi_delete_async_work(env, j->work);
+  free((void *)j->old.data);
   free(j);
 }
 
 static napi_value list_dir_async(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   job *j = calloc(1, sizeof *j);
   if (j == NULL) {
@@ -327,6 +418,7 @@ static napi_value list_dir_async(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (argc >= 2) napi_get_value_bool(env, argv[1], &j->want_xattrs);
+  old_arg(env, argc, argv, &j->old, true);
   napi_value promise, name;
   napi_create_promise(env, &j->deferred, &promise);
   napi_create_string_utf8(env, "tether.listDir", NAPI_AUTO_LENGTH, &name);

@@ -52,15 +52,41 @@ export interface FileStat {
 /** Which lister this process uses ('native' unless the addon is not built). */
 export const lister: 'native' | 'js' = native === undefined ? 'js' : 'native';
 
+/**
+ * An earlier listing of the same directory, made with xattrs asked for, and a time (µs since
+ * the epoch) before which a change would have shown in it: an entry whose every lstat field,
+ * ctime included, is as then, and whose ctime is before that time, keeps the xattr flag it had
+ * then (setting or removing an xattr changes ctime), so it is not asked again (one
+ * llistxattr per file otherwise). The flags, and so the bytes, are the same either way.
+ */
+export interface EarlierListing {
+  readonly listing: Buffer;
+  readonly cutoffUs: number;
+}
+
 /** List the directory at `p` (a byte path). Throws the system error (with its code). */
-export function listDir(p: Buffer, xattrs: boolean): DirListing {
-  return new DirListing(native === undefined ? listDirJs(p, xattrs) : native.listDir(p, xattrs));
+export function listDir(p: Buffer, xattrs: boolean, old?: EarlierListing): DirListing {
+  return new DirListing(
+    native === undefined
+      ? listDirJs(p, xattrs)
+      : old === undefined
+        ? native.listDir(p, xattrs)
+        : native.listDir(p, xattrs, old.listing, old.cutoffUs),
+  );
 }
 
 /** listDir on a worker thread (the native lister; the fallback lists in place). */
-export async function listDirAsync(p: Buffer, xattrs: boolean): Promise<DirListing> {
+export async function listDirAsync(
+  p: Buffer,
+  xattrs: boolean,
+  old?: EarlierListing,
+): Promise<DirListing> {
   return new DirListing(
-    native === undefined ? listDirJs(p, xattrs) : await native.listDirAsync(p, xattrs),
+    native === undefined
+      ? listDirJs(p, xattrs)
+      : old === undefined
+        ? await native.listDirAsync(p, xattrs)
+        : await native.listDirAsync(p, xattrs, old.listing, old.cutoffUs),
   );
 }
 

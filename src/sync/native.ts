@@ -4,8 +4,9 @@
 import { createRequire } from 'node:module';
 
 export interface Native {
-  listDir(path: Buffer, xattrs: boolean): Buffer;
-  listDirAsync(path: Buffer, xattrs: boolean): Promise<Buffer>;
+  /** `old`, `cutoffUs`: an earlier listing whose xattr flags may be kept (see list-dir.ts). */
+  listDir(path: Buffer, xattrs: boolean, old?: Buffer, cutoffUs?: number): Buffer;
+  listDirAsync(path: Buffer, xattrs: boolean, old?: Buffer, cutoffUs?: number): Promise<Buffer>;
   recordFields: number;
   matchListings(now: Buffer, old: Buffer): Int32Array;
   latestMtimeUs(listing: Buffer): number;

@@ -106,6 +106,8 @@ interface DirRecord {
   readonly x: string;
   /** Every entry's mtime was before the cutoff, and no temp file was there: reusable whole. */
   readonly w: boolean;
+  /** The listing was made with xattrs asked for (its flags may be kept: list-dir.ts). */
+  readonly a: boolean;
   /** Latest mtime in the listing and the cutoff (scan start less the margin), microseconds. */
   readonly m: number;
   readonly c: number;
@@ -186,9 +188,14 @@ export async function scanReplica(
     known: readonly LazyId[],
   ): Promise<Hash | undefined> => {
     const abs = fsPath(rootBuf, dir);
+    const rec = recordOf(dir);
     let list: DirListing;
     try {
-      list = await listDirAsync(abs, readAttrs);
+      list = await listDirAsync(
+        abs,
+        readAttrs,
+        rec?.a === true && readAttrs ? { listing: rec.l, cutoffUs: rec.c } : undefined,
+      );
     } catch (err) {
       if (dir !== '' && isMissing(err)) return undefined; // gone since its parent was listed
       throw new TetherError(
@@ -198,7 +205,6 @@ export async function scanReplica(
         { cause: err },
       );
     }
-    const rec = recordOf(dir);
     const excl = exclKey(dir);
     const baseBuf = baseId === undefined ? EMPTY : Buffer.from(baseId, 'hex');
     const oldTree = rec === undefined ? undefined : rec.t.toString('hex');
@@ -458,6 +464,7 @@ export async function scanReplica(
       b: baseBuf,
       x: excl,
       w: clean && counts.m < cutoffUs,
+      a: readAttrs,
       m: counts.m,
       c: cutoffUs,
       d,
@@ -577,7 +584,7 @@ async function putRecords(
 const RECORD_VERSION = 2;
 
 /**
- * A record as bytes: version, flags (bit 0: w), m, c, f, y as doubles, x (u32 length + bytes),
+ * A record as bytes: version, flags (bit 0: w, bit 1: a), m, c, f, y as doubles, x (u32 length + bytes),
  * b (u8 length + bytes), t (32 bytes), d (u32 count; per entry u32 length + name, 32-byte id,
  * u8 length + base id), s (u32 count, then the u32s in this machine's byte order: the cache
  * is the machine's own), then the listing to the end. Written per changed directory, so it
@@ -589,7 +596,7 @@ function encodeRecord(r: DirRecord): Buffer {
   for (const [name, , b] of r.d) size += 4 + name.length + 32 + 1 + b.length;
   const out = Buffer.allocUnsafe(size);
   let at = out.writeUInt8(RECORD_VERSION, 0);
-  at = out.writeUInt8(r.w ? 1 : 0, at);
+  at = out.writeUInt8((r.w ? 1 : 0) | (r.a ? 2 : 0), at);
   for (const v of [r.m, r.c, r.f, r.y]) at = out.writeDoubleLE(v, at);
   at = out.writeUInt32LE(r.x.length, at);
   at += out.write(r.x, at, 'latin1');
@@ -615,6 +622,7 @@ function decodeRecord(v: Buffer): DirRecord | undefined {
   try {
     if (v.readUInt8(0) !== RECORD_VERSION) return undefined;
     const w = (v.readUInt8(1) & 1) === 1;
+    const a = (v.readUInt8(1) & 2) === 2;
     let at = 2;
     const num = (): number => {
       const n = v.readDoubleLE(at);
@@ -652,7 +660,7 @@ function decodeRecord(v: Buffer): DirRecord | undefined {
     new Uint8Array(s.buffer).set(bytes(sn * 4));
     const l = bytes(v.length - at);
     if (sn !== new DirListing(l).count * 2) return undefined;
-    return { l, t, b, x, w, m, c, d, f, y, s };
+    return { l, t, b, x, w, a, m, c, d, f, y, s };
   } catch {
     return undefined;
   }

@@ -94,6 +94,64 @@ test('the native lister is built and gives the same bytes as the JavaScript one'
   });
 });
 
+/** A listing's entry i with its xattr flag set (the field FIELD_FLAGS, u64 11 of 14). */
+function withFlag(raw: Buffer, i: number): Buffer {
+  const out = Buffer.from(raw);
+  out.writeBigUInt64LE(1n, 8 + i * 14 * 8 + 11 * 8);
+  return out;
+}
+
+test('an earlier listing lends its xattr flags only to entries whose lstat, ctime included, is as then and older than its cutoff', async (t) => {
+  await withTree(async (root) => {
+    writeFileSync(join(root, 'plain'), 'no xattrs');
+    writeFileSync(join(root, 'touched'), 'no xattrs either');
+    const dir = Buffer.from(root);
+    const now = listDir(dir, true);
+    t.deepEqual([now.name(0), now.name(1)], ['plain', 'touched']);
+    t.false(now.stat(0).userXattrs);
+    // A forged earlier listing that says both had xattrs: where it is believed, the flag comes
+    // from it (so no llistxattr was made); where not, the file is asked and says no.
+    const old = withFlag(withFlag(now.raw, 0), 1);
+    const ctimeUs = Number(now.stat(0).ctimeNs / 1000n);
+    for (const list of [listDir, listDirAsync]) {
+      const lent = await list(dir, true, { listing: old, cutoffUs: ctimeUs + 1 });
+      t.true(lent.stat(0).userXattrs, 'same lstat, ctime before the cutoff: the flag is kept');
+      const racy = await list(dir, true, { listing: old, cutoffUs: ctimeUs });
+      t.false(racy.stat(0).userXattrs, 'ctime not before the cutoff: asked again');
+      const plain = await list(dir, false, { listing: old, cutoffUs: Infinity });
+      t.false(plain.stat(0).userXattrs, 'xattrs not asked for: no flags at all');
+    }
+    // An xattr set since changes ctime: that entry is asked again, and says yes.
+    setAttributeSync(join(root, 'touched'), 'user.tag', 'x');
+    const after = listDir(dir, true, { listing: now.raw, cutoffUs: Infinity });
+    t.false(after.stat(0).userXattrs);
+    t.true(after.stat(1).userXattrs);
+    // A damaged earlier listing is not used.
+    const junk = listDir(dir, true, { listing: Buffer.from([9, 9, 9]), cutoffUs: Infinity });
+    t.deepEqual(junk.raw, listDir(dir, true).raw);
+  });
+});
+
+test('an xattr set on a file the scan cache vouched for is found on the next scan', async (t) => {
+  await withTree(async (root, store) => {
+    writeFileSync(join(root, 'f'), 'content');
+    aged(join(root, 'f'));
+    // Older than the first scan's cutoff, so that scan's listing may lend the flag next time.
+    await new Promise((r) => setTimeout(r, 250));
+    const first = await scanDirectory(store, root, { cacheKey: 'k' });
+    t.is(store.readTree(first.id)[0]!.xattrs, undefined);
+    const same = await scanDirectory(store, root, { cacheKey: 'k' });
+    t.is(same.id, first.id);
+    setAttributeSync(join(root, 'f'), 'user.colour', 'blue');
+    const next = await scanDirectory(store, root, { cacheKey: 'k' });
+    const x = store.readTree(next.id)[0]!.xattrs;
+    t.deepEqual(
+      x?.map(([k, v]) => [Buffer.from(k, 'latin1').toString(), v.toString()]),
+      [['user.colour', 'blue']],
+    );
+  });
+});
+
 test('listing errors carry the system error code, from both listers', async (t) => {
   await withTree(async (root) => {
     writeFileSync(join(root, 'file'), 'x');
