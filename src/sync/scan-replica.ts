@@ -27,6 +27,9 @@ import {
   display,
   encodeParts,
   entriesEqual,
+  entryNameAt,
+  isStampOnlyFileAt,
+  skimTree,
   joinPath,
   type EncodedParts,
   type Entry,
@@ -260,20 +263,25 @@ export async function scanReplica(
     }
 
     // Entry by entry, in the listing's order: the order of name bytes, which is the tree's.
-    const base = listing(baseId);
+    let baseMap: ReadonlyMap<string, Entry> | undefined;
+    const baseEntry = (name: string): Entry | undefined => (baseMap ??= listing(baseId)).get(name);
     // Old entries were normalized against a base (so their mtime may not be the file's).
     const rawBase = rec !== undefined && rec.b.length > 0;
-    // With no base and no trees to lend ids, and every file read, an entry the old listing
-    // vouches for is exactly its old tree entry, so its bytes are copied as they were.
-    const copy =
-      rec !== undefined &&
-      rec.x === excl &&
-      baseId === undefined &&
-      !rawBase &&
-      known.length === 0 &&
-      opts.content === 'hash' &&
-      opts.onEntry === undefined;
+    // An entry the old listing vouches for (the same lstat, not racy) is its old tree entry
+    // again, byte for byte, when what that entry was made from is unchanged too: base's
+    // entry (base here is what it was then, or this entry is base's exactly), and no id a
+    // known tree could now lend (it has its id). Such entries are copied as bytes: neither
+    // tree is decoded, nor the entry encoded again. (The same reasoning as the whole-directory
+    // shortcut above, entry by entry.)
+    const copy = rec !== undefined && rec.x === excl && opts.onEntry === undefined;
+    const baseThen = copy && (baseBuf.equals(rec.b) || baseBuf.equals(rec.t));
     const old = rec === undefined ? undefined : new DirListingView(list, rec, store, copy);
+    let baseNow: TreeCursor | undefined;
+    const isBaseEntry = (j: number): boolean => {
+      if (baseId === undefined) return false;
+      baseNow ??= new TreeCursor(Buffer.from(store.treeBytes(baseId)));
+      return baseNow.has(old!.bytes(), old!.start(j), old!.end(j));
+    };
     const parts: Part[] = new Array<Part>(list.count);
     const waits: Promise<void>[] = [];
     let temps = false;
@@ -284,7 +292,13 @@ export async function scanReplica(
       // (Temp files and excluded names are never in the old tree: not copied.)
       if (copy) {
         const j = old!.match(i);
-        if (j >= 0 && old!.inTree(j) && list.kind(i) !== 'dir') {
+        if (
+          j >= 0 &&
+          old!.inTree(j) &&
+          list.kind(i) !== 'dir' &&
+          !old!.stampOnly(j) &&
+          (baseThen || isBaseEntry(j))
+        ) {
           parts[i] = j;
           if (list.kind(i) === 'file') {
             files++;
@@ -303,7 +317,7 @@ export async function scanReplica(
         continue;
       }
       if (excludedHere?.includes(name) === true) continue;
-      const b = base.get(name);
+      const b = baseEntry(name);
       const was = old?.unchanged(i, name);
       if (was !== undefined && was.kind !== 'dir') {
         // The file's own mtime is needed only where it may differ from the old entry's (that
@@ -707,18 +721,30 @@ class DirListingView {
   unchanged(i: number, name: string): Entry | undefined {
     const j = this.match(i);
     if (j < 0 || !this.inTree(j)) return undefined;
-    if (this.sparse) {
-      const s = this.rec.s;
-      return decodeEntryAt(
-        this.store.treeBytes(this.rec.t.toString('hex')),
-        s[2 * j]!,
-        s[2 * j + 1]!,
-      );
-    }
+    if (this.sparse) return decodeEntryAt(this.bytes(), this.start(j), this.end(j));
     const tree = this.oldTree();
     while (this.k < tree.length && tree[this.k]!.name < name) this.k++;
     const e = tree[this.k];
     return e?.name === name ? e : undefined;
+  }
+
+  /** The old tree's encoding (read and verified once; a copy, not lmdb's lent buffer). */
+  bytes(): Buffer {
+    return (this.encoded ??= Buffer.from(this.store.treeBytes(this.rec.t.toString('hex'))));
+  }
+  private encoded: Buffer | undefined;
+
+  /** Where old listing entry j's tree entry lies in the old tree's encoding. */
+  start(j: number): number {
+    return this.rec.s[2 * j]!;
+  }
+  end(j: number): number {
+    return this.rec.s[2 * j + 1]!;
+  }
+
+  /** Old listing entry j's tree entry is a file known by its stamp only. */
+  stampOnly(j: number): boolean {
+    return isStampOnlyFileAt(this.bytes(), this.start(j));
   }
 
   private oldTree(): Tree {
@@ -755,6 +781,32 @@ class DirListingView {
       k++;
     }
     return k === t.length ? spans : undefined;
+  }
+}
+
+/** A tree's entries, looked up by name in ascending order (a listing is walked in that order). */
+class TreeCursor {
+  private readonly spans: Uint32Array;
+  private k = 0;
+  constructor(private readonly tree: Buffer) {
+    this.spans = skimTree(tree);
+  }
+
+  /**
+   * This tree has an entry byte for byte equal to \`other\`[start, end) (an entry of another
+   * tree). Asked with names in ascending order.
+   */
+  has(other: Buffer, start: number, end: number): boolean {
+    const [ns, ne] = entryNameAt(other, start);
+    const n = this.spans.length / 2;
+    for (; this.k < n; this.k++) {
+      const s = this.spans[2 * this.k]!;
+      const [bs, be] = entryNameAt(this.tree, s);
+      const c = this.tree.compare(other, ns, ne, bs, be);
+      if (c > 0) return false;
+      if (c === 0) return this.tree.compare(other, start, end, s, this.spans[2 * this.k + 1]) === 0;
+    }
+    return false;
   }
 }
 

@@ -354,6 +354,16 @@ class Reader {
   end(): boolean {
     return this.at === this.b.length;
   }
+  /** Step over one value of any form the encoder writes. */
+  skip(): void {
+    this.need(1);
+    const t = this.b[this.at]!;
+    if (t === 0xc0) this.at++;
+    else if ((t & 0xf0) === 0x90 || t === 0xdc || t === 0xdd) {
+      for (let n = this.array(); n > 0; n--) this.skip();
+    } else if (t === 0xc4 || t === 0xc5 || t === 0xc6) this.bin();
+    else this.num();
+  }
 }
 
 function isUint(v: number): boolean {
@@ -439,6 +449,44 @@ export function decodeEntryAt(bytes: Buffer, start: number, end: number): Entry 
   if (!r.end()) bad('an entry span that is not one entry');
   checkName(e.name);
   return e;
+}
+
+/**
+ * Where each entry of a tree's encoding lies (a pair of offsets per entry, as encodeParts
+ * gives), found without decoding: only the structure is read.
+ */
+export function skimTree(bytes: Buffer): Uint32Array {
+  const r = new Reader(bytes);
+  if (r.array() !== 2 || r.num() !== FORMAT) bad('not a tree of format 1');
+  const n = r.array();
+  const spans = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    spans[2 * i] = r.at;
+    r.skip();
+    spans[2 * i + 1] = r.at;
+  }
+  if (!r.end()) bad('trailing bytes');
+  return spans;
+}
+
+/** Where the name of the entry encoded from \`start\` lies in \`bytes\`: [from, to). */
+export function entryNameAt(bytes: Buffer, start: number): [number, number] {
+  const r = new Reader(bytes);
+  r.at = start;
+  if (r.array() !== 12) bad('entry is not a 12-field array');
+  r.bin();
+  return [r.start, r.at];
+}
+
+/** The entry encoded from \`start\` is a regular file known by its stamp only (no content id). */
+export function isStampOnlyFileAt(bytes: Buffer, start: number): boolean {
+  const r = new Reader(bytes);
+  r.at = start;
+  if (r.array() !== 12) bad('entry is not a 12-field array');
+  r.bin();
+  if (KINDS[r.num()] !== 'file') return false;
+  for (let i = 0; i < 6; i++) r.skip(); // mode, uid, gid, size, mtime seconds and nanoseconds
+  return r.isNil();
 }
 
 /** Encode a listing and compute its id in one go. */

@@ -12,6 +12,9 @@ import {
   encodeWithId,
   EMPTY_TREE_ID,
   entriesEqual,
+  entryNameAt,
+  isStampOnlyFileAt,
+  skimTree,
   hashBytes,
   isTetherErrorCode,
   sortTree,
@@ -371,6 +374,29 @@ test('property: a tree put together from copied and new parts is the tree encode
     ),
     { seed: 7, numRuns: 200 },
   );
+});
+
+// A scan compares entries of two trees as bytes (its old tree's and base's), finding them
+// by skimming the encoding instead of decoding it.
+test('property: skimming a tree finds each entry, its name and whether it is a stamp-only file', (t) => {
+  const clean = (e: object): Entry =>
+    Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as unknown as Entry;
+  fc.assert(
+    fc.property(fc.uniqueArray(arbEntry, { selector: (e) => e.name, maxLength: 40 }), (raw) => {
+      const tree = sortTree(raw.map(clean));
+      const whole = encodeParts(tree);
+      t.deepEqual(skimTree(whole.bytes), whole.spans);
+      tree.forEach((e, i) => {
+        const start = whole.spans[2 * i]!;
+        const [from, to] = entryNameAt(whole.bytes, start);
+        t.is(whole.bytes.toString('latin1', from, to), e.name);
+        t.is(isStampOnlyFileAt(whole.bytes, start), e.kind === 'file' && e.id === undefined);
+      });
+    }),
+    { seed: 11, numRuns: 200 },
+  );
+  t.throws(() => skimTree(Buffer.concat([encodeTree([file('a')]), Buffer.from([0])])));
+  t.throws(() => skimTree(encodeTree([file('a')]).subarray(0, 20)));
 });
 
 test('encodeParts refuses a copied part whose span is not an entry of the tree it names', (t) => {
