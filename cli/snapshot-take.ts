@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
 import { scanDirectory } from '../src/scan/index.js';
+import { HeldRecords } from '../src/sync/scan-replica.js';
 import { checkNameFree, saveSnapshot } from '../src/store/snapshots.js';
 import { checkSnapshotName, resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 import { formatBytes } from './format.js';
@@ -36,12 +37,10 @@ export class SnapshotTakeCommand extends TetherCommand {
       async (store) => {
         if (!this.force) checkNameFree(store, name);
         const bar = progress('snapshot', 'files');
-        let records: (() => void) | undefined;
+        const records = new HeldRecords();
         const r = await scanDirectory(store, dir, {
           cacheKey: 'dir:' + dir,
-          takeRecords: (write) => {
-            records = write;
-          },
+          hold: records,
           onProgress: (p) => {
             bar.update(p.files, `${formatBytes(p.hashedBytes)} read`);
           },
@@ -59,7 +58,9 @@ export class SnapshotTakeCommand extends TetherCommand {
             bytes: r.bytes,
           },
           this.force,
-          records,
+          () => {
+            records.write();
+          },
         );
         const ms = performance.now() - t0;
         if (this.asJson) this.json({ name, ...r, ms: Math.round(ms) });

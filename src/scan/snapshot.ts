@@ -9,7 +9,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { FileStat } from '../sync/list-dir.js';
-import { scanReplica } from '../sync/scan-replica.js';
+import { scanReplica, type HeldRecords } from '../sync/scan-replica.js';
 import { display, fromText, type ByteString, type Hash } from '../tree/index.js';
 
 export interface ScanProgress {
@@ -29,8 +29,8 @@ export interface SnapshotOptions {
   /** Paths left out (byte strings relative to the root). */
   readonly exclude?: readonly ByteString[];
   readonly onProgress?: (p: Readonly<ScanProgress>) => void;
-  /** Take the scan cache's records to write with the snapshot's ref (see ScanOptions). */
-  readonly takeRecords?: (write: () => void) => void;
+  /** Hold the scan cache's records back, to write them with the snapshot's ref. */
+  readonly hold?: HeldRecords;
 }
 
 function sameStat(a: FileStat, b: BigIntStats): boolean {
@@ -84,7 +84,7 @@ export async function scanDirectory(
     exclude,
     startNs,
     ...(opts.cacheKey === undefined ? {} : { cache: store.cacheDb('scan:' + opts.cacheKey) }),
-    ...(opts.takeRecords === undefined ? {} : { takeRecords: opts.takeRecords }),
+    ...(opts.hold === undefined ? {} : { hold: opts.hold }),
     onFiles: (files, bytes) => {
       p.files += files;
       p.bytes += bytes;

@@ -479,7 +479,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   }
 
   /** Move several refs at once, atomically (no compare-and-set). */
-  async setRefs(refs: Readonly<Record<string, Hash>>): Promise<void> {
+  async setRefs(refs: Readonly<Record<string, Hash>>, alongside?: () => void): Promise<void> {
     this.writable();
     for (const id of Object.values(refs)) {
       if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${String(id)}`);
@@ -487,6 +487,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     await this.flush();
     this.refs.transactionSync(() => {
       for (const [name, id] of Object.entries(refs)) this.refs.putSync(name, id);
+      alongside?.();
     });
     await this.env.flushed;
   }

@@ -83,12 +83,42 @@ export interface ScanOptions {
   /** The scan's start (ns since the epoch; default now): entries modified after it less a
    * margin are not vouched for by the cache next time. */
   readonly startNs?: bigint;
-  /**
-   * Hand the cache records to the caller instead of writing them. `write` puts them (putSync):
-   * run it inside a transaction made after the store's flush, such as the one that moves the
-   * ref naming the tree (one commit, not two). Not run, the records are only a missed shortcut.
-   */
-  readonly takeRecords?: (write: () => void) => void;
+  /** Hold the cache records back for the caller to write with its ref (see HeldRecords). */
+  readonly hold?: HeldRecords;
+}
+
+/**
+ * Cache records a scan made, held back to be written in the transaction that moves the ref
+ * naming the scanned tree (one commit, not one more per scan): \`write\` puts them (putSync),
+ * to be run inside a transaction made after the store's flush (setRef's or setRefs'
+ * \`alongside\`). Never written, they are only a missed shortcut.
+ */
+export class HeldRecords {
+  private readonly byKey = new Map<string, [Buffer, Buffer]>();
+  private cache: KvDb | undefined;
+
+  /** The records of a scan of \`cache\`'s root (one cache per holder). */
+  adopt(cache: KvDb, records: readonly [Buffer, Buffer][]): void {
+    if (this.cache !== undefined && this.cache !== cache) {
+      throw new Error('HeldRecords: one holder holds the records of one cache');
+    }
+    this.cache = cache;
+    for (const [k, v] of records) this.set(k, v);
+  }
+
+  set(k: Buffer, v: Buffer): void {
+    this.byKey.set(k.toString('latin1'), [k, v]);
+  }
+
+  get(k: Buffer): Buffer | undefined {
+    return this.byKey.get(k.toString('latin1'))?.[1];
+  }
+
+  write(): void {
+    const cache = this.cache;
+    if (cache === undefined) return;
+    for (const [k, v] of this.byKey.values()) cache.putSync(k, v);
+  }
 }
 
 /** Files modified this close to a scan's start are not taken from the cache next time. */
@@ -516,11 +546,8 @@ export async function scanReplica(
   );
   const id = await scanDir('', opts.base, rootKnown);
   await Promise.all(writes);
-  if (opts.takeRecords !== undefined && cache !== undefined) {
-    opts.takeRecords(() => {
-      for (const [k, v] of records) cache.putSync(k, v);
-    });
-  } else await putRecords(store, cache, records);
+  if (opts.hold !== undefined && cache !== undefined) opts.hold.adopt(cache, records);
+  else await putRecords(store, cache, records);
   return id!;
 }
 
@@ -541,11 +568,12 @@ export async function learnIds(
   cache: KvDb,
   scanned: Hash,
   completed: Hash,
+  held?: HeldRecords,
 ): Promise<void> {
   const records: [Buffer, Buffer][] = [];
   const visit = (dir: Path, was: Hash, now: Hash): void => {
     if (was === now) return;
-    const v = asBytes(cache.get(keyOf(dir)));
+    const v = held?.get(keyOf(dir)) ?? asBytes(cache.get(keyOf(dir)));
     const rec = v === undefined ? undefined : decodeRecord(v);
     if (rec === undefined || rec.t.toString('hex') !== was) return;
     const before = new Map(store.readTree(was).map((e) => [e.name, e]));
@@ -578,7 +606,8 @@ export async function learnIds(
     ]);
   };
   visit('', scanned, completed);
-  await putRecords(store, cache, records);
+  if (held !== undefined) for (const [k, v] of records) held.set(k, v);
+  else await putRecords(store, cache, records);
 }
 
 /**

@@ -30,7 +30,7 @@ import { PlanLog, type Status } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
 import { Replica, TEMP_PREFIX } from './replica.js';
 import { MTIME_WINDOW_NS, mtimeWindowOf } from './stamp.js';
-import { learnIds, scanReplica } from './scan-replica.js';
+import { HeldRecords, learnIds, scanReplica } from './scan-replica.js';
 
 export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
 
@@ -145,7 +145,12 @@ async function syncLocked(
 
   let plan: Plan | undefined;
   let scans: Record<string, Hash> = {};
+  // The scans' cache records, written with the refs at the end (one commit, not three).
+  let held: HeldRecords[] = [];
   for (let round = 0; plan === undefined; round++) {
+    const heldLocal = new HeldRecords();
+    const heldServer = new HeldRecords();
+    const caching = !dry && opts.scanCache !== false;
     const variants = new Set(
       conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])),
     );
@@ -157,7 +162,7 @@ async function syncLocked(
         base,
         known: prevLocal === undefined ? [] : [prevLocal],
         exclude: variants,
-        ...(dry || opts.scanCache === false ? {} : { cache: store.cacheDb('sync-local') }),
+        ...(caching ? { cache: store.cacheDb('sync-local'), hold: heldLocal } : {}),
         removeTemps: !dry,
         mtimeWindowNs: windows.local,
         ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.local }),
@@ -173,7 +178,7 @@ async function syncLocked(
         mtimeWindowNs: windows.server,
         base,
         known,
-        ...(dry || opts.scanCache === false ? {} : { cache: store.cacheDb('sync-server') }),
+        ...(caching ? { cache: store.cacheDb('sync-server'), hold: heldServer } : {}),
       });
     // Both replicas at once: listing runs on I/O threads, and a slow share overlaps the disk.
     const [localId, scanned] = await Promise.all([
@@ -183,8 +188,8 @@ async function syncLocked(
     let serverId = scanned;
     serverId = await hashBothChanged(store, base, localId, serverId, server);
     serverId = await hashRenameCandidates(store, base, serverId, server);
-    if (serverId !== scanned && !dry && opts.scanCache !== false) {
-      await learnIds(store, store.cacheDb('sync-server'), scanned, serverId);
+    if (serverId !== scanned && caching) {
+      await learnIds(store, store.cacheDb('sync-server'), scanned, serverId, heldServer);
     }
     if (first) checkFirstRun(store, localId, serverId, opts.initial === true);
 
@@ -209,6 +214,7 @@ async function syncLocked(
     }
     plan = p;
     scans = { [REF_LOCAL]: localId, [REF_SERVER]: serverId };
+    held = [heldLocal, heldServer];
   }
 
   const decide = plan.conflicts.filter((c) => !c.informational);
@@ -230,7 +236,9 @@ async function syncLocked(
   opts.onPhase?.('apply');
   await log.begin(plan, now);
   const r = await applyActions(plan, replicas, log, opts.hooks);
-  await commit(store, log, conflicts, plan, r.statuses, scans);
+  await commit(store, log, conflicts, plan, r.statuses, scans, () => {
+    for (const h of held) h.write();
+  });
   setLastRunStart(store, startNs);
   return {
     first,
@@ -298,6 +306,7 @@ async function commit(
   plan: Plan,
   statuses: readonly Status[],
   scans: Record<string, Hash> = {},
+  records?: () => void,
 ): Promise<void> {
   const failedAt = new Set<Path>();
   plan.actions.forEach((a, i) => {
@@ -318,8 +327,8 @@ async function commit(
   }
   const newBase = advanceBase(store, plan, statuses);
   await store.flush();
-  // Base and the last scans move together, in one transaction.
-  await store.setRefs({ ...scans, [REF_BASE]: newBase });
+  // Base and the last scans move together, in one transaction, with the scans' cache records.
+  await store.setRefs({ ...scans, [REF_BASE]: newBase }, records);
   await log.clear();
 }
 

@@ -112,6 +112,12 @@ test('property: sync-dirs with scan caches plans and ends exactly as without the
               seen.push(planText(s));
             }
             clock += 100_000;
+            // The records are written with the refs: the root's is there after every run.
+            for (const cache of ['sync-local', 'sync-server']) {
+              const root = Buffer.from('/');
+              t.not(worlds[0]!.store.cacheDb(cache).get(root), undefined, `${cache} kept`);
+              t.is(worlds[1]!.store.cacheDb(cache).get(root), undefined, `${cache} not used`);
+            }
             t.is(seen[0], seen[1], `round ${round}: the same plan`);
             t.deepEqual(holds(worlds[0]!.a), holds(worlds[1]!.a), `round ${round}: A`);
             t.deepEqual(holds(worlds[0]!.b), holds(worlds[1]!.b), `round ${round}: B`);
