@@ -22,6 +22,15 @@ const COMMANDS: Record<string, Loader> = {
   show: async () => [(await import('./show.js')).ShowCommand],
 };
 
+// A reader that stops early (\`tether snapshot list | head -1\`) closes the pipe: the rest of
+// the output is not wanted, which is no error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit();
+  });
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const cli = new Cli({ binaryLabel: 'tether', binaryName: 'tether', binaryVersion: '0.1.0' });
   cli.register(Builtins.HelpCommand);

@@ -4,15 +4,45 @@
 // command. The bundle ends with a build id, and the cache starts with it.
 import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { BUILD_ID_PREFIX } from '../cli/launch-id.js';
 
 const BUNDLE = 'dist/tether.cjs';
-// Externals: packages that find native files next to their own modules.
-const external = ['lmdb', 'msgpackr', '@napi-rs/*'];
+// Externals: packages that find native files next to their own modules. lmdb is bundled (its
+// JavaScript, with msgpackr's, is then compiled from the code cache like tether's own): the
+// one line where it finds its directory, to load its native addon from there, is rewritten to
+// ask Node where the package is (see lmdbHome).
+const external = ['@napi-rs/*', 'msgpackr-extract'];
+
+/** lmdb's own directory from its bundled code: where Node resolves the package at run time. */
+const lmdbHome: Plugin = {
+  name: 'lmdb-home',
+  setup(b) {
+    // The CommonJS builds, the ones Node's require loads (lmdb's, not its ESM entry).
+    const req = createRequire(import.meta.url);
+    b.onResolve({ filter: /^(lmdb|msgpackr)$/ }, (args) => ({ path: req.resolve(args.path) }));
+    b.onLoad({ filter: /[\\/]node_modules[\\/]lmdb[\\/]dist[\\/]index\.cjs$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const line = /^let dirName = .*__filename.*;$/m;
+      const found = source.match(new RegExp(line.source, 'gm')) ?? [];
+      if (found.length !== 1) {
+        throw new Error(
+          `${args.path}: expected one "let dirName = ..." line, found ${found.length}`,
+        );
+      }
+      return {
+        contents: source.replace(
+          line,
+          "let dirName = pathModule.dirname(require.resolve('lmdb')).replace(/dist$/, '');",
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
 
 await build({
   entryPoints: ['dist/cli/main.js'],
@@ -22,6 +52,9 @@ await build({
   target: 'node20',
   format: 'cjs',
   external,
+  plugins: [lmdbHome],
+  // The rewritten line asks Node for lmdb's directory at run time, on purpose.
+  logOverride: { 'require-resolve-not-external': 'silent' },
   // The compiled modules find their neighbours (the native helper) from import.meta.url.
   define: { 'import.meta.url': '__tetherUrl' },
   banner: { js: "const __tetherUrl = require('node:url').pathToFileURL(__filename).href;" },

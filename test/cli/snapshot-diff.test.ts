@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { MAIN, tempDir, tether } from './run.js';
 
 function project(root: string): void {
@@ -108,6 +108,29 @@ test('snapshot take, list, show, diff and rm', (t) => {
   } finally {
     cleanup();
   }
+});
+
+test('a reader that closes the output early (| head) ends the command quietly', async (t) => {
+  const tmp = tempDir();
+  t.teardown(tmp.cleanup);
+  const store = join(tmp.dir, 'store');
+  mkdirSync(join(tmp.dir, 'd'));
+  for (const name of ['a', 'b', 'c']) {
+    t.is(
+      tether(['snapshot', 'take', name, '--of', join(tmp.dir, 'd'), '--store', store]).status,
+      0,
+    );
+  }
+  const child = spawn(process.execPath, [MAIN, 'snapshot', 'list', '--store', store], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Closed before the command writes: each of its lines meets a closed pipe (EPIPE).
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const status = await new Promise<number | null>((r) => child.on('close', r));
+  t.is(stderr, '');
+  t.is(status, 0);
 });
 
 test('a store kept inside the snapshotted directory is left out of it', (t) => {
