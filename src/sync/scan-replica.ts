@@ -627,10 +627,10 @@ async function putRecords(
 const RECORD_VERSION = 2;
 
 /**
- * A record as bytes: version, flags (bit 0: w, bit 1: a), m, c, f, y as doubles, x (u32 length + bytes),
- * b (u8 length + bytes), t (32 bytes), d (u32 count; per entry u32 length + name, 32-byte id,
- * u8 length + base id), s (u32 count, then the u32s in this machine's byte order: the cache
- * is the machine's own), then the listing to the end. Written per changed directory, so it
+ * A record as bytes: version, flags (bit 0: w, bit 1: a), m, c, f, y as doubles, x (u32
+ * length + bytes), b (u8 length + bytes), t (32 bytes), d (u32 count; per entry u32 length +
+ * name, 32-byte id, u8 length + base id), s (u32 count, then the u32s in this machine's byte
+ * order: the cache is the machine's own), then the listing to the end. Written per changed directory, so it
  * is kept simple to build: one allocation and copies.
  */
 function encodeRecord(r: DirRecord): Buffer {

@@ -145,12 +145,12 @@ async function syncLocked(
 
   let plan: Plan | undefined;
   let scans: Record<string, Hash> = {};
+  const caching = !dry && opts.scanCache !== false;
   // The scans' cache records, written with the refs at the end (one commit, not three).
   let held: HeldRecords[] = [];
   for (let round = 0; plan === undefined; round++) {
     const heldLocal = new HeldRecords();
     const heldServer = new HeldRecords();
-    const caching = !dry && opts.scanCache !== false;
     const variants = new Set(
       conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])),
     );
