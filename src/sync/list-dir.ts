@@ -69,9 +69,7 @@ export function listDir(p: Buffer, xattrs: boolean, old?: EarlierListing): DirLi
   return new DirListing(
     native === undefined
       ? listDirJs(p, xattrs)
-      : old === undefined
-        ? native.listDir(p, xattrs)
-        : native.listDir(p, xattrs, old.listing, old.cutoffUs),
+      : native.listDir(p, xattrs, old?.listing, old?.cutoffUs),
   );
 }
 
@@ -84,9 +82,7 @@ export async function listDirAsync(
   return new DirListing(
     native === undefined
       ? listDirJs(p, xattrs)
-      : old === undefined
-        ? await native.listDirAsync(p, xattrs)
-        : await native.listDirAsync(p, xattrs, old.listing, old.cutoffUs),
+      : await native.listDirAsync(p, xattrs, old?.listing, old?.cutoffUs),
   );
 }
 
