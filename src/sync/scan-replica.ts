@@ -300,7 +300,7 @@ export async function scanReplica(
     // An entry the old listing vouches for (the same lstat, not racy) is its old tree entry
     // again, byte for byte, when what that entry was made from is unchanged too: base's
     // entry (base here is what it was then, or this entry is base's exactly), and no id a
-    // known tree could now lend (it has its id). Such entries are copied as bytes: neither
+    // known tree could now lend (it has its id, as every file of a 'hash' scan has). Such entries are copied as bytes: neither
     // tree is decoded, nor the entry encoded again. (The same reasoning as the whole-directory
     // shortcut above, entry by entry.)
     const copy = rec !== undefined && rec.x === excl && opts.onEntry === undefined;
@@ -326,7 +326,7 @@ export async function scanReplica(
           j >= 0 &&
           old!.inTree(j) &&
           list.kind(i) !== 'dir' &&
-          !old!.stampOnly(j) &&
+          (opts.content === 'hash' || !old!.stampOnly(j)) &&
           (baseThen || isBaseEntry(j))
         ) {
           parts[i] = j;
