@@ -58,9 +58,7 @@ export class SnapshotTakeCommand extends TetherCommand {
             bytes: r.bytes,
           },
           this.force,
-          () => {
-            records.write();
-          },
+          records.write,
         );
         const ms = performance.now() - t0;
         if (this.asJson) this.json({ name, ...r, ms: Math.round(ms) });

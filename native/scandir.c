@@ -102,6 +102,30 @@ typedef struct {
   char where[4352 + 258];
 } failure;
 
+// An entry's record (FIELD_*), but for its name's place, which the caller fills in.
+static void fields_of(const item *it, uint64_t r[RECORD_FIELDS]) {
+  const struct stat *s = &it->st;
+  memset(r, 0, RECORD_FIELDS * 8);
+  r[FIELD_MODE] = s->st_mode;
+  r[FIELD_UID] = s->st_uid;
+  r[FIELD_GID] = s->st_gid;
+  r[FIELD_SIZE] = (uint64_t)s->st_size;
+  r[FIELD_MTIME_SEC] = (uint64_t)s->st_mtim.tv_sec;
+  r[FIELD_MTIME_NSEC] = (uint64_t)s->st_mtim.tv_nsec;
+  r[FIELD_CTIME_SEC] = (uint64_t)s->st_ctim.tv_sec;
+  r[FIELD_CTIME_NSEC] = (uint64_t)s->st_ctim.tv_nsec;
+  r[FIELD_INO] = (uint64_t)s->st_ino;
+  r[FIELD_DEV] = (uint64_t)s->st_dev;
+  r[FIELD_RDEV] = (uint64_t)s->st_rdev;
+  r[FIELD_FLAGS] = it->flags;
+}
+
+// A time in whole microseconds, as the scan compares times (exact as a double for any date
+// this side of year 200000).
+static double micros(int64_t sec, uint64_t nsec) {
+  return (double)sec * 1e6 + (double)(nsec / 1000);
+}
+
 // An earlier listing of the same directory, whose xattr flags may be kept: an entry with the
 // same name and every lstat field the same, ctime included, whose ctime is before `cutoff_us`
 // (the earlier scan's start less a margin, in microseconds), has had no xattr set or removed
@@ -142,7 +166,7 @@ static void xattr_flags(item *items, size_t n, const char *dirpath, size_t plen,
     const struct stat *s = &it->st;
     if (!S_ISREG(s->st_mode) && !S_ISDIR(s->st_mode)) continue;
     if (use_old) {
-      uint64_t r[RECORD_FIELDS];
+      uint64_t r[RECORD_FIELDS], now[RECORD_FIELDS];
       int c = 1;
       while (k < old->count) {
         memcpy(r, old->data + 8 + k * RECORD_FIELDS * 8, sizeof r);
@@ -153,15 +177,10 @@ static void xattr_flags(item *items, size_t n, const char *dirpath, size_t plen,
         if (c >= 0) break;
         k++;
       }
-      double ctime_us = (double)s->st_ctim.tv_sec * 1e6 + (double)(s->st_ctim.tv_nsec / 1000);
-      if (c == 0 && r[FIELD_MODE] == (uint64_t)s->st_mode && r[FIELD_UID] == (uint64_t)s->st_uid &&
-          r[FIELD_GID] == (uint64_t)s->st_gid && r[FIELD_SIZE] == (uint64_t)s->st_size &&
-          r[FIELD_MTIME_SEC] == (uint64_t)s->st_mtim.tv_sec &&
-          r[FIELD_MTIME_NSEC] == (uint64_t)s->st_mtim.tv_nsec &&
-          r[FIELD_CTIME_SEC] == (uint64_t)s->st_ctim.tv_sec &&
-          r[FIELD_CTIME_NSEC] == (uint64_t)s->st_ctim.tv_nsec && r[FIELD_INO] == (uint64_t)s->st_ino &&
-          r[FIELD_DEV] == (uint64_t)s->st_dev && r[FIELD_RDEV] == (uint64_t)s->st_rdev &&
-          ctime_us < old->cutoff_us) {
+      fields_of(it, now);
+      // Every lstat field (they come before the flags) as then, and old enough to tell.
+      if (c == 0 && memcmp(r, now, FIELD_FLAGS * 8) == 0 &&
+          micros(s->st_ctim.tv_sec, (uint64_t)s->st_ctim.tv_nsec) < old->cutoff_us) {
         it->flags |= r[FIELD_FLAGS] & FLAG_USER_XATTRS;
         continue;
       }
@@ -252,20 +271,8 @@ static int list(const char *dirpath, size_t plen, bool want_xattrs, oldlist *old
     memcpy(b, &count, 8);
     uint64_t off = 0;
     for (size_t i = 0; i < n; i++) {
-      const struct stat *s = &items[i].st;
-      uint64_t r[RECORD_FIELDS] = {0};
-      r[FIELD_MODE] = s->st_mode;
-      r[FIELD_UID] = s->st_uid;
-      r[FIELD_GID] = s->st_gid;
-      r[FIELD_SIZE] = (uint64_t)s->st_size;
-      r[FIELD_MTIME_SEC] = (uint64_t)s->st_mtim.tv_sec;
-      r[FIELD_MTIME_NSEC] = (uint64_t)s->st_mtim.tv_nsec;
-      r[FIELD_CTIME_SEC] = (uint64_t)s->st_ctim.tv_sec;
-      r[FIELD_CTIME_NSEC] = (uint64_t)s->st_ctim.tv_nsec;
-      r[FIELD_INO] = (uint64_t)s->st_ino;
-      r[FIELD_DEV] = (uint64_t)s->st_dev;
-      r[FIELD_RDEV] = (uint64_t)s->st_rdev;
-      r[FIELD_FLAGS] = items[i].flags;
+      uint64_t r[RECORD_FIELDS];
+      fields_of(&items[i], r);
       r[FIELD_NAME_OFFSET] = off;
       r[FIELD_NAME_LENGTH] = items[i].len;
       memcpy(b + 8 + i * RECORD_FIELDS * 8, r, sizeof r);
@@ -663,7 +670,7 @@ static napi_value latest_mtime_us(napi_env env, napi_callback_info info) {
     uint64_t nsec;
     memcpy(&sec, a + 8 + i * rec + FIELD_MTIME_SEC * 8, 8);
     memcpy(&nsec, a + 8 + i * rec + FIELD_MTIME_NSEC * 8, 8);
-    double us = (double)sec * 1e6 + (double)(nsec / 1000);
+    double us = micros(sec, nsec);
     if (us > latest) latest = us;
   }
   napi_create_double(env, latest, &out);

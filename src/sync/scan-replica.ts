@@ -114,11 +114,12 @@ export class HeldRecords {
     return this.byKey.get(k.toString('latin1'))?.[1];
   }
 
-  write(): void {
+  /** Put them all (a function of its own: pass it as it is, as \`alongside\`). */
+  readonly write = (): void => {
     const cache = this.cache;
     if (cache === undefined) return;
     for (const [k, v] of this.byKey.values()) cache.putSync(k, v);
-  }
+  };
 }
 
 /** Files modified this close to a scan's start are not taken from the cache next time. */
