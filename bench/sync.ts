@@ -41,7 +41,7 @@ import { performance } from 'node:perf_hooks';
 
 import { content, generateTree, makePool, mulberry32, shuffle } from './lib/gentree.js';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'tether.js');
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'tether.cjs');
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// What `tether` runs: the bundled command line (dist/tether.cjs, one CommonJS file), compiled
-// with V8's code cache that the build made next to it (dist/tether.cjs.cache). Node 20 has no
+// What `tether` runs (dist/tether.cjs): the bundled command line (dist/tether-cli.cjs, one
+// CommonJS file), compiled with V8's code cache that the build made next to it
+// (dist/tether-cli.cjs.cache). Both are CommonJS: an ES module entry point costs Node about
+// 8 ms more to start (its ESM loader). Node 20 has no
 // compile cache of its own; without one, compiling the bundle's functions as they are first
 // called costs about 40 ms of every command. The cache names the build it was made from (the
 // id on the bundle's last line), so a cache left from another build is never used; V8 itself
@@ -9,12 +11,10 @@
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { BUILD_ID_PREFIX } from './launch-id.js';
 
-// More I/O threads than libuv's 4: a scan keeps many reads, writes and fsyncs in flight.
-process.env['UV_THREADPOOL_SIZE'] ??= '16';
+// libuv's I/O pool keeps its default 4 threads: on two cores, 8 or 16 made a rescan slower.
 // msgpackr (under lmdb, and for plan and conflict records) without its native string
 // extractor: tether's records are small, and loading the extractor costs more than it saves.
 process.env['MSGPACKR_NATIVE_ACCELERATION_DISABLED'] ??= 'true';
@@ -30,11 +30,13 @@ if (process.platform === 'linux' && process.env['LIBC'] === undefined) {
   }
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const file = join(here, 'tether.cjs');
+// The bundler builds this file as CommonJS and defines __launcherFile as its __filename.
+declare const __launcherFile: string;
+const here = dirname(__launcherFile);
+const file = join(here, 'tether-cli.cjs');
 let source: string;
 try {
-  source = readFileSync(file, 'utf8');
+  source = readFileSync(file, 'latin1'); // ASCII, as the build checks: no UTF-8 to decode
 } catch (err) {
   process.stderr.write(
     `tether: cannot read ${file}: ${(err as Error).message}; run "npm run build" in tether's directory\n`,

@@ -1,5 +1,5 @@
 // The tether command line: one file per command (clipanion), each thin over src/. Built into
-// one CommonJS file (dist/tether.cjs) that dist/tether.js starts (cli/launch.ts).
+// one CommonJS file (dist/tether-cli.cjs) that dist/tether.cjs starts (cli/launch.ts).
 import { Builtins, Cli, type CommandClass } from 'clipanion';
 import { EXIT } from './base.js';
 
@@ -49,7 +49,9 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = EXIT.usage;
   }
   if (command !== undefined) {
-    const code = await cli.run([...argv], {
+    // The parsed command itself: given the arguments again, clipanion would build its parser
+    // a second time.
+    const code = await cli.run(command, {
       stdin: process.stdin,
       stdout: process.stdout,
       stderr: process.stderr,

@@ -1,5 +1,5 @@
-// Build step after tsc: bundle the command line into one CommonJS file (dist/tether.cjs), the
-// launcher into dist/tether.js, and make V8's code cache for the bundle (dist/tether.cjs.cache;
+// Build step after tsc: bundle the command line into one CommonJS file (dist/tether-cli.cjs),
+// the launcher into dist/tether.cjs, and make V8's code cache for the bundle (its .cache;
 // see cli/launch.ts). Every function is compiled for the cache (--no-lazy), so it serves every
 // command. The bundle ends with a build id, and the cache starts with it.
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import { Script } from 'node:vm';
 import { build, type Plugin } from 'esbuild';
 import { BUILD_ID_PREFIX } from '../cli/launch-id.js';
 
-const BUNDLE = 'dist/tether.cjs';
+const BUNDLE = 'dist/tether-cli.cjs';
 // Externals: packages that find native files next to their own modules. lmdb is bundled (its
 // JavaScript, with msgpackr's, is then compiled from the code cache like tether's own): the
 // one line where it finds its directory, to load its native addon from there, is rewritten to
@@ -58,19 +58,31 @@ await build({
   // The compiled modules find their neighbours (the native helper) from import.meta.url.
   define: { 'import.meta.url': '__tetherUrl' },
   banner: { js: "const __tetherUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // No comments or indentation: less to read and to check against the code cache, and the
+  // bundle stays ASCII, which the launcher reads as Latin-1 without decoding UTF-8.
+  minifyWhitespace: true,
   logLevel: 'warning',
 });
 await build({
   entryPoints: ['dist/cli/launch.js'],
-  outfile: 'dist/tether.js',
+  outfile: 'dist/tether.cjs',
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  format: 'cjs',
+  define: { __launcherFile: '__filename' },
+  minifyWhitespace: true,
   logLevel: 'warning',
 });
 
-const id = createHash('sha256').update(readFileSync(BUNDLE)).digest('hex').slice(0, 32);
+const bundled = readFileSync(BUNDLE);
+// The launcher reads the bundle as Latin-1, which is only right for ASCII.
+const wide = bundled.findIndex((b) => b > 0x7f);
+if (wide >= 0) {
+  const line = bundled.subarray(0, wide).toString('latin1').split('\n').length;
+  throw new Error(`${BUNDLE}:${line}: a character that is not ASCII; escape it in the source`);
+}
+const id = createHash('sha256').update(bundled).digest('hex').slice(0, 32);
 appendFileSync(BUNDLE, `\n${BUILD_ID_PREFIX}${id}\n`);
 // Compiled eagerly, cached under the default flags: V8 refuses a cache whose flags differ
 // from the running ones, and --lazy is the default.

@@ -4,7 +4,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const TETHER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'tether.js');
+export const TETHER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'tether.cjs');
 
 export interface Timed {
   readonly seconds: number;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const MAIN = fileURLToPath(new URL('../../tether.js', import.meta.url));
+export const MAIN = fileURLToPath(new URL('../../tether.cjs', import.meta.url));
 
 export interface Run {
   readonly status: number;
