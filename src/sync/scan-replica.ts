@@ -242,9 +242,18 @@ export async function scanReplica(
     const excl = exclKey(dir);
     const baseBuf = baseId === undefined ? EMPTY : Buffer.from(baseId, 'hex');
     const oldTree = rec === undefined ? undefined : rec.t.toString('hex');
+    // Known trees lend ids to stamp-only files (which only stamp scans keep), by stamp. Where
+    // each known tree here is the old tree itself, its entries lend nothing the old entries
+    // lack; and below, each is the old tree's subdirectory of the same name.
+    const knownOld =
+      rec !== undefined && (opts.content === 'hash' || known.every((k) => k() === oldTree));
+    const knownBelow = (name: string, oldId: Buffer | undefined): LazyId[] =>
+      knownOld && opts.content !== 'hash' && oldId !== undefined
+        ? known.map(() => () => oldId.toString('hex'))
+        : known.map((k) => childOf(k, name));
 
     if (
-      rec !== undefined &&
+      knownOld &&
       rec.w &&
       rec.m < racySinceUs &&
       rec.x === excl &&
@@ -264,7 +273,7 @@ export async function scanReplica(
           return scanDir(
             joinPath(dir, name),
             childBase.length === 0 ? undefined : childBase.toString('hex'),
-            known.map((k) => childOf(k, name)),
+            knownBelow(name, id),
           );
         }),
       );
@@ -299,19 +308,32 @@ export async function scanReplica(
     // Old entries were normalized against a base (so their mtime may not be the file's).
     const rawBase = rec !== undefined && rec.b.length > 0;
     // An entry the old listing vouches for (the same lstat, not racy) is its old tree entry
-    // again, byte for byte, when what that entry was made from is unchanged too: base's
-    // entry (base here is what it was then, or this entry is base's exactly), and no id a
-    // known tree could now lend (it has its id, as every file of a 'hash' scan has). Such entries are copied as bytes: neither
-    // tree is decoded, nor the entry encoded again. (The same reasoning as the whole-directory
-    // shortcut above, entry by entry.)
+    // again, byte for byte, when what that entry was made from is unchanged too:
+    // - base's entry: base here is what it was then, or this entry is base's exactly, or
+    //   base's entry of this name is byte for byte what it was then (or absent both times);
+    // - no id a known tree could now lend: the entry has its id (as every file of a 'hash'
+    //   scan has), or each known tree here is the old tree itself, whose entry lends nothing
+    //   the old entry lacks.
+    // Such entries are copied as bytes: neither tree is decoded, nor the entry encoded again.
+    // (The same reasoning as the whole-directory shortcut above, entry by entry.)
     const copy = rec !== undefined && rec.x === excl && opts.onEntry === undefined;
     const baseThen = copy && (baseBuf.equals(rec.b) || baseBuf.equals(rec.t));
     const old = rec === undefined ? undefined : new DirListingView(list, rec, store, copy);
+    const lendsNothing = (j: number): boolean => knownOld || !old!.stampOnly(j);
+    let oldDirs: Map<string, Buffer> | undefined;
+    const cursorOf = (id: Hash | undefined): TreeCursor =>
+      new TreeCursor(id === undefined ? EMPTY : Buffer.from(store.treeBytes(id)));
     let baseNow: TreeCursor | undefined;
-    const isBaseEntry = (j: number): boolean => {
-      if (baseId === undefined) return false;
-      baseNow ??= new TreeCursor(Buffer.from(store.treeBytes(baseId)));
-      return baseNow.has(old!.bytes(), old!.start(j), old!.end(j));
+    let baseWas: TreeCursor | undefined;
+    const sameBase = (j: number): boolean => {
+      if (baseThen) return true;
+      const bytes = old!.bytes();
+      baseNow ??= cursorOf(baseId);
+      const k = baseNow.find(bytes, old!.start(j));
+      if (k >= 0 && baseNow.equals(k, bytes, old!.start(j), old!.end(j))) return true;
+      baseWas ??= cursorOf(rawBase ? rec.b.toString('hex') : undefined);
+      const w = baseWas.find(bytes, old!.start(j));
+      return k < 0 ? w < 0 : w >= 0 && baseNow.sameAs(k, baseWas, w);
     };
     const parts: Part[] = new Array<Part>(list.count);
     const waits: Promise<void>[] = [];
@@ -323,13 +345,7 @@ export async function scanReplica(
       // (Temp files and excluded names are never in the old tree: not copied.)
       if (copy) {
         const j = old!.match(i);
-        if (
-          j >= 0 &&
-          old!.inTree(j) &&
-          list.kind(i) !== 'dir' &&
-          (opts.content === 'hash' || !old!.stampOnly(j)) &&
-          (baseThen || isBaseEntry(j))
-        ) {
+        if (j >= 0 && old!.inTree(j) && list.kind(i) !== 'dir' && lendsNothing(j) && sameBase(j)) {
           parts[i] = j;
           if (list.kind(i) === 'file') {
             files++;
@@ -389,7 +405,7 @@ export async function scanReplica(
           scanDir(
             path,
             childBase,
-            known.map((k) => childOf(k, name)),
+            knownBelow(name, (oldDirs ??= new Map(rec?.d.map(([n, id]) => [n, id]))).get(name)),
           ).then((id) => {
             if (id !== undefined) parts[i] = { ...d, id };
           }),
@@ -819,24 +835,33 @@ class TreeCursor {
   private readonly spans: Uint32Array;
   private k = 0;
   constructor(private readonly tree: Buffer) {
-    this.spans = skimTree(tree);
+    this.spans = tree.length === 0 ? new Uint32Array(0) : skimTree(tree);
   }
 
   /**
-   * This tree has an entry byte for byte equal to \`other\`[start, end) (an entry of another
-   * tree). Asked with names in ascending order.
+   * The index of this tree's entry with the name of the entry at \`other\`[start], or -1.
+   * Asked with names in ascending order.
    */
-  has(other: Buffer, start: number, end: number): boolean {
+  find(other: Buffer, start: number): number {
     const [ns, ne] = entryNameAt(other, start);
     const n = this.spans.length / 2;
     for (; this.k < n; this.k++) {
-      const s = this.spans[2 * this.k]!;
-      const [bs, be] = entryNameAt(this.tree, s);
+      const [bs, be] = entryNameAt(this.tree, this.spans[2 * this.k]!);
       const c = this.tree.compare(other, ns, ne, bs, be);
-      if (c > 0) return false;
-      if (c === 0) return this.tree.compare(other, start, end, s, this.spans[2 * this.k + 1]) === 0;
+      if (c > 0) return -1;
+      if (c === 0) return this.k;
     }
-    return false;
+    return -1;
+  }
+
+  /** Entry k is byte for byte \`other\`[start, end). */
+  equals(k: number, other: Buffer, start: number, end: number): boolean {
+    return this.tree.compare(other, start, end, this.spans[2 * k], this.spans[2 * k + 1]) === 0;
+  }
+
+  /** Entry k is byte for byte entry w of \`that\`. */
+  sameAs(k: number, that: TreeCursor, w: number): boolean {
+    return that.equals(w, this.tree, this.spans[2 * k]!, this.spans[2 * k + 1]!);
   }
 }
 

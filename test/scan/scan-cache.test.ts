@@ -285,6 +285,31 @@ test('fsck --repair makes the scan cache forget, so the next snapshot is complet
   });
 });
 
+test('stamp scans: ids a known tree can lend reach entries the cache vouches for', async (t) => {
+  await withTree(async (root, store) => {
+    mkdirSync(join(root, 'same'));
+    mkdirSync(join(root, 'changed'));
+    for (const n of ['same/a', 'changed/a', 'changed/b']) writeFileSync(join(root, n), n);
+    for (const p of walk(root).files) aged(p);
+    const cache = store.cacheDb('known-test');
+    // Recorded with stamps only; then one file changes, and a hashed tree becomes known.
+    await scanReplica(store, root, { content: 'stamp', cache });
+    writeFileSync(join(root, 'changed/b'), 'changed');
+    aged(join(root, 'changed/b'));
+    const known = [await scanReplica(store, root, { content: 'hash' })];
+    const withCache = await scanReplica(store, root, { content: 'stamp', known, cache });
+    const without = await scanReplica(store, root, { content: 'stamp', known });
+    t.is(withCache, without);
+    const ids = (dir: string) => {
+      const d = store.readTree(withCache).find((e) => e.name === dir);
+      if (d?.kind !== 'dir' || d.id === undefined) throw new Error(`no ${dir}`);
+      return store.readTree(d.id).map((e) => (e.kind === 'file' ? e.id : undefined));
+    };
+    // Every file's stamp matches the known tree's: each has its id now.
+    t.true([...ids('same'), ...ids('changed')].every((id) => id !== undefined));
+  });
+});
+
 test('stamp scans: with the cache, the same tree as without, as base moves', async (t) => {
   await withTree(async (root, store) => {
     mkdirSync(join(root, 'd'));
