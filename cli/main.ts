@@ -1,5 +1,6 @@
 // The tether command line: one file per command (clipanion), each thin over src/. Built into
 // one CommonJS file (dist/tether-cli.cjs) that dist/tether.cjs starts (cli/launch.ts).
+import { isatty } from 'node:tty';
 import { Builtins, Cli, type CommandClass } from 'clipanion';
 import { EXIT } from './base.js';
 
@@ -32,7 +33,14 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const cli = new Cli({ binaryLabel: 'tether', binaryName: 'tether', binaryVersion: '0.1.0' });
+  const cli = new Cli({
+    binaryLabel: 'tether',
+    binaryName: 'tether',
+    binaryVersion: '0.1.0',
+    // Help and usage errors in colour on a terminal only: clipanion judges by TERM alone, so
+    // \`tether --help | less\` got escape codes. NO_COLOR (no-color.org) turns colour off.
+    enableColors: isatty(1) && process.env['NO_COLOR'] === undefined,
+  });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   const named = argv[0] === undefined ? undefined : COMMANDS[argv[0]];

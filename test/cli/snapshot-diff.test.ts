@@ -133,6 +133,18 @@ test('a reader that closes the output early (| head) ends the command quietly', 
   t.is(status, 0);
 });
 
+test('help and usage errors written to a pipe carry no colour codes', (t) => {
+  // TERM says the terminal could show colour; the output goes to a pipe all the same.
+  const env = { ...process.env, TERM: 'xterm-256color' };
+  const help = tether(['snapshot', 'take', '--help'], { env });
+  t.is(help.status, 0);
+  t.regex(help.stdout, /Usage/);
+  t.false(help.stdout.includes('\x1b['));
+  const wrong = tether(['snapshot', 'tkae'], { env });
+  t.not(wrong.status, 0);
+  t.false((wrong.stdout + wrong.stderr).includes('\x1b['));
+});
+
 test('a store kept inside the snapshotted directory is left out of it', (t) => {
   const { dir, cleanup } = tempDir();
   try {
