@@ -205,6 +205,17 @@ async function chosen(
   supported(c, want, 'take');
   if (want.kind === 'symlink') return { want, source: { from: 'store', data: null } };
   if (want.kind === 'dir') return { want, source: { from: 'tree' } }; // checked by checkTree
+  if (
+    take === 'server' &&
+    (want.id === undefined || !env.base.has(want.id)) &&
+    current !== null &&
+    (await holds(server, c.path, current, env.base))
+  ) {
+    // The server's file changed again since the conflict, and a sync has taken its newer
+    // version into base (and the local replica): that is the server's version now.
+    supported(c, current, 'take');
+    return { want: current, source: { from: 'none' } };
+  }
   if (want.id === undefined) throw notKept(c, take);
   try {
     return { want, source: { from: 'store', data: await env.base.readBlob(want.id) } };
@@ -550,7 +561,9 @@ function notKept(c: Conflict, take: string, at?: Path): TetherError {
   const part = at === undefined || at === c.path ? '' : ` (${display(at)})`;
   return new TetherError(
     'ENOTFOUND',
-    `the ${take} version of ${display(c.path)}${part} is not kept in the store, so it cannot be restored`,
+    `the ${take} version of ${display(c.path)}${part} is not kept in the store, so it cannot be restored: ` +
+      `take another version; or put the version you want at the path in both replicas, run ` +
+      `sync-dirs, then take server`,
     { path: display(c.path) },
   );
 }

@@ -747,7 +747,9 @@ test('a directory whose content the store does not keep is not restored, and not
     t.true(isTetherError(err, 'ENOTFOUND'));
     t.is(
       err.message,
-      'the base version of d/proj (d/proj/b.txt) is not kept in the store, so it cannot be restored',
+      'the base version of d/proj (d/proj/b.txt) is not kept in the store, so it cannot be ' +
+        'restored: take another version; or put the version you want at the path in both ' +
+        'replicas, run sync-dirs, then take server',
     );
     for (const root of [w.a, w.b]) t.deepEqual(await listing(root, PD), expected(survivors));
     t.is(w.conflicts.list().length, 1);

@@ -154,6 +154,36 @@ test('an edit/edit conflict keeps both: server at the path, local as a variant i
   }
 });
 
+test('take server after the server changed the file again: its newer version stays', (t) => {
+  const p = pair(t);
+  try {
+    const notes = join('docs', 'notes.txt');
+    const text = (line3: string): string => lines(20, 'note').replace('note 3\n', line3 + '\n');
+    writeFileSync(join(p.a, notes), text('note 3 local'));
+    writeFileSync(join(p.b, notes), text('note 3 server'));
+    t.is(p.sync().status, 3);
+    // Another client edits the server's file again; the next sync brings that to A too.
+    writeFileSync(join(p.b, notes), text('note 3 server, again'));
+    t.is(p.sync().status, 3, 'the conflict is still open');
+    t.is(readFileSync(join(p.a, notes), 'utf8'), text('note 3 server, again'));
+
+    const res = tether(['resolve', notes, '--take', 'server', '--store', p.store]);
+    t.is(res.status, 0, res.stderr);
+    for (const side of [p.a, p.b]) {
+      t.is(readFileSync(join(side, notes), 'utf8'), text('note 3 server, again'));
+    }
+    t.false(
+      readdirSync(join(p.a, 'docs')).some((n) => n.includes('.conflict-')),
+      'the variant is gone',
+    );
+    t.is(tether(['conflicts', '--store', p.store, '--json']).stdout.trim(), '[]');
+    t.is(p.sync().status, 0);
+    t.is(same(p.a, p.b).status, 0);
+  } finally {
+    p.cleanup();
+  }
+});
+
 test('text edits in separate places merge automatically; --no-automerge keeps a conflict', (t) => {
   const p = pair(t);
   try {
