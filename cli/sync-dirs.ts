@@ -1,4 +1,5 @@
 // `tether sync-dirs A B`: two-replica synchronisation of plain directories (A local, B server).
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'clipanion';
 import type { Action, Conflict } from '../src/merge/plan.js';
 import { checkReplicas } from '../src/sync/guard.js';
@@ -69,7 +70,8 @@ export class SyncDirsCommand extends TetherCommand {
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print the plan; change nothing' });
   asJson = Option.Boolean('--json', false, { description: 'Print the plan or summary as JSON' });
   initial = Option.Boolean('--initial', false, {
-    description: 'Allow a first run between very different trees',
+    description:
+      'Allow a first run between very different trees, or into an empty server directory',
   });
   automerge = Option.Boolean('--automerge', {
     description:
@@ -79,10 +81,15 @@ export class SyncDirsCommand extends TetherCommand {
 
   async execute(): Promise<number> {
     const tty = process.stderr.isTTY;
-    // Before the store is opened (or made): a missing replica must leave no trace.
-    await checkReplicas(this.local, this.server);
+    // Before the store is made: a missing or empty replica must leave no trace. Without a
+    // store this is a first run; with one, the run judges an empty server replica itself.
+    const storeDir = resolveStore(this.store);
+    await checkReplicas(this.local, this.server, {
+      initial: this.initial,
+      ...(existsSync(storeDir) ? {} : { firstRun: true }),
+    });
     return withStore(
-      resolveStore(this.store),
+      storeDir,
       async (store) => {
         const s = await runSyncDirs(store, this.local, this.server, {
           dryRun: this.dryRun,

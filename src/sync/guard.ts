@@ -1,10 +1,20 @@
 // The mass-deletion guard at the door (MERGE.md invariant 10): an unmounted share looks like a
 // missing or empty directory, so a server replica that is either stops the run before any
-// scan, and nothing changes. The local replica must exist too (it is never created).
+// scan, and nothing changes. The one exception is asked for by name: a first run with
+// --initial may fill an empty server directory (a first run never deletes anything). The
+// local replica must exist too (it is never created).
 import { readdir, stat } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 
-export async function checkReplicas(local: string, server: string): Promise<void> {
+export async function checkReplicas(
+  local: string,
+  server: string,
+  /**
+   * --initial was given; whether this is a first run. Not known yet (undefined): an empty
+   * server replica is left to be judged once it is.
+   */
+  opts: { readonly initial?: boolean; readonly firstRun?: boolean } = {},
+): Promise<void> {
   const l = await stat(local).catch(() => undefined);
   if (l?.isDirectory() !== true) {
     throw new TetherError(
@@ -33,11 +43,13 @@ export async function checkReplicas(local: string, server: string): Promise<void
       { cause: err },
     );
   });
-  if (names.length === 0) {
+  const first = opts.firstRun;
+  if (names.length === 0 && first !== undefined && !(first && opts.initial === true)) {
     throw new TetherError(
       'EREMOTEGONE',
       `the server replica ${server} is empty: an unmounted share looks like this, so the sync ` +
-        `stopped and nothing was changed. Mount it (or put at least one file in it) and run again`,
+        `stopped and nothing was changed. Mount it and run again` +
+        (first ? `; or, if it is meant to start empty, fill it from ${local} with --initial` : ''),
       { server },
     );
   }

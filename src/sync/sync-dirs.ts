@@ -97,7 +97,11 @@ export async function runSyncDirs(
   const local = resolve(localDir);
   const server = resolve(serverDir);
   const dry = opts.dryRun === true;
-  await checkReplicas(local, server);
+  // Only a first run (no base yet) may be given an empty server replica, and only by name.
+  await checkReplicas(local, server, {
+    firstRun: store.getRef(REF_BASE) === undefined,
+    ...(opts.initial === undefined ? {} : { initial: opts.initial }),
+  });
   await checkBinding(store, { local, server }, !dry);
   if (!dry) await takeSyncLock(store.dir, 'tether sync-dirs');
   try {

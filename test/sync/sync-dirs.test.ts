@@ -245,11 +245,18 @@ test('a missing or empty server replica stops the run and changes nothing', (t) 
       /server replica .* is missing: is the share mounted\? Nothing was changed/,
     );
     mkdirSync(p.b);
-    const empty = p.sync();
-    t.is(empty.status, 1);
-    t.regex(empty.stderr, /is empty: an unmounted share looks like this/);
-    t.deepEqual(readdirSync(p.a).sort(), ['README', 'docs', 'keep.bin', 'new.txt'], 'A untouched');
-    t.deepEqual(readdirSync(p.b), [], 'B untouched');
+    for (const extra of [[], ['--initial']]) {
+      // Not a first run: --initial changes nothing here.
+      const empty = p.sync(...extra);
+      t.is(empty.status, 1);
+      t.regex(empty.stderr, /is empty: an unmounted share looks like this.* run again$/m);
+      t.deepEqual(
+        readdirSync(p.a).sort(),
+        ['README', 'docs', 'keep.bin', 'new.txt'],
+        'A untouched',
+      );
+      t.deepEqual(readdirSync(p.b), [], 'B untouched');
+    }
   } finally {
     p.cleanup();
   }
@@ -285,6 +292,28 @@ test('first run: very different trees need --initial; nothing is ever deleted', 
     t.is(readFileSync(join(a, variant!), 'utf8'), 'version a\n');
     const other = tether(['sync-dirs', a, join(tmp.dir, 'elsewhere'), '--store', store]);
     t.not(other.status, 0, 'a store syncs one pair only');
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('first run into an empty server directory: refused, but for --initial, which fills it', (t) => {
+  const tmp = tempDir();
+  try {
+    const a = join(tmp.dir, 'A');
+    const b = join(tmp.dir, 'B');
+    const store = join(tmp.dir, 'store');
+    mkdirSync(join(a, 'd'), { recursive: true });
+    writeFileSync(join(a, 'd', 'f'), 'f\n');
+    mkdirSync(b);
+    const refused = tether(['sync-dirs', a, b, '--store', store]);
+    t.is(refused.status, 1);
+    t.regex(refused.stderr, /is empty: .*if it is meant to start empty, fill it from .* --initial/);
+    t.deepEqual(readdirSync(b), []);
+    const r = tether(['sync-dirs', a, b, '--store', store, '--initial']);
+    t.is(r.status, 0, r.stdout + r.stderr);
+    t.is(readFileSync(join(b, 'd', 'f'), 'utf8'), 'f\n');
+    t.is(same(a, b).status, 0);
   } finally {
     tmp.cleanup();
   }
