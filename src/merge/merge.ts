@@ -66,11 +66,7 @@ export function merge(
     infer: opts.inferServerRenames ?? true,
   });
   const planner = new Planner(views.reader, opts.now, opts.localVariants);
-  planner.run(
-    views.reader.readTree(views.base),
-    views.reader.readTree(views.local),
-    views.reader.readTree(views.server),
-  );
+  planner.run(views.base, views.local, views.server);
   const conflicts = [...views.conflicts, ...planner.conflicts];
   const actions = [...views.actions, ...planner.actions];
   return {

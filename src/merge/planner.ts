@@ -15,7 +15,7 @@ import {
   joinPath,
   type Entry,
   type Field,
-  type Tree,
+  type Hash,
   type TreeReader,
 } from '../tree/index.js';
 import { caseOf, isSpecial, unchanged } from './cases.js';
@@ -34,7 +34,7 @@ import { mergeFields } from './fields.js';
 import type { ConflictKind, Path, Side } from './plan.js';
 import { contentKey } from './variant-key.js';
 import { pickVariantName } from './variant-name.js';
-import { allEqual, listingOf, zipListings } from './walk.js';
+import { differingRows, skimmedNames, skimmedOf, skimmedTree, type Skimmed } from './walk.js';
 
 export class Planner extends PlanBuilder {
   constructor(
@@ -49,27 +49,40 @@ export class Planner extends PlanBuilder {
   /** Variant names planned per directory, so two variants never share a name. */
   private readonly planned = new Map<Path, Set<string>>();
 
-  /** Merge three root listings. */
-  run(base: Tree, local: Tree, server: Tree): void {
-    this.children('', base, local, server, { inDirDelete: false });
+  /** Merge three root trees. */
+  run(base: Hash, local: Hash, server: Hash): void {
+    this.children(
+      '',
+      skimmedTree(this.reader, base),
+      skimmedTree(this.reader, local),
+      skimmedTree(this.reader, server),
+      { inDirDelete: false },
+    );
   }
 
   /** Merge one directory's listings; says whether any child exists on each side afterwards. */
   private children(
     dir: Path,
-    b: Tree | undefined,
-    l: Tree | undefined,
-    s: Tree | undefined,
+    b: Skimmed | undefined,
+    l: Skimmed | undefined,
+    s: Skimmed | undefined,
     ctx: Ctx,
   ): Presence {
     let local = false;
     let server = false;
     let names: Set<string> | undefined;
     const taken = (candidate: string): boolean => {
-      names ??= new Set([...(b ?? []), ...(l ?? []), ...(s ?? [])].map((e) => e.name));
+      names ??= new Set([b, l, s].flatMap((x) => (x === undefined ? [] : skimmedNames(x))));
       return names.has(candidate) || (this.planned.get(dir)?.has(candidate) ?? false);
     };
-    for (const row of zipListings([b, l, s])) {
+    // A row that is the same on every side is equal (BOTH), and is not even decoded. (A local
+    // variant is never such a row: neither base nor the server has it.)
+    const { rows, same } = differingRows([b, l, s]);
+    if (same > 0) {
+      local = true;
+      server = true;
+    }
+    for (const row of rows) {
       const [be, le, se] = row.entries;
       if (le !== undefined && this.localVariants.has(joinPath(dir, row.name))) {
         // A variant written into the local replica stays there, unseen by the other side.
@@ -80,7 +93,7 @@ export class Planner extends PlanBuilder {
         }
         continue;
       }
-      const p = allEqual(row.entries) ? BOTH : this.path(dir, row.name, be, le, se, ctx, taken);
+      const p = this.path(dir, row.name, be, le, se, ctx, taken);
       local ||= p.local;
       server ||= p.server;
     }
@@ -330,9 +343,9 @@ export class Planner extends PlanBuilder {
       if (bd === undefined || nodeFields(bd, m).length > 0) this.setBase(path, m);
       this.children(
         path,
-        listingOf(this.reader, bd),
-        listingOf(this.reader, l),
-        listingOf(this.reader, s),
+        skimmedOf(this.reader, bd),
+        skimmedOf(this.reader, l),
+        skimmedOf(this.reader, s),
         ctx,
       );
       this.nodeMeta(path, l, s, m);
@@ -359,8 +372,8 @@ export class Planner extends PlanBuilder {
    */
   private dirDelete(path: Path, b: Entry, gone: Side, kept: Entry, ctx: Ctx): Presence {
     const keep = other(gone);
-    const bl = listingOf(this.reader, b);
-    const kl = listingOf(this.reader, kept);
+    const bl = skimmedOf(this.reader, b);
+    const kl = skimmedOf(this.reader, kept);
     const inner = this.capture(() =>
       gone === 'local'
         ? this.children(path, bl, undefined, kl, { inDirDelete: true })

@@ -6,15 +6,22 @@ import type { Path } from './plan.js';
 
 /** A reader that serves trees built in memory in front of another reader. */
 export class OverlayReader implements TreeReader {
-  private readonly trees = new Map<Hash, Tree>();
+  private readonly trees = new Map<Hash, { tree: Tree; bytes: Buffer }>();
   constructor(private readonly under: TreeReader) {}
   readTree(id: Hash): Tree {
-    return this.trees.get(id) ?? this.under.readTree(id);
+    return this.trees.get(id)?.tree ?? this.under.readTree(id);
+  }
+  treeBytes(id: Hash): Uint8Array {
+    return (
+      this.trees.get(id)?.bytes ??
+      this.under.treeBytes?.(id) ??
+      encodeWithId(this.under.readTree(id)).bytes
+    );
   }
   /** Store a canonical listing; returns its id. */
   put(tree: Tree): Hash {
-    const { id } = encodeWithId(tree);
-    this.trees.set(id, tree);
+    const { id, bytes } = encodeWithId(tree);
+    this.trees.set(id, { tree, bytes });
     return id;
   }
 }

@@ -3,9 +3,13 @@
 // (sorted by name bytes, which is JS string order on byte strings), so one linear pass per
 // directory suffices. A directory whose id is equal on every side is one Merkle subtree: the
 // walk does not descend into it, so its cost grows with the changes, not with the tree.
+// Within a directory the listings are zipped as their encodings: an entry that is the same
+// bytes on every side is equal field by field, so only the rows that differ are decoded.
 import {
-  entriesEqual,
+  decodeEntryAt,
+  encodeTree,
   joinPath,
+  skimEntries,
   type Entry,
   type Hash,
   type Tree,
@@ -19,33 +23,6 @@ export interface Row {
   readonly entries: readonly (Entry | undefined)[];
 }
 
-const NO_ENTRIES: Tree = [];
-
-/** Zip n sorted listings into rows, in name-byte order. */
-export function zipListings(listings: readonly (Tree | undefined)[]): Row[] {
-  const n = listings.length;
-  const lists = listings.map((t) => t ?? NO_ENTRIES);
-  const pos = new Array<number>(n).fill(0);
-  const rows: Row[] = [];
-  for (;;) {
-    let min: string | undefined;
-    for (let i = 0; i < n; i++) {
-      const e = lists[i]![pos[i]!];
-      if (e !== undefined && (min === undefined || e.name < min)) min = e.name;
-    }
-    if (min === undefined) return rows;
-    const entries = new Array<Entry | undefined>(n);
-    for (let i = 0; i < n; i++) {
-      const e = lists[i]![pos[i]!];
-      if (e !== undefined && e.name === min) {
-        entries[i] = e;
-        pos[i]!++;
-      } else entries[i] = undefined;
-    }
-    rows.push({ name: min, entries });
-  }
-}
-
 /** True when every side has the entry and all their ids are one and the same. */
 export function allSameId(entries: readonly (Entry | undefined)[]): boolean {
   const first = entries[0]?.id;
@@ -54,15 +31,131 @@ export function allSameId(entries: readonly (Entry | undefined)[]): boolean {
   return true;
 }
 
-/** True when every side has the entry and all are equal field by field (ids included). */
-export function allEqual(entries: readonly (Entry | undefined)[]): boolean {
-  const first = entries[0];
-  if (first === undefined) return false;
-  for (let i = 1; i < entries.length; i++) {
-    const e = entries[i];
-    if (e === undefined || (e !== first && !entriesEqual(first, e))) return false;
+/** A directory listing as its canonical encoding, with where each entry and name lies. */
+export interface Skimmed {
+  readonly bytes: Buffer;
+  /** Four offsets per entry: entry start and end, name start and end (skimEntries). */
+  readonly at: Uint32Array;
+}
+
+/**
+ * Skimmed trees by id. An id names its bytes whichever reader serves them (a store verifies
+ * what it reads against the id), so one cache serves every reader; the walks of one sync (the
+ * both-changed and rename passes, the merge) read the same directories. Emptied past a budget.
+ */
+const skims = new Map<Hash, Skimmed>();
+let skimBytes = 0;
+const SKIM_BUDGET = 32 << 20;
+
+/** The encoding of tree \`id\`, skimmed (a copy: a store lends its read buffer only briefly). */
+export function skimmedTree(reader: TreeReader, id: Hash): Skimmed {
+  const hit = skims.get(id);
+  if (hit !== undefined) return hit;
+  const bytes = Buffer.from(reader.treeBytes?.(id) ?? encodeTree(reader.readTree(id)));
+  const skimmed = { bytes, at: skimEntries(bytes) };
+  if (skimBytes > SKIM_BUDGET) {
+    skims.clear();
+    skimBytes = 0;
   }
+  skims.set(id, skimmed);
+  skimBytes += bytes.length + skimmed.at.byteLength;
+  return skimmed;
+}
+
+/** The skimmed listing of a directory entry, or undefined when absent or not a directory. */
+export function skimmedOf(reader: TreeReader, e: Entry | undefined): Skimmed | undefined {
+  if (e?.kind !== 'dir' || e.id === undefined) return undefined;
+  return skimmedTree(reader, e.id);
+}
+
+// Names and entries are short: compared in place, byte by byte, rather than by a call into
+// Buffer.compare for each.
+
+/** Name of entry p of \`a\` against name of entry q of \`b\`, by bytes: <0, 0 or >0. */
+function compareNames(a: Skimmed, p: number, b: Skimmed, q: number): number {
+  const x = a.bytes;
+  const y = b.bytes;
+  let i = a.at[4 * p + 2]!;
+  let j = b.at[4 * q + 2]!;
+  const ie = a.at[4 * p + 3]!;
+  const je = b.at[4 * q + 3]!;
+  for (; i < ie && j < je; i++, j++) {
+    if (x[i] !== y[j]) return x[i]! - y[j]!;
+  }
+  return ie - i - (je - j);
+}
+
+/** Entry p of \`a\` and entry q of \`b\` are the same bytes. */
+function sameEntry(a: Skimmed, p: number, b: Skimmed, q: number): boolean {
+  const x = a.bytes;
+  const y = b.bytes;
+  let i = a.at[4 * p]!;
+  let j = b.at[4 * q]!;
+  const ie = a.at[4 * p + 1]!;
+  if (ie - i !== b.at[4 * q + 1]! - j) return false;
+  for (; i < ie; i++, j++) if (x[i] !== y[j]) return false;
   return true;
+}
+
+/**
+ * Zip n skimmed listings by name bytes. A name every side has, as the same bytes, is only
+ * counted (\`same\`: such a row is equal on every side); the other rows are decoded and
+ * returned in name order, as zipListings would give them.
+ */
+export function differingRows(lists: readonly (Skimmed | undefined)[]): {
+  rows: Row[];
+  same: number;
+} {
+  const n = lists.length;
+  const pos = new Array<number>(n).fill(0);
+  const idx = new Array<number>(n).fill(-1);
+  const rows: Row[] = [];
+  let same = 0;
+  const has = (i: number): boolean => {
+    const l = lists[i];
+    return l !== undefined && 4 * pos[i]! < l.at.length;
+  };
+  for (;;) {
+    let min = -1;
+    for (let i = 0; i < n; i++) {
+      if (has(i) && (min < 0 || compareNames(lists[i]!, pos[i]!, lists[min]!, pos[min]!) < 0)) {
+        min = i;
+      }
+    }
+    if (min < 0) return { rows, same };
+    const m = lists[min]!;
+    const mp = pos[min]!;
+    let all = true;
+    for (let i = 0; i < n; i++) {
+      if (has(i) && (i === min || compareNames(lists[i]!, pos[i]!, m, mp) === 0)) {
+        idx[i] = pos[i]!++;
+        if (all && i > 0) all = sameEntry(lists[i]!, idx[i]!, lists[0]!, idx[0]!);
+      } else {
+        idx[i] = -1;
+        all = false;
+      }
+    }
+    if (all) {
+      same++;
+      continue;
+    }
+    const entries = idx.map((p, i) => {
+      const l = lists[i];
+      return p < 0 || l === undefined
+        ? undefined
+        : decodeEntryAt(l.bytes, l.at[4 * p]!, l.at[4 * p + 1]!);
+    });
+    rows.push({ name: m.bytes.toString('latin1', m.at[4 * mp + 2], m.at[4 * mp + 3]), entries });
+  }
+}
+
+/** The names of a skimmed listing, as byte strings. */
+export function skimmedNames(l: Skimmed): string[] {
+  const out: string[] = [];
+  for (let p = 0; 4 * p < l.at.length; p++) {
+    out.push(l.bytes.toString('latin1', l.at[4 * p + 2], l.at[4 * p + 3]));
+  }
+  return out;
 }
 
 /** The listing of a directory entry, or undefined when the entry is absent or not a directory. */
@@ -83,24 +176,23 @@ export function walkTrees(
   roots: readonly (Hash | undefined)[],
   visit: (path: Path, entries: readonly (Entry | undefined)[]) => boolean,
 ): void {
-  const listings = roots.map((id) => (id === undefined ? undefined : reader.readTree(id)));
-  walkListings(reader, '', listings, visit);
+  const listings = roots.map((id) => (id === undefined ? undefined : skimmedTree(reader, id)));
+  walkSkimmed(reader, '', listings, visit);
 }
 
-function walkListings(
+function walkSkimmed(
   reader: TreeReader,
   dir: Path,
-  listings: readonly (Tree | undefined)[],
+  listings: readonly (Skimmed | undefined)[],
   visit: (path: Path, entries: readonly (Entry | undefined)[]) => boolean,
 ): void {
-  for (const row of zipListings(listings)) {
-    if (allEqual(row.entries)) continue;
+  for (const row of differingRows(listings).rows) {
     const path = joinPath(dir, row.name);
     if (visit(path, row.entries) && !allSameId(row.entries)) {
-      walkListings(
+      walkSkimmed(
         reader,
         path,
-        row.entries.map((e) => listingOf(reader, e)),
+        row.entries.map((e) => skimmedOf(reader, e)),
         visit,
       );
     }

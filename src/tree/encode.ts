@@ -469,6 +469,28 @@ export function skimTree(bytes: Buffer): Uint32Array {
   return spans;
 }
 
+/**
+ * Where each entry of a tree's encoding lies and where its name lies, four offsets per entry
+ * (entry start, entry end, name start, name end), found without decoding.
+ */
+export function skimEntries(bytes: Buffer): Uint32Array {
+  const r = new Reader(bytes);
+  if (r.array() !== 2 || r.num() !== FORMAT) bad('not a tree of format 1');
+  const n = r.array();
+  const at = new Uint32Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    at[4 * i] = r.at;
+    if (r.array() !== 12) bad('entry is not a 12-field array');
+    r.bin();
+    at[4 * i + 2] = r.start;
+    at[4 * i + 3] = r.at;
+    for (let f = 1; f < 12; f++) r.skip();
+    at[4 * i + 1] = r.at;
+  }
+  if (!r.end()) bad('trailing bytes');
+  return at;
+}
+
 /** Where the name of the entry encoded from \`start\` lies in \`bytes\`: [from, to). */
 export function entryNameAt(bytes: Buffer, start: number): [number, number] {
   const r = new Reader(bytes);

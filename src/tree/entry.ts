@@ -46,6 +46,11 @@ export type Tree = readonly Entry[];
 /** Reads trees by id. Synchronous: trees live in LMDB, whose reads do not wait. */
 export interface TreeReader {
   readTree(id: Hash): Tree;
+  /**
+   * The tree's canonical encoding, verified against its id. Optional: walks zip listings as
+   * bytes, and encode \`readTree\`'s listing where a reader has no bytes of its own.
+   */
+  treeBytes?(id: Hash): Uint8Array;
 }
 
 export function xattrsEqual(
