@@ -4,7 +4,7 @@
 // fails for that path only — never an overwrite — and the base does not advance there.
 import type { Action, BaseUpdate, Path, Plan } from '../merge/plan.js';
 import { assertNever } from '../errors.js';
-import { display, type Hash } from '../tree/index.js';
+import { display, type Entry, type Hash } from '../tree/index.js';
 import { updateTree, type TreeStore } from './base-update.js';
 import type { PlanLog, Status } from './plan-log.js';
 import type { Outcome, Replica } from './replica.js';
@@ -26,6 +26,8 @@ export interface ApplyResult {
   readonly statuses: readonly Status[];
   /** Actions that changed something in this run (not ones found already done). */
   readonly applied: number;
+  /** Content ids of the files this run copied, by action index. */
+  readonly copied: ReadonlyMap<number, Hash>;
   readonly failures: readonly Failure[];
 }
 
@@ -133,6 +135,7 @@ export async function applyActions(
   const total = plan.actions.length;
   const statuses = log.statuses(total);
   const failures: Failure[] = [];
+  const copied = new Map<number, Hash>();
   let applied = 0;
   let finished = 0;
   const one = async (i: number): Promise<void> => {
@@ -143,6 +146,7 @@ export async function applyActions(
       const st: Status = out.ok ? 'ok' : 'failed';
       statuses[i] = st;
       if (out.ok && !out.already) applied++;
+      if (out.ok && out.id !== undefined) copied.set(i, out.id);
       if (!out.ok) failures.push({ index: i, action: a, reason: out.reason });
       log.mark(i, st);
     } else if (statuses[i] === 'failed') {
@@ -159,7 +163,7 @@ export async function applyActions(
   }
   await log.flush();
   failures.sort((x, y) => x.index - y.index);
-  return { statuses: statuses.map((s) => s ?? 'failed'), applied, failures };
+  return { statuses: statuses.map((s) => s ?? 'failed'), applied, failures, copied };
 }
 
 /** The base updates whose actions all succeeded (MERGE.md's base rule). */
@@ -176,7 +180,29 @@ export function committedUpdates(plan: Plan, statuses: readonly Status[]): BaseU
   );
 }
 
-/** The new base tree: the plan's base plus every committed update. */
-export function advanceBase(store: TreeStore, plan: Plan, statuses: readonly Status[]): Hash {
-  return updateTree(store, plan.from.base, committedUpdates(plan, statuses));
+/**
+ * The new base tree: the plan's base plus every committed update. A file base knows only by
+ * its stamp, copied by this run, takes the content id of what was copied (\`copied\`): both
+ * replicas now hold those bytes, and later scans lend the id by stamp instead of reading the
+ * file, so the three trees agree there byte for byte.
+ */
+export function advanceBase(
+  store: TreeStore,
+  plan: Plan,
+  statuses: readonly Status[],
+  copied: ReadonlyMap<number, Hash> = new Map(),
+): Hash {
+  const ids = new Map<Path, { id: Hash; entry: Entry }>();
+  for (const [i, id] of copied) {
+    const a = plan.actions[i];
+    if (a?.op === 'put') ids.set(a.path, { id, entry: a.entry });
+  }
+  const updates = committedUpdates(plan, statuses).map((u) => {
+    const e = u.entry;
+    const got = ids.get(u.path);
+    if (e?.kind !== 'file' || e.id !== undefined || got === undefined) return u;
+    const same = got.entry.size === e.size && got.entry.mtimeNs === e.mtimeNs;
+    return same ? { ...u, entry: { ...e, id: got.id } } : u;
+  });
+  return updateTree(store, plan.from.base, updates);
 }

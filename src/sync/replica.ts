@@ -36,8 +36,13 @@ import { setXattrs } from './xattrs.js';
 
 export const TEMP_PREFIX = '.tether-tmp-';
 
-/** The result of one call: done (now, or already before), or a problem at the path. */
-export type Outcome = { readonly ok: true; readonly already: boolean } | Problem;
+/**
+ * The result of one call: done (now, or already before), or a problem at the path. A file
+ * copied from the other replica comes with the content id of what was copied (hashed on the
+ * way), for base to keep.
+ */
+export type Outcome =
+  { readonly ok: true; readonly already: boolean; readonly id?: Hash } | Problem;
 export interface Problem {
   readonly ok: false;
   readonly reason: string;
@@ -147,12 +152,13 @@ export class Replica {
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
     const tmp = this.tempFor(path);
     try {
-      const bad =
+      const made =
         entry.kind === 'symlink'
           ? await this.makeSymlink(tmp, entry, source, fromPath)
           : await this.makeFile(tmp, entry, source, fromPath);
-      if (bad !== undefined) return bad;
-      return await this.install(tmp, path, expect);
+      if (made !== undefined && typeof made !== 'string') return made;
+      const done = await this.install(tmp, path, expect);
+      return done.ok && made !== undefined ? { ...done, id: made } : done;
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
@@ -163,7 +169,7 @@ export class Replica {
     entry: Entry,
     source: Replica,
     fromPath: ByteString,
-  ): Promise<Problem | undefined> {
+  ): Promise<Problem | Hash> {
     const src = source.abs(fromPath);
     const before = await source.entry(fromPath);
     const sourceMoved = problem(
@@ -181,7 +187,7 @@ export class Replica {
       return sourceMoved;
     }
     await this.finishMeta(tmp, entry);
-    return undefined;
+    return id;
   }
 
   private async makeSymlink(

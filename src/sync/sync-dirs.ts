@@ -19,14 +19,20 @@ import { inferRenames } from '../merge/renames.js';
 import type { Conflict, Path, Plan } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { EMPTY_TREE_ID, hashBytes, type Hash, type TreeReader } from '../tree/index.js';
-import { applyActions, advanceBase, type ApplyHooks, type Failure } from './apply.js';
+import {
+  applyActions,
+  advanceBase,
+  type ApplyHooks,
+  type ApplyResult,
+  type Failure,
+} from './apply.js';
 import { tryMergeText } from './automerge.js';
 import { hashBothChanged, hashRenameCandidates } from './both-changed.js';
 import { checkBinding } from './binding.js';
 import { ConflictStore } from './conflict-store.js';
 import { checkReplicas } from './guard.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
-import { PlanLog, type Status } from './plan-log.js';
+import { PlanLog } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
 import { Replica, TEMP_PREFIX } from './replica.js';
 import { MTIME_WINDOW_NS, mtimeWindowOf } from './stamp.js';
@@ -134,7 +140,7 @@ async function syncLocked(
   if (pending !== undefined && !dry) {
     opts.onPhase?.('resume');
     const r = await applyActions(pending.plan, replicas, log, opts.hooks);
-    await commit(store, log, conflicts, pending.plan, r.statuses);
+    await commit(store, log, conflicts, pending.plan, r);
     resumed = true;
   }
 
@@ -240,7 +246,7 @@ async function syncLocked(
   opts.onPhase?.('apply');
   await log.begin(plan, now);
   const r = await applyActions(plan, replicas, log, opts.hooks);
-  await commit(store, log, conflicts, plan, r.statuses, scans, () => {
+  await commit(store, log, conflicts, plan, r, scans, () => {
     for (const h of held) h.write();
   });
   setLastRunStart(store, startNs);
@@ -308,10 +314,11 @@ async function commit(
   log: PlanLog,
   conflicts: ConflictStore,
   plan: Plan,
-  statuses: readonly Status[],
+  applied: Pick<ApplyResult, 'statuses' | 'copied'>,
   scans: Record<string, Hash> = {},
   records?: () => void,
 ): Promise<void> {
+  const { statuses } = applied;
   const failedAt = new Set<Path>();
   plan.actions.forEach((a, i) => {
     if (statuses[i] !== 'ok') failedAt.add(a.path);
@@ -329,7 +336,7 @@ async function commit(
       await conflicts.put(c);
     }
   }
-  const newBase = advanceBase(store, plan, statuses);
+  const newBase = advanceBase(store, plan, statuses, applied.copied);
   await store.flush();
   // Base and the last scans move together, in one transaction, with the scans' cache records.
   await store.setRefs({ ...scans, [REF_BASE]: newBase }, records);

@@ -14,9 +14,13 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { lookup } from '../../src/merge/tree-edit.js';
+import { Store } from '../../src/store/store.js';
+import { hashBytes } from '../../src/tree/index.js';
 import { tempDir, tether, type Run } from '../cli/run.js';
 
 interface Pair {
@@ -82,6 +86,34 @@ test('one-sided changes flow both ways, names as bytes, links, modes, empty dirs
     t.is(again.status, 0);
     t.regex(again.stdout, /^0 applied, 0 conflicts/m, 'a second run has nothing to do');
     t.is(tether(['fsck', '--store', p.store]).status, 0);
+  } finally {
+    p.cleanup();
+  }
+});
+
+test('a file copied from the server gets its content id in base, hashed as it was copied', async (t) => {
+  const p = pair(t);
+  try {
+    const text = 'from the server\n';
+    writeFileSync(join(p.b, 'docs', 'new.txt'), text);
+    writeFileSync(join(p.b, 'README'), 'readme, edited on the server\n');
+    // Old enough to be trusted by their stamps: the server scan does not read them.
+    const then = new Date(Date.now() - 60_000);
+    for (const f of ['docs/new.txt', 'README']) utimesSync(join(p.b, f), then, then);
+    t.is(p.sync().status, 0);
+    const store = await Store.open(p.store, { readOnly: true });
+    try {
+      const base = store.getRef('sync/base')!;
+      t.is(lookup(store, base, 'docs/new.txt')?.id, hashBytes(Buffer.from(text)));
+      t.is(
+        lookup(store, base, 'README')?.id,
+        hashBytes(Buffer.from('readme, edited on the server\n')),
+      );
+    } finally {
+      await store.close();
+    }
+    const again = p.sync();
+    t.regex(again.stdout, /^0 applied, 0 conflicts/m, 'nothing left to do');
   } finally {
     p.cleanup();
   }
