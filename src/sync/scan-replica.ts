@@ -29,7 +29,7 @@ import {
   entriesEqual,
   entryNameAt,
   isStampOnlyFileAt,
-  skimTree,
+  skimEntries,
   joinPath,
   type EncodedParts,
   type Entry,
@@ -832,10 +832,11 @@ class DirListingView {
 
 /** A tree's entries, looked up by name in ascending order (a listing is walked in that order). */
 class TreeCursor {
-  private readonly spans: Uint32Array;
+  /** Four offsets per entry: entry start and end, name start and end (skimEntries). */
+  private readonly at: Uint32Array;
   private k = 0;
   constructor(private readonly tree: Buffer) {
-    this.spans = tree.length === 0 ? new Uint32Array(0) : skimTree(tree);
+    this.at = tree.length === 0 ? new Uint32Array(0) : skimEntries(tree);
   }
 
   /**
@@ -844,10 +845,9 @@ class TreeCursor {
    */
   find(other: Buffer, start: number): number {
     const [ns, ne] = entryNameAt(other, start);
-    const n = this.spans.length / 2;
+    const n = this.at.length / 4;
     for (; this.k < n; this.k++) {
-      const [bs, be] = entryNameAt(this.tree, this.spans[2 * this.k]!);
-      const c = this.tree.compare(other, ns, ne, bs, be);
+      const c = this.tree.compare(other, ns, ne, this.at[4 * this.k + 2], this.at[4 * this.k + 3]);
       if (c > 0) return -1;
       if (c === 0) return this.k;
     }
@@ -856,12 +856,12 @@ class TreeCursor {
 
   /** Entry k is byte for byte \`other\`[start, end). */
   equals(k: number, other: Buffer, start: number, end: number): boolean {
-    return this.tree.compare(other, start, end, this.spans[2 * k], this.spans[2 * k + 1]) === 0;
+    return this.tree.compare(other, start, end, this.at[4 * k], this.at[4 * k + 1]) === 0;
   }
 
   /** Entry k is byte for byte entry w of \`that\`. */
   sameAs(k: number, that: TreeCursor, w: number): boolean {
-    return that.equals(w, this.tree, this.spans[2 * k]!, this.spans[2 * k + 1]!);
+    return that.equals(w, this.tree, this.at[4 * k]!, this.at[4 * k + 1]!);
   }
 }
 

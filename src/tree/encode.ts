@@ -452,24 +452,6 @@ export function decodeEntryAt(bytes: Buffer, start: number, end: number): Entry 
 }
 
 /**
- * Where each entry of a tree's encoding lies (a pair of offsets per entry, as encodeParts
- * gives), found without decoding: only the structure is read.
- */
-export function skimTree(bytes: Buffer): Uint32Array {
-  const r = new Reader(bytes);
-  if (r.array() !== 2 || r.num() !== FORMAT) bad('not a tree of format 1');
-  const n = r.array();
-  const spans = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    spans[2 * i] = r.at;
-    r.skip();
-    spans[2 * i + 1] = r.at;
-  }
-  if (!r.end()) bad('trailing bytes');
-  return spans;
-}
-
-/**
  * Where each entry of a tree's encoding lies and where its name lies, four offsets per entry
  * (entry start, entry end, name start, name end), found without decoding.
  */
