@@ -100,7 +100,7 @@ function sameEntry(a: Skimmed, p: number, b: Skimmed, q: number): boolean {
 /**
  * Zip n skimmed listings by name bytes. A name every side has, as the same bytes, is only
  * counted (\`same\`: such a row is equal on every side); the other rows are decoded and
- * returned in name order, as zipListings would give them.
+ * returned in name order.
  */
 export function differingRows(lists: readonly (Skimmed | undefined)[]): {
   rows: Row[];
