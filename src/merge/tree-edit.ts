@@ -1,7 +1,14 @@
 // Looking up and replacing one path in a Merkle tree, in memory. The merge uses it to build
 // "virtual" trees (a rename already applied to one side) without touching any store: new
 // listings go into an overlay that a TreeReader serves in front of the real one.
-import { encodeWithId, type Entry, type Hash, type Tree, type TreeReader } from '../tree/index.js';
+import {
+  encodeWithId,
+  treeBytesOf,
+  type Entry,
+  type Hash,
+  type Tree,
+  type TreeReader,
+} from '../tree/index.js';
 import type { Path } from './plan.js';
 
 /** A reader that serves trees built in memory in front of another reader. */
@@ -12,11 +19,7 @@ export class OverlayReader implements TreeReader {
     return this.trees.get(id)?.tree ?? this.under.readTree(id);
   }
   treeBytes(id: Hash): Uint8Array {
-    return (
-      this.trees.get(id)?.bytes ??
-      this.under.treeBytes?.(id) ??
-      encodeWithId(this.under.readTree(id)).bytes
-    );
+    return this.trees.get(id)?.bytes ?? treeBytesOf(this.under, id);
   }
   /** Store a canonical listing; returns its id. */
   put(tree: Tree): Hash {

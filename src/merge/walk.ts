@@ -7,9 +7,9 @@
 // bytes on every side is equal field by field, so only the rows that differ are decoded.
 import {
   decodeEntryAt,
-  encodeTree,
   joinPath,
   skimEntries,
+  treeBytesOf,
   type Entry,
   type Hash,
   type Tree,
@@ -51,7 +51,7 @@ const SKIM_BUDGET = 32 << 20;
 export function skimmedTree(reader: TreeReader, id: Hash): Skimmed {
   const hit = skims.get(id);
   if (hit !== undefined) return hit;
-  const bytes = Buffer.from(reader.treeBytes?.(id) ?? encodeTree(reader.readTree(id)));
+  const bytes = Buffer.from(treeBytesOf(reader, id));
   const skimmed = { bytes, at: skimEntries(bytes) };
   if (skimBytes > SKIM_BUDGET) {
     skims.clear();

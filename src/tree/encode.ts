@@ -7,7 +7,7 @@
 //            id: bin32|nil, target: bin|nil, rdev: uint|nil, xattrs: [[bin, bin]...]|nil]
 import { TetherError } from '../errors.js';
 import { display } from './bytes.js';
-import { KINDS, type Entry, type Kind, type Tree, type Xattr } from './entry.js';
+import { KINDS, type Entry, type Kind, type Tree, type TreeReader, type Xattr } from './entry.js';
 import { hashBytes, HASH_BYTES, type Hash } from './hash.js';
 import { checkName } from './name.js';
 
@@ -226,6 +226,11 @@ export function encodeTree(tree: Tree): Buffer {
   w.array(tree.length);
   for (const e of tree) writeEntry(w, e);
   return w.done();
+}
+
+/** A tree's encoding from a reader: its own bytes where it keeps them, else encoded anew. */
+export function treeBytesOf(reader: TreeReader, id: Hash): Uint8Array {
+  return reader.treeBytes?.(id) ?? encodeTree(reader.readTree(id));
 }
 
 export function treeIdOf(encoded: Uint8Array): Hash {
