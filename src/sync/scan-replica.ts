@@ -85,6 +85,12 @@ export interface ScanOptions {
   readonly startNs?: bigint;
   /** Hold the cache records back for the caller to write with its ref (see HeldRecords). */
   readonly hold?: HeldRecords;
+  /**
+   * Files whose content was never fetched (a mount's placeholders: sparse files of base's
+   * size and mtime). Such a file is base's entry, but for the mode and owner the listing has:
+   * its bytes are never read (MERGE.md rule P: never fetched is never a change).
+   */
+  readonly placeholder?: (path: Path, st: FileStat) => boolean;
 }
 
 /**
@@ -410,6 +416,10 @@ export async function scanReplica(
             if (id !== undefined) parts[i] = { ...d, id };
           }),
         );
+        continue;
+      }
+      if (e.kind === 'file' && b?.kind === 'file' && opts.placeholder?.(path, st) === true) {
+        parts[i] = { ...b, mode: e.mode, uid: e.uid, gid: e.gid };
         continue;
       }
       if (e.kind === 'file' && e.id === undefined) {

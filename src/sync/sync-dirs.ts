@@ -36,7 +36,7 @@ import { PlanLog } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
 import { Replica, TEMP_PREFIX } from './replica.js';
 import { MTIME_WINDOW_NS, mtimeWindowOf } from './stamp.js';
-import { HeldRecords, learnIds, scanReplica } from './scan-replica.js';
+import { HeldRecords, learnIds, scanReplica, type ScanOptions } from './scan-replica.js';
 
 export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
 
@@ -52,6 +52,8 @@ export interface SyncDirsOptions {
   readonly onPhase?: (phase: SyncPhase) => void;
   /** Keep and use the scan caches (default true; false scans everything as if new). */
   readonly scanCache?: boolean;
+  /** Local files never fetched (a mount's placeholders): see ScanOptions.placeholder. */
+  readonly placeholder?: ScanOptions['placeholder'];
 }
 
 export interface SyncSummary {
@@ -175,6 +177,7 @@ async function syncLocked(
         ...(caching ? { cache: store.cacheDb('sync-local'), hold: heldLocal } : {}),
         removeTemps: !dry,
         mtimeWindowNs: windows.local,
+        ...(opts.placeholder === undefined ? {} : { placeholder: opts.placeholder }),
         ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.local }),
         // Local contents are kept: they are the base of later text merges and of `show --variant base`.
         read: async (abs, _path, st) => (await store.putBlobFile(abs, st.size)).id,
