@@ -44,7 +44,7 @@ import {
 } from '../tree/index.js';
 import { ConflictStore, type ResolvedConflict } from './conflict-store.js';
 import { advanceBaseAt, readBinding } from './binding.js';
-import { REF_BASE } from './ports.js';
+import { REF_BASE, type SyncStore } from './ports.js';
 import { fsPath, hashFile } from './fs-entry.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
 import { Replica, TEMP_PREFIX, type Outcome } from './replica.js';
@@ -698,34 +698,9 @@ export async function openResolveSession(
       await takeSyncLock(store.dir, 'tether resolve');
       locked = true;
     }
-    const bound = readBinding(store);
-    if (bound === undefined) {
-      throw new TetherError(
-        'ENOTFOUND',
-        `the store ${storeDir} has no sync-dirs replicas: run "tether sync-dirs A B --store ${storeDir}" first`,
-      );
-    }
-    const base: SyncBase = {
-      readTree: (id) => store.readTree(id),
-      putTree: (tree) => store.putTree(tree),
-      has: (id) => store.has(id),
-      entryAt(path) {
-        const root = store.getRef(REF_BASE);
-        return root === undefined ? undefined : entryInTree(store, root, path);
-      },
-      readBlob: (id) => store.readBlob(id),
-      async advance(updates) {
-        await advanceBaseAt(store, updates);
-      },
-    };
+    const env = resolveEnvOf(store, storeDir);
     return {
-      env: {
-        conflicts: new ConflictStore(store.db('conflicts')),
-        base,
-        localRoot: bound.local,
-        serverRoot: bound.server,
-        now: () => new Date(),
-      },
+      env,
       close: async () => {
         if (locked) await releaseSyncLock(store.dir);
         await store.close();
@@ -738,8 +713,39 @@ export async function openResolveSession(
   }
 }
 
+/** The resolve environment over an open sync store (a mount's daemon resolves in its own). */
+export function resolveEnvOf(store: SyncStore, storeDir: string): ResolveEnv {
+  const bound = readBinding(store);
+  if (bound === undefined) {
+    throw new TetherError(
+      'ENOTFOUND',
+      `the store ${storeDir} has no sync-dirs replicas: run "tether sync-dirs A B --store ${storeDir}" first`,
+    );
+  }
+  const base: SyncBase = {
+    readTree: (id) => store.readTree(id),
+    putTree: (tree) => store.putTree(tree),
+    has: (id) => store.has(id),
+    entryAt(path) {
+      const root = store.getRef(REF_BASE);
+      return root === undefined ? undefined : entryInTree(store, root, path);
+    },
+    readBlob: (id) => store.readBlob(id),
+    async advance(updates) {
+      await advanceBaseAt(store, updates);
+    },
+  };
+  return {
+    conflicts: new ConflictStore(store.db('conflicts')),
+    base,
+    localRoot: bound.local,
+    serverRoot: bound.server,
+    now: () => new Date(),
+  };
+}
+
 /** The entry at `path` under tree `root`, or undefined. */
-function entryInTree(reader: TreeReader, root: Hash, path: Path): Entry | undefined {
+export function entryInTree(reader: TreeReader, root: Hash, path: Path): Entry | undefined {
   let tree = reader.readTree(root);
   const parts = path.split('/');
   for (let i = 0; i < parts.length; i++) {
