@@ -47,7 +47,8 @@ export interface Handlers {
     cb: (n: number) => void,
   ): void;
   flush(path: string, fd: number, cb: Cb): void;
-  fsync(path: string, fd: number, datasync: boolean, cb: Cb): void;
+  /** fuse-native 2.2.6 passes datasync before the descriptor (its README says otherwise). */
+  fsync(path: string, datasync: number, fd: number, cb: Cb): void;
   release(path: string, fd: number, cb: Cb): void;
   truncate(path: string, size: number, cb: Cb): void;
   ftruncate(path: string, fd: number, size: number, cb: Cb): void;
@@ -213,7 +214,7 @@ export function createHandlers(
     flush: (_p, _fd, cb) => {
       cb(0);
     },
-    fsync: (p, fd, _datasync, cb) => {
+    fsync: (p, _datasync, fd, cb) => {
       answer(cb, async () => {
         await pFsync(fd);
         if (written.has(fd)) done(p);

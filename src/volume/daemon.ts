@@ -13,7 +13,7 @@ import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
 import { serveControl, type Request } from './control.js';
 import { FSNAME_PREFIX, pidFileOf } from './layout.js';
-import { Volume } from './volume.js';
+import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
 import { MEANING } from './why.js';
 
 export interface DaemonOptions {
@@ -44,6 +44,22 @@ async function takePidFile(storeDir: string): Promise<void> {
     await unlink(path).catch(() => undefined);
   }
   throw new TetherError('ELOCKED', `cannot take ${path}; run the mount again`);
+}
+
+/**
+ * The volume's timers, from the environment where set (TETHER_PULL_MS, TETHER_FLUSH_MS): a
+ * slower pull for a costly remote, and deterministic tests.
+ */
+function timesFromEnv(): VolumeTimes {
+  const ms = (name: string, dflt: number): number => {
+    const v = Number(process.env[name]);
+    return Number.isFinite(v) && v > 0 ? v : dflt;
+  };
+  return {
+    ...DEFAULT_TIMES,
+    pullEveryMs: ms('TETHER_PULL_MS', DEFAULT_TIMES.pullEveryMs),
+    flushDelayMs: ms('TETHER_FLUSH_MS', DEFAULT_TIMES.flushDelayMs),
+  };
 }
 
 /** The view the handlers get: the volume's local directory and its hooks. */
@@ -92,7 +108,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   try {
     await takePidFile(o.storeDir);
     pidTaken = true;
-    volume = await Volume.open(store, o.storeDir, o.remote, undefined, o.log);
+    volume = await Volume.open(store, o.storeDir, o.remote, timesFromEnv(), o.log);
     const v = volume;
     server = await serveControl(o.storeDir, (req) => control(v, req, o, stop));
     mounted = await mountHandlers(o.mountpoint, createHandlers(viewOf(v), o.log), {

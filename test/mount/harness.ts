@@ -29,13 +29,10 @@ export function run(
   cmd: string,
   args: readonly string[],
   timeoutMs = 20_000,
-  cwd?: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(cwd === undefined ? {} : { cwd }),
-    });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -59,8 +56,8 @@ export function run(
 export const tetherRun = (
   args: readonly string[],
   timeoutMs = 60_000,
-  cwd?: string,
-): Promise<Ran> => run(process.execPath, [MAIN, ...args], timeoutMs, cwd);
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Ran> => run(process.execPath, [MAIN, ...args], timeoutMs, env);
 
 /** A shell script, run in a child (for everything done inside the mount). */
 export const sh = (script: string, timeoutMs = 20_000): Promise<Ran> =>
@@ -79,6 +76,8 @@ export interface Volume {
 export async function mounted(
   t: ExecutionContext,
   fill: (remote: string) => void,
+  /** The daemon's environment additions (TETHER_PULL_MS…). */
+  env: Record<string, string> = {},
 ): Promise<Volume> {
   const { dir, cleanup } = tempDir('tether-mount-');
   const remote = join(dir, 'remote');
@@ -113,7 +112,10 @@ export async function mounted(
       spawnSync('fusermount', ['-uz', mnt]);
     cleanup();
   });
-  const r = await tetherRun(['mount', remote, mnt, '--store', store], 60_000);
+  const r = await tetherRun(['mount', remote, mnt, '--store', store], 60_000, {
+    ...process.env,
+    ...env,
+  });
   if (r.status !== 0) throw new Error(`tether mount failed: ${r.stderr}`);
   up = true;
   return { dir, remote, mnt, store, unmount };
