@@ -12,10 +12,12 @@ export const relText = (l: Located): string => Buffer.from(l.path, 'latin1').toS
 export const QUICK_MS = 10_000;
 export const LONG_MS = 10 * 60_000;
 
-export function ask(
+/** Ask the daemon; a long request is preceded by a quick ping, so a hung daemon shows soon. */
+export async function ask(
   l: Located,
   req: { op: string; [k: string]: unknown },
   timeoutMs = QUICK_MS,
 ): Promise<Record<string, unknown>> {
+  if (timeoutMs > QUICK_MS) await request(l.storeDir, { op: 'ping' }, QUICK_MS, l.mountpoint);
   return request(l.storeDir, req, timeoutMs, l.mountpoint);
 }
