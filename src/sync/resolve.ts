@@ -205,14 +205,11 @@ async function chosen(
   supported(c, want, 'take');
   if (want.kind === 'symlink') return { want, source: { from: 'store', data: null } };
   if (want.kind === 'dir') return { want, source: { from: 'tree' } }; // checked by checkTree
-  if (
-    take === 'server' &&
-    (want.id === undefined || !env.base.has(want.id)) &&
-    current !== null &&
-    (await holds(server, c.path, current, env.base))
-  ) {
+  if (take === 'server' && current !== null && (await holds(server, c.path, current, env.base))) {
     // The server's file changed again since the conflict, and a sync has taken its newer
-    // version into base (and the local replica): that is the server's version now.
+    // version into base (and the local replica): that is the server's version now. (Decided
+    // by what the server holds, not by whether the store happens to keep the older blob: a
+    // local scan may have stored it.)
     supported(c, current, 'take');
     return { want: current, source: { from: 'none' } };
   }
