@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const impure = ['node:fs', 'node:fs/promises', 'fs', 'fs/promises', 'lmdb', 'fuse-native'];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'eslint.config.js'] },
+  { ignores: ['dist/', 'node_modules/', 'eslint.config.js', 'patches/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -4,107 +4,56 @@
 // name, and an unlinked open file stays readable through its descriptor. The volume acts
 // around the calls that need it (a placeholder fetched before an open, a flush after a
 // change). Every handler answers exactly once, errors mapped in one place (errno.ts).
-import { constants as C } from 'node:fs';
+//
+// Names cross the binding as Latin-1 strings, one code unit per byte (binding.ts): a FUSE path
+// without its leading '/' is already a tree path (a byte string), and file system calls get
+// the bytes as Buffers.
+import { constants as C, close, fstat, fsync, ftruncate, open, read, write } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { close, fsync, ftruncate, open, read, write } from 'node:fs';
-import { createRequire } from 'node:module';
-import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Path } from '../merge/plan.js';
-import { fromText } from '../tree/index.js';
 import { TEMP_PREFIX } from '../sync/replica.js';
+import { native } from '../sync/native.js';
+import { UTIME_NOW, UTIME_OMIT, type Caller, type Operations, type Timespec } from './binding.js';
 import { errnoOf } from './errno.js';
-import { fuseStat, type FuseStat } from './stat.js';
+import { fuseStat } from './stat.js';
 import type { VolumeView } from './view.js';
-
-type Cb<T = undefined> = (code: number, value?: T) => void;
-
-/** The operations fuse-native calls (paths as it hands them: '/' + names). */
-export interface Handlers {
-  init(cb: Cb): void;
-  access(path: string, mode: number, cb: Cb): void;
-  statfs(path: string, cb: Cb<Record<string, number>>): void;
-  getattr(path: string, cb: Cb<FuseStat>): void;
-  fgetattr(path: string, fd: number, cb: Cb<FuseStat>): void;
-  readdir(path: string, cb: Cb<string[]>): void;
-  readlink(path: string, cb: Cb<string>): void;
-  open(path: string, flags: number, cb: Cb<number>): void;
-  create(path: string, mode: number, cb: Cb<number>): void;
-  read(
-    path: string,
-    fd: number,
-    buf: Buffer,
-    len: number,
-    pos: number,
-    cb: (n: number) => void,
-  ): void;
-  write(
-    path: string,
-    fd: number,
-    buf: Buffer,
-    len: number,
-    pos: number,
-    cb: (n: number) => void,
-  ): void;
-  flush(path: string, fd: number, cb: Cb): void;
-  /** fuse-native 2.2.6 passes datasync before the descriptor (its README says otherwise). */
-  fsync(path: string, datasync: number, fd: number, cb: Cb): void;
-  release(path: string, fd: number, cb: Cb): void;
-  truncate(path: string, size: number, cb: Cb): void;
-  ftruncate(path: string, fd: number, size: number, cb: Cb): void;
-  unlink(path: string, cb: Cb): void;
-  rename(src: string, dest: string, cb: Cb): void;
-  link(src: string, dest: string, cb: Cb): void;
-  symlink(target: string, path: string, cb: Cb): void;
-  mkdir(path: string, mode: number, cb: Cb): void;
-  rmdir(path: string, cb: Cb): void;
-  chmod(path: string, mode: number, cb: Cb): void;
-  chown(path: string, uid: number, gid: number, cb: Cb): void;
-  utimens(path: string, atime: number, mtime: number, cb: Cb): void;
-  mknod(path: string, mode: number, dev: number, cb: Cb): void;
-  getxattr(path: string, name: string, position: number, cb: Cb<Buffer | null>): void;
-  setxattr(
-    path: string,
-    name: string,
-    value: Buffer,
-    position: number,
-    flags: number,
-    cb: Cb,
-  ): void;
-  listxattr(path: string, cb: Cb<string[]>): void;
-  removexattr(path: string, name: string, cb: Cb): void;
-}
 
 /** The attributes every path shows (DESIGN decision 8); they are the volume's, not the file's. */
 export const STATE_XATTR = 'user.tether.state';
 export const ID_XATTR = 'user.tether.id';
 const OURS = [STATE_XATTR, ID_XATTR];
 
-type Xattr = typeof import('@napi-rs/xattr');
-let xattrBinding: Xattr | undefined;
-const xattr = (): Xattr =>
-  (xattrBinding ??= createRequire(import.meta.url)('@napi-rs/xattr') as Xattr);
-
+const pOpen = promisify(open);
 const pRead = promisify(read);
 const pWrite = promisify(write);
 const pClose = promisify(close);
-const pOpen = promisify(open);
-/** O_ACCMODE (not in node's constants). */
-const ACCMODE = 3;
 const pFsync = promisify(fsync);
+const pFstat = (fd: number) => promisify(fstat)(fd, { bigint: true });
 const pFtruncate = promisify(ftruncate);
 const run = promisify(execFile);
+/** O_ACCMODE (not among node's constants). */
+const ACCMODE = 3;
+const TEMP = Buffer.from(TEMP_PREFIX);
 
-/** The tree path of a FUSE path ('/a/b' → 'a/b', names as bytes). */
-export const treePath = (p: string): Path => fromText(p.replace(/^\/+/, ''));
+/** The tree path of a FUSE path ('/a/b' → 'a/b'; both are byte strings). */
+export const treePath = (p: string): Path => p.replace(/^\/+/, '');
+
+const errOf = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
+
+/** Whether this daemon may give files to their creators (as root, it creates them). */
+const AS_ROOT = process.getuid?.() === 0;
 
 export function createHandlers(
   view: VolumeView,
   log: (line: string) => void = () => undefined,
-): Handlers {
-  const full = (p: string): string => view.root + (p === '/' ? '' : p);
-  /** Call `cb` once with the outcome of `work` (its value, or the mapped errno). */
-  const answer = <T>(cb: Cb<T>, work: () => Promise<T>): void => {
+): Operations {
+  const rootBuf = Buffer.from(view.root);
+  const full = (p: string): Buffer =>
+    p === '/' ? rootBuf : Buffer.concat([rootBuf, Buffer.from(p, 'latin1')]);
+  /** Answer `cb` once with the outcome of `work`: 0 (and its value) or the mapped errno. */
+  const answer = <T>(cb: (err: number, value?: T) => void, work: () => Promise<T>): void => {
     work().then(
       (v) => {
         cb(0, v);
@@ -114,21 +63,39 @@ export function createHandlers(
       },
     );
   };
-  const done = (p: string): void => {
-    view.changed(treePath(p));
+  /** read and write answer a byte count or a negative errno. */
+  const count = (cb: (n: number) => void, work: () => Promise<number>): void => {
+    work().then(cb, (err: unknown) => {
+      cb(errnoOf(err, log));
+    });
+  };
+  const changed = (p: string | null): void => {
+    view.changed(p === null ? '' : treePath(p));
+  };
+  /** A new node belongs to its creator (the kernel checked that they may make it). */
+  const own = async (p: string, caller: Caller | undefined): Promise<void> => {
+    if (AS_ROOT && caller !== undefined && (caller.uid !== 0 || caller.gid !== 0)) {
+      await fs.lchown(full(p), caller.uid, caller.gid);
+    }
   };
   /** Descriptors written through, so their release is a change. */
   const written = new Set<number>();
+
+  const timeOf = async (p: string, t: Timespec, which: 'atime' | 'mtime'): Promise<number> => {
+    if (t.nsec === UTIME_NOW) return Date.now() / 1000;
+    if (t.nsec === UTIME_OMIT) {
+      const st = await fs.lstat(full(p), { bigint: true });
+      return Number(which === 'atime' ? st.atimeNs : st.mtimeNs) / 1e9;
+    }
+    return t.sec + t.nsec / 1e9;
+  };
 
   return {
     init: (cb) => {
       cb(0);
     },
     access: (p, mode, cb) => {
-      answer(cb, async () => {
-        await fs.access(full(p), mode);
-        return undefined;
-      });
+      answer(cb, () => fs.access(full(p), mode));
     },
     statfs: (_p, cb) => {
       answer(cb, async () => {
@@ -142,8 +109,6 @@ export function createHandlers(
           files: s.files,
           ffree: s.ffree,
           favail: s.ffree,
-          fsid: 0,
-          flag: 0,
           namemax: 255,
         };
       });
@@ -151,65 +116,52 @@ export function createHandlers(
     getattr: (p, cb) => {
       answer(cb, async () => fuseStat(await fs.lstat(full(p), { bigint: true })));
     },
-    fgetattr: (p, _fd, cb) => {
-      answer(cb, async () => fuseStat(await fs.lstat(full(p), { bigint: true })));
+    fgetattr: (_p, fd, cb) => {
+      // By descriptor: an unlinked open file still has its attributes.
+      answer(cb, async () => fuseStat(await pFstat(fd)));
     },
     readdir: (p, cb) => {
       answer(cb, async () => {
-        const names = await fs.readdir(full(p));
+        const names = await fs.readdir(full(p), { encoding: 'buffer' });
         // The engine's temporary files are never part of the volume.
-        return names.filter((n) => !n.startsWith(TEMP_PREFIX));
+        return names.filter((n) => !n.subarray(0, TEMP.length).equals(TEMP));
       });
     },
     readlink: (p, cb) => {
-      answer(cb, () => fs.readlink(full(p)));
+      answer(cb, () => fs.readlink(full(p), { encoding: 'buffer' }));
     },
     open: (p, flags, cb) => {
       answer(cb, async () => {
         const path = treePath(p);
-        if ((flags & C.O_TRUNC) !== 0 && (flags & ACCMODE) !== C.O_RDONLY) {
-          await view.forget(path); // its old content is not wanted
-        } else {
-          await view.present(path, 'open');
-        }
+        const trunc = (flags & C.O_TRUNC) !== 0 && (flags & ACCMODE) !== C.O_RDONLY;
+        // Opened to be overwritten, a placeholder's old content is not wanted.
+        if (trunc) await view.forget(path);
+        else await view.present(path, 'open');
         // The kernel gives each write its offset, O_APPEND included.
         const fd = await pOpen(full(p), flags & ~C.O_APPEND);
-        if ((flags & C.O_TRUNC) !== 0) {
+        if (trunc) {
           written.add(fd);
-          done(p);
+          changed(p);
         }
         return fd;
       });
     },
-    create: (p, mode, cb) => {
+    create: (p, mode, flags, cb, caller) => {
       answer(cb, async () => {
         await view.forget(treePath(p));
-        const fd = await pOpen(full(p), C.O_CREAT | C.O_RDWR, mode & 0o7777);
+        const fd = await pOpen(full(p), (flags & ~C.O_APPEND) | C.O_CREAT, mode & 0o7777);
+        await own(p, caller);
         written.add(fd);
-        done(p);
+        changed(p);
         return fd;
       });
     },
     read: (_p, fd, buf, len, pos, cb) => {
-      pRead(fd, buf, 0, len, pos).then(
-        (r) => {
-          cb(r.bytesRead);
-        },
-        (err: unknown) => {
-          cb(errnoOf(err, log));
-        },
-      );
+      count(cb, async () => (await pRead(fd, buf, 0, len, pos)).bytesRead);
     },
     write: (_p, fd, buf, len, pos, cb) => {
       written.add(fd);
-      pWrite(fd, buf, 0, len, pos).then(
-        (r) => {
-          cb(r.bytesWritten);
-        },
-        (err: unknown) => {
-          cb(errnoOf(err, log));
-        },
-      );
+      count(cb, async () => (await pWrite(fd, buf, 0, len, pos)).bytesWritten);
     },
     flush: (_p, _fd, cb) => {
       cb(0);
@@ -217,16 +169,14 @@ export function createHandlers(
     fsync: (p, _datasync, fd, cb) => {
       answer(cb, async () => {
         await pFsync(fd);
-        if (written.has(fd)) done(p);
+        if (written.has(fd)) changed(p);
         await view.flush();
-        return undefined;
       });
     },
     release: (p, fd, cb) => {
       answer(cb, async () => {
         await pClose(fd);
-        if (written.delete(fd)) done(p);
-        return undefined;
+        if (written.delete(fd)) changed(p);
       });
     },
     truncate: (p, size, cb) => {
@@ -234,24 +184,21 @@ export function createHandlers(
         if (size === 0) await view.forget(treePath(p));
         else await view.present(treePath(p), 'truncate');
         await fs.truncate(full(p), size);
-        done(p);
-        return undefined;
+        changed(p);
       });
     },
     ftruncate: (p, fd, size, cb) => {
       answer(cb, async () => {
         await pFtruncate(fd, size);
         written.add(fd);
-        done(p);
-        return undefined;
+        changed(p);
       });
     },
     unlink: (p, cb) => {
       answer(cb, async () => {
         await fs.unlink(full(p));
         await view.forget(treePath(p));
-        done(p);
-        return undefined;
+        changed(p);
       });
     },
     rename: (src, dest, cb) => {
@@ -260,69 +207,65 @@ export function createHandlers(
         await view.presentUnder(treePath(src), 'rename');
         await fs.rename(full(src), full(dest));
         await view.forget(treePath(dest));
-        done(src);
-        done(dest);
-        return undefined;
+        changed(src);
+        changed(dest);
       });
     },
     link: (src, dest, cb) => {
       answer(cb, async () => {
         await view.present(treePath(src), 'link');
         await fs.link(full(src), full(dest));
-        done(dest);
-        return undefined;
+        changed(dest);
       });
     },
-    symlink: (target, p, cb) => {
+    symlink: (target, p, cb, caller) => {
       answer(cb, async () => {
-        await fs.symlink(target, full(p));
-        done(p);
-        return undefined;
+        await fs.symlink(Buffer.from(target, 'latin1'), full(p));
+        await own(p, caller);
+        changed(p);
       });
     },
-    mkdir: (p, mode, cb) => {
+    mkdir: (p, mode, cb, caller) => {
       answer(cb, async () => {
         await fs.mkdir(full(p), mode & 0o7777);
-        done(p);
-        return undefined;
+        await own(p, caller);
+        changed(p);
       });
     },
     rmdir: (p, cb) => {
       answer(cb, async () => {
         await fs.rmdir(full(p));
-        done(p);
-        return undefined;
+        changed(p);
       });
     },
     chmod: (p, mode, cb) => {
       answer(cb, async () => {
         await fs.chmod(full(p), mode & 0o7777);
-        done(p);
-        return undefined;
+        changed(p);
       });
     },
     chown: (p, uid, gid, cb) => {
       answer(cb, async () => {
-        await fs.lchown(full(p), uid, gid);
-        done(p);
-        return undefined;
+        // -1 (as unsigned) leaves that id as it is.
+        await fs.lchown(full(p), uid === 0xffffffff ? -1 : uid, gid === 0xffffffff ? -1 : gid);
+        changed(p);
       });
     },
     utimens: (p, atime, mtime, cb) => {
       answer(cb, async () => {
-        await fs.lutimes(full(p), atime / 1000, mtime / 1000);
-        done(p);
-        return undefined;
+        const a = await timeOf(p, atime, 'atime');
+        const m = await timeOf(p, mtime, 'mtime');
+        await fs.lutimes(full(p), a, m);
+        changed(p);
       });
     },
-    mknod: (p, mode, _dev, cb) => {
+    mknod: (p, mode, _dev, cb, caller) => {
       answer(cb, async () => {
         // Only fifos: devices and sockets are recorded, never made (MERGE.md rule T).
-        if ((mode & C.S_IFMT) !== C.S_IFIFO)
-          throw Object.assign(new Error('mknod'), { code: 'EPERM' });
-        await run('mkfifo', ['-m', (mode & 0o7777).toString(8), full(p)]);
-        done(p);
-        return undefined;
+        if ((mode & C.S_IFMT) !== C.S_IFIFO) throw errOf('EPERM');
+        await run('mkfifo', ['-m', (mode & 0o7777).toString(8), full(p).toString('latin1')]);
+        await own(p, caller);
+        changed(p);
       });
     },
     getxattr: (p, name, _position, cb) => {
@@ -330,27 +273,27 @@ export function createHandlers(
         if (OURS.includes(name)) {
           const s = await view.stateOf(treePath(p));
           const v = name === STATE_XATTR ? s.state : s.id;
-          if (v === undefined) throw Object.assign(new Error('no id'), { code: 'ENODATA' });
+          if (v === undefined) throw errOf('ENODATA');
           return Buffer.from(v);
         }
-        const v = await xattr().getAttribute(full(p), name);
-        if (v === null) throw Object.assign(new Error('no attribute'), { code: 'ENODATA' });
+        const v = xattrs().xattrGet(full(p), Buffer.from(name, 'latin1'));
+        if (v === null) throw errOf('ENODATA');
         return v;
       });
     },
     setxattr: (p, name, value, _position, _flags, cb) => {
       answer(cb, async () => {
-        if (OURS.includes(name)) throw Object.assign(new Error('read-only'), { code: 'EPERM' });
-        await xattr().setAttribute(full(p), name, Buffer.from(value));
-        done(p);
-        return undefined;
+        if (OURS.includes(name)) throw errOf('EPERM');
+        xattrs().xattrSet(full(p), Buffer.from(name, 'latin1'), Buffer.from(value));
+        changed(p);
+        return Promise.resolve();
       });
     },
     listxattr: (p, cb) => {
       answer(cb, async () => {
-        const have = await xattr()
-          .listAttributes(full(p))
-          .catch(() => []);
+        const have = xattrs()
+          .xattrNames(full(p))
+          .map((n) => n.toString('latin1'));
         const s = await view.stateOf(treePath(p));
         const ours = s.id === undefined ? [STATE_XATTR] : OURS;
         return [...ours, ...have.filter((n) => !OURS.includes(n))];
@@ -358,11 +301,17 @@ export function createHandlers(
     },
     removexattr: (p, name, cb) => {
       answer(cb, async () => {
-        if (OURS.includes(name)) throw Object.assign(new Error('read-only'), { code: 'EPERM' });
-        await xattr().removeAttribute(full(p), name);
-        done(p);
-        return undefined;
+        if (OURS.includes(name)) throw errOf('EPERM');
+        xattrs().xattrRemove(full(p), Buffer.from(name, 'latin1'));
+        changed(p);
+        return Promise.resolve();
       });
     },
   };
+}
+
+/** Extended attributes by byte path (the native helper; without it, none are offered). */
+function xattrs(): NonNullable<typeof native> {
+  if (native === undefined) throw errOf('ENOTSUP');
+  return native;
 }
