@@ -10,6 +10,7 @@
 // Syncs, fetches' bookkeeping and resolves run one at a time (exclusive): the store has one
 // writer, the daemon.
 import { lstat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { TetherError } from '../errors.js';
 import { diffTrees } from '../merge/diff.js';
 import type { Path } from '../merge/plan.js';
@@ -390,12 +391,26 @@ export class Volume {
     this.busy++;
     try {
       if (!dryRun) this.dirty = false;
+      // Where a sync's time goes, for the log: each phase's milliseconds.
+      const phases: string[] = [];
+      let at = performance.now();
+      let phase = 'start';
       const s = await runSyncDirs(this.store, this.local, this.remote, {
         dryRun,
         placeholder: (path, st) => this.placeholders.is(path, st.ino),
+        onPhase: (p) => {
+          const now = performance.now();
+          phases.push(`${phase} ${Math.round(now - at)}`);
+          phase = p;
+          at = now;
+        },
       });
+      phases.push(`${phase} ${Math.round(performance.now() - at)}`);
+      if (!dryRun && s.applied > 0) this.log(`sync phases (ms): ${phases.join(', ')}`);
       if (!dryRun) {
-        if (s.applied > 0) await this.placeholders.prune();
+        // Placeholders the engine replaced or removed in the view are placeholders no more.
+        const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
+        if (s.applied > 0) await this.placeholders.pruneAt(touched);
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
       }
