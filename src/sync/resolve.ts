@@ -480,17 +480,38 @@ function changed(r: Replica, path: Path, want: Entry | null): TetherError {
   );
 }
 
-/** `want` is at `path`: a file or symlink by its content and mode, a directory by holds(). */
+/**
+ * \`want\` is at \`path\`, every field resolve sets: a file or symlink by its content, and the
+ * fields place() carries over (metaFields: mode, owner where resolve may set it, xattrs); a
+ * directory by holds() and the same fields on the directory itself. Content and mode alone
+ * would call a metadata conflict (an xattr, an owner) done before anything was set.
+ */
 async function holdsVersion(
   r: Replica,
   path: Path,
   want: Entry,
   trees: SyncBase,
 ): Promise<boolean> {
-  if (want.kind === 'dir') return holds(r, path, want, trees);
-  const have = await hashedEntry(r, path);
-  return have !== null && sameContent(have, want) && have.mode === want.mode;
+  if (want.kind === 'dir') {
+    if (!(await holds(r, path, want, trees))) return false;
+    const xattrs = await readXattrs(r.abs(path));
+    const dir = await r.entry(path);
+    return (
+      dir !== undefined &&
+      metaFields({ ...dir, ...(xattrs === undefined ? {} : { xattrs }) }, want).length === 0
+    );
+  }
+  if ((await r.entry(path))?.kind !== want.kind) return false;
+  const have = await hashedEntry(r, path, NO_TREES);
+  return have !== null && sameContent(have, want) && metaFields(have, want).length === 0;
 }
+
+/** hashedEntry with xattrs, for a leaf (which puts no tree). */
+const NO_TREES: TreeSink = {
+  putTree: () => {
+    throw new Error('resolve: a leaf has no tree');
+  },
+};
 
 /**
  * True when `path` holds `e` as Replica.matches judges it (kind, mode, content by stamp or
