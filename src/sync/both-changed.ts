@@ -7,6 +7,7 @@ import { walkTrees } from '../merge/walk.js';
 import type { Entry, Hash } from '../tree/index.js';
 import { TreeEditor, type TreeStore } from './base-update.js';
 import { fsPath, hashFile } from './fs-entry.js';
+import { problemError, type PathProblem } from './path-problem.js';
 
 export async function hashBothChanged(
   store: TreeStore,
@@ -14,6 +15,7 @@ export async function hashBothChanged(
   local: Hash,
   server: Hash,
   serverRoot: string,
+  opts: { strict?: boolean; problems?: PathProblem[] } = {},
 ): Promise<Hash> {
   const todo: { path: Path; entry: Entry }[] = [];
   walkTrees(store, [base, local, server], (path, [b, l, s]) => {
@@ -32,7 +34,22 @@ export async function hashBothChanged(
   const root = Buffer.from(serverRoot);
   const ed = new TreeEditor(store, server);
   for (const t of todo) {
-    const id = await hashFile(fsPath(root, t.path));
+    let id: Hash;
+    try {
+      id = await hashFile(fsPath(root, t.path));
+    } catch (err) {
+      const problem = problemError(
+        err,
+        t.path,
+        serverRoot,
+        'read',
+        opts.problems === undefined || opts.strict === true,
+      );
+      if (opts.problems === undefined || opts.strict === true) throw problem;
+      // Known by its stamp only, the path is left as it is this run (its actions skipped).
+      opts.problems.push({ path: t.path, reason: problem.message });
+      continue;
+    }
     ed.set({ path: t.path, entry: { ...t.entry, id } });
   }
   return ed.finish();

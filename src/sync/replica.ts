@@ -377,13 +377,15 @@ async function copyFile(src: Buffer, dst: Buffer): Promise<{ id: Hash; size: num
     const output = await open(dst, 'wx', 0o600);
     try {
       const h = newHasher();
-      const size = await pump(input, 0, async (piece, pos) => {
+      const size = await pump(input, 0, async (piece, pos, hole) => {
         h.update(piece);
+        if (hole) return; // left unwritten: the copy keeps the hole (truncated to size below)
         let off = 0;
         while (off < piece.length) {
           off += (await output.write(piece, off, piece.length - off, pos + off)).bytesWritten;
         }
       });
+      await output.truncate(size); // a trailing hole was not written
       await output.sync();
       return { id: h.digest(), size };
     } finally {

@@ -41,6 +41,7 @@ import type { ObjectStore } from '../store/types.js';
 import type { TreeStore } from './base-update.js';
 import { fsPath, hashFile, isMissing } from './fs-entry.js';
 import { DirListing, listDirAsync, matchListings, type FileStat } from './list-dir.js';
+import { isPathProblem, problemError, type PathProblem } from './path-problem.js';
 import { asBytes, type KvDb } from './ports.js';
 import { TEMP_PREFIX } from './replica.js';
 import { closeMtime, MTIME_WINDOW_NS } from './stamp.js';
@@ -54,6 +55,12 @@ export interface ScanOptions {
   readonly known?: readonly Hash[];
   /** Paths left out of the scan (recorded conflict variants, a store inside the root). */
   readonly exclude?: ReadonlySet<Path>;
+  /**
+   * Collects per-path problems (path-problem.ts): a path that cannot be listed or read is left
+   * as base has it (absent where base has nothing there) and said here. Without it, such a path
+   * stops the scan. The root's listing always does.
+   */
+  readonly problems?: PathProblem[];
   /** Called per entry looked at one by one (not for directories the cache vouches for). */
   readonly onEntry?: (path: Path) => void;
   /** Called per directory with the number and bytes of the regular files in it. */
@@ -194,6 +201,8 @@ export async function scanReplica(
   /** Records to write once what they name is on disk (see the end). */
   const records: [Buffer, Buffer][] = [];
 
+  /** Directories in which something could not be read (see remember). */
+  const troubled = new Set<Path>();
   const excluded = new Map<Path, string[]>();
   for (const p of opts.exclude ?? []) {
     const slash = p.lastIndexOf('/');
@@ -243,12 +252,13 @@ export async function scanReplica(
       );
     } catch (err) {
       if (dir !== '' && isMissing(err)) return undefined; // gone since its parent was listed
-      throw new TetherError(
-        'EIO',
-        `cannot list ${display(dir === '' ? root : dir)} in ${root}: ${(err as Error).message}; fix its permissions or exclude it`,
-        { path: display(dir) },
-        { cause: err },
-      );
+      const problem = problemError(err, dir, root, 'list', opts.problems === undefined);
+      if (dir === '' || opts.problems === undefined) throw problem;
+      // Left as base has it; the parent keeps no record of this scan (troubled), so the next
+      // scan lists it again rather than trusting what was put in its place.
+      opts.problems.push({ path: dir, reason: problem.message });
+      troubled.add(parentOf(dir));
+      return baseId;
     }
     const excl = exclKey(dir);
     const baseBuf = baseId === undefined ? EMPTY : Buffer.from(baseId, 'hex');
@@ -406,7 +416,17 @@ export async function scanReplica(
         // A directory the old listing vouches for: its xattrs are as they were.
         if (was.xattrs !== undefined) e = { ...e, xattrs: was.xattrs };
       } else if (readAttrs && st.userXattrs && (e.kind === 'file' || e.kind === 'dir')) {
-        const xattrs = readXattrsSync(p);
+        let xattrs;
+        try {
+          xattrs = readXattrsSync(p);
+        } catch (err) {
+          const problem = problemError(err, path, root, 'read', opts.problems === undefined);
+          if (opts.problems === undefined) throw problem;
+          opts.problems.push({ path, reason: problem.message });
+          troubled.add(dir);
+          if (b !== undefined && b.kind !== 'dir') parts[i] = b;
+          continue;
+        }
         if (xattrs !== undefined) e = { ...e, xattrs };
       }
       if (e.kind === 'dir') {
@@ -439,11 +459,22 @@ export async function scanReplica(
           const f = e;
           waits.push(
             limit
-              .run(() => hashOf(p, path, root, () => read(p, path, st)))
-              .then((hid) => {
-                const h = { ...f, id: hid };
-                parts[i] = b !== undefined ? normalize(h, b, window) : h;
-              }),
+              .run(() =>
+                hashOf(p, path, root, () => read(p, path, st), opts.problems === undefined),
+              )
+              .then(
+                (hid) => {
+                  const h = { ...f, id: hid };
+                  parts[i] = b !== undefined ? normalize(h, b, window) : h;
+                },
+                (err: unknown) => {
+                  if (opts.problems === undefined || !isPathProblem(err)) throw err;
+                  // Left as base has it (see the listing's problems above).
+                  opts.problems.push({ path, reason: err.message });
+                  troubled.add(dir);
+                  if (b !== undefined && b.kind !== 'dir') parts[i] = b;
+                },
+              ),
           );
           continue;
         }
@@ -522,7 +553,9 @@ export async function scanReplica(
     excl: string,
     clean: boolean,
   ): Hash => {
-    if (cache === undefined) return id;
+    // A directory with a problem in it holds entries put in place of what could not be read:
+    // no record vouches for them next time.
+    if (cache === undefined || troubled.has(dir)) return id;
     const base = baseId(baseBuf);
     const d: [string, Buffer, Buffer][] = [];
     for (const e of dirs) {
@@ -956,27 +989,20 @@ async function hashOf(
   path: Path,
   root: string,
   read: () => Promise<Hash>,
+  strict: boolean,
 ): Promise<Hash> {
   try {
     return await read();
   } catch (err) {
     if (err instanceof TetherError) throw err;
-    if (isMissing(err)) {
-      throw new TetherError(
-        'ECHANGED',
-        `${display(path)} in ${root} vanished while it was read; run again`,
-        {
-          path: display(path),
-        },
-      );
-    }
-    throw new TetherError(
-      'EIO',
-      `cannot read ${display(path)} in ${root}: ${(err as Error).message}; fix its permissions and run again`,
-      { path: display(path) },
-      { cause: err },
-    );
+    throw problemError(err, path, root, 'read', strict);
   }
+}
+
+/** The directory \`path\` is in ('' for the root's entries). */
+function parentOf(path: Path): Path {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
 }
 
 /** Runs at most `n` tasks at once. */
