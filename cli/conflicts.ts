@@ -6,6 +6,7 @@ import type { ResolvedConflict } from '../src/sync/conflict-store.js';
 import { openResolveSession } from '../src/sync/resolve.js';
 import { display, isUtf8, type Entry } from '../src/tree/index.js';
 import { resolveStore, storeOption, TetherCommand } from './base.js';
+import { locate } from './volume.js';
 
 export class ConflictsCommand extends TetherCommand {
   static override paths = [['conflicts']];
@@ -31,8 +32,12 @@ export class ConflictsCommand extends TetherCommand {
     description: 'List resolved and auto-merged conflicts instead of open ones',
   });
 
+  target = Option.String({ name: 'PATH', required: false });
+
   async execute(): Promise<number> {
-    const session = await openResolveSession(resolveStore(this.store));
+    // A path in a mount (or the current directory, without --store) names its volume.
+    const inMount = this.store === undefined ? locate(this.target ?? '.') : undefined;
+    const session = await openResolveSession(inMount?.storeDir ?? resolveStore(this.store));
     try {
       const { conflicts } = session.env;
       if (this.history) {

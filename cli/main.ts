@@ -21,6 +21,14 @@ const COMMANDS: Record<string, Loader> = {
   conflicts: async () => [(await import('./conflicts.js')).ConflictsCommand],
   resolve: async () => [(await import('./resolve.js')).ResolveCommand],
   show: async () => [(await import('./show.js')).ShowCommand],
+  mount: async () => [(await import('./mount.js')).MountCommand],
+  __daemon: async () => [(await import('./mount.js')).DaemonCommand],
+  unmount: async () => [(await import('./unmount.js')).UnmountCommand],
+  status: async () => [(await import('./status.js')).StatusCommand],
+  offline: async () => [(await import('./mode.js')).OfflineCommand],
+  online: async () => [(await import('./mode.js')).OnlineCommand],
+  sync: async () => [(await import('./sync.js')).SyncCommand],
+  why: async () => [(await import('./why.js')).WhyCommand],
 };
 
 // A reader that stops early (\`tether snapshot list | head -1\`) closes the pipe: the rest of

@@ -6,6 +6,7 @@ import * as t from 'typanion';
 import { conflictPathOf, openResolveSession, resolveConflict, TAKES } from '../src/sync/resolve.js';
 import { display } from '../src/tree/index.js';
 import { resolveStore, storeOption, TetherCommand } from './base.js';
+import { ask, locate, LONG_MS, relText } from './volume.js';
 
 export class ResolveCommand extends TetherCommand {
   static override paths = [['resolve']];
@@ -40,6 +41,19 @@ export class ResolveCommand extends TetherCommand {
   target = Option.String({ name: 'PATH' });
 
   async execute(): Promise<number> {
+    // A path in a mount: the volume's daemon owns its store, so it resolves.
+    const inMount = this.store === undefined ? locate(this.target) : undefined;
+    if (inMount !== undefined) {
+      const r = await ask(
+        inMount,
+        { op: 'resolve', path: relText(inMount), take: this.take },
+        LONG_MS,
+      );
+      this.out(`resolved ${relText(inMount)}: took ${String(r['resolution'])}`);
+      const left = Number(r['open'] ?? 0);
+      if (left > 0) this.out(`${left} conflict${left === 1 ? '' : 's'} left`);
+      return 0;
+    }
     const session = await openResolveSession(resolveStore(this.store), { lock: true });
     try {
       const path = conflictPathOf(session.env, this.target, process.cwd());

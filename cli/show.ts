@@ -5,6 +5,7 @@ import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { conflictPathOf, openResolveSession, versionContent } from '../src/sync/resolve.js';
 import { resolveStore, storeOption, TetherCommand } from './base.js';
+import { locate, relText } from './volume.js';
 
 const VARIANTS = ['local', 'server', 'base'] as const;
 
@@ -35,9 +36,12 @@ export class ShowCommand extends TetherCommand {
   target = Option.String({ name: 'PATH' });
 
   async execute(): Promise<number> {
-    const session = await openResolveSession(resolveStore(this.store));
+    // A path in a mount names its volume's store, and a path inside the volume.
+    const inMount = this.store === undefined ? locate(this.target) : undefined;
+    const target = inMount === undefined ? this.target : relText(inMount);
+    const session = await openResolveSession(inMount?.storeDir ?? resolveStore(this.store));
     try {
-      const path = conflictPathOf(session.env, this.target, process.cwd());
+      const path = conflictPathOf(session.env, target, process.cwd());
       const { data, note } = await versionContent(session.env, path, this.variant);
       if (note !== undefined) this.context.stderr.write(`tether: note: ${note}\n`);
       await new Promise<void>((resolve, reject) => {

@@ -645,8 +645,9 @@ static napi_value match_listings(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// latestMtimeUs(listing: Buffer): number. The latest mtime among the entries, in whole
-// microseconds (-Infinity for none): what a scan keeps to tell whether any entry was racy.
+// latestMtimeUs(listing: Buffer): number. The latest mtime or ctime among the entries, in
+// whole microseconds (-Infinity for none): what a scan keeps to tell whether any entry was
+// racy. ctime counts: a rewrite that puts the old mtime back (touch -r) sets ctime to now.
 static napi_value latest_mtime_us(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value arg, out;
@@ -666,12 +667,14 @@ static napi_value latest_mtime_us(napi_env env, napi_callback_info info) {
   }
   double latest = -INFINITY;
   for (uint64_t i = 0; i < n; i++) {
-    int64_t sec;
-    uint64_t nsec;
-    memcpy(&sec, a + 8 + i * rec + FIELD_MTIME_SEC * 8, 8);
-    memcpy(&nsec, a + 8 + i * rec + FIELD_MTIME_NSEC * 8, 8);
-    double us = micros(sec, nsec);
-    if (us > latest) latest = us;
+    for (int f = FIELD_MTIME_SEC; f <= FIELD_CTIME_SEC; f += FIELD_CTIME_SEC - FIELD_MTIME_SEC) {
+      int64_t sec;
+      uint64_t nsec;
+      memcpy(&sec, a + 8 + i * rec + f * 8, 8);
+      memcpy(&nsec, a + 8 + i * rec + (f + 1) * 8, 8);
+      double us = micros(sec, nsec);
+      if (us > latest) latest = us;
+    }
   }
   napi_create_double(env, latest, &out);
   return out;

@@ -73,7 +73,12 @@ export class Planner extends PlanBuilder {
     let names: Set<string> | undefined;
     const taken = (candidate: string): boolean => {
       names ??= new Set([b, l, s].flatMap((x) => (x === undefined ? [] : skimmedNames(x))));
-      return names.has(candidate) || (this.planned.get(dir)?.has(candidate) ?? false);
+      // Recorded variants are left out of the local scan, but their names stay taken.
+      return (
+        names.has(candidate) ||
+        (this.planned.get(dir)?.has(candidate) ?? false) ||
+        this.localVariants.has(joinPath(dir, candidate))
+      );
     };
     // A row that is the same on every side is equal (BOTH), and is not even decoded. (A local
     // variant is never such a row: neither base nor the server has it.)

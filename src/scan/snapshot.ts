@@ -80,7 +80,6 @@ export async function scanDirectory(
 
   const id = await scanReplica(store, root, {
     content: 'hash',
-    trustStamps: false,
     exclude,
     startNs,
     ...(opts.cacheKey === undefined ? {} : { cache: store.cacheDb('scan:' + opts.cacheKey) }),

@@ -2,8 +2,14 @@
 // is only a hint), and the history of conflicts that were resolved, by hand or automatically.
 //
 // One key space in the store's `conflicts` database, split by a one-byte prefix:
-//   0x00 <path bytes>           an open conflict (so a range read lists them sorted by path)
+//   0x00 <path bytes> 0x00 <u32 big-endian n>   an open conflict, the n-th at that path (a
+//                               range read lists them sorted by path, then in the order they
+//                               happened; a key without the suffix is one an older version
+//                               wrote, read the same way)
 //   0x01 <u64 big-endian seq>   a history record, in the order they were written
+// A path may have several open conflicts (MERGE.md invariant 1: a new conflict on a path whose
+// earlier one is still open is a record of its own, with a variant of its own). A record is
+// named by its variant's path, or by its canonical path where that is not ambiguous.
 // Values are plain msgpack arrays (no records: the bytes do not depend on object key order);
 // entries inside use the canonical tree-entry encoding, so they round-trip exactly (names as
 // bytes, mtimes in nanoseconds, xattr values as bytes).
@@ -63,38 +69,53 @@ export class ConflictStore {
 
   constructor(private readonly db: ConflictDb) {}
 
-  /** Every open conflict, sorted by path bytes. */
+  /** Every open conflict, sorted by path bytes, then oldest first. */
   list(): Conflict[] {
-    const out: Conflict[] = [];
-    for (const { value } of this.db.getRange({
-      start: Buffer.from([OPEN]),
-      end: Buffer.from([HISTORY]),
-    })) {
-      out.push(decodeConflict(asBuffer(value)));
-    }
-    return out;
+    return this.records(Buffer.from([OPEN]), Buffer.from([HISTORY])).map((r) => r.conflict);
   }
 
-  /** The open conflict at `path`, if any. */
-  get(path: Path): Conflict | undefined {
-    const v = this.db.get(openKey(path));
-    return v === undefined ? undefined : decodeConflict(asBuffer(v));
+  /** The open conflicts at canonical path `path`, oldest first. */
+  at(path: Path): Conflict[] {
+    return this.recordsAt(path).map((r) => r.conflict);
   }
 
-  has(path: Path): boolean {
-    return this.db.get(openKey(path)) !== undefined;
+  /**
+   * The open conflict `name` names: the one whose variant is at `name`, or the one at the
+   * canonical path `name` (of several there, the one without a variant; several of those, the
+   * oldest). Several with variants at that path: a usage error that lists their variants,
+   * since taking one of them by guess could undo a newer decision.
+   */
+  get(name: Path): Conflict | undefined {
+    return this.find(name)?.conflict;
   }
 
-  /** Record (or replace) the open conflict at `conflict.path`. */
+  /** True when `name` is a conflicted path or a recorded variant's path. */
+  has(name: Path): boolean {
+    return this.recordsAt(name).length > 0 || this.byVariant(name) !== undefined;
+  }
+
+  /**
+   * Record an open conflict. The same conflict again (same path and variant, or for one
+   * without a variant the same three entries) replaces its record, so a run finished after
+   * a kill records nothing twice; any other conflict at the path is a record of its own.
+   */
   async put(conflict: Conflict): Promise<void> {
-    await this.db.put(openKey(conflict.path), encodeConflict(conflict));
+    const here = this.recordsAt(conflict.path);
+    const same = here.find((r) => sameConflict(r.conflict, conflict));
+    if (same !== undefined) {
+      await this.db.put(same.key, encodeConflict(conflict));
+      return;
+    }
+    let n = 0;
+    for (const r of here) n = Math.max(n, suffixOf(r.key, conflict.path));
+    await this.db.put(openKey(conflict.path, n + 1), encodeConflict(conflict));
   }
 
-  /** Forget the open conflict at `path` (no history); true when there was one. */
-  async delete(path: Path): Promise<boolean> {
-    const key = openKey(path);
-    if (this.db.get(key) === undefined) return false;
-    await this.db.remove(key);
+  /** Forget the open conflict `name` names (no history); true when there was one. */
+  async delete(name: Path | Conflict): Promise<boolean> {
+    const r = typeof name === 'string' ? this.find(name) : this.recordOf(name);
+    if (r === undefined) return false;
+    await this.db.remove(r.key);
     return true;
   }
 
@@ -108,16 +129,20 @@ export class ConflictStore {
    * Close the open conflict at `path`: append it to the history with its resolution and
    * remove the open record. Throws ENOTFOUND when `path` has no open conflict.
    */
-  async resolve(path: Path, how: Omit<ResolvedConflict, 'conflict'>): Promise<ResolvedConflict> {
-    const conflict = this.get(path);
-    if (conflict === undefined) {
+  async resolve(
+    name: Path | Conflict,
+    how: Omit<ResolvedConflict, 'conflict'>,
+  ): Promise<ResolvedConflict> {
+    const r = typeof name === 'string' ? this.find(name) : this.recordOf(name);
+    if (r === undefined) {
+      const path = typeof name === 'string' ? name : name.path;
       throw new TetherError('ENOTFOUND', `no conflict is recorded at ${display(path)}`, {
         path: display(path),
       });
     }
-    const resolved: ResolvedConflict = { conflict, ...how };
+    const resolved: ResolvedConflict = { conflict: r.conflict, ...how };
     await this.record(resolved);
-    await this.db.remove(openKey(path));
+    await this.db.remove(r.key);
     return resolved;
   }
 
@@ -132,6 +157,50 @@ export class ConflictStore {
     const out: ResolvedConflict[] = [];
     for (const { value } of range) out.push(decodeResolved(asBuffer(value)));
     return out.reverse();
+  }
+
+  private records(start: Buffer, end: Buffer): OpenRecord[] {
+    const out: OpenRecord[] = [];
+    for (const { key, value } of this.db.getRange({ start, end })) {
+      out.push({ key: Buffer.from(asBuffer(key)), conflict: decodeConflict(asBuffer(value)) });
+    }
+    return out;
+  }
+
+  /** The records at canonical path `path`: the unsuffixed key, then the numbered ones. */
+  private recordsAt(path: Path): OpenRecord[] {
+    const bare = openKey(path);
+    const v = this.db.get(bare);
+    const old = v === undefined ? [] : [{ key: bare, conflict: decodeConflict(asBuffer(v)) }];
+    const start = Buffer.concat([bare, Buffer.from([0])]);
+    const end = Buffer.concat([bare, Buffer.from([1])]);
+    return [...old, ...this.records(start, end)];
+  }
+
+  private byVariant(vpath: Path): OpenRecord | undefined {
+    return this.records(Buffer.from([OPEN]), Buffer.from([HISTORY])).find(
+      (r) => r.conflict.variantPath === vpath,
+    );
+  }
+
+  private recordOf(c: Conflict): OpenRecord | undefined {
+    const bytes = encodeConflict(c);
+    return this.recordsAt(c.path).find((r) => encodeConflict(r.conflict).equals(bytes));
+  }
+
+  private find(name: Path): OpenRecord | undefined {
+    const v = this.byVariant(name);
+    if (v !== undefined) return v;
+    const here = this.recordsAt(name);
+    if (here.length <= 1) return here[0];
+    const plain = here.find((r) => r.conflict.variantPath === undefined);
+    if (plain !== undefined) return plain;
+    const names = here.map((r) => display(r.conflict.variantPath!));
+    throw new TetherError(
+      'EUSAGE',
+      `${String(here.length)} conflicts are open at ${display(name)}; name one by its variant: ${names.join(', ')}`,
+      { path: display(name), variants: names },
+    );
   }
 
   private takeSeq(): bigint {
@@ -151,8 +220,36 @@ export class ConflictStore {
   }
 }
 
-function openKey(path: Path): Buffer {
-  return Buffer.concat([Buffer.from([OPEN]), bytesOf(path)]);
+interface OpenRecord {
+  readonly key: Buffer;
+  readonly conflict: Conflict;
+}
+
+/** The key of the n-th open conflict at `path` (without n: the key older versions wrote). */
+function openKey(path: Path, n?: number): Buffer {
+  const head = Buffer.concat([Buffer.from([OPEN]), bytesOf(path)]);
+  if (n === undefined) return head;
+  const tail = Buffer.alloc(5);
+  tail.writeUInt32BE(n, 1);
+  return Buffer.concat([head, tail]);
+}
+
+/** n of a numbered key at `path` (0 for the unsuffixed one). */
+function suffixOf(key: Buffer, path: Path): number {
+  const at = 1 + bytesOf(path).length + 1;
+  return key.length === at + 4 ? key.readUInt32BE(at) : 0;
+}
+
+/** Two records of the same conflict (one may have been written by a run cut short). */
+function sameConflict(a: Conflict, b: Conflict): boolean {
+  if (a.path !== b.path || a.kind !== b.kind) return false;
+  if (a.variantPath !== undefined || b.variantPath !== undefined) {
+    return a.variantPath === b.variantPath;
+  }
+  const three = (c: Conflict): Buffer[] =>
+    [c.base, c.local, c.server].map((e) => entryBytes(e) ?? Buffer.alloc(0));
+  const [x, y] = [three(a), three(b)];
+  return x.every((e, i) => e.equals(y[i]!));
 }
 
 function historyKey(seq: bigint): Buffer {

@@ -192,7 +192,26 @@ export class DirListing {
     return sec * 1e6 + Math.floor(this.u32(i, FIELD_MTIME_NSEC) / 1000);
   }
 
-  /** The latest mtime of any entry, in whole microseconds (-Infinity when there is none). */
+  /** ctime in whole microseconds (as mtimeUs). */
+  ctimeUs(i: number): number {
+    const at = 8 + i * RECORD + FIELD_CTIME_SEC * 8;
+    const sec = this.raw.readUInt32LE(at) + this.raw.readInt32LE(at + 4) * 2 ** 32;
+    return sec * 1e6 + Math.floor(this.u32(i, FIELD_CTIME_NSEC) / 1000);
+  }
+
+  /**
+   * When entry i last changed as far as its stat can tell: the later of mtime and ctime, in
+   * whole microseconds. A rewrite that puts the old mtime back (touch -r, cp -p) still sets
+   * ctime to now, so this is what decides whether a stamp is too recent to trust.
+   */
+  changedUs(i: number): number {
+    return Math.max(this.mtimeUs(i), this.ctimeUs(i));
+  }
+
+  /**
+   * The latest mtime or ctime of any entry (changedUs), in whole microseconds (-Infinity when
+   * there is none).
+   */
   latestMtimeUs(): number {
     return native === undefined ? this.latestMtimeUsJs() : native.latestMtimeUs(this.raw);
   }
@@ -200,7 +219,7 @@ export class DirListing {
   /** latestMtimeUs in JavaScript (where the native helper is not built). */
   latestMtimeUsJs(): number {
     let latest = -Infinity;
-    for (let i = 0; i < this.count; i++) latest = Math.max(latest, this.mtimeUs(i));
+    for (let i = 0; i < this.count; i++) latest = Math.max(latest, this.changedUs(i));
     return latest;
   }
 

@@ -44,7 +44,7 @@ import {
 } from '../tree/index.js';
 import { ConflictStore, type ResolvedConflict } from './conflict-store.js';
 import { advanceBaseAt, readBinding } from './binding.js';
-import { REF_BASE } from './ports.js';
+import { REF_BASE, type SyncStore } from './ports.js';
 import { fsPath, hashFile } from './fs-entry.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
 import { Replica, TEMP_PREFIX, type Outcome } from './replica.js';
@@ -86,13 +86,18 @@ type Source =
 
 const isRoot = process.getuid?.() === 0;
 
+/**
+ * Resolve the conflict \`name\` names: its canonical path, or its variant's path (which tells
+ * several conflicts at one path apart: see ConflictStore.get).
+ */
 export async function resolveConflict(
   env: ResolveEnv,
-  path: Path,
+  name: Path,
   take: Take,
 ): Promise<ResolvedConflict> {
-  const c = env.conflicts.get(path);
-  if (c === undefined) throw noConflict(env, path);
+  const c = env.conflicts.get(name);
+  if (c === undefined) throw noConflict(env, name);
+  const path = c.path;
   const local = new Replica(env.localRoot, 'local replica');
   const server = new Replica(env.serverRoot, 'server replica');
   const current = env.base.entryAt(path) ?? null;
@@ -117,7 +122,7 @@ export async function resolveConflict(
     }
     await clearStaging(server, vpath);
     const kept = await hashedEntry(local, vpath, env.base);
-    const resolved = await env.conflicts.resolve(path, {
+    const resolved = await env.conflicts.resolve(c, {
       resolution: 'both',
       at: env.now().getTime(),
       result: current,
@@ -153,7 +158,7 @@ export async function resolveConflict(
   const result = await hashedEntry(local, path, env.base);
   // The record closes first: a run cut short before base moves leaves both replicas holding
   // the same new entry, which the next sync takes into base as a change made on both sides.
-  const resolved = await env.conflicts.resolve(path, {
+  const resolved = await env.conflicts.resolve(c, {
     resolution: take,
     at: env.now().getTime(),
     result,
@@ -205,14 +210,11 @@ async function chosen(
   supported(c, want, 'take');
   if (want.kind === 'symlink') return { want, source: { from: 'store', data: null } };
   if (want.kind === 'dir') return { want, source: { from: 'tree' } }; // checked by checkTree
-  if (
-    take === 'server' &&
-    (want.id === undefined || !env.base.has(want.id)) &&
-    current !== null &&
-    (await holds(server, c.path, current, env.base))
-  ) {
+  if (take === 'server' && current !== null && (await holds(server, c.path, current, env.base))) {
     // The server's file changed again since the conflict, and a sync has taken its newer
-    // version into base (and the local replica): that is the server's version now.
+    // version into base (and the local replica): that is the server's version now. (Decided
+    // by what the server holds, not by whether the store happens to keep the older blob: a
+    // local scan may have stored it.)
     supported(c, current, 'take');
     return { want: current, source: { from: 'none' } };
   }
@@ -620,11 +622,12 @@ export async function entryAt(root: string, path: Path, trees?: TreeSink): Promi
 /** The bytes of one version of a conflicted path, for `tether show` (symlinks: the target). */
 export async function versionContent(
   env: ResolveEnv,
-  path: Path,
+  name: Path,
   which: 'local' | 'server' | 'base',
 ): Promise<{ data: Buffer; note?: string }> {
-  const c = env.conflicts.get(path);
-  if (c === undefined) throw noConflict(env, path);
+  const c = env.conflicts.get(name);
+  if (c === undefined) throw noConflict(env, name);
+  const path = c.path;
   const want = which === 'local' ? c.local : which === 'server' ? c.server : c.base;
   if (want === null) {
     throw new TetherError(
@@ -698,34 +701,9 @@ export async function openResolveSession(
       await takeSyncLock(store.dir, 'tether resolve');
       locked = true;
     }
-    const bound = readBinding(store);
-    if (bound === undefined) {
-      throw new TetherError(
-        'ENOTFOUND',
-        `the store ${storeDir} has no sync-dirs replicas: run "tether sync-dirs A B --store ${storeDir}" first`,
-      );
-    }
-    const base: SyncBase = {
-      readTree: (id) => store.readTree(id),
-      putTree: (tree) => store.putTree(tree),
-      has: (id) => store.has(id),
-      entryAt(path) {
-        const root = store.getRef(REF_BASE);
-        return root === undefined ? undefined : entryInTree(store, root, path);
-      },
-      readBlob: (id) => store.readBlob(id),
-      async advance(updates) {
-        await advanceBaseAt(store, updates);
-      },
-    };
+    const env = resolveEnvOf(store, storeDir);
     return {
-      env: {
-        conflicts: new ConflictStore(store.db('conflicts')),
-        base,
-        localRoot: bound.local,
-        serverRoot: bound.server,
-        now: () => new Date(),
-      },
+      env,
       close: async () => {
         if (locked) await releaseSyncLock(store.dir);
         await store.close();
@@ -738,8 +716,39 @@ export async function openResolveSession(
   }
 }
 
+/** The resolve environment over an open sync store (a mount's daemon resolves in its own). */
+export function resolveEnvOf(store: SyncStore, storeDir: string): ResolveEnv {
+  const bound = readBinding(store);
+  if (bound === undefined) {
+    throw new TetherError(
+      'ENOTFOUND',
+      `the store ${storeDir} has no sync-dirs replicas: run "tether sync-dirs A B --store ${storeDir}" first`,
+    );
+  }
+  const base: SyncBase = {
+    readTree: (id) => store.readTree(id),
+    putTree: (tree) => store.putTree(tree),
+    has: (id) => store.has(id),
+    entryAt(path) {
+      const root = store.getRef(REF_BASE);
+      return root === undefined ? undefined : entryInTree(store, root, path);
+    },
+    readBlob: (id) => store.readBlob(id),
+    async advance(updates) {
+      await advanceBaseAt(store, updates);
+    },
+  };
+  return {
+    conflicts: new ConflictStore(store.db('conflicts')),
+    base,
+    localRoot: bound.local,
+    serverRoot: bound.server,
+    now: () => new Date(),
+  };
+}
+
 /** The entry at `path` under tree `root`, or undefined. */
-function entryInTree(reader: TreeReader, root: Hash, path: Path): Entry | undefined {
+export function entryInTree(reader: TreeReader, root: Hash, path: Path): Entry | undefined {
   let tree = reader.readTree(root);
   const parts = path.split('/');
   for (let i = 0; i < parts.length; i++) {
@@ -767,9 +776,7 @@ export function conflictPathOf(env: ResolveEnv, arg: string, cwd: string): Path 
     const rel = relative(resolvePath(root), abs);
     if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) candidates.push(fromText(rel));
   }
+  // A variant's path names its own conflict (several may be open at one path).
   for (const p of candidates) if (env.conflicts.has(p)) return p;
-  const byVariant = env.conflicts
-    .list()
-    .find((c) => c.variantPath !== undefined && candidates.includes(c.variantPath));
-  return byVariant?.path ?? candidates[candidates.length - 1] ?? fromText(plain);
+  return candidates[candidates.length - 1] ?? fromText(plain);
 }

@@ -58,12 +58,6 @@ export interface ScanOptions {
   readonly onEntry?: (path: Path) => void;
   /** Called per directory with the number and bytes of the regular files in it. */
   readonly onFiles?: (files: number, bytes: number) => void;
-  /**
-   * Take the id of a base or known file with the same size and mtime (default true). A
-   * snapshot says false: it trusts only the scan cache, which also compares ctime, inode and
-   * device.
-   */
-  readonly trustStamps?: boolean;
   /** Reads a file whose id is not known: by default hashes it; a snapshot stores it too. */
   readonly read?: (p: Buffer, path: Path, st: FileStat) => Promise<Hash>;
   /** Delete temporary files a killed run left behind (only while holding the sync lock). */
@@ -85,6 +79,12 @@ export interface ScanOptions {
   readonly startNs?: bigint;
   /** Hold the cache records back for the caller to write with its ref (see HeldRecords). */
   readonly hold?: HeldRecords;
+  /**
+   * Files whose content was never fetched (a mount's placeholders: sparse files of base's
+   * size and mtime). Such a file is base's entry, but for the mode and owner the listing has:
+   * its bytes are never read (MERGE.md rule P: never fetched is never a change).
+   */
+  readonly placeholder?: (path: Path, st: FileStat) => boolean;
 }
 
 /**
@@ -142,7 +142,10 @@ interface DirRecord {
   readonly w: boolean;
   /** The listing was made with xattrs asked for (its flags may be kept: list-dir.ts). */
   readonly a: boolean;
-  /** Latest mtime in the listing and the cutoff (scan start less the margin), microseconds. */
+  /**
+   * Latest mtime or ctime in the listing and the cutoff (scan start less the margin),
+   * microseconds.
+   */
   readonly m: number;
   readonly c: number;
   /** Subdirectories: name (byte string), tree id made then, base's tree id then (or empty). */
@@ -179,6 +182,14 @@ export async function scanReplica(
   const cutoffUs = Number((startNs - margin) / 1000n);
   const racySinceUs = opts.racySinceNs === undefined ? Infinity : Number(opts.racySinceNs / 1000n);
   const cache = opts.cache;
+  // What a stamp may decide (DESIGN decision 16). In a 'hash' scan (the local replica, a
+  // snapshot) a content id is taken unread only through the scan cache, whose listing compares
+  // size, mtime, ctime, inode and device (git's index rule), with the racy guard on the later of
+  // mtime and ctime: a rewrite that keeps size and mtime (cp -p, touch -r, tar x) or a swap of
+  // two files changes ctime and inode. In a 'stamp' scan (the server, where sshfs and some NFS
+  // renumber inodes and fake ctime) size and mtime decide, as MERGE.md allows: a path changed
+  // on both sides is hashed before the merge (both-changed.ts).
+  const stampsLend = opts.content === 'stamp';
   const writes: Promise<unknown>[] = [];
   /** Records to write once what they name is on disk (see the end). */
   const records: [Buffer, Buffer][] = [];
@@ -412,11 +423,15 @@ export async function scanReplica(
         );
         continue;
       }
+      if (e.kind === 'file' && b?.kind === 'file' && opts.placeholder?.(path, st) === true) {
+        parts[i] = { ...b, mode: e.mode, uid: e.uid, gid: e.gid };
+        continue;
+      }
       if (e.kind === 'file' && e.id === undefined) {
         const racy = opts.racySinceNs !== undefined && st.mtimeNs >= opts.racySinceNs;
-        const id = racy
-          ? undefined
-          : opts.trustStamps === false
+        // Size and mtime alone lend an id only in a 'stamp' scan (see stampsLend).
+        const id =
+          racy || !stampsLend
             ? undefined
             : reuse(e, [b, ...known.map((k) => listing(k()).get(name))], window);
         if (id !== undefined) e = { ...e, id };
@@ -486,10 +501,9 @@ export async function scanReplica(
   ): Entry | undefined => {
     let e = was.mtimeNs === raw ? was : { ...was, mtimeNs: raw };
     if (e.kind === 'file' && e.id === undefined) {
-      const id =
-        opts.trustStamps === false
-          ? undefined
-          : reuse(e, [b, ...known.map((k) => listing(k()).get(name))], window);
+      const id = stampsLend
+        ? reuse(e, [b, ...known.map((k) => listing(k()).get(name))], window)
+        : undefined;
       if (id !== undefined) e = { ...e, id };
       else if (opts.content === 'hash') return undefined;
     }
@@ -641,7 +655,8 @@ async function putRecords(
   await Promise.all(records.map(([k, v]) => cache.put(k, v)));
 }
 
-const RECORD_VERSION = 2;
+// 3: m counts ctimes too (a record of an older version is only a missed shortcut).
+const RECORD_VERSION = 3;
 
 /**
  * A record as bytes: version, flags (bit 0: w, bit 1: a), m, c, f, y as doubles, x (u32
@@ -754,7 +769,10 @@ class DirListingView {
   match(i: number): number {
     const j = this.matches[i]!;
     // Racy: changed too close to that scan for its stamp to vouch (no entry was, if the latest was not).
-    if (j < 0 || (this.rec.m >= this.rec.c && this.listing.mtimeUs(j) >= this.rec.c)) return -1;
+    // Safe because the listing compares every stat field a write changes (size, mtime, ctime,
+    // inode, device) and a change inside the clock's granule after the listing would leave
+    // mtime or ctime at or after the cutoff; if neither held, the entry is read again.
+    if (j < 0 || (this.rec.m >= this.rec.c && this.listing.changedUs(j) >= this.rec.c)) return -1;
     return j;
   }
 

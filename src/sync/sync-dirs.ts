@@ -32,11 +32,11 @@ import { checkBinding } from './binding.js';
 import { ConflictStore } from './conflict-store.js';
 import { checkReplicas } from './guard.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
-import { PlanLog } from './plan-log.js';
+import { PlanLog, type Status } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
 import { Replica, TEMP_PREFIX } from './replica.js';
 import { MTIME_WINDOW_NS, mtimeWindowOf } from './stamp.js';
-import { HeldRecords, learnIds, scanReplica } from './scan-replica.js';
+import { HeldRecords, learnIds, scanReplica, type ScanOptions } from './scan-replica.js';
 
 export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
 
@@ -52,6 +52,8 @@ export interface SyncDirsOptions {
   readonly onPhase?: (phase: SyncPhase) => void;
   /** Keep and use the scan caches (default true; false scans everything as if new). */
   readonly scanCache?: boolean;
+  /** Local files never fetched (a mount's placeholders): see ScanOptions.placeholder. */
+  readonly placeholder?: ScanOptions['placeholder'];
 }
 
 export interface SyncSummary {
@@ -139,6 +141,8 @@ async function syncLocked(
   const pending = log.pending();
   if (pending !== undefined && !dry) {
     opts.onPhase?.('resume');
+    // (Written before the run was cut short, unless it was cut short right before that.)
+    await recordConflicts(conflicts, pending.plan);
     const r = await applyActions(pending.plan, replicas, log, opts.hooks);
     await commit(store, log, conflicts, pending.plan, r);
     resumed = true;
@@ -175,6 +179,7 @@ async function syncLocked(
         ...(caching ? { cache: store.cacheDb('sync-local'), hold: heldLocal } : {}),
         removeTemps: !dry,
         mtimeWindowNs: windows.local,
+        ...(opts.placeholder === undefined ? {} : { placeholder: opts.placeholder }),
         ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.local }),
         // Local contents are kept: they are the base of later text merges and of `show --variant base`.
         read: async (abs, _path, st) => (await store.putBlobFile(abs, st.size)).id,
@@ -245,6 +250,7 @@ async function syncLocked(
 
   opts.onPhase?.('apply');
   await log.begin(plan, now);
+  await recordConflicts(conflicts, plan);
   const r = await applyActions(plan, replicas, log, opts.hooks);
   await commit(store, log, conflicts, plan, r, scans, () => {
     for (const h of held) h.write();
@@ -308,6 +314,33 @@ async function mtimeWindows(
   return w;
 }
 
+/**
+ * Record the plan's conflicts that wait for a decision, before any variant is made: the scan
+ * leaves recorded variants out, so a variant is never taken for a user's file (and uploaded),
+ * however the run ends. Recording the same plan again (a resumed run) changes nothing.
+ */
+async function recordConflicts(conflicts: ConflictStore, plan: Plan): Promise<void> {
+  for (const c of plan.conflicts) if (!c.informational) await conflicts.put(c);
+}
+
+/**
+ * The local version of conflict \`c\` is still where it was, so its record (written before the
+ * apply) can go and the next run plans the path again: the action that moved it away (into
+ * its variant, or overwriting it with the server's metadata) did not succeed.
+ */
+function localVersionStays(plan: Plan, statuses: readonly Status[], c: Conflict): boolean {
+  let moved: boolean | undefined;
+  let failed = false;
+  plan.actions.forEach((a, i) => {
+    if (a.path !== c.path) return;
+    const ok = statuses[i] === 'ok';
+    if (!ok) failed = true;
+    if (a.op === 'variant' && a.variantPath === c.variantPath) moved = ok;
+    else if (c.variantPath === undefined && a.side === 'local' && ok) moved = true;
+  });
+  return moved === undefined ? failed : !moved;
+}
+
 /** Record the plan's conflicts, advance base by what succeeded, and forget the plan. */
 async function commit(
   store: Store,
@@ -324,16 +357,16 @@ async function commit(
     if (statuses[i] !== 'ok') failedAt.add(a.path);
   });
   for (const c of plan.conflicts) {
-    if (failedAt.has(c.path)) continue; // planned again next run
-    if (c.informational) {
+    if (!c.informational) {
+      // Recorded before the apply; it stays unless the local version never moved.
+      if (localVersionStays(plan, statuses, c)) await conflicts.delete(c);
+    } else if (!failedAt.has(c.path)) {
       await conflicts.record({
         conflict: c,
         resolution: 'server',
         at: Date.now(),
         result: c.server,
       });
-    } else if (!conflicts.has(c.path)) {
-      await conflicts.put(c);
     }
   }
   const newBase = advanceBase(store, plan, statuses, applied.copied);

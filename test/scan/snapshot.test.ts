@@ -49,10 +49,14 @@ async function withTree(
   }
 }
 
-/** Make every file look older than the racy window, as a tree edited a while ago does. */
-function age(paths: string[]): void {
+/**
+ * Make every file look older than the racy window, as a tree edited a while ago does: its
+ * mtime set back, and its ctime (now, set by that very utimes) let fall behind the window.
+ */
+async function age(paths: string[]): Promise<void> {
   const old = new Date(Date.now() - 60_000);
   for (const p of paths) utimesSync(p, old, old);
+  await new Promise((r) => setTimeout(r, 250));
 }
 
 test('every kind, mode bits, xattrs and byte names are captured; contents are stored', async (t) => {
@@ -101,7 +105,7 @@ test('a re-snapshot reads only what changed (the stat cache)', async (t) => {
       writeFileSync(p, `content ${i}`);
       paths.push(p);
     }
-    age(paths);
+    await age(paths);
     const first = await scanDirectory(store, root, { cacheKey: 'k' });
     t.is(first.hashedFiles, 50);
     const same = await scanDirectory(store, root, { cacheKey: 'k' });
@@ -110,7 +114,7 @@ test('a re-snapshot reads only what changed (the stat cache)', async (t) => {
 
     writeFileSync(paths[3]!, 'edited');
     writeFileSync(join(root, 'new'), 'new file');
-    age([paths[3]!, join(root, 'new')]);
+    await age([paths[3]!, join(root, 'new')]);
     const next = await scanDirectory(store, root, { cacheKey: 'k' });
     t.is(next.hashedFiles, 2, 'the edited and the new file');
     t.not(next.id, first.id);
@@ -175,7 +179,7 @@ test('a touch without a content change reads the file again but keeps its conten
   await withTree(async (root, store) => {
     const p = join(root, 'f');
     writeFileSync(p, 'same bytes');
-    age([p]);
+    await age([p]);
     const first = await scanDirectory(store, root, { cacheKey: 'k' });
     const before = flat(store, first.id).get('f')!;
     utimesSync(p, new Date(2001, 1, 1), new Date(2001, 1, 1));

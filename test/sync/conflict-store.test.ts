@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTetherError } from '../../src/errors.js';
 import type { Conflict } from '../../src/merge/plan.js';
-import { ConflictStore, type ConflictDb } from '../../src/sync/conflict-store.js';
+import { ConflictStore, encodeConflict, type ConflictDb } from '../../src/sync/conflict-store.js';
 import { fromText, hashBytes, type Entry } from '../../src/tree/index.js';
 
 async function withDb(
@@ -183,5 +183,48 @@ test('a damaged record is reported as corrupt, not misread', async (t) => {
     const err = t.throws(() => new ConflictStore(db).list());
     t.true(isTetherError(err, 'ECORRUPT'));
     t.regex(err.message, /conflict records are damaged/);
+  });
+});
+
+test('several conflicts at one path: each its own record, named by its variant', async (t) => {
+  await withDb(async (db, reopen) => {
+    const s = new ConflictStore(db);
+    const second: Conflict = {
+      ...editEdit,
+      local: file('notes.txt', 'b2'),
+      variantPath: fromText('docs/notes.conflict-local-20260103T030405Z-87654321.txt'),
+    };
+    await s.put(editEdit);
+    await s.put(second);
+    await s.put(editEdit); // the same conflict again: no second record
+    const s2 = new ConflictStore(reopen());
+    t.deepEqual(s2.list(), [editEdit, second], 'oldest first');
+    t.deepEqual(s2.at(editEdit.path), [editEdit, second]);
+    t.deepEqual(s2.get(second.variantPath!), second);
+    t.true(s2.has(second.variantPath!));
+    const err = t.throws(() => s2.get(editEdit.path));
+    t.true(isTetherError(err, 'EUSAGE'));
+    t.regex(err.message, /2 conflicts are open at docs\/notes\.txt; name one by its variant/);
+    await s2.resolve(second.variantPath!, { resolution: 'local', at: 1, result: second.local });
+    t.deepEqual(s2.list(), [editEdit]);
+    t.deepEqual(s2.get(editEdit.path), editEdit, 'one left: its path names it again');
+  });
+});
+
+test('a record an older version wrote (key without a number) is read, named and resolved', async (t) => {
+  await withDb(async (db) => {
+    await db.put(
+      Buffer.concat([Buffer.from([0]), Buffer.from(editEdit.path, 'latin1')]),
+      encodeConflict(editEdit),
+    );
+    const s = new ConflictStore(db);
+    await s.put({ ...editEdit, variantPath: fromText('docs/v2') });
+    t.is(s.list().length, 2);
+    t.deepEqual(s.get(editEdit.variantPath!), editEdit);
+    await s.resolve(editEdit.variantPath!, { resolution: 'server', at: 1, result: null });
+    t.deepEqual(
+      s.list().map((c) => c.variantPath),
+      [fromText('docs/v2')],
+    );
   });
 });

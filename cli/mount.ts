@@ -1,0 +1,75 @@
+// `tether mount REMOTE MOUNTPOINT`: bind REMOTE to a volume (its store) on first use, start the
+// volume's daemon, and return once the mount answers. `--foreground` runs the daemon here.
+import { Command, Option } from 'clipanion';
+import { resolve } from 'node:path';
+import { mountVolume } from '../src/volume/start.js';
+import { TetherCommand } from './base.js';
+
+export class MountCommand extends TetherCommand {
+  static override paths = [['mount']];
+  static override usage = Command.Usage({
+    category: 'Volumes',
+    description: 'mount a remote directory as a volume that keeps working offline',
+    details: `
+      REMOTE is a directory on a server (an NFS, SMB or sshfs mount, or any directory). The
+      mount shows it with a cache behind it: files are fetched when first opened, changes go to
+      REMOTE shortly after they are made (and at fsync), and REMOTE's own changes appear within
+      a couple of seconds. \`tether offline\` (or a failing server) makes the mount a writable
+      snapshot over the cache; \`tether online\` merges both sides' changes three ways.
+
+      The volume's store defaults to a directory under \`$XDG_DATA_HOME/tether/volumes/\`
+      named after REMOTE. MOUNTPOINT must be an empty directory. Others cannot enter the mount
+      unless \`--allow-other\` is given.
+    `,
+    examples: [
+      ['Mount a share', '$0 mount ~/nfs/projects ~/work'],
+      ['With a chosen store', '$0 mount /srv/share /mnt/work --store ~/.tether-work'],
+    ],
+  });
+
+  store = Option.String('--store', { description: "The volume's store directory" });
+  foreground = Option.Boolean('--foreground', false, {
+    description: 'Run the daemon in this process (until unmounted)',
+  });
+  allowOther = Option.Boolean('--allow-other', false, {
+    description: "Let other users enter the mount (with the kernel's permission checks)",
+  });
+  remote = Option.String({ name: 'REMOTE' });
+  mountpoint = Option.String({ name: 'MOUNTPOINT' });
+
+  async execute(): Promise<number> {
+    const r = await mountVolume({
+      remote: resolve(this.remote),
+      mountpoint: resolve(this.mountpoint),
+      ...(this.store === undefined ? {} : { store: resolve(this.store) }),
+      foreground: this.foreground,
+      allowOther: this.allowOther,
+      launcher: process.argv[1] ?? '',
+      log: (line) => this.context.stderr.write(`tether: ${line}\n`),
+    });
+    if (!this.foreground) this.out(`mounted ${r.remote} at ${r.mountpoint} (store ${r.store})`);
+    return 0;
+  }
+}
+
+/** The daemon itself, started detached by `tether mount` (not for users). */
+export class DaemonCommand extends TetherCommand {
+  static override paths = [['__daemon']];
+
+  store = Option.String('--store', { required: true });
+  allowOther = Option.Boolean('--allow-other', false);
+  remote = Option.String({ name: 'REMOTE' });
+  mountpoint = Option.String({ name: 'MOUNTPOINT' });
+
+  async execute(): Promise<number> {
+    const { runDaemon } = await import('../src/volume/daemon.js');
+    await runDaemon({
+      storeDir: this.store,
+      remote: this.remote,
+      mountpoint: this.mountpoint,
+      allowOther: this.allowOther,
+      log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+    });
+    return 0;
+  }
+}

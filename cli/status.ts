@@ -1,0 +1,49 @@
+// `tether status [PATH]`: a volume's mode, what is dirty (changed since the last sync), how
+// many files are remote-only, the open conflicts, and the last sync.
+import { Command, Option } from 'clipanion';
+import type { VolumeStatus } from '../src/volume/volume.js';
+import { display } from '../src/tree/index.js';
+import { TetherCommand } from './base.js';
+import { ask, locateOrThrow } from './volume.js';
+
+export class StatusCommand extends TetherCommand {
+  static override paths = [['status']];
+  static override usage = Command.Usage({
+    category: 'Volumes',
+    description: "show a mounted volume's mode, dirty paths and conflicts",
+    examples: [
+      ['The volume this directory is in', '$0 status'],
+      ['As JSON', '$0 status ~/work --json'],
+    ],
+  });
+
+  asJson = Option.Boolean('--json', false, { description: 'Print JSON' });
+  target = Option.String({ name: 'PATH', required: false });
+
+  async execute(): Promise<number> {
+    const l = locateOrThrow(this.target ?? '.');
+    const r = await ask(l, { op: 'status' }, 60_000);
+    const s = r['status'] as VolumeStatus;
+    if (this.asJson) {
+      this.json({ mountpoint: l.mountpoint, ...s });
+      return 0;
+    }
+    this.out(`${l.mountpoint}: ${s.mode} (remote ${s.remote}, store ${s.store})`);
+    this.out(`remote-only files: ${s.placeholders}`);
+    this.out(`dirty: ${s.dirty.length}`);
+    for (const d of s.dirty) this.out(`  ${d.status} ${display(d.path)}`);
+    this.out(`conflicts: ${s.conflicts.length}`);
+    for (const c of s.conflicts) {
+      this.out(
+        `  ${display(c.path)} (${c.kind})${c.variant === undefined ? '' : ` -> ${display(c.variant)}`}`,
+      );
+    }
+    if (s.lastSync !== undefined) {
+      this.out(
+        `last sync: ${new Date(s.lastSync.at).toISOString()}, ${s.lastSync.applied} actions`,
+      );
+    }
+    if (s.lastError !== undefined) this.out(`last error: ${s.lastError}`);
+    return 0;
+  }
+}

@@ -1,0 +1,317 @@
+// The FUSE handler table over a volume view (DESIGN decision 21; pnpm's habit: a factory kept
+// apart from mounting, callable in tests without the kernel). A passthrough to the local view
+// directory: its inodes are the mount's nodes, so hard links are one node, a rename moves a
+// name, and an unlinked open file stays readable through its descriptor. The volume acts
+// around the calls that need it (a placeholder fetched before an open, a flush after a
+// change). Every handler answers exactly once, errors mapped in one place (errno.ts).
+//
+// Names cross the binding as Latin-1 strings, one code unit per byte (binding.ts): a FUSE path
+// without its leading '/' is already a tree path (a byte string), and file system calls get
+// the bytes as Buffers.
+import { constants as C, close, fstat, fsync, ftruncate, open, read, write } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Path } from '../merge/plan.js';
+import { TEMP_PREFIX } from '../sync/replica.js';
+import { native } from '../sync/native.js';
+import { UTIME_NOW, UTIME_OMIT, type Caller, type Operations, type Timespec } from './binding.js';
+import { errnoOf } from './errno.js';
+import { fuseStat } from './stat.js';
+import type { VolumeView } from './view.js';
+
+/** The attributes every path shows (DESIGN decision 8); they are the volume's, not the file's. */
+export const STATE_XATTR = 'user.tether.state';
+export const ID_XATTR = 'user.tether.id';
+const OURS = [STATE_XATTR, ID_XATTR];
+
+const pOpen = promisify(open);
+const pRead = promisify(read);
+const pWrite = promisify(write);
+const pClose = promisify(close);
+const pFsync = promisify(fsync);
+const pFstat = (fd: number) => promisify(fstat)(fd, { bigint: true });
+const pFtruncate = promisify(ftruncate);
+const run = promisify(execFile);
+/** O_ACCMODE (not among node's constants). */
+const ACCMODE = 3;
+const TEMP = Buffer.from(TEMP_PREFIX);
+
+/** The tree path of a FUSE path ('/a/b' → 'a/b'; both are byte strings). */
+export const treePath = (p: string): Path => p.replace(/^\/+/, '');
+
+const errOf = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
+
+/** Whether this daemon may give files to their creators (as root, it creates them). */
+const AS_ROOT = process.getuid?.() === 0;
+
+export function createHandlers(
+  view: VolumeView,
+  log: (line: string) => void = () => undefined,
+): Operations {
+  const rootBuf = Buffer.from(view.root);
+  const full = (p: string): Buffer =>
+    p === '/' ? rootBuf : Buffer.concat([rootBuf, Buffer.from(p, 'latin1')]);
+  /** Answer `cb` once with the outcome of `work`: 0 (and its value) or the mapped errno. */
+  const answer = <T>(cb: (err: number, value?: T) => void, work: () => Promise<T>): void => {
+    work().then(
+      (v) => {
+        cb(0, v);
+      },
+      (err: unknown) => {
+        cb(errnoOf(err, log));
+      },
+    );
+  };
+  /** read and write answer a byte count or a negative errno. */
+  const count = (cb: (n: number) => void, work: () => Promise<number>): void => {
+    work().then(cb, (err: unknown) => {
+      cb(errnoOf(err, log));
+    });
+  };
+  const changed = (p: string | null): void => {
+    view.changed(p === null ? '' : treePath(p));
+  };
+  /** A new node belongs to its creator (the kernel checked that they may make it). */
+  const own = async (p: string, caller: Caller | undefined): Promise<void> => {
+    if (AS_ROOT && caller !== undefined && (caller.uid !== 0 || caller.gid !== 0)) {
+      await fs.lchown(full(p), caller.uid, caller.gid);
+    }
+  };
+  /** Descriptors written through, so their release is a change. */
+  const written = new Set<number>();
+
+  const timeOf = async (p: string, t: Timespec, which: 'atime' | 'mtime'): Promise<number> => {
+    if (t.nsec === UTIME_NOW) return Date.now() / 1000;
+    if (t.nsec === UTIME_OMIT) {
+      const st = await fs.lstat(full(p), { bigint: true });
+      return Number(which === 'atime' ? st.atimeNs : st.mtimeNs) / 1e9;
+    }
+    return t.sec + t.nsec / 1e9;
+  };
+
+  return {
+    init: (cb) => {
+      cb(0);
+    },
+    access: (p, mode, cb) => {
+      answer(cb, () => fs.access(full(p), mode));
+    },
+    statfs: (_p, cb) => {
+      answer(cb, async () => {
+        const s = await fs.statfs(view.root);
+        return {
+          bsize: s.bsize,
+          frsize: s.bsize,
+          blocks: s.blocks,
+          bfree: s.bfree,
+          bavail: s.bavail,
+          files: s.files,
+          ffree: s.ffree,
+          favail: s.ffree,
+          namemax: 255,
+        };
+      });
+    },
+    getattr: (p, cb) => {
+      answer(cb, async () => fuseStat(await fs.lstat(full(p), { bigint: true })));
+    },
+    fgetattr: (_p, fd, cb) => {
+      // By descriptor: an unlinked open file still has its attributes.
+      answer(cb, async () => fuseStat(await pFstat(fd)));
+    },
+    readdir: (p, cb) => {
+      answer(cb, async () => {
+        const names = await fs.readdir(full(p), { encoding: 'buffer' });
+        // The engine's temporary files are never part of the volume.
+        return names.filter((n) => !n.subarray(0, TEMP.length).equals(TEMP));
+      });
+    },
+    readlink: (p, cb) => {
+      answer(cb, () => fs.readlink(full(p), { encoding: 'buffer' }));
+    },
+    open: (p, flags, cb) => {
+      answer(cb, async () => {
+        const path = treePath(p);
+        const trunc = (flags & C.O_TRUNC) !== 0 && (flags & ACCMODE) !== C.O_RDONLY;
+        // Opened to be overwritten, a placeholder's old content is not wanted.
+        if (trunc) await view.forget(path);
+        else await view.present(path, 'open');
+        // The kernel gives each write its offset, O_APPEND included.
+        const fd = await pOpen(full(p), flags & ~C.O_APPEND);
+        if (trunc) {
+          written.add(fd);
+          changed(p);
+        }
+        return fd;
+      });
+    },
+    create: (p, mode, flags, cb, caller) => {
+      answer(cb, async () => {
+        await view.forget(treePath(p));
+        const fd = await pOpen(full(p), (flags & ~C.O_APPEND) | C.O_CREAT, mode & 0o7777);
+        await own(p, caller);
+        written.add(fd);
+        changed(p);
+        return fd;
+      });
+    },
+    read: (_p, fd, buf, len, pos, cb) => {
+      count(cb, async () => (await pRead(fd, buf, 0, len, pos)).bytesRead);
+    },
+    write: (_p, fd, buf, len, pos, cb) => {
+      written.add(fd);
+      count(cb, async () => (await pWrite(fd, buf, 0, len, pos)).bytesWritten);
+    },
+    flush: (_p, _fd, cb) => {
+      cb(0);
+    },
+    fsync: (p, _datasync, fd, cb) => {
+      answer(cb, async () => {
+        await pFsync(fd);
+        if (written.has(fd)) changed(p);
+        await view.flush();
+      });
+    },
+    release: (p, fd, cb) => {
+      answer(cb, async () => {
+        await pClose(fd);
+        if (written.delete(fd)) changed(p);
+      });
+    },
+    truncate: (p, size, cb) => {
+      answer(cb, async () => {
+        if (size === 0) await view.forget(treePath(p));
+        else await view.present(treePath(p), 'truncate');
+        await fs.truncate(full(p), size);
+        changed(p);
+      });
+    },
+    ftruncate: (p, fd, size, cb) => {
+      answer(cb, async () => {
+        await pFtruncate(fd, size);
+        written.add(fd);
+        changed(p);
+      });
+    },
+    unlink: (p, cb) => {
+      answer(cb, async () => {
+        await fs.unlink(full(p));
+        await view.forget(treePath(p));
+        changed(p);
+      });
+    },
+    rename: (src, dest, cb) => {
+      answer(cb, async () => {
+        // A moved placeholder would be a new name for content that is not here.
+        await view.presentUnder(treePath(src), 'rename');
+        await fs.rename(full(src), full(dest));
+        await view.forget(treePath(dest));
+        changed(src);
+        changed(dest);
+      });
+    },
+    link: (src, dest, cb) => {
+      answer(cb, async () => {
+        await view.present(treePath(src), 'link');
+        await fs.link(full(src), full(dest));
+        changed(dest);
+      });
+    },
+    symlink: (target, p, cb, caller) => {
+      answer(cb, async () => {
+        await fs.symlink(Buffer.from(target, 'latin1'), full(p));
+        await own(p, caller);
+        changed(p);
+      });
+    },
+    mkdir: (p, mode, cb, caller) => {
+      answer(cb, async () => {
+        await fs.mkdir(full(p), mode & 0o7777);
+        await own(p, caller);
+        changed(p);
+      });
+    },
+    rmdir: (p, cb) => {
+      answer(cb, async () => {
+        await fs.rmdir(full(p));
+        changed(p);
+      });
+    },
+    chmod: (p, mode, cb) => {
+      answer(cb, async () => {
+        await fs.chmod(full(p), mode & 0o7777);
+        changed(p);
+      });
+    },
+    chown: (p, uid, gid, cb) => {
+      answer(cb, async () => {
+        // -1 (as unsigned) leaves that id as it is.
+        await fs.lchown(full(p), uid === 0xffffffff ? -1 : uid, gid === 0xffffffff ? -1 : gid);
+        changed(p);
+      });
+    },
+    utimens: (p, atime, mtime, cb) => {
+      answer(cb, async () => {
+        const a = await timeOf(p, atime, 'atime');
+        const m = await timeOf(p, mtime, 'mtime');
+        await fs.lutimes(full(p), a, m);
+        changed(p);
+      });
+    },
+    mknod: (p, mode, _dev, cb, caller) => {
+      answer(cb, async () => {
+        // Only fifos: devices and sockets are recorded, never made (MERGE.md rule T).
+        if ((mode & C.S_IFMT) !== C.S_IFIFO) throw errOf('EPERM');
+        await run('mkfifo', ['-m', (mode & 0o7777).toString(8), full(p).toString('latin1')]);
+        await own(p, caller);
+        changed(p);
+      });
+    },
+    getxattr: (p, name, _position, cb) => {
+      answer(cb, async () => {
+        if (OURS.includes(name)) {
+          const s = await view.stateOf(treePath(p));
+          const v = name === STATE_XATTR ? s.state : s.id;
+          if (v === undefined) throw errOf('ENODATA');
+          return Buffer.from(v);
+        }
+        const v = xattrs().xattrGet(full(p), Buffer.from(name, 'latin1'));
+        if (v === null) throw errOf('ENODATA');
+        return v;
+      });
+    },
+    setxattr: (p, name, value, _position, _flags, cb) => {
+      answer(cb, async () => {
+        if (OURS.includes(name)) throw errOf('EPERM');
+        xattrs().xattrSet(full(p), Buffer.from(name, 'latin1'), Buffer.from(value));
+        changed(p);
+        return Promise.resolve();
+      });
+    },
+    listxattr: (p, cb) => {
+      answer(cb, async () => {
+        const have = xattrs()
+          .xattrNames(full(p))
+          .map((n) => n.toString('latin1'));
+        const s = await view.stateOf(treePath(p));
+        const ours = s.id === undefined ? [STATE_XATTR] : OURS;
+        return [...ours, ...have.filter((n) => !OURS.includes(n))];
+      });
+    },
+    removexattr: (p, name, cb) => {
+      answer(cb, async () => {
+        if (OURS.includes(name)) throw errOf('EPERM');
+        xattrs().xattrRemove(full(p), Buffer.from(name, 'latin1'));
+        changed(p);
+        return Promise.resolve();
+      });
+    },
+  };
+}
+
+/** Extended attributes by byte path (the native helper; without it, none are offered). */
+function xattrs(): NonNullable<typeof native> {
+  if (native === undefined) throw errOf('ENOTSUP');
+  return native;
+}

@@ -1,0 +1,21 @@
+// What the FUSE handlers need of a volume (DESIGN decision 21): the directory that holds the
+// local view, and the few places where the volume must act around a passthrough call. The
+// handlers know nothing else of the volume, and nothing of the binding.
+import type { Path } from '../merge/plan.js';
+
+export interface VolumeView {
+  /** The local view: base ⊕ overlay as a real directory (its inodes are the mount's). */
+  readonly root: string;
+  /** Make `path`'s content present for an open, truncate or link (fetch a placeholder). */
+  present(path: Path, op: string): Promise<void>;
+  /** Make every file at or under `path` present (before a rename moves it). */
+  presentUnder(path: Path, op: string): Promise<void>;
+  /** `path` no longer holds what it held (truncated to nothing, unlinked, replaced). */
+  forget(path: Path): Promise<void>;
+  /** A mutating operation finished: flush soon. */
+  changed(path: Path): void;
+  /** Answer once a flush covering every change so far has run (fsync). */
+  flush(): Promise<void>;
+  /** `user.tether.state` and `user.tether.id` of a path. */
+  stateOf(path: Path): Promise<{ state: string; id?: string }>;
+}

@@ -1,0 +1,184 @@
+// The daemon of one mounted volume (DESIGN decision 14): it owns the FUSE session and the
+// store's write side, serves the control socket, and stops on "unmount" or SIGTERM, flushing
+// first. One daemon per store: S/daemon.pid holds its pid (a stale one is taken over).
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { TetherError } from '../errors.js';
+import type { Path } from '../merge/plan.js';
+import { createHandlers } from '../fuse/handlers.js';
+import { mountHandlers, type Mounted } from '../fuse/mount.js';
+import type { VolumeView } from '../fuse/view.js';
+import { processAlive, Store } from '../store/store.js';
+import { TAKES, type Take } from '../sync/resolve.js';
+import { fromText } from '../tree/index.js';
+import { serveControl, type Request } from './control.js';
+import { FSNAME_PREFIX, pidFileOf } from './layout.js';
+import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
+import { MEANING } from './why.js';
+
+export interface DaemonOptions {
+  readonly storeDir: string;
+  readonly remote: string;
+  readonly mountpoint: string;
+  readonly allowOther: boolean;
+  readonly log: (line: string) => void;
+}
+
+async function takePidFile(storeDir: string): Promise<void> {
+  const path = pidFileOf(storeDir);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number(await readFile(path, 'utf8').catch(() => '0'));
+    if (pid > 0 && pid !== process.pid && processAlive(pid)) {
+      throw new TetherError(
+        'ELOCKED',
+        `a tether daemon (pid ${pid}) already serves the store ${storeDir}: unmount its volume first ("tether unmount MOUNTPOINT")`,
+        { pid },
+      );
+    }
+    await unlink(path).catch(() => undefined);
+  }
+  throw new TetherError('ELOCKED', `cannot take ${path}; run the mount again`);
+}
+
+/**
+ * The volume's timers, from the environment where set (TETHER_PULL_MS, TETHER_FLUSH_MS): a
+ * slower pull for a costly remote, and deterministic tests.
+ */
+function timesFromEnv(): VolumeTimes {
+  const ms = (name: string, dflt: number): number => {
+    const v = Number(process.env[name]);
+    return Number.isFinite(v) && v > 0 ? v : dflt;
+  };
+  return {
+    ...DEFAULT_TIMES,
+    pullEveryMs: ms('TETHER_PULL_MS', DEFAULT_TIMES.pullEveryMs),
+    flushDelayMs: ms('TETHER_FLUSH_MS', DEFAULT_TIMES.flushDelayMs),
+  };
+}
+
+/** The view the handlers get: the volume's local directory and its hooks. */
+function viewOf(v: Volume): VolumeView {
+  return {
+    root: v.local,
+    present: (path, op) => v.fetch(path, op),
+    presentUnder: (path, op) => v.fetchUnder(path, op),
+    forget: (path) => v.forget(path),
+    changed: () => {
+      v.changed();
+    },
+    flush: () => v.flushCovering(),
+    stateOf: (path) => v.stateOf(path),
+  };
+}
+
+/** Run until unmounted; resolves once everything is flushed, unmounted and closed. */
+export async function runDaemon(o: DaemonOptions): Promise<void> {
+  // The kernel applied the caller's umask to every mode it hands over.
+  process.umask(0);
+  const store = await Store.openOrCreate(o.storeDir);
+  let pidTaken = false;
+  let server: Server | undefined;
+  let mounted: Mounted | undefined;
+  let volume: Volume | undefined;
+  let stopping: Promise<void> | undefined;
+  let finished!: () => void;
+  const done = new Promise<void>((r) => (finished = r));
+
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      o.log('stopping');
+      await volume?.close().catch((err: unknown) => {
+        o.log(`final flush failed: ${(err as Error).message}`);
+      });
+      await mounted?.unmount().catch((err: unknown) => {
+        o.log(`unmount: ${(err as Error).message}`);
+      });
+      server?.close();
+      await store.close();
+      if (pidTaken) await unlink(pidFileOf(o.storeDir)).catch(() => undefined);
+      finished();
+    })());
+
+  try {
+    await takePidFile(o.storeDir);
+    pidTaken = true;
+    volume = await Volume.open(store, o.storeDir, o.remote, timesFromEnv(), o.log);
+    const v = volume;
+    server = await serveControl(o.storeDir, (req) => control(v, req, o, stop));
+    mounted = await mountHandlers(o.mountpoint, createHandlers(viewOf(v), o.log), {
+      fsname: FSNAME_PREFIX + o.storeDir,
+      allowOther: o.allowOther,
+    });
+    v.start();
+    o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode})`);
+  } catch (err) {
+    server?.close();
+    await store.close();
+    if (pidTaken) await unlink(pidFileOf(o.storeDir)).catch(() => undefined);
+    throw err;
+  }
+  const onSignal = (): void => {
+    void stop();
+  };
+  // A bug in one request must not take the mount down with it: logged, and the daemon goes on.
+  process.on('unhandledRejection', (err) => {
+    o.log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  });
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await done;
+}
+
+async function control(
+  v: Volume,
+  req: Request,
+  o: DaemonOptions,
+  stop: () => Promise<void>,
+): Promise<Record<string, unknown>> {
+  const pathOf = (): Path => (typeof req['path'] === 'string' ? fromText(req['path']) : '');
+  switch (req.op) {
+    case 'status':
+      return { status: await v.status(), mountpoint: o.mountpoint, pid: process.pid };
+    case 'ping':
+      return { mode: v.mode };
+    case 'offline':
+      await v.goOffline('asked by "tether offline"');
+      return { mode: v.mode };
+    case 'online': {
+      const s = await v.goOnline();
+      return { mode: v.mode, applied: s.applied, conflicts: s.conflicts, open: s.open };
+    }
+    case 'sync': {
+      const dry = req['dryRun'] === true;
+      const s = await v.sync(dry);
+      return { applied: s.applied, plan: s.plan, conflicts: s.conflicts, open: s.open };
+    }
+    case 'why': {
+      const r = v.why.get(pathOf());
+      return r === undefined ? {} : { why: { ...r, meaning: MEANING[r.name] } };
+    }
+    case 'resolve': {
+      const take = req['take'];
+      if (typeof take !== 'string' || !TAKES.includes(take as Take)) {
+        throw new TetherError('EUSAGE', `--take must be one of ${TAKES.join(', ')}`);
+      }
+      const resolution = await v.resolve(
+        typeof req['path'] === 'string' ? req['path'] : '',
+        take as Take,
+      );
+      return { resolution, open: v.conflicts.list().length };
+    }
+    case 'unmount':
+      // Answer first; the daemon then flushes, unmounts and exits.
+      setImmediate(() => void stop());
+      return {};
+    default:
+      throw new TetherError('EUSAGE', `unknown control request "${req.op}"`);
+  }
+}

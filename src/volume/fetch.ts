@@ -1,0 +1,56 @@
+// Fetching a placeholder's content from the remote into the local view, in place: the file
+// keeps its inode (open handles, hard links and the kernel's node stay valid), then takes the
+// remote file's mtime, so a file fetched unchanged has base's stamp and is no change.
+import { open, utimes } from 'node:fs/promises';
+import { timeArg } from '../sync/stamp.js';
+
+const CHUNK = 1 << 20;
+
+export async function copyInPlace(src: Buffer, dst: Buffer): Promise<void> {
+  const from = await open(src, 'r');
+  try {
+    const st = await from.stat({ bigint: true });
+    const to = await open(dst, 'r+');
+    try {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      let pos = 0;
+      for (;;) {
+        const { bytesRead } = await from.read(buf, 0, CHUNK, pos);
+        if (bytesRead === 0) break;
+        let done = 0;
+        while (done < bytesRead) {
+          const { bytesWritten } = await to.write(buf, done, bytesRead - done, pos + done);
+          done += bytesWritten;
+        }
+        pos += bytesRead;
+      }
+      await to.truncate(pos);
+      await to.sync();
+    } finally {
+      await to.close();
+    }
+    const t = timeArg(st.mtimeNs);
+    await utimes(dst, t, t);
+  } finally {
+    await from.close();
+  }
+}
+
+/** `p`, or a rejection once `ms` have passed (the work itself cannot be stopped, only left). */
+export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`${what}: no answer within ${ms} ms`));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

@@ -1,0 +1,73 @@
+// Files of the local view whose content was never fetched: sparse files of base's size and
+// mtime, each recorded in the store by its path with its inode number. A record counts only
+// while the file at that path is still that inode: a file the engine replaced (temp → rename)
+// or that was unlinked and its name reused is a real file again, whatever a stale record says.
+import { lstatSync } from 'node:fs';
+import type { Path } from '../merge/plan.js';
+import { joinPath } from '../tree/index.js';
+import { asBytes, type KvDb } from '../sync/ports.js';
+import { fsPath } from '../sync/fs-entry.js';
+
+const PREFIX = Buffer.from('p:');
+const keyOf = (path: Path): Buffer => Buffer.concat([PREFIX, Buffer.from(path, 'latin1')]);
+
+export class Placeholders {
+  constructor(
+    private readonly db: KvDb,
+    private readonly root: Buffer,
+  ) {}
+
+  /** Recorded as a placeholder with this inode (the scanner's hook: no file system call). */
+  is(path: Path, ino: bigint): boolean {
+    const v = asBytes(this.db.get(keyOf(path)));
+    return v !== undefined && v.length === 8 && v.readBigUInt64LE(0) === ino;
+  }
+
+  /** Whether the file at `path` is a placeholder now (one lstat). */
+  isNow(path: Path): boolean {
+    if (asBytes(this.db.get(keyOf(path))) === undefined) return false;
+    try {
+      return this.is(path, lstatSync(fsPath(this.root, path), { bigint: true }).ino);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Record inside a transaction (materialising a tree writes many at once). */
+  addSync(path: Path, ino: bigint): void {
+    const v = Buffer.alloc(8);
+    v.writeBigUInt64LE(ino, 0);
+    this.db.putSync(keyOf(path), v);
+  }
+
+  async add(path: Path, ino: bigint): Promise<void> {
+    const v = Buffer.alloc(8);
+    v.writeBigUInt64LE(ino, 0);
+    await this.db.put(keyOf(path), v);
+  }
+
+  async remove(path: Path): Promise<void> {
+    await this.db.remove(keyOf(path));
+  }
+
+  /** Every recorded path at or under `dir` ('' for all). */
+  *under(dir: Path): Generator<Path> {
+    const start = dir === '' ? PREFIX : keyOf(dir);
+    for (const { key } of this.db.getRange({ start })) {
+      const k = asBytes(key);
+      if (k === undefined || !k.subarray(0, start.length).equals(start)) return;
+      const path = k.subarray(PREFIX.length).toString('latin1');
+      if (dir === '' || path === dir || path.startsWith(joinPath(dir, ''))) yield path;
+    }
+  }
+
+  /** Drop records that no longer name their file (after the engine changed the view). */
+  async prune(): Promise<number> {
+    let live = 0;
+    for (const path of [...this.under('')]) {
+      if (this.isNow(path)) live++;
+      else await this.remove(path);
+    }
+    return live;
+  }
+}

@@ -1,0 +1,226 @@
+// Starting and stopping a volume's daemon from the command line: every bad input is refused
+// before anything is made (a clear message: what, where, what to do), the daemon is started
+// detached with its output in S/daemon.log, and the command returns once the mount answers.
+import { spawn, execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
+import { TetherError } from '../errors.js';
+import { request } from './control.js';
+import { isTetherMount, mountAt } from './find.js';
+import { defaultStoreFor, FSNAME_PREFIX, logFileOf } from './layout.js';
+
+export interface MountRequest {
+  readonly remote: string;
+  readonly mountpoint: string;
+  readonly store?: string;
+  readonly foreground: boolean;
+  readonly allowOther: boolean;
+  /** The tether launcher the daemon is started with. */
+  readonly launcher: string;
+  readonly log: (line: string) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The fusermount program (fuse3 names it fusermount3, with fusermount as a link). */
+export function fusermount(): string | undefined {
+  for (const name of ['fusermount', 'fusermount3']) {
+    for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
+      const p = join(dir, name);
+      try {
+        accessSync(p, constants.X_OK);
+        return p;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
+
+export function checkFuse(): void {
+  if (!existsSync('/dev/fuse')) {
+    throw new TetherError(
+      'EUSAGE',
+      'there is no /dev/fuse on this machine: load the fuse module ("modprobe fuse"), or in a container give it the device (--device /dev/fuse)',
+    );
+  }
+  if (fusermount() === undefined) {
+    throw new TetherError(
+      'EUSAGE',
+      'fusermount is not installed: install it (Debian: apt-get install fuse3)',
+    );
+  }
+}
+
+/** Detach a mount whose daemon is gone ("Transport endpoint is not connected"). */
+export function lazyUnmount(mountpoint: string): void {
+  const fm = fusermount();
+  if (fm === undefined)
+    throw new TetherError('EUSAGE', 'fusermount is not installed (Debian: apt-get install fuse3)');
+  execFileSync(fm, ['-uz', mountpoint], { stdio: 'ignore' });
+}
+
+async function daemonAnswers(storeDir: string): Promise<boolean> {
+  try {
+    await request(storeDir, { op: 'ping' }, 3000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function mountVolume(
+  m: MountRequest,
+): Promise<{ remote: string; mountpoint: string; store: string }> {
+  const rs = await stat(m.remote).catch(() => undefined);
+  if (rs === undefined || !rs.isDirectory()) {
+    throw new TetherError(
+      'EUSAGE',
+      `the remote ${m.remote} ${rs === undefined ? 'does not exist' : 'is not a directory'}: give the directory on the server (mount the share first if it is one)`,
+      { remote: m.remote },
+    );
+  }
+  checkFuse();
+  const storeDir = m.store ?? defaultStoreFor(m.remote);
+  const there = mountAt(m.mountpoint);
+  if (there !== undefined) {
+    const stale =
+      isTetherMount(there) &&
+      there.source === FSNAME_PREFIX + storeDir &&
+      !(await daemonAnswers(storeDir));
+    if (!stale) {
+      throw new TetherError(
+        'EUSAGE',
+        `${m.mountpoint} is already a mount point (${there.fstype} ${there.source}): unmount it first, or choose another directory`,
+        { mountpoint: m.mountpoint },
+      );
+    }
+    m.log(`${m.mountpoint}: the daemon of an earlier mount is gone; cleaning up its mount`);
+    lazyUnmount(m.mountpoint);
+  }
+  const ms = await stat(m.mountpoint).catch(() => undefined);
+  if (ms === undefined || !ms.isDirectory()) {
+    throw new TetherError(
+      'EUSAGE',
+      `the mount point ${m.mountpoint} ${ms === undefined ? 'does not exist' : 'is not a directory'}: create an empty directory there (mkdir -p ${m.mountpoint})`,
+      { mountpoint: m.mountpoint },
+    );
+  }
+  if ((await readdir(m.mountpoint)).length > 0) {
+    throw new TetherError(
+      'EUSAGE',
+      `the mount point ${m.mountpoint} is not empty: mount on an empty directory`,
+      { mountpoint: m.mountpoint },
+    );
+  }
+  if (await daemonAnswers(storeDir)) {
+    throw new TetherError(
+      'ELOCKED',
+      `the store ${storeDir} is already mounted by a running daemon: unmount that volume first`,
+      { store: storeDir },
+    );
+  }
+  const out = { remote: m.remote, mountpoint: m.mountpoint, store: storeDir };
+
+  if (m.foreground) {
+    const { runDaemon } = await import('./daemon.js');
+    await runDaemon({
+      storeDir,
+      remote: m.remote,
+      mountpoint: m.mountpoint,
+      allowOther: m.allowOther,
+      log: m.log,
+    });
+    return out;
+  }
+
+  await mkdir(dirname(storeDir), { recursive: true, mode: 0o700 });
+  // Made (or checked to be a store) here: the daemon's log then goes into it.
+  const { Store } = await import('../store/store.js');
+  await (await Store.openOrCreate(storeDir)).close();
+  const logFile = logFileOf(storeDir);
+  const fd = openSync(logFile, 'a', 0o600);
+  const before = readLog(logFile).length;
+  const child = spawn(
+    process.execPath,
+    [
+      m.launcher,
+      '__daemon',
+      '--store',
+      storeDir,
+      ...(m.allowOther ? ['--allow-other'] : []),
+      m.remote,
+      m.mountpoint,
+    ],
+    { detached: true, stdio: ['ignore', fd, fd] },
+  );
+  closeSync(fd);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code ?? 1));
+  child.unref();
+  for (;;) {
+    if (exited !== undefined) {
+      const said = readLog(logFile).slice(before);
+      const last = said
+        .split('\n')
+        .filter((l) => l.startsWith('tether: '))
+        .pop();
+      throw new TetherError(
+        'EUSAGE',
+        last !== undefined
+          ? last.slice('tether: '.length)
+          : `the daemon stopped at once (exit ${String(exited)}); its log is ${logFile}`,
+      );
+    }
+    const now = mountAt(m.mountpoint);
+    if (now !== undefined && isTetherMount(now) && (await daemonAnswers(storeDir))) return out;
+    await sleep(50);
+  }
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Stop a volume's daemon (it flushes first) or clean up after a dead one. */
+export async function unmountVolume(
+  mountpoint: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const there = mountAt(mountpoint);
+  if (there === undefined) {
+    throw new TetherError('EUSAGE', `nothing is mounted at ${mountpoint}`, { mountpoint });
+  }
+  if (!isTetherMount(there)) {
+    throw new TetherError(
+      'EUSAGE',
+      `${mountpoint} is not a tether mount (${there.fstype} ${there.source}): use umount or fusermount -u for it`,
+      { mountpoint },
+    );
+  }
+  const storeDir = there.source.slice(FSNAME_PREFIX.length);
+  let asked = false;
+  try {
+    await request(storeDir, { op: 'unmount' }, 10_000, mountpoint);
+    asked = true;
+  } catch (err) {
+    log(`${(err as Error).message.split(':')[0] ?? 'no daemon'}; detaching the mount`);
+  }
+  if (asked) {
+    // The daemon flushes (online), unmounts and exits; a flush may take a while.
+    const deadline = Date.now() + 5 * 60_000;
+    while (Date.now() < deadline) {
+      const now = mountAt(mountpoint);
+      if (now === undefined || now.source !== there.source) return;
+      await sleep(50);
+    }
+    log('the daemon did not finish unmounting in time; detaching the mount');
+  }
+  lazyUnmount(mountpoint);
+}

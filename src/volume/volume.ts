@@ -1,0 +1,406 @@
+// A mounted volume: one remote bound to one store, with the local view (S/local) that the
+// mount serves. Every operation applies to the local view first (DESIGN decision 1); online,
+// the daemon then flushes through the shared engine (sync-dirs' scan → merge → apply, with
+// the local view as replica A and the remote as B) a moment after the last change, at fsync,
+// and periodically to pull the server's changes. Apply re-checks every target before writing,
+// so a flush never overwrites a server change it did not see: that becomes a conflict with a
+// variant, as on reconnect. A remote failure during a flush is not the application's: the
+// change stays local and the volume goes offline.
+//
+// Syncs, fetches' bookkeeping and resolves run one at a time (exclusive): the store has one
+// writer, the daemon.
+import { lstat } from 'node:fs/promises';
+import { TetherError } from '../errors.js';
+import { diffTrees } from '../merge/diff.js';
+import type { Path } from '../merge/plan.js';
+import type { Store } from '../store/store.js';
+import type { Entry } from '../tree/index.js';
+import { readBinding, checkBinding } from '../sync/binding.js';
+import { ConflictStore } from '../sync/conflict-store.js';
+import { fsPath, hashFile, isMissing } from '../sync/fs-entry.js';
+import { asBytes, REF_BASE } from '../sync/ports.js';
+import {
+  conflictPathOf,
+  entryInTree,
+  resolveConflict,
+  resolveEnvOf,
+  type Take,
+} from '../sync/resolve.js';
+import { HeldRecords, scanReplica } from '../sync/scan-replica.js';
+import { closeMtime } from '../sync/stamp.js';
+import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
+import { copyInPlace, withDeadline } from './fetch.js';
+import { localDirOf } from './layout.js';
+import { materialise } from './materialise.js';
+import { Placeholders } from './placeholders.js';
+import { WhyLog, type WhyRecord } from './why.js';
+
+export type Mode = 'online' | 'offline';
+export type PathState = 'cached' | 'remote-only' | 'dirty' | 'provisional' | 'conflict';
+
+export interface VolumeTimes {
+  /** Flush this long after the last change (ms). */
+  readonly flushDelayMs: number;
+  /** Pull the server's changes this often while online (ms; like NFS's attribute cache). */
+  readonly pullEveryMs: number;
+  /** A fetch that takes longer is abandoned and the volume goes offline (ms). */
+  readonly fetchDeadlineMs: number;
+}
+
+export const DEFAULT_TIMES: VolumeTimes = {
+  flushDelayMs: 250,
+  pullEveryMs: 1500,
+  fetchDeadlineMs: 30_000,
+};
+
+export interface VolumeStatus {
+  readonly mode: Mode;
+  readonly remote: string;
+  readonly store: string;
+  readonly placeholders: number;
+  readonly dirty: readonly { path: string; status: string }[];
+  readonly conflicts: readonly { path: string; variant?: string; kind: string }[];
+  readonly lastSync?: { at: number; applied: number; conflicts: number };
+  readonly lastError?: string;
+}
+
+const MODE_KEY = Buffer.from('mode');
+
+/** An error the mount answers with `errno`; `why` says which tether condition it was. */
+export class VolumeError extends TetherError {
+  constructor(readonly record: WhyRecord) {
+    super('EIO', record.message, { why: record.name }, { errno: record.errno });
+  }
+}
+
+export class Volume {
+  readonly local: string;
+  readonly placeholders: Placeholders;
+  readonly why = new WhyLog();
+  readonly conflicts: ConflictStore;
+  private modeNow: Mode;
+  private chain: Promise<unknown> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private pullTimer: NodeJS.Timeout | undefined;
+  private dirty = false;
+  private busy = 0;
+  private readonly fetching = new Map<Path, Promise<void>>();
+  private lastSync: VolumeStatus['lastSync'];
+  private lastError: string | undefined;
+  private closed = false;
+  private readonly localBuf: Buffer;
+  private readonly remoteBuf: Buffer;
+
+  private constructor(
+    readonly store: Store,
+    readonly storeDir: string,
+    readonly remote: string,
+    readonly times: VolumeTimes,
+    /** Called with every mode switch and sync outcome (the daemon logs them). */
+    private readonly log: (line: string) => void,
+  ) {
+    this.local = localDirOf(storeDir);
+    this.localBuf = Buffer.from(this.local);
+    this.remoteBuf = Buffer.from(remote);
+    this.placeholders = new Placeholders(store.db('volume'), this.localBuf);
+    this.conflicts = new ConflictStore(store.db('conflicts'));
+    const m = asBytes(store.db('volume').get(MODE_KEY))?.toString();
+    this.modeNow = m === 'offline' ? 'offline' : 'online';
+  }
+
+  /** Open the volume of `store`, binding it to `remote` (and materialising it) on first use. */
+  static async open(
+    store: Store,
+    storeDir: string,
+    remote: string,
+    times: VolumeTimes = DEFAULT_TIMES,
+    log: (line: string) => void = () => undefined,
+  ): Promise<Volume> {
+    const local = localDirOf(storeDir);
+    const bound = readBinding(store);
+    if (bound !== undefined && (bound.local !== local || bound.server !== remote)) {
+      throw new TetherError(
+        'EUSAGE',
+        bound.local === local
+          ? `the store ${storeDir} belongs to the remote ${bound.server}, not ${remote}: mount ${bound.server} with it, or give another --store`
+          : `the store ${storeDir} is a sync-dirs store (${bound.local} with ${bound.server}), not a volume: give another --store`,
+        { bound, remote },
+      );
+    }
+    await checkBinding(store, { local, server: remote }, true);
+    const v = new Volume(store, storeDir, remote, times, log);
+    if (store.getRef(REF_BASE) === undefined) {
+      const m = await materialise(store, remote, local, v.placeholders);
+      log(`first mount: ${m.files} files, ${m.dirs} directories, all remote-only`);
+    }
+    return v;
+  }
+
+  get mode(): Mode {
+    return this.modeNow;
+  }
+
+  /** Start the volume's timers (the periodic pull while online). */
+  start(): void {
+    if (this.modeNow === 'online') this.startPull();
+  }
+
+  async goOffline(reason: string): Promise<void> {
+    if (this.modeNow === 'offline') return;
+    this.modeNow = 'offline';
+    this.stopTimers();
+    await this.store.db('volume').put(MODE_KEY, Buffer.from('offline'));
+    this.log(`offline: ${reason}`);
+  }
+
+  /** Reconnect: one sync through the engine, then online. Stays offline if it fails. */
+  async goOnline(): Promise<SyncSummary> {
+    return this.exclusive(async () => {
+      const s = await this.syncNow(false);
+      this.modeNow = 'online';
+      await this.store.db('volume').put(MODE_KEY, Buffer.from('online'));
+      this.startPull();
+      this.log(`online: ${s.applied} actions applied, ${s.open} conflicts open`);
+      return s;
+    });
+  }
+
+  /** `tether sync`: a three-way merge now (online only, but for a dry run). */
+  async sync(dryRun: boolean): Promise<SyncSummary> {
+    if (this.modeNow !== 'online' && !dryRun) {
+      throw new TetherError(
+        'EUSAGE',
+        'the volume is offline: run "tether online" to reconnect (it syncs), or "tether sync --dry-run" to see the plan',
+      );
+    }
+    return this.exclusive(() => this.syncNow(dryRun));
+  }
+
+  /** Something changed in the local view: flush soon (online). */
+  changed(): void {
+    this.dirty = true;
+    if (this.modeNow !== 'online' || this.closed) return;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.background();
+    }, this.times.flushDelayMs);
+  }
+
+  /** Answers after a flush that started after the call (fsync); never fails for the remote. */
+  async flushCovering(): Promise<void> {
+    if (this.modeNow !== 'online') return;
+    await this.background();
+  }
+
+  /** Make a placeholder's content present (online: fetched; offline: EDISCONDATA). */
+  async fetch(path: Path, op: string): Promise<void> {
+    if (!this.placeholders.isNow(path)) return;
+    if (this.modeNow !== 'online') {
+      throw new VolumeError(
+        this.why.note(
+          path,
+          'EDISCONDATA',
+          op,
+          `${this.describe(path)} was never fetched and the volume is offline`,
+        ),
+      );
+    }
+    let p = this.fetching.get(path);
+    if (p === undefined) {
+      p = this.fetchNow(path, op).finally(() => this.fetching.delete(path));
+      this.fetching.set(path, p);
+    }
+    await p;
+  }
+
+  /** Every placeholder at or under `path` fetched (before a rename or a link moves them). */
+  async fetchUnder(path: Path, op: string): Promise<void> {
+    for (const p of [...this.placeholders.under(path)]) await this.fetch(p, op);
+  }
+
+  /** `path` (a placeholder) is being truncated to nothing: it simply stops being one. */
+  async forget(path: Path): Promise<void> {
+    await this.placeholders.remove(path);
+  }
+
+  /** Resolve the conflict `arg` names (a path in the volume, or its variant's name). */
+  async resolve(arg: string, take: Take): Promise<string> {
+    return this.exclusive(async () => {
+      const env = resolveEnvOf(this.store, this.storeDir);
+      const path = conflictPathOf(env, arg, this.local);
+      const r = await resolveConflict(env, path, take);
+      if (this.modeNow === 'online') this.changed();
+      return r.resolution;
+    });
+  }
+
+  /** The state a path shows as `user.tether.state`, and its content id where known. */
+  async stateOf(path: Path): Promise<{ state: PathState; id?: string }> {
+    if (this.placeholders.isNow(path)) {
+      const b = this.baseEntry(path);
+      return b?.id === undefined ? { state: 'remote-only' } : { state: 'remote-only', id: b.id };
+    }
+    if (this.conflicts.list().some((c) => c.path === path || c.variantPath === path)) {
+      return { state: 'conflict', ...(await this.idOf(path)) };
+    }
+    const b = this.baseEntry(path);
+    if (b === undefined) return { state: 'provisional', ...(await this.idOf(path)) };
+    const st = await lstat(fsPath(this.localBuf, path), { bigint: true });
+    const same =
+      b.kind === 'dir'
+        ? st.isDirectory()
+        : b.kind === 'file' && st.isFile() && b.size === Number(st.size)
+          ? closeMtime(b.mtimeNs, st.mtimeNs)
+          : !st.isFile() && !st.isDirectory();
+    if (same) {
+      return b.id === undefined
+        ? { state: 'cached', ...(await this.idOf(path)) }
+        : { state: 'cached', id: b.id };
+    }
+    return { state: 'dirty', ...(await this.idOf(path)) };
+  }
+
+  async status(): Promise<VolumeStatus> {
+    const base = this.store.getRef(REF_BASE);
+    const variants = new Set(
+      this.conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])),
+    );
+    let dirty: { path: string; status: string }[] = [];
+    if (base !== undefined) {
+      // The local view against base, as the next sync's local scan will see it.
+      const localId = await scanReplica(this.store, this.local, {
+        content: 'hash',
+        base,
+        exclude: variants,
+        cache: this.store.cacheDb('sync-local'),
+        hold: new HeldRecords(),
+        placeholder: (path, st) => this.placeholders.is(path, st.ino),
+      });
+      dirty = diffTrees(this.store, base, localId)
+        .filter((c) => c.a?.kind !== 'dir' || c.b?.kind !== 'dir' || c.fields.length > 0)
+        .filter((c) => !(c.status === 'M' && c.fields.every((f) => f === 'mtime')))
+        .map((c) => ({ path: c.path, status: c.status }));
+    }
+    return {
+      mode: this.modeNow,
+      remote: this.remote,
+      store: this.storeDir,
+      placeholders: [...this.placeholders.under('')].length,
+      dirty,
+      conflicts: this.conflicts.list().map((c) => ({
+        path: c.path,
+        kind: c.kind,
+        ...(c.variantPath === undefined ? {} : { variant: c.variantPath }),
+      })),
+      ...(this.lastSync === undefined ? {} : { lastSync: this.lastSync }),
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  /** Stop the timers and, online, flush what is dirty (a failure leaves it local). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopTimers();
+    if (this.modeNow === 'online' && this.dirty) await this.background();
+    await this.chain.catch(() => undefined);
+  }
+
+  private async fetchNow(path: Path, op: string): Promise<void> {
+    const src = fsPath(this.remoteBuf, path);
+    const dst = fsPath(this.localBuf, path);
+    try {
+      await withDeadline(copyInPlace(src, dst), this.times.fetchDeadlineMs, 'fetch');
+    } catch (err) {
+      const message = `${this.describe(path)} could not be fetched: ${(err as Error).message}`;
+      if (isMissing(err)) {
+        // Gone on the server since the last pull: the next one removes it here too.
+        this.changed();
+        throw new VolumeError(this.why.note(path, 'EREMOTE', op, message));
+      }
+      await this.goOffline(message);
+      throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
+    }
+    await this.placeholders.remove(path);
+  }
+
+  private describe(path: Path): string {
+    return path === '' ? 'the volume root' : JSON.stringify(Buffer.from(path, 'latin1').toString());
+  }
+
+  private baseEntry(path: Path): Entry | undefined {
+    const base = this.store.getRef(REF_BASE);
+    if (base === undefined) return undefined;
+    if (path === '')
+      return { name: '', kind: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeNs: 0n, id: base };
+    return entryInTree(this.store, base, path);
+  }
+
+  private async idOf(path: Path): Promise<{ id?: string }> {
+    try {
+      const st = await lstat(fsPath(this.localBuf, path));
+      if (!st.isFile()) return {};
+      return { id: await hashFile(fsPath(this.localBuf, path)) };
+    } catch {
+      return {};
+    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async syncNow(dryRun: boolean): Promise<SyncSummary> {
+    this.busy++;
+    try {
+      if (!dryRun) this.dirty = false;
+      const s = await runSyncDirs(this.store, this.local, this.remote, {
+        dryRun,
+        placeholder: (path, st) => this.placeholders.is(path, st.ino),
+      });
+      if (!dryRun) {
+        if (s.applied > 0) await this.placeholders.prune();
+        this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
+        this.lastError = undefined;
+      }
+      return s;
+    } catch (err) {
+      if (!dryRun) this.dirty = true;
+      this.lastError = (err as Error).message;
+      throw err;
+    } finally {
+      this.busy--;
+    }
+  }
+
+  /** A flush or pull; a failure takes the volume offline and keeps the changes local. */
+  private background(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.modeNow !== 'online') return;
+      try {
+        const s = await this.syncNow(false);
+        if (s.applied > 0 || s.conflicts.length > 0) {
+          this.log(`sync: ${s.applied} actions applied, ${s.open} conflicts open`);
+        }
+      } catch (err) {
+        await this.goOffline(`a sync failed: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  private startPull(): void {
+    if (this.pullTimer !== undefined || this.closed) return;
+    this.pullTimer = setInterval(() => {
+      if (this.busy === 0 && this.flushTimer === undefined) void this.background();
+    }, this.times.pullEveryMs);
+  }
+
+  private stopTimers(): void {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    if (this.pullTimer !== undefined) clearInterval(this.pullTimer);
+    this.flushTimer = undefined;
+    this.pullTimer = undefined;
+  }
+}

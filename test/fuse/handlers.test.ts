@@ -1,0 +1,194 @@
+// The mount's handler table called directly, without the kernel (DESIGN decision 21): a
+// passthrough to the view's directory, the volume consulted where it must be, and every error
+// answered as a negative errno exactly once.
+import test from 'ava';
+import { constants } from 'node:os';
+import { constants as C, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHandlers } from '../../src/fuse/handlers.js';
+import type { Operations } from '../../src/fuse/binding.js';
+import type { VolumeView } from '../../src/fuse/view.js';
+import { TetherError } from '../../src/errors.js';
+import { tempDir } from '../cli/run.js';
+
+const E = constants.errno;
+const caller = { uid: 0, gid: 0, pid: 1, umask: 0o022 };
+
+/** A view over a directory; `remoteOnly` paths fail to open, as an offline placeholder does. */
+function fakeView(root: string, remoteOnly: Set<string>) {
+  const changes: string[] = [];
+  const forgotten: string[] = [];
+  const view: VolumeView = {
+    root,
+    present: (path) =>
+      remoteOnly.has(path)
+        ? Promise.reject(new TetherError('EIO', 'never fetched', {}, { errno: 'ENODATA' }))
+        : Promise.resolve(),
+    presentUnder: (path) =>
+      [...remoteOnly].some((p) => p === path || p.startsWith(path + '/'))
+        ? Promise.reject(new TetherError('EIO', 'never fetched', {}, { errno: 'ENODATA' }))
+        : Promise.resolve(),
+    forget: (path) => {
+      forgotten.push(path);
+      remoteOnly.delete(path);
+      return Promise.resolve();
+    },
+    changed: (path) => {
+      changes.push(path);
+    },
+    flush: () => Promise.resolve(),
+    stateOf: (path) => Promise.resolve({ state: remoteOnly.has(path) ? 'remote-only' : 'cached' }),
+  };
+  return { view, changes, forgotten };
+}
+
+/** Call a handler and collect its answers (there must be exactly one). */
+function call<T>(
+  start: (cb: (err: number, v?: T) => void) => void,
+): Promise<[number, T | undefined]> {
+  return new Promise((resolve, reject) => {
+    let answers = 0;
+    start((err, v) => {
+      answers++;
+      if (answers > 1) reject(new Error('answered twice'));
+      setImmediate(() => {
+        resolve([err, v]);
+      });
+    });
+  });
+}
+
+test('create, write, read, release: a change; an unlinked open file stays readable', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const { view, changes } = fakeView(dir, new Set());
+  const h: Operations = createHandlers(view);
+  const [e1, fd] = await call<number>((cb) => {
+    h.create!('/f.txt', 0o644, C.O_RDWR, cb, caller);
+  });
+  t.is(e1, 0);
+  const data = Buffer.from('hello');
+  const n = await new Promise<number>((r) => {
+    h.write!('/f.txt', fd!, data, 5, 0, r, caller);
+  });
+  t.is(n, 5);
+  const [e2] = await call((cb) => {
+    h.unlink!('/f.txt', cb, caller);
+  });
+  t.is(e2, 0);
+  const buf = Buffer.alloc(16);
+  const got = await new Promise<number>((r) => {
+    h.read!(null, fd!, buf, 16, 0, r, caller);
+  });
+  t.is(buf.subarray(0, got).toString(), 'hello');
+  const [e3, st] = await call<{ size: number | bigint }>((cb) => {
+    h.fgetattr!(null, fd!, cb, caller);
+  });
+  t.is(e3, 0);
+  t.is(Number(st!.size), 5);
+  t.is(
+    (
+      await call((cb) => {
+        h.release!(null, fd!, cb, caller);
+      })
+    )[0],
+    0,
+  );
+  t.true(changes.includes('f.txt'));
+});
+
+test('errors are negative errnos: missing, not empty, a placeholder offline', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  writeFileSync(join(dir, 'p.txt'), '');
+  const { view, forgotten } = fakeView(dir, new Set(['p.txt']));
+  const h = createHandlers(view);
+  t.is(
+    (
+      await call((cb) => {
+        h.getattr!('/nope', cb, caller);
+      })
+    )[0],
+    -E.ENOENT,
+  );
+  t.is(
+    (
+      await call((cb) => {
+        h.open!('/p.txt', C.O_RDONLY, cb, caller);
+      })
+    )[0],
+    -E.ENODATA,
+  );
+  t.is(
+    (
+      await call((cb) => {
+        h.rename!('/p.txt', '/q.txt', cb, caller);
+      })
+    )[0],
+    -E.ENODATA,
+  );
+  t.false(existsSync(join(dir, 'q.txt')), 'a placeholder is not moved');
+  // Opened to be overwritten, a placeholder simply stops being one.
+  const [e, fd] = await call<number>((cb) => {
+    h.open!('/p.txt', C.O_WRONLY | C.O_TRUNC, cb, caller);
+  });
+  t.is(e, 0);
+  t.deepEqual(forgotten, ['p.txt']);
+  await call((cb) => {
+    h.release!('/p.txt', fd!, cb, caller);
+  });
+  t.is(
+    (
+      await call((cb) => {
+        h.mkdir!('/d', 0o755, cb, caller);
+      })
+    )[0],
+    0,
+  );
+  writeFileSync(join(dir, 'd', 'x'), 'x');
+  t.is(
+    (
+      await call((cb) => {
+        h.rmdir!('/d', cb, caller);
+      })
+    )[0],
+    -E.ENOTEMPTY,
+  );
+  t.is(
+    (
+      await call((cb) => {
+        h.setxattr!('/d', 'user.tether.state', Buffer.from('x'), 0, 0, cb, caller);
+      })
+    )[0],
+    -E.EPERM,
+  );
+});
+
+test('user.tether.state is listed and read on every path; other names pass through', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  writeFileSync(join(dir, 'a'), 'a');
+  const { view } = fakeView(dir, new Set());
+  const h = createHandlers(view);
+  const [, names] = await call<string[]>((cb) => {
+    h.listxattr!('/a', cb, caller);
+  });
+  t.true(names!.includes('user.tether.state'));
+  const [, v] = await call<Buffer | null>((cb) => {
+    h.getxattr!('/a', 'user.tether.state', 0, cb, caller);
+  });
+  t.is(v!.toString(), 'cached');
+  t.is(
+    (
+      await call((cb) => {
+        h.setxattr!('/a', 'user.x', Buffer.from('1'), 0, 0, cb, caller);
+      })
+    )[0],
+    0,
+  );
+  const [, x] = await call<Buffer | null>((cb) => {
+    h.getxattr!('/a', 'user.x', 0, cb, caller);
+  });
+  t.is(x!.toString(), '1');
+  t.is(readFileSync(join(dir, 'a'), 'utf8'), 'a');
+});
