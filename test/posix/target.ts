@@ -16,6 +16,8 @@ export interface Target {
   readonly name: string;
   /** Why this target cannot run here, or undefined. */
   readonly why: string | undefined;
+  /** xattrs the target shows on every path by design (tether's user.tether.*, DESIGN 8). */
+  readonly ownXattrs?: string;
   mount(): Promise<MountedTarget>;
 }
 

@@ -31,6 +31,7 @@ export function tetherTarget(mode: 'online' | 'offline'): Target {
   return {
     name: `tether ${mode}`,
     why: whyNoTether(),
+    ownXattrs: 'user.tether.',
     async mount(): Promise<MountedTarget> {
       const base = mkdtempSync(join(tmpdir(), 'tether-posix-vol-'));
       chmodSync(base, 0o755);
