@@ -3,7 +3,7 @@
 // cannot be interrupted, so the test process never makes one: it starts a child, and a child
 // past its deadline is killed and abandoned, never awaited without end.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,7 @@ export async function mountFixture(
   deadlineMs = 20_000,
 ): Promise<FixtureMount> {
   const base = mkdtempSync(join(tmpdir(), 'tether-fuse-'));
+  chmodSync(base, 0o755); // other users reach the mount through it
   const root = join(base, 'root');
   const dir = join(base, 'mnt');
   mkdirSync(root, { mode: 0o755 });

@@ -73,12 +73,14 @@ export function toStat(s: BigIntStats): Stat {
  * node:fs sets times to the microsecond, truncating a double: half a microsecond more makes
  * the truncation land on the intended microsecond.
  */
-function seconds(t: Timespec, current: bigint): number {
+function seconds(t: Timespec, current: bigint): number | Date {
   if (t.nsec === UTIME_NOW) return Date.now() / 1000;
   const [sec, nsec] =
     t.nsec === UTIME_OMIT
       ? [current / 1_000_000_000n, current % 1_000_000_000n]
       : [BigInt(t.sec), BigInt(t.nsec)];
+  // node:fs takes a negative number for "now"; a Date before 1970 it sets (to the millisecond).
+  if (sec < 0n) return new Date(Number(sec) * 1000 + Math.floor(Number(nsec) / 1e6));
   return Number(sec) + (Math.floor(Number(nsec) / 1000) + 0.5) / 1e6;
 }
 
