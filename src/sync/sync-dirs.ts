@@ -54,6 +54,11 @@ export interface SyncDirsOptions {
   readonly onPhase?: (phase: SyncPhase) => void;
   /** Keep and use the scan caches (default true; false scans everything as if new). */
   readonly scanCache?: boolean;
+  /**
+   * An empty server replica is expected (the caller's base is the empty tree, so an unmounted
+   * share can delete nothing): the guard still refuses a missing one.
+   */
+  readonly emptyServerOk?: boolean;
   /** Local files never fetched (a mount's placeholders): see ScanOptions.placeholder. */
   readonly placeholder?: ScanOptions['placeholder'];
   /** A path that cannot be read stops the run (default: it is skipped and reported). */
@@ -111,11 +116,18 @@ export async function runSyncDirs(
   const local = resolve(localDir);
   const server = resolve(serverDir);
   const dry = opts.dryRun === true;
-  // Only a first run (no base yet) may be given an empty server replica, and only by name.
-  await checkReplicas(local, server, {
-    firstRun: store.getRef(REF_BASE) === undefined,
-    ...(opts.initial === undefined ? {} : { initial: opts.initial }),
-  });
+  // Only a first run (no base yet) may be given an empty server replica, and only by name;
+  // or a caller whose base is empty by design (a volume mounted on an empty remote).
+  await checkReplicas(
+    local,
+    server,
+    opts.emptyServerOk === true
+      ? {}
+      : {
+          firstRun: store.getRef(REF_BASE) === undefined,
+          ...(opts.initial === undefined ? {} : { initial: opts.initial }),
+        },
+  );
   await checkBinding(store, { local, server }, !dry);
   if (!dry) await takeSyncLock(store.dir, 'tether sync-dirs');
   try {

@@ -15,7 +15,7 @@ import { TetherError } from '../errors.js';
 import { diffTrees } from '../merge/diff.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
-import type { Entry } from '../tree/index.js';
+import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
 import { advanceBaseAt, checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
 import { fsPath, hashFile, isMissing } from '../sync/fs-entry.js';
@@ -398,6 +398,8 @@ export class Volume {
       const s = await runSyncDirs(this.store, this.local, this.remote, {
         dryRun,
         placeholder: (path, st) => this.placeholders.is(path, st.ino),
+        // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
+        emptyServerOk: this.store.getRef(REF_BASE) === EMPTY_TREE_ID,
         onPhase: (p) => {
           const now = performance.now();
           phases.push(`${phase} ${Math.round(now - at)}`);
