@@ -114,3 +114,15 @@ for (const sameMtime of [false, true]) {
     }
   });
 }
+
+test('on a server replica that keeps ctime and inodes, a rewrite that keeps size and mtime is taken', async (t) => {
+  const p = await pair({ f: 'AAA\n' });
+  try {
+    rewriteKeepingStamp(join(p.b, 'f'), 'SRV\n');
+    const s = await runSyncDirs(p.store, p.a, p.b, {});
+    t.is(s.failures.length, 0);
+    t.is(readFileSync(join(p.a, 'f'), 'utf8'), 'SRV\n');
+  } finally {
+    await p.done();
+  }
+});
