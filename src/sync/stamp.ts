@@ -74,7 +74,7 @@ const UNSTABLE_STAT = new Set([
  */
 export async function stableStatOf(dir: string): Promise<boolean> {
   try {
-    return !UNSTABLE_STAT.has(Number((await statfs(dir)).type));
+    return !UNSTABLE_STAT.has((await statfs(dir)).type);
   } catch {
     return false;
   }
