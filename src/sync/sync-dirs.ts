@@ -135,7 +135,7 @@ async function syncLocked(
   const windows = await mtimeWindows(store, local, server, dry);
   const serverStable = await stableStatOf(server);
   const replicas = {
-    local: new Replica(local, 'local', windows.local),
+    local: new Replica(local, 'local', windows.local, true),
     server: new Replica(server, 'server', windows.server),
   };
   const log = new PlanLog(store.db('plans'));
