@@ -1,6 +1,10 @@
 // Dropping false conflicts (DESIGN decision 4): a server file known only by its stamp, at a
 // path changed on both sides, is hashed (read once) before the merge, so two identical edits
 // compare equal by content id instead of conflicting on their different mtimes.
+// What rests on a stamp here: a server file whose stamp equals base's is taken as unchanged
+// (not read). That is the server's trust rule (README "What each side trusts"): on a file
+// system that keeps ctime and inodes, the scan has already read a file whose stamp hid a
+// change (test/sync/stamps.test.ts); elsewhere such a change is invisible by design.
 import { unchanged } from '../merge/cases.js';
 import type { Path } from '../merge/plan.js';
 import { walkTrees } from '../merge/walk.js';

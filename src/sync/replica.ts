@@ -71,6 +71,11 @@ export class Replica {
     readonly label: string,
     /** Timestamp granularity of the filesystem under `root` (see stamp.ts). */
     readonly mtimeWindowNs: bigint = MTIME_WINDOW_NS,
+    /**
+     * Check a file whose content id is known by its content, never by size and mtime alone
+     * (the local replica, whose stamps are not trusted: DESIGN decision 16).
+     */
+    readonly contentChecked = false,
   ) {
     this.root = typeof root === 'string' ? Buffer.from(root) : root;
   }
@@ -122,7 +127,15 @@ export class Replica {
         return have.target === want.target;
       case 'file':
         if (have.size !== want.size) return false;
-        if (closeMtime(have.mtimeNs, want.mtimeNs, this.mtimeWindowNs)) return true;
+        // A stamp vouches for the content only on a side whose stamps are trusted (the server,
+        // DESIGN decision 4); on the local replica a rewrite that keeps size and mtime between
+        // the scan and now would pass it, so a known id is checked by reading.
+        if (
+          closeMtime(have.mtimeNs, want.mtimeNs, this.mtimeWindowNs) &&
+          !(this.contentChecked && want.id !== undefined)
+        ) {
+          return true;
+        }
         return want.id !== undefined && (await hashFile(this.abs(path))) === want.id;
     }
   }

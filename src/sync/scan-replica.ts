@@ -75,6 +75,12 @@ export interface ScanOptions {
    * in the same second as the last sync leaves the stamp as it was).
    */
   readonly racySinceNs?: bigint;
+  /**
+   * The replica keeps ctime and inode numbers (a local file system, not sshfs, NFS or SMB):
+   * in a 'stamp' scan, a file whose size and mtime are what the last scan listed but whose
+   * ctime or inode changed (rewritten with its mtime put back, or swapped) is read.
+   */
+  readonly stableStat?: boolean;
   /** How far apart two mtimes may be and still be the same (the replica's granularity). */
   readonly mtimeWindowNs?: bigint;
   /** Read user.* xattrs of files and directories (default true). */
@@ -448,7 +454,11 @@ export async function scanReplica(
         continue;
       }
       if (e.kind === 'file' && e.id === undefined) {
-        const racy = opts.racySinceNs !== undefined && st.mtimeNs >= opts.racySinceNs;
+        // Racy: changed too close to the last run for its stamp to tell. Or, where the replica
+        // keeps them, its ctime or inode tell what its stamp does not.
+        const racy =
+          (opts.racySinceNs !== undefined && st.mtimeNs >= opts.racySinceNs) ||
+          (opts.stableStat === true && old !== undefined && old.stampHides(i));
         // Size and mtime alone lend an id only in a 'stamp' scan (see stampsLend).
         const id =
           racy || !stampsLend
@@ -786,7 +796,7 @@ class DirListingView {
   private tree: Tree | undefined;
   private k = 0;
   constructor(
-    now: DirListing,
+    private readonly now: DirListing,
     private readonly rec: DirRecord,
     private readonly store: ScanStore,
     private readonly sparse: boolean,
@@ -807,6 +817,21 @@ class DirListingView {
     // mtime or ctime at or after the cutoff; if neither held, the entry is read again.
     if (j < 0 || (this.rec.m >= this.rec.c && this.listing.changedUs(j) >= this.rec.c)) return -1;
     return j;
+  }
+
+  /**
+   * Entry i now has the size and mtime of the old entry of its name, but another ctime or
+   * inode: changed behind an unchanged stamp.
+   */
+  stampHides(i: number): boolean {
+    const now = this.now;
+    let j = 0;
+    while (j < this.listing.count && now.compareName(i, this.listing, j) > 0) j++;
+    if (j >= this.listing.count || now.compareName(i, this.listing, j) !== 0) return false;
+    const [a, b] = [now.stat(i), this.listing.stat(j)];
+    return (
+      a.size === b.size && a.mtimeNs === b.mtimeNs && (a.ctimeNs !== b.ctimeNs || a.ino !== b.ino)
+    );
   }
 
   /** Old listing entry j has an entry in the old tree. */

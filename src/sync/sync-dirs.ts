@@ -37,7 +37,7 @@ import type { PathProblem } from './path-problem.js';
 import { PlanLog, type Status } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
 import { Replica, TEMP_PREFIX } from './replica.js';
-import { MTIME_WINDOW_NS, mtimeWindowOf } from './stamp.js';
+import { MTIME_WINDOW_NS, mtimeWindowOf, stableStatOf } from './stamp.js';
 import { HeldRecords, learnIds, scanReplica, type ScanOptions } from './scan-replica.js';
 
 export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
@@ -147,8 +147,9 @@ async function syncLocked(
   if (opts.automerge !== undefined && !dry) await setAutomerge(store, opts.automerge);
   const automerge = opts.automerge ?? automergeEnabled(store);
   const windows = await mtimeWindows(store, local, server, dry);
+  const serverStable = await stableStatOf(server);
   const replicas = {
-    local: new Replica(local, 'local', windows.local),
+    local: new Replica(local, 'local', windows.local, true),
     server: new Replica(server, 'server', windows.server),
   };
   const log = new PlanLog(store.db('plans'));
@@ -214,6 +215,7 @@ async function syncLocked(
         ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.server }),
         removeTemps: !dry,
         mtimeWindowNs: windows.server,
+        stableStat: serverStable,
         base,
         known,
         ...(strict ? {} : { problems: serverProblems }),
