@@ -3,7 +3,15 @@
 // after `tether offline MOUNTPOINT`. Every CLI call runs in a child with a deadline; unmount
 // falls back to fusermount -uz and stops a daemon that outlived its mount by its pid.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAIN } from '../cli/run.js';
@@ -27,8 +35,14 @@ function whyNoTether(): string | undefined {
     : 'this build has no `tether mount`';
 }
 
-export function tetherTarget(mode: 'online' | 'offline'): Target {
-  return {
+export interface TetherTarget extends Target {
+  /** `tether status` of each mount, taken when it was unmounted. */
+  readonly statuses: string[];
+}
+
+export function tetherTarget(mode: 'online' | 'offline'): TetherTarget {
+  const target: TetherTarget = {
+    statuses: [],
     name: `tether ${mode}`,
     why: whyNoTether(),
     ownXattrs: 'user.tether.',
@@ -41,6 +55,9 @@ export function tetherTarget(mode: 'online' | 'offline'): Target {
         string,
       ];
       mkdirSync(remote, { mode: 0o755 });
+      // An empty remote looks like an unmounted share: the first flush would stop at that guard
+      // and the volume go offline. A file in it keeps an online target online.
+      writeFileSync(join(remote, 'seed'), 'remote\n');
       mkdirSync(mnt);
       const unmount = async (): Promise<void> => {
         const r = await tether(['unmount', mnt]);
@@ -68,7 +85,14 @@ export function tetherTarget(mode: 'online' | 'offline'): Target {
           throw new Error(`tether offline failed: ${off.stderr}`);
         }
       }
-      return { dir: mnt, unmount };
+      // What `tether status` said just before unmounting: whether the volume stayed online.
+      const recordStatus = async (): Promise<void> => {
+        const st = await tether(['status', mnt]);
+        target.statuses.push(st.stdout.toString() + st.stderr);
+        await unmount();
+      };
+      return { dir: mnt, unmount: recordStatus };
     },
   };
+  return target;
 }

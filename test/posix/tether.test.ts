@@ -19,6 +19,23 @@ const known = {
 const knownPrograms = {};
 
 for (const mode of ['online', 'offline'] as const) {
-  differential(test, tetherTarget(mode), known);
-  programsDifferential(test, tetherTarget(mode), knownPrograms);
+  const cases = tetherTarget(mode);
+  const programs = tetherTarget(mode);
+  differential(test, cases, known);
+  programsDifferential(test, programs, knownPrograms);
+  if (mode === 'online' && cases.why === undefined) {
+    // An online target must have stayed online, or its cases ran offline from some point on.
+    const stayedOnline = (statuses: string[]): boolean =>
+      statuses.length > 0 && statuses.every((s) => /: online /.test(s));
+    test.serial.failing(
+      "tether online: the volume stays online through the POSIX cases (known: a path longer than LMDB's key size, 1978 bytes, fails the flush and the volume goes offline)",
+      (t) => {
+        t.log(cases.statuses.join('\n').slice(0, 2000));
+        t.true(stayedOnline(cases.statuses));
+      },
+    );
+    test.serial('tether online: the volume stays online through the real programs', (t) => {
+      t.true(stayedOnline(programs.statuses), programs.statuses.join('\n').slice(0, 2000));
+    });
+  }
 }
