@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'EIO' // an I/O failure while reading or writing
   | 'ECHANGED' // a file changed while it was being read
   | 'EREMOTEGONE' // a remote root is missing or empty (mass-deletion guard)
-  | 'ELOCKED'; // another process holds the store
+  | 'ELOCKED' // another process holds the store
+  | 'EUNSAFE' // a path would leave its replica (a parent became a symlink, an unsafe name)
+  | 'EDAMAGED'; // the store's database or one of its records is damaged
 
 export class TetherError extends Error {
   readonly code: ErrorCode;

@@ -136,11 +136,14 @@ async function syncLocked(
 
   // An interrupted run is finished first, with its own plan and its own run start.
   let resumed = false;
+  // The finished run's failures are reported with this run's: a skipped action is never silent.
+  let resumedFailures: readonly Failure[] = [];
   const pending = log.pending();
   if (pending !== undefined && !dry) {
     opts.onPhase?.('resume');
     const r = await applyActions(pending.plan, replicas, log, opts.hooks);
     await commit(store, log, conflicts, pending.plan, r);
+    resumedFailures = r.failures;
     resumed = true;
   }
 
@@ -254,7 +257,7 @@ async function syncLocked(
     first,
     plan,
     applied: r.applied,
-    failures: r.failures,
+    failures: [...resumedFailures, ...r.failures],
     conflicts: decide,
     notices,
     autoMerged,
