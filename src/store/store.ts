@@ -34,7 +34,9 @@ import {
   type Hash,
   type Tree,
 } from '../tree/index.js';
+import { checkLmdbHeader } from './lmdb-header.js';
 import { LruCache } from './lru.js';
+import { makePrivateDb, makePrivateDir } from './private.js';
 import { FIRST, PIECE, giveFirst, pump, takeFirst } from './stream.js';
 import type { ObjectStore, RefStore } from './types.js';
 
@@ -106,9 +108,9 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     this.refs = env.openDB<string, string>('o:refs', { encoding: 'string' });
   }
 
-  /** Make a new store in `dir` (created mode 0700 if missing; it must be empty otherwise). */
+  /** Make a new store in `dir` (made mode 0700 whoever created it; it must be empty). */
   static async create(dir: string): Promise<Store> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makePrivateDir(dir);
     const marker = join(dir, MARKER);
     try {
       await stat(marker);
@@ -175,11 +177,13 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       );
     }
     if (opts.readOnly !== true) {
-      for (const sub of ['blobs', 'tmp', 'quarantine']) {
-        await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
-      }
+      // Stores made before tether kept them private are made so now.
+      await makePrivateDir(dir);
+      for (const sub of ['blobs', 'tmp', 'quarantine']) await makePrivateDir(join(dir, sub));
       await removeStaleTemps(join(dir, 'tmp'));
+      await makePrivateDb(join(dir, 'db'));
     }
+    checkLmdbHeader(dir);
     const env = openLmdb({
       path: join(dir, 'db'),
       maxDbs: 64,
