@@ -37,6 +37,28 @@ export function isTetherError(err: unknown, code?: ErrorCode): err is TetherErro
   return err instanceof TetherError && (code === undefined || err.code === code);
 }
 
+/**
+ * What an errno of the machine or the network (not of permissions: callers word those for
+ * what they were doing) means for the user and what to do, by the errno's name.
+ */
+const ADVICE: Record<string, string> = {
+  EIO: 'an input/output error: if this is on a network filesystem, check that the server answers (and remount it if it was lost); otherwise check the disk',
+  ENOTCONN: 'the filesystem is not connected (a network mount whose server went away): remount it',
+  ECONNABORTED: 'the connection to the server was lost: remount the share',
+  ETIMEDOUT: 'the server did not answer in time: check the network and the server',
+  EHOSTDOWN: 'the server is down: try again when it answers',
+  ESTALE: 'a stale network file handle: remount the share',
+  ENOSPC: 'no space left on the device: free some space',
+  EDQUOT: 'the disk quota is exceeded: free some space',
+  EROFS: 'the filesystem is mounted read-only',
+  EMFILE: 'too many open files: raise the limit (ulimit -n)',
+};
+
+/** errnoAdvice('EIO', …): the advice for a system error's code, or `otherwise`. */
+export function errnoAdvice(code: unknown, otherwise: string): string {
+  return (typeof code === 'string' ? ADVICE[code] : undefined) ?? otherwise;
+}
+
 /** Used at the end of exhaustive switches: the type checker proves it unreachable. */
 export function assertNever(value: never, what = 'value'): never {
   throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);

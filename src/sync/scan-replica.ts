@@ -19,7 +19,7 @@
 // the shortcut.
 import { readlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { isTetherError, TetherError } from '../errors.js';
+import { errnoAdvice, isTetherError, TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import {
   byteString,
@@ -234,7 +234,7 @@ export async function scanReplica(
       if (dir !== '' && isMissing(err)) return undefined; // gone since its parent was listed
       throw new TetherError(
         'EIO',
-        `cannot list ${display(dir === '' ? root : dir)} in ${root}: ${(err as Error).message}; fix its permissions or exclude it`,
+        `cannot list ${display(dir === '' ? root : dir)} in ${root}: ${(err as Error).message}; ${errnoAdvice((err as NodeJS.ErrnoException).code, 'fix its permissions or exclude it')}`,
         { path: display(dir) },
         { cause: err },
       );
@@ -954,7 +954,7 @@ async function hashOf(
     }
     throw new TetherError(
       'EIO',
-      `cannot read ${display(path)} in ${root}: ${(err as Error).message}; fix its permissions and run again`,
+      `cannot read ${display(path)} in ${root}: ${(err as Error).message}; ${errnoAdvice((err as NodeJS.ErrnoException).code, 'fix its permissions')}, then run again`,
       { path: display(path) },
       { cause: err },
     );
