@@ -6,7 +6,7 @@
 // Layout of lmdb-js's LMDB (data format 2), each meta page: a 24-byte page header (page
 // number, txn id, pad, flags, lower, upper), then magic, version, fixed map address, map
 // size, two database records (free pages, main) of 48 bytes, the last page and the txn id.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TetherError } from '../errors.js';
 
@@ -20,6 +20,8 @@ const P_INVALID = 0xffffffffffffffffn;
 const META_BYTES = 0xa0;
 /** Page sizes LMDB can have chosen (the system's page size when the file was made). */
 const PAGE_SIZES = new Set([4096, 8192, 16384, 32768, 65536]);
+/** Where the second meta page is when the first cannot say the page size. */
+const FALLBACK_PAGE = 4096;
 
 const OFF = {
   pgno: 0x00,
@@ -109,6 +111,51 @@ export function checkLmdbHeader(dir: string): void {
       const why = metaProblem(m, i, pageSize, pages);
       if (why !== undefined) throw damagedDb(dir, `meta page ${i}: ${why}`);
     }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * fsck --repair: when one meta page is damaged and the other is sound, the sound one is
+ * copied over it (LMDB keeps the pages of the last two transactions intact, so the sound
+ * one's tree is whole; at worst the last transaction is lost). Returns what was done, or
+ * undefined when there was nothing to do; throws when both are damaged.
+ */
+export function repairLmdbHeader(dir: string): string | undefined {
+  try {
+    checkLmdbHeader(dir);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof TetherError) || err.code !== 'EDAMAGED') throw err;
+  }
+  const fd = openSync(join(dir, 'db', 'data.mdb'), 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    let pageSize = 0;
+    for (const at of [0, FALLBACK_PAGE]) {
+      const probe = Buffer.alloc(META_BYTES);
+      readSync(fd, probe, 0, META_BYTES, at);
+      const ps = probe.readUInt32LE(OFF.dbs + DB.pad);
+      if (PAGE_SIZES.has(ps) && pageSize === 0) pageSize = ps;
+    }
+    if (pageSize === 0) throw damagedDb(dir, 'no meta page gives a page size');
+    const pages: Buffer[] = [];
+    const problems: (string | undefined)[] = [];
+    for (const i of [0, 1]) {
+      const page = Buffer.alloc(pageSize);
+      readSync(fd, page, 0, pageSize, i * pageSize);
+      pages.push(page);
+      problems.push(metaProblem(page, i, pageSize, BigInt(Math.floor(size / pageSize))));
+    }
+    const good = problems.findIndex((p) => p === undefined);
+    const bad = problems.findIndex((p) => p !== undefined);
+    if (good < 0) throw damagedDb(dir, 'both meta pages are damaged; restore from a backup');
+    const copy = Buffer.from(pages[good]!);
+    copy.writeBigUInt64LE(BigInt(bad), OFF.pgno);
+    writeSync(fd, copy, 0, pageSize, bad * pageSize);
+    fsyncSync(fd);
+    return `meta page ${bad} (${problems[bad]!}) was rebuilt from meta page ${good}`;
   } finally {
     closeSync(fd);
   }
