@@ -88,7 +88,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   private readonly trees: Database<Buffer, Buffer>;
   private readonly blobs: Database<Buffer, Buffer>;
   private readonly refs: Database<string, string>;
-  private readonly meta: Database<string, string>;
+  /** Undefined in a store opened read-only that has none yet (made before it existed). */
+  private readonly meta: Database<string, string> | undefined;
   private readonly userDbs = new Map<string, Database<Buffer, Buffer>>();
   private readonly checkedDbs = new Map<string, KvDb>();
   /** Every user record carries its checksum (false only for an old store opened read-only). */
@@ -114,7 +115,11 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     this.trees = env.openDB<Buffer, Buffer>('o:trees', bin);
     this.blobs = env.openDB<Buffer, Buffer>('o:blobs', bin);
     this.refs = env.openDB<string, string>('o:refs', { encoding: 'string' });
-    this.meta = env.openDB<string, string>('o:meta', { encoding: 'string' });
+    // lmdb's types say a database always opens; read-only, one that does not exist does not.
+    const meta: Database<string, string> | undefined = env.openDB<string, string>('o:meta', {
+      encoding: 'string',
+    });
+    this.meta = meta;
   }
 
   /**
@@ -122,7 +127,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
    * with the flag that says so (a crash leaves all or nothing sealed).
    */
   private sealRecords(): void {
-    if (this.meta.get(SEALED) === '1') {
+    if (this.meta?.get(SEALED) === '1') {
       this.sealed = true;
       return;
     }
@@ -132,7 +137,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         const db = this.userDb(name);
         for (const { key, value } of db.getRange({})) db.putSync(key, sealRecord(key, value));
       }
-      this.meta.putSync(SEALED, '1');
+      this.meta?.putSync(SEALED, '1');
     });
     this.sealed = true;
   }
