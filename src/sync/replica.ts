@@ -17,6 +17,7 @@ import {
   lutimes,
   mkdir,
   open,
+  readFile,
   rename,
   rmdir,
   symlink,
@@ -114,6 +115,12 @@ export class Replica {
     if (p === undefined) return undefined;
     const st = await lstatOrNone(p);
     return st === undefined ? undefined : entryOf(p, lastName(path), st);
+  }
+
+  /** The content of the file at `path`, read through the same safe parents as every call. */
+  @held
+  async read(path: ByteString): Promise<Buffer> {
+    return readFile(await this.safe.need(path));
   }
 
   /**

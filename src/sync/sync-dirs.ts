@@ -10,7 +10,6 @@
 // Automatic text merges are written to both replicas before the plan is made (guarded like
 // any action), so the merge then sees the same content on both sides: no conflict, and base
 // advances to the merged text by the ordinary rule.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import { diffTrees } from '../merge/diff.js';
@@ -405,7 +404,7 @@ async function autoMerge(
 }
 
 async function readExact(r: Replica, path: Path, id: Hash | undefined): Promise<Buffer> {
-  const data = await readFile(r.abs(path));
+  const data = await r.read(path);
   if (id !== undefined && hashBytes(data) !== id) {
     throw new TetherError('ECHANGED', 'changed since the scan');
   }
