@@ -4,8 +4,9 @@
 import { Command, Option } from 'clipanion';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isTetherError, TetherError } from '../src/errors.js';
+import { TetherError } from '../src/errors.js';
 import type { Store } from '../src/store/store.js';
+import { describe } from './report.js';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, conflicts: 3 } as const;
 
@@ -19,26 +20,9 @@ export abstract class TetherCommand extends Command {
   }
 
   private report(err: unknown): void {
-    if (isTetherError(err)) {
-      this.context.stderr.write(`tether: ${err.message}\n`);
-      process.exitCode = err.code === 'EUSAGE' ? EXIT.usage : this.errorExit;
-      return;
-    }
-    if (err instanceof Error && err.name === 'UsageError') {
-      this.context.stderr.write(`tether: ${err.message}\n`);
-      process.exitCode = EXIT.usage;
-      return;
-    }
-    const e = err as NodeJS.ErrnoException;
-    if (typeof e.code === 'string' && typeof e.syscall === 'string') {
-      this.context.stderr.write(`tether: ${e.message}\n`);
-      process.exitCode = this.errorExit;
-      return;
-    }
-    this.context.stderr.write(
-      `tether: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exitCode = this.errorExit;
+    const r = describe(err, ['tether', ...this.path].join(' '));
+    this.context.stderr.write(`tether: ${r.message}\n`);
+    process.exitCode = r.kind === 'usage' ? EXIT.usage : this.errorExit;
   }
 
   protected json(value: unknown): void {

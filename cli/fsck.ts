@@ -1,6 +1,8 @@
 // `tether fsck`: verify every object of a store against its id; --repair quarantines.
 import { Command, Option } from 'clipanion';
 import { fsck } from '../src/store/fsck.js';
+import { repairLmdbHeader } from '../src/store/lmdb-header.js';
+import { SYNC_RECORD_CHECKS } from '../src/sync/record-checks.js';
 import { resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 import { progress } from './progress.js';
 
@@ -9,11 +11,13 @@ export class FsckCommand extends TetherCommand {
   static override usage = Command.Usage({
     description: 'verify every object in a store against its hash',
     details: `
-      Checks every tree and blob against its id, that every tree decodes, and that everything
-      reachable from snapshots and sync states is stored. Exit status 0 when the store is
-      sound, 1 when problems were found. With --repair, corrupt objects are moved to the
-      store's quarantine/ directory (never deleted); the report names the snapshots and sync
-      states that reached them.
+      Checks every tree and blob against its id, that every tree decodes, that everything
+      reachable from snapshots and sync states is stored, and every other record (plans,
+      conflicts, settings, snapshot labels, scan caches) against its checksum and shape. Exit status 0 when the store is
+      sound, 1 when problems were found. With --repair, corrupt objects and damaged records
+      are moved to the store's quarantine/ directory (never deleted; the report names the
+      snapshots and sync states that reached them), a damaged database meta page is rebuilt
+      from the other one, and scan caches are dropped (the next scans rebuild them).
     `,
     examples: [
       ['Verify', '$0 fsck --store ./store'],
@@ -26,10 +30,15 @@ export class FsckCommand extends TetherCommand {
   store = storeOption();
 
   async execute(): Promise<number> {
-    return withStore(resolveStore(this.store), async (store) => {
+    const dir = resolveStore(this.store);
+    // A damaged meta page keeps the store from opening at all: mended first, if it can be.
+    const mended = this.repair ? repairLmdbHeader(dir) : undefined;
+    if (mended !== undefined && !this.asJson) this.out(`repaired: ${mended}`);
+    return withStore(dir, async (store) => {
       const bar = progress('fsck', 'objects');
       const r = await fsck(store, {
         repair: this.repair,
+        recordChecks: SYNC_RECORD_CHECKS,
         onProgress: (n) => {
           bar.update(n);
         },
@@ -48,9 +57,11 @@ export class FsckCommand extends TetherCommand {
             ? 'ok'
             : `${r.problems.length} problems` +
               (r.repaired
-                ? ', corrupt objects quarantined'
-                : '; run with --repair to quarantine corrupt objects');
-        this.out(`${r.trees} trees, ${r.blobs} blobs, ${r.refs} refs checked: ${verdict}`);
+                ? ', what was damaged is quarantined'
+                : '; run with --repair to quarantine what is damaged');
+        this.out(
+          `${r.trees} trees, ${r.blobs} blobs, ${r.refs} refs, ${r.records} records checked: ${verdict}`,
+        );
       }
       return r.problems.length === 0 ? 0 : 1;
     });

@@ -3,6 +3,7 @@
 import { isatty } from 'node:tty';
 import { Builtins, Cli, type CommandClass } from 'clipanion';
 import { EXIT } from './base.js';
+import { describe } from './report.js';
 
 // Each command's module is loaded only when its name is the first argument (start-up time is
 // part of every command's time); an unknown first word or a request for help loads them all.
@@ -35,10 +36,30 @@ const COMMANDS: Record<string, Loader> = {
 // the output is not wanted, which is no error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+    if (err.code !== 'EPIPE') fail(err);
     process.exit();
   });
 }
+
+/** The last line of defence: an error no command caught ends the process as a tether message. */
+function fail(err: unknown): void {
+  const r = describe(err, ['tether', ...process.argv.slice(2, 3)].join(' '));
+  try {
+    process.stderr.write(`tether: ${r.message}\n`);
+  } finally {
+    process.exitCode = r.kind === 'usage' ? EXIT.usage : EXIT.error;
+  }
+}
+
+// Errors thrown where no command awaits them (a callback, a lost promise) end here too.
+process.on('uncaughtException', (err) => {
+  fail(err);
+  process.exit();
+});
+process.on('unhandledRejection', (err) => {
+  fail(err);
+  process.exit();
+});
 
 async function main(argv: readonly string[]): Promise<void> {
   const cli = new Cli({
@@ -93,10 +114,7 @@ function exitWhenWritten(): void {
 }
 
 main(process.argv.slice(2)).then(exitWhenWritten, (err: unknown) => {
-  // Commands report their own errors; this is a bug in the command line itself.
-  process.stderr.write(
-    `tether: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exitCode = EXIT.error;
+  // Commands report their own errors; what arrives here failed outside any command.
+  fail(err);
   exitWhenWritten();
 });

@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'EIO' // an I/O failure while reading or writing
   | 'ECHANGED' // a file changed while it was being read
   | 'EREMOTEGONE' // a remote root is missing or empty (mass-deletion guard)
-  | 'ELOCKED'; // another process holds the store
+  | 'ELOCKED' // another process holds the store
+  | 'EUNSAFE' // a path would leave its replica (a parent became a symlink, an unsafe name)
+  | 'EDAMAGED'; // the store's database or one of its records is damaged
 
 export class TetherError extends Error {
   readonly code: ErrorCode;
@@ -33,6 +35,28 @@ export class TetherError extends Error {
 
 export function isTetherError(err: unknown, code?: ErrorCode): err is TetherError {
   return err instanceof TetherError && (code === undefined || err.code === code);
+}
+
+/**
+ * What an errno of the machine or the network (not of permissions: callers word those for
+ * what they were doing) means for the user and what to do, by the errno's name.
+ */
+const ADVICE: Record<string, string> = {
+  EIO: 'an input/output error: if this is on a network filesystem, check that the server answers (and remount it if it was lost); otherwise check the disk',
+  ENOTCONN: 'the filesystem is not connected (a network mount whose server went away): remount it',
+  ECONNABORTED: 'the connection to the server was lost: remount the share',
+  ETIMEDOUT: 'the server did not answer in time: check the network and the server',
+  EHOSTDOWN: 'the server is down: try again when it answers',
+  ESTALE: 'a stale network file handle: remount the share',
+  ENOSPC: 'no space left on the device: free some space',
+  EDQUOT: 'the disk quota is exceeded: free some space',
+  EROFS: 'the filesystem is mounted read-only',
+  EMFILE: 'too many open files: raise the limit (ulimit -n)',
+};
+
+/** errnoAdvice('EIO', …): the advice for a system error's code, or `otherwise`. */
+export function errnoAdvice(code: unknown, otherwise: string): string {
+  return (typeof code === 'string' ? ADVICE[code] : undefined) ?? otherwise;
 }
 
 /** Used at the end of exhaustive switches: the type checker proves it unreachable. */

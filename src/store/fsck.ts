@@ -6,10 +6,11 @@ import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeTree, hashBytes, isHash, joinPath, type Hash, type Tree } from '../tree/index.js';
 import type { Store } from './store.js';
+import { fsckRecords, type RecordCheck } from './fsck-records.js';
 import { hashFile } from './stream.js';
 
 export interface FsckProblem {
-  readonly kind: 'corrupt' | 'missing' | 'undecodable' | 'stray';
+  readonly kind: 'corrupt' | 'missing' | 'undecodable' | 'stray' | 'damaged';
   readonly object: string;
   readonly detail: string;
   /** Refs from which the object is reachable (for missing and corrupt objects). */
@@ -21,6 +22,8 @@ export interface FsckReport {
   readonly trees: number;
   readonly blobs: number;
   readonly refs: number;
+  /** Records of the other layers (plans, conflicts, settings, labels, caches). */
+  readonly records: number;
   readonly problems: FsckProblem[];
   readonly repaired: boolean;
 }
@@ -28,6 +31,8 @@ export interface FsckReport {
 export interface FsckOptions {
   readonly repair?: boolean;
   readonly onProgress?: (checked: number) => void;
+  /** Structural checks of records, by database name, from the layers that own them. */
+  readonly recordChecks?: Readonly<Record<string, RecordCheck>>;
 }
 
 export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckReport> {
@@ -127,7 +132,18 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
   }
 
   // Reachability from every ref: which refs reach a bad or missing object.
-  const refs = store.listRefs('');
+  const damagedRefs: string[] = [];
+  const refs = store.listRefs('').filter(({ name, id }) => {
+    if (isHash(id)) return true;
+    damagedRefs.push(name);
+    problems.push({
+      kind: 'damaged',
+      object: `ref ${name}`,
+      detail: 'it names no object',
+      refs: [],
+    });
+    return false;
+  });
   const missing = new Map<Hash, FsckProblem>();
   const goodTrees = new Map<Hash, Tree | null>();
   const readTree = (id: Hash): Tree | null => {
@@ -201,7 +217,16 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
     visit(id, '');
   }
 
-  const repaired = opts.repair === true && quarantine.length > 0;
+  const recs = await fsckRecords(store, opts.recordChecks ?? {}, opts.repair === true);
+  problems.push(...recs.problems);
+
+  // A ref that names no object cannot be restored: it goes (a snapshot is lost, a sync plans
+  // afresh from its scans).
+  if (opts.repair === true) for (const name of damagedRefs) await store.deleteRef(name);
+
+  const repaired =
+    opts.repair === true &&
+    (quarantine.length > 0 || recs.problems.length > 0 || damagedRefs.length > 0);
   if (repaired) {
     const qdir = join(store.dir, 'quarantine');
     await mkdir(qdir, { recursive: true, mode: 0o700 });
@@ -221,5 +246,5 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
   // scans read everything again.
   if (opts.repair === true && !store.readOnly) await store.dropCaches();
   opts.onProgress?.(checked);
-  return { trees, blobs, refs: refs.length, problems, repaired };
+  return { trees, blobs, refs: refs.length, records: recs.records, problems, repaired };
 }

@@ -34,7 +34,10 @@ import {
   type Hash,
   type Tree,
 } from '../tree/index.js';
+import { CheckedDb, sealRecord } from './checked-db.js';
+import { checkLmdbHeader } from './lmdb-header.js';
 import { LruCache } from './lru.js';
+import { makePrivateDb, makePrivateDir } from './private.js';
 import { FIRST, PIECE, giveFirst, pump, takeFirst } from './stream.js';
 import type { ObjectStore, RefStore } from './types.js';
 
@@ -42,7 +45,10 @@ import type { ObjectStore, RefStore } from './types.js';
 export const BLOB_FILE_THRESHOLD = FIRST;
 export const MARKER = 'tether-store.json';
 export const FORMAT = 'tether-store';
-export const FORMAT_VERSION = 1;
+/** 2: records of the other layers carry a checksum (checked-db.ts). */
+export const FORMAT_VERSION = 2;
+/** The key, in the `o:meta` database, that says every user record is sealed. */
+const SEALED = 'records-sealed';
 
 const ZEROS = Buffer.alloc(PIECE);
 
@@ -82,7 +88,12 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   private readonly trees: Database<Buffer, Buffer>;
   private readonly blobs: Database<Buffer, Buffer>;
   private readonly refs: Database<string, string>;
+  /** Undefined in a store opened read-only that has none yet (made before it existed). */
+  private readonly meta: Database<string, string> | undefined;
   private readonly userDbs = new Map<string, Database<Buffer, Buffer>>();
+  private readonly checkedDbs = new Map<string, KvDb>();
+  /** Every user record carries its checksum (false only for an old store opened read-only). */
+  private sealed = false;
   /** Trees put in this tick whose batched LMDB write has not committed yet. */
   private readonly pending = new Map<Hash, Buffer>();
   /** Blob directories known to exist, and those with renames not yet made durable. */
@@ -104,11 +115,45 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     this.trees = env.openDB<Buffer, Buffer>('o:trees', bin);
     this.blobs = env.openDB<Buffer, Buffer>('o:blobs', bin);
     this.refs = env.openDB<string, string>('o:refs', { encoding: 'string' });
+    // lmdb's types say a database always opens; read-only, one that does not exist does not.
+    const meta: Database<string, string> | undefined = env.openDB<string, string>('o:meta', {
+      encoding: 'string',
+    });
+    this.meta = meta;
   }
 
-  /** Make a new store in `dir` (created mode 0700 if missing; it must be empty otherwise). */
+  /**
+   * Seal every user record of a store made before records had checksums, in one transaction
+   * with the flag that says so (a crash leaves all or nothing sealed).
+   */
+  private sealRecords(): void {
+    if (this.meta?.get(SEALED) === '1') {
+      this.sealed = true;
+      return;
+    }
+    if (this.readOnly) return;
+    this.env.transactionSync(() => {
+      for (const name of this.userDbNames()) {
+        const db = this.userDb(name);
+        for (const { key, value } of db.getRange({})) db.putSync(key, sealRecord(key, value));
+      }
+      this.meta?.putSync(SEALED, '1');
+    });
+    this.sealed = true;
+  }
+
+  /** Names of the user databases there are (without their 'u:' prefix). */
+  userDbNames(): string[] {
+    const out: string[] = [];
+    for (const key of this.env.getKeys({})) {
+      if (typeof key === 'string' && key.startsWith('u:')) out.push(key.slice(2));
+    }
+    return out;
+  }
+
+  /** Make a new store in `dir` (made mode 0700 whoever created it; it must be empty). */
   static async create(dir: string): Promise<Store> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makePrivateDir(dir);
     const marker = join(dir, MARKER);
     try {
       await stat(marker);
@@ -123,13 +168,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     await mkdir(join(dir, 'blobs'), { mode: 0o700 });
     await mkdir(join(dir, 'tmp'), { mode: 0o700 });
     await mkdir(join(dir, 'quarantine'), { mode: 0o700 });
-    const tmp = join(dir, 'tmp', MARKER);
-    await writeFile(tmp, JSON.stringify({ format: FORMAT, version: FORMAT_VERSION }) + '\n', {
-      mode: 0o600,
-    });
-    await syncFile(tmp);
-    await rename(tmp, marker);
-    await syncDir(dir);
+    await writeMarker(dir);
     return Store.open(dir);
   }
 
@@ -166,6 +205,11 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     }
     const m = marker as { format?: unknown; version?: unknown };
     if (m.format !== FORMAT) throw notAStore(dir, MARKER + ' does not describe a tether store');
+    // An older store is marked with this format before its records are sealed: a tether that
+    // cannot read sealed records then refuses the store rather than misread it.
+    if (typeof m.version === 'number' && m.version < FORMAT_VERSION && opts.readOnly !== true) {
+      await writeMarker(dir);
+    }
     if (typeof m.version !== 'number' || m.version > FORMAT_VERSION) {
       throw new TetherError(
         'ENOTSTORE',
@@ -175,11 +219,13 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       );
     }
     if (opts.readOnly !== true) {
-      for (const sub of ['blobs', 'tmp', 'quarantine']) {
-        await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
-      }
+      // Stores made before tether kept them private are made so now.
+      await makePrivateDir(dir);
+      for (const sub of ['blobs', 'tmp', 'quarantine']) await makePrivateDir(join(dir, sub));
       await removeStaleTemps(join(dir, 'tmp'));
+      await makePrivateDb(join(dir, 'db'));
     }
+    checkLmdbHeader(dir);
     const env = openLmdb({
       path: join(dir, 'db'),
       maxDbs: 64,
@@ -187,7 +233,9 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       mapSize: 2 ** 34,
       commitDelay: 0,
     });
-    return new Store(dir, env, opts.readOnly ?? false);
+    const store = new Store(dir, env, opts.readOnly ?? false);
+    store.sealRecords();
+    return store;
   }
 
   static async openOrCreate(dir: string): Promise<Store> {
@@ -446,7 +494,16 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   // ---- refs ------------------------------------------------------------------------------
 
   getRef(name: string): Hash | undefined {
-    return this.refs.get(name) ?? undefined;
+    const id = this.refs.get(name) ?? undefined;
+    if (id !== undefined && !isHash(id)) {
+      throw new TetherError(
+        'EDAMAGED',
+        `the store's ref ${name} is damaged (it names no object): run "tether fsck --repair ` +
+          `--store ${this.dir}" to set it aside, or restore the store from a backup`,
+        { name },
+      );
+    }
+    return id;
   }
 
   /**
@@ -512,7 +569,28 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   // ---- records of other layers -------------------------------------------------------------
 
   db(name: string): KvDb {
-    return this.userDb(name);
+    let d = this.checkedDbs.get(name);
+    if (d === undefined) {
+      d = this.sealed ? new CheckedDb(this.userDb(name), name, this.dir) : this.userDb(name);
+      this.checkedDbs.set(name, d);
+    }
+    return d;
+  }
+
+  /** Every record of a user database as stored (key, value with its checksum), for fsck. */
+  *rawRecords(name: string): Iterable<{ key: Buffer; stored: Buffer }> {
+    for (const { key, value } of this.userDb(name).getRange({})) yield { key, stored: value };
+  }
+
+  get recordsSealed(): boolean {
+    return this.sealed;
+  }
+
+  /** Remove one record of a user database (fsck --repair, after it was quarantined). */
+  async dropUserRecord(name: string, key: Buffer): Promise<void> {
+    this.writable();
+    await this.userDb(name).remove(key);
+    await this.env.flushed;
   }
 
   private userDb(name: string): Database<Buffer, Buffer> {
@@ -533,7 +611,11 @@ export class Store implements ObjectStore, RefStore, SyncStore {
    * All caches share one database; each name is a key prefix.
    */
   cacheDb(name: string): KvDb {
-    return new PrefixedDb(this.db(CACHES), Buffer.from(name + '\0', 'utf8'));
+    // A damaged cache record reads as absent: a cache is only ever a shortcut.
+    const db = this.sealed
+      ? new CheckedDb(this.userDb(CACHES), CACHES, this.dir, true)
+      : this.db(CACHES);
+    return new PrefixedDb(db, Buffer.from(name + '\0', 'utf8'));
   }
 
   /** Forget every cache (they may name objects that are gone). */
@@ -687,6 +769,18 @@ async function removeStaleTemps(tmpDir: string): Promise<void> {
       await rm(join(tmpDir, name), { force: true });
     }
   }
+}
+
+/** Write the store's marker (temp → fsync → rename → fsync of the directory). */
+async function writeMarker(dir: string): Promise<void> {
+  const tmp = join(dir, 'tmp', MARKER);
+  await mkdir(join(dir, 'tmp'), { recursive: true, mode: 0o700 });
+  await writeFile(tmp, JSON.stringify({ format: FORMAT, version: FORMAT_VERSION }) + '\n', {
+    mode: 0o600,
+  });
+  await syncFile(tmp);
+  await rename(tmp, join(dir, MARKER));
+  await syncDir(dir);
 }
 
 async function syncFile(path: string): Promise<void> {

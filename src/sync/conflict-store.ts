@@ -16,7 +16,14 @@
 import { Packr } from 'msgpackr';
 import { TetherError } from '../errors.js';
 import type { Conflict, ConflictKind, Path } from '../merge/plan.js';
-import { byteString, bytesOf, decodeTree, display, encodeTree } from '../tree/index.js';
+import {
+  byteString,
+  bytesOf,
+  decodeTree,
+  display,
+  encodeTree,
+  unsafePathReason,
+} from '../tree/index.js';
 import type { Entry, Field } from '../tree/index.js';
 import type { KvDb } from './ports.js';
 
@@ -272,6 +279,12 @@ function corrupt(why: string): TetherError {
   );
 }
 
+/** Paths read back pass the tree's name rules: a tampered record must not leave a replica. */
+function safePath(bytes: Uint8Array): void {
+  const why = unsafePathReason(byteString(bytes));
+  if (why !== undefined) throw corrupt(`the path ${display(byteString(bytes))} is unsafe: ${why}`);
+}
+
 function entryBytes(e: Entry | null): Buffer | null {
   return e === null ? null : encodeTree([e]);
 }
@@ -303,11 +316,13 @@ function conflictOf(raw: unknown): Conflict {
   const [path, kind, base, local, server, fields, variantPath, informational, message] =
     raw as unknown[];
   if (!(path instanceof Uint8Array)) throw corrupt('a path is not bytes');
+  safePath(path);
   if (!KINDS.includes(kind as ConflictKind)) throw corrupt(`unknown kind ${String(kind)}`);
   if (!Array.isArray(fields) || !fields.every((f) => FIELDS.includes(f as Field)))
     throw corrupt('bad field list');
   if (variantPath !== null && !(variantPath instanceof Uint8Array))
     throw corrupt('a variant path is not bytes');
+  if (variantPath !== null) safePath(variantPath);
   if (typeof informational !== 'boolean' || typeof message !== 'string')
     throw corrupt('bad flags or message');
   return {
@@ -343,7 +358,7 @@ function encodeResolved(r: ResolvedConflict): Buffer {
   ]);
 }
 
-function decodeResolved(bytes: Buffer): ResolvedConflict {
+export function decodeResolved(bytes: Buffer): ResolvedConflict {
   const raw = unpack(bytes);
   if (raw.length !== 6) throw corrupt('a history record has the wrong shape');
   const [, c, resolution, at, result, keptPath] = raw;
@@ -351,6 +366,7 @@ function decodeResolved(bytes: Buffer): ResolvedConflict {
     throw corrupt(`unknown resolution ${String(resolution)}`);
   if (typeof at !== 'number') throw corrupt('bad resolution time');
   if (keptPath !== null && !(keptPath instanceof Uint8Array)) throw corrupt('bad kept path');
+  if (keptPath !== null) safePath(keptPath);
   return {
     conflict: conflictOf(c),
     resolution: resolution as Resolution,

@@ -14,9 +14,13 @@ import {
   byteString,
   bytesOf,
   decodeTree,
+  display,
   encodeTree,
+  isHash,
+  unsafePathReason,
   type Entry,
   type Field,
+  type Hash,
 } from '../tree/index.js';
 import { decodeConflict, encodeConflict } from './conflict-store.js';
 import { asBytes, type KvDb } from './ports.js';
@@ -36,7 +40,9 @@ export interface PendingRun {
 function corrupt(why: string): TetherError {
   return new TetherError(
     'ECORRUPT',
-    `the interrupted sync plan in the store is damaged (${why}); run "tether fsck" on the store`,
+    `the interrupted sync plan in the store is damaged (${why}); nothing was applied. Run ` +
+      '"tether fsck --repair" on the store to set the plan aside (the next sync plans afresh)',
+    { why },
   );
 }
 
@@ -49,10 +55,30 @@ function unent(v: unknown): Entry {
   return e;
 }
 const unentN = (v: unknown): Entry | null => (v === null ? null : unent(v));
+/** A path read back: bytes, and safe (a tampered plan must not reach outside a replica). */
 const str = (v: unknown): string => {
   if (!(v instanceof Uint8Array)) throw corrupt('a path is not bytes');
-  return byteString(v);
+  const path = byteString(v);
+  const why = unsafePathReason(path);
+  if (why !== undefined) throw corrupt(`the path ${display(path)} is unsafe: ${why}`);
+  return path;
 };
+const FIELDS: readonly Field[] = [
+  'kind',
+  'content',
+  'mode',
+  'uid',
+  'gid',
+  'mtime',
+  'rdev',
+  'xattrs',
+];
+function fieldList(v: unknown): Field[] {
+  if (!Array.isArray(v) || !v.every((f) => FIELDS.includes(f as Field))) {
+    throw corrupt('bad field list');
+  }
+  return v as Field[];
+}
 
 function encodeAction(a: Action): unknown[] {
   switch (a.op) {
@@ -108,7 +134,7 @@ function decodeAction(r: unknown): Action {
         path,
         expect: unent(x[3]),
         entry: unent(x[4]),
-        fields: x[5] as Field[],
+        fields: fieldList(x[5]),
       };
     case 'delete':
       return { op: 'delete', side, path, expect: unent(x[3]) };
@@ -152,15 +178,22 @@ export function decodePlan(bytes: Buffer): PendingRun {
   if (!Array.isArray(updates) || !Array.isArray(from) || typeof now !== 'number') {
     throw corrupt('bad shape');
   }
-  const baseUpdates: BaseUpdate[] = (updates as unknown[][]).map((u) => {
+  const baseUpdates: BaseUpdate[] = (updates as unknown[]).map((raw) => {
+    if (!Array.isArray(raw)) throw corrupt('a base update is not an array');
+    const u = raw as unknown[];
     const after = u[2];
+    if (after !== null && !(Array.isArray(after) && after.every((i) => Number.isSafeInteger(i)))) {
+      throw corrupt('bad action list of a base update');
+    }
     return {
       path: str(u[0]),
       entry: unentN(u[1]),
       ...(Array.isArray(after) ? { after: after as number[] } : {}),
     };
   });
-  const [base, local, server] = from as string[];
+  const [base, local, server] = from as unknown[];
+  const ids = [base, local, server].filter((v): v is Hash => typeof v === 'string' && isHash(v));
+  if (ids.length !== 3) throw corrupt('bad tree ids');
   return {
     plan: {
       clean,
@@ -171,7 +204,7 @@ export function decodePlan(bytes: Buffer): PendingRun {
         return decodeConflict(b);
       }),
       baseUpdates,
-      from: { base: base!, local: local!, server: server! },
+      from: { base: ids[0]!, local: ids[1]!, server: ids[2]! },
     },
     now: new Date(now),
   };

@@ -8,12 +8,16 @@
 // xattrs and mtime, and renamed over the target: a reader sees the old or the new content,
 // never half. Temporary names start with TEMP_PREFIX; scans skip them and a crash leaves
 // nothing else behind.
+//
+// Every path is reached through safe-path.ts: no parent of a target is ever a symlink followed
+// (a parent that became one is a per-path problem), and the root is pinned by an open handle.
 import {
   chmod,
   lchown,
   lutimes,
   mkdir,
   open,
+  readFile,
   rename,
   rmdir,
   symlink,
@@ -33,6 +37,7 @@ import { pump } from '../store/stream.js';
 import { entryOf, fsPath, hashFile, lstatOrNone } from './fs-entry.js';
 import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from './stamp.js';
 import { setXattrs } from './xattrs.js';
+import { held, SafeRoot } from './safe-path.js';
 
 export const TEMP_PREFIX = '.tether-tmp-';
 
@@ -65,6 +70,7 @@ const isRoot = process.getuid?.() === 0;
 
 export class Replica {
   readonly root: Buffer;
+  readonly safe: SafeRoot;
 
   constructor(
     root: string | Buffer,
@@ -78,39 +84,55 @@ export class Replica {
     readonly contentChecked = false,
   ) {
     this.root = typeof root === 'string' ? Buffer.from(root) : root;
+    this.safe = new SafeRoot(this.root, label);
   }
 
   /** Rename a finished temporary file over `path`, if the target is still `expect`. */
   private async install(tmp: Buffer, path: ByteString, expect: Entry | null): Promise<Outcome> {
     const moved = await this.expectAt(path, expect);
     if (moved !== undefined) return moved;
-    await rename(tmp, this.abs(path));
+    await rename(tmp, await this.safe.need(path));
     return DONE;
   }
 
   /** A fresh temporary name beside `path` (scans skip and clean these). */
-  private tempFor(path: ByteString): Buffer {
+  private tempFor(path: ByteString): Promise<Buffer> {
     // Unique enough to meet no other (files are created exclusively, O_EXCL): node:crypto's
     // random bytes would cost every command loading that module (about 6 ms).
     const name = `${TEMP_PREFIX}${process.pid.toString(36)}-${Math.random().toString(36).slice(2)}`;
-    return this.abs(parentOf(path) === '' ? name : `${parentOf(path)}/${name}`);
+    return this.safe.need(parentOf(path) === '' ? name : `${parentOf(path)}/${name}`);
   }
 
+  /**
+   * The plain absolute path of `path`, for callers outside this class: unlike this class's own
+   * calls, it follows whatever links its parents are by then. Such a caller may move
+   * directories behind this object's back, so the parents it holds open are let go.
+   */
   abs(path: ByteString): Buffer {
+    this.safe.forget('');
     return fsPath(this.root, path);
   }
 
   /** The entry now at `path` (no content id), or undefined. */
+  @held
   async entry(path: ByteString): Promise<Entry | undefined> {
-    const p = this.abs(path);
+    const p = await this.safe.at(path);
+    if (p === undefined) return undefined;
     const st = await lstatOrNone(p);
     return st === undefined ? undefined : entryOf(p, lastName(path), st);
+  }
+
+  /** The content of the file at `path`, read through the same safe parents as every call. */
+  @held
+  async read(path: ByteString): Promise<Buffer> {
+    return readFile(await this.safe.need(path));
   }
 
   /**
    * True when `path` holds `want` (null: nothing): same kind and mode, and for a file the
    * same content — same stamp, or, with a known id, the same hash.
    */
+  @held
   async matches(path: ByteString, want: Entry | null): Promise<boolean> {
     const have = await this.entry(path);
     if (want === null || have === undefined) return want === null && have === undefined;
@@ -136,7 +158,7 @@ export class Replica {
         ) {
           return true;
         }
-        return want.id !== undefined && (await hashFile(this.abs(path))) === want.id;
+        return want.id !== undefined && (await hashFile(await this.safe.need(path))) === want.id;
     }
   }
 
@@ -151,6 +173,7 @@ export class Replica {
   }
 
   /** Create or replace a file or symlink at `path` with `entry`, copied from `source`. */
+  @held
   async put(
     path: ByteString,
     expect: Entry | null,
@@ -163,7 +186,7 @@ export class Replica {
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
-    const tmp = this.tempFor(path);
+    const tmp = await this.tempFor(path);
     try {
       const made =
         entry.kind === 'symlink'
@@ -183,7 +206,6 @@ export class Replica {
     source: Replica,
     fromPath: ByteString,
   ): Promise<Problem | Hash> {
-    const src = source.abs(fromPath);
     const before = await source.entry(fromPath);
     const sourceMoved = problem(
       `${source.label}: ${display(fromPath)} changed since the scan; nothing was copied and it will be planned again on the next run`,
@@ -194,7 +216,10 @@ export class Replica {
     ) {
       return sourceMoved;
     }
-    const { id, size } = await copyFile(src, tmp);
+    // Held on the source's side too: its descriptor must stay open until the file is opened.
+    const { id, size } = await source.safe.hold(async () =>
+      copyFile(await source.safe.need(fromPath), tmp),
+    );
     if (size !== entry.size) return sourceMoved;
     if (entry.id !== undefined ? id !== entry.id : !(await source.matches(fromPath, before))) {
       return sourceMoved;
@@ -235,6 +260,7 @@ export class Replica {
    * `path`, which must still be `expect`: a version restored from the store. Temp → fsync →
    * rename, with the entry's mode, owner, xattrs and mtime.
    */
+  @held
   async putData(
     path: ByteString,
     expect: Entry | null,
@@ -246,7 +272,7 @@ export class Replica {
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
-    const tmp = this.tempFor(path);
+    const tmp = await this.tempFor(path);
     try {
       if (entry.kind === 'symlink') await symlink(bytesOf(entry.target ?? ''), tmp);
       else if (data !== null) await writeSynced(tmp, data);
@@ -261,6 +287,7 @@ export class Replica {
    * Replace the file at `path`, which must still be `expect`, with `data` (an automatic text
    * merge): temp → fsync → rename, keeping the file's mode, owner and xattrs.
    */
+  @held
   async writeContent(
     path: ByteString,
     expect: Entry,
@@ -269,7 +296,7 @@ export class Replica {
   ): Promise<Outcome> {
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
-    const tmp = this.tempFor(path);
+    const tmp = await this.tempFor(path);
     try {
       await writeSynced(tmp, data);
       await this.finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
@@ -280,6 +307,7 @@ export class Replica {
   }
 
   /** Create a directory (or accept the one already there). */
+  @held
   async mkdir(path: ByteString, entry: Entry): Promise<Outcome> {
     const have = await this.entry(path);
     if (have !== undefined && have.kind !== 'dir') {
@@ -287,7 +315,7 @@ export class Replica {
         `${this.label}: ${display(path)} appeared since the scan (a ${have.kind}); the directory was not made`,
       );
     }
-    const p = this.abs(path);
+    const p = await this.safe.need(path);
     if (have === undefined) await mkdir(p, { mode: entry.mode });
     if (have?.mode !== entry.mode) await chmod(p, entry.mode);
     if (have === undefined && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);
@@ -295,6 +323,7 @@ export class Replica {
   }
 
   /** Set metadata fields (mode, owner, xattrs, mtime) only. */
+  @held
   async setmeta(
     path: ByteString,
     expect: Entry,
@@ -305,7 +334,7 @@ export class Replica {
     if (wrong !== undefined) {
       return (await this.matches(path, entry)) && !fields.includes('xattrs') ? ALREADY : wrong;
     }
-    const p = this.abs(path);
+    const p = await this.safe.need(path);
     for (const f of fields) {
       switch (f) {
         case 'mode':
@@ -334,11 +363,12 @@ export class Replica {
   }
 
   /** Remove `path` (a directory only when empty). */
+  @held
   async delete(path: ByteString, expect: Entry): Promise<Outcome> {
     if ((await this.entry(path)) === undefined) return ALREADY;
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
-    const p = this.abs(path);
+    const p = await this.safe.need(path);
     if (expect.kind === 'dir') {
       try {
         await rmdir(p);
@@ -351,15 +381,18 @@ export class Replica {
         throw err;
       }
     } else await unlink(p);
+    this.safe.forget(path);
     return DONE;
   }
 
   /** Rename `path` to `to` (never over something at `to`). */
+  @held
   async rename(path: ByteString, to: ByteString, expect: Entry, entry: Entry): Promise<Outcome> {
     return this.move(path, to, expect, entry);
   }
 
   /** Move the local version of a conflicted path aside to its variant name. */
+  @held
   async variant(path: ByteString, variantPath: ByteString, entry: Entry): Promise<Outcome> {
     return this.move(path, variantPath, entry, { ...entry, name: lastName(variantPath) });
   }
@@ -378,7 +411,8 @@ export class Replica {
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
-    await rename(this.abs(path), this.abs(to));
+    await rename(await this.safe.need(path), await this.safe.need(to));
+    this.safe.forget(path);
     return DONE;
   }
 }

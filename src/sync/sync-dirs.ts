@@ -10,7 +10,6 @@
 // Automatic text merges are written to both replicas before the plan is made (guarded like
 // any action), so the merge then sees the same content on both sides: no conflict, and base
 // advances to the merged text by the ordinary rule.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import { diffTrees } from '../merge/diff.js';
@@ -157,6 +156,8 @@ async function syncLocked(
 
   // An interrupted run is finished first, with its own plan and its own run start.
   let resumed = false;
+  // The finished run's failures are reported with this run's: a skipped action is never silent.
+  let resumedFailures: readonly Failure[] = [];
   const pending = log.pending();
   if (pending !== undefined && !dry) {
     opts.onPhase?.('resume');
@@ -164,6 +165,7 @@ async function syncLocked(
     await recordConflicts(conflicts, pending.plan);
     const r = await applyActions(pending.plan, replicas, log, opts.hooks);
     await commit(store, log, conflicts, pending.plan, r);
+    resumedFailures = r.failures;
     resumed = true;
   }
 
@@ -295,7 +297,7 @@ async function syncLocked(
     first,
     plan,
     applied: r.applied,
-    failures: r.failures,
+    failures: [...resumedFailures, ...r.failures],
     problems,
     conflicts: decide,
     notices,
@@ -501,7 +503,7 @@ async function autoMerge(
 }
 
 async function readExact(r: Replica, path: Path, id: Hash | undefined): Promise<Buffer> {
-  const data = await readFile(r.abs(path));
+  const data = await r.read(path);
   if (id !== undefined && hashBytes(data) !== id) {
     throw new TetherError('ECHANGED', 'changed since the scan');
   }

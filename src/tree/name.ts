@@ -20,3 +20,16 @@ export function checkName(name: ByteString, where = 'tree'): void {
     });
   }
 }
+
+/**
+ * Why a relative path (names joined by "/", '' for the root) is unsafe, or undefined: every
+ * name in it must pass the name rules, so no path read back from the store can leave its root.
+ */
+export function unsafePathReason(path: ByteString): string | undefined {
+  if (path === '') return undefined;
+  for (const name of path.split('/')) {
+    const why = unsafeNameReason(name);
+    if (why !== undefined) return why;
+  }
+  return undefined;
+}
