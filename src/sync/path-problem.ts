@@ -2,7 +2,7 @@
 // that path, not of the run: the scan leaves it as base has it, the plan's actions on it are
 // skipped, base does not move there, and the run ends with status 1 saying what to do. With
 // --strict (and for a replica's root, without which nothing can be planned) it stops the run.
-import { TetherError } from '../errors.js';
+import { errnoAdvice, TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import { display } from '../tree/index.js';
 
@@ -52,7 +52,7 @@ export function problemError(
         `failed); ${then}: check the device or the mount, then run again`;
       break;
     default:
-      text = `cannot ${what} ${where}: ${(err as Error).message}; ${then}: fix that, then run again`;
+      text = `cannot ${what} ${where}: ${(err as Error).message}; ${then}: ${errnoAdvice(code, 'fix that')}, then run again`;
   }
   return new TetherError(
     code === 'ENOENT' || code === 'ENOTDIR' ? 'ECHANGED' : 'EIO',

@@ -19,7 +19,7 @@
 // the shortcut.
 import { readlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { errnoAdvice, isTetherError, TetherError } from '../errors.js';
+import { isTetherError, TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import {
   byteString,
