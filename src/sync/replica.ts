@@ -105,11 +105,12 @@ export class Replica {
 
   /**
    * The plain absolute path of `path`, for callers outside this class: unlike this class's own
-   * calls, it follows whatever links its parents are by then. Such a caller may move
-   * directories behind this object's back, so the parents it holds open are let go.
+   * calls, it follows whatever links its parents are by then. Such a caller may move or
+   * remove `path` behind this object's back (never its parents: those it names by their own
+   * paths), so what is held open at or below `path` is let go.
    */
   abs(path: ByteString): Buffer {
-    this.safe.forget('');
+    this.safe.forget(path);
     return fsPath(this.root, path);
   }
 
