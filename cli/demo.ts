@@ -8,6 +8,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { editForDiff, editLocal, editServer, writeExample } from '../src/demo/example.js';
+import { mountDemo } from '../src/demo/mount-demo.js';
+import { loadFuse } from '../src/fuse/binding.js';
+import { checkFuse } from '../src/volume/start.js';
 import { TetherCommand } from './base.js';
 
 // The script this process runs (the bundled CLI, or cli/main.js when run from the build).
@@ -16,22 +19,29 @@ const MAIN = process.argv[1]!;
 export class DemoCommand extends TetherCommand {
   static override paths = [['demo']];
   static override usage = Command.Usage({
-    description:
-      'run tether on a built-in example: snapshots, diff, and a two-replica sync with conflicts',
+    description: 'run tether on a built-in example: a mount that keeps working offline',
     details: `
-      Creates an example project in a new directory (or --dir), then runs, printing each command first:
-      two snapshots and a diff of them; then a "laptop" and a "server" copy, a first sync, offline edits
-      on both sides (one of them overlapping), a sync that merges what it can and keeps the conflict as a
-      sibling variant, and the commands that inspect and resolve it. The directory is kept for you to explore.
+      Creates an example project in a new directory (or --dir) standing in for a server share, and
+      runs, printing each command first: \`tether mount\`, reads online, \`tether offline\`, edits in the
+      mount while the server changes too, \`tether online\` (a three-way merge: what merges is applied,
+      the conflict is kept as a sibling variant in the mount), the commands that inspect and resolve
+      it, and \`tether unmount\`. Where FUSE is not available (no /dev/fuse, no fusermount, no
+      binding) it says so and runs the two-replica story instead (\`--sync-dirs\` asks for it): two
+      snapshots and a diff, then a "laptop" and a "server" copy synced with \`tether sync-dirs\`. The
+      directory is kept for you to explore.
     `,
     examples: [
       ['Run the demo', '$0 demo'],
       ['Run it in a chosen directory', '$0 demo --dir /tmp/tether-demo'],
+      ['The two-replica story', '$0 demo --sync-dirs'],
     ],
   });
 
   dir = Option.String('--dir', {
     description: 'Directory for the example (default: a new temporary one)',
+  });
+  syncDirs = Option.Boolean('--sync-dirs', false, {
+    description: 'Run the two-replica sync-dirs story, not the mount',
   });
 
   async execute(): Promise<number> {
@@ -42,6 +52,25 @@ export class DemoCommand extends TetherCommand {
       this.step(dir, args, expect);
     };
     this.out(`tether demo in ${dir}`);
+
+    const noFuse = this.syncDirs ? 'asked for with --sync-dirs' : fuseMissing();
+    if (noFuse === undefined) {
+      await mountDemo(dir, {
+        say,
+        run,
+        shell: (line, expect = [0]) => {
+          this.sh(dir, line, expect);
+        },
+      });
+      this.out(`\ndemo finished; everything is in ${dir}`);
+      return 0;
+    }
+    this.out(
+      this.syncDirs
+        ? 'the two-replica story (sync-dirs)'
+        : `FUSE is not available here (${noFuse}), so the mount cannot be shown: ` +
+            'running the two-replica story (sync-dirs) instead',
+    );
 
     say('A project tree, snapshotted, edited, snapshotted again, and the two snapshots compared');
     await writeExample(join(dir, 'project'));
@@ -89,6 +118,17 @@ export class DemoCommand extends TetherCommand {
     }
   }
 
+  private sh(cwd: string, line: string, expect: number[]): void {
+    this.context.stdout.write(`\n$ ${line}\n`);
+    const r = spawnSync('sh', ['-c', line], { cwd, stdio: 'inherit', timeout: 60_000 });
+    if (!expect.includes(r.status ?? 1)) {
+      throw new TetherError(
+        'EIO',
+        `the demo stopped: "${line}" exited ${r.status ?? 'on a signal'}; its output is above`,
+      );
+    }
+  }
+
   private shell(cwd: string, argv: string[]): void {
     this.context.stdout.write(`\n$ ${argv.join(' ')}\n`);
     const r = spawnSync(argv[0]!, argv.slice(1), { cwd, stdio: 'inherit' });
@@ -98,5 +138,16 @@ export class DemoCommand extends TetherCommand {
         `the demo stopped: "${argv.join(' ')}" failed; its output is above`,
       );
     }
+  }
+}
+
+/** Why the mount cannot be shown here (undefined: it can). */
+function fuseMissing(): string | undefined {
+  try {
+    checkFuse();
+    loadFuse();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.split(':')[0];
   }
 }

@@ -2,7 +2,9 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
 import { scanDirectory } from '../src/scan/index.js';
+import type { PathProblem } from '../src/sync/path-problem.js';
 import { HeldRecords } from '../src/sync/scan-replica.js';
+import { display } from '../src/tree/index.js';
 import { checkNameFree, saveSnapshot } from '../src/store/snapshots.js';
 import { checkSnapshotName, resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 import { formatBytes } from './format.js';
@@ -26,6 +28,10 @@ export class SnapshotTakeCommand extends TetherCommand {
   of = Option.String('--of', '.', { description: 'Directory to snapshot (default: .)' });
   force = Option.Boolean('--force', false, { description: 'Replace a snapshot of the same name' });
   asJson = Option.Boolean('--json', false, { description: 'Print the result as JSON' });
+  strict = Option.Boolean('--strict', false, {
+    description:
+      'Refuse the snapshot if a path cannot be read (default: leave it out, say so, exit 1)',
+  });
   store = storeOption();
 
   async execute(): Promise<number> {
@@ -38,9 +44,11 @@ export class SnapshotTakeCommand extends TetherCommand {
         if (!this.force) checkNameFree(store, name);
         const bar = progress('snapshot', 'files');
         const records = new HeldRecords();
+        const problems: PathProblem[] = [];
         const r = await scanDirectory(store, dir, {
           cacheKey: 'dir:' + dir,
           hold: records,
+          ...(this.strict ? {} : { problems }),
           onProgress: (p) => {
             bar.update(p.files, `${formatBytes(p.hashedBytes)} read`);
           },
@@ -61,13 +69,17 @@ export class SnapshotTakeCommand extends TetherCommand {
           records.write,
         );
         const ms = performance.now() - t0;
-        if (this.asJson) this.json({ name, ...r, ms: Math.round(ms) });
-        else
+        const leftOut = problems.map((p) => ({ path: display(p.path), reason: p.reason }));
+        if (this.asJson) this.json({ name, ...r, leftOut, ms: Math.round(ms) });
+        else {
+          for (const p of problems) this.out(`left out: ${p.reason}`);
           this.out(
             `snapshot ${name}: ${r.files} files, ${formatBytes(r.bytes)} ` +
-              `(${r.hashedFiles} read, ${formatBytes(r.hashedBytes)}) in ${(ms / 1000).toFixed(2)} s, tree ${r.id.slice(0, 12)}`,
+              `(${r.hashedFiles} read, ${formatBytes(r.hashedBytes)}) in ${(ms / 1000).toFixed(2)} s, tree ${r.id.slice(0, 12)}` +
+              (problems.length > 0 ? `; ${problems.length} paths left out` : ''),
           );
-        return 0;
+        }
+        return problems.length > 0 ? 1 : 0;
       },
       true,
     );

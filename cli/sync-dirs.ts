@@ -77,6 +77,9 @@ export class SyncDirsCommand extends TetherCommand {
     description:
       'Merge non-overlapping text edits (default on; --no-automerge turns it off for the store)',
   });
+  strict = Option.Boolean('--strict', false, {
+    description: 'Stop the run at a path that cannot be read (default: skip it, report it, exit 1)',
+  });
   store = storeOption();
 
   async execute(): Promise<number> {
@@ -94,6 +97,7 @@ export class SyncDirsCommand extends TetherCommand {
         const s = await runSyncDirs(store, this.local, this.server, {
           dryRun: this.dryRun,
           initial: this.initial,
+          strict: this.strict,
           ...(this.automerge === undefined ? {} : { automerge: this.automerge }),
           onPhase: (p) => {
             if (tty) this.context.stderr.write(`${PHASES[p]}…\n`);
@@ -110,6 +114,11 @@ export class SyncDirsCommand extends TetherCommand {
             autoMerged: s.autoMerged.map(display),
             applied: s.applied,
             failures: s.failures.map((f) => ({ path: display(f.action.path), reason: f.reason })),
+            problems: s.problems.map((p) => ({
+              path: display(p.path),
+              side: p.side,
+              reason: p.reason,
+            })),
             open: s.open,
           });
         } else {
@@ -122,15 +131,17 @@ export class SyncDirsCommand extends TetherCommand {
           for (const c of s.conflicts) this.out(`conflict ${conflictLine(c)}`);
           for (const c of s.notices) this.out(`note ${c.kind}: ${display(c.path)}: ${c.message}`);
           for (const f of s.failures) this.out(`failed: ${f.reason}`);
+          for (const p of s.problems) this.out(`skipped: ${p.reason}`);
           const verb = this.dryRun ? 'planned' : 'applied';
           const n = this.dryRun ? s.plan.actions.length : s.applied;
           this.out(
             `${s.first ? 'first sync: ' : ''}${n} ${verb}, ${s.conflicts.length} conflicts, ` +
               `${s.autoMerged.length} auto-merged, ${s.failures.length} failed` +
+              (s.problems.length > 0 ? `, ${s.problems.length} skipped` : '') +
               (s.open > 0 ? `; ${s.open} open conflicts: see "tether conflicts"` : ''),
           );
         }
-        if (s.failures.length > 0) return EXIT.error;
+        if (s.failures.length > 0 || s.problems.length > 0) return EXIT.error;
         const remain = this.dryRun ? s.conflicts.length + s.open : s.open;
         return remain > 0 ? EXIT.conflicts : EXIT.ok;
       },

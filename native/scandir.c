@@ -8,6 +8,7 @@
 // and its length). The buffer is a pure function of the directory's state (no atime), so two
 // listings compare equal exactly when no entry was added, removed or changed.
 #define NAPI_VERSION 8
+#define _GNU_SOURCE // SEEK_DATA, SEEK_HOLE
 #include <node_api.h>
 
 #include <dirent.h>
@@ -680,6 +681,53 @@ static napi_value latest_mtime_us(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// holes(fd: number, start: number): Float64Array. The holes of the open file fd from byte
+// `start` on, as [start, end) pairs (SEEK_DATA / SEEK_HOLE), so readers hash zeros for them
+// without reading and copies leave them unwritten: a sparse file stays sparse and is not read
+// whole. A filesystem without hole support reports none (all data), which is only slower.
+static napi_value holes(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2], out, ab;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int32_t fd = -1;
+  double start = 0;
+  if (argc < 2 || napi_get_value_int32(env, args[0], &fd) != napi_ok ||
+      napi_get_value_double(env, args[1], &start) != napi_ok) {
+    napi_throw_type_error(env, NULL, "holes(fd, start) takes a file descriptor and an offset");
+    return NULL;
+  }
+  struct stat st;
+  size_t n = 0, cap = 16;
+  double *v = malloc(cap * sizeof *v);
+  if (v != NULL && fstat(fd, &st) == 0) {
+    off_t off = (off_t)start;
+    while (off < st.st_size) {
+      off_t data = lseek(fd, off, SEEK_DATA);
+      off_t end = data < 0 ? st.st_size : data; // ENXIO: a hole to the end
+      if (data < 0 && errno != ENXIO) break;     // no hole support: report none
+      if (end > off) {
+        if (n + 2 > cap) {
+          double *w = realloc(v, (cap *= 2) * sizeof *v);
+          if (w == NULL) break;
+          v = w;
+        }
+        v[n++] = (double)off;
+        v[n++] = (double)end;
+      }
+      if (data < 0) break;
+      off_t hole = lseek(fd, data, SEEK_HOLE);
+      if (hole < 0 || hole <= data) break;
+      off = hole;
+    }
+  }
+  void *bytes = NULL;
+  napi_create_arraybuffer(env, n * sizeof(double), &bytes, &ab);
+  if (n > 0) memcpy(bytes, v, n * sizeof(double));
+  free(v);
+  napi_create_typedarray(env, napi_float64_array, n, ab, 0, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, fields;
   napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
@@ -694,7 +742,8 @@ NAPI_MODULE_INIT() {
               {"xattrNames", xattr_names},
               {"xattrGet", xattr_get},
               {"xattrSet", xattr_set},
-              {"xattrRemove", xattr_remove}};
+              {"xattrRemove", xattr_remove},
+              {"holes", holes}};
   for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
     napi_create_function(env, more[i].name, NAPI_AUTO_LENGTH, more[i].cb, NULL, &fn);
     napi_set_named_property(env, exports, more[i].name, fn);

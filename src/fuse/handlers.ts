@@ -36,6 +36,8 @@ const run = promisify(execFile);
 /** O_ACCMODE (not among node's constants). */
 const ACCMODE = 3;
 const TEMP = Buffer.from(TEMP_PREFIX);
+const DOT = Buffer.from('.');
+const DOTDOT = Buffer.from('..');
 
 /** The tree path of a FUSE path ('/a/b' → 'a/b'; both are byte strings). */
 export const treePath = (p: string): Path => p.replace(/^\/+/, '');
@@ -123,8 +125,9 @@ export function createHandlers(
     readdir: (p, cb) => {
       answer(cb, async () => {
         const names = await fs.readdir(full(p), { encoding: 'buffer' });
-        // The engine's temporary files are never part of the volume.
-        return names.filter((n) => !n.subarray(0, TEMP.length).equals(TEMP));
+        // The engine's temporary files are never part of the volume; . and .. are (programs
+        // that copy a directory's listing count on them).
+        return [DOT, DOTDOT, ...names.filter((n) => !n.subarray(0, TEMP.length).equals(TEMP))];
       });
     },
     readlink: (p, cb) => {

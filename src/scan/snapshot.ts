@@ -9,6 +9,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { FileStat } from '../sync/list-dir.js';
+import type { PathProblem } from '../sync/path-problem.js';
 import { scanReplica, type HeldRecords } from '../sync/scan-replica.js';
 import { display, fromText, type ByteString, type Hash } from '../tree/index.js';
 
@@ -31,6 +32,11 @@ export interface SnapshotOptions {
   readonly onProgress?: (p: Readonly<ScanProgress>) => void;
   /** Hold the scan cache's records back, to write them with the snapshot's ref. */
   readonly hold?: HeldRecords;
+  /**
+   * Collects paths that could not be read (left out of the snapshot, which records the rest);
+   * without it, such a path stops the snapshot.
+   */
+  readonly problems?: PathProblem[];
 }
 
 function sameStat(a: FileStat, b: BigIntStats): boolean {
@@ -84,6 +90,7 @@ export async function scanDirectory(
     startNs,
     ...(opts.cacheKey === undefined ? {} : { cache: store.cacheDb('scan:' + opts.cacheKey) }),
     ...(opts.hold === undefined ? {} : { hold: opts.hold }),
+    ...(opts.problems === undefined ? {} : { problems: opts.problems }),
     onFiles: (files, bytes) => {
       p.files += files;
       p.bytes += bytes;
@@ -97,7 +104,7 @@ export async function scanDirectory(
           'ECHANGED',
           `${display(path)} in ${root} changed while it was read; ` +
             'run the snapshot again when it is not being written',
-          { path: display(path) },
+          { path: display(path), pathProblem: true },
         );
       }
       p.hashedFiles++;

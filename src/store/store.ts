@@ -360,9 +360,9 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       try {
         await out.write(first, 0, bytesRead, 0);
         // Runs of zeros stay holes: a sparse file stays sparse in the store.
-        size += await pump(src, size, async (piece, pos) => {
+        size += await pump(src, size, async (piece, pos, hole) => {
           hasher.update(piece);
-          if (!isZero(piece)) await out.write(piece, 0, piece.length, pos);
+          if (!hole && !isZero(piece)) await out.write(piece, 0, piece.length, pos);
         });
         await out.truncate(size);
         await out.sync();
@@ -416,10 +416,12 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         }
         try {
           const hasher = newHasher();
-          await pump(src, 0, async (piece) => {
+          // Holes stay holes (the file is truncated to its size after).
+          const size = await pump(src, 0, async (piece, pos, hole) => {
             hasher.update(piece);
-            await out.write(piece);
+            if (!hole) await out.write(piece, 0, piece.length, pos);
           });
+          await out.truncate(size);
           if (hasher.digest() !== id) throw corrupt(id, 'blob file ' + this.blobPath(id));
         } finally {
           await src.close();

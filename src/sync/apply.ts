@@ -73,7 +73,7 @@ export async function runAction(a: Action, r: Replicas): Promise<Outcome> {
 const PARALLEL = 16;
 
 /** Every path an action reads or writes, on either side. */
-function touched(a: Action): Path[] {
+export function touched(a: Action): Path[] {
   switch (a.op) {
     case 'put':
       return a.fromPath === a.path ? [a.path] : [a.path, a.fromPath];
@@ -131,6 +131,7 @@ export async function applyActions(
   replicas: Replicas,
   log: PlanLog,
   hooks: ApplyHooks = {},
+  skip: ReadonlySet<number> = new Set(),
 ): Promise<ApplyResult> {
   const total = plan.actions.length;
   const statuses = log.statuses(total);
@@ -140,7 +141,11 @@ export async function applyActions(
   let finished = 0;
   const one = async (i: number): Promise<void> => {
     const a = plan.actions[i]!;
-    if (statuses[i] === undefined) {
+    if (statuses[i] === undefined && skip.has(i)) {
+      // On a path that could not be read (reported as a problem, not as a failure here).
+      statuses[i] = 'failed';
+      log.mark(i, 'failed');
+    } else if (statuses[i] === undefined) {
       await hooks.beforeAction?.(i, a);
       const out = await runAction(a, replicas);
       const st: Status = out.ok ? 'ok' : 'failed';

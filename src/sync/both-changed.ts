@@ -1,12 +1,17 @@
 // Dropping false conflicts (DESIGN decision 4): a server file known only by its stamp, at a
 // path changed on both sides, is hashed (read once) before the merge, so two identical edits
 // compare equal by content id instead of conflicting on their different mtimes.
+// What rests on a stamp here: a server file whose stamp equals base's is taken as unchanged
+// (not read). That is the server's trust rule (README "What each side trusts"): on a file
+// system that keeps ctime and inodes, the scan has already read a file whose stamp hid a
+// change (test/sync/stamps.test.ts); elsewhere such a change is invisible by design.
 import { unchanged } from '../merge/cases.js';
 import type { Path } from '../merge/plan.js';
 import { walkTrees } from '../merge/walk.js';
 import type { Entry, Hash } from '../tree/index.js';
 import { TreeEditor, type TreeStore } from './base-update.js';
 import { fsPath, hashFile } from './fs-entry.js';
+import { problemError, type PathProblem } from './path-problem.js';
 
 export async function hashBothChanged(
   store: TreeStore,
@@ -14,6 +19,7 @@ export async function hashBothChanged(
   local: Hash,
   server: Hash,
   serverRoot: string,
+  opts: { strict?: boolean; problems?: PathProblem[] } = {},
 ): Promise<Hash> {
   const todo: { path: Path; entry: Entry }[] = [];
   walkTrees(store, [base, local, server], (path, [b, l, s]) => {
@@ -32,7 +38,22 @@ export async function hashBothChanged(
   const root = Buffer.from(serverRoot);
   const ed = new TreeEditor(store, server);
   for (const t of todo) {
-    const id = await hashFile(fsPath(root, t.path));
+    let id: Hash;
+    try {
+      id = await hashFile(fsPath(root, t.path));
+    } catch (err) {
+      const problem = problemError(
+        err,
+        t.path,
+        serverRoot,
+        'read',
+        opts.problems === undefined || opts.strict === true,
+      );
+      if (opts.problems === undefined || opts.strict === true) throw problem;
+      // Known by its stamp only, the path is left as it is this run (its actions skipped).
+      opts.problems.push({ path: t.path, reason: problem.message });
+      continue;
+    }
     ed.set({ path: t.path, entry: { ...t.entry, id } });
   }
   return ed.finish();

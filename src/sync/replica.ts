@@ -71,6 +71,11 @@ export class Replica {
     readonly label: string,
     /** Timestamp granularity of the filesystem under `root` (see stamp.ts). */
     readonly mtimeWindowNs: bigint = MTIME_WINDOW_NS,
+    /**
+     * Check a file whose content id is known by its content, never by size and mtime alone
+     * (the local replica, whose stamps are not trusted: DESIGN decision 16).
+     */
+    readonly contentChecked = false,
   ) {
     this.root = typeof root === 'string' ? Buffer.from(root) : root;
   }
@@ -122,7 +127,15 @@ export class Replica {
         return have.target === want.target;
       case 'file':
         if (have.size !== want.size) return false;
-        if (closeMtime(have.mtimeNs, want.mtimeNs, this.mtimeWindowNs)) return true;
+        // A stamp vouches for the content only on a side whose stamps are trusted (the server,
+        // DESIGN decision 4); on the local replica a rewrite that keeps size and mtime between
+        // the scan and now would pass it, so a known id is checked by reading.
+        if (
+          closeMtime(have.mtimeNs, want.mtimeNs, this.mtimeWindowNs) &&
+          !(this.contentChecked && want.id !== undefined)
+        ) {
+          return true;
+        }
         return want.id !== undefined && (await hashFile(this.abs(path))) === want.id;
     }
   }
@@ -377,13 +390,15 @@ async function copyFile(src: Buffer, dst: Buffer): Promise<{ id: Hash; size: num
     const output = await open(dst, 'wx', 0o600);
     try {
       const h = newHasher();
-      const size = await pump(input, 0, async (piece, pos) => {
+      const size = await pump(input, 0, async (piece, pos, hole) => {
         h.update(piece);
+        if (hole) return; // left unwritten: the copy keeps the hole (truncated to size below)
         let off = 0;
         while (off < piece.length) {
           off += (await output.write(piece, off, piece.length - off, pos + off)).bytesWritten;
         }
       });
+      await output.truncate(size); // a trailing hole was not written
       await output.sync();
       return { id: h.digest(), size };
     } finally {

@@ -24,7 +24,7 @@
 // short anywhere is finished by running it again: "the path is missing and the old entry is
 // aside" means the swap was under way.
 import { readFile, readdir, rename, rm } from 'node:fs/promises';
-import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { posix } from 'node:path';
 import { TetherError } from '../errors.js';
 import type { Conflict, Path } from '../merge/plan.js';
 import {
@@ -46,6 +46,7 @@ import { ConflictStore, type ResolvedConflict } from './conflict-store.js';
 import { advanceBaseAt, readBinding } from './binding.js';
 import { REF_BASE, type SyncStore } from './ports.js';
 import { fsPath, hashFile } from './fs-entry.js';
+import { argForms } from './path-arg.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
 import { Replica, TEMP_PREFIX, type Outcome } from './replica.js';
 import { readXattrs } from './xattrs.js';
@@ -480,17 +481,38 @@ function changed(r: Replica, path: Path, want: Entry | null): TetherError {
   );
 }
 
-/** `want` is at `path`: a file or symlink by its content and mode, a directory by holds(). */
+/**
+ * \`want\` is at \`path\`, every field resolve sets: a file or symlink by its content, and the
+ * fields place() carries over (metaFields: mode, owner where resolve may set it, xattrs); a
+ * directory by holds() and the same fields on the directory itself. Content and mode alone
+ * would call a metadata conflict (an xattr, an owner) done before anything was set.
+ */
 async function holdsVersion(
   r: Replica,
   path: Path,
   want: Entry,
   trees: SyncBase,
 ): Promise<boolean> {
-  if (want.kind === 'dir') return holds(r, path, want, trees);
-  const have = await hashedEntry(r, path);
-  return have !== null && sameContent(have, want) && have.mode === want.mode;
+  if (want.kind === 'dir') {
+    if (!(await holds(r, path, want, trees))) return false;
+    const xattrs = await readXattrs(r.abs(path));
+    const dir = await r.entry(path);
+    return (
+      dir !== undefined &&
+      metaFields({ ...dir, ...(xattrs === undefined ? {} : { xattrs }) }, want).length === 0
+    );
+  }
+  if ((await r.entry(path))?.kind !== want.kind) return false;
+  const have = await hashedEntry(r, path, NO_TREES);
+  return have !== null && sameContent(have, want) && metaFields(have, want).length === 0;
 }
+
+/** hashedEntry with xattrs, for a leaf (which puts no tree). */
+const NO_TREES: TreeSink = {
+  putTree: () => {
+    throw new Error('resolve: a leaf has no tree');
+  },
+};
 
 /**
  * True when `path` holds `e` as Replica.matches judges it (kind, mode, content by stamp or
@@ -768,15 +790,22 @@ export function entryInTree(reader: TreeReader, root: Hash, path: Path): Entry |
  * paths are in conflict).
  */
 export function conflictPathOf(env: ResolveEnv, arg: string, cwd: string): Path {
-  const candidates: Path[] = [];
-  const plain = arg.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-  if (!isAbsolute(arg)) candidates.push(fromText(plain));
-  const abs = resolvePath(cwd, arg);
-  for (const root of [env.localRoot, env.serverRoot]) {
-    const rel = relative(resolvePath(root), abs);
-    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) candidates.push(fromText(rel));
+  // Worked out on byte strings (one char per byte): path operations only look at '/' and '.',
+  // so names that are not UTF-8 pass through them unchanged.
+  const roots = [env.localRoot, env.serverRoot].map((r) => posix.resolve(fromText(r)));
+  const here = fromText(cwd);
+  let fallback: Path | undefined;
+  for (const form of argForms(arg)) {
+    const candidates: Path[] = [];
+    if (!posix.isAbsolute(form)) candidates.push(form.replace(/^(\.\/)+/, '').replace(/\/+$/, ''));
+    const abs = posix.resolve(here, form);
+    for (const root of roots) {
+      const rel = posix.relative(root, abs);
+      if (rel !== '' && !rel.startsWith('..') && !posix.isAbsolute(rel)) candidates.push(rel);
+    }
+    // A variant's path names its own conflict (several may be open at one path).
+    for (const p of candidates) if (env.conflicts.has(p)) return p;
+    fallback ??= candidates[candidates.length - 1];
   }
-  // A variant's path names its own conflict (several may be open at one path).
-  for (const p of candidates) if (env.conflicts.has(p)) return p;
-  return candidates[candidates.length - 1] ?? fromText(plain);
+  return fallback ?? fromText(arg);
 }

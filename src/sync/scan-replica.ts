@@ -41,6 +41,7 @@ import type { ObjectStore } from '../store/types.js';
 import type { TreeStore } from './base-update.js';
 import { fsPath, hashFile, isMissing } from './fs-entry.js';
 import { DirListing, listDirAsync, matchListings, type FileStat } from './list-dir.js';
+import { isPathProblem, problemError, type PathProblem } from './path-problem.js';
 import { asBytes, type KvDb } from './ports.js';
 import { TEMP_PREFIX } from './replica.js';
 import { closeMtime, MTIME_WINDOW_NS } from './stamp.js';
@@ -54,6 +55,12 @@ export interface ScanOptions {
   readonly known?: readonly Hash[];
   /** Paths left out of the scan (recorded conflict variants, a store inside the root). */
   readonly exclude?: ReadonlySet<Path>;
+  /**
+   * Collects per-path problems (path-problem.ts): a path that cannot be listed or read is left
+   * as base has it (absent where base has nothing there) and said here. Without it, such a path
+   * stops the scan. The root's listing always does.
+   */
+  readonly problems?: PathProblem[];
   /** Called per entry looked at one by one (not for directories the cache vouches for). */
   readonly onEntry?: (path: Path) => void;
   /** Called per directory with the number and bytes of the regular files in it. */
@@ -68,6 +75,12 @@ export interface ScanOptions {
    * in the same second as the last sync leaves the stamp as it was).
    */
   readonly racySinceNs?: bigint;
+  /**
+   * The replica keeps ctime and inode numbers (a local file system, not sshfs, NFS or SMB):
+   * in a 'stamp' scan, a file whose size and mtime are what the last scan listed but whose
+   * ctime or inode changed (rewritten with its mtime put back, or swapped) is read.
+   */
+  readonly stableStat?: boolean;
   /** How far apart two mtimes may be and still be the same (the replica's granularity). */
   readonly mtimeWindowNs?: bigint;
   /** Read user.* xattrs of files and directories (default true). */
@@ -194,6 +207,8 @@ export async function scanReplica(
   /** Records to write once what they name is on disk (see the end). */
   const records: [Buffer, Buffer][] = [];
 
+  /** Directories in which something could not be read (see remember). */
+  const troubled = new Set<Path>();
   const excluded = new Map<Path, string[]>();
   for (const p of opts.exclude ?? []) {
     const slash = p.lastIndexOf('/');
@@ -243,12 +258,13 @@ export async function scanReplica(
       );
     } catch (err) {
       if (dir !== '' && isMissing(err)) return undefined; // gone since its parent was listed
-      throw new TetherError(
-        'EIO',
-        `cannot list ${display(dir === '' ? root : dir)} in ${root}: ${(err as Error).message}; fix its permissions or exclude it`,
-        { path: display(dir) },
-        { cause: err },
-      );
+      const problem = problemError(err, dir, root, 'list', opts.problems === undefined);
+      if (dir === '' || opts.problems === undefined) throw problem;
+      // Left as base has it; the parent keeps no record of this scan (troubled), so the next
+      // scan lists it again rather than trusting what was put in its place.
+      opts.problems.push({ path: dir, reason: problem.message });
+      troubled.add(parentOf(dir));
+      return baseId;
     }
     const excl = exclKey(dir);
     const baseBuf = baseId === undefined ? EMPTY : Buffer.from(baseId, 'hex');
@@ -406,7 +422,17 @@ export async function scanReplica(
         // A directory the old listing vouches for: its xattrs are as they were.
         if (was.xattrs !== undefined) e = { ...e, xattrs: was.xattrs };
       } else if (readAttrs && st.userXattrs && (e.kind === 'file' || e.kind === 'dir')) {
-        const xattrs = readXattrsSync(p);
+        let xattrs;
+        try {
+          xattrs = readXattrsSync(p);
+        } catch (err) {
+          const problem = problemError(err, path, root, 'read', opts.problems === undefined);
+          if (opts.problems === undefined) throw problem;
+          opts.problems.push({ path, reason: problem.message });
+          troubled.add(dir);
+          if (b !== undefined && b.kind !== 'dir') parts[i] = b;
+          continue;
+        }
         if (xattrs !== undefined) e = { ...e, xattrs };
       }
       if (e.kind === 'dir') {
@@ -428,7 +454,11 @@ export async function scanReplica(
         continue;
       }
       if (e.kind === 'file' && e.id === undefined) {
-        const racy = opts.racySinceNs !== undefined && st.mtimeNs >= opts.racySinceNs;
+        // Racy: changed too close to the last run for its stamp to tell. Or, where the replica
+        // keeps them, its ctime or inode tell what its stamp does not.
+        const racy =
+          (opts.racySinceNs !== undefined && st.mtimeNs >= opts.racySinceNs) ||
+          (opts.stableStat === true && old !== undefined && old.stampHides(i));
         // Size and mtime alone lend an id only in a 'stamp' scan (see stampsLend).
         const id =
           racy || !stampsLend
@@ -439,11 +469,22 @@ export async function scanReplica(
           const f = e;
           waits.push(
             limit
-              .run(() => hashOf(p, path, root, () => read(p, path, st)))
-              .then((hid) => {
-                const h = { ...f, id: hid };
-                parts[i] = b !== undefined ? normalize(h, b, window) : h;
-              }),
+              .run(() =>
+                hashOf(p, path, root, () => read(p, path, st), opts.problems === undefined),
+              )
+              .then(
+                (hid) => {
+                  const h = { ...f, id: hid };
+                  parts[i] = b !== undefined ? normalize(h, b, window) : h;
+                },
+                (err: unknown) => {
+                  if (opts.problems === undefined || !isPathProblem(err)) throw err;
+                  // Left as base has it (see the listing's problems above).
+                  opts.problems.push({ path, reason: err.message });
+                  troubled.add(dir);
+                  if (b !== undefined && b.kind !== 'dir') parts[i] = b;
+                },
+              ),
           );
           continue;
         }
@@ -522,7 +563,9 @@ export async function scanReplica(
     excl: string,
     clean: boolean,
   ): Hash => {
-    if (cache === undefined) return id;
+    // A directory with a problem in it holds entries put in place of what could not be read:
+    // no record vouches for them next time.
+    if (cache === undefined || troubled.has(dir)) return id;
     const base = baseId(baseBuf);
     const d: [string, Buffer, Buffer][] = [];
     for (const e of dirs) {
@@ -753,7 +796,7 @@ class DirListingView {
   private tree: Tree | undefined;
   private k = 0;
   constructor(
-    now: DirListing,
+    private readonly now: DirListing,
     private readonly rec: DirRecord,
     private readonly store: ScanStore,
     private readonly sparse: boolean,
@@ -774,6 +817,21 @@ class DirListingView {
     // mtime or ctime at or after the cutoff; if neither held, the entry is read again.
     if (j < 0 || (this.rec.m >= this.rec.c && this.listing.changedUs(j) >= this.rec.c)) return -1;
     return j;
+  }
+
+  /**
+   * Entry i now has the size and mtime of the old entry of its name, but another ctime or
+   * inode: changed behind an unchanged stamp.
+   */
+  stampHides(i: number): boolean {
+    const now = this.now;
+    let j = 0;
+    while (j < this.listing.count && now.compareName(i, this.listing, j) > 0) j++;
+    if (j >= this.listing.count || now.compareName(i, this.listing, j) !== 0) return false;
+    const [a, b] = [now.stat(i), this.listing.stat(j)];
+    return (
+      a.size === b.size && a.mtimeNs === b.mtimeNs && (a.ctimeNs !== b.ctimeNs || a.ino !== b.ino)
+    );
   }
 
   /** Old listing entry j has an entry in the old tree. */
@@ -956,27 +1014,20 @@ async function hashOf(
   path: Path,
   root: string,
   read: () => Promise<Hash>,
+  strict: boolean,
 ): Promise<Hash> {
   try {
     return await read();
   } catch (err) {
     if (err instanceof TetherError) throw err;
-    if (isMissing(err)) {
-      throw new TetherError(
-        'ECHANGED',
-        `${display(path)} in ${root} vanished while it was read; run again`,
-        {
-          path: display(path),
-        },
-      );
-    }
-    throw new TetherError(
-      'EIO',
-      `cannot read ${display(path)} in ${root}: ${(err as Error).message}; fix its permissions and run again`,
-      { path: display(path) },
-      { cause: err },
-    );
+    throw problemError(err, path, root, 'read', strict);
   }
+}
+
+/** The directory \`path\` is in ('' for the root's entries). */
+function parentOf(path: Path): Path {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
 }
 
 /** Runs at most `n` tasks at once. */

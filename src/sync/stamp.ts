@@ -3,7 +3,7 @@
 // or take about a microsecond. Like rsync's --modify-window, mtimes closer than this window
 // count as equal; a real edit of the same size within two microseconds of the old mtime is
 // the price, and it is the same price every stamp-based scanner pays at its own resolution.
-import { lstat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Entry } from '../tree/index.js';
 
@@ -50,5 +50,32 @@ export async function mtimeWindowOf(dir: string, tempName: string): Promise<bigi
     return MTIME_WINDOW_NS; // cannot probe (read-only, say): assume a fine-grained filesystem
   } finally {
     await unlink(p).catch(() => undefined);
+  }
+}
+
+/**
+ * File systems whose ctime or inode numbers a client cannot rely on: FUSE (sshfs and rclone
+ * make inode numbers up unless told otherwise, and SFTP has no ctime), NFS, SMB/CIFS, Ceph, 9p.
+ */
+const UNSTABLE_STAT = new Set([
+  0x65735546, // FUSE
+  0x6969, // NFS
+  0xff534d42, // CIFS
+  0xfe534d42, // SMB2
+  0x517b, // SMB
+  0x00c36400, // Ceph
+  0x01021997, // 9p
+]);
+
+/**
+ * Whether \`dir\`'s file system keeps ctime and inode numbers as a local disk does (DESIGN
+ * decision 16): there a stamp is checked against them too; elsewhere size and mtime decide
+ * alone. Unknown (statfs fails): not stable, the cautious answer for the server side.
+ */
+export async function stableStatOf(dir: string): Promise<boolean> {
+  try {
+    return !UNSTABLE_STAT.has((await statfs(dir)).type);
+  } catch {
+    return false;
   }
 }

@@ -22,6 +22,7 @@ import { EMPTY_TREE_ID, hashBytes, type Hash, type TreeReader } from '../tree/in
 import {
   applyActions,
   advanceBase,
+  touched,
   type ApplyHooks,
   type ApplyResult,
   type Failure,
@@ -32,10 +33,11 @@ import { checkBinding } from './binding.js';
 import { ConflictStore } from './conflict-store.js';
 import { checkReplicas } from './guard.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
+import type { PathProblem } from './path-problem.js';
 import { PlanLog, type Status } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
 import { Replica, TEMP_PREFIX } from './replica.js';
-import { MTIME_WINDOW_NS, mtimeWindowOf } from './stamp.js';
+import { MTIME_WINDOW_NS, mtimeWindowOf, stableStatOf } from './stamp.js';
 import { HeldRecords, learnIds, scanReplica, type ScanOptions } from './scan-replica.js';
 
 export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
@@ -52,8 +54,15 @@ export interface SyncDirsOptions {
   readonly onPhase?: (phase: SyncPhase) => void;
   /** Keep and use the scan caches (default true; false scans everything as if new). */
   readonly scanCache?: boolean;
+  /**
+   * An empty server replica is expected (the caller's base is the empty tree, so an unmounted
+   * share can delete nothing): the guard still refuses a missing one.
+   */
+  readonly emptyServerOk?: boolean;
   /** Local files never fetched (a mount's placeholders): see ScanOptions.placeholder. */
   readonly placeholder?: ScanOptions['placeholder'];
+  /** A path that cannot be read stops the run (default: it is skipped and reported). */
+  readonly strict?: boolean;
 }
 
 export interface SyncSummary {
@@ -62,6 +71,8 @@ export interface SyncSummary {
   /** Actions that changed something (0 on a dry run). */
   readonly applied: number;
   readonly failures: readonly Failure[];
+  /** Paths that could not be read, left as they are this run (path-problem.ts). */
+  readonly problems: readonly PathProblem[];
   /** Conflicts of this run that wait for a decision (variants made). */
   readonly conflicts: readonly Conflict[];
   /** Conflicts that needed no decision (modify/delete, directory-delete, rename/rename). */
@@ -105,11 +116,18 @@ export async function runSyncDirs(
   const local = resolve(localDir);
   const server = resolve(serverDir);
   const dry = opts.dryRun === true;
-  // Only a first run (no base yet) may be given an empty server replica, and only by name.
-  await checkReplicas(local, server, {
-    firstRun: store.getRef(REF_BASE) === undefined,
-    ...(opts.initial === undefined ? {} : { initial: opts.initial }),
-  });
+  // Only a first run (no base yet) may be given an empty server replica, and only by name;
+  // or a caller whose base is empty by design (a volume mounted on an empty remote).
+  await checkReplicas(
+    local,
+    server,
+    opts.emptyServerOk === true
+      ? {}
+      : {
+          firstRun: store.getRef(REF_BASE) === undefined,
+          ...(opts.initial === undefined ? {} : { initial: opts.initial }),
+        },
+  );
   await checkBinding(store, { local, server }, !dry);
   if (!dry) await takeSyncLock(store.dir, 'tether sync-dirs');
   try {
@@ -129,8 +147,9 @@ async function syncLocked(
   if (opts.automerge !== undefined && !dry) await setAutomerge(store, opts.automerge);
   const automerge = opts.automerge ?? automergeEnabled(store);
   const windows = await mtimeWindows(store, local, server, dry);
+  const serverStable = await stableStatOf(server);
   const replicas = {
-    local: new Replica(local, 'local', windows.local),
+    local: new Replica(local, 'local', windows.local, true),
     server: new Replica(server, 'server', windows.server),
   };
   const log = new PlanLog(store.db('plans'));
@@ -162,7 +181,11 @@ async function syncLocked(
   const caching = !dry && opts.scanCache !== false;
   // The scans' cache records, written with the refs at the end (one commit, not three).
   let held: HeldRecords[] = [];
+  let problems: PathProblem[] = [];
+  const strict = opts.strict === true;
   for (let round = 0; plan === undefined; round++) {
+    const localProblems: PathProblem[] = [];
+    const serverProblems: PathProblem[] = [];
     const heldLocal = new HeldRecords();
     const heldServer = new HeldRecords();
     const variants = new Set(
@@ -176,6 +199,7 @@ async function syncLocked(
         base,
         known: prevLocal === undefined ? [] : [prevLocal],
         exclude: variants,
+        ...(strict ? {} : { problems: localProblems }),
         ...(caching ? { cache: store.cacheDb('sync-local'), hold: heldLocal } : {}),
         removeTemps: !dry,
         mtimeWindowNs: windows.local,
@@ -191,8 +215,10 @@ async function syncLocked(
         ...(lastRun === undefined ? {} : { racySinceNs: lastRun - windows.server }),
         removeTemps: !dry,
         mtimeWindowNs: windows.server,
+        stableStat: serverStable,
         base,
         known,
+        ...(strict ? {} : { problems: serverProblems }),
         ...(caching ? { cache: store.cacheDb('sync-server'), hold: heldServer } : {}),
       });
     // Both replicas at once: listing runs on I/O threads, and a slow share overlaps the disk.
@@ -201,7 +227,10 @@ async function syncLocked(
       scanServer(prevServer === undefined ? [] : [prevServer]),
     ]);
     let serverId = scanned;
-    serverId = await hashBothChanged(store, base, localId, serverId, server);
+    serverId = await hashBothChanged(store, base, localId, serverId, server, {
+      strict,
+      problems: serverProblems,
+    });
     serverId = await hashRenameCandidates(store, base, serverId, server);
     if (serverId !== scanned && caching) {
       await learnIds(store, store.cacheDb('sync-server'), scanned, serverId, heldServer);
@@ -228,6 +257,10 @@ async function syncLocked(
       }
     }
     plan = p;
+    problems = [
+      ...localProblems.map((x) => ({ ...x, side: 'local' })),
+      ...serverProblems.map((x) => ({ ...x, side: 'server' })),
+    ];
     scans = { [REF_LOCAL]: localId, [REF_SERVER]: serverId };
     held = [heldLocal, heldServer];
   }
@@ -240,6 +273,7 @@ async function syncLocked(
       plan,
       applied: 0,
       failures: [],
+      problems,
       conflicts: decide,
       notices,
       autoMerged,
@@ -250,8 +284,9 @@ async function syncLocked(
 
   opts.onPhase?.('apply');
   await log.begin(plan, now);
-  await recordConflicts(conflicts, plan);
-  const r = await applyActions(plan, replicas, log, opts.hooks);
+  const skip = actionsOn(plan, problems);
+  await recordConflicts(conflicts, plan, skip);
+  const r = await applyActions(plan, replicas, log, opts.hooks, skip);
   await commit(store, log, conflicts, plan, r, scans, () => {
     for (const h of held) h.write();
   });
@@ -261,6 +296,7 @@ async function syncLocked(
     plan,
     applied: r.applied,
     failures: r.failures,
+    problems,
     conflicts: decide,
     notices,
     autoMerged,
@@ -319,8 +355,38 @@ async function mtimeWindows(
  * leaves recorded variants out, so a variant is never taken for a user's file (and uploaded),
  * however the run ends. Recording the same plan again (a resumed run) changes nothing.
  */
-async function recordConflicts(conflicts: ConflictStore, plan: Plan): Promise<void> {
-  for (const c of plan.conflicts) if (!c.informational) await conflicts.put(c);
+async function recordConflicts(
+  conflicts: ConflictStore,
+  plan: Plan,
+  skip: ReadonlySet<number> = new Set(),
+): Promise<void> {
+  const skipped = new Set([...skip].map((i) => plan.actions[i]!.path));
+  for (const c of plan.conflicts) {
+    if (!c.informational && !skipped.has(c.path)) await conflicts.put(c);
+  }
+}
+
+/**
+ * The plan's actions on a path that could not be read, or below one: skipped (base does not
+ * move there), since what is there was never seen. An action above one (a directory removed
+ * on the other side) fails by itself: the directory is not empty.
+ */
+function actionsOn(plan: Plan, problems: readonly PathProblem[]): Set<number> {
+  const out = new Set<number>();
+  if (problems.length === 0) return out;
+  const at = new Set(problems.map((p) => p.path));
+  const under = (p: Path): boolean => {
+    for (let q = p; ;) {
+      if (at.has(q)) return true;
+      const slash = q.lastIndexOf('/');
+      if (slash < 0) return false;
+      q = q.slice(0, slash);
+    }
+  };
+  plan.actions.forEach((a, i) => {
+    if (touched(a).some(under)) out.add(i);
+  });
+  return out;
 }
 
 /**

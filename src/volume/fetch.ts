@@ -6,7 +6,11 @@ import { timeArg } from '../sync/stamp.js';
 
 const CHUNK = 1 << 20;
 
-export async function copyInPlace(src: Buffer, dst: Buffer): Promise<void> {
+/** Copy `src` over `dst` in place; returns the source's size and mtime as copied. */
+export async function copyInPlace(
+  src: Buffer,
+  dst: Buffer,
+): Promise<{ size: number; mtimeNs: bigint }> {
   const from = await open(src, 'r');
   try {
     const st = await from.stat({ bigint: true });
@@ -31,6 +35,7 @@ export async function copyInPlace(src: Buffer, dst: Buffer): Promise<void> {
     }
     const t = timeArg(st.mtimeNs);
     await utimes(dst, t, t);
+    return { size: Number(st.size), mtimeNs: st.mtimeNs };
   } finally {
     await from.close();
   }

@@ -4,7 +4,21 @@
 // such). Base and the placeholder records are committed together, last: a mount killed before
 // that starts again from an empty view, and no user write can have happened before it (the
 // mount is not up yet).
-import { lchown, mkdir, open, rm, symlink, utimes, lutimes } from 'node:fs/promises';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  ftruncateSync,
+  futimesSync,
+  lchownSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { joinPath, type Hash } from '../tree/index.js';
@@ -13,6 +27,7 @@ import { REF_BASE, REF_SERVER } from '../sync/ports.js';
 import { scanReplica } from '../sync/scan-replica.js';
 import { timeArg } from '../sync/stamp.js';
 import { setXattrs } from '../sync/xattrs.js';
+import type { Xattr } from '../tree/index.js';
 import type { Placeholders } from './placeholders.js';
 
 export interface Materialised {
@@ -32,10 +47,13 @@ export async function materialise(
   const root = Buffer.from(local);
   const records: [Path, bigint][] = [];
   const asRoot = process.getuid?.() === 0;
+  const withXattrs: [Buffer, readonly Xattr[]][] = [];
   let files = 0;
   let dirs = 0;
 
-  const build = async (dir: Path, id: Hash): Promise<void> => {
+  // Synchronous calls: nothing else runs yet (the mount is not up), and a thread-pool round
+  // trip per call would cost more than the call itself on a local disk.
+  const build = (dir: Path, id: Hash): void => {
     for (const e of store.readTree(id)) {
       const path = joinPath(dir, e.name);
       const p = fsPath(root, path);
@@ -43,31 +61,32 @@ export async function materialise(
       switch (e.kind) {
         case 'dir':
           dirs++;
-          await mkdir(p, { mode: e.mode });
-          if (e.id !== undefined) await build(path, e.id);
-          await setXattrs(p, e.xattrs);
-          if (asRoot) await lchown(p, e.uid, e.gid);
-          await utimes(p, t, t);
+          mkdirSync(p, { mode: e.mode });
+          if (e.id !== undefined) build(path, e.id);
+          if (e.xattrs !== undefined) withXattrs.push([p, e.xattrs]);
+          if (asRoot) lchownSync(p, e.uid, e.gid);
+          utimesSync(p, t, t);
           break;
         case 'file': {
           files++;
-          const fh = await open(p, 'wx', e.mode);
+          const fd = openSync(p, 'wx', e.mode);
           try {
-            await fh.truncate(e.size);
-            await fh.chmod(e.mode);
-            records.push([path, (await fh.stat({ bigint: true })).ino]);
+            ftruncateSync(fd, e.size);
+            // chown first: it clears set-id bits that chmod then sets.
+            if (asRoot) fchownSync(fd, e.uid, e.gid);
+            fchmodSync(fd, e.mode);
+            futimesSync(fd, t, t);
+            records.push([path, fstatSync(fd, { bigint: true }).ino]);
           } finally {
-            await fh.close();
+            closeSync(fd);
           }
-          await setXattrs(p, e.xattrs);
-          if (asRoot) await lchown(p, e.uid, e.gid);
-          await utimes(p, t, t);
+          if (e.xattrs !== undefined) withXattrs.push([p, e.xattrs]);
           break;
         }
         case 'symlink':
-          await symlink(Buffer.from(e.target ?? '', 'latin1'), p);
-          if (asRoot) await lchown(p, e.uid, e.gid);
-          await lutimes(p, t, t);
+          symlinkSync(Buffer.from(e.target ?? '', 'latin1'), p);
+          if (asRoot) lchownSync(p, e.uid, e.gid);
+          lutimesSync(p, t, t);
           break;
         default:
           // Special files are recorded, never made on the other side (MERGE.md rule T).
@@ -75,7 +94,8 @@ export async function materialise(
       }
     }
   };
-  await build('', tree);
+  build('', tree);
+  for (const [p, x] of withXattrs) await setXattrs(p, x);
   await store.setRefs({ [REF_BASE]: tree, [REF_SERVER]: tree }, () => {
     for (const [path, ino] of records) placeholders.addSync(path, ino);
   });

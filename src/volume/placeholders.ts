@@ -61,13 +61,10 @@ export class Placeholders {
     }
   }
 
-  /** Drop records that no longer name their file (after the engine changed the view). */
-  async prune(): Promise<number> {
-    let live = 0;
-    for (const path of [...this.under('')]) {
-      if (this.isNow(path)) live++;
-      else await this.remove(path);
+  /** Drop the records at or under `paths` that no longer name their file. */
+  async pruneAt(paths: readonly Path[]): Promise<void> {
+    for (const dir of paths) {
+      for (const path of [...this.under(dir)]) if (!this.isNow(path)) await this.remove(path);
     }
-    return live;
   }
 }

@@ -10,12 +10,13 @@
 // Syncs, fetches' bookkeeping and resolves run one at a time (exclusive): the store has one
 // writer, the daemon.
 import { lstat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { TetherError } from '../errors.js';
 import { diffTrees } from '../merge/diff.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
-import type { Entry } from '../tree/index.js';
-import { readBinding, checkBinding } from '../sync/binding.js';
+import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
+import { advanceBaseAt, checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
 import { fsPath, hashFile, isMissing } from '../sync/fs-entry.js';
 import { asBytes, REF_BASE } from '../sync/ports.js';
@@ -309,8 +310,9 @@ export class Volume {
   private async fetchNow(path: Path, op: string): Promise<void> {
     const src = fsPath(this.remoteBuf, path);
     const dst = fsPath(this.localBuf, path);
+    let got: { size: number; mtimeNs: bigint };
     try {
-      await withDeadline(copyInPlace(src, dst), this.times.fetchDeadlineMs, 'fetch');
+      got = await withDeadline(copyInPlace(src, dst), this.times.fetchDeadlineMs, 'fetch');
     } catch (err) {
       const message = `${this.describe(path)} could not be fetched: ${(err as Error).message}`;
       if (isMissing(err)) {
@@ -322,6 +324,39 @@ export class Volume {
       throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
     }
     await this.placeholders.remove(path);
+    // Base's content, as fetched: kept in the store, and base learns its id (a later text
+    // merge needs base's bytes; MERGE.md rule P). Base moves one writer at a time, so this
+    // waits its turn without holding up the open that fetched.
+    const b = this.baseEntry(path);
+    if (
+      b?.kind === 'file' &&
+      b.id === undefined &&
+      b.size === got.size &&
+      closeMtime(b.mtimeNs, got.mtimeNs)
+    ) {
+      const learned = this.store
+        .putBlobFile(dst, got.size)
+        .then(({ id }) => this.exclusive(() => this.learnBaseId(path, b, id)));
+      learned.catch((err: unknown) => {
+        this.log(
+          `${this.describe(path)}: base did not learn its content id: ${(err as Error).message}`,
+        );
+      });
+    }
+  }
+
+  /** Give base's entry at `path` the content id of what was fetched, if base is as it was. */
+  private async learnBaseId(path: Path, was: Entry, id: string): Promise<void> {
+    const now = this.baseEntry(path);
+    if (
+      now === undefined ||
+      now.id !== undefined ||
+      now.size !== was.size ||
+      now.mtimeNs !== was.mtimeNs
+    ) {
+      return;
+    }
+    await advanceBaseAt(this.store, [{ path, entry: { ...now, id } }]);
   }
 
   private describe(path: Path): string {
@@ -356,12 +391,28 @@ export class Volume {
     this.busy++;
     try {
       if (!dryRun) this.dirty = false;
+      // Where a sync's time goes, for the log: each phase's milliseconds.
+      const phases: string[] = [];
+      let at = performance.now();
+      let phase = 'start';
       const s = await runSyncDirs(this.store, this.local, this.remote, {
         dryRun,
         placeholder: (path, st) => this.placeholders.is(path, st.ino),
+        // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
+        emptyServerOk: this.store.getRef(REF_BASE) === EMPTY_TREE_ID,
+        onPhase: (p) => {
+          const now = performance.now();
+          phases.push(`${phase} ${Math.round(now - at)}`);
+          phase = p;
+          at = now;
+        },
       });
+      phases.push(`${phase} ${Math.round(performance.now() - at)}`);
+      if (!dryRun && s.applied > 0) this.log(`sync phases (ms): ${phases.join(', ')}`);
       if (!dryRun) {
-        if (s.applied > 0) await this.placeholders.prune();
+        // Placeholders the engine replaced or removed in the view are placeholders no more.
+        const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
+        if (s.applied > 0) await this.placeholders.pruneAt(touched);
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
       }

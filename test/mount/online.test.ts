@@ -105,3 +105,16 @@ serial(
     t.is(readFileSync(join(v.remote, 'x.txt'), 'utf8'), 'kept');
   },
 );
+
+serial(`online: a volume mounted on an empty remote fills it${skipped}`, async (t) => {
+  const v = await mounted(t, () => undefined, { TETHER_PULL_MS: '600000' });
+  const w = await sh(
+    `mkdir ${v.mnt}/d && printf first > ${v.mnt}/d/f.txt && sync ${v.mnt}/d/f.txt`,
+  );
+  t.is(w.status, 0, w.stderr);
+  t.true(await eventually(() => existsSync(join(v.remote, 'd', 'f.txt'))));
+  const status = JSON.parse((await tetherRun(['status', v.mnt, '--json'])).stdout) as {
+    mode: string;
+  };
+  t.is(status.mode, 'online');
+});

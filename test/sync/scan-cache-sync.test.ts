@@ -2,7 +2,8 @@
 // get the same random changes on both sides round after round, and sync — one with the scan
 // caches, one without. After every round both worlds hold the same files on both sides and
 // made the same plan. The changes include same-size edits with the old mtime put back (only
-// ctime and the inode tell), renames, new directories and removed ones, and metadata.
+// ctime and the inode tell; on the local side only, see serverChange), renames, new
+// directories and removed ones, and metadata.
 import test from 'ava';
 import fc from 'fast-check';
 import { lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
@@ -61,6 +62,14 @@ function treeText(store: Store, ref: string): string[] {
   return out;
 }
 
+/**
+ * Server changes: all but same-size rewrites with the mtime put back. On the server the last
+ * listing is what tells those (by ctime and inode, on a file system that keeps them); without
+ * a cache the stamp decides, as DESIGN decision 4 allows, so there the two worlds differ by
+ * design (test/sync/stamps.test.ts checks the cached world takes such a rewrite).
+ */
+const serverChange = change.filter((c) => c.op !== 'same-size');
+
 interface World {
   readonly a: string;
   readonly b: string;
@@ -71,10 +80,13 @@ test('property: sync-dirs with scan caches plans and ends exactly as without the
   let runs = 0;
   await fc.assert(
     fc.asyncProperty(
-      fc.array(fc.tuple(fc.array(change, { maxLength: 3 }), fc.array(change, { maxLength: 3 })), {
-        minLength: 1,
-        maxLength: 4,
-      }),
+      fc.array(
+        fc.tuple(fc.array(change, { maxLength: 3 }), fc.array(serverChange, { maxLength: 3 })),
+        {
+          minLength: 1,
+          maxLength: 4,
+        },
+      ),
       async (rounds) => {
         runs++;
         const tmp = tempDir();

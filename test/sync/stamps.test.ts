@@ -114,3 +114,36 @@ for (const sameMtime of [false, true]) {
     }
   });
 }
+
+test('on a server replica that keeps ctime and inodes, a rewrite that keeps size and mtime is taken', async (t) => {
+  const p = await pair({ f: 'AAA\n' });
+  try {
+    rewriteKeepingStamp(join(p.b, 'f'), 'SRV\n');
+    const s = await runSyncDirs(p.store, p.a, p.b, {});
+    t.is(s.failures.length, 0);
+    t.is(readFileSync(join(p.a, 'f'), 'utf8'), 'SRV\n');
+  } finally {
+    await p.done();
+  }
+});
+
+test('a local rewrite that keeps size and mtime between scan and apply is not overwritten', async (t) => {
+  const p = await pair({ f: 'AAA\n' });
+  try {
+    writeFileSync(join(p.b, 'f'), 'SRV\n');
+    const s = await runSyncDirs(p.store, p.a, p.b, {
+      hooks: {
+        beforeAction: (_i, a) => {
+          if (a.op === 'put' && a.side === 'local') rewriteKeepingStamp(join(p.a, 'f'), 'BBB\n');
+        },
+      },
+    });
+    t.is(s.failures.length, 1, 'the copy was refused');
+    t.is(readFileSync(join(p.a, 'f'), 'utf8'), 'BBB\n');
+    const next = await runSyncDirs(p.store, p.a, p.b, {});
+    t.is(next.conflicts.length, 1, 'then a conflict keeps both');
+    t.is(readFileSync(join(p.a, variantsIn(p.a)[0]!), 'utf8'), 'BBB\n');
+  } finally {
+    await p.done();
+  }
+});

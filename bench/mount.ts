@@ -1,0 +1,212 @@
+// Benchmark (issue 12, Performance): reconnect of a mounted volume whose daemon is warm, with
+// 100 changes on each side of a 20,000-file / ~200 MB tree, against `unison -batch` doing the
+// same work between two plain directories in the same run; and the time from `tether mount`
+// (and from `tether offline`) to the first answered stat in the mount.
+//
+// The volume is mounted, synced once (untimed: the daemon's scan caches are warm, as after a
+// day's use), the files the local side will edit or rename are read (fetched), and the volume
+// goes offline. The same changes are then made on each side of both setups — per side:
+// edits, creates, deletes, a rename, and BENCH_CONFLICTS edits of the same files as the other
+// side — through the mount for tether's local side, in the directories for unison. Timed:
+// `tether online MOUNTPOINT` (whole command: scan both sides, merge, apply, commit) and
+// `unison A B -batch` (whole command), each a wall time from process start to exit.
+//
+// Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_CHANGES per side (100), BENCH_CONFLICTS
+// (5, part of the changes), BENCH_DIR (where the work directory is made; default the temp
+// dir), BENCH_KEEP=1 keeps it. Needs /dev/fuse, fusermount and unison; prints one JSON line
+// last.
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { content, generateTree, makePool, mulberry32, shuffle } from './lib/gentree.js';
+import { must, TETHER, timed } from './lib/run.js';
+
+function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`${name} must be a whole number, got ${v}`);
+  return n;
+}
+
+const FILES = envInt('BENCH_FILES', 20_000);
+const MB = envInt('BENCH_MB', 200);
+const CHANGES = envInt('BENCH_CHANGES', 100);
+const CONFLICTS = Math.min(envInt('BENCH_CONFLICTS', 5), CHANGES);
+const KEEP = process.env['BENCH_KEEP'] === '1';
+
+type Change =
+  | { op: 'write'; path: string; data: Buffer }
+  | { op: 'delete'; path: string }
+  | { op: 'rename'; path: string; to: string };
+
+/** Per side: conflicting edits, one rename, 10% deletes, 20% creates, the rest edits. */
+function plan(paths: readonly string[], pool: Buffer): { local: Change[]; server: Change[] } {
+  const rnd = mulberry32(7);
+  const picks = shuffle([...paths], rnd);
+  let next = 0;
+  const take = (n: number): string[] => picks.slice(next, (next += n));
+  const size = (): number => 512 + Math.floor(rnd() * 16_384);
+  const plain = CHANGES - CONFLICTS;
+  const renames = plain > 0 ? 1 : 0;
+  const deletes = Math.floor(plain * 0.1);
+  const creates = Math.floor(plain * 0.2);
+  const edits = plain - renames - deletes - creates;
+  const out = { local: [] as Change[], server: [] as Change[] };
+  for (const path of take(CONFLICTS)) {
+    out.local.push({ op: 'write', path, data: content(pool, `local ${path}`, size(), 31) });
+    out.server.push({ op: 'write', path, data: content(pool, `server ${path}`, size(), 37) });
+  }
+  for (const side of ['local', 'server'] as const) {
+    const list = out[side];
+    for (const path of take(edits)) {
+      list.push({ op: 'write', path, data: content(pool, `${side} edit ${path}`, size(), 3) });
+    }
+    for (let i = 0; i < creates; i++) {
+      const path = `${dirname(picks[i]!)}/created-${side}-${i}.dat`;
+      list.push({ op: 'write', path, data: content(pool, `created ${path}`, size(), i) });
+    }
+    for (const path of take(deletes)) list.push({ op: 'delete', path });
+    for (const path of take(renames))
+      list.push({ op: 'rename', path, to: `${path}.moved-${side}` });
+  }
+  return out;
+}
+
+function apply(root: string, changes: readonly Change[]): void {
+  for (const c of changes) {
+    const file = join(root, c.path);
+    if (c.op === 'write') writeFileSync(file, c.data);
+    else if (c.op === 'delete') unlinkSync(file);
+    else renameSync(file, join(root, c.to));
+  }
+}
+
+/** Seconds from starting `argv` to the first answered stat of `probe` after it returned. */
+function toFirstStat(argv: readonly string[], probe: string, env: NodeJS.ProcessEnv): number {
+  const t0 = process.hrtime.bigint();
+  must(argv, { env });
+  must(['stat', '-c', '%s', probe]);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function main(): void {
+  for (const [what, ok] of [
+    ['/dev/fuse', existsSync('/dev/fuse')],
+    ['unison (apt-get install -y unison)', spawnSync('unison', ['-version']).status === 0],
+  ] as const) {
+    if (!ok) {
+      console.log(`mount benchmark skipped: ${what} is missing`);
+      return;
+    }
+  }
+  const base = process.env['BENCH_DIR'] ?? tmpdir();
+  const work = mkdtempSync(join(base, 'tether-bench-mount-'));
+  const remote = join(work, 'remote');
+  const mnt = join(work, 'mnt');
+  const store = join(work, 'store');
+  const ua = join(work, 'ua');
+  const ub = join(work, 'ub');
+  const env = { ...process.env, TETHER_PULL_MS: '3600000', UNISON: join(work, 'unison-home') };
+  let mounted = false;
+  try {
+    console.log(`generating ${FILES} files / ${MB} MB in ${work}`);
+    const pool = makePool(4 * 1024 * 1024, mulberry32(3));
+    const paths = generateTree(remote, { files: FILES, totalBytes: MB * 1024 * 1024, pool });
+    must(['cp', '-a', remote, ua]);
+    must(['cp', '-a', remote, ub]);
+    mkdirSync(mnt);
+    const unison = [
+      'unison',
+      ua,
+      ub,
+      '-batch',
+      '-auto',
+      '-times',
+      '-prefer',
+      ub,
+      '-copyonconflict',
+      '-confirmbigdel=false',
+      '-ui',
+      'text',
+      '-logfile',
+      join(work, 'unison.log'),
+    ];
+    must(unison, { env });
+
+    const probe = join(mnt, paths[0]!);
+    const mountArgv = [process.execPath, TETHER, 'mount', remote, mnt, '--store', store];
+    const t0 = process.hrtime.bigint();
+    must(mountArgv, { env });
+    mounted = true;
+    must(['stat', '-c', '%s', probe]);
+    const mountToStat = Number(process.hrtime.bigint() - t0) / 1e9;
+    must([process.execPath, TETHER, 'sync', mnt], { env }); // warm the daemon's scan caches
+    // A later mount of the same store: the daemon starts on the view it left.
+    must([process.execPath, TETHER, 'unmount', mnt]);
+    mounted = false;
+    const remountToStat = toFirstStat(mountArgv, probe, env);
+    mounted = true;
+    must([process.execPath, TETHER, 'sync', mnt], { env });
+
+    const changes = plan(paths, pool);
+    // The local side edits and renames what it has read (a file never fetched cannot be
+    // moved offline); its overwrites need nothing fetched.
+    for (const c of changes.local) if (c.op === 'rename') readFileSync(join(mnt, c.path));
+    const offlineToStat = toFirstStat([process.execPath, TETHER, 'offline', mnt], probe, env);
+
+    apply(mnt, changes.local);
+    apply(remote, changes.server);
+    apply(ua, changes.local);
+    apply(ub, changes.server);
+
+    const t = timed([process.execPath, TETHER, 'online', mnt], { env });
+    if (t.status !== 0 && t.status !== 3) throw new Error(`tether online: ${t.stderr}`);
+    const u = timed(unison, { env });
+    if (u.status !== 0 && u.status !== 1) throw new Error(`unison: ${u.stderr.slice(0, 2000)}`);
+    const ratio = t.seconds / u.seconds;
+    console.log(
+      `reconnect, ${CHANGES} changes per side: tether online ${t.seconds.toFixed(2)} s, ` +
+        `unison -batch ${u.seconds.toFixed(2)} s, ratio ${ratio.toFixed(2)}x`,
+    );
+    console.log(
+      `first answered stat: ${mountToStat.toFixed(2)} s after the first tether mount ` +
+        `(${FILES} placeholders made), ${remountToStat.toFixed(2)} s after a later mount, ` +
+        `${offlineToStat.toFixed(3)} s after tether offline`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'mount',
+        files: FILES,
+        mb: MB,
+        changes: CHANGES,
+        conflicts: CONFLICTS,
+        tetherOnline: t.seconds,
+        unison: u.seconds,
+        ratio,
+        mountToStat,
+        remountToStat,
+        offlineToStat,
+      }),
+    );
+  } finally {
+    if (mounted) {
+      const r = timed([process.execPath, TETHER, 'unmount', mnt]);
+      if (r.status !== 0) spawnSync('fusermount', ['-uz', mnt]);
+    }
+    if (!KEEP) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main();
