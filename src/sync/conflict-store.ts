@@ -241,6 +241,16 @@ function openKey(path: Path, n?: number): Buffer {
   return Buffer.concat([head, tail]);
 }
 
+/** True when `key` is an open conflict's key at `path`, numbered or not (fsck's check). */
+export function isOpenKeyOf(key: Buffer, path: Path): boolean {
+  const head = openKey(path);
+  if (key.length !== head.length && key.length !== head.length + 5) return false;
+  return (
+    key.subarray(0, head.length).equals(head) &&
+    (key.length === head.length || key[head.length] === 0)
+  );
+}
+
 /** n of a numbered key at `path` (0 for the unsuffixed one). */
 function suffixOf(key: Buffer, path: Path): number {
   const at = 1 + bytesOf(path).length + 1;

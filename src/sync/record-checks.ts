@@ -2,8 +2,7 @@
 // code that reads them in a run (so a path that would leave a replica, or a field that is no
 // field, is found by fsck before a sync trips on it).
 import type { RecordCheck } from '../store/fsck-records.js';
-import { byteString } from '../tree/index.js';
-import { decodeConflict, decodeResolved } from './conflict-store.js';
+import { decodeConflict, decodeResolved, isOpenKeyOf } from './conflict-store.js';
 import { decodePlan } from './plan-log.js';
 
 const PLAN = 'plan';
@@ -22,7 +21,7 @@ const plans: RecordCheck = (key, value) => {
 const conflicts: RecordCheck = (key, value) => {
   if (key[0] === 0) {
     const c = decodeConflict(value);
-    if (c.path !== byteString(key.subarray(1))) throw new Error('the key is not its path');
+    if (!isOpenKeyOf(key, c.path)) throw new Error('the key is not its path');
     return;
   }
   if (key[0] !== 1 || key.length !== 9) throw new Error('unknown key');
