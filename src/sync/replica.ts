@@ -19,6 +19,7 @@ import {
   open,
   readFile,
   rename,
+  rm,
   rmdir,
   symlink,
   unlink,
@@ -34,7 +35,7 @@ import {
   type Hash,
 } from '../tree/index.js';
 import { pump } from '../store/stream.js';
-import { entryOf, fsPath, hashFile, lstatOrNone } from './fs-entry.js';
+import { entryOf, hashFile, lstatOrNone } from './fs-entry.js';
 import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from './stamp.js';
 import { setXattrs } from './xattrs.js';
 import { held, SafeRoot } from './safe-path.js';
@@ -104,14 +105,25 @@ export class Replica {
   }
 
   /**
-   * The plain absolute path of `path`, for callers outside this class: unlike this class's own
-   * calls, it follows whatever links its parents are by then. Such a caller may move or
-   * remove `path` behind this object's back (never its parents: those it names by their own
-   * paths), so what is held open at or below `path` is let go.
+   * The path by which the kernel reaches `path`, every parent opened from the root without
+   * following a link (a parent that is one throws EUNSAFE; a missing one ENOENT), for callers
+   * outside this class that read, move or remove `path` themselves (resolve). Such a caller may
+   * move or remove `path` behind this object's back (never its parents: those it names by their
+   * own paths), so what is held open at or below `path` is let go. Use it at once: only a later
+   * call of this replica that moves a parent could let that parent's descriptor go.
    */
-  abs(path: ByteString): Buffer {
+  async reach(path: ByteString): Promise<Buffer> {
     this.safe.forget(path);
-    return fsPath(this.root, path);
+    return await this.safe.hold(() => this.safe.need(path));
+  }
+
+  /** Remove `path` and everything below it, if it is there (through parents opened safely). */
+  async removeAll(path: ByteString): Promise<void> {
+    this.safe.forget(path);
+    await this.safe.hold(async () => {
+      const p = await this.safe.at(path);
+      if (p !== undefined) await rm(p, { recursive: true, force: true });
+    });
   }
 
   /** The entry now at `path` (no content id), or undefined. */

@@ -23,7 +23,7 @@
 // new one renamed into place, the old one removed. Both names are fixed per path, so a run cut
 // short anywhere is finished by running it again: "the path is missing and the old entry is
 // aside" means the swap was under way.
-import { readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, readdir, rename } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { TetherError } from '../errors.js';
 import type { Conflict, Path } from '../merge/plan.js';
@@ -341,17 +341,17 @@ async function swapIn(
   let incoming = fresh;
   if (r === local && source.from === 'replica') incoming = source.path;
   else {
-    await rm(r.abs(fresh), { recursive: true, force: true });
+    await r.removeAll(fresh);
     await build(r, fresh, want, source, local, trees);
   }
   // Checked again now that the new version is ready: staging a big directory takes a while.
   if ((await r.entry(path)) !== undefined) {
     if (current === null || !(await holds(r, path, current, trees))) throw changed(r, path, want);
-    await rm(r.abs(old), { recursive: true, force: true });
-    await rename(r.abs(path), r.abs(old));
+    await r.removeAll(old);
+    await rename(await r.reach(path), await r.reach(old));
   }
-  await rename(r.abs(incoming), r.abs(path));
-  await rm(r.abs(old), { recursive: true, force: true });
+  await rename(await r.reach(incoming), await r.reach(path));
+  await r.removeAll(old);
 }
 
 /** Write `want` at the free path `at` of `r`, from `source`. */
@@ -441,16 +441,16 @@ function checkTree(c: Conflict, take: string, want: Entry, trees: SyncBase, sour
 /** Remove `path` (and all below it): renamed aside first, so a removal cut short is done. */
 async function removeAside(r: Replica, path: Path): Promise<void> {
   const { old } = stagingOf(path);
-  await rm(r.abs(old), { recursive: true, force: true });
+  await r.removeAll(old);
   if ((await r.entry(path)) === undefined) return;
-  await rename(r.abs(path), r.abs(old));
-  await rm(r.abs(old), { recursive: true, force: true });
+  await rename(await r.reach(path), await r.reach(old));
+  await r.removeAll(old);
 }
 
 /** Remove what a staged replacement left beside `path` (after it finished, or ran again). */
 async function clearStaging(r: Replica, path: Path): Promise<void> {
   const { fresh, old } = stagingOf(path);
-  for (const p of [fresh, old]) await rm(r.abs(p), { recursive: true, force: true });
+  for (const p of [fresh, old]) await r.removeAll(p);
 }
 
 /**
@@ -495,7 +495,7 @@ async function holdsVersion(
 ): Promise<boolean> {
   if (want.kind === 'dir') {
     if (!(await holds(r, path, want, trees))) return false;
-    const xattrs = await readXattrs(r.abs(path));
+    const xattrs = await readXattrs(await r.reach(path));
     const dir = await r.entry(path);
     return (
       dir !== undefined &&
@@ -534,7 +534,7 @@ async function holds(r: Replica, path: Path, e: Entry, trees: TreeReader): Promi
 
 /** The names in a replica directory, leaving out temporary ones (as a scan does). */
 async function namesIn(r: Replica, path: Path): Promise<string[]> {
-  const raw = await readdir(r.abs(path), { encoding: 'buffer' });
+  const raw = await readdir(await r.reach(path), { encoding: 'buffer' });
   return raw.map(byteString).filter((n) => !n.startsWith(TEMP_PREFIX));
 }
 
@@ -623,10 +623,12 @@ export interface TreeSink {
 export async function hashedEntry(r: Replica, path: Path, trees?: TreeSink): Promise<Entry | null> {
   const e = await r.entry(path);
   if (e === undefined) return null;
-  if (trees === undefined) return e.kind === 'file' ? { ...e, id: await hashFile(r.abs(path)) } : e;
-  const xattrs = e.kind === 'file' || e.kind === 'dir' ? await readXattrs(r.abs(path)) : undefined;
+  if (trees === undefined)
+    return e.kind === 'file' ? { ...e, id: await hashFile(await r.reach(path)) } : e;
+  const xattrs =
+    e.kind === 'file' || e.kind === 'dir' ? await readXattrs(await r.reach(path)) : undefined;
   const read = xattrs === undefined ? e : { ...e, xattrs };
-  if (e.kind === 'file') return { ...read, id: await hashFile(r.abs(path)) };
+  if (e.kind === 'file') return { ...read, id: await hashFile(await r.reach(path)) };
   if (e.kind !== 'dir') return read;
   const kids: Entry[] = [];
   for (const name of await namesIn(r, path)) {
