@@ -47,7 +47,10 @@ export class DemoCommand extends TetherCommand {
   async execute(): Promise<number> {
     const dir =
       this.dir === undefined ? await mkdtemp(join(tmpdir(), 'tether-demo-')) : resolve(this.dir);
-    const say = (text: string) => this.context.stdout.write(`\n\x1b[1m# ${text}\x1b[0m\n`);
+    // Headings in bold on a terminal only (as help is): piped or logged, escape codes are noise.
+    const bold = process.stdout.isTTY && process.env['NO_COLOR'] === undefined;
+    const say = (text: string) =>
+      this.context.stdout.write(bold ? `\n\x1b[1m# ${text}\x1b[0m\n` : `\n# ${text}\n`);
     const run = (args: string[], expect: number[]): void => {
       this.step(dir, args, expect);
     };
