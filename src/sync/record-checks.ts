@@ -2,7 +2,7 @@
 // code that reads them in a run (so a path that would leave a replica, or a field that is no
 // field, is found by fsck before a sync trips on it).
 import type { RecordCheck } from '../store/fsck-records.js';
-import { byteString } from '../tree/index.js';
+import { byteString, bytesOf } from '../tree/index.js';
 import { decodeConflict, decodeResolved } from './conflict-store.js';
 import { decodePlan } from './plan-log.js';
 
@@ -22,7 +22,12 @@ const plans: RecordCheck = (key, value) => {
 const conflicts: RecordCheck = (key, value) => {
   if (key[0] === 0) {
     const c = decodeConflict(value);
-    if (c.path !== byteString(key.subarray(1))) throw new Error('the key is not its path');
+    // The path, then (in keys written since a path may hold several) NUL and a u32 number.
+    const end = 1 + bytesOf(c.path).length;
+    const numbered = key.length === end + 5 && key[end] === 0;
+    if (c.path !== byteString(key.subarray(1, end)) || (key.length !== end && !numbered)) {
+      throw new Error('the key is not its path');
+    }
     return;
   }
   if (key[0] !== 1 || key.length !== 9) throw new Error('unknown key');
