@@ -6,6 +6,7 @@ import { Command, Option } from 'clipanion';
 import { TetherError } from '../src/errors.js';
 import { diffStat, diffTrees, type Change } from '../src/merge/diff.js';
 import type { Store } from '../src/store/store.js';
+import { releaseSyncLock, takeSyncLock } from '../src/sync/lock.js';
 import { bytesOf, display, type Hash } from '../src/tree/index.js';
 import { resolveStore, snapshotTree, storeOption, TetherCommand, withStore } from './base.js';
 import { entryJson, formatBytes, formatMode } from './format.js';
@@ -111,39 +112,50 @@ export class DiffCommand extends TetherCommand {
     return withStore(
       resolveStore(this.store),
       async (store) => {
-        const a = await treeOf(store, this.a);
-        const b = await treeOf(store, this.b);
-        const changes = diffTrees(store, a, b);
-        if (this.stat) {
-          const s = diffStat(changes);
-          if (this.asJson) this.json(s);
-          else
-            this.out(
-              `${changes.length} changes: ${s.added} added, ${s.deleted} deleted, ` +
-                `${s.modified} modified, ${s.typeChanged} type changed; ` +
-                `+${formatBytes(s.bytesAdded)} -${formatBytes(s.bytesRemoved)}`,
-            );
-        } else {
-          const lines: string[] = [];
-          for (const c of changes) {
-            lines.push(
-              this.asJson
-                ? JSON.stringify({
-                    path: display(c.path),
-                    pathBase64: bytesOf(c.path).toString('base64'),
-                    status: c.status,
-                    fields: c.fields,
-                    a: entryJson(c.a),
-                    b: entryJson(c.b),
-                  })
-                : `${c.status}\t${display(c.path)}${detail(c)}`,
-            );
-          }
-          if (lines.length > 0) this.context.stdout.write(lines.join('\n') + '\n');
+        // A directory is scanned into the store, its objects named by no ref and its scan
+        // cache vouching for them: the sync lock is held meanwhile, so gc cannot free them.
+        if (anyDir) await takeSyncLock(store.dir, 'tether diff');
+        try {
+          return await this.compare(store);
+        } finally {
+          if (anyDir) await releaseSyncLock(store.dir);
         }
-        return changes.length === 0 ? 0 : 1;
       },
       anyDir,
     );
+  }
+
+  private async compare(store: Store): Promise<number> {
+    const a = await treeOf(store, this.a);
+    const b = await treeOf(store, this.b);
+    const changes = diffTrees(store, a, b);
+    if (this.stat) {
+      const s = diffStat(changes);
+      if (this.asJson) this.json(s);
+      else
+        this.out(
+          `${changes.length} changes: ${s.added} added, ${s.deleted} deleted, ` +
+            `${s.modified} modified, ${s.typeChanged} type changed; ` +
+            `+${formatBytes(s.bytesAdded)} -${formatBytes(s.bytesRemoved)}`,
+        );
+    } else {
+      const lines: string[] = [];
+      for (const c of changes) {
+        lines.push(
+          this.asJson
+            ? JSON.stringify({
+                path: display(c.path),
+                pathBase64: bytesOf(c.path).toString('base64'),
+                status: c.status,
+                fields: c.fields,
+                a: entryJson(c.a),
+                b: entryJson(c.b),
+              })
+            : `${c.status}\t${display(c.path)}${detail(c)}`,
+        );
+      }
+      if (lines.length > 0) this.context.stdout.write(lines.join('\n') + '\n');
+    }
+    return changes.length === 0 ? 0 : 1;
   }
 }

@@ -4,6 +4,7 @@ import { fsck } from '../src/store/fsck.js';
 import { repairLmdbHeader } from '../src/store/lmdb-header.js';
 import { SYNC_RECORD_CHECKS } from '../src/sync/record-checks.js';
 import { resolveStore, storeOption, TetherCommand, withStore } from './base.js';
+import { formatBytes } from './format.js';
 import { progress } from './progress.js';
 
 export class FsckCommand extends TetherCommand {
@@ -62,6 +63,12 @@ export class FsckCommand extends TetherCommand {
         this.out(
           `${r.trees} trees, ${r.blobs} blobs, ${r.refs} refs, ${r.records} records checked: ${verdict}`,
         );
+        if (r.unreferenced.count > 0) {
+          const { count, bytes } = r.unreferenced;
+          this.out(
+            `unreferenced objects: ${count} (${formatBytes(bytes)}); "tether gc" frees them`,
+          );
+        }
       }
       return r.problems.length === 0 ? 0 : 1;
     });

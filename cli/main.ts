@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Loader> = {
   ],
   diff: async () => [(await import('./diff.js')).DiffCommand],
   fsck: async () => [(await import('./fsck.js')).FsckCommand],
+  gc: async () => [(await import('./gc.js')).GcCommand],
   'sync-dirs': async () => [(await import('./sync-dirs.js')).SyncDirsCommand],
   conflicts: async () => [(await import('./conflicts.js')).ConflictsCommand],
   resolve: async () => [(await import('./resolve.js')).ResolveCommand],

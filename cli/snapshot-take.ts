@@ -6,6 +6,8 @@ import type { PathProblem } from '../src/sync/path-problem.js';
 import { HeldRecords } from '../src/sync/scan-replica.js';
 import { display } from '../src/tree/index.js';
 import { checkNameFree, saveSnapshot } from '../src/store/snapshots.js';
+import type { Store } from '../src/store/store.js';
+import { releaseSyncLock, takeSyncLock } from '../src/sync/lock.js';
 import { checkSnapshotName, resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 import { formatBytes } from './format.js';
 import { progress } from './progress.js';
@@ -42,46 +44,56 @@ export class SnapshotTakeCommand extends TetherCommand {
       resolveStore(this.store),
       async (store) => {
         if (!this.force) checkNameFree(store, name);
-        const bar = progress('snapshot', 'files');
-        const records = new HeldRecords();
-        const problems: PathProblem[] = [];
-        const r = await scanDirectory(store, dir, {
-          cacheKey: 'dir:' + dir,
-          hold: records,
-          ...(this.strict ? {} : { problems }),
-          onProgress: (p) => {
-            bar.update(p.files, `${formatBytes(p.hashedBytes)} read`);
-          },
-        }).finally(() => {
-          bar.stop();
-        });
-        await saveSnapshot(
-          store,
-          {
-            name,
-            id: r.id,
-            of: dir,
-            takenAt: new Date().toISOString(),
-            files: r.files,
-            bytes: r.bytes,
-          },
-          this.force,
-          records.write,
-        );
-        const ms = performance.now() - t0;
-        const leftOut = problems.map((p) => ({ path: display(p.path), reason: p.reason }));
-        if (this.asJson) this.json({ name, ...r, leftOut, ms: Math.round(ms) });
-        else {
-          for (const p of problems) this.out(`left out: ${p.reason}`);
-          this.out(
-            `snapshot ${name}: ${r.files} files, ${formatBytes(r.bytes)} ` +
-              `(${r.hashedFiles} read, ${formatBytes(r.hashedBytes)}) in ${(ms / 1000).toFixed(2)} s, tree ${r.id.slice(0, 12)}` +
-              (problems.length > 0 ? `; ${problems.length} paths left out` : ''),
-          );
+        // Held while the scan stores objects that no ref names yet, so gc cannot free them.
+        await takeSyncLock(store.dir, 'tether snapshot take');
+        try {
+          return await this.take(store, name, dir, t0);
+        } finally {
+          await releaseSyncLock(store.dir);
         }
-        return problems.length > 0 ? 1 : 0;
       },
       true,
     );
+  }
+
+  private async take(store: Store, name: string, dir: string, t0: number): Promise<number> {
+    const bar = progress('snapshot', 'files');
+    const records = new HeldRecords();
+    const problems: PathProblem[] = [];
+    const r = await scanDirectory(store, dir, {
+      cacheKey: 'dir:' + dir,
+      hold: records,
+      ...(this.strict ? {} : { problems }),
+      onProgress: (p) => {
+        bar.update(p.files, `${formatBytes(p.hashedBytes)} read`);
+      },
+    }).finally(() => {
+      bar.stop();
+    });
+    await saveSnapshot(
+      store,
+      {
+        name,
+        id: r.id,
+        of: dir,
+        takenAt: new Date().toISOString(),
+        files: r.files,
+        bytes: r.bytes,
+      },
+      this.force,
+      records.write,
+    );
+    const ms = performance.now() - t0;
+    const leftOut = problems.map((p) => ({ path: display(p.path), reason: p.reason }));
+    if (this.asJson) this.json({ name, ...r, leftOut, ms: Math.round(ms) });
+    else {
+      for (const p of problems) this.out(`left out: ${p.reason}`);
+      this.out(
+        `snapshot ${name}: ${r.files} files, ${formatBytes(r.bytes)} ` +
+          `(${r.hashedFiles} read, ${formatBytes(r.hashedBytes)}) in ${(ms / 1000).toFixed(2)} s, tree ${r.id.slice(0, 12)}` +
+          (problems.length > 0 ? `; ${problems.length} paths left out` : ''),
+      );
+    }
+    return problems.length > 0 ? 1 : 0;
   }
 }

@@ -5,6 +5,7 @@
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeTree, hashBytes, isHash, joinPath, type Hash, type Tree } from '../tree/index.js';
+import { unreachable } from './gc.js';
 import type { Store } from './store.js';
 import { fsckRecords, type RecordCheck } from './fsck-records.js';
 import { hashFile } from './stream.js';
@@ -26,6 +27,8 @@ export interface FsckReport {
   readonly records: number;
   readonly problems: FsckProblem[];
   readonly repaired: boolean;
+  /** Objects no ref or record reaches: not a problem, what `tether gc` would free. */
+  readonly unreferenced: { readonly count: number; readonly bytes: number };
 }
 
 export interface FsckOptions {
@@ -246,5 +249,14 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
   // scans read everything again.
   if (opts.repair === true && !store.readOnly) await store.dropCaches();
   opts.onProgress?.(checked);
-  return { trees, blobs, refs: refs.length, records: recs.records, problems, repaired };
+  const unreferenced = await unreachable(store);
+  return {
+    trees,
+    blobs,
+    refs: refs.length,
+    records: recs.records,
+    problems,
+    repaired,
+    unreferenced,
+  };
 }

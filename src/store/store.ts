@@ -652,6 +652,45 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     await this.env.flushed;
   }
 
+  /**
+   * Drop unreachable objects (gc's sweep). The scan caches go first, in their own commit: a
+   * cache vouches for objects without looking, so it must never outlive one. Then the LMDB
+   * records in one transaction, then the blob files, each unlinked only after that commit
+   * (a kill between the steps leaves unreferenced objects behind, never a missing one).
+   */
+  async dropObjects(trees: readonly Hash[], blobs: readonly Hash[], files: readonly Hash[]) {
+    this.writable();
+    await this.dropCaches();
+    await this.env.flushed;
+    if (trees.length > 0 || blobs.length > 0) {
+      this.env.transactionSync(() => {
+        for (const id of trees) this.trees.removeSync(idKey(id));
+        for (const id of blobs) this.blobs.removeSync(idKey(id));
+      });
+      await this.env.flushed;
+    }
+    for (const id of trees) this.cache.delete(id);
+    const dirs = new Set<string>();
+    for (const id of files) {
+      await rm(this.blobPath(id), { force: true });
+      dirs.add(join(this.dir, 'blobs', id.slice(0, 2)));
+    }
+    await Promise.all([...dirs].map(syncDir));
+  }
+
+  /** Every blob file's id (names that are not ids are left to fsck). */
+  async blobFileIds(): Promise<Hash[]> {
+    const out: Hash[] = [];
+    const root = join(this.dir, 'blobs');
+    for (const sub of await readdir(root, { withFileTypes: true })) {
+      if (!sub.isDirectory()) continue;
+      for (const name of await readdir(join(root, sub.name))) {
+        if (isHash(sub.name + name)) out.push(sub.name + name);
+      }
+    }
+    return out;
+  }
+
   blobPath(id: Hash): string {
     return join(this.dir, 'blobs', id.slice(0, 2), id.slice(2));
   }

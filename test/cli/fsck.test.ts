@@ -56,10 +56,20 @@ test('a sound store: exit 0, a one-line summary, and --json', async (t) => {
   try {
     const r = tether(['fsck', '--store', f.store]);
     t.is(r.status, 0, r.stderr);
-    t.regex(r.stdout, /^2 trees, 3 blobs, 1 refs, 0 records checked: ok\n$/);
+    t.regex(
+      r.stdout,
+      /^2 trees, 3 blobs, 1 refs, 0 records checked: ok\nunreferenced objects: 1 \(.+\); "tether gc" frees them\n$/,
+    );
     const j = tether(['fsck', '--store', f.store, '--json']);
     t.is(j.status, 0);
-    t.like(JSON.parse(j.stdout), { trees: 2, blobs: 3, refs: 1, problems: [], repaired: false });
+    t.like(JSON.parse(j.stdout), {
+      trees: 2,
+      blobs: 3,
+      refs: 1,
+      problems: [],
+      repaired: false,
+      unreferenced: { count: 1, bytes: 100_000 },
+    });
   } finally {
     f.cleanup();
   }
