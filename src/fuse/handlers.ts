@@ -305,7 +305,10 @@ export function createHandlers(
     removexattr: (p, name, cb) => {
       answer(cb, async () => {
         if (OURS.includes(name)) throw errOf('EPERM');
-        xattrs().xattrRemove(full(p), Buffer.from(name, 'latin1'));
+        const n = Buffer.from(name, 'latin1');
+        // The helper ignores a missing name (the engine wants that); removexattr(2) does not.
+        if (xattrs().xattrGet(full(p), n) === null) throw errOf('ENODATA');
+        xattrs().xattrRemove(full(p), n);
         changed(p);
         return Promise.resolve();
       });

@@ -13,7 +13,6 @@ const known = {
     'an unlinked open file stays as .fuse_hidden* (no hard_remove), so its directory cannot be removed',
   'utimensat with UTIME_OMIT and UTIME_NOW':
     'a time before 1970 is set to now (node:fs takes a negative number of seconds as now)',
-  'extended attributes': 'removing an xattr that is not there succeeds (ext4: ENODATA)',
   'paths longer than PATH_MAX': 'a path past PATH_MAX fails with ENAMETOOLONG',
 };
 const knownPrograms = {};
