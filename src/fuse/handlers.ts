@@ -18,6 +18,7 @@ import { native } from '../sync/native.js';
 import { UTIME_NOW, UTIME_OMIT, type Caller, type Operations, type Timespec } from './binding.js';
 import { errnoOf } from './errno.js';
 import { fuseStat } from './stat.js';
+import { fsTime, fsTimeNs } from './times.js';
 import type { VolumeView } from './view.js';
 
 /** The attributes every path shows (DESIGN decision 8); they are the volume's, not the file's. */
@@ -83,13 +84,17 @@ export function createHandlers(
   /** Descriptors written through, so their release is a change. */
   const written = new Set<number>();
 
-  const timeOf = async (p: string, t: Timespec, which: 'atime' | 'mtime'): Promise<number> => {
+  const timeOf = async (
+    p: string,
+    t: Timespec,
+    which: 'atime' | 'mtime',
+  ): Promise<number | Date> => {
     if (t.nsec === UTIME_NOW) return Date.now() / 1000;
     if (t.nsec === UTIME_OMIT) {
       const st = await fs.lstat(full(p), { bigint: true });
-      return Number(which === 'atime' ? st.atimeNs : st.mtimeNs) / 1e9;
+      return fsTimeNs(which === 'atime' ? st.atimeNs : st.mtimeNs);
     }
-    return t.sec + t.nsec / 1e9;
+    return fsTime(BigInt(t.sec), BigInt(t.nsec));
   };
 
   return {

@@ -11,8 +11,6 @@ import { tetherTarget } from './tether-target.js';
 const known = {
   'unlink an open file':
     'an unlinked open file stays as .fuse_hidden* (no hard_remove), so its directory cannot be removed',
-  'utimensat with UTIME_OMIT and UTIME_NOW':
-    'a time before 1970 is set to now (node:fs takes a negative number of seconds as now)',
   'paths longer than PATH_MAX': 'a path past PATH_MAX fails with ENAMETOOLONG',
 };
 const knownPrograms = {};
