@@ -39,6 +39,8 @@ const ACCMODE = 3;
 const TEMP = Buffer.from(TEMP_PREFIX);
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
+/** The name libfuse gives a file unlinked while open (see `held`). */
+const HIDDEN = '.fuse_hidden';
 
 /** The tree path of a FUSE path ('/a/b' → 'a/b'; both are byte strings). */
 export const treePath = (p: string): Path => p.replace(/^\/+/, '');
@@ -53,8 +55,27 @@ export function createHandlers(
   log: (line: string) => void = () => undefined,
 ): Operations {
   const rootBuf = Buffer.from(view.root);
+  /**
+   * Unlinked open files, by the hidden name libfuse gave each (FUSE 2 renames a file unlinked
+   * while open to .fuse_hidden… in its directory and unlinks that name at its last close).
+   * Each waits in the attic instead, outside the view: its directory does not list it and can
+   * be removed, and no flush takes it to the server; its hidden name still reaches it.
+   */
+  const held = new Map<string, Buffer>();
+  let atticSeq = 0;
   const full = (p: string): Buffer =>
-    p === '/' ? rootBuf : Buffer.concat([rootBuf, Buffer.from(p, 'latin1')]);
+    held.get(p) ?? (p === '/' ? rootBuf : Buffer.concat([rootBuf, Buffer.from(p, 'latin1')]));
+  /** A held file whose hidden name can no longer be built (its directory is gone) is let go at its close. */
+  const letGo = async (fd: number): Promise<void> => {
+    const { ino } = await pFstat(fd);
+    for (const [name, at] of held) {
+      const st = await fs.lstat(at, { bigint: true }).catch(() => undefined);
+      if (st?.ino === ino) {
+        held.delete(name);
+        await fs.unlink(at);
+      }
+    }
+  };
   /** Answer `cb` once with the outcome of `work`: 0 (and its value) or the mapped errno. */
   const answer = <T>(cb: (err: number, value?: T) => void, work: () => Promise<T>): void => {
     work().then(
@@ -183,6 +204,7 @@ export function createHandlers(
     },
     release: (p, fd, cb) => {
       answer(cb, async () => {
+        if (p === null && held.size > 0) await letGo(fd);
         await pClose(fd);
         if (written.delete(fd)) changed(p);
       });
@@ -204,6 +226,12 @@ export function createHandlers(
     },
     unlink: (p, cb) => {
       answer(cb, async () => {
+        const at = held.get(p);
+        if (at !== undefined) {
+          held.delete(p);
+          await fs.unlink(at);
+          return;
+        }
         await fs.unlink(full(p));
         await view.forget(treePath(p));
         changed(p);
@@ -213,6 +241,14 @@ export function createHandlers(
       answer(cb, async () => {
         // A moved placeholder would be a new name for content that is not here.
         await view.presentUnder(treePath(src), 'rename');
+        if (dest.slice(dest.lastIndexOf('/') + 1).startsWith(HIDDEN)) {
+          const at = Buffer.from(`${view.attic}/${String(++atticSeq)}`);
+          await fs.rename(full(src), at);
+          held.set(dest, at);
+          await view.forget(treePath(src));
+          changed(src);
+          return;
+        }
         await fs.rename(full(src), full(dest));
         await view.forget(treePath(dest));
         changed(src);

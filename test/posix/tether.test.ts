@@ -9,8 +9,6 @@ import { differential } from './suite.js';
 import { tetherTarget } from './tether-target.js';
 
 const known = {
-  'unlink an open file':
-    'an unlinked open file stays as .fuse_hidden* (no hard_remove), so its directory cannot be removed',
   'paths longer than PATH_MAX': 'a path past PATH_MAX fails with ENAMETOOLONG',
 };
 const knownPrograms = {};
