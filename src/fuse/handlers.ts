@@ -8,7 +8,17 @@
 // Names cross the binding as Latin-1 strings, one code unit per byte (binding.ts): a FUSE path
 // without its leading '/' is already a tree path (a byte string), and file system calls get
 // the bytes as Buffers.
-import { constants as C, close, fstat, fsync, ftruncate, open, read, write } from 'node:fs';
+import {
+  closeSync,
+  constants as C,
+  close,
+  fstat,
+  fsync,
+  ftruncate,
+  open,
+  read,
+  write,
+} from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -17,7 +27,9 @@ import { TEMP_PREFIX } from '../sync/replica.js';
 import { native } from '../sync/native.js';
 import { UTIME_NOW, UTIME_OMIT, type Caller, type Operations, type Timespec } from './binding.js';
 import { errnoOf } from './errno.js';
+import { LIMIT, reachable } from './long-path.js';
 import { fuseStat } from './stat.js';
+import { fsTime, fsTimeNs } from './times.js';
 import type { VolumeView } from './view.js';
 
 /** The attributes every path shows (DESIGN decision 8); they are the volume's, not the file's. */
@@ -38,6 +50,8 @@ const ACCMODE = 3;
 const TEMP = Buffer.from(TEMP_PREFIX);
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
+/** The name libfuse gives a file unlinked while open (see `held`). */
+const HIDDEN = '.fuse_hidden';
 
 /** The tree path of a FUSE path ('/a/b' → 'a/b'; both are byte strings). */
 export const treePath = (p: string): Path => p.replace(/^\/+/, '');
@@ -52,18 +66,54 @@ export function createHandlers(
   log: (line: string) => void = () => undefined,
 ): Operations {
   const rootBuf = Buffer.from(view.root);
+  /**
+   * Unlinked open files, by the hidden name libfuse gave each (FUSE 2 renames a file unlinked
+   * while open to .fuse_hidden… in its directory and unlinks that name at its last close).
+   * Each waits in the attic instead, outside the view: its directory does not list it and can
+   * be removed, and no flush takes it to the server; its hidden name still reaches it.
+   */
+  const held = new Map<string, Buffer>();
+  let atticSeq = 0;
   const full = (p: string): Buffer =>
-    p === '/' ? rootBuf : Buffer.concat([rootBuf, Buffer.from(p, 'latin1')]);
-  /** Answer `cb` once with the outcome of `work`: 0 (and its value) or the mapped errno. */
-  const answer = <T>(cb: (err: number, value?: T) => void, work: () => Promise<T>): void => {
-    work().then(
-      (v) => {
-        cb(0, v);
-      },
-      (err: unknown) => {
-        cb(errnoOf(err, log));
-      },
-    );
+    held.get(p) ?? (p === '/' ? rootBuf : Buffer.concat([rootBuf, Buffer.from(p, 'latin1')]));
+  /** A held file whose hidden name can no longer be built (its directory is gone) is let go at its close. */
+  const letGo = async (fd: number): Promise<void> => {
+    const { ino } = await pFstat(fd);
+    for (const [name, at] of held) {
+      const st = await fs.lstat(at, { bigint: true }).catch(() => undefined);
+      if (st?.ino === ino) {
+        held.delete(name);
+        await fs.unlink(at);
+      }
+    }
+  };
+  /**
+   * Answer `cb` once with the outcome of `work`: 0 (and its value) or the mapped errno. `work`
+   * reaches local paths through `reach`, which opens the leading directories of a path longer
+   * than PATH_MAX (a path in the mount can be; node:fs has no *at() calls); they are closed
+   * once `work` is done.
+   */
+  const answer = <T>(
+    cb: (err: number, value?: T) => void,
+    work: (reach: (p: string) => Buffer) => Promise<T>,
+  ): void => {
+    const fds: number[] = [];
+    const reach = (p: string): Buffer => {
+      const whole = full(p);
+      return whole.length < LIMIT ? whole : reachable(whole, fds);
+    };
+    (async () => work(reach))()
+      .finally(() => {
+        for (const fd of fds.splice(0)) closeSync(fd);
+      })
+      .then(
+        (v) => {
+          cb(0, v);
+        },
+        (err: unknown) => {
+          cb(errnoOf(err, log));
+        },
+      );
   };
   /** read and write answer a byte count or a negative errno. */
   const count = (cb: (n: number) => void, work: () => Promise<number>): void => {
@@ -75,21 +125,25 @@ export function createHandlers(
     view.changed(p === null ? '' : treePath(p));
   };
   /** A new node belongs to its creator (the kernel checked that they may make it). */
-  const own = async (p: string, caller: Caller | undefined): Promise<void> => {
+  const own = async (path: Buffer, caller: Caller | undefined): Promise<void> => {
     if (AS_ROOT && caller !== undefined && (caller.uid !== 0 || caller.gid !== 0)) {
-      await fs.lchown(full(p), caller.uid, caller.gid);
+      await fs.lchown(path, caller.uid, caller.gid);
     }
   };
   /** Descriptors written through, so their release is a change. */
   const written = new Set<number>();
 
-  const timeOf = async (p: string, t: Timespec, which: 'atime' | 'mtime'): Promise<number> => {
+  const timeOf = async (
+    path: Buffer,
+    t: Timespec,
+    which: 'atime' | 'mtime',
+  ): Promise<number | Date> => {
     if (t.nsec === UTIME_NOW) return Date.now() / 1000;
     if (t.nsec === UTIME_OMIT) {
-      const st = await fs.lstat(full(p), { bigint: true });
-      return Number(which === 'atime' ? st.atimeNs : st.mtimeNs) / 1e9;
+      const st = await fs.lstat(path, { bigint: true });
+      return fsTimeNs(which === 'atime' ? st.atimeNs : st.mtimeNs);
     }
-    return t.sec + t.nsec / 1e9;
+    return fsTime(BigInt(t.sec), BigInt(t.nsec));
   };
 
   return {
@@ -97,7 +151,7 @@ export function createHandlers(
       cb(0);
     },
     access: (p, mode, cb) => {
-      answer(cb, () => fs.access(full(p), mode));
+      answer(cb, (reach) => fs.access(reach(p), mode));
     },
     statfs: (_p, cb) => {
       answer(cb, async () => {
@@ -116,32 +170,32 @@ export function createHandlers(
       });
     },
     getattr: (p, cb) => {
-      answer(cb, async () => fuseStat(await fs.lstat(full(p), { bigint: true })));
+      answer(cb, async (reach) => fuseStat(await fs.lstat(reach(p), { bigint: true })));
     },
     fgetattr: (_p, fd, cb) => {
       // By descriptor: an unlinked open file still has its attributes.
       answer(cb, async () => fuseStat(await pFstat(fd)));
     },
     readdir: (p, cb) => {
-      answer(cb, async () => {
-        const names = await fs.readdir(full(p), { encoding: 'buffer' });
+      answer(cb, async (reach) => {
+        const names = await fs.readdir(reach(p), { encoding: 'buffer' });
         // The engine's temporary files are never part of the volume; . and .. are (programs
         // that copy a directory's listing count on them).
         return [DOT, DOTDOT, ...names.filter((n) => !n.subarray(0, TEMP.length).equals(TEMP))];
       });
     },
     readlink: (p, cb) => {
-      answer(cb, () => fs.readlink(full(p), { encoding: 'buffer' }));
+      answer(cb, (reach) => fs.readlink(reach(p), { encoding: 'buffer' }));
     },
     open: (p, flags, cb) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         const path = treePath(p);
         const trunc = (flags & C.O_TRUNC) !== 0 && (flags & ACCMODE) !== C.O_RDONLY;
         // Opened to be overwritten, a placeholder's old content is not wanted.
         if (trunc) await view.forget(path);
         else await view.present(path, 'open');
         // The kernel gives each write its offset, O_APPEND included.
-        const fd = await pOpen(full(p), flags & ~C.O_APPEND);
+        const fd = await pOpen(reach(p), flags & ~C.O_APPEND);
         if (trunc) {
           written.add(fd);
           changed(p);
@@ -150,10 +204,10 @@ export function createHandlers(
       });
     },
     create: (p, mode, flags, cb, caller) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         await view.forget(treePath(p));
-        const fd = await pOpen(full(p), (flags & ~C.O_APPEND) | C.O_CREAT, mode & 0o7777);
-        await own(p, caller);
+        const fd = await pOpen(reach(p), (flags & ~C.O_APPEND) | C.O_CREAT, mode & 0o7777);
+        await own(reach(p), caller);
         written.add(fd);
         changed(p);
         return fd;
@@ -178,15 +232,16 @@ export function createHandlers(
     },
     release: (p, fd, cb) => {
       answer(cb, async () => {
+        if (p === null && held.size > 0) await letGo(fd);
         await pClose(fd);
         if (written.delete(fd)) changed(p);
       });
     },
     truncate: (p, size, cb) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         if (size === 0) await view.forget(treePath(p));
         else await view.present(treePath(p), 'truncate');
-        await fs.truncate(full(p), size);
+        await fs.truncate(reach(p), size);
         changed(p);
       });
     },
@@ -198,104 +253,118 @@ export function createHandlers(
       });
     },
     unlink: (p, cb) => {
-      answer(cb, async () => {
-        await fs.unlink(full(p));
+      answer(cb, async (reach) => {
+        const at = held.get(p);
+        if (at !== undefined) {
+          held.delete(p);
+          await fs.unlink(at);
+          return;
+        }
+        await fs.unlink(reach(p));
         await view.forget(treePath(p));
         changed(p);
       });
     },
     rename: (src, dest, cb) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         // A moved placeholder would be a new name for content that is not here.
         await view.presentUnder(treePath(src), 'rename');
-        await fs.rename(full(src), full(dest));
+        if (dest.slice(dest.lastIndexOf('/') + 1).startsWith(HIDDEN)) {
+          const at = Buffer.from(`${view.attic}/${String(++atticSeq)}`);
+          await fs.rename(reach(src), at);
+          held.set(dest, at);
+          await view.forget(treePath(src));
+          changed(src);
+          return;
+        }
+        await fs.rename(reach(src), reach(dest));
         await view.forget(treePath(dest));
         changed(src);
         changed(dest);
       });
     },
     link: (src, dest, cb) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         await view.present(treePath(src), 'link');
-        await fs.link(full(src), full(dest));
+        await fs.link(reach(src), reach(dest));
         changed(dest);
       });
     },
     symlink: (target, p, cb, caller) => {
-      answer(cb, async () => {
-        await fs.symlink(Buffer.from(target, 'latin1'), full(p));
-        await own(p, caller);
+      answer(cb, async (reach) => {
+        await fs.symlink(Buffer.from(target, 'latin1'), reach(p));
+        await own(reach(p), caller);
         changed(p);
       });
     },
     mkdir: (p, mode, cb, caller) => {
-      answer(cb, async () => {
-        await fs.mkdir(full(p), mode & 0o7777);
-        await own(p, caller);
+      answer(cb, async (reach) => {
+        await fs.mkdir(reach(p), mode & 0o7777);
+        await own(reach(p), caller);
         changed(p);
       });
     },
     rmdir: (p, cb) => {
-      answer(cb, async () => {
-        await fs.rmdir(full(p));
+      answer(cb, async (reach) => {
+        await fs.rmdir(reach(p));
         changed(p);
       });
     },
     chmod: (p, mode, cb) => {
-      answer(cb, async () => {
-        await fs.chmod(full(p), mode & 0o7777);
+      answer(cb, async (reach) => {
+        await fs.chmod(reach(p), mode & 0o7777);
         changed(p);
       });
     },
     chown: (p, uid, gid, cb) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         // -1 (as unsigned) leaves that id as it is.
-        await fs.lchown(full(p), uid === 0xffffffff ? -1 : uid, gid === 0xffffffff ? -1 : gid);
+        await fs.lchown(reach(p), uid === 0xffffffff ? -1 : uid, gid === 0xffffffff ? -1 : gid);
         changed(p);
       });
     },
     utimens: (p, atime, mtime, cb) => {
-      answer(cb, async () => {
-        const a = await timeOf(p, atime, 'atime');
-        const m = await timeOf(p, mtime, 'mtime');
-        await fs.lutimes(full(p), a, m);
+      answer(cb, async (reach) => {
+        const a = await timeOf(reach(p), atime, 'atime');
+        const m = await timeOf(reach(p), mtime, 'mtime');
+        await fs.lutimes(reach(p), a, m);
         changed(p);
       });
     },
     mknod: (p, mode, _dev, cb, caller) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         // Only fifos: devices and sockets are recorded, never made (MERGE.md rule T).
         if ((mode & C.S_IFMT) !== C.S_IFIFO) throw errOf('EPERM');
-        await run('mkfifo', ['-m', (mode & 0o7777).toString(8), full(p).toString('latin1')]);
-        await own(p, caller);
+        await run('mkfifo', ['-m', (mode & 0o7777).toString(8), reach(p).toString('latin1')]);
+        await own(reach(p), caller);
         changed(p);
       });
     },
     getxattr: (p, name, _position, cb) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         if (OURS.includes(name)) {
           const s = await view.stateOf(treePath(p));
           const v = name === STATE_XATTR ? s.state : s.id;
           if (v === undefined) throw errOf('ENODATA');
           return Buffer.from(v);
         }
-        const v = xattrs().xattrGet(full(p), Buffer.from(name, 'latin1'));
+        const v = xattrs().xattrGet(reach(p), Buffer.from(name, 'latin1'));
         if (v === null) throw errOf('ENODATA');
         return v;
       });
     },
     setxattr: (p, name, value, _position, _flags, cb) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         if (OURS.includes(name)) throw errOf('EPERM');
-        xattrs().xattrSet(full(p), Buffer.from(name, 'latin1'), Buffer.from(value));
+        xattrs().xattrSet(reach(p), Buffer.from(name, 'latin1'), Buffer.from(value));
         changed(p);
         return Promise.resolve();
       });
     },
     listxattr: (p, cb) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         const have = xattrs()
-          .xattrNames(full(p))
+          .xattrNames(reach(p))
           .map((n) => n.toString('latin1'));
         const s = await view.stateOf(treePath(p));
         const ours = s.id === undefined ? [STATE_XATTR] : OURS;
@@ -303,9 +372,12 @@ export function createHandlers(
       });
     },
     removexattr: (p, name, cb) => {
-      answer(cb, async () => {
+      answer(cb, async (reach) => {
         if (OURS.includes(name)) throw errOf('EPERM');
-        xattrs().xattrRemove(full(p), Buffer.from(name, 'latin1'));
+        const n = Buffer.from(name, 'latin1');
+        // The helper ignores a missing name (the engine wants that); removexattr(2) does not.
+        if (xattrs().xattrGet(reach(p), n) === null) throw errOf('ENODATA');
+        xattrs().xattrRemove(reach(p), n);
         changed(p);
         return Promise.resolve();
       });

@@ -6,6 +6,8 @@ import type { Path } from '../merge/plan.js';
 export interface VolumeView {
   /** The local view: base ⊕ overlay as a real directory (its inodes are the mount's). */
   readonly root: string;
+  /** An empty directory on the view's file system, outside it: unlinked open files wait here. */
+  readonly attic: string;
   /** Make `path`'s content present for an open, truncate or link (fetch a placeholder). */
   present(path: Path, op: string): Promise<void>;
   /** Make every file at or under `path` present (before a rename moves it). */

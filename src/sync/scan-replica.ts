@@ -17,6 +17,7 @@
 // does not match) everything is read as before. Stamps are compared with inode numbers in
 // them only through the cache; sshfs and some NFS setups renumber inodes, which only costs
 // the shortcut.
+import { createHash } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { isTetherError, TetherError } from '../errors.js';
@@ -603,7 +604,9 @@ export async function scanReplica(
     for (const [name] of rec.d) {
       if (still.has(name)) continue;
       const prefix = keyOf(joinPath(dir, name));
-      const sub = Buffer.concat([prefix, SLASH]);
+      // Past RAW_KEY bytes this may take records of a sibling that shares the first RAW_KEY
+      // bytes too: a cache record dropped is only a shortcut lost.
+      const sub = rangeOf(Buffer.from('/' + joinPath(dir, name) + '/', 'latin1'));
       writes.push(cache.remove(prefix));
       for (const { key } of cache.getRange({ start: sub })) {
         const k = asBytes(key);
@@ -627,9 +630,24 @@ export async function scanReplica(
 
 const NONE: ReadonlyMap<string, Entry> = new Map();
 const EMPTY = Buffer.alloc(0);
-const SLASH = Buffer.from('/');
 
-const keyOf = (dir: Path): Buffer => Buffer.from('/' + dir, 'latin1');
+/**
+ * A directory's cache key: '/' and its path, or, past RAW_KEY bytes, the first RAW_KEY bytes of
+ * that, a NUL (no path has one) and a hash of the whole path. LMDB's keys are at most 1978
+ * bytes, and a path in a replica can be longer than PATH_MAX; lookups stay exact, and every key
+ * under a directory still starts with the key of that directory's path cut to RAW_KEY bytes.
+ */
+const keyOf = (dir: Path): Buffer => {
+  const raw = Buffer.from('/' + dir, 'latin1');
+  if (raw.length <= RAW_KEY) return raw;
+  const hash = createHash('sha256').update(raw).digest();
+  return Buffer.concat([raw.subarray(0, RAW_KEY), NUL, hash]);
+};
+const RAW_KEY = 1024;
+const NUL = Buffer.alloc(1);
+
+/** What every cache key at or under `prefix` (a raw key and a slash) starts with. */
+const rangeOf = (prefix: Buffer): Buffer => prefix.subarray(0, RAW_KEY);
 
 /**
  * After a scan, its tree was completed with content ids read since (stamp-only server files

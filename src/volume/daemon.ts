@@ -1,7 +1,7 @@
 // The daemon of one mounted volume (DESIGN decision 14): it owns the FUSE session and the
 // store's write side, serves the control socket, and stops on "unmount" or SIGTERM, flushing
 // first. One daemon per store: S/daemon.pid holds its pid (a stale one is taken over).
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
@@ -66,6 +66,7 @@ function timesFromEnv(): VolumeTimes {
 function viewOf(v: Volume): VolumeView {
   return {
     root: v.local,
+    attic: v.attic,
     present: (path, op) => v.fetch(path, op),
     presentUnder: (path, op) => v.fetchUnder(path, op),
     forget: (path) => v.forget(path),
@@ -111,6 +112,9 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     volume = await Volume.open(store, o.storeDir, o.remote, timesFromEnv(), o.log);
     const v = volume;
     server = await serveControl(o.storeDir, (req) => control(v, req, o, stop));
+    // What an earlier mount held there was closed when that mount went.
+    await rm(v.attic, { recursive: true, force: true });
+    await mkdir(v.attic, { mode: 0o700 });
     mounted = await mountHandlers(o.mountpoint, createHandlers(viewOf(v), o.log), {
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,

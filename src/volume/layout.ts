@@ -1,6 +1,7 @@
 // Where a volume keeps things inside its store directory, and where a store lives by default.
 //   S/local/         the local view: base ⊕ overlay as a real directory (placeholders for
 //                    files never fetched), the tree the mount serves and the engine's replica A
+//   S/attic/         files unlinked while open, until their last close (emptied at each mount)
 //   S/control.sock   the daemon's control socket (JSON lines)
 //   S/daemon.pid     the pid of the daemon that owns the store's write side
 //   S/daemon.log     what the daemon said (its start-up failures, its syncs' errors)
@@ -9,6 +10,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
 export const localDirOf = (storeDir: string): string => join(storeDir, 'local');
+export const atticOf = (storeDir: string): string => join(storeDir, 'attic');
 export const socketOf = (storeDir: string): string => join(storeDir, 'control.sock');
 export const pidFileOf = (storeDir: string): string => join(storeDir, 'daemon.pid');
 export const logFileOf = (storeDir: string): string => join(storeDir, 'daemon.log');

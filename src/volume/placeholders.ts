@@ -2,6 +2,7 @@
 // mtime, each recorded in the store by its path with its inode number. A record counts only
 // while the file at that path is still that inode: a file the engine replaced (temp → rename)
 // or that was unlinked and its name reused is a real file again, whatever a stale record says.
+import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import type { Path } from '../merge/plan.js';
 import { joinPath } from '../tree/index.js';
@@ -9,7 +10,25 @@ import { asBytes, type KvDb } from '../sync/ports.js';
 import { fsPath } from '../sync/fs-entry.js';
 
 const PREFIX = Buffer.from('p:');
-const keyOf = (path: Path): Buffer => Buffer.concat([PREFIX, Buffer.from(path, 'latin1')]);
+/**
+ * A record's key: PREFIX and the path, or, past RAW_KEY bytes (LMDB's keys are at most 1978),
+ * the first RAW_KEY bytes of that, a NUL (no path has one) and a hash of the whole; such a
+ * record's value carries its path after the inode number.
+ */
+const RAW_KEY = 1024;
+const keyOf = (path: Path): Buffer => {
+  const raw = Buffer.concat([PREFIX, Buffer.from(path, 'latin1')]);
+  if (raw.length <= RAW_KEY) return raw;
+  return Buffer.concat([raw.subarray(0, RAW_KEY), NUL, createHash('sha256').update(raw).digest()]);
+};
+const NUL = Buffer.alloc(1);
+const valueOf = (path: Path, ino: bigint): Buffer => {
+  const v = Buffer.alloc(8);
+  v.writeBigUInt64LE(ino, 0);
+  return PREFIX.length + path.length <= RAW_KEY
+    ? v
+    : Buffer.concat([v, Buffer.from(path, 'latin1')]);
+};
 
 export class Placeholders {
   constructor(
@@ -20,7 +39,7 @@ export class Placeholders {
   /** Recorded as a placeholder with this inode (the scanner's hook: no file system call). */
   is(path: Path, ino: bigint): boolean {
     const v = asBytes(this.db.get(keyOf(path)));
-    return v !== undefined && v.length === 8 && v.readBigUInt64LE(0) === ino;
+    return v !== undefined && v.length >= 8 && v.readBigUInt64LE(0) === ino;
   }
 
   /** Whether the file at `path` is a placeholder now (one lstat). */
@@ -35,15 +54,11 @@ export class Placeholders {
 
   /** Record inside a transaction (materialising a tree writes many at once). */
   addSync(path: Path, ino: bigint): void {
-    const v = Buffer.alloc(8);
-    v.writeBigUInt64LE(ino, 0);
-    this.db.putSync(keyOf(path), v);
+    this.db.putSync(keyOf(path), valueOf(path, ino));
   }
 
   async add(path: Path, ino: bigint): Promise<void> {
-    const v = Buffer.alloc(8);
-    v.writeBigUInt64LE(ino, 0);
-    await this.db.put(keyOf(path), v);
+    await this.db.put(keyOf(path), valueOf(path, ino));
   }
 
   async remove(path: Path): Promise<void> {
@@ -52,11 +67,15 @@ export class Placeholders {
 
   /** Every recorded path at or under `dir` ('' for all). */
   *under(dir: Path): Generator<Path> {
-    const start = dir === '' ? PREFIX : keyOf(dir);
-    for (const { key } of this.db.getRange({ start })) {
+    // Every key at or under dir starts with dir's key cut to RAW_KEY bytes.
+    const start = dir === '' ? PREFIX : keyOf(dir).subarray(0, RAW_KEY);
+    for (const { key, value } of this.db.getRange({ start })) {
       const k = asBytes(key);
       if (k === undefined || !k.subarray(0, start.length).equals(start)) return;
-      const path = k.subarray(PREFIX.length).toString('latin1');
+      const hashed = k.length > RAW_KEY;
+      const path = hashed
+        ? (asBytes(value)?.subarray(8).toString('latin1') ?? '')
+        : k.subarray(PREFIX.length).toString('latin1');
       if (dir === '' || path === dir || path.startsWith(joinPath(dir, ''))) yield path;
     }
   }

@@ -31,7 +31,7 @@ import { HeldRecords, scanReplica } from '../sync/scan-replica.js';
 import { closeMtime } from '../sync/stamp.js';
 import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyInPlace, withDeadline } from './fetch.js';
-import { localDirOf } from './layout.js';
+import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
 import { Placeholders } from './placeholders.js';
 import { WhyLog, type WhyRecord } from './why.js';
@@ -76,6 +76,8 @@ export class VolumeError extends TetherError {
 
 export class Volume {
   readonly local: string;
+  /** Where files unlinked while open wait for their last close (see fuse/handlers.ts). */
+  readonly attic: string;
   readonly placeholders: Placeholders;
   readonly why = new WhyLog();
   readonly conflicts: ConflictStore;
@@ -101,6 +103,7 @@ export class Volume {
     private readonly log: (line: string) => void,
   ) {
     this.local = localDirOf(storeDir);
+    this.attic = atticOf(storeDir);
     this.localBuf = Buffer.from(this.local);
     this.remoteBuf = Buffer.from(remote);
     this.placeholders = new Placeholders(store.db('volume'), this.localBuf);

@@ -3,7 +3,14 @@
 // answered as a negative errno exactly once.
 import test from 'ava';
 import { constants } from 'node:os';
-import { constants as C, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  constants as C,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createHandlers } from '../../src/fuse/handlers.js';
 import type { Operations } from '../../src/fuse/binding.js';
@@ -20,6 +27,8 @@ function fakeView(root: string, remoteOnly: Set<string>) {
   const forgotten: string[] = [];
   const view: VolumeView = {
     root,
+    // Never made: only libfuse's hidden renames use it, and these calls make none.
+    attic: `${root}-attic`,
     present: (path) =>
       remoteOnly.has(path)
         ? Promise.reject(new TetherError('EIO', 'never fetched', {}, { errno: 'ENODATA' }))
@@ -95,6 +104,55 @@ test('create, write, read, release: a change; an unlinked open file stays readab
     0,
   );
   t.true(changes.includes('f.txt'));
+});
+
+test('a file unlinked while open waits outside the view under its hidden name', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const { view } = fakeView(join(dir, 'view'), new Set());
+  const attic = join(dir, 'attic');
+  mkdirSync(view.root);
+  mkdirSync(attic);
+  const h = createHandlers({ ...view, attic });
+  mkdirSync(join(view.root, 'd'));
+  writeFileSync(join(view.root, 'd', 'f'), 'data');
+  const [, fd] = await call<number>((cb) => {
+    h.open!('/d/f', C.O_RDWR, cb, caller);
+  });
+  // What libfuse does at an unlink of an open file: a rename to a hidden name in its directory.
+  const hidden = '/d/.fuse_hidden0000000100000002';
+  t.is(
+    (
+      await call((cb) => {
+        h.rename!('/d/f', hidden, cb, caller);
+      })
+    )[0],
+    0,
+  );
+  t.deepEqual(readdirSync(join(view.root, 'd')), []);
+  const [e1, st] = await call<{ size: number | bigint }>((cb) => {
+    h.getattr!(hidden, cb, caller);
+  });
+  t.is(e1, 0);
+  t.is(Number(st!.size), 4);
+  t.is(
+    (
+      await call((cb) => {
+        h.rmdir!('/d', cb, caller);
+      })
+    )[0],
+    0,
+  );
+  // The directory is gone, so libfuse closes it with no path and never unlinks the hidden name.
+  t.is(
+    (
+      await call((cb) => {
+        h.release!(null, fd!, cb, caller);
+      })
+    )[0],
+    0,
+  );
+  t.deepEqual(readdirSync(attic), []);
 });
 
 test('errors are negative errnos: missing, not empty, a placeholder offline', async (t) => {

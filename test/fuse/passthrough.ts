@@ -15,8 +15,9 @@ import { constants } from 'node:os';
 import type { BigIntStats } from 'node:fs';
 import { nameBytes, UTIME_NOW, UTIME_OMIT } from '../../src/fuse/binding.js';
 import type { Caller, Operations, Stat, Timespec } from '../../src/fuse/binding.js';
+import { fsTime, fsTimeNs } from '../../src/fuse/times.js';
 import { native } from '../../src/sync/native.js';
-import { reachable } from './long-path.js';
+import { reachable } from '../../src/fuse/long-path.js';
 
 const { O_CREAT, S_IFMT, S_IFIFO } = fs.constants;
 const S_ISUID = 0o4000;
@@ -68,20 +69,10 @@ export function toStat(s: BigIntStats): Stat {
   };
 }
 
-/**
- * Seconds for fs.utimes from a utimens time (UTIME_OMIT keeps `current`, in nanoseconds).
- * node:fs sets times to the microsecond, truncating a double: half a microsecond more makes
- * the truncation land on the intended microsecond.
- */
+/** A utimens time for fs.utimes (UTIME_OMIT keeps `current`, in nanoseconds). */
 function seconds(t: Timespec, current: bigint): number | Date {
   if (t.nsec === UTIME_NOW) return Date.now() / 1000;
-  const [sec, nsec] =
-    t.nsec === UTIME_OMIT
-      ? [current / 1_000_000_000n, current % 1_000_000_000n]
-      : [BigInt(t.sec), BigInt(t.nsec)];
-  // node:fs takes a negative number for "now"; a Date before 1970 it sets (to the millisecond).
-  if (sec < 0n) return new Date(Number(sec) * 1000 + Math.floor(Number(nsec) / 1e6));
-  return Number(sec) + (Math.floor(Number(nsec) / 1000) + 0.5) / 1e6;
+  return t.nsec === UTIME_OMIT ? fsTimeNs(current) : fsTime(BigInt(t.sec), BigInt(t.nsec));
 }
 
 export interface PassthroughEvents {

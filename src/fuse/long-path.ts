@@ -1,9 +1,10 @@
 // Reaching a path longer than PATH_MAX: node:fs has no *at() calls, so the leading directories
-// are opened and the rest is reached through /proc/self/fd/N/rest, as often as needed.
+// are opened and the rest is reached through /proc/PID/fd/N/rest, as often as needed. The
+// process's own pid, not "self": a child it starts (mkfifo) reaches the same path.
 import { closeSync, constants, openSync } from 'node:fs';
 
 /** Paths at least this long are split (PATH_MAX is 4096 with its NUL). */
-const LIMIT = 4000;
+export const LIMIT = 4000;
 
 /**
  * A path the kernel accepts for `full`; directories opened on the way are pushed on fds for
@@ -23,7 +24,7 @@ export function reachable(full: Buffer, fds: number[]): Buffer {
       throw err;
     }
     fds.push(fd);
-    path = Buffer.concat([Buffer.from(`/proc/self/fd/${fd}`), path.subarray(cut)]);
+    path = Buffer.concat([Buffer.from(`/proc/${process.pid}/fd/${fd}`), path.subarray(cut)]);
   }
   return path;
 }
