@@ -22,6 +22,7 @@ import {
   decodeTree,
   display,
   encodeTree,
+  FIELDS,
   unsafePathReason,
 } from '../tree/index.js';
 import type { Entry, Field } from '../tree/index.js';
@@ -58,16 +59,6 @@ const KINDS: readonly ConflictKind[] = [
   'metadata',
   'rename/rename',
   'directory-delete',
-];
-const FIELDS: readonly Field[] = [
-  'kind',
-  'content',
-  'mode',
-  'uid',
-  'gid',
-  'mtime',
-  'rdev',
-  'xattrs',
 ];
 const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true });
 

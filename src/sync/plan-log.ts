@@ -16,6 +16,7 @@ import {
   decodeTree,
   display,
   encodeTree,
+  FIELDS,
   isHash,
   unsafePathReason,
   type Entry,
@@ -63,16 +64,6 @@ const str = (v: unknown): string => {
   if (why !== undefined) throw corrupt(`the path ${display(path)} is unsafe: ${why}`);
   return path;
 };
-const FIELDS: readonly Field[] = [
-  'kind',
-  'content',
-  'mode',
-  'uid',
-  'gid',
-  'mtime',
-  'rdev',
-  'xattrs',
-];
 function fieldList(v: unknown): Field[] {
   if (!Array.isArray(v) || !v.every((f) => FIELDS.includes(f as Field))) {
     throw corrupt('bad field list');

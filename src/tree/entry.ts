@@ -75,6 +75,18 @@ export function xattrsEqual(
  */
 export type Field = 'kind' | 'content' | 'mode' | 'uid' | 'gid' | 'mtime' | 'rdev' | 'xattrs';
 
+/** Every field, for readers that check a stored field list. */
+export const FIELDS: readonly Field[] = [
+  'kind',
+  'content',
+  'mode',
+  'uid',
+  'gid',
+  'mtime',
+  'rdev',
+  'xattrs',
+];
+
 /**
  * The fields in which b differs from a (same name assumed). Directory mtimes are ignored
  * (they change whenever a child does, which the children already say); content of two
