@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { Store } from '../src/store/store.js';
-import { hashFile } from '../src/sync/fs-entry.js';
+import { hashFile } from '../src/scan/fs-entry.js';
 import { makePool, mulberry32 } from './lib/gentree.js';
 import { envInt, median, round3 } from './lib/run.js';
 

@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
 import { scanDirectory } from '../src/scan/index.js';
-import type { PathProblem } from '../src/sync/path-problem.js';
-import { HeldRecords } from '../src/sync/scan-replica.js';
+import type { PathProblem } from '../src/scan/path-problem.js';
+import { HeldRecords } from '../src/scan/scan-replica.js';
 import { display } from '../src/tree/index.js';
 import { checkNameFree, saveSnapshot } from '../src/store/snapshots.js';
 import type { Store } from '../src/store/store.js';

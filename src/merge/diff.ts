@@ -31,7 +31,7 @@ export interface Change {
 /**
  * Mtimes this close are the same time: file times are set through a double of seconds, so a
  * copy carries its source's mtime give or take a fraction of a microsecond (the sync layer's
- * stamp window, src/sync/stamp.ts, is the same).
+ * stamp window, src/scan/stamp.ts, is the same).
  */
 export const MTIME_WINDOW_NS = 2_000n;
 

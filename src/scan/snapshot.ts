@@ -1,4 +1,4 @@
-// Snapshot of a directory: walk it (the one walker, src/sync/scan-replica.ts), store every
+// Snapshot of a directory: walk it (the one walker, src/scan/scan-replica.ts), store every
 // file's content in the store and return the tree id. Incremental through the scan cache (one
 // per cache key, a directory's path): a directory whose listing is unchanged since the last
 // scan is not looked into further, and a file whose stat (size, mtime, ctime, inode, device)
@@ -8,9 +8,9 @@ import { lstat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import type { Store } from '../store/store.js';
-import type { FileStat } from '../sync/list-dir.js';
-import type { PathProblem } from '../sync/path-problem.js';
-import { scanReplica, type HeldRecords } from '../sync/scan-replica.js';
+import type { FileStat } from './list-dir.js';
+import type { PathProblem } from './path-problem.js';
+import { scanReplica, type HeldRecords } from './scan-replica.js';
 import { display, fromText, type ByteString, type Hash } from '../tree/index.js';
 
 export interface ScanProgress {

@@ -6,8 +6,8 @@
 import { crc32 } from 'node:zlib';
 import type { Database } from 'lmdb';
 import { TetherError } from '../errors.js';
-import type { KvDb } from '../sync/ports.js';
-import { asBytes } from '../sync/ports.js';
+import type { KvDb } from './kv.js';
+import { asBytes } from './kv.js';
 
 const TRAILER = 4;
 

@@ -4,7 +4,7 @@
 // here too, so a test can corrupt an object and see what the callers do with ECORRUPT.
 import { open } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
-import type { KvDb, SyncStore } from '../sync/ports.js';
+import type { KvDb, SyncStore } from './kv.js';
 import {
   decodeTree,
   EMPTY_TREE_BYTES,

@@ -1,7 +1,7 @@
 // Named snapshots: a ref `snap/NAME` to the tree, and beside it what `snapshot list` shows
 // (where it was taken from, when, how big). The ref is the truth; the record is a label.
 import { TetherError } from '../errors.js';
-import { asBytes } from '../sync/ports.js';
+import { asBytes } from './kv.js';
 import type { Hash } from '../tree/index.js';
 import type { Store } from './store.js';
 

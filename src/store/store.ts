@@ -22,7 +22,7 @@ import {
 import { join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { TetherError } from '../errors.js';
-import type { KvDb, SyncStore } from '../sync/ports.js';
+import type { KvDb, SyncStore } from './kv.js';
 import {
   decodeTree,
   EMPTY_TREE_BYTES,

@@ -5,9 +5,9 @@
 import type { Action, BaseUpdate, Path, Plan } from '../merge/plan.js';
 import { assertNever } from '../errors.js';
 import { display, type Entry, type Hash } from '../tree/index.js';
-import { updateTree, type TreeStore } from './base-update.js';
+import { updateTree, type TreeStore } from '../merge/base-update.js';
 import type { PlanLog, Status } from './plan-log.js';
-import type { Outcome, Replica } from './replica.js';
+import type { Outcome, Replica } from '../replica/replica.js';
 
 export interface ApplyHooks {
   /** Called before action `i` runs: tests change a target here, between scan and apply. */

@@ -3,8 +3,8 @@
 import { resolve } from 'node:path';
 import { TetherError } from '../errors.js';
 import type { Hash } from '../tree/index.js';
-import { updateTree, type PathUpdate } from './base-update.js';
-import { asBytes, REF_BASE, type SyncStore } from './ports.js';
+import { updateTree, type PathUpdate } from '../merge/base-update.js';
+import { asBytes, REF_BASE, type SyncStore } from '../store/kv.js';
 
 export interface Binding {
   /** Absolute path of the local replica (A). */

@@ -26,7 +26,7 @@ import {
   unsafePathReason,
 } from '../tree/index.js';
 import type { Entry, Field } from '../tree/index.js';
-import type { KvDb } from './ports.js';
+import type { KvDb } from '../store/kv.js';
 
 /** What ConflictStore needs of a database: a store's named database (Buffer keys). */
 export type ConflictDb = KvDb;

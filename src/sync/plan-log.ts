@@ -24,7 +24,7 @@ import {
   type Hash,
 } from '../tree/index.js';
 import { decodeConflict, encodeConflict } from './conflict-store.js';
-import { asBytes, type KvDb } from './ports.js';
+import { asBytes, type KvDb } from '../store/kv.js';
 
 const FORMAT = 1;
 const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true });

@@ -44,12 +44,13 @@ import {
 } from '../tree/index.js';
 import { ConflictStore, type ResolvedConflict } from './conflict-store.js';
 import { advanceBaseAt, readBinding } from './binding.js';
-import { REF_BASE, type SyncStore } from './ports.js';
-import { fsPath, hashFile } from './fs-entry.js';
+import { REF_BASE, type SyncStore } from '../store/kv.js';
+import { fsPath, hashFile } from '../scan/fs-entry.js';
 import { argForms } from './path-arg.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
-import { Replica, TEMP_PREFIX, type Outcome } from './replica.js';
-import { readXattrs } from './xattrs.js';
+import { Replica, type Outcome } from '../replica/replica.js';
+import { TEMP_PREFIX } from '../scan/temp-name.js';
+import { readXattrs } from '../scan/xattrs.js';
 
 export type Take = 'local' | 'server' | 'base' | 'both';
 export const TAKES: readonly Take[] = ['local', 'server', 'base', 'both'];

@@ -27,17 +27,18 @@ import {
   type Failure,
 } from './apply.js';
 import { tryMergeText } from './automerge.js';
-import { hashBothChanged, hashRenameCandidates } from './both-changed.js';
+import { hashBothChanged, hashRenameCandidates } from '../scan/both-changed.js';
 import { checkBinding } from './binding.js';
 import { ConflictStore } from './conflict-store.js';
 import { checkReplicas } from './guard.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
-import type { PathProblem } from './path-problem.js';
+import type { PathProblem } from '../scan/path-problem.js';
 import { PlanLog, type Status } from './plan-log.js';
-import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from './ports.js';
-import { Replica, TEMP_PREFIX } from './replica.js';
-import { MTIME_WINDOW_NS, mtimeWindowOf, stableStatOf } from './stamp.js';
-import { HeldRecords, learnIds, scanReplica, type ScanOptions } from './scan-replica.js';
+import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from '../store/kv.js';
+import { Replica } from '../replica/replica.js';
+import { TEMP_PREFIX } from '../scan/temp-name.js';
+import { MTIME_WINDOW_NS, mtimeWindowOf, stableStatOf } from '../scan/stamp.js';
+import { HeldRecords, learnIds, scanReplica, type ScanOptions } from '../scan/scan-replica.js';
 
 export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
 

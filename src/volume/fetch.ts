@@ -2,7 +2,7 @@
 // keeps its inode (open handles, hard links and the kernel's node stay valid), then takes the
 // remote file's mtime, so a file fetched unchanged has base's stamp and is no change.
 import { open, utimes } from 'node:fs/promises';
-import { timeArg } from '../sync/stamp.js';
+import { timeArg } from '../scan/stamp.js';
 
 const CHUNK = 1 << 20;
 

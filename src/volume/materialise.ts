@@ -22,11 +22,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { joinPath, type Hash } from '../tree/index.js';
-import { fsPath } from '../sync/fs-entry.js';
-import { REF_BASE, REF_SERVER } from '../sync/ports.js';
-import { scanReplica } from '../sync/scan-replica.js';
-import { timeArg } from '../sync/stamp.js';
-import { setXattrs } from '../sync/xattrs.js';
+import { fsPath } from '../scan/fs-entry.js';
+import { REF_BASE, REF_SERVER } from '../store/kv.js';
+import { scanReplica } from '../scan/scan-replica.js';
+import { timeArg } from '../scan/stamp.js';
+import { setXattrs } from '../scan/xattrs.js';
 import type { Xattr } from '../tree/index.js';
 import type { Placeholders } from './placeholders.js';
 

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import type { Path } from '../merge/plan.js';
 import { joinPath } from '../tree/index.js';
-import { asBytes, type KvDb } from '../sync/ports.js';
-import { fsPath } from '../sync/fs-entry.js';
+import { asBytes, type KvDb } from '../store/kv.js';
+import { fsPath } from '../scan/fs-entry.js';
 
 const PREFIX = Buffer.from('p:');
 /**

@@ -18,8 +18,8 @@ import type { Store } from '../store/store.js';
 import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
 import { advanceBaseAt, checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
-import { fsPath, hashFile, isMissing } from '../sync/fs-entry.js';
-import { asBytes, REF_BASE } from '../sync/ports.js';
+import { fsPath, hashFile, isMissing } from '../scan/fs-entry.js';
+import { asBytes, REF_BASE } from '../store/kv.js';
 import {
   conflictPathOf,
   entryInTree,
@@ -27,8 +27,8 @@ import {
   resolveEnvOf,
   type Take,
 } from '../sync/resolve.js';
-import { HeldRecords, scanReplica } from '../sync/scan-replica.js';
-import { closeMtime } from '../sync/stamp.js';
+import { HeldRecords, scanReplica } from '../scan/scan-replica.js';
+import { closeMtime } from '../scan/stamp.js';
 import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyInPlace, withDeadline } from './fetch.js';
 import { atticOf, localDirOf } from './layout.js';

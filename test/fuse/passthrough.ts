@@ -16,7 +16,7 @@ import type { BigIntStats } from 'node:fs';
 import { nameBytes, UTIME_NOW, UTIME_OMIT } from '../../src/fuse/binding.js';
 import type { Caller, Operations, Stat, Timespec } from '../../src/fuse/binding.js';
 import { fsTime, fsTimeNs } from '../../src/fuse/times.js';
-import { native } from '../../src/sync/native.js';
+import { native } from '../../src/scan/native.js';
 import { reachable } from '../../src/fuse/long-path.js';
 
 const { O_CREAT, S_IFMT, S_IFIFO } = fs.constants;

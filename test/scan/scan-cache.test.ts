@@ -20,8 +20,8 @@ import {
   lister,
   matchListings,
   matchListingsJs,
-} from '../../src/sync/list-dir.js';
-import { scanReplica } from '../../src/sync/scan-replica.js';
+} from '../../src/scan/list-dir.js';
+import { scanReplica } from '../../src/scan/scan-replica.js';
 import { hashBytes, joinPath, type Hash, type TreeReader } from '../../src/tree/index.js';
 import { tempDir } from '../cli/run.js';
 import { applyChange, change, walk } from './changes.js';

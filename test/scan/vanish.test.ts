@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isTetherError } from '../../src/errors.js';
 import { fsck } from '../../src/store/fsck.js';
 import { Store } from '../../src/store/store.js';
-import { scanReplica } from '../../src/sync/scan-replica.js';
+import { scanReplica } from '../../src/scan/scan-replica.js';
 import { tempDir } from '../cli/run.js';
 
 async function setup(): Promise<{ root: string; store: Store; done: () => Promise<void> }> {

@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTetherError } from '../../src/errors.js';
-import type { TreeStore } from '../../src/sync/base-update.js';
-import type { SyncStore } from '../../src/sync/ports.js';
+import type { TreeStore } from '../../src/merge/base-update.js';
+import type { SyncStore } from '../../src/store/kv.js';
 import {
   EMPTY_BLOB_ID,
   EMPTY_TREE_ID,

@@ -10,7 +10,7 @@ import { lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'n
 import { join, relative } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { runSyncDirs, type SyncSummary } from '../../src/sync/sync-dirs.js';
-import { REF_BASE, REF_LOCAL, REF_SERVER } from '../../src/sync/ports.js';
+import { REF_BASE, REF_LOCAL, REF_SERVER } from '../../src/store/kv.js';
 import { hashBytes, joinPath } from '../../src/tree/index.js';
 import { tempDir } from '../cli/run.js';
 import { applyChange, change, walk, type Change } from '../scan/changes.js';

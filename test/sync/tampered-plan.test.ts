@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Plan } from '../../src/merge/plan.js';
 import { Store } from '../../src/store/store.js';
 import { encodePlan } from '../../src/sync/plan-log.js';
-import { Replica } from '../../src/sync/replica.js';
+import { Replica } from '../../src/replica/replica.js';
 import { EMPTY_TREE_ID } from '../../src/tree/index.js';
 import { tempDir, tether } from '../cli/run.js';
 

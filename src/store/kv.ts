@@ -1,7 +1,7 @@
 // What the sync layer needs of the store: a narrow interface that src/store's Store satisfies,
 // so apply, plan persistence and base updates can also run against an in-memory store in
 // unit tests (STYLE: narrow interfaces, one conformance suite).
-import type { ObjectStore, RefStore } from '../store/types.js';
+import type { ObjectStore, RefStore } from './types.js';
 
 /** A key-value database inside the store (lmdb's Database, Buffer keys and values). */
 export interface KvDb {

@@ -2,7 +2,7 @@
 // way after a run (Plan.baseUpdates, MERGE.md invariant 6), and scans are corrected this way
 // (ids filled in, mtimes inside the stamp window). Directories are loaded lazily and only the
 // ones touched are re-encoded, so the cost grows with the updates, not with the tree.
-import type { Path } from '../merge/plan.js';
+import type { Path } from './plan.js';
 import type { Entry, Hash, Tree } from '../tree/index.js';
 
 /** What editing needs of the store. */

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
-import { Replica } from '../../src/sync/replica.js';
+import { Replica } from '../../src/replica/replica.js';
 import { runSyncDirs } from '../../src/sync/sync-dirs.js';
 import type { Entry } from '../../src/tree/index.js';
 import { tempDir, tether } from '../cli/run.js';

@@ -3,8 +3,8 @@
 import test from 'ava';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { native } from '../../src/sync/native.js';
-import { readXattrsSync, setXattrs } from '../../src/sync/xattrs.js';
+import { native } from '../../src/scan/native.js';
+import { readXattrsSync, setXattrs } from '../../src/scan/xattrs.js';
 import { tempDir, tether } from '../cli/run.js';
 
 const bytes = (...parts: string[]): Buffer => Buffer.from(join(...parts), 'latin1');

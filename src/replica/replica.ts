@@ -11,6 +11,7 @@
 //
 // Every path is reached through safe-path.ts: no parent of a target is ever a symlink followed
 // (a parent that became one is a per-path problem), and the root is pinned by an open handle.
+import { TEMP_PREFIX } from '../scan/temp-name.js';
 import {
   chmod,
   lchown,
@@ -35,12 +36,10 @@ import {
   type Hash,
 } from '../tree/index.js';
 import { pump } from '../store/stream.js';
-import { entryOf, hashFile, lstatOrNone } from './fs-entry.js';
-import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from './stamp.js';
-import { setXattrs } from './xattrs.js';
+import { entryOf, hashFile, lstatOrNone } from '../scan/fs-entry.js';
+import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from '../scan/stamp.js';
+import { setXattrs } from '../scan/xattrs.js';
 import { held, SafeRoot } from './safe-path.js';
-
-export const TEMP_PREFIX = '.tether-tmp-';
 
 /**
  * The result of one call: done (now, or already before), or a problem at the path. A file

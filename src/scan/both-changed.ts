@@ -9,7 +9,7 @@ import { unchanged } from '../merge/cases.js';
 import type { Path } from '../merge/plan.js';
 import { walkTrees } from '../merge/walk.js';
 import type { Entry, Hash } from '../tree/index.js';
-import { TreeEditor, type TreeStore } from './base-update.js';
+import { TreeEditor, type TreeStore } from '../merge/base-update.js';
 import { fsPath, hashFile } from './fs-entry.js';
 import { problemError, type PathProblem } from './path-problem.js';
 

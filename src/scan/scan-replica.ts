@@ -39,12 +39,12 @@ import {
   type Tree,
 } from '../tree/index.js';
 import type { ObjectStore } from '../store/types.js';
-import type { TreeStore } from './base-update.js';
+import type { TreeStore } from '../merge/base-update.js';
 import { fsPath, hashFile, isMissing } from './fs-entry.js';
 import { DirListing, listDirAsync, matchListings, type FileStat } from './list-dir.js';
 import { isPathProblem, problemError, type PathProblem } from './path-problem.js';
-import { asBytes, type KvDb } from './ports.js';
-import { TEMP_PREFIX } from './replica.js';
+import { asBytes, type KvDb } from '../store/kv.js';
+import { TEMP_PREFIX } from './temp-name.js';
 import { closeMtime, MTIME_WINDOW_NS } from './stamp.js';
 import { readXattrsSync } from './xattrs.js';
 
