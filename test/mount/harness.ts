@@ -78,6 +78,8 @@ export async function mounted(
   fill: (remote: string) => void,
   /** The daemon's environment additions (TETHER_PULL_MS…). */
   env: Record<string, string> = {},
+  /** More `tether mount` options (--allow-other…). */
+  mountArgs: readonly string[] = [],
 ): Promise<Volume> {
   const { dir, cleanup } = tempDir('tether-mount-');
   const remote = join(dir, 'remote');
@@ -112,7 +114,7 @@ export async function mounted(
       spawnSync('fusermount', ['-uz', mnt]);
     cleanup();
   });
-  const r = await tetherRun(['mount', remote, mnt, '--store', store], 60_000, {
+  const r = await tetherRun(['mount', remote, mnt, '--store', store, ...mountArgs], 60_000, {
     ...process.env,
     ...env,
   });
