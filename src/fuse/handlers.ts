@@ -353,10 +353,18 @@ export function createHandlers(
         return v;
       });
     },
-    setxattr: (p, name, value, _position, _flags, cb) => {
+    setxattr: (p, name, value, _position, flags, cb) => {
       answer(cb, async (reach) => {
         if (OURS.includes(name)) throw errOf('EPERM');
-        xattrs().xattrSet(reach(p), Buffer.from(name, 'latin1'), Buffer.from(value));
+        const n = Buffer.from(name, 'latin1');
+        // XATTR_CREATE / XATTR_REPLACE: the helper has no flags, so they are checked first
+        // (the daemon is the view's one writer).
+        if (flags & (XATTR_CREATE | XATTR_REPLACE)) {
+          const exists = xattrs().xattrGet(reach(p), n) !== null;
+          if (exists && flags & XATTR_CREATE) throw errOf('EEXIST');
+          if (!exists && flags & XATTR_REPLACE) throw errOf('ENODATA');
+        }
+        xattrs().xattrSet(reach(p), n, Buffer.from(value));
         changed(p);
         return Promise.resolve();
       });
@@ -384,6 +392,9 @@ export function createHandlers(
     },
   };
 }
+
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
 
 /** Extended attributes by byte path (the native helper; without it, none are offered). */
 function xattrs(): NonNullable<typeof native> {

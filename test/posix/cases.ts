@@ -399,6 +399,23 @@ export const cases: Case[] = [
       r.step('list after', () =>
         attr('getfattr', '-d', '-m', '-', 'f').split('\n').slice(1).sort(),
       );
+      // setxattr(2)'s flags (setfattr has none): XATTR_CREATE fails on an existing name with
+      // EEXIST, XATTR_REPLACE on a missing one with ENODATA.
+      const setFlag = (name: string, flag: 'XATTR_CREATE' | 'XATTR_REPLACE') =>
+        tool(
+          'python3',
+          '-c',
+          'import os, sys\n' +
+            'try: os.setxattr("f", sys.argv[1], b"v2", getattr(os, sys.argv[2]))\n' +
+            'except OSError as e: sys.exit(e.errno)',
+          name,
+          flag,
+        );
+      r.step('create existing', () => setFlag('user.bin', 'XATTR_CREATE'));
+      r.step('create new', () => setFlag('user.fresh', 'XATTR_CREATE'));
+      r.step('replace missing', () => setFlag('user.none', 'XATTR_REPLACE'));
+      r.step('replace existing', () => setFlag('user.fresh', 'XATTR_REPLACE'));
+      r.step('after flags', () => attr('getfattr', '--only-values', '-n', 'user.fresh', 'f'));
       fs.mkdirSync('d');
       r.step('on a directory', () => attr('setfattr', '-n', 'user.k', '-v', 'v', 'd'));
       r.step('big value', () => {
