@@ -30,7 +30,12 @@ export class StatusCommand extends TetherCommand {
     }
     this.out(`${l.mountpoint}: ${s.mode} (remote ${s.remote}, store ${s.store})`);
     this.out(`remote-only files: ${s.placeholders}`);
-    this.out(`dirty: ${s.dirty.length}`);
+    this.out(
+      `cache: ${mib(s.cache.localBytes)} in the local view, ${mib(s.cache.storeBytes)} in the store`,
+    );
+    this.out(
+      `dirty: ${s.dirty.length} (${s.provisional} provisional: new here, not on the server yet)`,
+    );
     for (const d of s.dirty) this.out(`  ${d.status} ${display(d.path)}`);
     this.out(`conflicts: ${s.conflicts.length}`);
     for (const c of s.conflicts) {
@@ -47,3 +52,5 @@ export class StatusCommand extends TetherCommand {
     return 0;
   }
 }
+
+const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;

@@ -34,6 +34,7 @@ import { copyInPlace, withDeadline } from './fetch.js';
 import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
 import { Placeholders } from './placeholders.js';
+import { cacheUse, type CacheUse } from './cache-use.js';
 import { WhyLog, type WhyRecord } from './why.js';
 
 export type Mode = 'online' | 'offline';
@@ -59,6 +60,9 @@ export interface VolumeStatus {
   readonly remote: string;
   readonly store: string;
   readonly placeholders: number;
+  /** Files and links made here that the server has not seen yet. */
+  readonly provisional: number;
+  readonly cache: CacheUse;
   readonly dirty: readonly { path: string; status: string }[];
   readonly conflicts: readonly { path: string; variant?: string; kind: string }[];
   readonly lastSync?: { at: number; applied: number; conflicts: number };
@@ -291,6 +295,8 @@ export class Volume {
       remote: this.remote,
       store: this.storeDir,
       placeholders: [...this.placeholders.under('')].length,
+      provisional: dirty.filter((d) => d.status === 'A' && !variants.has(d.path)).length,
+      cache: await cacheUse(this.storeDir, this.local),
       dirty,
       conflicts: this.conflicts.list().map((c) => ({
         path: c.path,

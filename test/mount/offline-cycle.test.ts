@@ -72,9 +72,19 @@ serial(
 
     const status = await tetherRun(['status', m, '--json']);
     t.is(status.status, 0, status.stderr);
-    const s = JSON.parse(status.stdout) as { mode: string; dirty: { path: string }[] };
+    const s = JSON.parse(status.stdout) as {
+      mode: string;
+      dirty: { path: string }[];
+      provisional: number;
+      cache: { localBytes: number; storeBytes: number };
+    };
     t.is(s.mode, 'offline');
     t.true(s.dirty.some((d) => d.path === 'd/new.txt'));
+    t.is(s.provisional, 3); // d, d/new.txt, l2
+    t.true(s.cache.localBytes > 0 && s.cache.storeBytes > 0, JSON.stringify(s.cache));
+    const text = await tetherRun(['status', m]);
+    t.regex(text.stdout, /dirty: \d+ \(3 provisional/);
+    t.regex(text.stdout, /cache: [\d.]+ MiB in the local view, [\d.]+ MiB in the store/);
 
     const online = await tetherRun(['online', m]);
     t.is(online.status, 3, online.stdout + online.stderr); // conflicts remain
