@@ -53,11 +53,12 @@ export function rootOf(store: Store, storeDir: string, of: ViewOf): () => ViewSo
         })(),
       }
     : { store };
+  // A store that cannot show this side fails here, before anything is mounted.
+  variantSource(side, of.variant);
   const live = new LiveRoot(
     () => variantSource(side, of.variant),
     () => fingerprintOf(store),
   );
-  live.get(); // a store that cannot show this side fails here, before anything is mounted
   return () => live.get();
 }
 

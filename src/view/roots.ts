@@ -45,9 +45,14 @@ export function snapshotSource(store: Store, name: string): TreeSource {
 }
 
 export function variantSource(v: VolumeSide, variant: Variant): ViewSource {
+  if (v.local === undefined || v.store.getRef(REF_BASE) === undefined) {
+    throw new TetherError(
+      'EUSAGE',
+      `the store ${v.store.dir} is not a volume's (it was never mounted): variant views are of volumes; mount a snapshot with --snapshot NAME`,
+    );
+  }
   const conflicts = new ConflictStore(v.store.db('conflicts')).list();
   if (variant === 'local') {
-    if (v.local === undefined) throw new TetherError('EUSAGE', `${v.store.dir} is not a volume`);
     return new DirSource(v.local, {
       overrides: localOverrides(conflicts),
       ...(v.placeholder === undefined ? {} : { placeholder: v.placeholder }),
@@ -59,7 +64,7 @@ export function variantSource(v: VolumeSide, variant: Variant): ViewSource {
   return new TreeSource(v.store, v.store.getRef(ref) ?? EMPTY_TREE_ID, {
     overrides,
     what: `the ${variant} tree`,
-    ...(v.local === undefined ? {} : { fallback: sameFileIn(v, v.local) }),
+    fallback: sameFileIn(v, v.local),
   });
 }
 

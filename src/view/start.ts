@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
-import { Store } from '../store/store.js';
+import { processAlive, Store } from '../store/store.js';
 import { request } from '../volume/control.js';
 import { locate, mountAt } from '../volume/find.js';
-import { logFileOf } from '../volume/layout.js';
+import { logFileOf, pidFileOf } from '../volume/layout.js';
 import { checkFuse, lazyUnmount } from '../volume/start.js';
 import { describeView, rootOf, type ViewOf } from './daemon.js';
 import { isViewMount } from './find.js';
@@ -168,17 +168,20 @@ export async function unmountView(mountpoint: string, log: (line: string) => voi
     throw new TetherError('EUSAGE', `no tether view is mounted at ${mountpoint}`, { mountpoint });
   }
   const viewDir = there.source.slice(VIEW_FSNAME_PREFIX.length);
+  const pid = Number(readLog(pidFileOf(viewDir)));
   try {
     await request(viewDir, { op: 'unmount' }, 10_000, mountpoint);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const now = mountAt(mountpoint);
-      if (now === undefined || now.source !== there.source) return;
+      const gone = now === undefined || now.source !== there.source;
+      // Returns once the daemon is gone too: a view leaves nothing running behind it.
+      if (gone && !(pid > 0 && processAlive(pid))) return;
       await sleep(50);
     }
     log('the view daemon did not finish unmounting in time; detaching the mount');
   } catch (err) {
     log(`${(err as Error).message.split(':')[0] ?? 'no daemon'}; detaching the mount`);
   }
-  lazyUnmount(mountpoint);
+  if (mountAt(mountpoint)?.source === there.source) lazyUnmount(mountpoint);
 }
