@@ -31,9 +31,9 @@ export async function mountView(
   args: readonly string[],
 ): Promise<ViewMount> {
   mkdirSync(mnt, { recursive: true });
-  let pid: number | undefined;
   const unmount = async (): Promise<Ran> => tetherRun(['unmount', mnt], 30_000);
   t.teardown(async () => {
+    const pid = viewPid(mnt);
     if (mountedAt(mnt)) {
       const r = await unmount();
       if (r.status !== 0) spawnSync('fusermount', ['-uz', mnt]);
@@ -45,6 +45,5 @@ export async function mountView(
     }
   });
   const mounted = await tetherRun(['mount', ...args, mnt], 30_000);
-  pid = viewPid(mnt);
   return { mnt, mounted, unmount };
 }
