@@ -28,8 +28,11 @@ export interface ViewSource {
   list(path: Path): Promise<ByteString[] | undefined>;
 }
 
+/** When this process started: the time of the directories a view makes up. */
+const STARTED_NS = BigInt(Date.now()) * 1_000_000n;
+
 /** A directory entry made up by a view (the root of a tree, a synthetic directory). */
-export function dirEntry(name: ByteString, mtimeNs = 0n, id?: Hash): Entry {
+export function dirEntry(name: ByteString, mtimeNs = STARTED_NS, id?: Hash): Entry {
   return {
     name,
     kind: 'dir',

@@ -41,7 +41,11 @@ export function snapshotSource(store: Store, name: string): TreeSource {
       { name },
     );
   }
-  return new TreeSource(store, id, { what: `snapshot "${name}"` });
+  const taken = Date.parse(listSnapshots(store).find((s) => s.name === name)?.takenAt ?? '');
+  return new TreeSource(store, id, {
+    what: `snapshot "${name}"`,
+    ...(Number.isNaN(taken) ? {} : { rootMtimeNs: BigInt(taken) * 1_000_000n }),
+  });
 }
 
 export function variantSource(v: VolumeSide, variant: Variant): ViewSource {

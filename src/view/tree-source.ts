@@ -15,6 +15,8 @@ export interface TreeSourceOptions {
   readonly fallback?: (path: Path, entry: Entry) => Content | undefined;
   /** Said by `tether why` of a file whose bytes are nowhere. */
   readonly what: string;
+  /** The root directory's time (default: when the view started). */
+  readonly rootMtimeNs?: bigint;
 }
 
 /** Listings by tree id, as maps from name to entry (a lookup in a big directory is O(1)). */
@@ -59,7 +61,7 @@ export class TreeSource implements ViewSource {
   }
 
   private entryAt(path: Path): Entry | undefined {
-    let entry: Entry = dirEntry('', 0n, this.rootId);
+    let entry: Entry = dirEntry('', this.opts.rootMtimeNs, this.rootId);
     if (path === '') return entry;
     let at = '';
     for (const name of path.split('/')) {

@@ -108,6 +108,17 @@ serial(`.tether/ is hidden from listings, found by name, and read-only${skipped}
     t.regex(r.stderr, /Read-only file system/, cmd);
   }
   t.is((await sh(`cat ${m}/a.txt`)).stdout, 'a\n');
+
+  // A snapshot shows up at once, with the same bytes as its own view.
+  const take = await tetherRun(['snapshot', 'take', 's1', '--of', v.remote, '--store', v.store]);
+  t.is(take.status, 0, take.stderr);
+  t.is((await sh(`ls ${m}/.tether/snapshots`)).stdout, 's1\n');
+  const view = await mountView(t, join(v.dir, 'snap'), ['--snapshot', 's1', '--of', m]);
+  t.is(view.mounted.status, 0, view.mounted.stderr);
+  const same = await sh(
+    `diff -r ${m}/.tether/snapshots/s1 ${view.mnt} && diff -r ${v.remote} ${view.mnt}`,
+  );
+  t.is(same.status, 0, same.stdout + same.stderr);
 });
 
 serial(`a server's own .tether is shadowed, and why says so${skipped}`, async (t) => {
