@@ -23,7 +23,11 @@ const COMMANDS: Record<string, Loader> = {
   conflicts: async () => [(await import('./conflicts.js')).ConflictsCommand],
   resolve: async () => [(await import('./resolve.js')).ResolveCommand],
   show: async () => [(await import('./show.js')).ShowCommand],
-  mount: async () => [(await import('./mount.js')).MountCommand],
+  mount: async () => [
+    (await import('./mount.js')).MountCommand,
+    (await import('./mount-view.js')).MountViewCommand,
+  ],
+  '__view-daemon': async () => [(await import('./mount-view.js')).ViewDaemonCommand],
   __daemon: async () => [(await import('./mount.js')).DaemonCommand],
   unmount: async () => [(await import('./unmount.js')).UnmountCommand],
   status: async () => [(await import('./status.js')).StatusCommand],

@@ -4,7 +4,9 @@ import { Command, Option } from 'clipanion';
 import type { VolumeStatus } from '../src/volume/volume.js';
 import { display } from '../src/tree/index.js';
 import { TetherCommand } from './base.js';
-import { ask, locateOrThrow } from './volume.js';
+import { locateView } from '../src/view/find.js';
+import { request } from '../src/volume/control.js';
+import { ask, locateOrThrow, QUICK_MS } from './volume.js';
 
 export class StatusCommand extends TetherCommand {
   static override paths = [['status']];
@@ -21,6 +23,8 @@ export class StatusCommand extends TetherCommand {
   target = Option.String({ name: 'PATH', required: false });
 
   async execute(): Promise<number> {
+    const view = locateView(this.target ?? '.');
+    if (view !== undefined) return this.viewStatus(view.viewDir);
     const l = locateOrThrow(this.target ?? '.');
     const r = await ask(l, { op: 'status' }, 60_000);
     const s = r['status'] as VolumeStatus;
@@ -49,6 +53,24 @@ export class StatusCommand extends TetherCommand {
       );
     }
     if (s.lastError !== undefined) this.out(`last error: ${s.lastError}`);
+    return 0;
+  }
+
+  /** A read-only view: what it shows, of which store. */
+  private async viewStatus(viewDir: string): Promise<number> {
+    const v = (await request(viewDir, { op: 'status' }, QUICK_MS))['view'] as {
+      of: { snapshot?: string; variant?: string };
+      store: string;
+      mountpoint: string;
+    };
+    if (this.asJson) this.json({ view: v });
+    else {
+      const what =
+        v.of.snapshot === undefined
+          ? `${v.of.variant ?? ''} variant`
+          : `snapshot "${v.of.snapshot}"`;
+      this.out(`${v.mountpoint}: read-only view, the ${what} of the store ${v.store}`);
+    }
     return 0;
   }
 }

@@ -1,7 +1,10 @@
 // `tether unmount MOUNTPOINT`: the daemon flushes what is dirty (online), unmounts and stops;
-// a mount whose daemon died is detached.
+// a mount whose daemon died is detached. A read-only view's daemon simply stops.
 import { Command, Option } from 'clipanion';
 import { resolve } from 'node:path';
+import { isViewMount } from '../src/view/find.js';
+import { unmountView } from '../src/view/start.js';
+import { mountAt } from '../src/volume/find.js';
 import { unmountVolume } from '../src/volume/start.js';
 import { TetherCommand } from './base.js';
 
@@ -17,7 +20,10 @@ export class UnmountCommand extends TetherCommand {
 
   async execute(): Promise<number> {
     const mp = resolve(this.mountpoint);
-    await unmountVolume(mp, (line) => this.context.stderr.write(`tether: ${line}\n`));
+    const log = (line: string): boolean => this.context.stderr.write(`tether: ${line}\n`);
+    const there = mountAt(mp);
+    if (there !== undefined && isViewMount(there)) await unmountView(mp, log);
+    else await unmountVolume(mp, log);
     this.out(`unmounted ${mp}`);
     return 0;
   }

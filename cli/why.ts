@@ -3,7 +3,14 @@
 import { Command, Option } from 'clipanion';
 import type { WhyRecord } from '../src/volume/why.js';
 import { TetherCommand } from './base.js';
-import { ask, locateOrThrow, relText } from './volume.js';
+import { locateView } from '../src/view/find.js';
+import { request } from '../src/volume/control.js';
+import { ask, locateOrThrow, QUICK_MS, relText } from './volume.js';
+
+async function whyInVolume(target: string): Promise<Record<string, unknown>> {
+  const l = locateOrThrow(target);
+  return ask(l, { op: 'why', path: relText(l) });
+}
 
 export class WhyCommand extends TetherCommand {
   static override paths = [['why']];
@@ -17,8 +24,15 @@ export class WhyCommand extends TetherCommand {
   target = Option.String({ name: 'PATH' });
 
   async execute(): Promise<number> {
-    const l = locateOrThrow(this.target);
-    const r = await ask(l, { op: 'why', path: relText(l) });
+    const inView = locateView(this.target);
+    const r =
+      inView === undefined
+        ? await whyInVolume(this.target)
+        : await request(
+            inView.viewDir,
+            { op: 'why', path: Buffer.from(inView.path, 'latin1').toString() },
+            QUICK_MS,
+          );
     const w = r['why'] as (WhyRecord & { meaning: string }) | undefined;
     if (this.asJson) this.json(w ?? null);
     else if (w === undefined) this.out(`${this.target}: no failure recorded`);

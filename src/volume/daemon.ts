@@ -11,6 +11,7 @@ import type { VolumeView } from '../fuse/view.js';
 import { processAlive, Store } from '../store/store.js';
 import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
+import { withVolumeViews } from '../view/volume-hook.js';
 import { serveControl, type Request } from './control.js';
 import { FSNAME_PREFIX, pidFileOf } from './layout.js';
 import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
@@ -115,7 +116,9 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     // What an earlier mount held there was closed when that mount went.
     await rm(v.attic, { recursive: true, force: true });
     await mkdir(v.attic, { mode: 0o700 });
-    mounted = await mountHandlers(o.mountpoint, createHandlers(viewOf(v), o.log), {
+    // `.tether/` (read-only views of the volume) is served beside it: view/volume-hook.ts.
+    const ops = withVolumeViews(createHandlers(viewOf(v), o.log), v, o.log);
+    mounted = await mountHandlers(o.mountpoint, ops, {
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,
     });

@@ -3,7 +3,8 @@
 // condition it stood for.
 import type { Path } from '../merge/plan.js';
 
-export type WhyName = 'EDISCONDATA' | 'EDISCONNECTED' | 'EDISCONPERM' | 'EDISCONFULL' | 'EREMOTE';
+export type WhyName =
+  'EDISCONDATA' | 'EDISCONNECTED' | 'EDISCONPERM' | 'EDISCONFULL' | 'EREMOTE' | 'ESHADOWED';
 
 /** The errno each condition is answered with. */
 export const ERRNO_OF: Record<WhyName, string> = {
@@ -12,6 +13,7 @@ export const ERRNO_OF: Record<WhyName, string> = {
   EDISCONPERM: 'EACCES',
   EDISCONFULL: 'ENOSPC',
   EREMOTE: 'EIO',
+  ESHADOWED: 'EROFS',
 };
 
 export const MEANING: Record<WhyName, string> = {
@@ -20,6 +22,8 @@ export const MEANING: Record<WhyName, string> = {
   EDISCONPERM: 'the permission cannot be checked offline',
   EDISCONFULL: 'the cache is full of pinned or dirty data',
   EREMOTE: 'the remote failed while this path was being fetched or written',
+  ESHADOWED:
+    "the server's own entry of this name is hidden behind tether's read-only .tether directory",
 };
 
 export interface WhyRecord {

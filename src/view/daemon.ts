@@ -1,0 +1,151 @@
+// The daemon of one read-only view (a snapshot, or a side of a volume): it opens the store
+// read-only (the volume's daemon stays its only writer), serves the mount and a control
+// socket, and stops on "unmount" or SIGTERM. A variant view follows the volume: its root is
+// rebuilt when the volume's trees or conflicts change (live.ts).
+import { existsSync } from 'node:fs';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { TetherError } from '../errors.js';
+import { mount, type Mounted } from '../fuse/binding.js';
+import { Store } from '../store/store.js';
+import { fromText } from '../tree/index.js';
+import { serveControl, type Request } from '../volume/control.js';
+import { localDirOf, pidFileOf } from '../volume/layout.js';
+import { Placeholders } from '../volume/placeholders.js';
+import { MEANING, WhyLog } from '../volume/why.js';
+import { createViewHandlers } from './handlers.js';
+import { VIEW_FSNAME_PREFIX } from './layout.js';
+import { LiveRoot } from './live.js';
+import type { ViewSource } from './node.js';
+import {
+  fingerprintOf,
+  snapshotSource,
+  variantSource,
+  type Variant,
+  type VolumeSide,
+} from './roots.js';
+
+export type ViewOf = { readonly snapshot: string } | { readonly variant: Variant };
+
+export interface ViewDaemonOptions {
+  readonly storeDir: string;
+  readonly viewDir: string;
+  readonly mountpoint: string;
+  readonly of: ViewOf;
+  readonly allowOther: boolean;
+  readonly log: (line: string) => void;
+}
+
+/** The view's root: fixed for a snapshot, following the volume for a variant. */
+export function rootOf(store: Store, storeDir: string, of: ViewOf): () => ViewSource {
+  if ('snapshot' in of) {
+    const s = snapshotSource(store, of.snapshot);
+    return () => s;
+  }
+  const local = localDirOf(storeDir);
+  const side: VolumeSide = existsSync(local)
+    ? {
+        store,
+        local,
+        placeholder: (() => {
+          const p = new Placeholders(store.db('volume'), Buffer.from(local));
+          return (path) => p.isNow(path);
+        })(),
+      }
+    : { store };
+  // A store that cannot show this side fails here, before anything is mounted.
+  variantSource(side, of.variant);
+  const live = new LiveRoot(
+    () => variantSource(side, of.variant),
+    () => fingerprintOf(store),
+  );
+  return () => live.get();
+}
+
+export const describeView = (of: ViewOf): string =>
+  'snapshot' in of ? `snapshot "${of.snapshot}"` : `${of.variant} variant`;
+
+export async function runViewDaemon(o: ViewDaemonOptions): Promise<void> {
+  const store = await Store.open(o.storeDir, { readOnly: true });
+  let server: Server | undefined;
+  let mounted: Mounted | undefined;
+  let stopping: Promise<void> | undefined;
+  let finished!: () => void;
+  const done = new Promise<void>((r) => (finished = r));
+  const why = new WhyLog();
+  const cleanup = async (): Promise<void> => {
+    server?.close();
+    await store.close();
+    await unlink(pidFileOf(o.viewDir)).catch(() => undefined);
+  };
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      o.log('stopping');
+      await mounted?.unmount().catch((err: unknown) => {
+        o.log(`unmount: ${(err as Error).message}`);
+      });
+      await cleanup();
+      finished();
+    })());
+
+  try {
+    const root = rootOf(store, o.storeDir, o.of);
+    await mkdir(o.viewDir, { recursive: true, mode: 0o700 });
+    await writeFile(pidFileOf(o.viewDir), String(process.pid));
+    server = await serveControl(o.viewDir, (req) => control(req, o, why, stop));
+    const ops = createViewHandlers(store, root, {
+      log: o.log,
+      noData: (path, op, message) => {
+        why.note(path, 'EDISCONDATA', op, `${describeView(o.of)}: ${message}`);
+      },
+    });
+    // A snapshot never changes: the kernel may keep what it learnt. A variant follows the volume.
+    const fixed = 'snapshot' in o.of;
+    mounted = await mount(o.mountpoint, ops, {
+      fsname: VIEW_FSNAME_PREFIX + o.viewDir,
+      subtype: 'tether',
+      attrTimeout: fixed ? 3600 : 1,
+      entryTimeout: fixed ? 3600 : 1,
+      negativeTimeout: fixed ? 3600 : 1,
+      kernelCache: fixed,
+      defaultPermissions: true,
+      allowOther: o.allowOther,
+      options: ['ro'],
+    });
+    o.log(`mounted the ${describeView(o.of)} of ${o.storeDir} at ${o.mountpoint}`);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  process.on('unhandledRejection', (err) => {
+    o.log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  });
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+  await done;
+}
+
+function control(
+  req: Request,
+  o: ViewDaemonOptions,
+  why: WhyLog,
+  stop: () => Promise<void>,
+): Promise<Record<string, unknown>> {
+  switch (req.op) {
+    case 'ping':
+      return Promise.resolve({ view: describeView(o.of) });
+    case 'status':
+      return Promise.resolve({
+        view: { of: o.of, store: o.storeDir, mountpoint: o.mountpoint, pid: process.pid },
+      });
+    case 'why': {
+      const r = why.get(typeof req['path'] === 'string' ? fromText(req['path']) : '');
+      return Promise.resolve(r === undefined ? {} : { why: { ...r, meaning: MEANING[r.name] } });
+    }
+    case 'unmount':
+      setImmediate(() => void stop());
+      return Promise.resolve({});
+    default:
+      return Promise.reject(new TetherError('EUSAGE', `unknown control request "${req.op}"`));
+  }
+}

@@ -1,0 +1,187 @@
+// Starting and stopping a view's daemon from the command line: bad input refused before
+// anything is made (no such store or snapshot, a store that is no volume, a mount point in
+// use), the daemon started detached with its output in its directory's daemon.log, and the
+// command returning once the mount answers.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { TetherError } from '../errors.js';
+import { processAlive, Store } from '../store/store.js';
+import { request } from '../volume/control.js';
+import { locate, mountAt } from '../volume/find.js';
+import { logFileOf, pidFileOf } from '../volume/layout.js';
+import { checkFuse, lazyUnmount } from '../volume/start.js';
+import { describeView, rootOf, type ViewOf } from './daemon.js';
+import { isViewMount } from './find.js';
+import { VIEW_FSNAME_PREFIX, viewDirOf } from './layout.js';
+
+export interface ViewRequest {
+  readonly mountpoint: string;
+  readonly of: ViewOf;
+  /** The store, given directly (--store) … */
+  readonly store?: string;
+  /** … or as a mounted volume (--of MOUNTPOINT). */
+  readonly volume?: string;
+  readonly foreground: boolean;
+  readonly allowOther: boolean;
+  readonly launcher: string;
+  readonly log: (line: string) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function answers(viewDir: string): Promise<boolean> {
+  try {
+    await request(viewDir, { op: 'ping' }, 3000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function storeOf(r: ViewRequest): string {
+  if (r.store !== undefined) return r.store;
+  if (r.volume === undefined) {
+    throw new TetherError('EUSAGE', 'say which volume: --of MOUNTPOINT (or --store DIR)');
+  }
+  const l = locate(r.volume);
+  if (l === undefined) {
+    throw new TetherError(
+      'EUSAGE',
+      `${r.volume} is not in a mounted tether volume: give its mount point, or the store with --store DIR`,
+      { path: r.volume },
+    );
+  }
+  return l.storeDir;
+}
+
+async function checkMountpoint(mp: string, viewDir: string, log: (l: string) => void) {
+  const there = mountAt(mp);
+  if (there !== undefined) {
+    const stale =
+      isViewMount(there) && !(await answers(there.source.slice(VIEW_FSNAME_PREFIX.length)));
+    if (!stale) {
+      throw new TetherError(
+        'EUSAGE',
+        `${mp} is already a mount point (${there.fstype} ${there.source}): unmount it first, or choose another directory`,
+        { mountpoint: mp },
+      );
+    }
+    log(`${mp}: the daemon of an earlier view is gone; cleaning up its mount`);
+    lazyUnmount(mp);
+  }
+  const st = await stat(mp).catch(() => undefined);
+  if (st === undefined || !st.isDirectory()) {
+    throw new TetherError(
+      'EUSAGE',
+      `the mount point ${mp} ${st === undefined ? 'does not exist' : 'is not a directory'}: create an empty directory there (mkdir -p ${mp})`,
+      { mountpoint: mp },
+    );
+  }
+  if ((await readdir(mp)).length > 0) {
+    throw new TetherError(
+      'EUSAGE',
+      `the mount point ${mp} is not empty: mount on an empty directory`,
+    );
+  }
+  if (await answers(viewDir)) {
+    throw new TetherError('ELOCKED', `a view daemon already serves ${mp}: unmount it first`);
+  }
+}
+
+/** Check that the store can show this view (the snapshot exists, the store is a volume). */
+async function checkView(storeDir: string, of: ViewOf): Promise<void> {
+  const store = await Store.open(storeDir, { readOnly: true });
+  try {
+    rootOf(store, storeDir, of);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function mountView(r: ViewRequest): Promise<{ store: string; what: string }> {
+  const storeDir = storeOf(r);
+  await checkView(storeDir, r.of);
+  checkFuse();
+  const viewDir = viewDirOf(storeDir, r.mountpoint);
+  await checkMountpoint(r.mountpoint, viewDir, r.log);
+  const out = { store: storeDir, what: describeView(r.of) };
+  const opts = { storeDir, viewDir, mountpoint: r.mountpoint, of: r.of, allowOther: r.allowOther };
+  if (r.foreground) {
+    const { runViewDaemon } = await import('./daemon.js');
+    await runViewDaemon({ ...opts, log: r.log });
+    return out;
+  }
+  await mkdir(viewDir, { recursive: true, mode: 0o700 });
+  const logFile = logFileOf(viewDir);
+  const fd = openSync(logFile, 'a', 0o600);
+  const before = readLog(logFile).length;
+  const what = 'snapshot' in r.of ? ['--snapshot', r.of.snapshot] : ['--variant', r.of.variant];
+  const child = spawn(
+    process.execPath,
+    [
+      r.launcher,
+      '__view-daemon',
+      '--store',
+      storeDir,
+      ...what,
+      ...(r.allowOther ? ['--allow-other'] : []),
+      r.mountpoint,
+    ],
+    { detached: true, stdio: ['ignore', fd, fd] },
+  );
+  closeSync(fd);
+  let exited: number | undefined;
+  child.on('exit', (code) => (exited = code ?? 1));
+  child.unref();
+  for (;;) {
+    if (exited !== undefined) {
+      const last = readLog(logFile)
+        .slice(before)
+        .split('\n')
+        .filter((l) => l.startsWith('tether: '))
+        .pop();
+      throw new TetherError(
+        'EUSAGE',
+        last?.slice('tether: '.length) ??
+          `the view daemon stopped at once (exit ${String(exited)}); its log is ${logFile}`,
+      );
+    }
+    const now = mountAt(r.mountpoint);
+    if (now !== undefined && isViewMount(now) && (await answers(viewDir))) return out;
+    await sleep(50);
+  }
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Stop a view's daemon, or detach a view whose daemon is gone. */
+export async function unmountView(mountpoint: string, log: (line: string) => void): Promise<void> {
+  const there = mountAt(mountpoint);
+  if (there === undefined || !isViewMount(there)) {
+    throw new TetherError('EUSAGE', `no tether view is mounted at ${mountpoint}`, { mountpoint });
+  }
+  const viewDir = there.source.slice(VIEW_FSNAME_PREFIX.length);
+  const pid = Number(readLog(pidFileOf(viewDir)));
+  try {
+    await request(viewDir, { op: 'unmount' }, 10_000, mountpoint);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const now = mountAt(mountpoint);
+      const gone = now === undefined || now.source !== there.source;
+      // Returns once the daemon is gone too: a view leaves nothing running behind it.
+      if (gone && !(pid > 0 && processAlive(pid))) return;
+      await sleep(50);
+    }
+    log('the view daemon did not finish unmounting in time; detaching the mount');
+  } catch (err) {
+    log(`${(err as Error).message.split(':')[0] ?? 'no daemon'}; detaching the mount`);
+  }
+  if (mountAt(mountpoint)?.source === there.source) lazyUnmount(mountpoint);
+}
