@@ -13,11 +13,7 @@ const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
 const QUIET = { TETHER_PULL_MS: '600000' };
 
-async function restoreAndCompare(
-  t: ExecutionContext,
-  v: Volume,
-  name: string,
-): Promise<void> {
+async function restoreAndCompare(t: ExecutionContext, v: Volume, name: string): Promise<void> {
   const { dir, cleanup } = tempDir('snap-restore-');
   t.teardown(cleanup);
   const out = join(dir, 'out');
@@ -29,7 +25,13 @@ async function restoreAndCompare(
 }
 
 serial(`take online, then offline: each snapshot is what the mount shows${skipped}`, async (t) => {
-  const v = await mounted(t, (r) => fillRemote(r), QUIET);
+  const v = await mounted(
+    t,
+    (r) => {
+      fillRemote(r);
+    },
+    QUIET,
+  );
   const edit = await sh(
     `cd ${v.mnt} && cat */*.txt b/c/*.txt *.txt > /dev/null && echo online > a/f1.txt && ` +
       `mkdir -p n/m && echo new > n/m/x && ln -s a/f1.txt ln && chmod 600 f0.txt && ` +
@@ -56,12 +58,21 @@ serial(`take online, then offline: each snapshot is what the mount shows${skippe
 });
 
 serial(`only the files changed since base are read${skipped}`, async (t) => {
-  const v = await mounted(t, (r) => fillRemote(r, 200), QUIET);
+  const v = await mounted(
+    t,
+    (r) => {
+      fillRemote(r, 200);
+    },
+    QUIET,
+  );
   t.is((await sh(`cd ${v.mnt} && cat */*.txt b/c/*.txt *.txt > /dev/null`)).status, 0);
   const first = await take(t, 's0', v.mnt);
   t.true(first.scanned, 'a first mount has no list to trust yet: one scan');
   t.is(first.files, 200);
-  t.is((await sh(`cd ${v.mnt} && echo x >> f0.txt && echo y >> a/f1.txt && echo z > b/f2.txt`)).status, 0);
+  t.is(
+    (await sh(`cd ${v.mnt} && echo x >> f0.txt && echo y >> a/f1.txt && echo z > b/f2.txt`)).status,
+    0,
+  );
   const s1 = await take(t, 's1', v.mnt);
   t.false(s1.scanned);
   t.is(s1.hashedFiles, 3, 'three files changed, three read');
@@ -87,7 +98,13 @@ serial(`only the files changed since base are read${skipped}`, async (t) => {
 });
 
 serial(`kill -9 of the daemon: the next snapshot has every change${skipped}`, async (t) => {
-  const v = await mounted(t, (r) => fillRemote(r), QUIET);
+  const v = await mounted(
+    t,
+    (r) => {
+      fillRemote(r);
+    },
+    QUIET,
+  );
   t.is((await sh(`cd ${v.mnt} && cat */*.txt b/c/*.txt *.txt > /dev/null`)).status, 0);
   await take(t, 'before', v.mnt);
   t.is((await tetherRun(['offline', v.mnt])).status, 0);
@@ -105,7 +122,10 @@ serial(`kill -9 of the daemon: the next snapshot has every change${skipped}`, as
   t.true(after.scanned, 'the list of a killed daemon is not trusted');
   const shown = await tetherRun(['show', join(v.mnt, 'k/k.txt'), '--snapshot', 'after']);
   t.is(shown.stdout, 'k\n', shown.stderr);
-  t.is((await tetherRun(['show', join(v.mnt, 'a/f5.txt'), '--snapshot', 'after'])).stdout, 'lost?\n');
+  t.is(
+    (await tetherRun(['show', join(v.mnt, 'a/f5.txt'), '--snapshot', 'after'])).stdout,
+    'lost?\n',
+  );
   t.is((await sh(`echo more >> ${v.mnt}/b/f6.txt`)).status, 0);
   const next = await take(t, 'next', v.mnt);
   t.false(next.scanned);
