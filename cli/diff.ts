@@ -11,6 +11,7 @@ import { bytesOf, display, type Hash } from '../src/tree/index.js';
 import { resolveStore, snapshotTree, storeOption, TetherCommand, withStore } from './base.js';
 import { entryJson, formatBytes, formatMode } from './format.js';
 import { progress } from './progress.js';
+import { volumeChanges, volumeOfDiff } from './diff-volume.js';
 
 const SYNC_REFS: Record<string, string> = {
   '@base': 'sync/base',
@@ -91,16 +92,25 @@ export class DiffCommand extends TetherCommand {
       \`git diff --name-status\`: A added, D deleted, M modified (metadata-only changes say which
       field, e.g. "(mode 644 -> 755)"), T type changed. Exit status 0 when the trees are equal,
       1 when they differ, 2 on trouble.
+
+      About a mounted volume (an argument inside a tether mount, or a third argument PATH in
+      one): @base is the last synced tree, @local what the mount shows (composed by the
+      daemon, nothing read through the mount), @server the server as the last sync saw it; a
+      snapshot name is one of the volume's, and the mount itself stands for @local. With PATH
+      inside the volume, only that part of the volume's trees is compared.
     `,
     examples: [
       ['Two snapshots', '$0 diff v1 v2 --store ./store'],
       ['A snapshot against a directory', '$0 diff v1 ./project --store ./store'],
       ['Counts only', '$0 diff v1 v2 --stat'],
+      ['What a mounted volume changed offline', '$0 diff @base @local ~/work'],
+      ['A volume snapshot against the mount, in one folder', '$0 diff v1 ~/work/docs'],
     ],
   });
 
   a = Option.String({ required: true });
   b = Option.String({ required: true });
+  where = Option.String({ name: 'PATH', required: false });
   asJson = Option.Boolean('--json', false, { description: 'One JSON object per change' });
   stat = Option.Boolean('--stat', false, { description: 'Counts per status and bytes' });
   store = storeOption();
@@ -108,6 +118,21 @@ export class DiffCommand extends TetherCommand {
   protected override errorExit = 2;
 
   async execute(): Promise<number> {
+    const volume = volumeOfDiff(this.a, this.b, this.where);
+    if (volume !== undefined) {
+      if (this.store !== undefined) {
+        throw new TetherError(
+          'EUSAGE',
+          `a mounted volume's trees are in its own store: drop --store`,
+        );
+      }
+      const { Store } = await import('../src/store/store.js');
+      const open = (dir: string): Promise<Store> => Store.open(dir, { readOnly: true });
+      return this.print(await volumeChanges(volume, this.a, this.b, open));
+    }
+    if (this.where !== undefined) {
+      throw new TetherError('EUSAGE', `${this.where} is not in a tether mount`);
+    }
     const anyDir = isDirArg(this.a) || isDirArg(this.b);
     return withStore(
       resolveStore(this.store),
@@ -128,7 +153,10 @@ export class DiffCommand extends TetherCommand {
   private async compare(store: Store): Promise<number> {
     const a = await treeOf(store, this.a);
     const b = await treeOf(store, this.b);
-    const changes = diffTrees(store, a, b);
+    return this.print(diffTrees(store, a, b));
+  }
+
+  private print(changes: readonly Change[]): number {
     if (this.stat) {
       const s = diffStat(changes);
       if (this.asJson) this.json(s);

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Loader> = {
     (await import('./snapshot-list.js')).SnapshotListCommand,
     (await import('./snapshot-show.js')).SnapshotShowCommand,
     (await import('./snapshot-rm.js')).SnapshotRmCommand,
+    (await import('./snapshot-restore.js')).SnapshotRestoreCommand,
   ],
   diff: async () => [(await import('./diff.js')).DiffCommand],
   fsck: async () => [(await import('./fsck.js')).FsckCommand],
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Loader> = {
   conflicts: async () => [(await import('./conflicts.js')).ConflictsCommand],
   resolve: async () => [(await import('./resolve.js')).ResolveCommand],
   show: async () => [(await import('./show.js')).ShowCommand],
+  log: async () => [(await import('./log.js')).LogCommand],
   mount: async () => [
     (await import('./mount.js')).MountCommand,
     (await import('./mount-view.js')).MountViewCommand,

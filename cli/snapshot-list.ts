@@ -1,7 +1,8 @@
 // `tether snapshot list`: the store's snapshots, oldest name first.
 import { Command, Option } from 'clipanion';
 import { listSnapshots } from '../src/store/snapshots.js';
-import { resolveStore, storeOption, TetherCommand, withStore } from './base.js';
+import { storeOption, TetherCommand } from './base.js';
+import { withReadStore } from './volume-store.js';
 import { formatBytes } from './format.js';
 
 export class SnapshotListCommand extends TetherCommand {
@@ -13,10 +14,13 @@ export class SnapshotListCommand extends TetherCommand {
   });
 
   asJson = Option.Boolean('--json', false, { description: 'Print JSON' });
+  of = Option.String('--of', {
+    description: 'A mounted volume (its store, read beside its daemon)',
+  });
   store = storeOption();
 
   async execute(): Promise<number> {
-    return withStore(resolveStore(this.store), (store) => {
+    return withReadStore(this.store, this.of, (store) => {
       const list = listSnapshots(store);
       if (this.asJson) this.json(list);
       else if (list.length === 0) this.out('no snapshots');

@@ -2,7 +2,9 @@
 import { Command, Option } from 'clipanion';
 import { unreachable } from '../src/store/gc.js';
 import { removeSnapshot } from '../src/store/snapshots.js';
+import { TetherError } from '../src/errors.js';
 import { formatBytes } from './format.js';
+import { ask, LONG_MS, locateOrThrow } from './volume.js';
 import { resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 
 export class SnapshotRmCommand extends TetherCommand {
@@ -14,9 +16,21 @@ export class SnapshotRmCommand extends TetherCommand {
   });
 
   name = Option.String({ required: true });
+  of = Option.String('--of', { description: 'A mounted volume (its daemon removes it)' });
   store = storeOption();
 
   async execute(): Promise<number> {
+    if (this.of !== undefined) {
+      if (this.store !== undefined)
+        throw new TetherError('EUSAGE', 'give --store or --of, not both');
+      const l = locateOrThrow(this.of);
+      const r = await ask(l, { op: 'snapshot-rm', name: this.name }, LONG_MS);
+      this.out(
+        `removed snapshot ${this.name}; "tether gc" would now free ${Number(r['freeCount'])} objects ` +
+          `(${formatBytes(Number(r['freeBytes']))})`,
+      );
+      return 0;
+    }
     return withStore(resolveStore(this.store), async (store) => {
       await removeSnapshot(store, this.name);
       const free = await unreachable(store);

@@ -1,7 +1,8 @@
 // `tether snapshot show NAME`: every path of a snapshot with its kind, mode, size and id.
 import { Command, Option } from 'clipanion';
 import { display, joinPath, type Entry, type Hash, type TreeReader } from '../src/tree/index.js';
-import { resolveStore, snapshotTree, storeOption, TetherCommand, withStore } from './base.js';
+import { snapshotTree, storeOption, TetherCommand } from './base.js';
+import { withReadStore } from './volume-store.js';
 import { entryJson, formatMode } from './format.js';
 
 function* walk(reader: TreeReader, id: Hash, dir = ''): Generator<[string, Entry]> {
@@ -22,10 +23,13 @@ export class SnapshotShowCommand extends TetherCommand {
 
   name = Option.String({ required: true });
   asJson = Option.Boolean('--json', false, { description: 'Print JSON, one object per path' });
+  of = Option.String('--of', {
+    description: 'A mounted volume (its store, read beside its daemon)',
+  });
   store = storeOption();
 
   async execute(): Promise<number> {
-    return withStore(resolveStore(this.store), (store) => {
+    return withReadStore(this.store, this.of, (store) => {
       const root = snapshotTree(store, this.name);
       for (const [p, e] of walk(store, root)) {
         if (this.asJson) {

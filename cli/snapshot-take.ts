@@ -1,6 +1,8 @@
 // `tether snapshot take NAME --of DIR`: snapshot a directory into the store, incrementally.
+// `tether snapshot take NAME MOUNTPOINT`: the volume's daemon snapshots its local view.
 import { resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
+import { TetherError } from '../src/errors.js';
 import { scanDirectory } from '../src/scan/index.js';
 import type { PathProblem } from '../src/scan/path-problem.js';
 import { HeldRecords } from '../src/scan/scan-replica.js';
@@ -10,7 +12,9 @@ import type { Store } from '../src/store/store.js';
 import { releaseSyncLock, takeSyncLock } from '../src/sync/lock.js';
 import { checkSnapshotName, resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 import { formatBytes } from './format.js';
+import type { Located } from './volume.js';
 import { progress } from './progress.js';
+import { mountedAt, takeOfVolume } from './volume-store.js';
 
 export class SnapshotTakeCommand extends TetherCommand {
   static override paths = [['snapshot', 'take']];
@@ -22,11 +26,20 @@ export class SnapshotTakeCommand extends TetherCommand {
       metadata in the store. Incremental: a file whose size, mtime, ctime, inode and device
       match the last snapshot of the same directory is not read again. The store is created if
       it does not exist.
+
+      Given a tether mount point (or a path inside one), as MOUNTPOINT or as --of, the
+      volume's daemon snapshots what the mount shows (base and every local change, offline
+      too) into the volume's store, reading only the files changed since base; nothing is
+      read through the mount.
     `,
-    examples: [['Snapshot ./project as v1', '$0 snapshot take v1 --of ./project --store ./store']],
+    examples: [
+      ['Snapshot ./project as v1', '$0 snapshot take v1 --of ./project --store ./store'],
+      ['Snapshot a mounted volume (online or offline)', '$0 snapshot take before-edit ~/work'],
+    ],
   });
 
   name = Option.String({ required: true });
+  mountpoint = Option.String({ name: 'MOUNTPOINT', required: false });
   of = Option.String('--of', '.', { description: 'Directory to snapshot (default: .)' });
   force = Option.Boolean('--force', false, { description: 'Replace a snapshot of the same name' });
   asJson = Option.Boolean('--json', false, { description: 'Print the result as JSON' });
@@ -38,6 +51,14 @@ export class SnapshotTakeCommand extends TetherCommand {
 
   async execute(): Promise<number> {
     const name = checkSnapshotName(this.name);
+    const volume = mountedAt(this.mountpoint ?? this.of);
+    if (volume !== undefined) return this.takeVolume(name, volume);
+    if (this.mountpoint !== undefined) {
+      throw new TetherError(
+        'EUSAGE',
+        `${this.mountpoint} is not in a tether mount: snapshot a directory with --of DIR`,
+      );
+    }
     const dir = resolve(this.of);
     const t0 = performance.now();
     return withStore(
@@ -54,6 +75,23 @@ export class SnapshotTakeCommand extends TetherCommand {
       },
       true,
     );
+  }
+
+  private async takeVolume(name: string, l: Located): Promise<number> {
+    if (this.store !== undefined) {
+      throw new TetherError('EUSAGE', `a volume's snapshots go to its own store: drop --store`);
+    }
+    const r = await takeOfVolume(l, name, this.force);
+    if (this.asJson) this.json({ mountpoint: l.mountpoint, ...r });
+    else {
+      const n = (k: string): number => Number(r[k] ?? 0);
+      this.out(
+        `snapshot ${name} of ${l.mountpoint} (${String(r['mode'])}): ${n('files')} files, ` +
+          `${formatBytes(n('bytes'))} (${n('hashedFiles')} read, ${formatBytes(n('hashedBytes'))}) ` +
+          `in ${(n('ms') / 1000).toFixed(3)} s, tree ${String(r['id']).slice(0, 12)}`,
+      );
+    }
+    return 0;
   }
 
   private async take(store: Store, name: string, dir: string, t0: number): Promise<number> {

@@ -216,7 +216,10 @@ export function createHandlers(
     read: (_p, fd, buf, len, pos, cb) => {
       count(cb, async () => (await pRead(fd, buf, 0, len, pos)).bytesRead);
     },
-    write: (_p, fd, buf, len, pos, cb) => {
+    write: (p, fd, buf, len, pos, cb) => {
+      // The first write through a descriptor: the path differs from now on (its flush waits
+      // for the release).
+      if (!written.has(fd) && p !== null) view.writing?.(treePath(p));
       written.add(fd);
       count(cb, async () => (await pWrite(fd, buf, 0, len, pos)).bytesWritten);
     },

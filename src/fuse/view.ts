@@ -14,6 +14,8 @@ export interface VolumeView {
   presentUnder(path: Path, op: string): Promise<void>;
   /** `path` no longer holds what it held (truncated to nothing, unlinked, replaced). */
   forget(path: Path): Promise<void>;
+  /** A write through a descriptor began (a flush waits for its release). */
+  writing?(path: Path): void;
   /** A mutating operation finished: flush soon. */
   changed(path: Path): void;
   /** Answer once a flush covering every change so far has run (fsync). */

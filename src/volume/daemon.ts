@@ -12,9 +12,12 @@ import { processAlive, Store } from '../store/store.js';
 import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
 import { withVolumeViews } from '../view/volume-hook.js';
+import { ChangedPaths } from './changed-paths.js';
 import { serveControl, type Request } from './control.js';
+import { mountAt } from './find.js';
 import { FSNAME_PREFIX, pidFileOf } from './layout.js';
 import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
+import { VolumeSnapshots } from './volume-snapshots.js';
 import { MEANING } from './why.js';
 
 export interface DaemonOptions {
@@ -64,14 +67,22 @@ function timesFromEnv(): VolumeTimes {
 }
 
 /** The view the handlers get: the volume's local directory and its hooks. */
-function viewOf(v: Volume): VolumeView {
+function viewOf(v: Volume, changed: ChangedPaths): VolumeView {
   return {
     root: v.local,
     attic: v.attic,
-    present: (path, op) => v.fetch(path, op),
+    present: async (path, op) => {
+      const was = v.placeholders.isNow(path);
+      await v.fetch(path, op);
+      if (was) changed.note(path);
+    },
     presentUnder: (path, op) => v.fetchUnder(path, op),
     forget: (path) => v.forget(path),
-    changed: () => {
+    writing: (path) => {
+      changed.note(path);
+    },
+    changed: (path) => {
+      changed.note(path);
       v.changed();
     },
     flush: () => v.flushCovering(),
@@ -88,6 +99,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let server: Server | undefined;
   let mounted: Mounted | undefined;
   let volume: Volume | undefined;
+  let changed: ChangedPaths | undefined;
   let stopping: Promise<void> | undefined;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
@@ -101,6 +113,13 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       await mounted?.unmount().catch((err: unknown) => {
         o.log(`unmount: ${(err as Error).message}`);
       });
+      // Only once nothing can write the view any more is the changed-path list complete.
+      const left = mountAt(o.mountpoint);
+      if (mounted !== undefined && left?.source !== FSNAME_PREFIX + o.storeDir) {
+        await changed?.markClean().catch((err: unknown) => {
+          o.log(`changed paths: ${(err as Error).message}`);
+        });
+      }
       server?.close();
       await store.close();
       if (pidTaken) await unlink(pidFileOf(o.storeDir)).catch(() => undefined);
@@ -112,12 +131,20 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     pidTaken = true;
     volume = await Volume.open(store, o.storeDir, o.remote, timesFromEnv(), o.log);
     const v = volume;
-    server = await serveControl(o.storeDir, (req) => control(v, req, o, stop));
+    const c = (changed = await ChangedPaths.open(store.db('changed-paths')));
+    v.onLocalWrite = (paths) => {
+      for (const p of paths) c.note(p);
+    };
+    const snaps = new VolumeSnapshots(v, c, o.mountpoint);
+    server = await serveControl(
+      o.storeDir,
+      async (req) => (await snaps.control(req)) ?? control(v, req, o, stop),
+    );
     // What an earlier mount held there was closed when that mount went.
     await rm(v.attic, { recursive: true, force: true });
     await mkdir(v.attic, { mode: 0o700 });
     // `.tether/` (read-only views of the volume) is served beside it: view/volume-hook.ts.
-    const ops = withVolumeViews(createHandlers(viewOf(v), o.log), v, o.log);
+    const ops = withVolumeViews(createHandlers(viewOf(v, c), o.log), v, o.log);
     mounted = await mountHandlers(o.mountpoint, ops, {
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,

@@ -97,6 +97,8 @@ export class Volume {
   private closed = false;
   private readonly localBuf: Buffer;
   private readonly remoteBuf: Buffer;
+  /** Called with the paths of the view a sync or a resolve wrote (changed-paths.ts). */
+  onLocalWrite: (paths: readonly Path[]) => void = () => undefined;
 
   private constructor(
     readonly store: Store,
@@ -237,7 +239,9 @@ export class Volume {
     return this.exclusive(async () => {
       const env = resolveEnvOf(this.store, this.storeDir);
       const path = conflictPathOf(env, arg, this.local);
+      const variant = this.conflicts.list().find((c) => c.path === path)?.variantPath;
       const r = await resolveConflict(env, path, take);
+      this.onLocalWrite(variant === undefined ? [path] : [path, variant]);
       if (this.modeNow === 'online') this.changed();
       return r.resolution;
     });
@@ -390,6 +394,11 @@ export class Volume {
     }
   }
 
+  /** Run `fn` between syncs, resolves and fetches' bookkeeping (they write base and the view). */
+  between<T>(fn: () => Promise<T>): Promise<T> {
+    return this.exclusive(fn);
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn, fn);
     this.chain = run.catch(() => undefined);
@@ -421,6 +430,7 @@ export class Volume {
       if (!dryRun) {
         // Placeholders the engine replaced or removed in the view are placeholders no more.
         const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
+        this.onLocalWrite(touched);
         if (s.applied > 0) await this.placeholders.pruneAt(touched);
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;

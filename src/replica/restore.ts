@@ -1,0 +1,172 @@
+// Writing a stored tree out to a new or empty directory (`tether snapshot restore`): contents,
+// modes, owners (as root), times, symlinks, fifos and user xattrs. Refuses a directory that is
+// not empty, and checks before writing anything that every file's content is in the store (a
+// snapshot of a volume may name content that was never fetched). Devices and sockets are not
+// made (MERGE.md rule T); the tree records no hard links, so none are made.
+import { spawn } from 'node:child_process';
+import { chmod, lchown, lutimes, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { TetherError } from '../errors.js';
+import { fsPath, isMissing } from '../scan/fs-entry.js';
+import { timeArg } from '../scan/stamp.js';
+import { setXattrs } from '../scan/xattrs.js';
+import type { Store } from '../store/store.js';
+import { bytesOf, display, joinPath, type Entry, type Hash } from '../tree/index.js';
+
+export interface RestoreProgress {
+  files: number;
+  bytes: number;
+}
+
+export interface RestoreResult extends RestoreProgress {
+  readonly dirs: number;
+  readonly symlinks: number;
+  /** Paths not made (devices, sockets), with why. */
+  readonly skipped: readonly { path: string; reason: string }[];
+}
+
+/** Contents read whole (verified) below this size; larger ones are streamed. */
+const WHOLE = 1 << 20;
+const PARALLEL = 16;
+
+/** Every file's content is in the store, or an error naming what is missing. */
+export function checkContents(store: Store, root: Hash): RestoreProgress {
+  const missing: string[] = [];
+  const total = { files: 0, bytes: 0 };
+  const walk = (id: Hash, dir: string): void => {
+    for (const e of store.readTree(id)) {
+      const p = joinPath(dir, e.name);
+      if (e.kind === 'dir' && e.id !== undefined) walk(e.id, p);
+      if (e.kind !== 'file') continue;
+      total.files++;
+      total.bytes += e.size;
+      if (e.id === undefined || store.blobSize(e.id) === undefined) missing.push(display(p));
+    }
+  };
+  walk(root, '');
+  if (missing.length > 0) {
+    throw new TetherError(
+      'ENOTFOUND',
+      `${missing.length} files of the snapshot have no content in the store (never fetched ` +
+        `while the volume was mounted), e.g. ${missing.slice(0, 3).join(', ')}; nothing was written`,
+      { missing: missing.slice(0, 100) },
+    );
+  }
+  return total;
+}
+
+/** `dir` exists and is empty, or is made now (its parent must exist). */
+async function emptyDir(dir: string): Promise<void> {
+  try {
+    const names = await readdir(dir);
+    if (names.length > 0) {
+      throw new TetherError(
+        'EUSAGE',
+        `${dir} is not empty: restore into a new or empty directory (nothing was written)`,
+        { dir },
+      );
+    }
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+    await mkdir(dir);
+  }
+}
+
+const mkfifo = (p: Buffer, mode: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const c = spawn('mkfifo', ['-m', mode.toString(8), p.toString('latin1')], { stdio: 'ignore' });
+    c.on('error', reject);
+    c.on('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`mkfifo exited ${String(code)}`));
+    });
+  });
+
+class Restorer {
+  readonly done: RestoreProgress = { files: 0, bytes: 0 };
+  dirs = 0;
+  symlinks = 0;
+  readonly skipped: { path: string; reason: string }[] = [];
+  private readonly asRoot = process.getuid?.() === 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly root: Buffer,
+    private readonly onProgress: (p: Readonly<RestoreProgress>) => void,
+  ) {}
+
+  async dir(id: Hash, path: string): Promise<void> {
+    const entries = this.store.readTree(id);
+    const subdirs: Entry[] = [];
+    const rest: Entry[] = [];
+    for (const e of entries) (e.kind === 'dir' ? subdirs : rest).push(e);
+    for (let i = 0; i < rest.length; i += PARALLEL) {
+      await Promise.all(rest.slice(i, i + PARALLEL).map((e) => this.leaf(e, path)));
+    }
+    for (const d of subdirs) {
+      const p = joinPath(path, d.name);
+      const abs = fsPath(this.root, p);
+      await mkdir(abs, { mode: 0o700 });
+      if (d.id !== undefined) await this.dir(d.id, p);
+      // Its own fields last: a read-only mode or an mtime would not survive its children.
+      await this.finish(abs, d);
+      this.dirs++;
+    }
+  }
+
+  private async leaf(e: Entry, dir: string): Promise<void> {
+    const p = joinPath(dir, e.name);
+    const abs = fsPath(this.root, p);
+    switch (e.kind) {
+      case 'file':
+        await this.file(abs, e);
+        this.done.files++;
+        this.done.bytes += e.size;
+        this.onProgress(this.done);
+        return this.finish(abs, e);
+      case 'symlink':
+        await symlink(bytesOf(e.target ?? ''), abs);
+        if (this.asRoot) await lchown(abs, e.uid, e.gid);
+        this.symlinks++;
+        return lutimes(abs, timeArg(e.mtimeNs), timeArg(e.mtimeNs));
+      case 'fifo':
+        await mkfifo(abs, e.mode);
+        return this.finish(abs, e);
+      case 'dir':
+        return;
+      case 'socket':
+      case 'chardev':
+      case 'blockdev':
+        this.skipped.push({ path: display(p), reason: `a ${e.kind} is recorded, never made` });
+        return;
+    }
+  }
+
+  private async file(abs: Buffer, e: Entry): Promise<void> {
+    const id = e.id!; // checkContents made sure
+    if (e.size < WHOLE) await writeFile(abs, await this.store.readBlob(id), { mode: 0o600 });
+    else await this.store.writeBlobToFile(id, abs, 0o600);
+  }
+
+  private async finish(abs: Buffer, e: Entry): Promise<void> {
+    if (e.xattrs !== undefined) await setXattrs(abs, e.xattrs);
+    if (this.asRoot) await lchown(abs, e.uid, e.gid);
+    await chmod(abs, e.mode);
+    await lutimes(abs, timeArg(e.mtimeNs), timeArg(e.mtimeNs));
+  }
+}
+
+/** Write tree `root` out to `dir` (new or empty). */
+export async function restoreTree(
+  store: Store,
+  root: Hash,
+  dir: string,
+  onProgress: (p: Readonly<RestoreProgress>, total: RestoreProgress) => void = () => undefined,
+): Promise<RestoreResult> {
+  const total = checkContents(store, root);
+  await emptyDir(dir);
+  const r = new Restorer(store, Buffer.from(dir), (p) => {
+    onProgress(p, total);
+  });
+  await r.dir(root, '');
+  return { ...r.done, dirs: r.dirs, symlinks: r.symlinks, skipped: r.skipped };
+}

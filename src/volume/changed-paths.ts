@@ -1,0 +1,168 @@
+// The paths of a volume's local view that may differ from base (its overlay), kept in the store
+// so that a snapshot composes base ⊕ overlay without walking the volume (local-tree.ts).
+//
+// Records in the store's 'changed-paths' database:
+//   c:PATH   PATH was written, made, removed, renamed or had its metadata changed since it last
+//            equalled base (the value is empty)
+//   clean    the daemon stopped cleanly: the c: records are every such path
+// The daemon removes `clean` (durably) before it serves the mount, and writes it back once the
+// mount is gone and every c: record is written. A daemon killed in between leaves no `clean`,
+// and the next one falls back to a scan of the whole view, once. So c: records need not be
+// durable before the write they describe: without `clean` they are not trusted anyway.
+//
+// Also kept, in memory only: the stat of each file last read for a snapshot and its content id
+// (git's index rule: size, mtime, ctime, inode), so a file changed once is read once.
+import type { BigIntStats } from 'node:fs';
+import type { Path } from '../merge/plan.js';
+import { asBytes, type KvDb } from '../store/kv.js';
+import type { Hash } from '../tree/index.js';
+
+const CHANGED = Buffer.from('c:');
+const CLEAN = Buffer.from('clean');
+const END = Buffer.from('c;'); // the first key after every c: key
+
+interface Stamp {
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly ino: bigint;
+  readonly id: Hash;
+}
+
+const keyOf = (path: Path): Buffer => Buffer.concat([CHANGED, Buffer.from(path, 'latin1')]);
+
+/** Whether `path` is `dir` or lies below it ('' holds everything). */
+export function isUnder(path: Path, dir: Path): boolean {
+  return dir === '' || path === dir || path.startsWith(dir + '/');
+}
+
+export class ChangedPaths {
+  /** Each path and the sequence number of its latest note. */
+  private readonly paths = new Map<Path, number>();
+  private readonly stamps = new Map<Path, Stamp>();
+  private readonly writes = new Set<Promise<unknown>>();
+  private seq = 0;
+  private writeError: unknown;
+
+  private constructor(
+    private readonly db: KvDb,
+    /** False after a crash: the records may miss paths, and a scan must find them. */
+    private completeNow: boolean,
+  ) {}
+
+  /** Load the list and take the clean mark away (durably) before anything is written. */
+  static async open(db: KvDb): Promise<ChangedPaths> {
+    const complete = asBytes(db.get(CLEAN)) !== undefined;
+    const c = new ChangedPaths(db, complete);
+    if (complete) {
+      for (const { key } of db.getRange({ start: CHANGED, end: END })) {
+        const k = asBytes(key);
+        if (k !== undefined) c.paths.set(k.subarray(CHANGED.length).toString('latin1'), 0);
+      }
+    }
+    await db.remove(CLEAN);
+    return c;
+  }
+
+  get complete(): boolean {
+    return this.completeNow;
+  }
+
+  /** The sequence number of the latest note: a pass that starts now sees every note up to it. */
+  get now(): number {
+    return this.seq;
+  }
+
+  get size(): number {
+    return this.paths.size;
+  }
+
+  list(): Path[] {
+    return [...this.paths.keys()];
+  }
+
+  /** `path` changed (or may have). The root's own metadata is no part of a tree: ignored. */
+  note(path: Path): void {
+    if (path === '') return;
+    const had = this.paths.has(path);
+    this.paths.set(path, ++this.seq);
+    if (!had) this.track(this.db.put(keyOf(path), Buffer.alloc(0)));
+  }
+
+  /**
+   * `path` equals base (as a pass that started at `since` found it): forgotten, with every
+   * path below it, unless one was noted again meanwhile.
+   */
+  forget(path: Path, since: number): void {
+    for (const [p, s] of this.paths) {
+      if (s > since || !isUnder(p, path)) continue;
+      this.paths.delete(p);
+      this.stamps.delete(p);
+      this.track(this.db.remove(keyOf(p)));
+    }
+  }
+
+  /** After a scan of the whole view: the list is exactly `paths` (noted ones kept too). */
+  replace(paths: readonly Path[], since: number): void {
+    const want = new Set(paths);
+    for (const [p, s] of this.paths) {
+      if (s <= since && !want.has(p)) {
+        this.paths.delete(p);
+        this.track(this.db.remove(keyOf(p)));
+      }
+    }
+    for (const p of want) {
+      if (!this.paths.has(p)) {
+        this.paths.set(p, 0);
+        this.track(this.db.put(keyOf(p), Buffer.alloc(0)));
+      }
+    }
+    this.completeNow = true;
+  }
+
+  /** The content id read for `path` at this stat, if it was read at exactly this stat. */
+  idAt(path: Path, st: BigIntStats): Hash | undefined {
+    const s = this.stamps.get(path);
+    if (s === undefined) return undefined;
+    const same =
+      s.size === st.size &&
+      s.mtimeNs === st.mtimeNs &&
+      s.ctimeNs === st.ctimeNs &&
+      s.ino === st.ino;
+    return same ? s.id : undefined;
+  }
+
+  remember(path: Path, st: BigIntStats, id: Hash): void {
+    this.stamps.set(path, {
+      size: st.size,
+      mtimeNs: st.mtimeNs,
+      ctimeNs: st.ctimeNs,
+      ino: st.ino,
+      id,
+    });
+  }
+
+  /** Every record written, then the clean mark (at the end of a clean stop). */
+  async markClean(): Promise<void> {
+    await this.settled();
+    if (this.completeNow) await this.db.put(CLEAN, Buffer.alloc(0));
+  }
+
+  /** Wait for the records written so far; a failed write makes the list untrusted. */
+  async settled(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+    if (this.writeError !== undefined) this.completeNow = false;
+  }
+
+  private track(p: Promise<unknown>): void {
+    const w = p.then(
+      () => undefined,
+      (err: unknown) => {
+        this.writeError = err;
+        this.completeNow = false;
+      },
+    );
+    this.writes.add(w);
+    void w.finally(() => this.writes.delete(w));
+  }
+}

@@ -1,0 +1,250 @@
+// The tree of a volume's local view (base ⊕ overlay) without walking the volume: base's tree,
+// with every path on the changed-path list (changed-paths.ts) looked at again in the view's
+// directory. Unchanged subtrees keep base's ids unread; a changed file is read (and stored)
+// once per stat; a changed directory (made, renamed into place) is walked whole. After a crash
+// the list is not trusted: the whole view is scanned once (incrementally, through a scan
+// cache) and the list is rebuilt from what differs from base.
+//
+// Paths that equal base again (synced, or changed back) leave the list on the way. The caller
+// runs this between syncs (Volume.between): a sync writes both base and the view.
+import { readdir } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { diffTrees } from '../merge/diff.js';
+import type { Path } from '../merge/plan.js';
+import { REF_BASE, REF_LOCAL } from '../store/kv.js';
+import { entryOf, fsPath, lstatOrNone } from '../scan/fs-entry.js';
+import { HeldRecords, scanReplica } from '../scan/scan-replica.js';
+import { closeMtime } from '../scan/stamp.js';
+import { TEMP_PREFIX } from '../scan/temp-name.js';
+import { readXattrsSync } from '../scan/xattrs.js';
+import {
+  byteString,
+  changedFields,
+  EMPTY_TREE_ID,
+  joinPath,
+  sortTree,
+  type Entry,
+  type Hash,
+} from '../tree/index.js';
+import type { ChangedPaths } from './changed-paths.js';
+import type { Volume } from './volume.js';
+
+/** The ref naming the last tree composed (so its objects are reachable until the next). */
+export const REF_VOLUME_LOCAL = 'volume/local';
+
+export interface LocalTree {
+  readonly id: Hash;
+  /** Files read (and stored) to make it, and their bytes. */
+  readonly hashedFiles: number;
+  readonly hashedBytes: number;
+  /** Paths on the changed-path list when it started. */
+  readonly changedPaths: number;
+  /** The whole view was scanned (the list was not trusted). */
+  readonly scanned: boolean;
+}
+
+interface Node {
+  self: boolean;
+  readonly kids: Map<string, Node>;
+}
+
+function trieOf(paths: readonly Path[]): Node {
+  const root: Node = { self: false, kids: new Map() };
+  for (const p of paths) {
+    let n = root;
+    for (const name of p.split('/')) {
+      let k = n.kids.get(name);
+      if (k === undefined) n.kids.set(name, (k = { self: false, kids: new Map() }));
+      n = k;
+    }
+    n.self = true;
+  }
+  return root;
+}
+
+/** `e` is what base has at its path (no field differs, and a file's id is known alike). */
+function sameAsBase(e: Entry | undefined, b: Entry | undefined): boolean {
+  if (e === undefined || b === undefined) return e === b;
+  if (changedFields(b, e).length > 0) return false;
+  return e.kind !== 'file' || e.id === b.id;
+}
+
+const variantsOf = (v: Volume): Set<Path> =>
+  new Set(v.conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])));
+
+/** The local view's tree, stored, and named by REF_VOLUME_LOCAL. */
+export async function localTree(v: Volume, changed: ChangedPaths): Promise<LocalTree> {
+  const base = v.store.getRef(REF_BASE) ?? EMPTY_TREE_ID;
+  const since = changed.now;
+  const count = { files: 0, bytes: 0 };
+  const changedPaths = changed.size;
+  if (!changed.complete) {
+    const id = await scanWhole(v, changed, base, since, count);
+    return { id, hashedFiles: count.files, hashedBytes: count.bytes, changedPaths, scanned: true };
+  }
+  const c = new Composer(v, changed, variantsOf(v), since, count);
+  const id = await c.dir('', base, trieOf(changed.list()));
+  await v.store.setRef(REF_VOLUME_LOCAL, id);
+  return { id, hashedFiles: count.files, hashedBytes: count.bytes, changedPaths, scanned: false };
+}
+
+/** The whole view, scanned as a sync scans it; the list becomes what differs from base. */
+async function scanWhole(
+  v: Volume,
+  changed: ChangedPaths,
+  base: Hash,
+  since: number,
+  count: { files: number; bytes: number },
+): Promise<Hash> {
+  const held = new HeldRecords();
+  const prev = v.store.getRef(REF_LOCAL);
+  const id = await scanReplica(v.store, v.local, {
+    content: 'hash',
+    base,
+    known: prev === undefined ? [] : [prev],
+    exclude: variantsOf(v),
+    cache: v.store.cacheDb('volume-local'),
+    hold: held,
+    placeholder: (path, st) => v.placeholders.is(path, st.ino),
+    read: async (abs, path, st) => {
+      const r = await v.store.putBlobFile(abs, st.size);
+      changed.remember(path, r.stat, r.id);
+      count.files++;
+      count.bytes += r.size;
+      return r.id;
+    },
+  });
+  await v.store.setRef(REF_VOLUME_LOCAL, id, undefined, held.write);
+  const differ = diffTrees(v.store, base, id)
+    .filter((c) => c.a?.kind !== 'dir' || c.b?.kind !== 'dir' || c.fields.length > 0)
+    .map((c) => c.path);
+  changed.replace(differ, since);
+  await changed.settled();
+  return id;
+}
+
+class Composer {
+  private readonly root: Buffer;
+
+  constructor(
+    private readonly v: Volume,
+    private readonly changed: ChangedPaths,
+    private readonly variants: ReadonlySet<Path>,
+    private readonly since: number,
+    private readonly count: { files: number; bytes: number },
+  ) {
+    this.root = Buffer.from(v.local);
+  }
+
+  /** Base's tree at `path` with the changed paths of `node` below it applied. */
+  async dir(path: Path, baseId: Hash | undefined, node: Node): Promise<Hash> {
+    const entries = this.listing(baseId);
+    for (const [name, kid] of node.kids) {
+      const p = joinPath(path, name);
+      const b = entries.get(name);
+      const e = await this.child(p, name, b, kid);
+      if (e === undefined) entries.delete(name);
+      else entries.set(name, e);
+      if (kid.self && sameAsBase(e, b)) this.changed.forget(p, this.since);
+    }
+    return this.v.store.putTree(sortTree([...entries.values()]));
+  }
+
+  private listing(id: Hash | undefined): Map<string, Entry> {
+    if (id === undefined) return new Map();
+    return new Map(this.v.store.readTree(id).map((e) => [e.name, e]));
+  }
+
+  private left(p: Path, name: string): boolean {
+    return name.startsWith(TEMP_PREFIX) || this.variants.has(p);
+  }
+
+  private async child(
+    p: Path,
+    name: string,
+    b: Entry | undefined,
+    kid: Node,
+  ): Promise<Entry | undefined> {
+    if (this.left(p, name)) return undefined;
+    const abs = fsPath(this.root, p);
+    const st = await lstatOrNone(abs);
+    if (st === undefined) return undefined;
+    if (!kid.self && st.isDirectory() && b?.kind === 'dir') {
+      // Only something below changed: the directory's own fields as they are now.
+      const e = await this.meta(abs, name, st);
+      return e === undefined ? undefined : { ...e, id: await this.dir(p, b.id, kid) };
+    }
+    return this.entry(p, name, st, b);
+  }
+
+  /** The entry of `p` as it is in the view (a directory walked whole). */
+  private async entry(
+    p: Path,
+    name: string,
+    st: BigIntStats,
+    b: Entry | undefined,
+  ): Promise<Entry | undefined> {
+    const abs = fsPath(this.root, p);
+    const e = await this.meta(abs, name, st);
+    if (e === undefined) return undefined;
+    if (e.kind === 'dir')
+      return { ...e, id: await this.walk(p, b?.kind === 'dir' ? b.id : undefined) };
+    if (e.kind !== 'file') return e;
+    // Never fetched: base's content, with the mode and owner it has now.
+    if (b?.kind === 'file' && this.v.placeholders.is(p, st.ino)) {
+      return { ...b, mode: e.mode, uid: e.uid, gid: e.gid };
+    }
+    let f: Entry = e;
+    let id = this.changed.idAt(p, st);
+    if (id === undefined) {
+      const r = await this.v.store.putBlobFile(abs, Number(st.size));
+      this.count.files++;
+      this.count.bytes += r.size;
+      id = r.id;
+      this.changed.remember(p, r.stat, id);
+      f = { ...f, size: r.size, mtimeNs: r.stat.mtimeNs };
+    }
+    f = { ...f, id };
+    // Base's mtime where only the replica's time granularity tells them apart (as a scan does).
+    if (
+      b?.kind === 'file' &&
+      b.id === id &&
+      b.size === f.size &&
+      closeMtime(b.mtimeNs, f.mtimeNs)
+    ) {
+      f = { ...f, mtimeNs: b.mtimeNs };
+    }
+    return f;
+  }
+
+  /** Fields from lstat, and user xattrs of files and directories. */
+  private async meta(abs: Buffer, name: string, st: BigIntStats): Promise<Entry | undefined> {
+    const e = await entryOf(abs, name, st);
+    if (e === undefined || (e.kind !== 'file' && e.kind !== 'dir')) return e;
+    const xattrs = readXattrsSync(abs);
+    return xattrs === undefined ? e : { ...e, xattrs };
+  }
+
+  /** Every entry under `path`, read from the view (base's ids only through placeholders). */
+  private async walk(path: Path, baseId: Hash | undefined): Promise<Hash> {
+    const abs = fsPath(this.root, path);
+    const base = this.listing(baseId);
+    const out: Entry[] = [];
+    let names: Buffer[];
+    try {
+      names = await readdir(abs, { encoding: 'buffer' });
+    } catch {
+      names = []; // gone meanwhile: empty, as a listing made a moment later would be
+    }
+    for (const raw of names) {
+      const name = byteString(raw);
+      const p = joinPath(path, name);
+      if (this.left(p, name)) continue;
+      const st = await lstatOrNone(fsPath(this.root, p));
+      if (st === undefined) continue;
+      const e = await this.entry(p, name, st, base.get(name));
+      if (e !== undefined) out.push(e);
+    }
+    return this.v.store.putTree(sortTree(out));
+  }
+}
