@@ -6,7 +6,7 @@ import type { Server } from 'node:net';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import { createHandlers } from '../fuse/handlers.js';
-import { mountHandlers, type Mounted } from '../fuse/mount.js';
+import { mountChosen, type VolumeMount } from '../fuse/choose.js';
 import type { VolumeView } from '../fuse/view.js';
 import { processAlive, Store } from '../store/store.js';
 import { TAKES, type Take } from '../sync/resolve.js';
@@ -85,7 +85,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   const store = await Store.openOrCreate(o.storeDir);
   let pidTaken = false;
   let server: Server | undefined;
-  let mounted: Mounted | undefined;
+  let mounted: VolumeMount | undefined;
   let volume: Volume | undefined;
   let stopping: Promise<void> | undefined;
   let finished!: () => void;
@@ -115,12 +115,18 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     // What an earlier mount held there was closed when that mount went.
     await rm(v.attic, { recursive: true, force: true });
     await mkdir(v.attic, { mode: 0o700 });
-    mounted = await mountHandlers(o.mountpoint, createHandlers(viewOf(v), o.log), {
+    const m = await mountChosen(o.mountpoint, createHandlers(viewOf(v), o.log), {
+      root: v.local,
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,
+      log: o.log,
+    });
+    mounted = m;
+    v.onViewChanged((path) => {
+      m.invalidate(path);
     });
     v.start();
-    o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode})`);
+    o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode}, ${m.binding} binding)`);
   } catch (err) {
     server?.close();
     await store.close();

@@ -35,6 +35,7 @@ import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
 import { Placeholders } from './placeholders.js';
 import { WhyLog, type WhyRecord } from './why.js';
+import { ViewChanges, type ViewListener } from './view-changes.js';
 
 export type Mode = 'online' | 'offline';
 export type PathState = 'cached' | 'remote-only' | 'dirty' | 'provisional' | 'conflict';
@@ -81,6 +82,7 @@ export class Volume {
   readonly placeholders: Placeholders;
   readonly why = new WhyLog();
   readonly conflicts: ConflictStore;
+  private readonly viewChanges = new ViewChanges();
   private modeNow: Mode;
   private chain: Promise<unknown> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -142,6 +144,11 @@ export class Volume {
 
   get mode(): Mode {
     return this.modeNow;
+  }
+
+  /** Calls `fn` with each path the volume changes in its view underneath the mount. */
+  onViewChanged(fn: ViewListener): () => void {
+    return this.viewChanges.on(fn);
   }
 
   /** Start the volume's timers (the periodic pull while online). */
@@ -234,6 +241,7 @@ export class Volume {
       const env = resolveEnvOf(this.store, this.storeDir);
       const path = conflictPathOf(env, arg, this.local);
       const r = await resolveConflict(env, path, take);
+      this.viewChanges.emit([path]);
       if (this.modeNow === 'online') this.changed();
       return r.resolution;
     });
@@ -327,6 +335,7 @@ export class Volume {
       throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
     }
     await this.placeholders.remove(path);
+    this.viewChanges.emit([path]);
     // Base's content, as fetched: kept in the store, and base learns its id (a later text
     // merge needs base's bytes; MERGE.md rule P). Base moves one writer at a time, so this
     // waits its turn without holding up the open that fetched.
@@ -416,6 +425,7 @@ export class Volume {
         // Placeholders the engine replaced or removed in the view are placeholders no more.
         const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
         if (s.applied > 0) await this.placeholders.pruneAt(touched);
+        this.viewChanges.emit(touched);
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
       }
