@@ -5,5 +5,31 @@
       "sources": ["native/scandir.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
+  ],
+  "conditions": [
+    [
+      "OS=='linux' and '<!(pkg-config --exists fuse3 && echo yes || echo no)'=='yes'",
+      {
+        "targets": [
+          {
+            "target_name": "tether_fuse",
+            "sources": [
+              "native/lowlevel.c",
+              "native/lowlevel_calls.c",
+              "native/lowlevel_reply.c",
+              "native/lowlevel_notify.c"
+            ],
+            "cflags": [
+              "-O2",
+              "-Wall",
+              "-Wextra",
+              "-Wno-unused-parameter",
+              "<!@(pkg-config --cflags fuse3)"
+            ],
+            "libraries": ["<!@(pkg-config --libs fuse3)"]
+          }
+        ]
+      }
+    ]
   ]
 }

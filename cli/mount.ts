@@ -2,6 +2,7 @@
 // volume's daemon, and return once the mount answers. `--foreground` runs the daemon here.
 import { Command, Option } from 'clipanion';
 import { resolve } from 'node:path';
+import { BINDING_ENV, chooseBinding } from '../src/fuse/choose.js';
 import { mountVolume } from '../src/volume/start.js';
 import { TetherCommand } from './base.js';
 
@@ -34,10 +35,16 @@ export class MountCommand extends TetherCommand {
   allowOther = Option.Boolean('--allow-other', false, {
     description: "Let other users enter the mount (with the kernel's permission checks)",
   });
+  binding = Option.String('--binding', {
+    description:
+      "The FUSE binding: lowlevel (tether's own, the default where built) or fuse-native",
+  });
   remote = Option.String({ name: 'REMOTE' });
   mountpoint = Option.String({ name: 'MOUNTPOINT' });
 
   async execute(): Promise<number> {
+    // The daemon inherits the choice through its environment.
+    if (this.binding !== undefined) process.env[BINDING_ENV] = chooseBinding(this.binding);
     const r = await mountVolume({
       remote: resolve(this.remote),
       mountpoint: resolve(this.mountpoint),

@@ -15,17 +15,22 @@ export interface VolumeMountOptions {
   readonly allowOther: boolean;
 }
 
+/** A mount's fsname goes into an option string: no separators in it. */
+export function checkFsname(fsname: string): void {
+  if (/[,\\\s]/.test(fsname)) {
+    throw new TetherError(
+      'EUSAGE',
+      `a store path with a comma, backslash or space cannot name a mount (${fsname}): give another --store`,
+    );
+  }
+}
+
 export async function mountHandlers(
   mountpoint: string,
   ops: Operations,
   opts: VolumeMountOptions,
 ): Promise<Mounted> {
-  if (/[,\\\s]/.test(opts.fsname)) {
-    throw new TetherError(
-      'EUSAGE',
-      `a store path with a comma, backslash or space cannot name a mount (${opts.fsname}): give another --store`,
-    );
-  }
+  checkFsname(opts.fsname);
   try {
     return await mount(mountpoint, ops, {
       fsname: opts.fsname,

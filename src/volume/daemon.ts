@@ -6,7 +6,7 @@ import type { Server } from 'node:net';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import { createHandlers } from '../fuse/handlers.js';
-import { mountHandlers, type Mounted } from '../fuse/mount.js';
+import { mountChosen, type VolumeMount } from '../fuse/choose.js';
 import type { VolumeView } from '../fuse/view.js';
 import { processAlive, Store } from '../store/store.js';
 import { TAKES, type Take } from '../sync/resolve.js';
@@ -97,7 +97,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   const store = await Store.openOrCreate(o.storeDir);
   let pidTaken = false;
   let server: Server | undefined;
-  let mounted: Mounted | undefined;
+  let mounted: VolumeMount | undefined;
   let volume: Volume | undefined;
   let changed: ChangedPaths | undefined;
   let stopping: Promise<void> | undefined;
@@ -145,12 +145,18 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     await mkdir(v.attic, { mode: 0o700 });
     // `.tether/` (read-only views of the volume) is served beside it: view/volume-hook.ts.
     const ops = withVolumeViews(createHandlers(viewOf(v, c), o.log), v, o.log);
-    mounted = await mountHandlers(o.mountpoint, ops, {
+    const m = await mountChosen(o.mountpoint, ops, {
+      root: v.local,
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,
+      log: o.log,
+    });
+    mounted = m;
+    v.onViewChanged((path) => {
+      m.invalidate(path);
     });
     v.start();
-    o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode})`);
+    o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode}, ${m.binding} binding)`);
   } catch (err) {
     server?.close();
     await store.close();

@@ -36,6 +36,7 @@ import { materialise } from './materialise.js';
 import { Placeholders } from './placeholders.js';
 import { cacheUse, type CacheUse } from './cache-use.js';
 import { WhyLog, type WhyRecord } from './why.js';
+import { ViewChanges, type ViewListener } from './view-changes.js';
 
 export type Mode = 'online' | 'offline';
 export type PathState = 'cached' | 'remote-only' | 'dirty' | 'provisional' | 'conflict';
@@ -85,6 +86,7 @@ export class Volume {
   readonly placeholders: Placeholders;
   readonly why = new WhyLog();
   readonly conflicts: ConflictStore;
+  private readonly viewChanges = new ViewChanges();
   private modeNow: Mode;
   private chain: Promise<unknown> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -148,6 +150,11 @@ export class Volume {
 
   get mode(): Mode {
     return this.modeNow;
+  }
+
+  /** Calls `fn` with each path the volume changes in its view underneath the mount. */
+  onViewChanged(fn: ViewListener): () => void {
+    return this.viewChanges.on(fn);
   }
 
   /** Start the volume's timers (the periodic pull while online). */
@@ -241,7 +248,9 @@ export class Volume {
       const path = conflictPathOf(env, arg, this.local);
       const variant = this.conflicts.list().find((c) => c.path === path)?.variantPath;
       const r = await resolveConflict(env, path, take);
-      this.onLocalWrite(variant === undefined ? [path] : [path, variant]);
+      const touched = variant === undefined ? [path] : [path, variant];
+      this.onLocalWrite(touched);
+      this.viewChanges.emit(touched);
       if (this.modeNow === 'online') this.changed();
       return r.resolution;
     });
@@ -337,6 +346,7 @@ export class Volume {
       throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
     }
     await this.placeholders.remove(path);
+    this.viewChanges.emit([path]);
     // Base's content, as fetched: kept in the store, and base learns its id (a later text
     // merge needs base's bytes; MERGE.md rule P). Base moves one writer at a time, so this
     // waits its turn without holding up the open that fetched.
@@ -432,6 +442,7 @@ export class Volume {
         const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
         this.onLocalWrite(touched);
         if (s.applied > 0) await this.placeholders.pruneAt(touched);
+        this.viewChanges.emit(touched);
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
       }

@@ -18,6 +18,9 @@ import { MAIN } from '../cli/run.js';
 import { fusermountUnmount, isMounted, run, whyNoMount } from '../fuse/harness.js';
 import type { MountedTarget, Target } from './target.js';
 
+/** The binding asked for by the environment (see use-fuse-native.ts); else the default. */
+const BINDING = process.env['TETHER_FUSE_BINDING'];
+
 const tether = (args: string[], timeoutMs = 60_000) =>
   run(process.execPath, [MAIN, ...args], { timeoutMs });
 
@@ -43,7 +46,7 @@ export interface TetherTarget extends Target {
 export function tetherTarget(mode: 'online' | 'offline'): TetherTarget {
   const target: TetherTarget = {
     statuses: [],
-    name: `tether ${mode}`,
+    name: `tether ${mode}${BINDING === undefined ? '' : ` (${BINDING})`}`,
     why: whyNoTether(),
     ownXattrs: 'user.tether.',
     async mount(): Promise<MountedTarget> {

@@ -1,0 +1,251 @@
+// Benchmark (issue 15): tether's mount on each FUSE binding against the local disk and the
+// FUSE peers users would otherwise run, all in the same run on the same disk:
+// - native: a plain directory;
+// - fuse-overlayfs (C, libfuse 3 low-level) with the work in its upper directory;
+// - rclone mount --vfs-cache-mode full of a local directory;
+// - tether on the low-level binding, and on fuse-native; the volume offline (the mount is the
+//   only writer, as on a train: every change lands in the overlay and nothing is flushed).
+// Workloads, each in a child process: one stat (µs, of a cached file), creating BENCH_FILES
+// (10,000) 4 KiB files, `git status` (second run) in a repository of BENCH_GIT (5,000) files,
+// BENCH_MB (256) MiB written in 1 MiB writes with fsync, the same file read again (page
+// cache), and `find` over everything after a remount (cold: the FUSE peers' kernel caches
+// are gone; native stays warm, the page cache is not dropped on a shared machine) and again
+// (warm). Prints a table of ratios to native and one JSON line last. Needs root, /dev/fuse;
+// a peer whose tool is missing is skipped.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envInt, must, round3, TETHER, timed } from './lib/run.js';
+
+const FILES = envInt('BENCH_FILES', 10_000);
+const GIT_FILES = envInt('BENCH_GIT', 5_000);
+const MB = envInt('BENCH_MB', 256);
+const STATS = envInt('BENCH_STATS', 20_000);
+const KEEP = process.env['BENCH_KEEP'] === '1';
+const LIMIT = { timeout: 600_000 };
+
+interface Peer {
+  readonly name: string;
+  /** Where the workloads run (a mount point, or a plain directory). */
+  readonly dir: string;
+  mount(): void;
+  unmount(): void;
+}
+
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const unmountFuse = (mnt: string): void => {
+  if (timed(['fusermount', '-u', mnt], LIMIT).status !== 0) timed(['fusermount', '-uz', mnt]);
+};
+
+function native(work: string): Peer {
+  const dir = join(work, 'native');
+  mkdirSync(dir);
+  return { name: 'native', dir, mount: () => undefined, unmount: () => undefined };
+}
+
+function overlay(work: string): Peer {
+  const [lower, upper, wk, dir] = ['lower', 'upper', 'work', 'mnt'].map((d) => {
+    const p = join(work, 'ovl', d);
+    mkdirSync(p, { recursive: true });
+    return p;
+  }) as [string, string, string, string];
+  return {
+    name: 'fuse-overlayfs',
+    dir,
+    mount: () => {
+      must(['fuse-overlayfs', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${wk}`, dir]);
+    },
+    unmount: () => {
+      unmountFuse(dir);
+    },
+  };
+}
+
+function rclone(work: string): Peer {
+  const [src, cache, dir] = ['src', 'cache', 'mnt'].map((d) => {
+    const p = join(work, 'rclone', d);
+    mkdirSync(p, { recursive: true });
+    return p;
+  }) as [string, string, string];
+  return {
+    name: 'rclone (vfs full)',
+    dir,
+    mount: () => {
+      const conf = join(work, 'rclone', 'rclone.conf');
+      writeFileSync(conf, '');
+      const opts = ['--vfs-cache-mode', 'full', '--cache-dir', cache, '--config', conf];
+      must(['rclone', 'mount', src, dir, ...opts, '--daemon'], LIMIT);
+    },
+    unmount: () => {
+      unmountFuse(dir);
+    },
+  };
+}
+
+function tether(work: string, binding: 'lowlevel' | 'fuse-native'): Peer {
+  const base = join(work, `tether-${binding}`);
+  const [remote, dir] = ['remote', 'mnt'].map((d) => {
+    const p = join(base, d);
+    mkdirSync(p, { recursive: true });
+    return p;
+  }) as [string, string];
+  writeFileSync(join(remote, 'seed'), 'seed\n');
+  const store = join(base, 'store');
+  const env = { ...process.env, TETHER_PULL_MS: '3600000' };
+  let first = true;
+  return {
+    name: `tether ${binding}`,
+    dir,
+    mount: () => {
+      const args = ['mount', remote, dir, '--store', store, '--binding', binding];
+      must([process.execPath, TETHER, ...args], { env, ...LIMIT });
+      if (first) must([process.execPath, TETHER, 'offline', dir], LIMIT);
+      first = false;
+    },
+    unmount: () => {
+      if (timed([process.execPath, TETHER, 'unmount', dir], LIMIT).status !== 0) unmountFuse(dir);
+    },
+  };
+}
+
+/** Runs a small script in a child node; it prints one number. */
+function child(code: string, ...args: string[]): number {
+  const r = timed([process.execPath, '--input-type=module', '-e', code, ...args], LIMIT);
+  if (r.status !== 0) throw new Error(`measuring failed: ${r.stderr.slice(0, 2000)}`);
+  return Number(r.stdout.trim());
+}
+
+const STAT_US = `
+const fs = await import('node:fs');
+const [p, n] = [process.argv[1], Number(process.argv[2])];
+fs.statSync(p);
+const t = process.hrtime.bigint();
+for (let i = 0; i < n; i++) fs.statSync(p);
+console.log(Number(process.hrtime.bigint() - t) / 1e3 / n);
+`;
+const CREATE_S = `
+const fs = await import('node:fs');
+const [dir, n] = [process.argv[1], Number(process.argv[2])];
+const buf = Buffer.alloc(4096, 7);
+const t = process.hrtime.bigint();
+for (let d = 0; d * 100 < n; d++) {
+  fs.mkdirSync(dir + '/' + d, { recursive: true });
+  for (let i = d * 100; i < Math.min(n, d * 100 + 100); i++) fs.writeFileSync(dir + '/' + d + '/' + i, buf);
+}
+console.log(Number(process.hrtime.bigint() - t) / 1e9);
+`;
+const WRITE_S = `
+const fs = await import('node:fs');
+const [p, mb] = [process.argv[1], Number(process.argv[2])];
+const buf = Buffer.alloc(1 << 20, 7);
+const t = process.hrtime.bigint();
+const fd = fs.openSync(p, 'w');
+for (let i = 0; i < mb; i++) fs.writeSync(fd, buf);
+fs.fsyncSync(fd);
+fs.closeSync(fd);
+console.log(Number(process.hrtime.bigint() - t) / 1e9);
+`;
+const READ_S = `
+const fs = await import('node:fs');
+const p = process.argv[1];
+const buf = Buffer.alloc(1 << 20);
+const read = () => { const fd = fs.openSync(p, 'r'); while (fs.readSync(fd, buf) > 0); fs.closeSync(fd); };
+read();
+const t = process.hrtime.bigint();
+read();
+console.log(Number(process.hrtime.bigint() - t) / 1e9);
+`;
+
+function gitRepo(dir: string): void {
+  mkdirSync(dir);
+  child(CREATE_S, dir, String(GIT_FILES));
+  const git = (...args: string[]): void => {
+    must(['git', '-C', dir, '-c', 'user.name=b', '-c', 'user.email=b@b', ...args], LIMIT);
+  };
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'files');
+}
+
+const seconds = (argv: string[]): number => must(argv, LIMIT).seconds;
+
+type Row = Record<string, number>;
+
+function measure(p: Peer): Row {
+  p.mount();
+  const row: Row = {};
+  try {
+    writeFileSync(join(p.dir, 'f'), 'x');
+    row['stat µs'] = child(STAT_US, join(p.dir, 'f'), String(STATS));
+    row[`create ${String(FILES)} s`] = child(CREATE_S, join(p.dir, 'many'), String(FILES));
+    gitRepo(join(p.dir, 'repo'));
+    seconds(['git', '-C', join(p.dir, 'repo'), 'status', '--porcelain']);
+    row['git status s'] = seconds(['git', '-C', join(p.dir, 'repo'), 'status', '--porcelain']);
+    const big = join(p.dir, 'big');
+    row[`write ${String(MB)} MiB+fsync s`] = child(WRITE_S, big, String(MB));
+    row['cached read s'] = child(READ_S, big);
+  } finally {
+    p.unmount();
+  }
+  p.mount();
+  try {
+    row['find cold s'] = seconds(['find', p.dir, '-mount']);
+    row['find warm s'] = seconds(['find', p.dir, '-mount']);
+  } finally {
+    p.unmount();
+  }
+  return row;
+}
+
+function main(): void {
+  if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
+    console.log('fuse-peers benchmark skipped: needs root and /dev/fuse');
+    return;
+  }
+  const work = mkdtempSync(join(process.env['BENCH_DIR'] ?? tmpdir(), 'tether-bench-peers-'));
+  const peers: Peer[] = [native(work)];
+  if (has('fuse-overlayfs')) peers.push(overlay(work));
+  if (has('rclone')) peers.push(rclone(work));
+  peers.push(tether(work, 'lowlevel'), tether(work, 'fuse-native'));
+  const rows = new Map<string, Row>();
+  try {
+    for (const p of peers) {
+      console.log(`measuring ${p.name}…`);
+      rows.set(p.name, measure(p));
+    }
+  } finally {
+    for (const p of peers) if (p.name !== 'native') p.unmount();
+    if (!KEEP) rmSync(work, { recursive: true, force: true });
+  }
+  report(rows);
+}
+
+function report(rows: Map<string, Row>): void {
+  const base = rows.get('native')!;
+  const names = [...rows.keys()];
+  const lines = [`| workload | native | ${names.slice(1).join(' | ')} |`];
+  lines.push(
+    `| --- | --- |${names
+      .slice(1)
+      .map(() => ' --- |')
+      .join('')}`,
+  );
+  for (const k of Object.keys(base)) {
+    const n = base[k]!;
+    const cells = names.slice(1).map((name) => `${(rows.get(name)![k]! / n).toFixed(2)}×`);
+    lines.push(`| ${k} | ${round3(n)} | ${cells.join(' | ')} |`);
+  }
+  console.log(lines.join('\n'));
+  console.log(
+    JSON.stringify({
+      bench: 'fuse-peers',
+      files: FILES,
+      git: GIT_FILES,
+      mb: MB,
+      rows: Object.fromEntries(rows),
+    }),
+  );
+}
+
+main();

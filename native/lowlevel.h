@@ -1,0 +1,111 @@
+// tether's libfuse 3 low-level binding: shared declarations of the session (lowlevel.c), the
+// requests handed to JavaScript (lowlevel_calls.c), the replies (lowlevel_reply.c) and the
+// cache invalidation notices (lowlevel_notify.c).
+#ifndef TETHER_LOWLEVEL_H
+#define TETHER_LOWLEVEL_H
+
+#define NAPI_VERSION 8
+#define FUSE_USE_VERSION 34
+#define _GNU_SOURCE
+#include <fuse_lowlevel.h>
+#include <errno.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+// Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
+#define LL_ABI 1
+
+// Request kinds, in the order lowlevel-addon.ts lists them.
+enum ll_op {
+  OP_EXIT,
+  OP_LOOKUP,
+  OP_FORGET,
+  OP_GETATTR,
+  OP_SETATTR,
+  OP_READLINK,
+  OP_MKNOD,
+  OP_MKDIR,
+  OP_UNLINK,
+  OP_RMDIR,
+  OP_SYMLINK,
+  OP_RENAME,
+  OP_LINK,
+  OP_OPEN,
+  OP_READ,
+  OP_WRITE,
+  OP_FLUSH,
+  OP_RELEASE,
+  OP_FSYNC,
+  OP_OPENDIR,
+  OP_READDIR,
+  OP_READDIRPLUS,
+  OP_RELEASEDIR,
+  OP_FSYNCDIR,
+  OP_STATFS,
+  OP_SETXATTR,
+  OP_GETXATTR,
+  OP_LISTXATTR,
+  OP_REMOVEXATTR,
+  OP_ACCESS,
+  OP_CREATE,
+  OP_BATCH_FORGET,
+};
+
+// One request, copied out of libfuse's receive buffer on the session thread and handed to
+// JavaScript through the thread-safe function. Numbers that do not apply are 0.
+typedef struct ll_session ll_session;
+
+typedef struct ll_call {
+  int op;
+  ll_session *session;
+  fuse_req_t req;
+  uint32_t uid, gid, pid, umask;
+  uint64_t ino;
+  double x1, x2, x3, x4;
+  char *name, *name2, *data;
+  size_t namelen, name2len, datalen;
+  struct stat attr;
+  int has_fh;
+} ll_call;
+
+typedef struct ll_notice ll_notice;
+
+struct ll_session {
+  struct fuse_session *se;
+  napi_threadsafe_function tsfn;
+  pthread_t loop;
+  bool loop_started;
+  // Cache invalidation runs on its own thread: the kernel may hold a directory's lock while
+  // it waits for a reply from JavaScript, and a notice about that directory waits for it.
+  pthread_t notifier;
+  bool notifier_started;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  ll_notice *head, *tail;
+  bool stopping;
+};
+
+extern const struct fuse_lowlevel_ops ll_ops;
+
+void ll_call_js(napi_env env, napi_value handler, void *context, void *data);
+void ll_free_call(ll_call *c);
+
+void ll_notifier_start(ll_session *s);
+void ll_notifier_stop(ll_session *s);
+napi_value ll_notify_inval_inode(napi_env env, napi_callback_info info);
+napi_value ll_notify_inval_entry(napi_env env, napi_callback_info info);
+
+void ll_define_replies(napi_env env, napi_value exports);
+
+// Helpers shared by the files.
+bool ll_get_double(napi_env env, napi_value v, double *out);
+fuse_req_t ll_req_arg(napi_env env, napi_value v);
+ll_session *ll_session_arg(napi_env env, napi_value v);
+napi_value ll_undefined(napi_env env);
+napi_value ll_throw(napi_env env, const char *msg);
+
+#endif

@@ -1,0 +1,161 @@
+// What the low-level requests share (lowlevel-*.ts): the addon, the handler table, the node
+// table and the kernel cache lifetimes, and the handler calls as promises. A handler answers
+// a negative errno; here it becomes an Errno, which the dispatcher answers (lowlevel.ts).
+import { constants } from 'node:os';
+import type { Caller, Operations, Stat } from './binding.js';
+import { attrsOf, type LowLevelAddon } from './lowlevel-addon.js';
+import type { FsNode, NodeTable } from './nodes.js';
+
+const ERRNO = constants.errno as Record<string, number>;
+
+/** A failed request, with the (positive) errno to answer. */
+export class Errno extends Error {
+  constructor(readonly errno: number) {
+    super(`errno ${String(errno)}`);
+  }
+}
+
+export const fail = (name: string): Errno => new Errno(ERRNO[name] ?? ERRNO['EIO']!);
+
+/** Seconds the kernel may keep what a reply told it (DESIGN decision 18). */
+export interface CacheTimes {
+  readonly attr: number;
+  readonly entry: number;
+  /** "No such name" (0: not cached). */
+  readonly negative: number;
+}
+
+/** The handler calls the low-level binding makes: every one of them must be there. */
+export type Handlers = Required<
+  Pick<
+    Operations,
+    | 'access'
+    | 'statfs'
+    | 'getattr'
+    | 'fgetattr'
+    | 'readdir'
+    | 'readlink'
+    | 'open'
+    | 'create'
+    | 'read'
+    | 'write'
+    | 'fsync'
+    | 'release'
+    | 'truncate'
+    | 'ftruncate'
+    | 'unlink'
+    | 'rename'
+    | 'link'
+    | 'symlink'
+    | 'mkdir'
+    | 'rmdir'
+    | 'chmod'
+    | 'chown'
+    | 'utimens'
+    | 'mknod'
+    | 'getxattr'
+    | 'setxattr'
+    | 'listxattr'
+    | 'removexattr'
+  >
+>;
+
+export function requireHandlers(ops: Operations): Handlers {
+  const missing = (
+    [
+      'access',
+      'statfs',
+      'getattr',
+      'fgetattr',
+      'readdir',
+      'readlink',
+      'open',
+      'create',
+      'read',
+      'write',
+      'fsync',
+      'release',
+      'truncate',
+      'ftruncate',
+      'unlink',
+      'rename',
+      'link',
+      'symlink',
+      'mkdir',
+      'rmdir',
+      'chmod',
+      'chown',
+      'utimens',
+      'mknod',
+      'getxattr',
+      'setxattr',
+      'listxattr',
+      'removexattr',
+    ] as const
+  ).filter((k) => typeof ops[k] !== 'function');
+  if (missing.length > 0) throw new Error(`the handler table lacks ${missing.join(', ')}`);
+  return ops as Handlers;
+}
+
+export interface Ctx {
+  readonly addon: LowLevelAddon;
+  readonly h: Handlers;
+  readonly nodes: NodeTable;
+  readonly times: CacheTimes;
+}
+
+/** A handler's outcome as a promise: its value, or an Errno. */
+export function settle<T>(start: (cb: (err: number, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    start((err, value) => {
+      if (err < 0) reject(new Errno(-err));
+      else resolve(value as T);
+    });
+  });
+}
+
+/** read and write answer a count or a negative errno. */
+export function settleCount(start: (cb: (n: number) => void) => void): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    start((n) => {
+      if (n < 0) reject(new Errno(-n));
+      else resolve(n);
+    });
+  });
+}
+
+export const done = (start: (cb: (err: number) => void) => void): Promise<void> =>
+  settle<undefined>(start).then(() => undefined);
+
+export const statOf = (c: Ctx, p: string, caller: Caller): Promise<Stat> =>
+  settle<Stat>((cb) => {
+    c.h.getattr(p, cb, caller);
+  });
+
+/** The path of a node, or ENOENT (a node whose every name is gone). */
+export function pathOf(c: Ctx, node: number): string {
+  const p = c.nodes.pathOf(node);
+  if (p === undefined) throw fail('ENOENT');
+  return p;
+}
+
+export function childPathOf(c: Ctx, parent: number, name: Buffer): string {
+  const p = c.nodes.childPath(parent, name);
+  if (p === undefined) throw fail('ENOENT');
+  return p;
+}
+
+/** Hands the kernel a node for `name` in `parent` (an entry reply counts as a lookup). */
+export function entryNode(c: Ctx, parent: number, name: Buffer, st: Stat): FsNode {
+  const node = c.nodes.learn(parent, name, BigInt(st.ino ?? 0));
+  c.nodes.ref(node);
+  return node;
+}
+
+export function replyEntry(c: Ctx, req: number, parent: number, name: Buffer, st: Stat): void {
+  const node = entryNode(c, parent, name, st);
+  // An entry the kernel did not take (the request was interrupted) is no reference.
+  if (c.addon.replyEntry(req, attrsOf(node.id, st), c.times.attr, c.times.entry) !== 0) {
+    c.nodes.forget(node.id, 1);
+  }
+}

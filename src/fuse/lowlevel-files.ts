@@ -1,0 +1,190 @@
+// The low-level requests about open files, extended attributes and the file system: each goes
+// to the handler layer by path (and descriptor) and answers through the addon. A file's pages
+// stay cached across opens (keep_cache): the mount's own writes keep them right, and what the
+// volume changes underneath is invalidated (lowlevel.ts).
+import type { Caller, Statfs } from './binding.js';
+import { attrsOf, OPEN_KEEP_CACHE } from './lowlevel-addon.js';
+import {
+  childPathOf,
+  done,
+  entryNode,
+  fail,
+  pathOf,
+  settle,
+  settleCount,
+  type Ctx,
+} from './lowlevel-context.js';
+import type { Stat } from './binding.js';
+
+export async function open(c: Ctx, req: number, ino: number, flags: number, who: Caller) {
+  const fd = await settle<number>((cb) => {
+    c.h.open(pathOf(c, ino), flags, cb, who);
+  });
+  c.nodes.get(ino)?.fds.add(fd);
+  if (c.addon.replyOpen(req, fd, OPEN_KEEP_CACHE) !== 0) await closeUnanswered(c, ino, fd, who);
+}
+
+/** An open the kernel did not take (interrupted) is closed here: no release will come. */
+async function closeUnanswered(c: Ctx, ino: number, fd: number, who: Caller): Promise<void> {
+  c.nodes.get(ino)?.fds.delete(fd);
+  await done((cb) => {
+    c.h.release(c.nodes.pathOf(ino) ?? null, fd, cb, who);
+  }).catch(() => undefined);
+}
+
+export async function create(
+  c: Ctx,
+  req: number,
+  parent: number,
+  name: Buffer,
+  mode: number,
+  flags: number,
+  who: Caller,
+) {
+  const p = childPathOf(c, parent, name);
+  const fd = await settle<number>((cb) => {
+    c.h.create(p, mode, flags, cb, who);
+  });
+  let st: Stat;
+  try {
+    st = await settle<Stat>((cb) => {
+      c.h.fgetattr(p, fd, cb, who);
+    });
+  } catch (err) {
+    await done((cb) => {
+      c.h.release(p, fd, cb, who);
+    }).catch(() => undefined);
+    throw err;
+  }
+  const node = entryNode(c, parent, name, st);
+  node.fds.add(fd);
+  const a = attrsOf(node.id, st);
+  if (c.addon.replyCreate(req, a, c.times.attr, c.times.entry, fd, OPEN_KEEP_CACHE) !== 0) {
+    c.nodes.forget(node.id, 1);
+    await closeUnanswered(c, node.id, fd, who);
+  }
+}
+
+export async function read(
+  c: Ctx,
+  req: number,
+  ino: number,
+  size: number,
+  off: number,
+  fd: number,
+  who: Caller,
+) {
+  const buf = Buffer.allocUnsafe(size);
+  const p = c.nodes.pathOf(ino) ?? null;
+  const n = await settleCount((cb) => {
+    c.h.read(p, fd, buf, size, off, cb, who);
+  });
+  c.addon.replyBuf(req, buf, n);
+}
+
+export async function write(
+  c: Ctx,
+  req: number,
+  ino: number,
+  data: Buffer,
+  off: number,
+  fd: number,
+  who: Caller,
+) {
+  const p = c.nodes.pathOf(ino) ?? null;
+  const n = await settleCount((cb) => {
+    c.h.write(p, fd, data, data.length, off, cb, who);
+  });
+  c.addon.replyWrite(req, n);
+}
+
+export async function release(c: Ctx, req: number, ino: number, fd: number, who: Caller) {
+  c.nodes.get(ino)?.fds.delete(fd);
+  await done((cb) => {
+    c.h.release(c.nodes.pathOf(ino) ?? null, fd, cb, who);
+  });
+  c.addon.replyErr(req, 0);
+}
+
+export async function fsync(
+  c: Ctx,
+  req: number,
+  ino: number,
+  fd: number,
+  datasync: number,
+  who: Caller,
+) {
+  await done((cb) => {
+    c.h.fsync(c.nodes.pathOf(ino) ?? null, datasync, fd, cb, who);
+  });
+  c.addon.replyErr(req, 0);
+}
+
+export async function statfs(c: Ctx, req: number, who: Caller) {
+  const s = await settle<Statfs>((cb) => {
+    c.h.statfs('/', cb, who);
+  });
+  const v = [s.bsize, s.frsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree, s.favail, s.namemax];
+  c.addon.replyStatfs(req, Float64Array.from(v, Number));
+}
+
+export async function access(c: Ctx, req: number, ino: number, mask: number, who: Caller) {
+  await done((cb) => {
+    c.h.access(pathOf(c, ino), mask, cb, who);
+  });
+  c.addon.replyErr(req, 0);
+}
+
+/** A value for getxattr/listxattr: its size when asked for 0 bytes, ERANGE when it does not fit. */
+function replyValue(c: Ctx, req: number, value: Buffer, size: number): void {
+  if (size === 0) c.addon.replyXattr(req, value.length);
+  else if (value.length > size) throw fail('ERANGE');
+  else c.addon.replyBuf(req, value, value.length);
+}
+
+export async function getxattr(
+  c: Ctx,
+  req: number,
+  ino: number,
+  name: Buffer,
+  size: number,
+  who: Caller,
+) {
+  const p = pathOf(c, ino);
+  const v = await settle<Buffer | null | undefined>((cb) => {
+    c.h.getxattr(p, name.toString('latin1'), 0, cb, who);
+  });
+  if (v === null || v === undefined) throw fail('ENODATA');
+  replyValue(c, req, v, size);
+}
+
+export async function listxattr(c: Ctx, req: number, ino: number, size: number, who: Caller) {
+  const names = await settle<string[]>((cb) => {
+    c.h.listxattr(pathOf(c, ino), cb, who);
+  });
+  const bytes = Buffer.concat(names.map((n) => Buffer.from(`${n}\0`, 'latin1')));
+  replyValue(c, req, bytes, size);
+}
+
+export async function setxattr(
+  c: Ctx,
+  req: number,
+  ino: number,
+  name: Buffer,
+  value: Buffer,
+  flags: number,
+  who: Caller,
+) {
+  const p = pathOf(c, ino);
+  await done((cb) => {
+    c.h.setxattr(p, name.toString('latin1'), value, 0, flags, cb, who);
+  });
+  c.addon.replyErr(req, 0);
+}
+
+export async function removexattr(c: Ctx, req: number, ino: number, name: Buffer, who: Caller) {
+  await done((cb) => {
+    c.h.removexattr(pathOf(c, ino), name.toString('latin1'), cb, who);
+  });
+  c.addon.replyErr(req, 0);
+}

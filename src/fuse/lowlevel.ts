@@ -1,0 +1,265 @@
+// Mounting a handler table through tether's own libfuse 3 low-level binding (DESIGN decisions
+// 17, 18, 21; native/lowlevel*.c). Requests arrive keyed by node id; the node table
+// (nodes.ts) turns them into the paths the handler layer (handlers.ts) takes, so both bindings
+// drive the same handlers. Replies carry long cache lifetimes: the kernel answers stat, lookup
+// and cached reads itself, and `invalidate` tells it what the volume changed underneath.
+import { execFile } from 'node:child_process';
+import { lstat } from 'node:fs/promises';
+import type { Path } from '../merge/plan.js';
+import type { Caller, Operations } from './binding.js';
+import { loadLowLevel, OP, type LowLevelAddon, type Session } from './lowlevel-addon.js';
+import { Errno, requireHandlers, type CacheTimes, type Ctx } from './lowlevel-context.js';
+import { Listings } from './lowlevel-dirs.js';
+import * as E from './lowlevel-entries.js';
+import * as F from './lowlevel-files.js';
+import { NodeTable, ROOT } from './nodes.js';
+
+/** An hour: correct because every change the kernel did not make itself is invalidated. */
+export const LONG_CACHE: CacheTimes = { attr: 3600, entry: 3600, negative: 3600 };
+
+export interface LowLevelOptions {
+  /** The local directory the handlers pass through to (its root is the mount's root). */
+  readonly root: string;
+  readonly fsname: string;
+  readonly allowOther: boolean;
+  readonly times?: CacheTimes;
+  readonly log?: (line: string) => void;
+}
+
+export interface LowLevelMount {
+  readonly mountpoint: string;
+  /** Tell the kernel that `path` (a tree path; '' the root) changed underneath it. */
+  invalidate(path: Path): void;
+  /** Unmounts (lazily, if busy); rejects if that does not finish within deadlineMs. */
+  unmount(deadlineMs?: number): Promise<void>;
+  /** Nodes the kernel holds (for tests). */
+  readonly nodeCount: number;
+}
+
+const num = (v: number | Buffer | Float64Array): number => (typeof v === 'number' ? v : 0);
+const bytes = (v: number | Buffer): Buffer => (typeof v === 'number' ? Buffer.alloc(0) : v);
+const values = (v: number | Float64Array): Float64Array =>
+  typeof v === 'number' ? new Float64Array(8) : v;
+
+function fusermount(args: string[], ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('fusermount3', args, { timeout: ms }, (err) => {
+      if (err) reject(new Error(err.message));
+      else resolve();
+    });
+  });
+}
+
+export async function mountLowLevel(
+  mountpoint: string,
+  ops: Operations,
+  o: LowLevelOptions,
+): Promise<LowLevelMount> {
+  const addon = loadLowLevel();
+  if (addon === undefined) {
+    throw new Error('the low-level FUSE binding is not built here (it needs libfuse3-dev)');
+  }
+  const log = o.log ?? (() => undefined);
+  const rootIno = (await lstat(o.root, { bigint: true })).ino;
+  const c: Ctx = {
+    addon,
+    h: requireHandlers(ops),
+    nodes: new NodeTable(rootIno),
+    times: o.times ?? LONG_CACHE,
+  };
+  const dirs = new Listings(c);
+  let inflight = 0;
+  let exited = false;
+  let destroyed = false;
+  let onExit: () => void = () => undefined;
+  const exit = new Promise<void>((r) => (onExit = r));
+  const held: { session?: Session } = {};
+  const destroyIfIdle = (): void => {
+    if (!exited || destroyed || inflight > 0 || held.session === undefined) return;
+    destroyed = true;
+    addon.destroy(held.session);
+  };
+  const handler = (
+    op: number,
+    req: number,
+    ino: number,
+    a1: number | Buffer,
+    a2: number | Float64Array,
+    a3: number | Buffer,
+    a4: number,
+    uid: number,
+    gid: number,
+    pid: number,
+    umask: number,
+  ): void => {
+    if (op === OP.exit) {
+      exited = true;
+      onExit();
+      destroyIfIdle();
+      return;
+    }
+    if (op === OP.forget) {
+      c.nodes.forget(ino, num(a1));
+      return;
+    }
+    inflight++;
+    const who: Caller = { uid, gid, pid, umask };
+    let work: Promise<void>;
+    try {
+      work = dispatch(c, dirs, op, req, ino, [a1, a2, a3, a4], who);
+    } catch (err) {
+      work = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    work
+      .catch((err: unknown) => {
+        addon.replyErr(req, errnoOf(err, log));
+      })
+      .finally(() => {
+        inflight--;
+        destroyIfIdle();
+      })
+      .catch(() => undefined);
+  };
+  const opts = [`fsname=${o.fsname}`, 'subtype=tether', 'default_permissions'];
+  if (o.allowOther) opts.push('allow_other');
+  const s = addon.mount(mountpoint, opts.join(','), handler);
+  held.session = s;
+  return {
+    mountpoint,
+    get nodeCount() {
+      return c.nodes.size;
+    },
+    invalidate: (path) => {
+      if (!exited) invalidatePath(addon, s, c.nodes, path);
+    },
+    unmount: async (ms = 5000) => {
+      if (!exited) {
+        await fusermount(['-u', mountpoint], ms).catch(() => fusermount(['-uz', mountpoint], ms));
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`the session at ${mountpoint} did not end within ${String(ms)} ms`));
+        }, ms);
+      });
+      await Promise.race([exit, late]).finally(() => {
+        clearTimeout(timer);
+      });
+    },
+  };
+}
+
+function errnoOf(err: unknown, log: (line: string) => void): number {
+  if (err instanceof Errno) return err.errno;
+  const code = (err as NodeJS.ErrnoException | undefined)?.errno;
+  if (typeof code === 'number' && code < 0) return -code;
+  log(
+    `unexpected error answered EIO: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+  );
+  return 5; // EIO
+}
+
+/** Invalidate the node at `path`, its entry in its parent, and the parent's listing. */
+function invalidatePath(addon: LowLevelAddon, s: Session, nodes: NodeTable, path: Path): void {
+  if (path === '') {
+    addon.notifyInvalInode(s, ROOT);
+    return;
+  }
+  const parts = path.split('/');
+  let parent = ROOT;
+  for (const part of parts.slice(0, -1)) {
+    const n = nodes.child(parent, Buffer.from(part, 'latin1'));
+    if (n === undefined) return; // the kernel never saw it: nothing cached
+    parent = n.id;
+  }
+  const name = Buffer.from(parts[parts.length - 1]!, 'latin1');
+  const node = nodes.child(parent, name);
+  addon.notifyInvalEntry(s, parent, name);
+  addon.notifyInvalInode(s, parent);
+  if (node !== undefined) addon.notifyInvalInode(s, node.id);
+}
+
+type Args = [number | Buffer, number | Float64Array, number | Buffer, number];
+
+/** One request to its handler (see native/lowlevel.c's call_js for what a1–a4 hold). */
+function dispatch(
+  c: Ctx,
+  dirs: Listings,
+  op: number,
+  req: number,
+  ino: number,
+  a: Args,
+  who: Caller,
+) {
+  const [a1, a2, a3, a4] = a;
+  switch (op) {
+    case OP.lookup:
+      return E.lookup(c, req, ino, bytes(a1), who);
+    case OP.getattr:
+      return E.getattr(c, req, ino, num(a1), who);
+    case OP.setattr:
+      return E.setattr(c, req, ino, num(a1), values(a2), num(a3), who);
+    case OP.readlink:
+      return E.readlink(c, req, ino, who);
+    case OP.mknod:
+      return E.mknod(c, req, ino, bytes(a1), num(a2), num(a3), who);
+    case OP.mkdir:
+      return E.mkdir(c, req, ino, bytes(a1), num(a2), who);
+    case OP.unlink:
+      return E.unlink(c, req, ino, bytes(a1), who);
+    case OP.rmdir:
+      return E.rmdir(c, req, ino, bytes(a1), who);
+    case OP.symlink:
+      return E.symlink(c, req, ino, bytes(a1), bytes(a3), who);
+    case OP.rename:
+      return E.rename(
+        c,
+        req,
+        { parent: ino, name: bytes(a1) },
+        { parent: num(a2), name: bytes(a3) },
+        a4,
+        who,
+      );
+    case OP.link:
+      return E.link(c, req, ino, num(a2), bytes(a3), who);
+    case OP.open:
+      return F.open(c, req, ino, num(a1), who);
+    case OP.create:
+      return F.create(c, req, ino, bytes(a1), num(a2), num(a3), who);
+    case OP.read:
+      return F.read(c, req, ino, num(a1), num(a2), num(a3), who);
+    case OP.write:
+      return F.write(c, req, ino, bytes(a3), num(a2), a4, who);
+    case OP.release:
+      return F.release(c, req, ino, num(a1), who);
+    case OP.fsync:
+      return F.fsync(c, req, ino, num(a1), num(a2), who);
+    case OP.statfs:
+      return F.statfs(c, req, who);
+    case OP.access:
+      return F.access(c, req, ino, num(a1), who);
+    case OP.getxattr:
+      return F.getxattr(c, req, ino, bytes(a1), num(a2), who);
+    case OP.listxattr:
+      return F.listxattr(c, req, ino, num(a1), who);
+    case OP.setxattr:
+      return F.setxattr(c, req, ino, bytes(a1), bytes(a3), a4, who);
+    case OP.removexattr:
+      return F.removexattr(c, req, ino, bytes(a1), who);
+    case OP.opendir:
+      return dirs.opendir(req, ino, who);
+    case OP.readdir:
+    case OP.readdirplus:
+      return dirs.readdir(req, num(a3), num(a1), num(a2), op === OP.readdirplus, who);
+    case OP.releasedir:
+      dirs.releasedir(req, num(a1));
+      return Promise.resolve();
+    case OP.flush:
+    case OP.fsyncdir:
+      c.addon.replyErr(req, 0);
+      return Promise.resolve();
+    default:
+      c.addon.replyErr(req, 38); // ENOSYS
+      return Promise.resolve();
+  }
+}

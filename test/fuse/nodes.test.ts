@@ -1,0 +1,93 @@
+// The low-level binding's node table: node ids by view inode (hard links are one node), paths
+// from names, renames moving names, forget releasing nodes.
+import test from 'ava';
+import { NodeTable, ROOT } from '../../src/fuse/nodes.js';
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+test('a looked-up name has a node and a path; the root is /', (t) => {
+  const n = new NodeTable(100n);
+  t.is(n.pathOf(ROOT), '/');
+  const d = n.learn(ROOT, b('dir'), 200n);
+  const f = n.learn(d.id, b('file'), 300n);
+  t.not(d.id, ROOT);
+  t.is(n.pathOf(d.id), '/dir');
+  t.is(n.pathOf(f.id), '/dir/file');
+  t.is(n.childPath(f.id, b('x')), '/dir/file/x');
+  t.is(n.child(d.id, b('file')), f);
+});
+
+test('names are bytes: a name that is not UTF-8 keeps its bytes in the path', (t) => {
+  const n = new NodeTable(1n);
+  const raw = Buffer.from([0x66, 0xff, 0xfe]);
+  const f = n.learn(ROOT, raw, 2n);
+  t.deepEqual(Buffer.from(n.pathOf(f.id)!.slice(1), 'latin1'), raw);
+});
+
+test('hard links are one node; unlinking one name leaves the other', (t) => {
+  const n = new NodeTable(1n);
+  const a = n.learn(ROOT, b('a'), 7n);
+  const l = n.learn(ROOT, b('b'), 7n);
+  t.is(a, l);
+  t.is(n.pathOf(a.id), '/b');
+  n.unlinked(ROOT, b('b'));
+  t.is(n.pathOf(a.id), '/a');
+  n.unlinked(ROOT, b('a'));
+  t.is(n.pathOf(a.id), undefined);
+  // The inode number may be reused by a new file: that is a new node.
+  t.not(n.learn(ROOT, b('c'), 7n).id, a.id);
+});
+
+test('a rename moves a name, and with a directory everything under it', (t) => {
+  const n = new NodeTable(1n);
+  const d = n.learn(ROOT, b('d'), 2n);
+  const f = n.learn(d.id, b('f'), 3n);
+  const e = n.learn(ROOT, b('e'), 4n);
+  n.renamed(ROOT, b('d'), e.id, b('moved'));
+  t.is(n.pathOf(d.id), '/e/moved');
+  t.is(n.pathOf(f.id), '/e/moved/f');
+  t.is(n.child(ROOT, b('d')), undefined);
+});
+
+test('a rename over an existing name takes the name from the node that had it', (t) => {
+  const n = new NodeTable(1n);
+  const x = n.learn(ROOT, b('x'), 2n);
+  const y = n.learn(ROOT, b('y'), 3n);
+  n.renamed(ROOT, b('x'), ROOT, b('y'));
+  t.is(n.pathOf(x.id), '/y');
+  t.is(n.pathOf(y.id), undefined);
+});
+
+test('a name that now holds another inode moves to that node', (t) => {
+  const n = new NodeTable(1n);
+  const old = n.learn(ROOT, b('f'), 2n);
+  const now = n.learn(ROOT, b('f'), 9n);
+  t.not(old.id, now.id);
+  t.is(n.pathOf(old.id), undefined);
+  t.is(n.pathOf(now.id), '/f');
+});
+
+test('forget releases a node once every lookup is returned; the root stays', (t) => {
+  const n = new NodeTable(1n);
+  const f = n.learn(ROOT, b('f'), 2n);
+  n.ref(f, 3);
+  n.forget(f.id, 2);
+  t.is(n.get(f.id), f);
+  n.forget(f.id, 1);
+  t.is(n.get(f.id), undefined);
+  t.is(n.child(ROOT, b('f')), undefined);
+  n.forget(ROOT, 5);
+  t.is(n.pathOf(ROOT), '/');
+  t.is(n.size, 1);
+});
+
+test('a node made for a reply that did not carry it is dropped; a referenced one is not', (t) => {
+  const n = new NodeTable(1n);
+  const unused = n.learn(ROOT, b('u'), 2n);
+  const used = n.learn(ROOT, b('v'), 3n);
+  n.ref(used);
+  n.dropIfUnused(unused);
+  n.dropIfUnused(used);
+  t.is(n.get(unused.id), undefined);
+  t.is(n.get(used.id), used);
+});
