@@ -12,6 +12,7 @@ import { processAlive, Store } from '../store/store.js';
 import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
 import { serveControl, type Request } from './control.js';
+import { Services } from './services.js';
 import { FSNAME_PREFIX, pidFileOf } from './layout.js';
 import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
 import { MEANING } from './why.js';
@@ -87,6 +88,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let server: Server | undefined;
   let mounted: Mounted | undefined;
   let volume: Volume | undefined;
+  let services: Services | undefined;
   let stopping: Promise<void> | undefined;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
@@ -97,6 +99,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       await volume?.close().catch((err: unknown) => {
         o.log(`final flush failed: ${(err as Error).message}`);
       });
+      await services?.close();
       await mounted?.unmount().catch((err: unknown) => {
         o.log(`unmount: ${(err as Error).message}`);
       });
@@ -111,7 +114,8 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     pidTaken = true;
     volume = await Volume.open(store, o.storeDir, o.remote, timesFromEnv(), o.log);
     const v = volume;
-    server = await serveControl(o.storeDir, (req) => control(v, req, o, stop));
+    const sv = (services = new Services(v, store, o.storeDir, o.remote, o.log));
+    server = await serveControl(o.storeDir, (req) => control(v, req, o, stop, sv));
     // What an earlier mount held there was closed when that mount went.
     await rm(v.attic, { recursive: true, force: true });
     await mkdir(v.attic, { mode: 0o700 });
@@ -120,6 +124,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       allowOther: o.allowOther,
     });
     v.start();
+    sv.start();
     o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode})`);
   } catch (err) {
     server?.close();
@@ -144,15 +149,24 @@ async function control(
   req: Request,
   o: DaemonOptions,
   stop: () => Promise<void>,
+  services: Services,
 ): Promise<Record<string, unknown>> {
   const pathOf = (): Path => (typeof req['path'] === 'string' ? fromText(req['path']) : '');
   switch (req.op) {
     case 'status':
-      return { status: await v.status(), mountpoint: o.mountpoint, pid: process.pid };
+      return {
+        status: {
+          ...(await v.status()),
+          modeDetail: services.modeText(),
+          reconnect: services.reconnect.mode,
+        },
+        mountpoint: o.mountpoint,
+        pid: process.pid,
+      };
     case 'ping':
       return { mode: v.mode };
     case 'offline':
-      await v.goOffline('asked by "tether offline"');
+      await v.goOffline('asked by "tether offline"', 'manual');
       return { mode: v.mode };
     case 'online': {
       const s = await v.goOnline();
@@ -182,7 +196,10 @@ async function control(
       // Answer first; the daemon then flushes, unmounts and exits.
       setImmediate(() => void stop());
       return {};
-    default:
-      throw new TetherError('EUSAGE', `unknown control request "${req.op}"`);
+    default: {
+      const r = await services.control(req);
+      if (r === undefined) throw new TetherError('EUSAGE', `unknown control request "${req.op}"`);
+      return r;
+    }
   }
 }
