@@ -82,6 +82,11 @@ export class AgentClient {
     });
   }
 
+  /** Start the agent now (its start-up then does not count against a first call's deadline). */
+  start(): void {
+    if (!this.closed) this.agent();
+  }
+
   /** Kill the agent (if any) and fail every call in flight; the next call starts a new one. */
   replace(reason: string, code = 'ETIMEDOUT'): void {
     const child = this.child;
