@@ -37,6 +37,13 @@ const COMMANDS: Record<string, Loader> = {
   online: async () => [(await import('./mode.js')).OnlineCommand],
   sync: async () => [(await import('./sync.js')).SyncCommand],
   why: async () => [(await import('./why.js')).WhyCommand],
+  __agent: async () => [(await import('./agent.js')).AgentCommand],
+  mode: async () => [(await import('./reconnect-mode.js')).ModeCommand],
+  events: async () => [(await import('./events.js')).EventsCommand],
+  pin: async () => [(await import('./pin.js')).PinCommand],
+  unpin: async () => [(await import('./pin.js')).UnpinCommand],
+  pins: async () => [(await import('./pin.js')).PinsCommand],
+  hoard: async () => [(await import('./hoard.js')).HoardCommand],
 };
 
 // A reader that stops early (\`tether snapshot list | head -1\`) closes the pipe: the rest of

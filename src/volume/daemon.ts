@@ -15,6 +15,7 @@ import { withVolumeViews } from '../view/volume-hook.js';
 import { ChangedPaths } from './changed-paths.js';
 import { serveControl, type Request } from './control.js';
 import { mountAt } from './find.js';
+import { Services } from './services.js';
 import { FSNAME_PREFIX, pidFileOf } from './layout.js';
 import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
 import { VolumeSnapshots } from './volume-snapshots.js';
@@ -100,6 +101,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let mounted: VolumeMount | undefined;
   let volume: Volume | undefined;
   let changed: ChangedPaths | undefined;
+  let services: Services | undefined;
   let stopping: Promise<void> | undefined;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
@@ -110,6 +112,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       await volume?.close().catch((err: unknown) => {
         o.log(`final flush failed: ${(err as Error).message}`);
       });
+      await services?.close();
       await mounted?.unmount().catch((err: unknown) => {
         o.log(`unmount: ${(err as Error).message}`);
       });
@@ -136,9 +139,10 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       for (const p of paths) c.note(p);
     };
     const snaps = new VolumeSnapshots(v, c, o.mountpoint);
+    const sv = (services = new Services(v, store, o.storeDir, o.remote, o.log));
     server = await serveControl(
       o.storeDir,
-      async (req) => (await snaps.control(req)) ?? control(v, req, o, stop),
+      async (req) => (await snaps.control(req)) ?? control(v, req, o, stop, sv),
     );
     // What an earlier mount held there was closed when that mount went.
     await rm(v.attic, { recursive: true, force: true });
@@ -156,6 +160,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       m.invalidate(path);
     });
     v.start();
+    sv.start();
     o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode}, ${m.binding} binding)`);
   } catch (err) {
     server?.close();
@@ -180,15 +185,24 @@ async function control(
   req: Request,
   o: DaemonOptions,
   stop: () => Promise<void>,
+  services: Services,
 ): Promise<Record<string, unknown>> {
   const pathOf = (): Path => (typeof req['path'] === 'string' ? fromText(req['path']) : '');
   switch (req.op) {
     case 'status':
-      return { status: await v.status(), mountpoint: o.mountpoint, pid: process.pid };
+      return {
+        status: {
+          ...(await v.status()),
+          modeDetail: services.modeText(),
+          reconnect: services.reconnect.mode,
+        },
+        mountpoint: o.mountpoint,
+        pid: process.pid,
+      };
     case 'ping':
       return { mode: v.mode };
     case 'offline':
-      await v.goOffline('asked by "tether offline"');
+      await v.goOffline('asked by "tether offline"', 'manual');
       return { mode: v.mode };
     case 'online': {
       const s = await v.goOnline();
@@ -218,7 +232,10 @@ async function control(
       // Answer first; the daemon then flushes, unmounts and exits.
       setImmediate(() => void stop());
       return {};
-    default:
-      throw new TetherError('EUSAGE', `unknown control request "${req.op}"`);
+    default: {
+      const r = await services.control(req);
+      if (r === undefined) throw new TetherError('EUSAGE', `unknown control request "${req.op}"`);
+      return r;
+    }
   }
 }

@@ -6,14 +6,19 @@ import { timeArg } from '../scan/stamp.js';
 
 const CHUNK = 1 << 20;
 
-/** Copy `src` over `dst` in place; returns the source's size and mtime as copied. */
+/**
+ * Copy `src` over `dst` in place; returns the source's size and mtime as copied. `progress`
+ * is called once the source is open and after each chunk (a deadline on lack of progress).
+ */
 export async function copyInPlace(
   src: Buffer,
   dst: Buffer,
+  progress: (bytes: number) => void = () => undefined,
 ): Promise<{ size: number; mtimeNs: bigint }> {
   const from = await open(src, 'r');
   try {
     const st = await from.stat({ bigint: true });
+    progress(0);
     const to = await open(dst, 'r+');
     try {
       const buf = Buffer.allocUnsafe(CHUNK);
@@ -27,6 +32,7 @@ export async function copyInPlace(
           done += bytesWritten;
         }
         pos += bytesRead;
+        progress(pos);
       }
       await to.truncate(pos);
       await to.sync();

@@ -35,10 +35,14 @@ import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
 import { Placeholders } from './placeholders.js';
 import { cacheUse, type CacheUse } from './cache-use.js';
+import type { RemoteIo } from './remote-io.js';
 import { WhyLog, type WhyRecord } from './why.js';
 import { ViewChanges, type ViewListener } from './view-changes.js';
 
 export type Mode = 'online' | 'offline';
+/** Why a volume is offline: asked to be (never undone automatically), or the remote failed. */
+export type OfflineCause = 'manual' | 'failure';
+export type VolumeEvent = (type: string, data: Record<string, unknown>) => void;
 export type PathState = 'cached' | 'remote-only' | 'dirty' | 'provisional' | 'conflict';
 
 export interface VolumeTimes {
@@ -88,6 +92,11 @@ export class Volume {
   readonly conflicts: ConflictStore;
   private readonly viewChanges = new ViewChanges();
   private modeNow: Mode;
+  private causeNow: OfflineCause = 'manual';
+  /** The remote agent that makes every call on the remote (unset: calls made in-process). */
+  remoteIo: RemoteIo | undefined;
+  /** Mode changes, syncs, conflicts and data unavailable, as events (events.ts keeps them). */
+  onEvent: VolumeEvent = () => undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private pullTimer: NodeJS.Timeout | undefined;
@@ -117,7 +126,8 @@ export class Volume {
     this.placeholders = new Placeholders(store.db('volume'), this.localBuf);
     this.conflicts = new ConflictStore(store.db('conflicts'));
     const m = asBytes(store.db('volume').get(MODE_KEY))?.toString();
-    this.modeNow = m === 'offline' ? 'offline' : 'online';
+    this.modeNow = m === 'offline' || m === 'offline:failure' ? 'offline' : 'online';
+    if (m === 'offline:failure') this.causeNow = 'failure';
   }
 
   /** Open the volume of `store`, binding it to `remote` (and materialising it) on first use. */
@@ -162,12 +172,19 @@ export class Volume {
     if (this.modeNow === 'online') this.startPull();
   }
 
-  async goOffline(reason: string): Promise<void> {
+  get offlineCause(): OfflineCause {
+    return this.causeNow;
+  }
+
+  async goOffline(reason: string, cause: OfflineCause = 'failure'): Promise<void> {
     if (this.modeNow === 'offline') return;
     this.modeNow = 'offline';
+    this.causeNow = cause;
     this.stopTimers();
-    await this.store.db('volume').put(MODE_KEY, Buffer.from('offline'));
+    const text = cause === 'failure' ? 'offline:failure' : 'offline';
+    await this.store.db('volume').put(MODE_KEY, Buffer.from(text));
     this.log(`offline: ${reason}`);
+    this.onEvent('mode', { mode: text, reason });
   }
 
   /** Reconnect: one sync through the engine, then online. Stays offline if it fails. */
@@ -178,6 +195,7 @@ export class Volume {
       await this.store.db('volume').put(MODE_KEY, Buffer.from('online'));
       this.startPull();
       this.log(`online: ${s.applied} actions applied, ${s.open} conflicts open`);
+      this.onEvent('mode', { mode: 'online' });
       return s;
     });
   }
@@ -214,14 +232,9 @@ export class Volume {
   async fetch(path: Path, op: string): Promise<void> {
     if (!this.placeholders.isNow(path)) return;
     if (this.modeNow !== 'online') {
-      throw new VolumeError(
-        this.why.note(
-          path,
-          'EDISCONDATA',
-          op,
-          `${this.describe(path)} was never fetched and the volume is offline`,
-        ),
-      );
+      const reason = `${this.describe(path)} was never fetched and the volume is offline`;
+      this.onEvent('data-unavailable', { path, reason });
+      throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, reason));
     }
     let p = this.fetching.get(path);
     if (p === undefined) {
@@ -334,7 +347,10 @@ export class Volume {
     const dst = fsPath(this.localBuf, path);
     let got: { size: number; mtimeNs: bigint };
     try {
-      got = await withDeadline(copyInPlace(src, dst), this.times.fetchDeadlineMs, 'fetch');
+      got =
+        this.remoteIo === undefined
+          ? await withDeadline(copyInPlace(src, dst), this.times.fetchDeadlineMs, 'fetch')
+          : await this.remoteIo.fetch(path);
     } catch (err) {
       const message = `${this.describe(path)} could not be fetched: ${(err as Error).message}`;
       if (isMissing(err)) {
@@ -343,6 +359,7 @@ export class Volume {
         throw new VolumeError(this.why.note(path, 'EREMOTE', op, message));
       }
       await this.goOffline(message);
+      this.onEvent('data-unavailable', { path, reason: message });
       throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
     }
     await this.placeholders.remove(path);
@@ -415,7 +432,8 @@ export class Volume {
     return run;
   }
 
-  private async syncNow(dryRun: boolean): Promise<SyncSummary> {
+  /** `quiet`: a background flush or pull, an event only when it changed something. */
+  private async syncNow(dryRun: boolean, quiet = false): Promise<SyncSummary> {
     this.busy++;
     try {
       if (!dryRun) this.dirty = false;
@@ -423,18 +441,22 @@ export class Volume {
       const phases: string[] = [];
       let at = performance.now();
       let phase = 'start';
-      const s = await runSyncDirs(this.store, this.local, this.remote, {
-        dryRun,
-        placeholder: (path, st) => this.placeholders.is(path, st.ino),
-        // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
-        emptyServerOk: this.store.getRef(REF_BASE) === EMPTY_TREE_ID,
-        onPhase: (p) => {
-          const now = performance.now();
-          phases.push(`${phase} ${Math.round(now - at)}`);
-          phase = p;
-          at = now;
-        },
-      });
+      if (!dryRun && !quiet) this.onEvent('sync-start', {});
+      const s =
+        this.remoteIo !== undefined
+          ? await this.remoteIo.sync(dryRun)
+          : await runSyncDirs(this.store, this.local, this.remote, {
+              dryRun,
+              placeholder: (path, st) => this.placeholders.is(path, st.ino),
+              // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
+              emptyServerOk: this.store.getRef(REF_BASE) === EMPTY_TREE_ID,
+              onPhase: (p) => {
+                const now = performance.now();
+                phases.push(`${phase} ${Math.round(now - at)}`);
+                phase = p;
+                at = now;
+              },
+            });
       phases.push(`${phase} ${Math.round(performance.now() - at)}`);
       if (!dryRun && s.applied > 0) this.log(`sync phases (ms): ${phases.join(', ')}`);
       if (!dryRun) {
@@ -445,11 +467,20 @@ export class Volume {
         this.viewChanges.emit(touched);
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
+        for (const c of s.conflicts) this.onEvent('conflict', { path: c.path, kind: c.kind });
+        if (!quiet || s.applied > 0 || s.conflicts.length > 0) {
+          this.onEvent('sync-finish', {
+            applied: s.applied,
+            conflicts: s.conflicts.length,
+            open: s.open,
+          });
+        }
       }
       return s;
     } catch (err) {
       if (!dryRun) this.dirty = true;
       this.lastError = (err as Error).message;
+      if (!dryRun) this.onEvent('sync-failed', { message: this.lastError });
       throw err;
     } finally {
       this.busy--;
@@ -461,7 +492,7 @@ export class Volume {
     return this.exclusive(async () => {
       if (this.modeNow !== 'online') return;
       try {
-        const s = await this.syncNow(false);
+        const s = await this.syncNow(false, true);
         if (s.applied > 0 || s.conflicts.length > 0) {
           this.log(`sync: ${s.applied} actions applied, ${s.open} conflicts open`);
         }

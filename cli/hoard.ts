@@ -1,0 +1,52 @@
+// `tether hoard [PATH...]`: fetch the pinned set (or the given paths) of a volume now, with a
+// progress bar on a terminal. Bounded parallelism and resumable: run it again after an
+// interruption and it fetches what is still missing.
+import { Command, Option } from 'clipanion';
+import type { HoardStatus } from '../src/volume/hoard.js';
+import { TetherCommand } from './base.js';
+import { locateAll } from './pin.js';
+import { progress } from './progress.js';
+import { ask } from './volume.js';
+
+const POLL_MS = 200;
+
+export class HoardCommand extends TetherCommand {
+  static override paths = [['hoard']];
+  static override usage = Command.Usage({
+    category: 'Working set',
+    description: 'fetch the pinned files of a volume (or the given paths) now',
+    details: `
+      With no PATH, the volume of the current directory and all its pins; with PATHs, everything
+      at or below them. Exit status 1 when some files could not be fetched.
+    `,
+    examples: [
+      ['Before going offline', '$0 hoard ~/work'],
+      ['One directory', '$0 hoard ~/work/project'],
+    ],
+  });
+
+  asJson = Option.Boolean('--json', false, { description: 'Print JSON' });
+  targets = Option.Rest();
+
+  async execute(): Promise<number> {
+    const explicit = this.targets.length > 0;
+    const { l, rel } = locateAll(explicit ? this.targets : ['.']);
+    const paths = explicit && !(rel.length === 1 && rel[0] === '') ? rel : [];
+    let s = (await ask(l, { op: 'hoard', paths }))['hoard'] as HoardStatus;
+    const bar = progress('hoard', 'files', s.total);
+    while (s.running) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      s = (await ask(l, { op: 'hoard-status' }))['hoard'] as HoardStatus;
+      bar.update(s.done);
+    }
+    bar.stop();
+    if (this.asJson) this.json(s);
+    else {
+      this.out(
+        `${l.mountpoint}: ${s.done - s.failed} of ${s.total} files fetched, ${s.failed} failed`,
+      );
+      if (s.lastError !== undefined && s.failed > 0) this.out(`last error: ${s.lastError}`);
+    }
+    return s.failed > 0 ? 1 : 0;
+  }
+}

@@ -1,0 +1,102 @@
+// What the remote agent does: every call that touches the remote. `probe` asks whether the
+// server answers; `fetch` copies one file of the remote into the local view (progress per
+// chunk); `sync` runs the whole engine (scan → merge → apply) between the local view and the
+// remote, with the store opened here (LMDB serves several processes; the daemon waits for the
+// answer with a deadline and never touches the remote itself).
+import { readdir, stat } from 'node:fs/promises';
+import type { Path } from '../merge/plan.js';
+import { fsPath } from '../scan/fs-entry.js';
+import { Store } from '../store/store.js';
+import { EMPTY_TREE_ID } from '../tree/index.js';
+import { REF_BASE } from '../store/kv.js';
+import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
+import { copyInPlace } from '../volume/fetch.js';
+import { Placeholders } from '../volume/placeholders.js';
+import type { Operation } from './serve.js';
+
+export interface FetchArgs {
+  readonly remote: string;
+  readonly local: string;
+  readonly path: Path;
+}
+
+export interface SyncArgs {
+  readonly storeDir: string;
+  readonly local: string;
+  readonly remote: string;
+  readonly dryRun: boolean;
+}
+
+/** While a sync runs, the remote is asked this often whether it still answers (ms). */
+const HEARTBEAT_MS = 500;
+
+/** The remote answers: its root is a directory that can be listed. */
+async function probe(args: unknown): Promise<{ entries: number }> {
+  const { remote } = args as { remote: string };
+  const st = await stat(remote);
+  if (!st.isDirectory())
+    throw Object.assign(new Error(`${remote} is not a directory`), { code: 'ENOTDIR' });
+  return { entries: (await readdir(remote)).length };
+}
+
+async function fetch(
+  args: unknown,
+  progress: (v?: unknown) => void,
+): Promise<{ size: number; mtimeNs: bigint }> {
+  const a = args as FetchArgs;
+  return copyInPlace(
+    fsPath(Buffer.from(a.remote), a.path),
+    fsPath(Buffer.from(a.local), a.path),
+    (n) => {
+      progress(n);
+    },
+  );
+}
+
+const stores = new Map<string, Promise<Store>>();
+
+function storeAt(dir: string): Promise<Store> {
+  let s = stores.get(dir);
+  if (s === undefined) {
+    s = Store.open(dir);
+    stores.set(dir, s);
+  }
+  return s;
+}
+
+async function sync(args: unknown, progress: (v?: unknown) => void): Promise<SyncSummary> {
+  const a = args as SyncArgs;
+  const store = await storeAt(a.storeDir);
+  const placeholders = new Placeholders(store.db('volume'), Buffer.from(a.local));
+  // Progress is the remote still answering: a hung server stops it, a slow one does not.
+  const beat = setInterval(() => {
+    stat(a.remote).then(
+      () => {
+        progress('alive');
+      },
+      () => undefined,
+    );
+  }, HEARTBEAT_MS);
+  try {
+    return await runSyncDirs(store, a.local, a.remote, {
+      dryRun: a.dryRun,
+      placeholder: (path, st) => placeholders.is(path, st.ino),
+      // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
+      emptyServerOk: store.getRef(REF_BASE) === EMPTY_TREE_ID,
+      onPhase: (phase) => {
+        progress(phase);
+      },
+    });
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+export const OPERATIONS: Readonly<Record<string, Operation>> = { probe, fetch, sync };
+
+/** Run as the agent (`tether __agent`) until the daemon goes. */
+export async function runAgent(): Promise<void> {
+  const { serveAgent } = await import('./serve.js');
+  await serveAgent(OPERATIONS);
+  for (const s of stores.values()) await (await s).close();
+}

@@ -1,0 +1,90 @@
+// Hoarding (DESIGN decision 11): fetch every file of the pinned set that is not cached yet,
+// at most PARALLEL at a time, through the volume's ordinary fetch (so through the remote agent,
+// with its deadlines). Resumable by nature: a fetched file is no longer a placeholder, so a
+// hoard interrupted (offline, unmount) simply has less to do the next time.
+import type { Path } from '../merge/plan.js';
+import { covers, type Pin, type Pins } from './pins.js';
+import type { Volume } from './volume.js';
+
+export const PARALLEL = 16;
+
+export interface HoardStatus {
+  readonly running: boolean;
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly bytes: number;
+  readonly lastError?: string;
+}
+
+export class Hoarder {
+  private current: Promise<void> | undefined;
+  private state: HoardStatus = { running: false, total: 0, done: 0, failed: 0, bytes: 0 };
+
+  constructor(
+    private readonly volume: Volume,
+    private readonly pins: Pins,
+    private readonly onEvent: (type: string, data: Record<string, unknown>) => void,
+  ) {}
+
+  status(): HoardStatus {
+    return this.state;
+  }
+
+  /** Start a hoard of `paths` (each taken as a recursive pin), or of every pin; one at a time. */
+  start(paths?: readonly Path[]): HoardStatus {
+    if (this.current !== undefined) return this.state;
+    const pins: Pin[] =
+      paths === undefined || paths.length === 0
+        ? this.pins.list()
+        : paths.map((path) => ({ path, recursive: true, priority: 0 }));
+    const targets = this.targets(pins);
+    this.state = { running: true, total: targets.length, done: 0, failed: 0, bytes: 0 };
+    this.current = this.run(targets).finally(() => {
+      this.current = undefined;
+      this.state = { ...this.state, running: false };
+      this.onEvent('hoard-finish', {
+        total: this.state.total,
+        fetched: this.state.done - this.state.failed,
+        failed: this.state.failed,
+      });
+    });
+    return this.state;
+  }
+
+  /** Waits for a running hoard (closing). */
+  async settled(): Promise<void> {
+    await this.current;
+  }
+
+  private targets(pins: readonly Pin[]): Path[] {
+    const seen = new Set<Path>();
+    for (const pin of pins) {
+      for (const p of this.volume.placeholders.under(pin.path)) {
+        if (covers(pin, p)) seen.add(p);
+      }
+    }
+    return [...seen];
+  }
+
+  private async run(targets: readonly Path[]): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < targets.length && this.volume.mode === 'online') {
+        const path = targets[next++]!;
+        try {
+          await this.volume.fetch(path, 'hoard');
+          this.state = { ...this.state, done: this.state.done + 1 };
+        } catch (err) {
+          this.state = {
+            ...this.state,
+            done: this.state.done + 1,
+            failed: this.state.failed + 1,
+            lastError: (err as Error).message,
+          };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, targets.length) }, worker));
+  }
+}

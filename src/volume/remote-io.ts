@@ -1,0 +1,98 @@
+// The volume's calls on the remote, each made by the remote agent with a deadline (DESIGN
+// decision 2): 2 s for metadata (TETHER_DEADLINE_MS), and for transfers a deadline on lack of
+// progress (TETHER_IDLE_MS), not on size. A missed deadline replaces the agent and fails the
+// call as a transport error; the volume then goes offline and answers from its cache.
+import type { Path } from '../merge/plan.js';
+import { AgentClient, type AgentSpawn } from '../agent/client.js';
+import type { FetchArgs, SyncArgs } from '../agent/ops.js';
+import type { SyncSummary } from '../sync/sync-dirs.js';
+
+export interface Deadlines {
+  /** A metadata call, or the first sign of life of a transfer (ms). */
+  readonly metaMs: number;
+  /** Between two signs of progress of a transfer or a sync (ms). */
+  readonly idleMs: number;
+  /** A whole sync, however much it progresses (ms). */
+  readonly syncMs: number;
+}
+
+export function deadlinesFromEnv(): Deadlines {
+  const ms = (name: string, dflt: number): number => {
+    const v = Number(process.env[name]);
+    return Number.isFinite(v) && v > 0 ? v : dflt;
+  };
+  return {
+    metaMs: ms('TETHER_DEADLINE_MS', 2000),
+    idleMs: ms('TETHER_IDLE_MS', 5000),
+    syncMs: ms('TETHER_SYNC_MS', 30 * 60_000),
+  };
+}
+
+/** How the daemon starts its agent: the same tether, hidden command `__agent`. */
+export function defaultAgentSpawn(): AgentSpawn {
+  return {
+    command: process.execPath,
+    args: [process.argv[1] ?? '', '__agent'],
+    // Room for concurrent fetches beside a heartbeat (libuv's pool has 4 threads).
+    env: { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '16' },
+  };
+}
+
+export class RemoteIo {
+  readonly agent: AgentClient;
+
+  constructor(
+    private readonly storeDir: string,
+    private readonly remote: string,
+    private readonly local: string,
+    readonly deadlines: Deadlines = deadlinesFromEnv(),
+    how: AgentSpawn = defaultAgentSpawn(),
+    log: (line: string) => void = () => undefined,
+  ) {
+    this.agent = new AgentClient(how, log);
+  }
+
+  /** Resolves when the server answers (its root can be listed) within the deadline. */
+  async probe(): Promise<void> {
+    await this.agent.call('probe', { remote: this.remote }, { deadlineMs: this.deadlines.metaMs });
+  }
+
+  fetch(path: Path): Promise<{ size: number; mtimeNs: bigint }> {
+    const args: FetchArgs = { remote: this.remote, local: this.local, path };
+    return this.agent.call('fetch', args, {
+      deadlineMs: this.deadlines.metaMs,
+      idleMs: this.deadlines.idleMs,
+    });
+  }
+
+  async sync(dryRun: boolean): Promise<SyncSummary> {
+    const args: SyncArgs = {
+      storeDir: this.storeDir,
+      local: this.local,
+      remote: this.remote,
+      dryRun,
+    };
+    let cap: NodeJS.Timeout | undefined;
+    const capped = new Promise<never>((_resolve, reject) => {
+      cap = setTimeout(() => {
+        this.agent.replace(`the sync ran longer than ${this.deadlines.syncMs} ms`);
+        reject(new Error('sync: too long'));
+      }, this.deadlines.syncMs);
+    });
+    try {
+      return await Promise.race([
+        this.agent.call<SyncSummary>('sync', args, {
+          deadlineMs: this.deadlines.metaMs * 2,
+          idleMs: this.deadlines.idleMs,
+        }),
+        capped,
+      ]);
+    } finally {
+      clearTimeout(cap);
+    }
+  }
+
+  close(): void {
+    this.agent.close();
+  }
+}

@@ -1,0 +1,146 @@
+// A tether volume whose remote is a real network filesystem: a directory exported by an sshd
+// on loopback, mounted with sshfs, and a tether mount over that. Faults are real: the sshd
+// stopped (every call on the share hangs), killed (calls fail), resumed or restarted on the
+// same port. Teardown resumes, unmounts (tether, then sshfs, lazily if need be) and stops the
+// sshd whatever happened; the temp directory is removed only once nothing is mounted in it.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { tempDir } from '../cli/run.js';
+import { startSshd, why as sshdWhy } from '../sync/sshd.js';
+import { cannotMount, tetherRun } from './harness.js';
+
+export const cannotSshfs: string | undefined = cannotMount ?? sshdWhy;
+
+export interface SshfsVolume {
+  readonly dir: string;
+  /** The directory the sshd exports (the server's own disk: safe to read from the test). */
+  readonly exported: string;
+  /** The sshfs mount of it: the volume's remote. */
+  readonly share: string;
+  readonly mnt: string;
+  readonly store: string;
+  /** Stop every sshd process (listener and sessions): calls on the share hang. */
+  hang(): void;
+  resume(): void;
+  /** Kill every sshd process: calls on the share fail. */
+  kill(): void;
+  /** Start the sshd again on the same port and keys. */
+  restart(): Promise<void>;
+}
+
+const mounted = (dir: string): boolean =>
+  readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
+
+/** Every process descended from `root` (sshd forks a process per session). */
+function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(name), ppid);
+    } catch {
+      // gone
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) {
+    for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
+  }
+  return out;
+}
+
+function signal(pids: readonly number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone
+    }
+  }
+}
+
+export async function sshfsVolume(
+  t: ExecutionContext,
+  fill: (exported: string) => void,
+  env: Record<string, string> = {},
+): Promise<SshfsVolume> {
+  const { dir, cleanup } = tempDir('tether-sshfs-');
+  const exported = join(dir, 'exported');
+  const share = join(dir, 'share');
+  const mnt = join(dir, 'mnt');
+  const store = join(dir, 'store');
+  for (const d of [exported, share, mnt]) mkdirSync(d);
+  fill(exported);
+  let sshd = await startSshd(dir);
+  const port = sshd.port;
+  let stopped: number[] = [];
+  const all = (): number[] => (sshd.proc.pid === undefined ? [] : descendants(sshd.proc.pid));
+
+  t.teardown(async () => {
+    signal(stopped, 'SIGCONT');
+    if (mounted(mnt)) {
+      const r = await tetherRun(['unmount', mnt], 30_000);
+      if (r.status !== 0) spawnSync('fusermount', ['-uz', mnt]);
+    }
+    const pidFile = join(store, 'daemon.pid');
+    if (existsSync(pidFile)) signal([Number(readFileSync(pidFile, 'utf8'))], 'SIGKILL');
+    if (mounted(share)) spawnSync('fusermount', ['-uz', share]);
+    signal(all(), 'SIGKILL');
+    if (!mounted(dir)) cleanup();
+  });
+
+  const m = spawnSync(
+    'sshfs',
+    [
+      `root@127.0.0.1:${exported}`,
+      share,
+      '-p',
+      String(port),
+      '-o',
+      // No caches (a server change must be seen, as by any client of the share); reconnect
+      // after the server restarts.
+      `IdentityFile=${sshd.key},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,` +
+        'BatchMode=yes,reconnect,dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0',
+    ],
+    { timeout: 20_000 },
+  );
+  if (m.status !== 0) throw new Error(`sshfs failed: ${String(m.stderr)}`);
+  const r = await tetherRun(['mount', share, mnt, '--store', store], 60_000, {
+    ...process.env,
+    ...env,
+  });
+  if (r.status !== 0) throw new Error(`tether mount failed: ${r.stderr}`);
+  return {
+    dir,
+    exported,
+    share,
+    mnt,
+    store,
+    hang: () => {
+      stopped = all();
+      signal(stopped, 'SIGSTOP');
+    },
+    resume: () => {
+      signal(stopped, 'SIGCONT');
+      stopped = [];
+    },
+    kill: () => {
+      signal(all(), 'SIGKILL');
+    },
+    restart: async () => {
+      const proc: ChildProcess = spawn(
+        '/usr/sbin/sshd',
+        ['-D', '-e', '-f', join(dir, 'sshd_config')],
+        {
+          stdio: ['ignore', 'ignore', 'ignore'],
+        },
+      );
+      sshd = { ...sshd, proc };
+      await new Promise((res) => setTimeout(res, 500));
+    },
+  };
+}
