@@ -48,7 +48,8 @@ import { REF_BASE, type SyncStore } from '../store/kv.js';
 import { fsPath, hashFile } from '../scan/fs-entry.js';
 import { argForms } from './path-arg.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
-import { Replica, type Outcome } from '../replica/replica.js';
+import { DirReplica } from '../replica/dir.js';
+import type { Outcome } from '../replica/replica.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { readXattrs } from '../scan/xattrs.js';
 
@@ -100,8 +101,8 @@ export async function resolveConflict(
   const c = env.conflicts.get(name);
   if (c === undefined) throw noConflict(env, name);
   const path = c.path;
-  const local = new Replica(env.localRoot, 'local replica');
-  const server = new Replica(env.serverRoot, 'server replica');
+  const local = new DirReplica(env.localRoot, 'local replica');
+  const server = new DirReplica(env.serverRoot, 'server replica');
   const current = env.base.entryAt(path) ?? null;
   const vpath = c.variantPath;
   const hasVariant = vpath !== undefined && (await local.entry(vpath)) !== undefined;
@@ -146,7 +147,7 @@ export async function resolveConflict(
   const { want, source } = await chosen(env, c, take, current, hasVariant, local, server);
   // Both replicas are checked before either is written: a path changed on one side stops the
   // resolve before anything moved.
-  const pending: Replica[] = [];
+  const pending: DirReplica[] = [];
   for (const r of [server, local]) {
     if (await done(r, path, current, want, env.base)) await clearStaging(r, path);
     else pending.push(r);
@@ -176,8 +177,8 @@ async function chosen(
   take: 'local' | 'server' | 'base',
   current: Entry | null,
   hasVariant: boolean,
-  local: Replica,
-  server: Replica,
+  local: DirReplica,
+  server: DirReplica,
 ): Promise<{ want: Entry | null; source: Source }> {
   if (take === 'local' && c.variantPath !== undefined) {
     const variant = hasVariant ? await hashedEntry(local, c.variantPath, env.base) : null;
@@ -249,8 +250,8 @@ function withFields(current: Entry, side: Entry, fields: readonly Field[]): Entr
 async function placedEarlier(
   c: Conflict,
   current: Entry | null,
-  local: Replica,
-  server: Replica,
+  local: DirReplica,
+  server: DirReplica,
   trees: SyncBase,
 ): Promise<Entry | undefined> {
   const now = await hashedEntry(local, c.path, trees);
@@ -262,7 +263,7 @@ async function placedEarlier(
 
 /** True when the variant is still the local version the conflict recorded. */
 async function variantUnchanged(
-  local: Replica,
+  local: DirReplica,
   vpath: Path,
   c: Conflict,
   trees: SyncBase,
@@ -279,12 +280,12 @@ async function variantUnchanged(
  * `local` is the local replica, where a `replica` source lives.
  */
 async function place(
-  r: Replica,
+  r: DirReplica,
   path: Path,
   current: Entry | null,
   want: Entry | null,
   source: Source,
-  local: Replica,
+  local: DirReplica,
   trees: SyncBase,
 ): Promise<void> {
   if (want === null) {
@@ -330,12 +331,12 @@ export function stagingOf(path: Path): { fresh: Path; old: Path } {
 
 /** Replace what is at `path` (`current`, or nothing after a swap cut short) by `want`. */
 async function swapIn(
-  r: Replica,
+  r: DirReplica,
   path: Path,
   current: Entry | null,
   want: Entry,
   source: Source,
-  local: Replica,
+  local: DirReplica,
   trees: SyncBase,
 ): Promise<void> {
   const { fresh, old } = stagingOf(path);
@@ -357,11 +358,11 @@ async function swapIn(
 
 /** Write `want` at the free path `at` of `r`, from `source`. */
 async function build(
-  r: Replica,
+  r: DirReplica,
   at: Path,
   want: Entry,
   source: Source,
-  local: Replica,
+  local: DirReplica,
   trees: SyncBase,
 ): Promise<void> {
   switch (source.from) {
@@ -395,7 +396,7 @@ async function build(
  * `leaf` (given its path below `e` too), then each directory's mode, owner and mtime set.
  */
 async function buildDir(
-  r: Replica,
+  r: DirReplica,
   at: Path,
   e: Entry,
   trees: TreeReader,
@@ -440,7 +441,7 @@ function checkTree(c: Conflict, take: string, want: Entry, trees: SyncBase, sour
 }
 
 /** Remove `path` (and all below it): renamed aside first, so a removal cut short is done. */
-async function removeAside(r: Replica, path: Path): Promise<void> {
+async function removeAside(r: DirReplica, path: Path): Promise<void> {
   const { old } = stagingOf(path);
   await r.removeAll(old);
   if ((await r.entry(path)) === undefined) return;
@@ -449,7 +450,7 @@ async function removeAside(r: Replica, path: Path): Promise<void> {
 }
 
 /** Remove what a staged replacement left beside `path` (after it finished, or ran again). */
-async function clearStaging(r: Replica, path: Path): Promise<void> {
+async function clearStaging(r: DirReplica, path: Path): Promise<void> {
   const { fresh, old } = stagingOf(path);
   for (const p of [fresh, old]) await r.removeAll(p);
 }
@@ -460,7 +461,7 @@ async function clearStaging(r: Replica, path: Path): Promise<void> {
  * holds anything else (check before overwrite).
  */
 async function done(
-  r: Replica,
+  r: DirReplica,
   path: Path,
   current: Entry | null,
   want: Entry | null,
@@ -473,7 +474,7 @@ async function done(
   throw changed(r, path, want);
 }
 
-function changed(r: Replica, path: Path, want: Entry | null): TetherError {
+function changed(r: DirReplica, path: Path, want: Entry | null): TetherError {
   return new TetherError(
     'ECHANGED',
     `${display(path)} changed in the ${r.label} since the last sync, so resolve did not ` +
@@ -489,7 +490,7 @@ function changed(r: Replica, path: Path, want: Entry | null): TetherError {
  * would call a metadata conflict (an xattr, an owner) done before anything was set.
  */
 async function holdsVersion(
-  r: Replica,
+  r: DirReplica,
   path: Path,
   want: Entry,
   trees: SyncBase,
@@ -519,7 +520,7 @@ const NO_TREES: TreeSink = {
  * True when `path` holds `e` as Replica.matches judges it (kind, mode, content by stamp or
  * hash) and, for a directory, holds exactly the entries of its recorded tree, each in turn.
  */
-async function holds(r: Replica, path: Path, e: Entry, trees: TreeReader): Promise<boolean> {
+async function holds(r: DirReplica, path: Path, e: Entry, trees: TreeReader): Promise<boolean> {
   if (!(await r.matches(path, e))) return false;
   if (e.kind !== 'dir') return true;
   if (e.id === undefined) return false;
@@ -534,7 +535,7 @@ async function holds(r: Replica, path: Path, e: Entry, trees: TreeReader): Promi
 }
 
 /** The names in a replica directory, leaving out temporary ones (as a scan does). */
-async function namesIn(r: Replica, path: Path): Promise<string[]> {
+async function namesIn(r: DirReplica, path: Path): Promise<string[]> {
   const raw = await readdir(await r.reach(path), { encoding: 'buffer' });
   return raw.map(byteString).filter((n) => !n.startsWith(TEMP_PREFIX));
 }
@@ -621,7 +622,11 @@ export interface TreeSink {
  * `trees`, entries are read as a scan reads them (xattrs too) and a directory is read whole,
  * its listings kept in `trees`, so it carries its tree id.
  */
-export async function hashedEntry(r: Replica, path: Path, trees?: TreeSink): Promise<Entry | null> {
+export async function hashedEntry(
+  r: DirReplica,
+  path: Path,
+  trees?: TreeSink,
+): Promise<Entry | null> {
   const e = await r.entry(path);
   if (e === undefined) return null;
   if (trees === undefined)
@@ -641,7 +646,7 @@ export async function hashedEntry(r: Replica, path: Path, trees?: TreeSink): Pro
 
 /** hashedEntry in the replica rooted at `root`. */
 export async function entryAt(root: string, path: Path, trees?: TreeSink): Promise<Entry | null> {
-  return hashedEntry(new Replica(root, root), path, trees);
+  return hashedEntry(new DirReplica(root, root), path, trees);
 }
 
 /** The bytes of one version of a conflicted path, for `tether show` (symlinks: the target). */

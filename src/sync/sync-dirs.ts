@@ -35,7 +35,8 @@ import { releaseSyncLock, takeSyncLock } from './lock.js';
 import type { PathProblem } from '../scan/path-problem.js';
 import { PlanLog, type Status } from './plan-log.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER, asBytes } from '../store/kv.js';
-import { Replica } from '../replica/replica.js';
+import { DirReplica } from '../replica/dir.js';
+import type { Replica } from '../replica/replica.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { MTIME_WINDOW_NS, mtimeWindowOf, stableStatOf } from '../scan/stamp.js';
 import { HeldRecords, learnIds, scanReplica, type ScanOptions } from '../scan/scan-replica.js';
@@ -149,8 +150,8 @@ async function syncLocked(
   const windows = await mtimeWindows(store, local, server, dry);
   const serverStable = await stableStatOf(server);
   const replicas = {
-    local: new Replica(local, 'local', windows.local, true),
-    server: new Replica(server, 'server', windows.server),
+    local: new DirReplica(local, 'local', windows.local, true),
+    server: new DirReplica(server, 'server', windows.server),
   };
   const log = new PlanLog(store.db('plans'));
   const conflicts = new ConflictStore(store.db('conflicts'));
