@@ -22,6 +22,7 @@ function common(req: ScanRequest, opts: DirSideOptions, cacheName: string, store
     known: req.known,
     removeTemps: !req.dry,
     mtimeWindowNs: opts.mtimeWindowNs,
+    startNs: req.startNs,
     ...(req.problems === undefined ? {} : { problems: req.problems }),
     ...(caching ? { cache: store.cacheDb(cacheName), hold: req.hold } : {}),
     ...(req.lastRunNs === undefined ? {} : { racySinceNs: req.lastRunNs - opts.mtimeWindowNs }),

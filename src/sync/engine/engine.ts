@@ -225,6 +225,7 @@ async function scanBoth(run: Run, variants: ReadonlySet<Path>): Promise<Scanned>
       hold: held[which],
       dry: run.dry,
       lastRunNs: run.lastRunNs,
+      startNs: nsOf(run.clock.now()),
     });
   };
   const { local: L, server: S } = run.sides;

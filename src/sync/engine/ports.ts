@@ -36,6 +36,8 @@ export interface ScanRequest {
   readonly dry: boolean;
   /** Start of the last completed run (ns), if any: stamps newer than it are not trusted. */
   readonly lastRunNs: bigint | undefined;
+  /** This scan's start (ns, the engine's clock). */
+  readonly startNs: bigint;
 }
 
 /** One side of a sync. */
