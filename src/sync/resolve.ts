@@ -34,6 +34,7 @@ import {
   fromText,
   hashBytes,
   joinPath,
+  sameContent,
   sortTree,
   xattrsEqual,
   type Entry,
@@ -43,6 +44,7 @@ import {
   type TreeReader,
 } from '../tree/index.js';
 import { ConflictStore, type ResolvedConflict } from './conflict-store.js';
+import { lookup } from '../merge/tree-edit.js';
 import { advanceBaseAt, readBinding } from './binding.js';
 import { REF_BASE, type SyncStore } from '../store/kv.js';
 import { fsPath, hashFile } from '../scan/fs-entry.js';
@@ -209,7 +211,7 @@ async function chosen(
     c.kind === 'metadata' && current !== null
       ? withFields(current, side, c.fields)
       : { ...side, name: baseName(c.path) };
-  if (current !== null && sameContent(current, want)) return { want, source: { from: 'none' } };
+  if (current !== null && sameContentAs(current, want)) return { want, source: { from: 'none' } };
   supported(c, want, 'take');
   if (want.kind === 'symlink') return { want, source: { from: 'store', data: null } };
   if (want.kind === 'dir') return { want, source: { from: 'tree' } }; // checked by checkTree
@@ -272,7 +274,7 @@ async function variantUnchanged(
   if (have === undefined || c.local === null || have.kind !== c.local.kind) return false;
   // The variant's own mode is not compared (as for a file): its content is what would be lost.
   if (have.kind === 'dir') return holds(local, vpath, { ...c.local, mode: have.mode }, trees);
-  return sameContent((await hashedEntry(local, vpath))!, c.local);
+  return sameContentAs((await hashedEntry(local, vpath))!, c.local);
 }
 
 /**
@@ -506,7 +508,7 @@ async function holdsVersion(
   }
   if ((await r.entry(path))?.kind !== want.kind) return false;
   const have = await hashedEntry(r, path, NO_TREES);
-  return have !== null && sameContent(have, want) && metaFields(have, want).length === 0;
+  return have !== null && sameContentAs(have, want) && metaFields(have, want).length === 0;
 }
 
 /** hashedEntry with xattrs, for a leaf (which puts no tree). */
@@ -594,13 +596,10 @@ function notKept(c: Conflict, take: string, at?: Path): TetherError {
   );
 }
 
-/** Same content: ids when both are known, else size and mtime (a stamp). */
-function sameContent(a: Entry, b: Entry | null): boolean {
+/** Same kind and content (tree's rule; directories by their tree ids). */
+function sameContentAs(a: Entry, b: Entry | null): boolean {
   if (b === null || a.kind !== b.kind) return false;
-  if (a.kind === 'dir') return a.id === b.id;
-  if (a.size !== b.size || a.target !== b.target) return false;
-  if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
-  return a.mtimeNs === b.mtimeNs;
+  return a.kind === 'dir' ? a.id === b.id : sameContent(a, b);
 }
 
 function baseName(path: Path): string {
@@ -691,7 +690,8 @@ export async function versionContent(
         : [];
   for (const [root, p] of places) {
     const e = await entryAt(root, p);
-    if (e?.kind === 'file' && sameContent(e, want)) return { data: await readFile(full(root, p)) };
+    if (e?.kind === 'file' && sameContentAs(e, want))
+      return { data: await readFile(full(root, p)) };
   }
   if (want.id !== undefined) {
     try {
@@ -761,7 +761,7 @@ export function resolveEnvOf(store: SyncStore, storeDir: string): ResolveEnv {
     has: (id) => store.has(id),
     entryAt(path) {
       const root = store.getRef(REF_BASE);
-      return root === undefined ? undefined : entryInTree(store, root, path);
+      return root === undefined ? undefined : lookup(store, root, path);
     },
     readBlob: (id) => store.readBlob(id),
     async advance(updates) {
@@ -778,18 +778,7 @@ export function resolveEnvOf(store: SyncStore, storeDir: string): ResolveEnv {
 }
 
 /** The entry at `path` under tree `root`, or undefined. */
-export function entryInTree(reader: TreeReader, root: Hash, path: Path): Entry | undefined {
-  let tree = reader.readTree(root);
-  const parts = path.split('/');
-  for (let i = 0; i < parts.length; i++) {
-    const e = tree.find((x) => x.name === parts[i]);
-    if (e === undefined) return undefined;
-    if (i === parts.length - 1) return e;
-    if (e.kind !== 'dir' || e.id === undefined) return undefined;
-    tree = reader.readTree(e.id);
-  }
-  return undefined;
-}
+export { lookup as entryInTree };
 
 /**
  * The conflicted path a command-line PATH names: a path relative to the replicas' root, or a
