@@ -10,15 +10,21 @@ import type { Path } from '../merge/plan.js';
 import { walkTrees } from '../merge/walk.js';
 import type { Entry, Hash } from '../tree/index.js';
 import { TreeEditor, type TreeStore } from '../merge/base-update.js';
-import { fsPath, hashFile } from './fs-entry.js';
 import { problemError, type PathProblem } from './path-problem.js';
+
+/** Reads a file of the server replica for its content id (the replica's own, guarded read). */
+export interface FileHasher {
+  /** Where the replica is, for messages (a directory's path). */
+  readonly where: string;
+  hash(path: Path): Promise<Hash>;
+}
 
 export async function hashBothChanged(
   store: TreeStore,
   base: Hash,
   local: Hash,
   server: Hash,
-  serverRoot: string,
+  serverFiles: FileHasher,
   opts: { strict?: boolean; problems?: PathProblem[] } = {},
 ): Promise<Hash> {
   const todo: { path: Path; entry: Entry }[] = [];
@@ -35,17 +41,16 @@ export async function hashBothChanged(
     return l?.kind === 'dir' && s?.kind === 'dir';
   });
   if (todo.length === 0) return server;
-  const root = Buffer.from(serverRoot);
   const ed = new TreeEditor(store, server);
   for (const t of todo) {
     let id: Hash;
     try {
-      id = await hashFile(fsPath(root, t.path));
+      id = await serverFiles.hash(t.path);
     } catch (err) {
       const problem = problemError(
         err,
         t.path,
-        serverRoot,
+        serverFiles.where,
         'read',
         opts.problems === undefined || opts.strict === true,
       );
@@ -69,7 +74,7 @@ export async function hashRenameCandidates(
   store: TreeStore,
   base: Hash,
   server: Hash,
-  serverRoot: string,
+  serverFiles: FileHasher,
 ): Promise<Hash> {
   const deletedSizes = new Set<number>();
   const created: { path: Path; entry: Entry }[] = [];
@@ -81,11 +86,10 @@ export async function hashRenameCandidates(
   });
   const todo = created.filter((c) => deletedSizes.has(c.entry.size));
   if (todo.length === 0) return server;
-  const root = Buffer.from(serverRoot);
   const ed = new TreeEditor(store, server);
   for (const t of todo) {
     try {
-      ed.set({ path: t.path, entry: { ...t.entry, id: await hashFile(fsPath(root, t.path)) } });
+      ed.set({ path: t.path, entry: { ...t.entry, id: await serverFiles.hash(t.path) } });
     } catch {
       // gone or unreadable since the scan: it stays a plain create
     }

@@ -5,6 +5,7 @@ import { lstat, readlink } from 'node:fs/promises';
 export { hashFile } from '../store/stream.js';
 import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { byteString, bytesOf, type ByteString, type Entry, type Kind } from '../tree/index.js';
+import { kindOfMode } from './list-dir.js';
 
 /** The absolute byte path of `path` (relative, '' = root) under `root`. */
 export function fsPath(root: Buffer, path: ByteString): Buffer {
@@ -13,14 +14,7 @@ export function fsPath(root: Buffer, path: ByteString): Buffer {
 }
 
 export function kindOf(st: BigIntStats): Kind | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  if (st.isCharacterDevice()) return 'chardev';
-  if (st.isBlockDevice()) return 'blockdev';
-  return undefined;
+  return kindOfMode(Number(st.mode));
 }
 
 export function isMissing(err: unknown): boolean {

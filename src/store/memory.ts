@@ -164,6 +164,18 @@ export class MemoryStore implements ObjectStore, RefStore, SyncStore {
     return Promise.resolve();
   }
 
+  /** Move several refs at once, running `alongside` with them (as Store.setRefs). */
+  setRefs(refs: Readonly<Record<string, Hash>>, alongside?: () => void): Promise<void> {
+    for (const id of Object.values(refs)) {
+      if (!isHash(id)) {
+        return Promise.reject(new TetherError('EUSAGE', `not an object id: ${String(id)}`));
+      }
+    }
+    for (const [name, id] of Object.entries(refs)) this.refs.set(name, id);
+    alongside?.();
+    return Promise.resolve();
+  }
+
   deleteRef(name: string): Promise<void> {
     this.refs.delete(name);
     return Promise.resolve();

@@ -62,7 +62,8 @@ function idKey(id: Hash): Buffer {
   return Buffer.from(id, 'hex');
 }
 
-function isMissing(err: unknown): boolean {
+/** The file is not there (ENOENT only: a parent that is not a directory is another error). */
+function isNoEntry(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }
 
@@ -159,7 +160,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       await stat(marker);
       throw new TetherError('EUSAGE', `${dir} is already a tether store`, { dir });
     } catch (err) {
-      if (!isMissing(err)) throw err;
+      if (!isNoEntry(err)) throw err;
     }
     const present = await readdir(dir);
     if (present.length > 0) {
@@ -247,7 +248,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         try {
           empty = (await readdir(dir)).length === 0;
         } catch (e) {
-          if (!isMissing(e)) throw err;
+          if (!isNoEntry(e)) throw err;
         }
         if (empty) return Store.create(dir);
       }
@@ -439,7 +440,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     try {
       bytes = await readFile(this.blobPath(id));
     } catch (err) {
-      if (isMissing(err)) throw this.missingBlob(id);
+      if (isNoEntry(err)) throw this.missingBlob(id);
       throw err;
     }
     if (hashBytes(bytes) !== id) throw corrupt(id, 'blob file ' + this.blobPath(id));
@@ -459,7 +460,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         try {
           src = await open(this.blobPath(id), 'r');
         } catch (err) {
-          if (isMissing(err)) throw this.missingBlob(id);
+          if (isNoEntry(err)) throw this.missingBlob(id);
           throw err;
         }
         try {

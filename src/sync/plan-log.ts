@@ -243,7 +243,10 @@ export class PlanLog {
 
   /** Mark action `i` (not awaited one by one; see the header). */
   mark(i: number, status: Status): void {
-    this.writes.push(this.db.put(doneKey(i), Buffer.from([status === 'ok' ? 1 : 0])));
+    const write = this.db.put(doneKey(i), Buffer.from([status === 'ok' ? 1 : 0]));
+    // Its failure is thrown by flush(); until then it is held, never an unhandled rejection.
+    write.catch(() => undefined);
+    this.writes.push(write);
   }
 
   async flush(): Promise<void> {

@@ -34,6 +34,7 @@ import {
   fromText,
   hashBytes,
   joinPath,
+  sameContent,
   sortTree,
   xattrsEqual,
   type Entry,
@@ -43,12 +44,14 @@ import {
   type TreeReader,
 } from '../tree/index.js';
 import { ConflictStore, type ResolvedConflict } from './conflict-store.js';
+import { lookup } from '../merge/tree-edit.js';
 import { advanceBaseAt, readBinding } from './binding.js';
 import { REF_BASE, type SyncStore } from '../store/kv.js';
 import { fsPath, hashFile } from '../scan/fs-entry.js';
 import { argForms } from './path-arg.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
-import { Replica, type Outcome } from '../replica/replica.js';
+import { DirReplica } from '../replica/dir.js';
+import type { Outcome } from '../replica/replica.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { readXattrs } from '../scan/xattrs.js';
 
@@ -100,8 +103,8 @@ export async function resolveConflict(
   const c = env.conflicts.get(name);
   if (c === undefined) throw noConflict(env, name);
   const path = c.path;
-  const local = new Replica(env.localRoot, 'local replica');
-  const server = new Replica(env.serverRoot, 'server replica');
+  const local = new DirReplica(env.localRoot, 'local replica');
+  const server = new DirReplica(env.serverRoot, 'server replica');
   const current = env.base.entryAt(path) ?? null;
   const vpath = c.variantPath;
   const hasVariant = vpath !== undefined && (await local.entry(vpath)) !== undefined;
@@ -146,7 +149,7 @@ export async function resolveConflict(
   const { want, source } = await chosen(env, c, take, current, hasVariant, local, server);
   // Both replicas are checked before either is written: a path changed on one side stops the
   // resolve before anything moved.
-  const pending: Replica[] = [];
+  const pending: DirReplica[] = [];
   for (const r of [server, local]) {
     if (await done(r, path, current, want, env.base)) await clearStaging(r, path);
     else pending.push(r);
@@ -176,8 +179,8 @@ async function chosen(
   take: 'local' | 'server' | 'base',
   current: Entry | null,
   hasVariant: boolean,
-  local: Replica,
-  server: Replica,
+  local: DirReplica,
+  server: DirReplica,
 ): Promise<{ want: Entry | null; source: Source }> {
   if (take === 'local' && c.variantPath !== undefined) {
     const variant = hasVariant ? await hashedEntry(local, c.variantPath, env.base) : null;
@@ -208,7 +211,7 @@ async function chosen(
     c.kind === 'metadata' && current !== null
       ? withFields(current, side, c.fields)
       : { ...side, name: baseName(c.path) };
-  if (current !== null && sameContent(current, want)) return { want, source: { from: 'none' } };
+  if (current !== null && sameContentAs(current, want)) return { want, source: { from: 'none' } };
   supported(c, want, 'take');
   if (want.kind === 'symlink') return { want, source: { from: 'store', data: null } };
   if (want.kind === 'dir') return { want, source: { from: 'tree' } }; // checked by checkTree
@@ -249,8 +252,8 @@ function withFields(current: Entry, side: Entry, fields: readonly Field[]): Entr
 async function placedEarlier(
   c: Conflict,
   current: Entry | null,
-  local: Replica,
-  server: Replica,
+  local: DirReplica,
+  server: DirReplica,
   trees: SyncBase,
 ): Promise<Entry | undefined> {
   const now = await hashedEntry(local, c.path, trees);
@@ -262,7 +265,7 @@ async function placedEarlier(
 
 /** True when the variant is still the local version the conflict recorded. */
 async function variantUnchanged(
-  local: Replica,
+  local: DirReplica,
   vpath: Path,
   c: Conflict,
   trees: SyncBase,
@@ -271,7 +274,7 @@ async function variantUnchanged(
   if (have === undefined || c.local === null || have.kind !== c.local.kind) return false;
   // The variant's own mode is not compared (as for a file): its content is what would be lost.
   if (have.kind === 'dir') return holds(local, vpath, { ...c.local, mode: have.mode }, trees);
-  return sameContent((await hashedEntry(local, vpath))!, c.local);
+  return sameContentAs((await hashedEntry(local, vpath))!, c.local);
 }
 
 /**
@@ -279,12 +282,12 @@ async function variantUnchanged(
  * `local` is the local replica, where a `replica` source lives.
  */
 async function place(
-  r: Replica,
+  r: DirReplica,
   path: Path,
   current: Entry | null,
   want: Entry | null,
   source: Source,
-  local: Replica,
+  local: DirReplica,
   trees: SyncBase,
 ): Promise<void> {
   if (want === null) {
@@ -330,12 +333,12 @@ export function stagingOf(path: Path): { fresh: Path; old: Path } {
 
 /** Replace what is at `path` (`current`, or nothing after a swap cut short) by `want`. */
 async function swapIn(
-  r: Replica,
+  r: DirReplica,
   path: Path,
   current: Entry | null,
   want: Entry,
   source: Source,
-  local: Replica,
+  local: DirReplica,
   trees: SyncBase,
 ): Promise<void> {
   const { fresh, old } = stagingOf(path);
@@ -357,11 +360,11 @@ async function swapIn(
 
 /** Write `want` at the free path `at` of `r`, from `source`. */
 async function build(
-  r: Replica,
+  r: DirReplica,
   at: Path,
   want: Entry,
   source: Source,
-  local: Replica,
+  local: DirReplica,
   trees: SyncBase,
 ): Promise<void> {
   switch (source.from) {
@@ -395,7 +398,7 @@ async function build(
  * `leaf` (given its path below `e` too), then each directory's mode, owner and mtime set.
  */
 async function buildDir(
-  r: Replica,
+  r: DirReplica,
   at: Path,
   e: Entry,
   trees: TreeReader,
@@ -440,7 +443,7 @@ function checkTree(c: Conflict, take: string, want: Entry, trees: SyncBase, sour
 }
 
 /** Remove `path` (and all below it): renamed aside first, so a removal cut short is done. */
-async function removeAside(r: Replica, path: Path): Promise<void> {
+async function removeAside(r: DirReplica, path: Path): Promise<void> {
   const { old } = stagingOf(path);
   await r.removeAll(old);
   if ((await r.entry(path)) === undefined) return;
@@ -449,7 +452,7 @@ async function removeAside(r: Replica, path: Path): Promise<void> {
 }
 
 /** Remove what a staged replacement left beside `path` (after it finished, or ran again). */
-async function clearStaging(r: Replica, path: Path): Promise<void> {
+async function clearStaging(r: DirReplica, path: Path): Promise<void> {
   const { fresh, old } = stagingOf(path);
   for (const p of [fresh, old]) await r.removeAll(p);
 }
@@ -460,7 +463,7 @@ async function clearStaging(r: Replica, path: Path): Promise<void> {
  * holds anything else (check before overwrite).
  */
 async function done(
-  r: Replica,
+  r: DirReplica,
   path: Path,
   current: Entry | null,
   want: Entry | null,
@@ -473,7 +476,7 @@ async function done(
   throw changed(r, path, want);
 }
 
-function changed(r: Replica, path: Path, want: Entry | null): TetherError {
+function changed(r: DirReplica, path: Path, want: Entry | null): TetherError {
   return new TetherError(
     'ECHANGED',
     `${display(path)} changed in the ${r.label} since the last sync, so resolve did not ` +
@@ -489,7 +492,7 @@ function changed(r: Replica, path: Path, want: Entry | null): TetherError {
  * would call a metadata conflict (an xattr, an owner) done before anything was set.
  */
 async function holdsVersion(
-  r: Replica,
+  r: DirReplica,
   path: Path,
   want: Entry,
   trees: SyncBase,
@@ -505,7 +508,7 @@ async function holdsVersion(
   }
   if ((await r.entry(path))?.kind !== want.kind) return false;
   const have = await hashedEntry(r, path, NO_TREES);
-  return have !== null && sameContent(have, want) && metaFields(have, want).length === 0;
+  return have !== null && sameContentAs(have, want) && metaFields(have, want).length === 0;
 }
 
 /** hashedEntry with xattrs, for a leaf (which puts no tree). */
@@ -519,7 +522,7 @@ const NO_TREES: TreeSink = {
  * True when `path` holds `e` as Replica.matches judges it (kind, mode, content by stamp or
  * hash) and, for a directory, holds exactly the entries of its recorded tree, each in turn.
  */
-async function holds(r: Replica, path: Path, e: Entry, trees: TreeReader): Promise<boolean> {
+async function holds(r: DirReplica, path: Path, e: Entry, trees: TreeReader): Promise<boolean> {
   if (!(await r.matches(path, e))) return false;
   if (e.kind !== 'dir') return true;
   if (e.id === undefined) return false;
@@ -534,7 +537,7 @@ async function holds(r: Replica, path: Path, e: Entry, trees: TreeReader): Promi
 }
 
 /** The names in a replica directory, leaving out temporary ones (as a scan does). */
-async function namesIn(r: Replica, path: Path): Promise<string[]> {
+async function namesIn(r: DirReplica, path: Path): Promise<string[]> {
   const raw = await readdir(await r.reach(path), { encoding: 'buffer' });
   return raw.map(byteString).filter((n) => !n.startsWith(TEMP_PREFIX));
 }
@@ -593,13 +596,10 @@ function notKept(c: Conflict, take: string, at?: Path): TetherError {
   );
 }
 
-/** Same content: ids when both are known, else size and mtime (a stamp). */
-function sameContent(a: Entry, b: Entry | null): boolean {
+/** Same kind and content (tree's rule; directories by their tree ids). */
+function sameContentAs(a: Entry, b: Entry | null): boolean {
   if (b === null || a.kind !== b.kind) return false;
-  if (a.kind === 'dir') return a.id === b.id;
-  if (a.size !== b.size || a.target !== b.target) return false;
-  if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
-  return a.mtimeNs === b.mtimeNs;
+  return a.kind === 'dir' ? a.id === b.id : sameContent(a, b);
 }
 
 function baseName(path: Path): string {
@@ -621,7 +621,11 @@ export interface TreeSink {
  * `trees`, entries are read as a scan reads them (xattrs too) and a directory is read whole,
  * its listings kept in `trees`, so it carries its tree id.
  */
-export async function hashedEntry(r: Replica, path: Path, trees?: TreeSink): Promise<Entry | null> {
+export async function hashedEntry(
+  r: DirReplica,
+  path: Path,
+  trees?: TreeSink,
+): Promise<Entry | null> {
   const e = await r.entry(path);
   if (e === undefined) return null;
   if (trees === undefined)
@@ -641,7 +645,7 @@ export async function hashedEntry(r: Replica, path: Path, trees?: TreeSink): Pro
 
 /** hashedEntry in the replica rooted at `root`. */
 export async function entryAt(root: string, path: Path, trees?: TreeSink): Promise<Entry | null> {
-  return hashedEntry(new Replica(root, root), path, trees);
+  return hashedEntry(new DirReplica(root, root), path, trees);
 }
 
 /** The bytes of one version of a conflicted path, for `tether show` (symlinks: the target). */
@@ -686,7 +690,8 @@ export async function versionContent(
         : [];
   for (const [root, p] of places) {
     const e = await entryAt(root, p);
-    if (e?.kind === 'file' && sameContent(e, want)) return { data: await readFile(full(root, p)) };
+    if (e?.kind === 'file' && sameContentAs(e, want))
+      return { data: await readFile(full(root, p)) };
   }
   if (want.id !== undefined) {
     try {
@@ -756,7 +761,7 @@ export function resolveEnvOf(store: SyncStore, storeDir: string): ResolveEnv {
     has: (id) => store.has(id),
     entryAt(path) {
       const root = store.getRef(REF_BASE);
-      return root === undefined ? undefined : entryInTree(store, root, path);
+      return root === undefined ? undefined : lookup(store, root, path);
     },
     readBlob: (id) => store.readBlob(id),
     async advance(updates) {
@@ -773,18 +778,7 @@ export function resolveEnvOf(store: SyncStore, storeDir: string): ResolveEnv {
 }
 
 /** The entry at `path` under tree `root`, or undefined. */
-export function entryInTree(reader: TreeReader, root: Hash, path: Path): Entry | undefined {
-  let tree = reader.readTree(root);
-  const parts = path.split('/');
-  for (let i = 0; i < parts.length; i++) {
-    const e = tree.find((x) => x.name === parts[i]);
-    if (e === undefined) return undefined;
-    if (i === parts.length - 1) return e;
-    if (e.kind !== 'dir' || e.id === undefined) return undefined;
-    tree = reader.readTree(e.id);
-  }
-  return undefined;
-}
+export { lookup as entryInTree };
 
 /**
  * The conflicted path a command-line PATH names: a path relative to the replicas' root, or a

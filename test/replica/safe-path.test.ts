@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
-import { Replica } from '../../src/replica/replica.js';
+import { DirReplica } from '../../src/replica/dir.js';
 import { runSyncDirs } from '../../src/sync/sync-dirs.js';
 import type { Entry } from '../../src/tree/index.js';
 import { tempDir, tether } from '../cli/run.js';
@@ -78,8 +78,8 @@ test('replica calls refuse a symlinked parent and unsafe names, and still see a 
   writeFileSync(join(outside, 'victim.txt'), 'keep me\n');
   writeFileSync(join(root, 'file'), 'x');
   symlinkSync(outside, join(root, 'link'));
-  const r = new Replica(root, 'local');
-  const victim = (await new Replica(outside, 'outside').entry('victim.txt'))!;
+  const r = new DirReplica(root, 'local');
+  const victim = (await new DirReplica(outside, 'outside').entry('victim.txt'))!;
   await t.throwsAsync(r.entry('link/victim.txt'), { message: /link is now a symlink/ });
   await t.throwsAsync(r.delete('link/victim.txt', victim), { message: /symlink/ });
   await t.throwsAsync(r.entry('real/../link/victim.txt'), { message: /unsafe/ });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Plan } from '../../src/merge/plan.js';
 import { Store } from '../../src/store/store.js';
 import { encodePlan } from '../../src/sync/plan-log.js';
-import { Replica } from '../../src/replica/replica.js';
+import { DirReplica } from '../../src/replica/dir.js';
 import { EMPTY_TREE_ID } from '../../src/tree/index.js';
 import { tempDir, tether } from '../cli/run.js';
 
@@ -25,8 +25,8 @@ test('a pending plan with paths that climb out of the replica is refused, and fs
   writeFileSync(join(tmp.dir, 'victim.txt'), 'keep me\n');
   t.is(tether(['sync-dirs', a, b, '--store', dir]).status, 0);
 
-  const f = (await new Replica(a, 'local').entry('f.txt'))!;
-  const victim = (await new Replica(tmp.dir, 'outside').entry('victim.txt'))!;
+  const f = (await new DirReplica(a, 'local').entry('f.txt'))!;
+  const victim = (await new DirReplica(tmp.dir, 'outside').entry('victim.txt'))!;
   const plan: Plan = {
     clean: true,
     actions: [

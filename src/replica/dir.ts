@@ -1,0 +1,465 @@
+// A local directory as one side of a sync (the Replica of replica.ts): every mutating call first checks that its target
+// is still what the plan saw (kind, mode and content, by a fresh lstat and, when the stamp
+// moved and the expected entry has an id, by a hash) and answers a per-path problem instead
+// of overwriting (MERGE.md invariant 9). A call whose result is already in place answers
+// "done": that is what makes re-running an interrupted plan safe (invariant 7).
+//
+// Files are written to a temporary name in the target's directory, fsynced, given their mode,
+// xattrs and mtime, and renamed over the target: a reader sees the old or the new content,
+// never half. Temporary names start with TEMP_PREFIX; scans skip them and a crash leaves
+// nothing else behind.
+//
+// Every path is reached through safe-path.ts: no parent of a target is ever a symlink followed
+// (a parent that became one is a per-path problem), and the root is pinned by an open handle.
+import { TEMP_PREFIX } from '../scan/temp-name.js';
+import {
+  chmod,
+  lchown,
+  lutimes,
+  mkdir,
+  open,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  symlink,
+  unlink,
+  utimes,
+} from 'node:fs/promises';
+import {
+  bytesOf,
+  display,
+  newHasher,
+  type ByteString,
+  type Entry,
+  type Field,
+  type Hash,
+} from '../tree/index.js';
+import { pump, type OnPiece } from '../store/stream.js';
+import { entryOf, hashFile, lstatOrNone } from '../scan/fs-entry.js';
+import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from '../scan/stamp.js';
+import { setXattrs } from '../scan/xattrs.js';
+import { held, SafeRoot } from './safe-path.js';
+import {
+  ALREADY,
+  DONE,
+  lastName,
+  parentOf,
+  problem,
+  type ContentSource,
+  type Outcome,
+  type Problem,
+  type Replica,
+} from './replica.js';
+
+const isRoot = process.getuid?.() === 0;
+
+export class DirReplica implements Replica {
+  readonly root: Buffer;
+  readonly safe: SafeRoot;
+
+  constructor(
+    root: string | Buffer,
+    readonly label: string,
+    /** Timestamp granularity of the filesystem under `root` (see stamp.ts). */
+    readonly mtimeWindowNs: bigint = MTIME_WINDOW_NS,
+    /**
+     * Check a file whose content id is known by its content, never by size and mtime alone
+     * (the local replica, whose stamps are not trusted: DESIGN decision 16).
+     */
+    readonly contentChecked = false,
+  ) {
+    this.root = typeof root === 'string' ? Buffer.from(root) : root;
+    this.safe = new SafeRoot(this.root, label);
+  }
+
+  /** Rename a finished temporary file over `path`, if the target is still `expect`. */
+  private async install(tmp: Buffer, path: ByteString, expect: Entry | null): Promise<Outcome> {
+    const moved = await this.expectAt(path, expect);
+    if (moved !== undefined) return moved;
+    await rename(tmp, await this.safe.need(path));
+    return DONE;
+  }
+
+  /** A fresh temporary name beside `path` (scans skip and clean these). */
+  private tempFor(path: ByteString): Promise<Buffer> {
+    // Unique enough to meet no other (files are created exclusively, O_EXCL): node:crypto's
+    // random bytes would cost every command loading that module (about 6 ms).
+    const name = `${TEMP_PREFIX}${process.pid.toString(36)}-${Math.random().toString(36).slice(2)}`;
+    return this.safe.need(parentOf(path) === '' ? name : `${parentOf(path)}/${name}`);
+  }
+
+  /**
+   * The path by which the kernel reaches `path`, every parent opened from the root without
+   * following a link (a parent that is one throws EUNSAFE; a missing one ENOENT), for callers
+   * outside this class that read, move or remove `path` themselves (resolve). Such a caller may
+   * move or remove `path` behind this object's back (never its parents: those it names by their
+   * own paths), so what is held open at or below `path` is let go. Use it at once: only a later
+   * call of this replica that moves a parent could let that parent's descriptor go.
+   */
+  async reach(path: ByteString): Promise<Buffer> {
+    this.safe.forget(path);
+    return await this.safe.hold(() => this.safe.need(path));
+  }
+
+  /** Remove `path` and everything below it, if it is there (through parents opened safely). */
+  async removeAll(path: ByteString): Promise<void> {
+    this.safe.forget(path);
+    await this.safe.hold(async () => {
+      const p = await this.safe.at(path);
+      if (p !== undefined) await rm(p, { recursive: true, force: true });
+    });
+  }
+
+  /** The entry now at `path` (no content id), or undefined. */
+  @held
+  async entry(path: ByteString): Promise<Entry | undefined> {
+    const p = await this.safe.at(path);
+    if (p === undefined) return undefined;
+    const st = await lstatOrNone(p);
+    return st === undefined ? undefined : entryOf(p, lastName(path), st);
+  }
+
+  /** The content of the file at `path`, read through the same safe parents as every call. */
+  @held
+  async read(path: ByteString): Promise<Buffer> {
+    return readFile(await this.safe.need(path));
+  }
+
+  /** The file's bytes piece by piece, holes flagged (store/stream.ts's pump). */
+  @held
+  async readContent(path: ByteString, onPiece: OnPiece): Promise<number> {
+    const input = await open(await this.safe.need(path), 'r');
+    try {
+      return await pump(input, 0, onPiece);
+    } finally {
+      await input.close();
+    }
+  }
+
+  @held
+  async hash(path: ByteString): Promise<Hash> {
+    return hashFile(await this.safe.need(path));
+  }
+
+  /**
+   * True when `path` holds `want` (null: nothing): same kind and mode, and for a file the
+   * same content — same stamp, or, with a known id, the same hash.
+   */
+  @held
+  async matches(path: ByteString, want: Entry | null): Promise<boolean> {
+    const have = await this.entry(path);
+    if (want === null || have === undefined) return want === null && have === undefined;
+    if (have.kind !== want.kind || have.mode !== want.mode) return false;
+    switch (want.kind) {
+      case 'dir':
+      case 'fifo':
+      case 'socket':
+        return true;
+      case 'chardev':
+      case 'blockdev':
+        return have.rdev === want.rdev;
+      case 'symlink':
+        return have.target === want.target;
+      case 'file':
+        if (have.size !== want.size) return false;
+        // A stamp vouches for the content only on a side whose stamps are trusted (the server,
+        // DESIGN decision 4); on the local replica a rewrite that keeps size and mtime between
+        // the scan and now would pass it, so a known id is checked by reading.
+        if (
+          closeMtime(have.mtimeNs, want.mtimeNs, this.mtimeWindowNs) &&
+          !(this.contentChecked && want.id !== undefined)
+        ) {
+          return true;
+        }
+        return want.id !== undefined && (await this.hash(path)) === want.id;
+    }
+  }
+
+  private async expectAt(path: ByteString, expect: Entry | null): Promise<Problem | undefined> {
+    if (await this.matches(path, expect)) return undefined;
+    const have = await this.entry(path);
+    return problem(
+      `${this.label}: ${display(path)} changed since the scan ` +
+        `(expected ${expect === null ? 'nothing' : `a ${expect.kind}`}, found ${have === undefined ? 'nothing' : `a ${have.kind}`}); ` +
+        `it was left as it is and will be planned again on the next run`,
+    );
+  }
+
+  /** Create or replace a file or symlink at `path` with `entry`, copied from `source`. */
+  @held
+  async put(
+    path: ByteString,
+    expect: Entry | null,
+    entry: Entry,
+    source: ContentSource,
+    fromPath: ByteString,
+  ): Promise<Outcome> {
+    if (entry.kind !== 'file' && entry.kind !== 'symlink') {
+      return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never copied`);
+    }
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
+    const tmp = await this.tempFor(path);
+    try {
+      const made =
+        entry.kind === 'symlink'
+          ? await this.makeSymlink(tmp, entry, source, fromPath)
+          : await this.makeFile(tmp, entry, source, fromPath);
+      if (made !== undefined && typeof made !== 'string') return made;
+      const done = await this.install(tmp, path, expect);
+      return done.ok && made !== undefined ? { ...done, id: made } : done;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  private async makeFile(
+    tmp: Buffer,
+    entry: Entry,
+    source: ContentSource,
+    fromPath: ByteString,
+  ): Promise<Problem | Hash> {
+    const before = await source.entry(fromPath);
+    const sourceMoved = problem(
+      `${source.label}: ${display(fromPath)} changed since the scan; nothing was copied and it will be planned again on the next run`,
+    );
+    if (
+      before?.kind !== 'file' ||
+      (entry.id === undefined && !sameStamp(before, entry, source.mtimeWindowNs))
+    ) {
+      return sourceMoved;
+    }
+    const { id, size } = await copyFrom(source, fromPath, tmp);
+    if (size !== entry.size) return sourceMoved;
+    if (entry.id !== undefined ? id !== entry.id : !(await source.matches(fromPath, before))) {
+      return sourceMoved;
+    }
+    await this.finishMeta(tmp, entry);
+    return id;
+  }
+
+  private async makeSymlink(
+    tmp: Buffer,
+    entry: Entry,
+    source: ContentSource,
+    fromPath: ByteString,
+  ): Promise<Problem | undefined> {
+    const have = await source.entry(fromPath);
+    if (have?.kind !== 'symlink' || have.target !== entry.target) {
+      return problem(
+        `${source.label}: the symlink ${display(fromPath)} changed since the scan; it will be planned again on the next run`,
+      );
+    }
+    await symlink(bytesOf(entry.target ?? ''), tmp);
+    await this.finishMeta(tmp, entry);
+    return undefined;
+  }
+
+  /** Mode, owner (when running as root), xattrs and mtime of a fresh file or symlink. */
+  private async finishMeta(p: Buffer, entry: Entry): Promise<void> {
+    if (entry.kind !== 'symlink') await chmod(p, entry.mode);
+    if (isRoot) await lchown(p, entry.uid, entry.gid);
+    if (entry.kind !== 'symlink' && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);
+    const t = timeArg(entry.mtimeNs);
+    if (entry.kind === 'symlink') await lutimes(p, t, t);
+    else await utimes(p, t, t);
+  }
+
+  /**
+   * Create or replace a file (content `data`) or symlink (target from `entry`, `data` null) at
+   * `path`, which must still be `expect`: a version restored from the store. Temp → fsync →
+   * rename, with the entry's mode, owner, xattrs and mtime.
+   */
+  @held
+  async putData(
+    path: ByteString,
+    expect: Entry | null,
+    entry: Entry,
+    data: Buffer | null,
+  ): Promise<Outcome> {
+    if (entry.kind !== 'symlink' && (entry.kind !== 'file' || data === null)) {
+      return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never written`);
+    }
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
+    const tmp = await this.tempFor(path);
+    try {
+      if (entry.kind === 'symlink') await symlink(bytesOf(entry.target ?? ''), tmp);
+      else if (data !== null) await writeSynced(tmp, data);
+      await this.finishMeta(tmp, entry);
+      return await this.install(tmp, path, expect);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Replace the file at `path`, which must still be `expect`, with `data` (an automatic text
+   * merge): temp → fsync → rename, keeping the file's mode, owner and xattrs.
+   */
+  @held
+  async writeContent(
+    path: ByteString,
+    expect: Entry,
+    data: Buffer,
+    mtimeNs: bigint,
+  ): Promise<Outcome> {
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return wrong;
+    const tmp = await this.tempFor(path);
+    try {
+      await writeSynced(tmp, data);
+      await this.finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
+      return await this.install(tmp, path, expect);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /** Create a directory (or accept the one already there). */
+  @held
+  async mkdir(path: ByteString, entry: Entry): Promise<Outcome> {
+    const have = await this.entry(path);
+    if (have !== undefined && have.kind !== 'dir') {
+      return problem(
+        `${this.label}: ${display(path)} appeared since the scan (a ${have.kind}); the directory was not made`,
+      );
+    }
+    const p = await this.safe.need(path);
+    if (have === undefined) await mkdir(p, { mode: entry.mode });
+    if (have?.mode !== entry.mode) await chmod(p, entry.mode);
+    if (have === undefined && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);
+    return have === undefined ? DONE : ALREADY;
+  }
+
+  /** Set metadata fields (mode, owner, xattrs, mtime) only. */
+  @held
+  async setmeta(
+    path: ByteString,
+    expect: Entry,
+    entry: Entry,
+    fields: readonly Field[],
+  ): Promise<Outcome> {
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) {
+      return (await this.matches(path, entry)) && !fields.includes('xattrs') ? ALREADY : wrong;
+    }
+    const p = await this.safe.need(path);
+    for (const f of fields) {
+      switch (f) {
+        case 'mode':
+          if (entry.kind !== 'symlink') await chmod(p, entry.mode);
+          break;
+        case 'uid':
+        case 'gid':
+          await lchown(p, entry.uid, entry.gid);
+          break;
+        case 'xattrs':
+          if (entry.kind === 'file' || entry.kind === 'dir') await setXattrs(p, entry.xattrs);
+          break;
+        case 'mtime': {
+          const t = timeArg(entry.mtimeNs);
+          if (entry.kind === 'symlink') await lutimes(p, t, t);
+          else await utimes(p, t, t);
+          break;
+        }
+        case 'kind':
+        case 'content':
+        case 'rdev':
+          return problem(`${this.label}: ${f} of ${display(path)} cannot be set as metadata`);
+      }
+    }
+    return DONE;
+  }
+
+  /** Remove `path` (a directory only when empty). */
+  @held
+  async delete(path: ByteString, expect: Entry): Promise<Outcome> {
+    if ((await this.entry(path)) === undefined) return ALREADY;
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return wrong;
+    const p = await this.safe.need(path);
+    if (expect.kind === 'dir') {
+      try {
+        await rmdir(p);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
+          return problem(
+            `${this.label}: directory ${display(path)} is not empty (something was added since the scan); it was kept`,
+          );
+        }
+        throw err;
+      }
+    } else await unlink(p);
+    this.safe.forget(path);
+    return DONE;
+  }
+
+  /** Rename `path` to `to` (never over something at `to`). */
+  @held
+  async rename(path: ByteString, to: ByteString, expect: Entry, entry: Entry): Promise<Outcome> {
+    return this.move(path, to, expect, entry);
+  }
+
+  /** Move the local version of a conflicted path aside to its variant name. */
+  @held
+  async variant(path: ByteString, variantPath: ByteString, entry: Entry): Promise<Outcome> {
+    return this.move(path, variantPath, entry, { ...entry, name: lastName(variantPath) });
+  }
+
+  private async move(
+    path: ByteString,
+    to: ByteString,
+    expect: Entry,
+    entry: Entry,
+  ): Promise<Outcome> {
+    if ((await this.entry(to)) !== undefined) {
+      if (await this.matches(to, entry)) return ALREADY;
+      return problem(
+        `${this.label}: ${display(to)} exists; ${display(path)} was not moved there (tether never overwrites)`,
+      );
+    }
+    const wrong = await this.expectAt(path, expect);
+    if (wrong !== undefined) return wrong;
+    await rename(await this.safe.need(path), await this.safe.need(to));
+    this.safe.forget(path);
+    return DONE;
+  }
+}
+
+/** Copy `fromPath` of `source` to a new file `dst` (which must not exist), hashing on the way, then fsync. */
+async function copyFrom(
+  source: ContentSource,
+  fromPath: ByteString,
+  dst: Buffer,
+): Promise<{ id: Hash; size: number }> {
+  const output = await open(dst, 'wx', 0o600);
+  try {
+    const h = newHasher();
+    const size = await source.readContent(fromPath, async (piece, pos, hole) => {
+      h.update(piece);
+      if (hole) return; // left unwritten: the copy keeps the hole (truncated to size below)
+      let off = 0;
+      while (off < piece.length) {
+        off += (await output.write(piece, off, piece.length - off, pos + off)).bytesWritten;
+      }
+    });
+    await output.truncate(size); // a trailing hole was not written
+    await output.sync();
+    return { id: h.digest(), size };
+  } finally {
+    await output.close();
+  }
+}
+
+/** A new private file holding `data`, on disk before this returns (the temp of temp → rename). */
+async function writeSynced(tmp: Buffer, data: Buffer): Promise<void> {
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,28 @@
+// Small records the engine keeps in the store's 'sync' database: the automatic text merge
+// setting and when the last completed run started. Every write is awaited.
+import { asBytes, type SyncStore } from '../../store/kv.js';
+
+const SETTINGS = Buffer.from('automerge');
+const LAST_RUN = Buffer.from('last-run');
+
+/** The store's automatic text merge setting (on unless turned off). */
+export function automergeEnabled(store: SyncStore): boolean {
+  const v = asBytes(store.db('sync').get(SETTINGS));
+  return v === undefined || v[0] !== 0;
+}
+
+export async function setAutomerge(store: SyncStore, on: boolean): Promise<void> {
+  await store.db('sync').put(SETTINGS, Buffer.from([on ? 1 : 0]));
+}
+
+/** When the last completed run started (ns since the epoch), if there was one. */
+export function lastRunStart(store: SyncStore): bigint | undefined {
+  const v = asBytes(store.db('sync').get(LAST_RUN));
+  return v?.length === 8 ? v.readBigInt64LE(0) : undefined;
+}
+
+export async function setLastRunStart(store: SyncStore, ns: bigint): Promise<void> {
+  const v = Buffer.alloc(8);
+  v.writeBigInt64LE(ns, 0);
+  await store.db('sync').put(LAST_RUN, v);
+}
