@@ -16,8 +16,10 @@ import type { BigIntStats } from 'node:fs';
 import type { Path } from '../merge/plan.js';
 import { asBytes, type KvDb } from '../store/kv.js';
 import type { Hash } from '../tree/index.js';
+import { PathKeys } from './path-key.js';
 
 const CHANGED = Buffer.from('c:');
+const KEYS = new PathKeys(CHANGED);
 const CLEAN = Buffer.from('clean');
 const END = Buffer.from('c;'); // the first key after every c: key
 
@@ -29,7 +31,8 @@ interface Stamp {
   readonly id: Hash;
 }
 
-const keyOf = (path: Path): Buffer => Buffer.concat([CHANGED, Buffer.from(path, 'latin1')]);
+const keyOf = (path: Path): Buffer => KEYS.key(path);
+const EMPTY = Buffer.alloc(0);
 
 /** Whether `path` is `dir` or lies below it ('' holds everything). */
 export function isUnder(path: Path, dir: Path): boolean {
@@ -55,9 +58,9 @@ export class ChangedPaths {
     const complete = asBytes(db.get(CLEAN)) !== undefined;
     const c = new ChangedPaths(db, complete);
     if (complete) {
-      for (const { key } of db.getRange({ start: CHANGED, end: END })) {
+      for (const { key, value } of db.getRange({ start: CHANGED, end: END })) {
         const k = asBytes(key);
-        if (k !== undefined) c.paths.set(k.subarray(CHANGED.length).toString('latin1'), 0);
+        if (k !== undefined) c.paths.set(KEYS.pathOf(k, asBytes(value), 0), 0);
       }
     }
     await db.remove(CLEAN);
@@ -86,7 +89,7 @@ export class ChangedPaths {
     if (path === '') return;
     const had = this.paths.has(path);
     this.paths.set(path, ++this.seq);
-    if (!had) this.track(this.db.put(keyOf(path), Buffer.alloc(0)));
+    if (!had) this.track(this.db.put(keyOf(path), KEYS.value(path, EMPTY)));
   }
 
   /**
@@ -114,7 +117,7 @@ export class ChangedPaths {
     for (const p of want) {
       if (!this.paths.has(p)) {
         this.paths.set(p, 0);
-        this.track(this.db.put(keyOf(p), Buffer.alloc(0)));
+        this.track(this.db.put(keyOf(p), KEYS.value(p, EMPTY)));
       }
     }
     this.completeNow = true;

@@ -2,32 +2,19 @@
 // mtime, each recorded in the store by its path with its inode number. A record counts only
 // while the file at that path is still that inode: a file the engine replaced (temp → rename)
 // or that was unlinked and its name reused is a real file again, whatever a stale record says.
-import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import type { Path } from '../merge/plan.js';
 import { joinPath } from '../tree/index.js';
 import { asBytes, type KvDb } from '../store/kv.js';
 import { fsPath } from '../scan/fs-entry.js';
+import { PathKeys } from './path-key.js';
 
-const PREFIX = Buffer.from('p:');
-/**
- * A record's key: PREFIX and the path, or, past RAW_KEY bytes (LMDB's keys are at most 1978),
- * the first RAW_KEY bytes of that, a NUL (no path has one) and a hash of the whole; such a
- * record's value carries its path after the inode number.
- */
-const RAW_KEY = 1024;
-const keyOf = (path: Path): Buffer => {
-  const raw = Buffer.concat([PREFIX, Buffer.from(path, 'latin1')]);
-  if (raw.length <= RAW_KEY) return raw;
-  return Buffer.concat([raw.subarray(0, RAW_KEY), NUL, createHash('sha256').update(raw).digest()]);
-};
-const NUL = Buffer.alloc(1);
+const KEYS = new PathKeys(Buffer.from('p:'));
+const keyOf = (path: Path): Buffer => KEYS.key(path);
 const valueOf = (path: Path, ino: bigint): Buffer => {
   const v = Buffer.alloc(8);
   v.writeBigUInt64LE(ino, 0);
-  return PREFIX.length + path.length <= RAW_KEY
-    ? v
-    : Buffer.concat([v, Buffer.from(path, 'latin1')]);
+  return KEYS.value(path, v);
 };
 
 export class Placeholders {
@@ -67,15 +54,11 @@ export class Placeholders {
 
   /** Every recorded path at or under `dir` ('' for all). */
   *under(dir: Path): Generator<Path> {
-    // Every key at or under dir starts with dir's key cut to RAW_KEY bytes.
-    const start = dir === '' ? PREFIX : keyOf(dir).subarray(0, RAW_KEY);
+    const start = KEYS.start(dir);
     for (const { key, value } of this.db.getRange({ start })) {
       const k = asBytes(key);
       if (k === undefined || !k.subarray(0, start.length).equals(start)) return;
-      const hashed = k.length > RAW_KEY;
-      const path = hashed
-        ? (asBytes(value)?.subarray(8).toString('latin1') ?? '')
-        : k.subarray(PREFIX.length).toString('latin1');
+      const path = KEYS.pathOf(k, asBytes(value), 8);
       if (dir === '' || path === dir || path.startsWith(joinPath(dir, ''))) yield path;
     }
   }
