@@ -35,7 +35,7 @@ import {
   type Field,
   type Hash,
 } from '../tree/index.js';
-import { pump, type OnPiece } from '../store/stream.js';
+import { openToRead, pump, type OnPiece } from '../store/stream.js';
 import { entryOf, hashFile, lstatOrNone } from '../scan/fs-entry.js';
 import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
@@ -129,7 +129,7 @@ export class DirReplica implements Replica {
   /** The file's bytes piece by piece, holes flagged (store/stream.ts's pump). */
   @held
   async readContent(path: ByteString, onPiece: OnPiece): Promise<number> {
-    const input = await open(await this.safe.need(path), 'r');
+    const input = await openToRead(await this.safe.need(path));
     try {
       return await pump(input, 0, onPiece);
     } finally {

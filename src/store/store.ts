@@ -7,7 +7,7 @@
 // moved only after the object writes are flushed), and a blob file appears under its final
 // name only after its bytes are fsynced (temp → fsync → rename → fsync of the directory).
 // LMDB's own commits are atomic, so after kill -9 the environment opens at its last commit.
-import { closeSync, fstatSync, openSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
 import {
   mkdir,
   open,
@@ -38,7 +38,7 @@ import { CheckedDb, sealRecord } from './checked-db.js';
 import { checkLmdbHeader } from './lmdb-header.js';
 import { LruCache } from './lru.js';
 import { makePrivateDb, makePrivateDir } from './private.js';
-import { FIRST, PIECE, giveFirst, pump, takeFirst } from './stream.js';
+import { FIRST, PIECE, giveFirst, openToRead, openToReadSync, pump, takeFirst } from './stream.js';
 import type { ObjectStore, RefStore } from './types.js';
 
 /** Blobs of at least this many bytes live as files under blobs/; smaller ones in LMDB. */
@@ -380,7 +380,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     if (sizeHint !== undefined && sizeHint < BLOB_FILE_THRESHOLD) {
       // A small file (most of them): read whole without a round trip through the I/O threads
       // (a few microseconds from the page cache), stored in LMDB.
-      const fd = openSync(path, 'r');
+      const fd = openToReadSync(path);
       let bytes: Buffer;
       let stat: BigIntStats;
       try {
@@ -391,7 +391,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       }
       return { id: await this.putBlob(bytes), size: bytes.length, stat };
     }
-    const src = await open(path, 'r');
+    const src = await openToRead(path);
     let tmp: string | undefined;
     const first = takeFirst();
     try {

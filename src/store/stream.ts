@@ -2,6 +2,7 @@
 // piece is hashed (native code on this thread) and written: reads run in the I/O threads, so
 // reading and hashing overlap instead of taking turns. Most files are small: the first read
 // takes a small buffer, and a file that fits it is done in that one read.
+import { constants, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { newHasher, type Hash } from '../tree/index.js';
 import { holesOf } from './holes.js';
@@ -121,9 +122,35 @@ async function run(
   }
 }
 
+const NOATIME = constants.O_RDONLY | constants.O_NOATIME;
+
+/**
+ * A file opened to be read by tether itself (hashing, storing, copying), without moving its
+ * atime: a background read must not change what the user's `stat` shows. O_NOATIME needs the
+ * file's owner (or CAP_FOWNER); for anyone else it is a plain read.
+ */
+export async function openToRead(p: string | Buffer): Promise<FileHandle> {
+  try {
+    return await open(p, NOATIME);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    return open(p, 'r');
+  }
+}
+
+/** openToRead, synchronously (small files read whole). */
+export function openToReadSync(p: string | Buffer): number {
+  try {
+    return openSync(p, NOATIME);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    return openSync(p, 'r');
+  }
+}
+
 /** BLAKE3 of a file's content, read in large pieces while the previous one is hashed. */
 export async function hashFile(p: string | Buffer): Promise<Hash> {
-  const fh = await open(p, 'r');
+  const fh = await openToRead(p);
   try {
     const h = newHasher();
     await pump(fh, 0, (piece) => {
