@@ -24,6 +24,11 @@ serial(
       { TETHER_PULL_MS: '300' },
     );
     t.is((await sh(`cat ${v.mnt}/notes.txt ${v.mnt}/keep.txt`)).stdout, 'base\nkeep\n');
+    // Base learns the content id of what was fetched a moment after the fetch.
+    const learnt = await eventually(
+      async () => (await sh(`cat ${v.mnt}/.tether/variants/base/notes.txt`)).stdout === 'base\n',
+    );
+    t.true(learnt, 'base has the fetched bytes');
     t.is((await tetherRun(['offline', v.mnt])).status, 0);
     t.is((await sh(`echo local > ${v.mnt}/notes.txt`)).status, 0);
     // Offline, the local side is the mount as it is now; base is still the last synced tree.
