@@ -2,7 +2,7 @@
 // from the database held in memory while open), or a real file. Bytes nowhere this side has
 // fail with ENODATA; the handlers note why for `tether why`.
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Store } from '../store/store.js';
+import { BLOB_FILE_THRESHOLD, type Store } from '../store/store.js';
 import type { Content } from './node.js';
 
 export interface OpenContent {
@@ -35,18 +35,33 @@ function fromBytes(bytes: Buffer): OpenContent {
   };
 }
 
-export async function openContent(store: Store, c: Content): Promise<OpenContent> {
+/**
+ * The bytes of `c`, opened at the first read: with the kernel's page cache warm an open is
+ * never followed by a read, and then costs no file open at all. Bytes nowhere this side has
+ * fail at once (at the open), so `tether why` can tell.
+ */
+export function openContent(store: Store, c: Content, size: number): OpenContent {
+  if (c.from === 'none') throw new NoData(c.why);
+  let opened: Promise<OpenContent> | undefined;
+  const get = (): Promise<OpenContent> => (opened ??= openNow(store, c, size));
+  return {
+    read: async (buf, len, pos) => (await get()).read(buf, len, pos),
+    close: async () => {
+      if (opened !== undefined) await (await opened).close();
+    },
+  };
+}
+
+async function openNow(store: Store, c: Content, size: number): Promise<OpenContent> {
   switch (c.from) {
     case 'none':
       throw new NoData(c.why);
     case 'file':
       return fromHandle(await open(c.abs, 'r'));
-    case 'blob': {
-      // A blob file is verified when written and by fsck; reading it whole at each open would
-      // make a view of a big file cost its whole size per open.
-      const fh = await open(store.blobPath(c.id), 'r').catch(() => undefined);
-      if (fh !== undefined) return fromHandle(fh);
-      return fromBytes(await store.readBlob(c.id));
-    }
+    case 'blob':
+      // Small blobs live in the database (verified as read); a blob file is verified when
+      // written and by fsck: hashing it whole at each open would cost its size per open.
+      if (size < BLOB_FILE_THRESHOLD) return fromBytes(await store.readBlob(c.id));
+      return fromHandle(await open(store.blobPath(c.id), 'r'));
   }
 }

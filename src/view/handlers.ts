@@ -130,7 +130,7 @@ export function createViewHandlers(
         if (n.content === undefined) throw fail(n.entry.kind === 'dir' ? 'EISDIR' : 'EACCES');
         let c: OpenContent;
         try {
-          c = await openContent(store, n.content);
+          c = openContent(store, n.content, n.entry.size);
         } catch (err) {
           if (err instanceof NoData) o.noData?.(treePath(p), 'open', err.why);
           throw err;

@@ -58,6 +58,50 @@ const strip = (p: string): string => (p === AT ? '/' : p.slice(AT.length));
 /** Operations whose path is not their first argument. */
 const TWO_PATHS = new Set(['rename', 'link']);
 
+type Handler = (...args: unknown[]) => void;
+type Table = Record<string, Handler | undefined>;
+
+const answerEROFS = (args: unknown[]): void => {
+  (args.findLast((a) => typeof a === 'function') as (e: number) => void)(errno('EROFS'));
+};
+
+/**
+ * `volume`'s handler for `name`, with paths in `.tether/` sent to `view` instead (relative to
+ * it). A rename or link across the boundary, or a symlink made in it, is a write: EROFS.
+ */
+function routed(name: string, volume: Handler, view: Handler | undefined, seen: () => void) {
+  const at = name === 'symlink' ? 1 : 0;
+  const two = TWO_PATHS.has(name);
+  return (...args: unknown[]): void => {
+    const hit = inside(args[at] as string | null) || (two && inside(args[1] as string | null));
+    if (!hit) {
+      volume(...args);
+      return;
+    }
+    seen();
+    if (view === undefined || two || name === 'symlink') answerEROFS(args);
+    else view(...args.map((a, i) => (i === at ? strip(a as string) : a)));
+  };
+}
+
+/** A readdir that leaves `.tether` out of the root's listing. */
+function unlistedAtRoot(readdir: Handler): Handler {
+  return (p: unknown, cb: unknown, ...rest: unknown[]) => {
+    if (p !== '/') {
+      readdir(p, cb, ...rest);
+      return;
+    }
+    const done = cb as (err: number, names?: Buffer[]) => void;
+    const unlisted = (err: number, names?: Buffer[]): void => {
+      done(
+        err,
+        names?.filter((n) => n.toString('latin1') !== HIDDEN_NAME),
+      );
+    };
+    readdir(p, unlisted, ...rest);
+  };
+}
+
 /**
  * The volume's handlers with `.tether/` served by a read-only view of `v`. `shadowed` is
  * told when a path there is asked for while the local view has a `.tether` of its own.
@@ -67,44 +111,17 @@ export function withHiddenTree(
   v: VolumeSide & { readonly local: string },
   o: ViewHandlerOptions & { readonly shadowed?: () => void },
 ): Operations {
-  const hidden = createViewHandlers(v.store, () => source, o);
   const source = hiddenSource(v);
+  const view = createViewHandlers(v.store, () => source, o) as Table;
   const real = join(v.local, HIDDEN_NAME);
-  const out: Record<string, unknown> = { ...ops };
-  const table = ops as Record<string, ((...a: unknown[]) => void) | undefined>;
-  const mine = hidden as Record<string, ((...a: unknown[]) => void) | undefined>;
-  for (const [name, fn] of Object.entries(table)) {
-    if (fn === undefined || name === 'init' || name === 'statfs') continue;
-    out[name] = (...args: unknown[]): void => {
-      const at = name === 'symlink' ? 1 : 0;
-      const paths = TWO_PATHS.has(name) ? [args[0], args[1]] : [args[at]];
-      if (!paths.some((p) => inside(p as string | null))) {
-        fn(...args);
-        return;
-      }
-      if (existsSync(real)) o.shadowed?.();
-      const own = mine[name];
-      if (own === undefined || TWO_PATHS.has(name) || name === 'symlink') {
-        const cb = args.findLast((a) => typeof a === 'function') as (e: number) => void;
-        cb(errno('EROFS'));
-        return;
-      }
-      own(...args.map((a, i) => (i === at ? strip(a as string) : a)));
-    };
-  }
-  const wrapped = out['readdir'] as (...a: unknown[]) => void;
-  out['readdir'] = (p: string, cb: (err: number, names?: Buffer[]) => void, ...rest: unknown[]) => {
-    if (p !== '/') {
-      wrapped(p, cb, ...rest);
-      return;
-    }
-    const unlisted = (err: number, names?: Buffer[]): void => {
-      cb(
-        err,
-        names?.filter((n) => n.toString('latin1') !== HIDDEN_NAME),
-      );
-    };
-    wrapped(p, unlisted, ...rest);
+  const seen = (): void => {
+    if (existsSync(real)) o.shadowed?.();
   };
+  const out: Table = { ...(ops as Table) };
+  for (const [name, fn] of Object.entries(ops as Table)) {
+    if (fn === undefined || name === 'init' || name === 'statfs') continue;
+    out[name] = routed(name, fn, view[name], seen);
+  }
+  if (out['readdir'] !== undefined) out['readdir'] = unlistedAtRoot(out['readdir']);
   return out;
 }

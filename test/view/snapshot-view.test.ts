@@ -135,3 +135,21 @@ serial(
     t.false((await sh('cat /proc/mounts')).stdout.includes(s.mnt));
   },
 );
+
+serial(
+  `a view whose daemon was killed is detached by unmount, and mounts again${skipped}`,
+  async (t) => {
+    const s = await snapshotOf(t);
+    const v = await mountView(t, s.mnt, ['--snapshot', 's1', '--store', s.store]);
+    t.is(v.mounted.status, 0, v.mounted.stderr);
+    process.kill(viewPid(s.mnt)!, 'SIGKILL');
+    const dead = await sh(`ls ${s.mnt}`, 5000);
+    t.not(dead.status, 0);
+    const u = await v.unmount();
+    t.is(u.status, 0, u.stderr);
+    t.false((await sh('cat /proc/mounts')).stdout.includes(s.mnt));
+    const again = await mountView(t, s.mnt, ['--snapshot', 's1', '--store', s.store]);
+    t.is(again.mounted.status, 0, again.mounted.stderr);
+    t.is((await sh(`cat ${s.mnt}/a.txt`)).stdout, 'hello\n');
+  },
+);

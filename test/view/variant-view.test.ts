@@ -24,8 +24,19 @@ serial(
       { TETHER_PULL_MS: '300' },
     );
     t.is((await sh(`cat ${v.mnt}/notes.txt ${v.mnt}/keep.txt`)).stdout, 'base\nkeep\n');
+    // Base learns the content id of what was fetched a moment after the fetch (its view shows
+    // it as user.tether.id); offline edits then leave base's bytes in the store.
+    const learnt = await eventually(
+      async () =>
+        (await sh(`getfattr -n user.tether.id ${v.mnt}/.tether/variants/base/notes.txt`)).status ===
+        0,
+    );
+    t.true(learnt, 'base has the fetched bytes');
     t.is((await tetherRun(['offline', v.mnt])).status, 0);
     t.is((await sh(`echo local > ${v.mnt}/notes.txt`)).status, 0);
+    // Offline, the local side is the mount as it is now; base is still the last synced tree.
+    t.is((await sh(`cat ${v.mnt}/.tether/variants/local/notes.txt`)).stdout, 'local\n');
+    t.is((await sh(`cat ${v.mnt}/.tether/variants/base/notes.txt`)).stdout, 'base\n');
     writeFileSync(join(v.remote, 'notes.txt'), 'server\n');
     const online = await tetherRun(['online', v.mnt]);
     t.is(online.status, 3, online.stdout + online.stderr);
