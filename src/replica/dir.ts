@@ -1,8 +1,9 @@
 // A local directory as one side of a sync (the Replica of replica.ts): every mutating call
-// first checks that its target is still what the plan saw (kind, mode and content, by a fresh lstat and, when the stamp
-// moved and the expected entry has an id, by a hash) and answers a per-path problem instead
-// of overwriting (MERGE.md invariant 9). A call whose result is already in place answers
-// "done": that is what makes re-running an interrupted plan safe (invariant 7).
+// first checks that its target is still what the plan saw (kind, mode and content, by a fresh
+// lstat and, when the stamp moved and the expected entry has an id, by a hash) and answers a
+// per-path problem instead of overwriting (MERGE.md invariant 9). A call whose result is
+// already in place answers "done": that is what makes re-running an interrupted plan safe
+// (invariant 7).
 //
 // Files are written to a temporary name in the target's directory, fsynced, given their mode,
 // xattrs and mtime, and renamed over the target: a reader sees the old or the new content,
