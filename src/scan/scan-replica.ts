@@ -33,7 +33,7 @@ import {
 } from '../tree/index.js';
 import type { ObjectStore } from '../store/types.js';
 import type { TreeStore } from '../merge/base-update.js';
-import { fsPath, hashFile, isMissing } from './fs-entry.js';
+import { entryOfFields, fsPath, hashFile, isMissing } from './fs-entry.js';
 import { DirListing, listDirAsync, type FileStat } from './list-dir.js';
 import { isPathProblem, problemError, type PathProblem } from './path-problem.js';
 import { asBytes, type KvDb } from '../store/kv.js';
@@ -663,36 +663,12 @@ async function putRecords(
 
 /** The tree entry lstat describes (no content id: that needs the content read). */
 function entryFromStat(p: Buffer, name: string, st: FileStat): Entry | undefined {
-  const kind = st.kind;
-  if (kind === undefined) return undefined;
-  const base = {
-    name,
-    kind,
-    mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
-    mtimeNs: st.mtimeNs,
-  };
-  switch (kind) {
-    case 'file':
-      return { ...base, size: st.size };
-    case 'symlink': {
-      let target: string;
-      try {
-        target = byteString(readlinkSync(p, { encoding: 'buffer' }));
-      } catch (err) {
-        if (isMissing(err)) return undefined; // gone since the listing
-        throw err;
-      }
-      return { ...base, size: target.length, target };
-    }
-    case 'chardev':
-    case 'blockdev':
-      return { ...base, size: 0, rdev: st.rdev };
-    case 'dir':
-    case 'fifo':
-    case 'socket':
-      return { ...base, size: 0 };
+  if (st.kind !== 'symlink') return entryOfFields(name, st);
+  try {
+    return entryOfFields(name, st, byteString(readlinkSync(p, { encoding: 'buffer' })));
+  } catch (err) {
+    if (isMissing(err)) return undefined; // gone since the listing
+    throw err;
   }
 }
 
