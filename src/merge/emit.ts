@@ -79,6 +79,10 @@ export class PlanBuilder {
   protected record(c: Conflict): void {
     this.conflicts.push(c);
   }
+  /** Put `entry` at `path` on `side` (which holds `expect`), its content from `from`. */
+  protected put(side: Side, path: Path, expect: Entry | null, entry: Entry, from = other(side)) {
+    this.act({ op: 'put', side, path, expect, entry, from, fromPath: path });
+  }
   /**
    * Copy `src` (a leaf or a whole subtree) to `to`, where the path is free, with a base update
    * per path created (so a copy interrupted halfway commits only what arrived). Special files
@@ -87,15 +91,7 @@ export class PlanBuilder {
   protected copyTo(to: Side, path: Path, src: Entry): boolean {
     if (isSpecial(src)) return false;
     if (src.kind !== 'dir') {
-      this.act({
-        op: 'put',
-        side: to,
-        path,
-        expect: null,
-        entry: src,
-        from: other(to),
-        fromPath: path,
-      });
+      this.put(to, path, null, src);
       this.setBase(path, src);
       return true;
     }

@@ -247,15 +247,7 @@ export class Planner extends PlanBuilder {
       this.setBase(path, null);
       this.copyTo(side, path, winner);
     } else {
-      this.act({
-        op: 'put',
-        side,
-        path,
-        expect: cur,
-        entry: winner,
-        from: other(side),
-        fromPath: path,
-      });
+      this.put(side, path, cur, winner);
       this.setBase(path, winner);
     }
     return BOTH;
@@ -296,15 +288,7 @@ export class Planner extends PlanBuilder {
           diverged = true;
           continue;
         }
-        this.act({
-          op: 'put',
-          side,
-          path,
-          expect: cur,
-          entry: m,
-          from: fm.contentFrom,
-          fromPath: path,
-        });
+        this.put(side, path, cur, m, fm.contentFrom);
       } else {
         this.act({ op: 'setmeta', side, path, expect: cur, entry: m, fields });
       }

@@ -1,8 +1,9 @@
-// A local directory as one side of a sync (the Replica of replica.ts): every mutating call first checks that its target
-// is still what the plan saw (kind, mode and content, by a fresh lstat and, when the stamp
-// moved and the expected entry has an id, by a hash) and answers a per-path problem instead
-// of overwriting (MERGE.md invariant 9). A call whose result is already in place answers
-// "done": that is what makes re-running an interrupted plan safe (invariant 7).
+// A local directory as one side of a sync (the Replica of replica.ts): every mutating call
+// first checks that its target is still what the plan saw (kind, mode and content, by a fresh
+// lstat and, when the stamp moved and the expected entry has an id, by a hash) and answers a
+// per-path problem instead of overwriting (MERGE.md invariant 9). A call whose result is
+// already in place answers "done": that is what makes re-running an interrupted plan safe
+// (invariant 7).
 //
 // Files are written to a temporary name in the target's directory, fsynced, given their mode,
 // xattrs and mtime, and renamed over the target: a reader sees the old or the new content,
@@ -29,13 +30,13 @@ import {
 import {
   bytesOf,
   display,
-  newHasher,
   type ByteString,
   type Entry,
   type Field,
   type Hash,
 } from '../tree/index.js';
 import { openToRead, pump, type OnPiece } from '../store/stream.js';
+import { copyFrom, finishMeta, writeSynced } from './dir-write.js';
 import { entryOf, hashFile, lstatOrNone } from '../scan/fs-entry.js';
 import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
@@ -51,8 +52,6 @@ import {
   type Problem,
   type Replica,
 } from './replica.js';
-
-const isRoot = process.getuid?.() === 0;
 
 export class DirReplica implements Replica {
   readonly root: Buffer;
@@ -235,7 +234,7 @@ export class DirReplica implements Replica {
     if (entry.id !== undefined ? id !== entry.id : !(await source.matches(fromPath, before))) {
       return sourceMoved;
     }
-    await this.finishMeta(tmp, entry);
+    await finishMeta(tmp, entry);
     return id;
   }
 
@@ -252,18 +251,8 @@ export class DirReplica implements Replica {
       );
     }
     await symlink(bytesOf(entry.target ?? ''), tmp);
-    await this.finishMeta(tmp, entry);
+    await finishMeta(tmp, entry);
     return undefined;
-  }
-
-  /** Mode, owner (when running as root), xattrs and mtime of a fresh file or symlink. */
-  private async finishMeta(p: Buffer, entry: Entry): Promise<void> {
-    if (entry.kind !== 'symlink') await chmod(p, entry.mode);
-    if (isRoot) await lchown(p, entry.uid, entry.gid);
-    if (entry.kind !== 'symlink' && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);
-    const t = timeArg(entry.mtimeNs);
-    if (entry.kind === 'symlink') await lutimes(p, t, t);
-    else await utimes(p, t, t);
   }
 
   /**
@@ -287,7 +276,7 @@ export class DirReplica implements Replica {
     try {
       if (entry.kind === 'symlink') await symlink(bytesOf(entry.target ?? ''), tmp);
       else if (data !== null) await writeSynced(tmp, data);
-      await this.finishMeta(tmp, entry);
+      await finishMeta(tmp, entry);
       return await this.install(tmp, path, expect);
     } finally {
       await unlink(tmp).catch(() => undefined);
@@ -310,7 +299,7 @@ export class DirReplica implements Replica {
     const tmp = await this.tempFor(path);
     try {
       await writeSynced(tmp, data);
-      await this.finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
+      await finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
       return await this.install(tmp, path, expect);
     } finally {
       await unlink(tmp).catch(() => undefined);
@@ -425,41 +414,5 @@ export class DirReplica implements Replica {
     await rename(await this.safe.need(path), await this.safe.need(to));
     this.safe.forget(path);
     return DONE;
-  }
-}
-
-/** Copy `fromPath` of `source` to a new file `dst` (which must not exist), hashing on the way, then fsync. */
-async function copyFrom(
-  source: ContentSource,
-  fromPath: ByteString,
-  dst: Buffer,
-): Promise<{ id: Hash; size: number }> {
-  const output = await open(dst, 'wx', 0o600);
-  try {
-    const h = newHasher();
-    const size = await source.readContent(fromPath, async (piece, pos, hole) => {
-      h.update(piece);
-      if (hole) return; // left unwritten: the copy keeps the hole (truncated to size below)
-      let off = 0;
-      while (off < piece.length) {
-        off += (await output.write(piece, off, piece.length - off, pos + off)).bytesWritten;
-      }
-    });
-    await output.truncate(size); // a trailing hole was not written
-    await output.sync();
-    return { id: h.digest(), size };
-  } finally {
-    await output.close();
-  }
-}
-
-/** A new private file holding `data`, on disk before this returns (the temp of temp → rename). */
-async function writeSynced(tmp: Buffer, data: Buffer): Promise<void> {
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

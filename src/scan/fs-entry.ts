@@ -54,6 +54,49 @@ export function lstatOrNoneSync(p: Buffer): BigIntStats | undefined {
   }
 }
 
+/** The stat fields a tree entry is made of (an lstat's, or a listing's FileStat). */
+export interface StatFields {
+  readonly kind: Kind | undefined;
+  /** st_mode (type bits ignored). */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly mtimeNs: bigint;
+  readonly rdev: number;
+}
+
+/** The tree entry of `st` (no content id); a symlink's `target` is read by the caller. */
+export function entryOfFields(
+  name: ByteString,
+  st: StatFields,
+  target?: ByteString,
+): Entry | undefined {
+  const kind = st.kind;
+  if (kind === undefined) return undefined;
+  const base = {
+    name,
+    kind,
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    mtimeNs: st.mtimeNs,
+  };
+  switch (kind) {
+    case 'file':
+      return { ...base, size: st.size };
+    case 'symlink':
+      return { ...base, size: (target ?? '').length, target: target ?? '' };
+    case 'chardev':
+    case 'blockdev':
+      return { ...base, size: 0, rdev: st.rdev };
+    case 'dir':
+    case 'fifo':
+    case 'socket':
+      return { ...base, size: 0 };
+  }
+}
+
 /**
  * entryOf without the event loop: metadata calls on a local or attribute-cached filesystem
  * take microseconds, and a promise round trip per entry would cost more than the call.
@@ -65,28 +108,18 @@ export function entryOfSync(
   linkTarget?: ByteString,
 ): Entry | undefined {
   const kind = kindOf(st);
-  if (kind === undefined) return undefined;
-  const base = {
-    name,
+  const target =
+    kind === 'symlink'
+      ? (linkTarget ?? byteString(readlinkSync(p, { encoding: 'buffer' })))
+      : undefined;
+  const fields = {
     kind,
-    mode: Number(st.mode & 0o7777n),
+    mode: Number(st.mode),
     uid: Number(st.uid),
     gid: Number(st.gid),
+    size: Number(st.size),
     mtimeNs: st.mtimeNs,
+    rdev: Number(st.rdev),
   };
-  switch (kind) {
-    case 'file':
-      return { ...base, size: Number(st.size) };
-    case 'symlink': {
-      const target = linkTarget ?? byteString(readlinkSync(p, { encoding: 'buffer' }));
-      return { ...base, size: target.length, target };
-    }
-    case 'chardev':
-    case 'blockdev':
-      return { ...base, size: 0, rdev: Number(st.rdev) };
-    case 'dir':
-    case 'fifo':
-    case 'socket':
-      return { ...base, size: 0 };
-  }
+  return entryOfFields(name, fields, target);
 }

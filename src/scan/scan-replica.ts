@@ -17,34 +17,29 @@
 // does not match) everything is read as before. Stamps are compared with inode numbers in
 // them only through the cache; sshfs and some NFS setups renumber inodes, which only costs
 // the shortcut.
-import { createHash } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { isTetherError, TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import {
   byteString,
-  decodeEntryAt,
   display,
   encodeParts,
-  entriesEqual,
-  entryNameAt,
-  isStampOnlyFileAt,
-  skimEntries,
   joinPath,
   type EncodedParts,
   type Entry,
   type Hash,
   type Part,
-  type Tree,
 } from '../tree/index.js';
 import type { ObjectStore } from '../store/types.js';
 import type { TreeStore } from '../merge/base-update.js';
-import { fsPath, hashFile, isMissing } from './fs-entry.js';
-import { DirListing, listDirAsync, matchListings, type FileStat } from './list-dir.js';
+import { entryOfFields, fsPath, hashFile, isMissing } from './fs-entry.js';
+import { DirListing, listDirAsync, type FileStat } from './list-dir.js';
 import { isPathProblem, problemError, type PathProblem } from './path-problem.js';
 import { asBytes, type KvDb } from '../store/kv.js';
 import { TEMP_PREFIX } from './temp-name.js';
+import { decodeRecord, encodeRecord, keyOf, rangeOf, type DirRecord } from './dir-record.js';
+import { DirListingView, TreeCursor } from './old-listing.js';
 import { closeMtime, MTIME_WINDOW_NS } from './stamp.js';
 import { readXattrsSync } from './xattrs.js';
 
@@ -141,38 +136,6 @@ const RACY_NS = 100_000_000n;
 
 /** At most this many files are hashed at once. */
 const PARALLEL = 16;
-
-/** What the cache keeps per directory. */
-interface DirRecord {
-  /** The listing (list-dir.ts bytes). */
-  readonly l: Buffer;
-  /** The tree the scan made of it. */
-  readonly t: Buffer;
-  /** Base's tree at this directory then (empty: none). */
-  readonly b: Buffer;
-  /** Names excluded here then, joined by NUL. */
-  readonly x: string;
-  /** Every entry's mtime was before the cutoff, and no temp file was there: reusable whole. */
-  readonly w: boolean;
-  /** The listing was made with xattrs asked for (its flags may be kept: list-dir.ts). */
-  readonly a: boolean;
-  /**
-   * Latest mtime or ctime in the listing and the cutoff (scan start less the margin),
-   * microseconds.
-   */
-  readonly m: number;
-  readonly c: number;
-  /** Subdirectories: name (byte string), tree id made then, base's tree id then (or empty). */
-  readonly d: readonly [string, Buffer, Buffer][];
-  /** Regular files here and their bytes (for progress). */
-  readonly f: number;
-  readonly y: number;
-  /**
-   * Where each listing entry's tree entry lies in the tree's encoding (encodeParts spans, one
-   * pair per listing entry; 0, 0 for one that is not in the tree).
-   */
-  readonly s: Uint32Array;
-}
 
 /** What a scan needs of the store. */
 export type ScanStore = TreeStore &
@@ -632,24 +595,6 @@ const NONE: ReadonlyMap<string, Entry> = new Map();
 const EMPTY = Buffer.alloc(0);
 
 /**
- * A directory's cache key: '/' and its path, or, past RAW_KEY bytes, the first RAW_KEY bytes of
- * that, a NUL (no path has one) and a hash of the whole path. LMDB's keys are at most 1978
- * bytes, and a path in a replica can be longer than PATH_MAX; lookups stay exact, and every key
- * under a directory still starts with the key of that directory's path cut to RAW_KEY bytes.
- */
-const keyOf = (dir: Path): Buffer => {
-  const raw = Buffer.from('/' + dir, 'latin1');
-  if (raw.length <= RAW_KEY) return raw;
-  const hash = createHash('sha256').update(raw).digest();
-  return Buffer.concat([raw.subarray(0, RAW_KEY), NUL, hash]);
-};
-const RAW_KEY = 1024;
-const NUL = Buffer.alloc(1);
-
-/** What every cache key at or under `prefix` (a raw key and a slash) starts with. */
-const rangeOf = (prefix: Buffer): Buffer => prefix.subarray(0, RAW_KEY);
-
-/**
  * After a scan, its tree was completed with content ids read since (stamp-only server files
  * hashed where both sides changed, or to pair renames): the cache learns them, so that the next
  * scan, which would lend the same ids from base or the last scan, finds its records whole.
@@ -716,281 +661,14 @@ async function putRecords(
   await Promise.all(records.map(([k, v]) => cache.put(k, v)));
 }
 
-// 3: m counts ctimes too (a record of an older version is only a missed shortcut).
-const RECORD_VERSION = 3;
-
-/**
- * A record as bytes: version, flags (bit 0: w, bit 1: a), m, c, f, y as doubles, x (u32
- * length + bytes), b (u8 length + bytes), t (32 bytes), d (u32 count; per entry u32 length +
- * name, 32-byte id, u8 length + base id), s (u32 count, then the u32s in this machine's byte
- * order: the cache is the machine's own), then the listing to the end. Written per changed directory, so it
- * is kept simple to build: one allocation and copies.
- */
-function encodeRecord(r: DirRecord): Buffer {
-  let size = 2 + 4 * 8 + 4 + r.x.length + 1 + r.b.length + 32 + 4 + 4 + r.s.byteLength;
-  size += r.l.length;
-  for (const [name, , b] of r.d) size += 4 + name.length + 32 + 1 + b.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = out.writeUInt8(RECORD_VERSION, 0);
-  at = out.writeUInt8((r.w ? 1 : 0) | (r.a ? 2 : 0), at);
-  for (const v of [r.m, r.c, r.f, r.y]) at = out.writeDoubleLE(v, at);
-  at = out.writeUInt32LE(r.x.length, at);
-  at += out.write(r.x, at, 'latin1');
-  at = out.writeUInt8(r.b.length, at);
-  at += r.b.copy(out, at);
-  at += r.t.copy(out, at);
-  at = out.writeUInt32LE(r.d.length, at);
-  for (const [name, id, b] of r.d) {
-    at = out.writeUInt32LE(name.length, at);
-    at += out.write(name, at, 'latin1');
-    at += id.copy(out, at);
-    at = out.writeUInt8(b.length, at);
-    at += b.copy(out, at);
-  }
-  at = out.writeUInt32LE(r.s.length, at);
-  out.set(new Uint8Array(r.s.buffer, r.s.byteOffset, r.s.byteLength), at);
-  at += r.s.byteLength;
-  r.l.copy(out, at);
-  return out;
-}
-
-function decodeRecord(v: Buffer): DirRecord | undefined {
-  try {
-    if (v.readUInt8(0) !== RECORD_VERSION) return undefined;
-    const w = (v.readUInt8(1) & 1) === 1;
-    const a = (v.readUInt8(1) & 2) === 2;
-    let at = 2;
-    const num = (): number => {
-      const n = v.readDoubleLE(at);
-      at += 8;
-      return n;
-    };
-    const [m, c, f, y] = [num(), num(), num(), num()];
-    // Views, not copies: the database hands out a buffer of the caller's own.
-    const bytes = (n: number): Buffer => {
-      if (at + n > v.length) throw new RangeError('truncated');
-      const b = v.subarray(at, at + n);
-      at += n;
-      return b;
-    };
-    const xl = v.readUInt32LE(at);
-    at += 4;
-    const x = bytes(xl).toString('latin1');
-    const b = bytes(v.readUInt8(at++));
-    const t = bytes(32);
-    const dn = v.readUInt32LE(at);
-    at += 4;
-    const d: [string, Buffer, Buffer][] = [];
-    for (let i = 0; i < dn; i++) {
-      const nl = v.readUInt32LE(at);
-      at += 4;
-      const name = bytes(nl).toString('latin1');
-      const id = bytes(32);
-      const bl = v.readUInt8(at++);
-      d.push([name, id, bytes(bl)]);
-    }
-    const sn = v.readUInt32LE(at);
-    at += 4;
-    // Copied: a view at an odd offset cannot be read as u32s.
-    const s = new Uint32Array(sn);
-    new Uint8Array(s.buffer).set(bytes(sn * 4));
-    const l = bytes(v.length - at);
-    if (sn !== new DirListing(l).count * 2) return undefined;
-    return { l, t, b, x, w, a, m, c, d, f, y, s };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The last scan's listing of a directory, as the stat cache of its entries. Asked in name
- * order (the order of a listing), it walks the old listing alongside. Old tree entries are
- * decoded all at once, or one by one from their spans where few are wanted (`sparse`).
- */
-class DirListingView {
-  private readonly listing: DirListing;
-  /** For each entry now, the old entry with the same name and stat, or -1. */
-  private readonly matches: Int32Array;
-  private tree: Tree | undefined;
-  private k = 0;
-  constructor(
-    private readonly now: DirListing,
-    private readonly rec: DirRecord,
-    private readonly store: ScanStore,
-    private readonly sparse: boolean,
-  ) {
-    this.listing = new DirListing(rec.l);
-    this.matches = matchListings(now, this.listing);
-  }
-
-  /**
-   * The old listing's index of entry i now when its stat is exactly as then and it was not
-   * racy, or -1.
-   */
-  match(i: number): number {
-    const j = this.matches[i]!;
-    // Racy: changed too close to that scan for its stamp to vouch (no entry was, if the latest was not).
-    // Safe because the listing compares every stat field a write changes (size, mtime, ctime,
-    // inode, device) and a change inside the clock's granule after the listing would leave
-    // mtime or ctime at or after the cutoff; if neither held, the entry is read again.
-    if (j < 0 || (this.rec.m >= this.rec.c && this.listing.changedUs(j) >= this.rec.c)) return -1;
-    return j;
-  }
-
-  /**
-   * Entry i now has the size and mtime of the old entry of its name, but another ctime or
-   * inode: changed behind an unchanged stamp.
-   */
-  stampHides(i: number): boolean {
-    const now = this.now;
-    let j = 0;
-    while (j < this.listing.count && now.compareName(i, this.listing, j) > 0) j++;
-    if (j >= this.listing.count || now.compareName(i, this.listing, j) !== 0) return false;
-    const [a, b] = [now.stat(i), this.listing.stat(j)];
-    return (
-      a.size === b.size && a.mtimeNs === b.mtimeNs && (a.ctimeNs !== b.ctimeNs || a.ino !== b.ino)
-    );
-  }
-
-  /** Old listing entry j has an entry in the old tree. */
-  inTree(j: number): boolean {
-    return this.rec.s[2 * j + 1] !== 0;
-  }
-
-  /** The old entry for entry i of `now` when its stat is exactly as then and was not racy. */
-  unchanged(i: number, name: string): Entry | undefined {
-    const j = this.match(i);
-    if (j < 0 || !this.inTree(j)) return undefined;
-    if (this.sparse) return decodeEntryAt(this.bytes(), this.start(j), this.end(j));
-    const tree = this.oldTree();
-    while (this.k < tree.length && tree[this.k]!.name < name) this.k++;
-    const e = tree[this.k];
-    return e?.name === name ? e : undefined;
-  }
-
-  /** The old tree's encoding (read and verified once; a copy, not lmdb's lent buffer). */
-  bytes(): Buffer {
-    return (this.encoded ??= Buffer.from(this.store.treeBytes(this.rec.t.toString('hex'))));
-  }
-  private encoded: Buffer | undefined;
-
-  /** Where old listing entry j's tree entry lies in the old tree's encoding. */
-  start(j: number): number {
-    return this.rec.s[2 * j]!;
-  }
-  end(j: number): number {
-    return this.rec.s[2 * j + 1]!;
-  }
-
-  /** Old listing entry j's tree entry is a file known by its stamp only. */
-  stampOnly(j: number): boolean {
-    return isStampOnlyFileAt(this.bytes(), this.start(j));
-  }
-
-  private oldTree(): Tree {
-    if (this.tree === undefined) {
-      const id = this.rec.t.toString('hex');
-      this.tree = this.store.has(id) ? this.store.readTree(id) : [];
-    }
-    return this.tree;
-  }
-
-  /**
-   * When the parts are entry for entry the old tree (the very same objects as unchanged()
-   * gave, or equal directories), their spans in it; else undefined.
-   */
-  same(parts: readonly Part[]): Uint32Array | undefined {
-    const t = this.tree;
-    if (t === undefined) return undefined;
-    const s = this.rec.s;
-    const spans = new Uint32Array(parts.length * 2);
-    let k = 0;
-    let j = 0;
-    for (let i = 0; i < parts.length; i++) {
-      const e = parts[i];
-      if (e === undefined) continue;
-      const was = t[k];
-      if (typeof e === 'number' || was === undefined) return undefined;
-      if (was !== e && (e.kind !== 'dir' || !entriesEqual(was, e))) return undefined;
-      // Tree entry k is the k-th old listing entry that has one.
-      while (j < this.listing.count && s[2 * j + 1] === 0) j++;
-      if (j >= this.listing.count) return undefined;
-      spans[2 * i] = s[2 * j]!;
-      spans[2 * i + 1] = s[2 * j + 1]!;
-      j++;
-      k++;
-    }
-    return k === t.length ? spans : undefined;
-  }
-}
-
-/** A tree's entries, looked up by name in ascending order (a listing is walked in that order). */
-class TreeCursor {
-  /** Four offsets per entry: entry start and end, name start and end (skimEntries). */
-  private readonly at: Uint32Array;
-  private k = 0;
-  constructor(private readonly tree: Buffer) {
-    this.at = tree.length === 0 ? new Uint32Array(0) : skimEntries(tree);
-  }
-
-  /**
-   * The index of this tree's entry with the name of the entry at \`other\`[start], or -1.
-   * Asked with names in ascending order.
-   */
-  find(other: Buffer, start: number): number {
-    const [ns, ne] = entryNameAt(other, start);
-    const n = this.at.length / 4;
-    for (; this.k < n; this.k++) {
-      const c = this.tree.compare(other, ns, ne, this.at[4 * this.k + 2], this.at[4 * this.k + 3]);
-      if (c > 0) return -1;
-      if (c === 0) return this.k;
-    }
-    return -1;
-  }
-
-  /** Entry k is byte for byte \`other\`[start, end). */
-  equals(k: number, other: Buffer, start: number, end: number): boolean {
-    return this.tree.compare(other, start, end, this.at[4 * k], this.at[4 * k + 1]) === 0;
-  }
-
-  /** Entry k is byte for byte entry w of \`that\`. */
-  sameAs(k: number, that: TreeCursor, w: number): boolean {
-    return that.equals(w, this.tree, this.at[4 * k]!, this.at[4 * k + 1]!);
-  }
-}
-
 /** The tree entry lstat describes (no content id: that needs the content read). */
 function entryFromStat(p: Buffer, name: string, st: FileStat): Entry | undefined {
-  const kind = st.kind;
-  if (kind === undefined) return undefined;
-  const base = {
-    name,
-    kind,
-    mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
-    mtimeNs: st.mtimeNs,
-  };
-  switch (kind) {
-    case 'file':
-      return { ...base, size: st.size };
-    case 'symlink': {
-      let target: string;
-      try {
-        target = byteString(readlinkSync(p, { encoding: 'buffer' }));
-      } catch (err) {
-        if (isMissing(err)) return undefined; // gone since the listing
-        throw err;
-      }
-      return { ...base, size: target.length, target };
-    }
-    case 'chardev':
-    case 'blockdev':
-      return { ...base, size: 0, rdev: st.rdev };
-    case 'dir':
-    case 'fifo':
-    case 'socket':
-      return { ...base, size: 0 };
+  if (st.kind !== 'symlink') return entryOfFields(name, st);
+  try {
+    return entryOfFields(name, st, byteString(readlinkSync(p, { encoding: 'buffer' })));
+  } catch (err) {
+    if (isMissing(err)) return undefined; // gone since the listing
+    throw err;
   }
 }
 
