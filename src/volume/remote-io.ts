@@ -5,7 +5,9 @@
 import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentSpawn } from '../agent/client.js';
 import type { FetchArgs, SyncArgs } from '../agent/ops.js';
-import type { SyncSummary } from '../sync/sync-dirs.js';
+import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
+
+const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
 
 export interface Deadlines {
   /** A metadata call, or the first sign of life of a transfer (ms). */
@@ -65,7 +67,7 @@ export class RemoteIo {
     });
   }
 
-  async sync(dryRun: boolean): Promise<SyncSummary> {
+  async sync(dryRun: boolean, onPhase?: (phase: SyncPhase) => void): Promise<SyncSummary> {
     const args: SyncArgs = {
       storeDir: this.storeDir,
       local: this.local,
@@ -84,6 +86,9 @@ export class RemoteIo {
         this.agent.call<SyncSummary>('sync', args, {
           deadlineMs: this.deadlines.metaMs * 2,
           idleMs: this.deadlines.idleMs,
+          onProgress: (v) => {
+            if (PHASES.has(v)) onPhase?.(v as SyncPhase);
+          },
         }),
         capped,
       ]);

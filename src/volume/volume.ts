@@ -29,7 +29,7 @@ import {
 } from '../sync/resolve.js';
 import { HeldRecords, scanReplica } from '../scan/scan-replica.js';
 import { closeMtime } from '../scan/stamp.js';
-import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
+import { runSyncDirs, type SyncPhase, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyInPlace, withDeadline } from './fetch.js';
 import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
@@ -97,6 +97,8 @@ export class Volume {
   private dirty = false;
   private busy = 0;
   private readonly fetching = new Map<Path, Promise<void>>();
+  private readonly toLearn = new Map<Path, { was: Entry; id: string }>();
+  private learning: Promise<void> | undefined;
   private lastSync: VolumeStatus['lastSync'];
   private lastError: string | undefined;
   private closed = false;
@@ -356,7 +358,7 @@ export class Volume {
     ) {
       const learned = this.store
         .putBlobFile(dst, got.size)
-        .then(({ id }) => this.exclusive(() => this.learnBaseId(path, b, id)));
+        .then(({ id }) => this.learnBaseIdSoon(path, b, id));
       learned.catch((err: unknown) => {
         this.log(
           `${this.describe(path)}: base did not learn its content id: ${(err as Error).message}`,
@@ -365,18 +367,28 @@ export class Volume {
     }
   }
 
-  /** Give base's entry at `path` the content id of what was fetched, if base is as it was. */
-  private async learnBaseId(path: Path, was: Entry, id: string): Promise<void> {
-    const now = this.baseEntry(path);
-    if (
-      now === undefined ||
-      now.id !== undefined ||
-      now.size !== was.size ||
-      now.mtimeNs !== was.mtimeNs
-    ) {
-      return;
-    }
-    await advanceBaseAt(this.store, [{ path, entry: { ...now, id } }]);
+  /**
+   * Give base's entries the content ids of what was fetched, where base is as it was: many
+   * fetches at once (a hoard) move base once per turn, not once per file.
+   */
+  private learnBaseIdSoon(path: Path, was: Entry, id: string): Promise<void> {
+    this.toLearn.set(path, { was, id });
+    this.learning ??= this.exclusive(async () => {
+      const batch = [...this.toLearn];
+      this.toLearn.clear();
+      this.learning = undefined;
+      const updates = batch.flatMap(([p, { was: w, id: i }]) => {
+        const now = this.baseEntry(p);
+        const same =
+          now !== undefined &&
+          now.id === undefined &&
+          now.size === w.size &&
+          now.mtimeNs === w.mtimeNs;
+        return same ? [{ path: p, entry: { ...now, id: i } }] : [];
+      });
+      if (updates.length > 0) await advanceBaseAt(this.store, updates);
+    });
+    return this.learning;
   }
 
   private describe(path: Path): string {
@@ -417,20 +429,21 @@ export class Volume {
       let at = performance.now();
       let phase = 'start';
       if (!dryRun && !quiet) this.onEvent('sync-start', {});
+      const onPhase = (p: SyncPhase): void => {
+        const now = performance.now();
+        phases.push(`${phase} ${Math.round(now - at)}`);
+        phase = p;
+        at = now;
+      };
       const s =
         this.remoteIo !== undefined
-          ? await this.remoteIo.sync(dryRun)
+          ? await this.remoteIo.sync(dryRun, onPhase)
           : await runSyncDirs(this.store, this.local, this.remote, {
               dryRun,
               placeholder: (path, st) => this.placeholders.is(path, st.ino),
               // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
               emptyServerOk: this.store.getRef(REF_BASE) === EMPTY_TREE_ID,
-              onPhase: (p) => {
-                const now = performance.now();
-                phases.push(`${phase} ${Math.round(now - at)}`);
-                phase = p;
-                at = now;
-              },
+              onPhase,
             });
       phases.push(`${phase} ${Math.round(performance.now() - at)}`);
       if (!dryRun && s.applied > 0) this.log(`sync phases (ms): ${phases.join(', ')}`);

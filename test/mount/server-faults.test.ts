@@ -70,9 +70,15 @@ serial(
 );
 
 serial(`server killed: offline at once; restarted: synced again${skipped}`, async (t) => {
-  const v = await sshfsVolume(t, (e) => writeFileSync(join(e, 'a.txt'), 'a\n'), {
-    TETHER_PULL_MS: '500',
-  });
+  const v = await sshfsVolume(
+    t,
+    (e) => {
+      writeFileSync(join(e, 'a.txt'), 'a\n');
+    },
+    {
+      TETHER_PULL_MS: '500',
+    },
+  );
   t.is((await sh(`cat ${v.mnt}/a.txt`)).stdout, 'a\n');
   v.kill();
   t.true(await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000));
@@ -88,9 +94,15 @@ serial(`server killed: offline at once; restarted: synced again${skipped}`, asyn
 });
 
 serial(`manual mode: a volume stays offline until "tether online"${skipped}`, async (t) => {
-  const v = await sshfsVolume(t, (e) => writeFileSync(join(e, 'a.txt'), 'a\n'), {
-    TETHER_PULL_MS: '500',
-  });
+  const v = await sshfsVolume(
+    t,
+    (e) => {
+      writeFileSync(join(e, 'a.txt'), 'a\n');
+    },
+    {
+      TETHER_PULL_MS: '500',
+    },
+  );
   t.is((await tetherRun(['mode', 'manual', v.mnt])).status, 0);
   v.kill();
   t.true(await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000));
