@@ -16,7 +16,7 @@ import { diffTrees } from '../merge/diff.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
-import { advanceBaseAt, checkBinding, readBinding } from '../sync/binding.js';
+import { checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
 import { fsPath, hashFile, isMissing } from '../scan/fs-entry.js';
 import { asBytes, REF_BASE } from '../store/kv.js';
@@ -33,6 +33,7 @@ import { runSyncDirs, type SyncPhase, type SyncSummary } from '../sync/sync-dirs
 import { copyInPlace, withDeadline } from './fetch.js';
 import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
+import { BaseIdLearner } from './learn-ids.js';
 import { Placeholders } from './placeholders.js';
 import type { RemoteIo } from './remote-io.js';
 import { WhyLog, type WhyRecord } from './why.js';
@@ -97,8 +98,7 @@ export class Volume {
   private dirty = false;
   private busy = 0;
   private readonly fetching = new Map<Path, Promise<void>>();
-  private readonly toLearn = new Map<Path, { was: Entry; id: string }>();
-  private learning: Promise<void> | undefined;
+  private readonly learner: BaseIdLearner;
   private lastSync: VolumeStatus['lastSync'];
   private lastError: string | undefined;
   private closed = false;
@@ -119,6 +119,11 @@ export class Volume {
     this.remoteBuf = Buffer.from(remote);
     this.placeholders = new Placeholders(store.db('volume'), this.localBuf);
     this.conflicts = new ConflictStore(store.db('conflicts'));
+    this.learner = new BaseIdLearner(
+      store,
+      (path) => this.baseEntry(path),
+      (fn) => this.exclusive(fn),
+    );
     const m = asBytes(store.db('volume').get(MODE_KEY))?.toString();
     this.modeNow = m === 'offline' || m === 'offline:failure' ? 'offline' : 'online';
     if (m === 'offline:failure') this.causeNow = 'failure';
@@ -358,37 +363,13 @@ export class Volume {
     ) {
       const learned = this.store
         .putBlobFile(dst, got.size)
-        .then(({ id }) => this.learnBaseIdSoon(path, b, id));
+        .then(({ id }) => this.learner.soon(path, b, id));
       learned.catch((err: unknown) => {
         this.log(
           `${this.describe(path)}: base did not learn its content id: ${(err as Error).message}`,
         );
       });
     }
-  }
-
-  /**
-   * Give base's entries the content ids of what was fetched, where base is as it was: many
-   * fetches at once (a hoard) move base once per turn, not once per file.
-   */
-  private learnBaseIdSoon(path: Path, was: Entry, id: string): Promise<void> {
-    this.toLearn.set(path, { was, id });
-    this.learning ??= this.exclusive(async () => {
-      const batch = [...this.toLearn];
-      this.toLearn.clear();
-      this.learning = undefined;
-      const updates = batch.flatMap(([p, { was: w, id: i }]) => {
-        const now = this.baseEntry(p);
-        const same =
-          now !== undefined &&
-          now.id === undefined &&
-          now.size === w.size &&
-          now.mtimeNs === w.mtimeNs;
-        return same ? [{ path: p, entry: { ...now, id: i } }] : [];
-      });
-      if (updates.length > 0) await advanceBaseAt(this.store, updates);
-    });
-    return this.learning;
   }
 
   private describe(path: Path): string {
