@@ -87,11 +87,12 @@ export class RemoteIo {
       remote: this.remote,
       dryRun,
     };
-    const sync = { running: true };
+    let finished = false;
+    const running = (): boolean => !finished;
     const watch = async (): Promise<void> => {
-      while (sync.running) {
+      while (running()) {
         await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
-        if (!sync.running) return;
+        if (!running()) return;
         try {
           await this.prober.call(
             'probe',
@@ -102,7 +103,7 @@ export class RemoteIo {
           );
         } catch (err) {
           const e = err as AgentCallError;
-          if (sync.running && e.transport) {
+          if (running() && e.transport) {
             this.agent.replace(`the remote stopped answering during a sync (${e.message})`);
           }
           return;
@@ -118,7 +119,7 @@ export class RemoteIo {
         },
       });
     } finally {
-      sync.running = false;
+      finished = true;
     }
   }
 
