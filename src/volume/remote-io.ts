@@ -76,7 +76,7 @@ export class RemoteIo {
 
   /**
    * One sync, run by the agent. While it runs, a second agent asks the remote every
-   * HEARTBEAT_MS whether it still answers (within the transfer deadline): a sync is cut when the
+   * HEARTBEAT_MS whether it still answers (within the metadata deadline): a sync is cut when the
    * server stops answering, never for its length or for being busy (the syncing agent may keep
    * its event loop for seconds at a time on a big tree).
    */
@@ -98,7 +98,7 @@ export class RemoteIo {
             'probe',
             { remote: this.remote, list: false },
             {
-              deadlineMs: this.deadlines.idleMs,
+              deadlineMs: this.deadlines.metaMs,
             },
           );
         } catch (err) {
