@@ -2,7 +2,8 @@
 // server answers; `fetch` copies one file of the remote into the local view (progress per
 // chunk); `sync` runs the whole engine (scan → merge → apply) between the local view and the
 // remote, with the store opened here (LMDB serves several processes; the daemon waits for the
-// answer with a deadline and never touches the remote itself).
+// answer, cutting the sync if the server stops answering its probes, and never touches the
+// remote itself).
 import { readdir, stat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
@@ -26,9 +27,6 @@ export interface SyncArgs {
   readonly remote: string;
   readonly dryRun: boolean;
 }
-
-/** While a sync runs, the remote is asked this often whether it still answers (ms). */
-const HEARTBEAT_MS = 500;
 
 /** The remote answers: its root is a directory that can be listed. */
 async function probe(args: unknown): Promise<{ entries: number }> {
@@ -68,28 +66,15 @@ async function sync(args: unknown, progress: (v?: unknown) => void): Promise<Syn
   const a = args as SyncArgs;
   const store = await storeAt(a.storeDir);
   const placeholders = new Placeholders(store.db('volume'), Buffer.from(a.local));
-  // Progress is the remote still answering: a hung server stops it, a slow one does not.
-  const beat = setInterval(() => {
-    stat(a.remote).then(
-      () => {
-        progress('alive');
-      },
-      () => undefined,
-    );
-  }, HEARTBEAT_MS);
-  try {
-    return await runSyncDirs(store, a.local, a.remote, {
-      dryRun: a.dryRun,
-      placeholder: (path, st) => placeholders.is(path, st.ino),
-      // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
-      emptyServerOk: store.getRef(REF_BASE) === EMPTY_TREE_ID,
-      onPhase: (phase) => {
-        progress(phase);
-      },
-    });
-  } finally {
-    clearInterval(beat);
-  }
+  return runSyncDirs(store, a.local, a.remote, {
+    dryRun: a.dryRun,
+    placeholder: (path, st) => placeholders.is(path, st.ino),
+    // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
+    emptyServerOk: store.getRef(REF_BASE) === EMPTY_TREE_ID,
+    onPhase: (phase) => {
+      progress(phase);
+    },
+  });
 }
 
 export const OPERATIONS: Readonly<Record<string, Operation>> = { probe, fetch, sync };

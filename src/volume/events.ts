@@ -36,7 +36,7 @@ export class EventLog {
   /** Record an event now (its sequence number is given at once; the write follows). */
   append(type: string, data: Record<string, unknown> = {}): VolumeEventRecord {
     const seq = ++this.last;
-    const e: VolumeEventRecord = { ...data, seq, at: new Date().toISOString(), type };
+    const e: VolumeEventRecord = { seq, at: new Date().toISOString(), type, ...data };
     this.chain = this.chain.then(
       async () => {
         await this.db.put(keyOf(seq), Buffer.from(JSON.stringify(e, jsonSafe)));

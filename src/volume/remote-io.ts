@@ -3,16 +3,18 @@
 // progress (TETHER_IDLE_MS), not on size. A missed deadline replaces the agent and fails the
 // call as a transport error; the volume then goes offline and answers from its cache.
 import type { Path } from '../merge/plan.js';
-import { AgentClient, type AgentSpawn } from '../agent/client.js';
+import { AgentClient, type AgentCallError, type AgentSpawn } from '../agent/client.js';
 import type { FetchArgs, SyncArgs } from '../agent/ops.js';
-import type { SyncSummary } from '../sync/sync-dirs.js';
+import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
+
+const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
 
 export interface Deadlines {
   /** A metadata call, or the first sign of life of a transfer (ms). */
   readonly metaMs: number;
-  /** Between two signs of progress of a transfer or a sync (ms). */
+  /** Between two signs of progress of a transfer, or for the remote to answer during a sync (ms). */
   readonly idleMs: number;
-  /** A whole sync, however much it progresses (ms). */
+  /** A phase of a sync (scan, merge, apply), however long the server keeps answering (ms). */
   readonly syncMs: number;
 }
 
@@ -38,8 +40,14 @@ export function defaultAgentSpawn(): AgentSpawn {
   };
 }
 
+/** How often a running sync checks that the remote still answers (ms). */
+const HEARTBEAT_MS = 1000;
+
 export class RemoteIo {
+  /** Fetches and syncs. */
   readonly agent: AgentClient;
+  /** Probes: whether the server answers, also while the other agent is busy or stuck. */
+  readonly prober: AgentClient;
 
   constructor(
     private readonly storeDir: string,
@@ -50,11 +58,12 @@ export class RemoteIo {
     log: (line: string) => void = () => undefined,
   ) {
     this.agent = new AgentClient(how, log);
+    this.prober = new AgentClient(how, log);
   }
 
   /** Resolves when the server answers (its root can be listed) within the deadline. */
   async probe(): Promise<void> {
-    await this.agent.call('probe', { remote: this.remote }, { deadlineMs: this.deadlines.metaMs });
+    await this.prober.call('probe', { remote: this.remote }, { deadlineMs: this.deadlines.metaMs });
   }
 
   fetch(path: Path): Promise<{ size: number; mtimeNs: bigint }> {
@@ -65,34 +74,63 @@ export class RemoteIo {
     });
   }
 
-  async sync(dryRun: boolean): Promise<SyncSummary> {
+  /**
+   * One sync, run by the agent. While it runs, a second agent asks the remote every
+   * HEARTBEAT_MS whether it still answers (within the metadata deadline): a sync is cut when the
+   * server stops answering, never for its length or for being busy (the syncing agent may keep
+   * its event loop for seconds at a time on a big tree).
+   */
+  async sync(dryRun: boolean, onPhase?: (phase: SyncPhase) => void): Promise<SyncSummary> {
     const args: SyncArgs = {
       storeDir: this.storeDir,
       local: this.local,
       remote: this.remote,
       dryRun,
     };
-    let cap: NodeJS.Timeout | undefined;
-    const capped = new Promise<never>((_resolve, reject) => {
-      cap = setTimeout(() => {
-        this.agent.replace(`the sync ran longer than ${this.deadlines.syncMs} ms`);
-        reject(new Error('sync: too long'));
-      }, this.deadlines.syncMs);
-    });
+    let finished = false;
+    const running = (): boolean => !finished;
+    const watch = async (): Promise<void> => {
+      while (running()) {
+        await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
+        if (!running()) return;
+        try {
+          await this.prober.call(
+            'probe',
+            { remote: this.remote, list: false },
+            {
+              deadlineMs: this.deadlines.metaMs,
+            },
+          );
+        } catch (err) {
+          const e = err as AgentCallError;
+          if (running() && e.transport) {
+            this.agent.replace(`the remote stopped answering during a sync (${e.message})`);
+          }
+          return;
+        }
+      }
+    };
+    void watch();
     try {
-      return await Promise.race([
-        this.agent.call<SyncSummary>('sync', args, {
-          deadlineMs: this.deadlines.metaMs * 2,
-          idleMs: this.deadlines.idleMs,
-        }),
-        capped,
-      ]);
+      return await this.agent.call<SyncSummary>('sync', args, {
+        deadlineMs: this.deadlines.syncMs,
+        onProgress: (v) => {
+          if (PHASES.has(v)) onPhase?.(v as SyncPhase);
+        },
+      });
     } finally {
-      clearTimeout(cap);
+      finished = true;
     }
+  }
+
+  /** Start both agents (their start-up then counts against no call's deadline). */
+  start(): void {
+    this.agent.start();
+    this.prober.start();
   }
 
   close(): void {
     this.agent.close();
+    this.prober.close();
   }
 }

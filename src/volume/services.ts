@@ -44,7 +44,7 @@ export class Services {
   }
 
   start(): void {
-    this.io.agent.start();
+    this.io.start();
     this.reconnect.start();
     const every = Number(process.env['TETHER_HOARD_MS']);
     this.rehoard = setInterval(

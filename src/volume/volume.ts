@@ -16,7 +16,7 @@ import { diffTrees } from '../merge/diff.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
-import { advanceBaseAt, checkBinding, readBinding } from '../sync/binding.js';
+import { checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
 import { fsPath, hashFile, isMissing } from '../scan/fs-entry.js';
 import { asBytes, REF_BASE } from '../store/kv.js';
@@ -29,10 +29,11 @@ import {
 } from '../sync/resolve.js';
 import { HeldRecords, scanReplica } from '../scan/scan-replica.js';
 import { closeMtime } from '../scan/stamp.js';
-import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
+import { runSyncDirs, type SyncPhase, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyInPlace, withDeadline } from './fetch.js';
 import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
+import { BaseIdLearner } from './learn-ids.js';
 import { Placeholders } from './placeholders.js';
 import { cacheUse, type CacheUse } from './cache-use.js';
 import type { RemoteIo } from './remote-io.js';
@@ -103,6 +104,7 @@ export class Volume {
   private dirty = false;
   private busy = 0;
   private readonly fetching = new Map<Path, Promise<void>>();
+  private readonly learner: BaseIdLearner;
   private lastSync: VolumeStatus['lastSync'];
   private lastError: string | undefined;
   private closed = false;
@@ -125,6 +127,11 @@ export class Volume {
     this.remoteBuf = Buffer.from(remote);
     this.placeholders = new Placeholders(store.db('volume'), this.localBuf);
     this.conflicts = new ConflictStore(store.db('conflicts'));
+    this.learner = new BaseIdLearner(
+      store,
+      (path) => this.baseEntry(path),
+      (fn) => this.exclusive(fn),
+    );
     const m = asBytes(store.db('volume').get(MODE_KEY))?.toString();
     this.modeNow = m === 'offline' || m === 'offline:failure' ? 'offline' : 'online';
     if (m === 'offline:failure') this.causeNow = 'failure';
@@ -376,27 +383,13 @@ export class Volume {
     ) {
       const learned = this.store
         .putBlobFile(dst, got.size)
-        .then(({ id }) => this.exclusive(() => this.learnBaseId(path, b, id)));
+        .then(({ id }) => this.learner.soon(path, b, id));
       learned.catch((err: unknown) => {
         this.log(
           `${this.describe(path)}: base did not learn its content id: ${(err as Error).message}`,
         );
       });
     }
-  }
-
-  /** Give base's entry at `path` the content id of what was fetched, if base is as it was. */
-  private async learnBaseId(path: Path, was: Entry, id: string): Promise<void> {
-    const now = this.baseEntry(path);
-    if (
-      now === undefined ||
-      now.id !== undefined ||
-      now.size !== was.size ||
-      now.mtimeNs !== was.mtimeNs
-    ) {
-      return;
-    }
-    await advanceBaseAt(this.store, [{ path, entry: { ...now, id } }]);
   }
 
   private describe(path: Path): string {
@@ -442,20 +435,21 @@ export class Volume {
       let at = performance.now();
       let phase = 'start';
       if (!dryRun && !quiet) this.onEvent('sync-start', {});
+      const onPhase = (p: SyncPhase): void => {
+        const now = performance.now();
+        phases.push(`${phase} ${Math.round(now - at)}`);
+        phase = p;
+        at = now;
+      };
       const s =
         this.remoteIo !== undefined
-          ? await this.remoteIo.sync(dryRun)
+          ? await this.remoteIo.sync(dryRun, onPhase)
           : await runSyncDirs(this.store, this.local, this.remote, {
               dryRun,
               placeholder: (path, st) => this.placeholders.is(path, st.ino),
               // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
               emptyServerOk: this.store.getRef(REF_BASE) === EMPTY_TREE_ID,
-              onPhase: (p) => {
-                const now = performance.now();
-                phases.push(`${phase} ${Math.round(now - at)}`);
-                phase = p;
-                at = now;
-              },
+              onPhase,
             });
       phases.push(`${phase} ${Math.round(performance.now() - at)}`);
       if (!dryRun && s.applied > 0) this.log(`sync phases (ms): ${phases.join(', ')}`);

@@ -24,7 +24,9 @@ async function timed<T>(p: Promise<T>): Promise<{ ms: number; value?: T; err?: A
 
 test('values travel intact, bigints and bytes included', async (t) => {
   const c = client();
-  t.teardown(() => c.close());
+  t.teardown(() => {
+    c.close();
+  });
   const v = { n: 1n << 70n, b: Buffer.from('xyz'), s: 'é' };
   const got = await c.call<typeof v>('echo', v, { deadlineMs: 5000 });
   t.is(got.n, v.n);
@@ -34,7 +36,9 @@ test('values travel intact, bigints and bytes included', async (t) => {
 
 test('an error keeps its code; transport errors are told apart', async (t) => {
   const c = client();
-  t.teardown(() => c.close());
+  t.teardown(() => {
+    c.close();
+  });
   const missing = await timed(c.call('fail', { code: 'ENOENT' }, { deadlineMs: 5000 }));
   t.is(missing.err?.remoteCode, 'ENOENT');
   t.false(missing.err?.transport);
@@ -45,7 +49,9 @@ test('an error keeps its code; transport errors are told apart', async (t) => {
 
 test('a missed deadline fails the call in time and replaces the agent', async (t) => {
   const c = client();
-  t.teardown(() => c.close());
+  t.teardown(() => {
+    c.close();
+  });
   const first = await c.call<number>('pid', {}, { deadlineMs: 5000 });
   const other = c.call('slow', { steps: 100, everyMs: 100 }, { deadlineMs: 5000 });
   const r = await timed(c.call('hang', {}, { deadlineMs: 300 }));
@@ -61,7 +67,9 @@ test('a missed deadline fails the call in time and replaces the agent', async (t
 
 test('progress restarts the deadline: a long transfer that progresses is not cut', async (t) => {
   const c = client();
-  t.teardown(() => c.close());
+  t.teardown(() => {
+    c.close();
+  });
   await c.call('pid', {}, { deadlineMs: 5000 });
   let seen = 0;
   const r = await timed(
@@ -80,7 +88,9 @@ test('progress restarts the deadline: a long transfer that progresses is not cut
 
 test('a stopped agent (as a hung one) is abandoned, and one that dies fails its calls', async (t) => {
   const c = client();
-  t.teardown(() => c.close());
+  t.teardown(() => {
+    c.close();
+  });
   const pid = await c.call<number>('pid', {}, { deadlineMs: 5000 });
   process.kill(pid, 'SIGSTOP');
   t.teardown(() => {

@@ -103,7 +103,8 @@ export async function mounted(
     // A daemon that outlived its mount is stopped by its pid.
     const pidFile = join(store, 'daemon.pid');
     if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, 'utf8'));
+      // The daemon may remove it in between: then it is gone.
+      const pid = Number(readFileSync(pidFile, { encoding: 'utf8', flag: 'r' }).trim() || '0');
       try {
         if (pid > 0) process.kill(pid, 'SIGKILL');
       } catch {

@@ -41,6 +41,13 @@ serial(
     );
     t.is((await sh(`cat ${v.mnt}/cached.txt`)).stdout, 'cached\n');
     v.hang();
+    // Still online: the fsync waits for a flush, which the agent's deadline cuts short.
+    const fsynced = await timed(
+      `printf 'fsynced while hung' > ${v.mnt}/fsynced.txt && sync ${v.mnt}/fsynced.txt`,
+    );
+    t.is(fsynced.status, 0, fsynced.err);
+    t.true(fsynced.ms < 4500, `write and fsync took ${fsynced.ms} ms`);
+    t.log(`fsync while hung: ${fsynced.ms} ms`);
     const cached = await timed(`cat ${v.mnt}/cached.txt`);
     t.is(cached.out, 'cached\n');
     t.true(cached.ms < 1500, `cached read took ${cached.ms} ms`);
@@ -64,15 +71,22 @@ serial(
     );
     t.log(`server resume to completed sync: ${Date.now() - resumedAt} ms`);
     t.is(readFileSync(join(v.exported, 'offline.txt'), 'utf8'), 'written while hung');
+    t.is(readFileSync(join(v.exported, 'fsynced.txt'), 'utf8'), 'fsynced while hung');
     t.true(await eventually(async () => (await mode(v.mnt)) === 'online', 15_000));
     t.is((await sh(`cat ${v.mnt}/uncached.txt`)).stdout, 'never fetched\n');
   },
 );
 
 serial(`server killed: offline at once; restarted: synced again${skipped}`, async (t) => {
-  const v = await sshfsVolume(t, (e) => writeFileSync(join(e, 'a.txt'), 'a\n'), {
-    TETHER_PULL_MS: '500',
-  });
+  const v = await sshfsVolume(
+    t,
+    (e) => {
+      writeFileSync(join(e, 'a.txt'), 'a\n');
+    },
+    {
+      TETHER_PULL_MS: '500',
+    },
+  );
   t.is((await sh(`cat ${v.mnt}/a.txt`)).stdout, 'a\n');
   v.kill();
   t.true(await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000));
@@ -88,9 +102,15 @@ serial(`server killed: offline at once; restarted: synced again${skipped}`, asyn
 });
 
 serial(`manual mode: a volume stays offline until "tether online"${skipped}`, async (t) => {
-  const v = await sshfsVolume(t, (e) => writeFileSync(join(e, 'a.txt'), 'a\n'), {
-    TETHER_PULL_MS: '500',
-  });
+  const v = await sshfsVolume(
+    t,
+    (e) => {
+      writeFileSync(join(e, 'a.txt'), 'a\n');
+    },
+    {
+      TETHER_PULL_MS: '500',
+    },
+  );
   t.is((await tetherRun(['mode', 'manual', v.mnt])).status, 0);
   v.kill();
   t.true(await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000));

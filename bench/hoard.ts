@@ -1,0 +1,156 @@
+// Benchmark (issue 16, Performance): hoarding a pinned directory over a real sshfs share (an
+// sshd on loopback) against `cp -a` and `rsync -a` of the same directory from the same share,
+// in the same run; then the time from a server hang to the first answered request in the
+// mount, and from the server's resume to a completed automatic sync.
+//
+// Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_DIR (where the work directory is made;
+// default the temp dir), BENCH_KEEP=1 keeps it. The last line printed is one JSON summary.
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSshd } from '../test/sync/sshd.js';
+import { generateTree, makePool, mulberry32 } from './lib/gentree.js';
+import { envInt, must, round3, tether, timed } from './lib/run.js';
+
+const FILES = envInt('BENCH_FILES', 20_000);
+const MB = envInt('BENCH_MB', 200);
+
+const mountedAt = (dir: string): boolean =>
+  readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `);
+
+/** The sshd and every session process it forked. */
+function sshdProcesses(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [p, pp] of parent) if (pp === out[i]) out.push(p);
+  return out;
+}
+
+function signal(pids: readonly number[], sig: NodeJS.Signals): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, sig);
+    } catch {
+      // gone
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(process.env['BENCH_DIR'] ?? tmpdir(), 'tether-bench-hoard-'));
+  const exported = join(work, 'exported');
+  const share = join(work, 'share');
+  const mnt = join(work, 'mnt');
+  const store = join(work, 'store');
+  for (const d of [exported, share, mnt]) mkdirSync(d);
+  const rnd = mulberry32(16);
+  generateTree(join(exported, 'tree'), {
+    files: FILES,
+    totalBytes: MB * 1024 * 1024,
+    pool: makePool(1 << 22, rnd),
+  });
+  writeFileSync(join(exported, 'outside.txt'), 'not pinned\n');
+  const sshd = await startSshd(work);
+  const all = (): number[] => sshdProcesses(sshd.proc.pid ?? 0);
+  let stopped: number[] = [];
+  try {
+    must([
+      'sshfs',
+      `root@127.0.0.1:${exported}`,
+      share,
+      '-p',
+      String(sshd.port),
+      '-o',
+      `IdentityFile=${sshd.key},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,` +
+        'BatchMode=yes,reconnect,dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0',
+    ]);
+    const cp = timed(['cp', '-a', join(share, 'tree'), join(work, 'cp-copy')]);
+    const rsync = timed(['rsync', '-a', join(share, 'tree') + '/', join(work, 'rsync-copy') + '/']);
+    const mount = tether(['mount', share, mnt, '--store', store], {
+      env: { ...process.env, TETHER_PULL_MS: '600000' },
+    });
+    tether(['pin', '--recursive', join(mnt, 'tree')]);
+    const hoard = tether(['hoard', mnt, '--json']);
+    const h = JSON.parse(hoard.stdout) as { done: number; failed: number };
+    if (h.failed > 0 || h.done !== FILES) throw new Error(`hoard: ${hoard.stdout}`);
+
+    // A server hang: the first request to the mount that needs the server is answered
+    // (ENODATA) after the agent's deadline; then a write, a resume, and the automatic sync.
+    stopped = all();
+    signal(stopped, 'SIGSTOP');
+    const hungAt = Date.now();
+    const first = timed(['sh', '-c', `cat ${mnt}/outside.txt`], {
+      timeout: 20_000,
+    });
+    const hangToAnswer = (Date.now() - hungAt) / 1000;
+    must(['sh', '-c', `printf x > ${mnt}/written-offline.txt`], { timeout: 10_000 });
+    await sleep(3000); // the failed fetch took the volume offline
+    const resumedAt = Date.now();
+    signal(stopped, 'SIGCONT');
+    stopped = [];
+    while (!existsSync(join(exported, 'written-offline.txt')) && Date.now() - resumedAt < 120_000) {
+      await sleep(50);
+    }
+    const resumeToSync = (Date.now() - resumedAt) / 1000;
+    const faster = Math.min(cp.seconds, rsync.seconds);
+    const summary = {
+      files: FILES,
+      mb: MB,
+      mount_s: round3(mount.seconds),
+      hoard_s: round3(hoard.seconds),
+      cp_a_s: round3(cp.seconds),
+      rsync_a_s: round3(rsync.seconds),
+      speedup_vs_faster: round3(faster / hoard.seconds),
+      hang_to_first_answer_s: round3(hangToAnswer),
+      first_answer: first.status === 0 ? 'content (unexpected)' : first.stderr.trim(),
+      resume_to_synced_s: round3(resumeToSync),
+    };
+    console.log(
+      `hoard of ${FILES} files / ${MB} MB over sshfs: tether ${summary.hoard_s} s, cp -a ${summary.cp_a_s} s, ` +
+        `rsync -a ${summary.rsync_a_s} s (${summary.speedup_vs_faster}x the faster); mount ${summary.mount_s} s`,
+    );
+    console.log(
+      `server hang → first answer ${summary.hang_to_first_answer_s} s; resume → synced ${summary.resume_to_synced_s} s`,
+    );
+    console.log(JSON.stringify(summary));
+  } finally {
+    signal(stopped, 'SIGCONT');
+    if (mountedAt(mnt)) {
+      const r = spawnSync(
+        process.execPath,
+        [join(import.meta.dirname, '..', 'tether.cjs'), 'unmount', mnt],
+        {
+          timeout: 60_000,
+        },
+      );
+      if (r.status !== 0) spawnSync('fusermount', ['-uz', mnt]);
+    }
+    if (mountedAt(share)) spawnSync('fusermount', ['-uz', share]);
+    signal(all(), 'SIGKILL');
+    if (process.env['BENCH_KEEP'] !== '1' && !mountedAt(share) && !mountedAt(mnt)) {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+}
+
+await main();
