@@ -18,7 +18,6 @@ import {
   lchown,
   lutimes,
   mkdir,
-  open,
   readFile,
   rename,
   rm,
