@@ -73,7 +73,12 @@ const variantsOf = (v: Volume): Set<Path> =>
   new Set(v.conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])));
 
 /** The local view's tree, stored, and named by REF_VOLUME_LOCAL. */
-export async function localTree(v: Volume, changed: ChangedPaths): Promise<LocalTree> {
+export async function localTree(
+  v: Volume,
+  changed: ChangedPaths,
+  /** Name the tree by REF_VOLUME_LOCAL (not needed when the caller names it itself). */
+  name = true,
+): Promise<LocalTree> {
   const base = v.store.getRef(REF_BASE) ?? EMPTY_TREE_ID;
   const since = changed.now;
   const count = { files: 0, bytes: 0 };
@@ -84,7 +89,7 @@ export async function localTree(v: Volume, changed: ChangedPaths): Promise<Local
   }
   const c = new Composer(v, changed, variantsOf(v), since, count);
   const id = await c.dir('', base, trieOf(changed.list()));
-  await v.store.setRef(REF_VOLUME_LOCAL, id);
+  if (name) await v.store.setRef(REF_VOLUME_LOCAL, id);
   return { id, hashedFiles: count.files, hashedBytes: count.bytes, changedPaths, scanned: false };
 }
 
