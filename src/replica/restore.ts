@@ -40,7 +40,7 @@ export function checkContents(store: Store, root: Hash): RestoreProgress {
       if (e.kind !== 'file') continue;
       total.files++;
       total.bytes += e.size;
-      if (e.id === undefined || store.blobSize(e.id) === undefined) missing.push(display(p));
+      if (e.id === undefined || !store.hasBlob(e.id)) missing.push(display(p));
     }
   };
   walk(root, '');
