@@ -150,7 +150,7 @@ class Composer {
       const e = await this.child(p, name, b, kid);
       if (e === undefined) entries.delete(name);
       else entries.set(name, e);
-      if (kid.self && sameAsBase(e, b)) this.changed.forget(p, this.since);
+      if (kid.self && sameAsBase(e, b)) this.changed.forget(p, this.since, b?.kind === 'dir');
     }
     return this.v.store.putTree(sortTree([...entries.values()]));
   }
