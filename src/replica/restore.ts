@@ -4,7 +4,8 @@
 // snapshot of a volume may name content that was never fetched). Devices and sockets are not
 // made (MERGE.md rule T); the tree records no hard links, so none are made.
 import { spawn } from 'node:child_process';
-import { chmod, lchown, lutimes, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from 'node:fs';
+import { chmod, lchown, lutimes, mkdir, readdir, symlink } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import { fsPath, isMissing } from '../scan/fs-entry.js';
 import { timeArg } from '../scan/stamp.js';
@@ -39,7 +40,7 @@ export function checkContents(store: Store, root: Hash): RestoreProgress {
       if (e.kind !== 'file') continue;
       total.files++;
       total.bytes += e.size;
-      if (e.id === undefined || store.blobSize(e.id) === undefined) missing.push(display(p));
+      if (e.id === undefined || !store.hasBlob(e.id)) missing.push(display(p));
     }
   };
   walk(root, '');
@@ -118,11 +119,15 @@ class Restorer {
     const abs = fsPath(this.root, p);
     switch (e.kind) {
       case 'file':
-        await this.file(abs, e);
+        if (e.size < WHOLE) await this.smallFile(abs, e);
+        else {
+          await this.store.writeBlobToFile(e.id!, abs, 0o600); // checkContents made sure
+          await this.finish(abs, e);
+        }
         this.done.files++;
         this.done.bytes += e.size;
         this.onProgress(this.done);
-        return this.finish(abs, e);
+        return;
       case 'symlink':
         await symlink(bytesOf(e.target ?? ''), abs);
         if (this.asRoot) await lchown(abs, e.uid, e.gid);
@@ -141,10 +146,22 @@ class Restorer {
     }
   }
 
-  private async file(abs: Buffer, e: Entry): Promise<void> {
-    const id = e.id!; // checkContents made sure
-    if (e.size < WHOLE) await writeFile(abs, await this.store.readBlob(id), { mode: 0o600 });
-    else await this.store.writeBlobToFile(id, abs, 0o600);
+  /**
+   * A small file in calls that do not wait (as cp does): from the page cache they take
+   * microseconds, less than a trip through the I/O threads. Fields set on the descriptor.
+   */
+  private async smallFile(abs: Buffer, e: Entry): Promise<void> {
+    const bytes = await this.store.readBlob(e.id!); // checkContents made sure
+    const fd = openSync(abs, 'wx', 0o600);
+    try {
+      writeSync(fd, bytes);
+      if (e.xattrs !== undefined) await setXattrs(abs, e.xattrs);
+      if (this.asRoot) fchownSync(fd, e.uid, e.gid);
+      fchmodSync(fd, e.mode);
+      futimesSync(fd, timeArg(e.mtimeNs), timeArg(e.mtimeNs));
+    } finally {
+      closeSync(fd);
+    }
   }
 
   private async finish(abs: Buffer, e: Entry): Promise<void> {

@@ -93,16 +93,22 @@ export class ChangedPaths {
   }
 
   /**
-   * `path` equals base (as a pass that started at `since` found it): forgotten, with every
-   * path below it, unless one was noted again meanwhile.
+   * `path` equals base (as a pass that started at `since` found it): forgotten, unless it was
+   * noted again meanwhile; for a directory, with every path below it.
    */
-  forget(path: Path, since: number): void {
-    for (const [p, s] of this.paths) {
-      if (s > since || !isUnder(p, path)) continue;
-      this.paths.delete(p);
-      this.stamps.delete(p);
-      this.track(this.db.remove(keyOf(p)));
+  forget(path: Path, since: number, isDir: boolean): void {
+    if (!isDir) {
+      const s = this.paths.get(path);
+      if (s !== undefined && s <= since) this.drop(path);
+      return;
     }
+    for (const [p, s] of this.paths) if (s <= since && isUnder(p, path)) this.drop(p);
+  }
+
+  private drop(path: Path): void {
+    this.paths.delete(path);
+    this.stamps.delete(path);
+    this.track(this.db.remove(keyOf(path)));
   }
 
   /** After a scan of the whole view: the list is exactly `paths` (noted ones kept too). */

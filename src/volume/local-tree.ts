@@ -12,7 +12,7 @@ import type { BigIntStats } from 'node:fs';
 import { diffTrees } from '../merge/diff.js';
 import type { Path } from '../merge/plan.js';
 import { REF_BASE, REF_LOCAL } from '../store/kv.js';
-import { entryOf, fsPath, lstatOrNone } from '../scan/fs-entry.js';
+import { entryOfSync, fsPath, lstatOrNoneSync } from '../scan/fs-entry.js';
 import { HeldRecords, scanReplica } from '../scan/scan-replica.js';
 import { closeMtime } from '../scan/stamp.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
@@ -73,7 +73,12 @@ const variantsOf = (v: Volume): Set<Path> =>
   new Set(v.conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])));
 
 /** The local view's tree, stored, and named by REF_VOLUME_LOCAL. */
-export async function localTree(v: Volume, changed: ChangedPaths): Promise<LocalTree> {
+export async function localTree(
+  v: Volume,
+  changed: ChangedPaths,
+  /** Name the tree by REF_VOLUME_LOCAL (not needed when the caller names it itself). */
+  name = true,
+): Promise<LocalTree> {
   const base = v.store.getRef(REF_BASE) ?? EMPTY_TREE_ID;
   const since = changed.now;
   const count = { files: 0, bytes: 0 };
@@ -84,7 +89,7 @@ export async function localTree(v: Volume, changed: ChangedPaths): Promise<Local
   }
   const c = new Composer(v, changed, variantsOf(v), since, count);
   const id = await c.dir('', base, trieOf(changed.list()));
-  await v.store.setRef(REF_VOLUME_LOCAL, id);
+  if (name) await v.store.setRef(REF_VOLUME_LOCAL, id);
   return { id, hashedFiles: count.files, hashedBytes: count.bytes, changedPaths, scanned: false };
 }
 
@@ -145,7 +150,7 @@ class Composer {
       const e = await this.child(p, name, b, kid);
       if (e === undefined) entries.delete(name);
       else entries.set(name, e);
-      if (kid.self && sameAsBase(e, b)) this.changed.forget(p, this.since);
+      if (kid.self && sameAsBase(e, b)) this.changed.forget(p, this.since, b?.kind === 'dir');
     }
     return this.v.store.putTree(sortTree([...entries.values()]));
   }
@@ -167,11 +172,12 @@ class Composer {
   ): Promise<Entry | undefined> {
     if (this.left(p, name)) return undefined;
     const abs = fsPath(this.root, p);
-    const st = await lstatOrNone(abs);
+    // Metadata calls without the event loop, as a scan makes them (microseconds each).
+    const st = lstatOrNoneSync(abs);
     if (st === undefined) return undefined;
     if (!kid.self && st.isDirectory() && b?.kind === 'dir') {
       // Only something below changed: the directory's own fields as they are now.
-      const e = await this.meta(abs, name, st);
+      const e = this.meta(abs, name, st);
       return e === undefined ? undefined : { ...e, id: await this.dir(p, b.id, kid) };
     }
     return this.entry(p, name, st, b);
@@ -185,7 +191,7 @@ class Composer {
     b: Entry | undefined,
   ): Promise<Entry | undefined> {
     const abs = fsPath(this.root, p);
-    const e = await this.meta(abs, name, st);
+    const e = this.meta(abs, name, st);
     if (e === undefined) return undefined;
     if (e.kind === 'dir')
       return { ...e, id: await this.walk(p, b?.kind === 'dir' ? b.id : undefined) };
@@ -218,8 +224,8 @@ class Composer {
   }
 
   /** Fields from lstat, and user xattrs of files and directories. */
-  private async meta(abs: Buffer, name: string, st: BigIntStats): Promise<Entry | undefined> {
-    const e = await entryOf(abs, name, st);
+  private meta(abs: Buffer, name: string, st: BigIntStats): Entry | undefined {
+    const e = entryOfSync(abs, name, st);
     if (e === undefined || (e.kind !== 'file' && e.kind !== 'dir')) return e;
     const xattrs = readXattrsSync(abs);
     return xattrs === undefined ? e : { ...e, xattrs };
@@ -240,7 +246,7 @@ class Composer {
       const name = byteString(raw);
       const p = joinPath(path, name);
       if (this.left(p, name)) continue;
-      const st = await lstatOrNone(fsPath(this.root, p));
+      const st = lstatOrNoneSync(fsPath(this.root, p));
       if (st === undefined) continue;
       const e = await this.entry(p, name, st, base.get(name));
       if (e !== undefined) out.push(e);

@@ -30,20 +30,33 @@ export async function take(t: ExecutionContext, name: string, mnt: string): Prom
   return JSON.parse(r.stdout) as Taken;
 }
 
-/** Every path under `dir` with its kind, mode, size and (but for directories) mtime in µs. */
-export async function listing(dir: string): Promise<string> {
+/**
+ * Every path under `dir` with its kind, mode, size and (but for directories) mtime in ns as
+ * `find` prints it (a time set through utimes, a double, may be a microsecond off).
+ */
+export async function listing(dir: string): Promise<Map<string, { what: string; ns: number }>> {
   const r = await sh(`cd '${dir}' && find . -mindepth 1 -printf '%y %m %s %T@ %p\\n'`, 30_000);
   if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [y, m, s, time, ...p] = l.split(' ');
-      const us = y === 'd' ? '-' : (time ?? '').replace(/(\.\d{6})\d*$/, '$1');
-      return `${y ?? ''} ${m ?? ''} ${y === 'd' ? '-' : (s ?? '')} ${us} ${p.join(' ')}`;
-    })
-    .sort()
-    .join('\n');
+  const out = new Map<string, { what: string; ns: number }>();
+  for (const l of r.stdout.split('\n')) {
+    if (l === '') continue;
+    const [y, m, s, time, ...p] = l.split(' ');
+    const what = `${y ?? ''} ${m ?? ''} ${y === 'd' ? '-' : (s ?? '')}`;
+    out.set(p.join(' '), { what, ns: y === 'd' ? 0 : Number(time) * 1e9 });
+  }
+  return out;
+}
+
+/** Two listings agree: the same paths, kinds, modes and sizes, mtimes within 3 µs. */
+export async function sameListing(t: ExecutionContext, a: string, b: string): Promise<void> {
+  const x = await listing(a);
+  const y = await listing(b);
+  t.deepEqual([...x.keys()].sort(), [...y.keys()].sort(), 'the same paths');
+  for (const [p, e] of x) {
+    const f = y.get(p);
+    t.is(f?.what, e.what, p);
+    t.true(Math.abs((f?.ns ?? 0) - e.ns) <= 3000, `${p}: mtime ${e.ns} vs ${String(f?.ns)}`);
+  }
 }
 
 /** The same files with the same bytes (diff -r, in a child: one side may be a mount; fifos
