@@ -124,6 +124,7 @@ export async function mountLowLevel(
   if (o.allowOther) opts.push('allow_other');
   const s = addon.mount(mountpoint, opts.join(','), handler);
   held.session = s;
+  c.session = s;
   return {
     mountpoint,
     get nodeCount() {
