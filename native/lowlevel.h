@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 2
+#define LL_ABI 3
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -92,6 +92,7 @@ struct ll_session {
   bool stopping;
   // Descriptors the session thread reads and writes itself (see lowlevel_direct.c).
   uint8_t direct[LL_DIRECT_FDS / 8];
+  uint64_t next_dir;  // the last directory handle given out
   uint8_t written[LL_DIRECT_FDS / 8];
 };
 

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './binding.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 2;
+export const ABI = 3;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -113,6 +113,10 @@ export interface LowLevelAddon {
   replyWrite(req: number, count: number): number;
   replyXattr(req: number, size: number): number;
   replyStatfs(req: number, values: Float64Array): number;
+  /**
+   * Sends the entries from index `start` that fit in `size` bytes (entry i's offset is i + 1;
+   * an empty name is skipped) and returns the index of the first entry not sent.
+   */
   replyDir(
     req: number,
     size: number,
