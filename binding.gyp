@@ -17,7 +17,8 @@
               "native/lowlevel.c",
               "native/lowlevel_calls.c",
               "native/lowlevel_reply.c",
-              "native/lowlevel_notify.c"
+              "native/lowlevel_notify.c",
+              "native/lowlevel_direct.c"
             ],
             "cflags": [
               "-O2",

@@ -214,11 +214,11 @@ function main(): void {
       console.log(`measuring ${p.name}…`);
       rows.set(p.name, measure(p));
     }
+    report(rows);
   } finally {
     for (const p of peers) if (p.name !== 'native') p.unmount();
     if (!KEEP) rmSync(work, { recursive: true, force: true });
   }
-  report(rows);
 }
 
 function report(rows: Map<string, Row>): void {

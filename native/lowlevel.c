@@ -231,6 +231,8 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "destroy", destroy);
   define(env, exports, "notifyInvalInode", ll_notify_inval_inode);
   define(env, exports, "notifyInvalEntry", ll_notify_inval_entry);
+  define(env, exports, "setDirect", ll_set_direct);
+  define(env, exports, "takeWritten", ll_take_written);
   ll_define_replies(env, exports);
   napi_value abi;
   napi_create_int32(env, LL_ABI, &abi);

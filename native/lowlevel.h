@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 1
+#define LL_ABI 3
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -74,6 +74,9 @@ typedef struct ll_call {
 
 typedef struct ll_notice ll_notice;
 
+// Descriptors below this number may be served directly by the session thread.
+#define LL_DIRECT_FDS 65536
+
 struct ll_session {
   struct fuse_session *se;
   napi_threadsafe_function tsfn;
@@ -87,6 +90,10 @@ struct ll_session {
   pthread_cond_t wake;
   ll_notice *head, *tail;
   bool stopping;
+  // Descriptors the session thread reads and writes itself (see lowlevel_direct.c).
+  uint8_t direct[LL_DIRECT_FDS / 8];
+  uint64_t next_dir;  // the last directory handle given out
+  uint8_t written[LL_DIRECT_FDS / 8];
 };
 
 extern const struct fuse_lowlevel_ops ll_ops;
@@ -100,6 +107,12 @@ napi_value ll_notify_inval_inode(napi_env env, napi_callback_info info);
 napi_value ll_notify_inval_entry(napi_env env, napi_callback_info info);
 
 void ll_define_replies(napi_env env, napi_value exports);
+
+bool ll_direct_read(ll_session *s, fuse_req_t req, size_t size, off_t off, uint64_t fh);
+bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size, off_t off,
+                     uint64_t fh);
+napi_value ll_set_direct(napi_env env, napi_callback_info info);
+napi_value ll_take_written(napi_env env, napi_callback_info info);
 
 // Helpers shared by the files.
 bool ll_get_double(napi_env env, napi_value v, double *out);

@@ -18,7 +18,7 @@ static char *dup_bytes(const char *src, size_t len) {
 static ll_call *new_call(fuse_req_t req, int op, fuse_ino_t ino) {
   ll_call *c = calloc(1, sizeof *c);
   if (c == NULL) {
-    if (op != OP_FORGET && op != OP_BATCH_FORGET) fuse_reply_err(req, ENOMEM);
+    if (op != OP_FORGET && op != OP_BATCH_FORGET && op != OP_RELEASEDIR) fuse_reply_err(req, ENOMEM);
     return NULL;
   }
   c->op = op;
@@ -46,7 +46,7 @@ static void set_name2(ll_call *c, const char *name) {
 static void send_call(ll_call *c) {
   if (c == NULL) return;
   if (napi_call_threadsafe_function(c->session->tsfn, c, napi_tsfn_blocking) != napi_ok) {
-    if (c->op != OP_FORGET && c->op != OP_BATCH_FORGET) fuse_reply_err(c->req, EIO);
+    if (c->req != NULL) fuse_reply_err(c->req, EIO);
     ll_free_call(c);
   }
 }
@@ -175,8 +175,15 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   with_flags(req, OP_OPEN, ino, fi);
 }
 
+// Directories are opened and released here, never waiting on JavaScript: the kernel checks
+// permissions itself, keeps listings cached across opens, and JavaScript lists a directory at
+// its first readdir (a warm walk opens many directories and reads none of them).
 static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  with_flags(req, OP_OPENDIR, ino, fi);
+  ll_session *s = fuse_req_userdata(req);
+  fi->fh = __atomic_add_fetch(&s->next_dir, 1, __ATOMIC_RELAXED);
+  fi->keep_cache = 1;
+  fi->cache_readdir = 1;
+  fuse_reply_open(req, fi);
 }
 
 static void sized(fuse_req_t req, int op, fuse_ino_t ino, size_t size, off_t off,
@@ -190,6 +197,7 @@ static void sized(fuse_req_t req, int op, fuse_ino_t ino, size_t size, off_t off
 }
 
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+  if (ll_direct_read(fuse_req_userdata(req), req, size, off, fi->fh)) return;
   sized(req, OP_READ, ino, size, off, fi);
 }
 
@@ -205,6 +213,7 @@ static void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi) {
+  if (ll_direct_write(fuse_req_userdata(req), req, buf, size, off, fi->fh)) return;
   ll_call *c = new_call(req, OP_WRITE, ino);
   if (c == NULL) return;
   c->data = malloc(size > 0 ? size : 1);
@@ -228,8 +237,10 @@ static void with_fh(fuse_req_t req, int op, fuse_ino_t ino, double x, struct fus
   send_call(c);
 }
 
+// flush (each close of a descriptor) has nothing to do: changes are noted at fsync and
+// release, and the view's file is written through at once.
 static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  with_fh(req, OP_FLUSH, ino, 0, fi);
+  fuse_reply_err(req, 0);
 }
 
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -237,7 +248,12 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 static void ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  with_fh(req, OP_RELEASEDIR, ino, 0, fi);
+  ll_call *c = new_call(req, OP_RELEASEDIR, ino);
+  fuse_reply_err(req, 0);
+  if (c == NULL) return;
+  c->req = NULL;  // answered: JavaScript only lets go of the listing
+  c->x1 = (double)fi->fh;
+  send_call(c);
 }
 
 static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {

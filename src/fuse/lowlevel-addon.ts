@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './binding.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 1;
+export const ABI = 3;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -92,6 +92,10 @@ export interface LowLevelAddon {
   destroy(session: Session): void;
   notifyInvalInode(session: Session, node: number): void;
   notifyInvalEntry(session: Session, parent: number, name: Buffer): void;
+  /** The session thread serves fd's reads and writes itself (true if it can). */
+  setDirect(session: Session, fd: number, on: boolean): boolean;
+  /** Whether fd was written directly since the last call. */
+  takeWritten(session: Session, fd: number): boolean;
   replyErr(req: number, errno: number): number;
   replyEntry(req: number, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;
   replyCreate(
@@ -109,6 +113,10 @@ export interface LowLevelAddon {
   replyWrite(req: number, count: number): number;
   replyXattr(req: number, size: number): number;
   replyStatfs(req: number, values: Float64Array): number;
+  /**
+   * Sends the entries from index `start` that fit in `size` bytes (entry i's offset is i + 1;
+   * an empty name is skipped) and returns the index of the first entry not sent.
+   */
   replyDir(
     req: number,
     size: number,

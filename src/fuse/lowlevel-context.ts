@@ -3,7 +3,7 @@
 // a negative errno; here it becomes an Errno, which the dispatcher answers (lowlevel.ts).
 import { constants } from 'node:os';
 import type { Caller, Operations, Stat } from './binding.js';
-import { attrsOf, type LowLevelAddon } from './lowlevel-addon.js';
+import { attrsOf, type LowLevelAddon, type Session } from './lowlevel-addon.js';
 import type { FsNode, NodeTable } from './nodes.js';
 
 const ERRNO = constants.errno as Record<string, number>;
@@ -99,6 +99,8 @@ export function requireHandlers(ops: Operations): Handlers {
 
 export interface Ctx {
   readonly addon: LowLevelAddon;
+  /** Set once mounted. */
+  session?: Session;
   readonly h: Handlers;
   readonly nodes: NodeTable;
   readonly times: CacheTimes;

@@ -1,11 +1,11 @@
-// Directory listings for the low-level binding: opendir lists the names once (the handler's
-// readdir, with . and ..), readdir and readdirplus send them from an offset, stat'ing only the
-// entries a reply can carry. readdirplus hands the kernel each entry's node and attributes, so
+// Directory listings for the low-level binding: an open directory's first readdir lists the
+// names once (the handler's readdir, with . and ..), readdir and readdirplus send them from an
+// offset, stat'ing only the entries a reply can carry. readdirplus hands the kernel each entry's node and attributes, so
 // a walk that stats what it lists asks nothing more; the kernel keeps the listing cached
 // across opens (cache_readdir) until the directory changes.
 import type { Caller, Stat } from './binding.js';
-import { ATTR_FIELDS, OPEN_CACHE_DIR, OPEN_KEEP_CACHE, putAttrs } from './lowlevel-addon.js';
-import { fail, pathOf, settle, statOf, type Ctx } from './lowlevel-context.js';
+import { ATTR_FIELDS, putAttrs } from './lowlevel-addon.js';
+import { pathOf, settle, statOf, type Ctx } from './lowlevel-context.js';
 import type { FsNode } from './nodes.js';
 
 interface Listing {
@@ -26,39 +26,42 @@ const isDots = (n: Buffer): boolean =>
   (n.length === 1 && n[0] === 0x2e) || (n.length === 2 && n[0] === 0x2e && n[1] === 0x2e);
 
 export class Listings {
+  /** Listings by directory handle (handles are given out by native/lowlevel_calls.c). */
   private readonly open = new Map<number, Listing>();
-  private seq = 0;
 
   constructor(private readonly c: Ctx) {}
 
-  async opendir(req: number, ino: number, who: Caller): Promise<void> {
+  /** The listing of open directory `fh` (node `ino`), made at its first readdir. */
+  private async listing(fh: number, ino: number, who: Caller): Promise<Listing> {
+    const had = this.open.get(fh);
+    if (had !== undefined) return had;
     const path = pathOf(this.c, ino);
     const raw = await settle<(string | Buffer)[]>((cb) => {
       this.c.h.readdir(path, cb, who);
     });
     const names = raw.map((n) => (typeof n === 'string' ? Buffer.from(n, 'latin1') : n));
-    const fh = ++this.seq;
-    this.open.set(fh, {
+    const l: Listing = {
       node: ino,
       path,
       names,
       attrs: new Float64Array(Math.max(1, names.length) * ATTR_FIELDS),
       have: new Uint8Array(names.length),
       made: [],
-    });
-    this.c.addon.replyOpen(req, fh, OPEN_KEEP_CACHE | OPEN_CACHE_DIR);
+    };
+    this.open.set(fh, l);
+    return l;
   }
 
   async readdir(
     req: number,
+    ino: number,
     fh: number,
     size: number,
     off: number,
     plus: boolean,
     who: Caller,
   ): Promise<void> {
-    const l = this.open.get(fh);
-    if (l === undefined) throw fail('EBADF');
+    const l = await this.listing(fh, ino, who);
     const end = Math.min(
       l.names.length,
       off + Math.ceil(size / (plus ? DIRENTPLUS_MIN : DIRENT_MIN)) + 1,
@@ -69,9 +72,9 @@ export class Listings {
     if (plus) this.settleNodes(l, off, next, end);
   }
 
-  releasedir(req: number, fh: number): void {
+  /** The kernel closed directory `fh` (already answered). */
+  releasedir(fh: number): void {
     this.open.delete(fh);
-    this.c.addon.replyErr(req, 0);
   }
 
   /** Attributes (and nodes, for plus) of entries [from, to). */

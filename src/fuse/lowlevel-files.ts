@@ -16,17 +16,36 @@ import {
 } from './lowlevel-context.js';
 import type { Stat } from './binding.js';
 
+/** From now on the session thread reads and writes fd itself (native/lowlevel_direct.c). */
+function direct(c: Ctx, fd: number): void {
+  if (c.session !== undefined) c.addon.setDirect(c.session, fd, true);
+}
+
+/**
+ * Before fsync and release: a file written by the session thread is told to the handler
+ * layer as a write of no bytes (it marks the descriptor written; the change is then noted).
+ */
+async function noteDirectWrites(c: Ctx, ino: number, fd: number, who: Caller): Promise<void> {
+  if (c.session === undefined || !c.addon.takeWritten(c.session, fd)) return;
+  const p = c.nodes.pathOf(ino) ?? null;
+  await settleCount((cb) => {
+    c.h.write(p, fd, Buffer.alloc(0), 0, 0, cb, who);
+  });
+}
+
 export async function open(c: Ctx, req: number, ino: number, flags: number, who: Caller) {
   const fd = await settle<number>((cb) => {
     c.h.open(pathOf(c, ino), flags, cb, who);
   });
   c.nodes.get(ino)?.fds.add(fd);
+  direct(c, fd);
   if (c.addon.replyOpen(req, fd, OPEN_KEEP_CACHE) !== 0) await closeUnanswered(c, ino, fd, who);
 }
 
 /** An open the kernel did not take (interrupted) is closed here: no release will come. */
 async function closeUnanswered(c: Ctx, ino: number, fd: number, who: Caller): Promise<void> {
   c.nodes.get(ino)?.fds.delete(fd);
+  if (c.session !== undefined) c.addon.setDirect(c.session, fd, false);
   await done((cb) => {
     c.h.release(c.nodes.pathOf(ino) ?? null, fd, cb, who);
   }).catch(() => undefined);
@@ -58,6 +77,7 @@ export async function create(
   }
   const node = entryNode(c, parent, name, st);
   node.fds.add(fd);
+  direct(c, fd);
   const a = attrsOf(node.id, st);
   if (c.addon.replyCreate(req, a, c.times.attr, c.times.entry, fd, OPEN_KEEP_CACHE) !== 0) {
     c.nodes.forget(node.id, 1);
@@ -100,6 +120,8 @@ export async function write(
 
 export async function release(c: Ctx, req: number, ino: number, fd: number, who: Caller) {
   c.nodes.get(ino)?.fds.delete(fd);
+  if (c.session !== undefined) c.addon.setDirect(c.session, fd, false);
+  await noteDirectWrites(c, ino, fd, who);
   await done((cb) => {
     c.h.release(c.nodes.pathOf(ino) ?? null, fd, cb, who);
   });
@@ -114,6 +136,7 @@ export async function fsync(
   datasync: number,
   who: Caller,
 ) {
+  await noteDirectWrites(c, ino, fd, who);
   await done((cb) => {
     c.h.fsync(c.nodes.pathOf(ino) ?? null, datasync, fd, cb, who);
   });

@@ -124,6 +124,7 @@ export async function mountLowLevel(
   if (o.allowOther) opts.push('allow_other');
   const s = addon.mount(mountpoint, opts.join(','), handler);
   held.session = s;
+  c.session = s;
   return {
     mountpoint,
     get nodeCount() {
@@ -247,12 +248,14 @@ function dispatch(
     case OP.removexattr:
       return F.removexattr(c, req, ino, bytes(a1), who);
     case OP.opendir:
-      return dirs.opendir(req, ino, who);
+      // Answered by the session thread; only an older addon would send it.
+      c.addon.replyOpen(req, 0, 0);
+      return Promise.resolve();
     case OP.readdir:
     case OP.readdirplus:
-      return dirs.readdir(req, num(a3), num(a1), num(a2), op === OP.readdirplus, who);
+      return dirs.readdir(req, ino, num(a3), num(a1), num(a2), op === OP.readdirplus, who);
     case OP.releasedir:
-      dirs.releasedir(req, num(a1));
+      dirs.releasedir(num(a1));
       return Promise.resolve();
     case OP.flush:
     case OP.fsyncdir:

@@ -49,6 +49,8 @@ export class Placeholders {
   }
 
   async remove(path: Path): Promise<void> {
+    // Most paths are none (every create asks): a read, not a write transaction.
+    if (this.db.get(keyOf(path)) === undefined) return;
     await this.db.remove(keyOf(path));
   }
 

@@ -13,33 +13,36 @@ const why =
 const serial = why === undefined ? test.serial : test.serial.skip;
 const skipped = why === undefined ? '' : ` (skipped: ${why})`;
 
-serial(`lowlevel: server changes pulled online show through hour-long caches${skipped}`, async (t) => {
-  const v = await mounted(
-    t,
-    (r) => {
-      writeFileSync(join(r, 'a.txt'), 'one\n');
-      mkdirSync(join(r, 'd'));
-      writeFileSync(join(r, 'd', 'x'), 'x\n');
-    },
-    { TETHER_PULL_MS: '300', TETHER_FUSE_BINDING: 'lowlevel' },
-  );
-  t.regex(readFileSync(logFileOf(v.store), 'utf8'), /lowlevel binding/);
-  const m = v.mnt;
-  // Into the kernel's caches: pages, attributes, a negative entry, a listing.
-  t.is((await sh(`cat ${m}/a.txt`)).stdout, 'one\n');
-  t.is((await sh(`stat -c %s ${m}/a.txt`)).stdout, '4\n');
-  t.not((await sh(`stat ${m}/new.txt`)).status, 0);
-  t.is((await sh(`ls ${m}/d`)).stdout, 'x\n');
+serial(
+  `lowlevel: server changes pulled online show through hour-long caches${skipped}`,
+  async (t) => {
+    const v = await mounted(
+      t,
+      (r) => {
+        writeFileSync(join(r, 'a.txt'), 'one\n');
+        mkdirSync(join(r, 'd'));
+        writeFileSync(join(r, 'd', 'x'), 'x\n');
+      },
+      { TETHER_PULL_MS: '300', TETHER_FUSE_BINDING: 'lowlevel' },
+    );
+    t.regex(readFileSync(logFileOf(v.store), 'utf8'), /lowlevel binding/);
+    const m = v.mnt;
+    // Into the kernel's caches: pages, attributes, a negative entry, a listing.
+    t.is((await sh(`cat ${m}/a.txt`)).stdout, 'one\n');
+    t.is((await sh(`stat -c %s ${m}/a.txt`)).stdout, '4\n');
+    t.not((await sh(`stat ${m}/new.txt`)).status, 0);
+    t.is((await sh(`ls ${m}/d`)).stdout, 'x\n');
 
-  writeFileSync(join(v.remote, 'a.txt'), 'two, longer\n');
-  writeFileSync(join(v.remote, 'new.txt'), 'fresh\n');
-  writeFileSync(join(v.remote, 'd', 'y'), 'y\n');
-  rmSync(join(v.remote, 'd', 'x'));
+    writeFileSync(join(v.remote, 'a.txt'), 'two, longer\n');
+    writeFileSync(join(v.remote, 'new.txt'), 'fresh\n');
+    writeFileSync(join(v.remote, 'd', 'y'), 'y\n');
+    rmSync(join(v.remote, 'd', 'x'));
 
-  const now = async (cmd: string, want: string): Promise<boolean> =>
-    (await sh(cmd)).stdout === want;
-  t.true(await eventually(() => now(`cat ${m}/a.txt`, 'two, longer\n'), 8000), 'new content');
-  t.true(await now(`stat -c %s ${m}/a.txt`, '12\n'), 'new size');
-  t.true(await eventually(() => now(`cat ${m}/new.txt`, 'fresh\n'), 8000), 'new file');
-  t.true(await eventually(() => now(`ls ${m}/d`, 'y\n'), 8000), 'new listing');
-});
+    const now = async (cmd: string, want: string): Promise<boolean> =>
+      (await sh(cmd)).stdout === want;
+    t.true(await eventually(() => now(`cat ${m}/a.txt`, 'two, longer\n'), 8000), 'new content');
+    t.true(await now(`stat -c %s ${m}/a.txt`, '12\n'), 'new size');
+    t.true(await eventually(() => now(`cat ${m}/new.txt`, 'fresh\n'), 8000), 'new file');
+    t.true(await eventually(() => now(`ls ${m}/d`, 'y\n'), 8000), 'new listing');
+  },
+);

@@ -1,0 +1,99 @@
+// Reads and writes of open files served by the session thread itself: JavaScript opens the
+// file (the volume fetches a placeholder first, and so on) and marks its descriptor direct;
+// from then on each read or write is one pread/pwrite on the local view, answered without a
+// trip to JavaScript or the thread pool (DESIGN decision 18). A write is remembered, so that
+// JavaScript still learns at fsync and release that the file changed (takeWritten).
+#include "lowlevel.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static bool test_bit(const uint8_t *map, uint64_t fd) {
+  return fd < LL_DIRECT_FDS &&
+         (__atomic_load_n(&map[fd / 8], __ATOMIC_ACQUIRE) & (1u << (fd % 8))) != 0;
+}
+
+static void put_bit(uint8_t *map, uint64_t fd, bool on) {
+  if (fd >= LL_DIRECT_FDS) return;
+  uint8_t mask = (uint8_t)(1u << (fd % 8));
+  if (on) __atomic_fetch_or(&map[fd / 8], mask, __ATOMIC_ACQ_REL);
+  else __atomic_fetch_and(&map[fd / 8], (uint8_t)~mask, __ATOMIC_ACQ_REL);
+}
+
+bool ll_direct_read(ll_session *s, fuse_req_t req, size_t size, off_t off, uint64_t fh) {
+  if (!test_bit(s->direct, fh)) return false;
+  char *buf = malloc(size > 0 ? size : 1);
+  if (buf == NULL) return false;
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = pread((int)fh, buf + got, size - got, off + (off_t)got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      free(buf);
+      fuse_reply_err(req, errno);
+      return true;
+    }
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  fuse_reply_buf(req, buf, got);
+  free(buf);
+  return true;
+}
+
+bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size, off_t off,
+                     uint64_t fh) {
+  if (!test_bit(s->direct, fh)) return false;
+  put_bit(s->written, fh, true);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = pwrite((int)fh, buf + done, size - done, off + (off_t)done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      if (done > 0) break;
+      fuse_reply_err(req, errno);
+      return true;
+    }
+    done += (size_t)n;
+  }
+  fuse_reply_write(req, done);
+  return true;
+}
+
+static bool fd_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv,
+                    ll_session **s, double *fd) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < want) return false;
+  *s = ll_session_arg(env, argv[0]);
+  return *s != NULL && ll_get_double(env, argv[1], fd) && *fd >= 0;
+}
+
+// setDirect(session, fd, on): the session thread serves fd's reads and writes (or stops).
+napi_value ll_set_direct(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  ll_session *s;
+  double fd;
+  bool on = false;
+  if (!fd_args(env, info, 3, argv, &s, &fd) || napi_get_value_bool(env, argv[2], &on) != napi_ok) {
+    return ll_throw(env, "setDirect(session, fd, on)");
+  }
+  put_bit(s->direct, (uint64_t)fd, on);
+  if (on) put_bit(s->written, (uint64_t)fd, false);
+  napi_value out;
+  napi_get_boolean(env, on && (uint64_t)fd < LL_DIRECT_FDS, &out);
+  return out;
+}
+
+// takeWritten(session, fd): whether fd was written since the last call (and clears that).
+napi_value ll_take_written(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  ll_session *s;
+  double fd;
+  if (!fd_args(env, info, 2, argv, &s, &fd)) return ll_throw(env, "takeWritten(session, fd)");
+  bool was = test_bit(s->written, (uint64_t)fd);
+  put_bit(s->written, (uint64_t)fd, false);
+  napi_value out;
+  napi_get_boolean(env, was, &out);
+  return out;
+}
