@@ -41,7 +41,12 @@ export interface VolumeMount {
 export async function mountChosen(
   mountpoint: string,
   ops: Operations,
-  opts: VolumeMountOptions & { readonly root: string; readonly log?: (line: string) => void },
+  opts: VolumeMountOptions & {
+    readonly root: string;
+    readonly log?: (line: string) => void;
+    /** Paths whose contents change behind the view (never cached by the kernel). */
+    readonly volatile?: (path: string) => boolean;
+  },
   binding: BindingName = chooseBinding(),
 ): Promise<VolumeMount> {
   if (binding === 'fuse-native') {
@@ -55,6 +60,7 @@ export async function mountChosen(
       fsname: opts.fsname,
       allowOther: opts.allowOther,
       ...(opts.log === undefined ? {} : { log: opts.log }),
+      ...(opts.volatile === undefined ? {} : { volatile: opts.volatile }),
     });
     return {
       mountpoint,

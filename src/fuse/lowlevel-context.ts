@@ -104,7 +104,20 @@ export interface Ctx {
   readonly h: Handlers;
   readonly nodes: NodeTable;
   readonly times: CacheTimes;
+  /** Paths whose contents change without the view's knowledge: never cached by the kernel. */
+  readonly volatile?: (path: string) => boolean;
 }
+
+const NO_CACHE: CacheTimes = { attr: 0, entry: 0, negative: 0 };
+
+/** The cache lifetimes for `path` (none for a volatile one). */
+export function timesFor(c: Ctx, path: string | undefined): CacheTimes {
+  return path !== undefined && c.volatile?.(path) === true ? NO_CACHE : c.times;
+}
+
+/** Whether the kernel may keep `path`'s pages or listing across opens. */
+export const mayKeep = (c: Ctx, path: string | undefined): boolean =>
+  timesFor(c, path) !== NO_CACHE;
 
 /** A handler's outcome as a promise: its value, or an Errno. */
 export function settle<T>(start: (cb: (err: number, value?: T) => void) => void): Promise<T> {
@@ -157,7 +170,8 @@ export function entryNode(c: Ctx, parent: number, name: Buffer, st: Stat): FsNod
 export function replyEntry(c: Ctx, req: number, parent: number, name: Buffer, st: Stat): void {
   const node = entryNode(c, parent, name, st);
   // An entry the kernel did not take (the request was interrupted) is no reference.
-  if (c.addon.replyEntry(req, attrsOf(node.id, st), c.times.attr, c.times.entry) !== 0) {
+  const t = timesFor(c, c.nodes.pathOf(node.id));
+  if (c.addon.replyEntry(req, attrsOf(node.id, st), t.attr, t.entry) !== 0) {
     c.nodes.forget(node.id, 1);
   }
 }

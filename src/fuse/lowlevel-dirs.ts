@@ -5,7 +5,7 @@
 // across opens (cache_readdir) until the directory changes.
 import type { Caller, Stat } from './binding.js';
 import { ATTR_FIELDS, putAttrs } from './lowlevel-addon.js';
-import { pathOf, settle, statOf, type Ctx } from './lowlevel-context.js';
+import { mayKeep, pathOf, settle, statOf, timesFor, type Ctx } from './lowlevel-context.js';
 import type { FsNode } from './nodes.js';
 
 interface Listing {
@@ -67,8 +67,12 @@ export class Listings {
       off + Math.ceil(size / (plus ? DIRENTPLUS_MIN : DIRENT_MIN)) + 1,
     );
     await this.fill(l, off, end, plus, who);
-    const { attr, entry } = this.c.times;
+    const { attr, entry } = timesFor(this.c, l.path);
     const next = this.c.addon.replyDir(req, size, plus, off, l.names, l.attrs, attr, entry);
+    // The session thread lets the kernel keep every listing; a volatile one is dropped once read.
+    if (next >= l.names.length && this.c.session !== undefined && !mayKeep(this.c, l.path)) {
+      this.c.addon.notifyInvalInode(this.c.session, l.node);
+    }
     if (plus) this.settleNodes(l, off, next, end);
   }
 

@@ -13,6 +13,7 @@ import {
   replyEntry,
   settle,
   statOf,
+  timesFor,
   type Ctx,
 } from './lowlevel-context.js';
 
@@ -25,11 +26,10 @@ export async function lookup(c: Ctx, req: number, parent: number, name: Buffer, 
   try {
     st = await statOf(c, p, who);
   } catch (err) {
-    if ((err as { errno?: number }).errno !== fail('ENOENT').errno || c.times.negative <= 0) {
-      throw err;
-    }
+    const negative = timesFor(c, p).negative;
+    if ((err as { errno?: number }).errno !== fail('ENOENT').errno || negative <= 0) throw err;
     // A negative entry: node 0, remembered for the negative lifetime.
-    c.addon.replyEntry(req, attrsOf(0, { mode: 0, uid: 0, gid: 0, size: 0 }), 0, c.times.negative);
+    c.addon.replyEntry(req, attrsOf(0, { mode: 0, uid: 0, gid: 0, size: 0 }), 0, negative);
     return;
   }
   replyEntry(c, req, parent, name, st);
@@ -50,7 +50,8 @@ export async function attrsNow(c: Ctx, ino: number, fh: number, who: Caller): Pr
 }
 
 export async function getattr(c: Ctx, req: number, ino: number, fh: number, who: Caller) {
-  c.addon.replyAttr(req, attrsOf(ino, await attrsNow(c, ino, fh, who)), c.times.attr);
+  const attrs = attrsOf(ino, await attrsNow(c, ino, fh, who));
+  c.addon.replyAttr(req, attrs, timesFor(c, c.nodes.pathOf(ino)).attr);
 }
 
 const timeOf = (set: number, given: number, now: number, sec: number, nsec: number): Timespec => {
@@ -104,7 +105,8 @@ export async function setattr(
       c.h.utimens(path(), a, m, cb, who);
     });
   }
-  c.addon.replyAttr(req, attrsOf(ino, await attrsNow(c, ino, fh, who)), c.times.attr);
+  const attrs = attrsOf(ino, await attrsNow(c, ino, fh, who));
+  c.addon.replyAttr(req, attrs, timesFor(c, c.nodes.pathOf(ino)).attr);
 }
 
 export async function readlink(c: Ctx, req: number, ino: number, who: Caller) {

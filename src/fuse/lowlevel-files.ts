@@ -13,6 +13,7 @@ import {
   settle,
   settleCount,
   type Ctx,
+  mayKeep,
 } from './lowlevel-context.js';
 import type { Stat } from './binding.js';
 
@@ -39,7 +40,8 @@ export async function open(c: Ctx, req: number, ino: number, flags: number, who:
   });
   c.nodes.get(ino)?.fds.add(fd);
   direct(c, fd);
-  if (c.addon.replyOpen(req, fd, OPEN_KEEP_CACHE) !== 0) await closeUnanswered(c, ino, fd, who);
+  const keep = mayKeep(c, c.nodes.pathOf(ino)) ? OPEN_KEEP_CACHE : 0;
+  if (c.addon.replyOpen(req, fd, keep) !== 0) await closeUnanswered(c, ino, fd, who);
 }
 
 /** An open the kernel did not take (interrupted) is closed here: no release will come. */

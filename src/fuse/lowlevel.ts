@@ -24,6 +24,8 @@ export interface LowLevelOptions {
   readonly allowOther: boolean;
   readonly times?: CacheTimes;
   readonly log?: (line: string) => void;
+  /** Paths (as the handlers see them) the kernel must not cache: see Ctx.volatile. */
+  readonly volatile?: (path: string) => boolean;
 }
 
 export interface LowLevelMount {
@@ -66,6 +68,7 @@ export async function mountLowLevel(
     h: requireHandlers(ops),
     nodes: new NodeTable(rootIno),
     times: o.times ?? LONG_CACHE,
+    ...(o.volatile === undefined ? {} : { volatile: o.volatile }),
   };
   const dirs = new Listings(c);
   let inflight = 0;

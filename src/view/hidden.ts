@@ -25,6 +25,9 @@ import type { TreeSource } from './tree-source.js';
 export const HIDDEN_NAME = '.tether';
 const AT = `/${HIDDEN_NAME}`;
 
+/** Whether a handler path lies in the hidden tree (its views change behind the volume). */
+export const inHiddenTree = (p: string): boolean => p === AT || p.startsWith(`${AT}/`);
+
 export function hiddenSource(v: VolumeSide): ViewSource {
   const snaps = new Map<ByteString, TreeSource>();
   const snapshots = new BranchSource({

@@ -11,6 +11,7 @@ import type { VolumeView } from '../fuse/view.js';
 import { processAlive, Store } from '../store/store.js';
 import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
+import { inHiddenTree } from '../view/hidden.js';
 import { withVolumeViews } from '../view/volume-hook.js';
 import { ChangedPaths } from './changed-paths.js';
 import { serveControl, type Request } from './control.js';
@@ -154,6 +155,8 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,
       log: o.log,
+      // The views in `.tether/` follow the store, not the view: the kernel keeps none of them.
+      volatile: inHiddenTree,
     });
     mounted = m;
     v.onViewChanged((path) => {

@@ -130,6 +130,13 @@ serial(`.tether/ is hidden from listings, found by name, and read-only${skipped}
     `diff -r ${m}/.tether/snapshots/s1 ${view.mnt} && diff -r ${v.remote} ${view.mnt}`,
   );
   t.is(same.status, 0, same.stdout + same.stderr);
+
+  // The local variant follows the volume at once: the kernel keeps nothing of `.tether/`.
+  t.is((await sh(`cat ${m}/.tether/variants/local/a.txt`)).stdout, 'a\n');
+  t.is((await sh(`ls ${m}/.tether/variants/local`)).stdout.includes('new.txt'), false);
+  t.is((await sh(`echo changed > ${m}/a.txt && echo n > ${m}/new.txt`)).status, 0);
+  t.is((await sh(`cat ${m}/.tether/variants/local/a.txt`)).stdout, 'changed\n');
+  t.true((await sh(`ls ${m}/.tether/variants/local`)).stdout.includes('new.txt'));
 });
 
 serial(`a server's own .tether is shadowed, and why says so${skipped}`, async (t) => {
