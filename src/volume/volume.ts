@@ -9,16 +9,14 @@
 //
 // Syncs, fetches' bookkeeping and resolves run one at a time (exclusive): the store has one
 // writer, the daemon.
-import { lstat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { TetherError } from '../errors.js';
-import { diffTrees } from '../merge/diff.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
 import { checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
-import { fsPath, hashFile, isMissing } from '../scan/fs-entry.js';
+import { fsPath, isMissing } from '../scan/fs-entry.js';
 import { asBytes, REF_BASE } from '../store/kv.js';
 import {
   conflictPathOf,
@@ -27,7 +25,6 @@ import {
   resolveEnvOf,
   type Take,
 } from '../sync/resolve.js';
-import { HeldRecords, scanReplica } from '../scan/scan-replica.js';
 import { closeMtime } from '../scan/stamp.js';
 import { runSyncDirs, type SyncPhase, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyInPlace, withDeadline } from './fetch.js';
@@ -35,16 +32,17 @@ import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
 import { BaseIdLearner } from './learn-ids.js';
 import { Placeholders } from './placeholders.js';
-import { cacheUse, type CacheUse } from './cache-use.js';
+import type { CacheUse } from './cache-use.js';
+import { pathsStatus, pathState, type PathState } from './volume-state.js';
 import type { RemoteIo } from './remote-io.js';
 import { WhyLog, type WhyRecord } from './why.js';
 import { ViewChanges, type ViewListener } from './view-changes.js';
 
+export type { PathState };
 export type Mode = 'online' | 'offline';
 /** Why a volume is offline: asked to be (never undone automatically), or the remote failed. */
 export type OfflineCause = 'manual' | 'failure';
 export type VolumeEvent = (type: string, data: Record<string, unknown>) => void;
-export type PathState = 'cached' | 'remote-only' | 'dirty' | 'provisional' | 'conflict';
 
 export interface VolumeTimes {
   /** Flush this long after the last change (ms). */
@@ -277,65 +275,16 @@ export class Volume {
   }
 
   /** The state a path shows as `user.tether.state`, and its content id where known. */
-  async stateOf(path: Path): Promise<{ state: PathState; id?: string }> {
-    if (this.placeholders.isNow(path)) {
-      const b = this.baseEntry(path);
-      return b?.id === undefined ? { state: 'remote-only' } : { state: 'remote-only', id: b.id };
-    }
-    if (this.conflicts.list().some((c) => c.path === path || c.variantPath === path)) {
-      return { state: 'conflict', ...(await this.idOf(path)) };
-    }
-    const b = this.baseEntry(path);
-    if (b === undefined) return { state: 'provisional', ...(await this.idOf(path)) };
-    const st = await lstat(fsPath(this.localBuf, path), { bigint: true });
-    const same =
-      b.kind === 'dir'
-        ? st.isDirectory()
-        : b.kind === 'file' && st.isFile() && b.size === Number(st.size)
-          ? closeMtime(b.mtimeNs, st.mtimeNs)
-          : !st.isFile() && !st.isDirectory();
-    if (same) {
-      return b.id === undefined
-        ? { state: 'cached', ...(await this.idOf(path)) }
-        : { state: 'cached', id: b.id };
-    }
-    return { state: 'dirty', ...(await this.idOf(path)) };
+  stateOf(path: Path): Promise<{ state: PathState; id?: string }> {
+    return pathState(this, path);
   }
 
   async status(): Promise<VolumeStatus> {
-    const base = this.store.getRef(REF_BASE);
-    const variants = new Set(
-      this.conflicts.list().flatMap((c) => (c.variantPath === undefined ? [] : [c.variantPath])),
-    );
-    let dirty: { path: string; status: string }[] = [];
-    if (base !== undefined) {
-      // The local view against base, as the next sync's local scan will see it.
-      const localId = await scanReplica(this.store, this.local, {
-        content: 'hash',
-        base,
-        exclude: variants,
-        cache: this.store.cacheDb('sync-local'),
-        hold: new HeldRecords(),
-        placeholder: (path, st) => this.placeholders.is(path, st.ino),
-      });
-      dirty = diffTrees(this.store, base, localId)
-        .filter((c) => c.a?.kind !== 'dir' || c.b?.kind !== 'dir' || c.fields.length > 0)
-        .filter((c) => !(c.status === 'M' && c.fields.every((f) => f === 'mtime')))
-        .map((c) => ({ path: c.path, status: c.status }));
-    }
     return {
       mode: this.modeNow,
       remote: this.remote,
       store: this.storeDir,
-      placeholders: [...this.placeholders.under('')].length,
-      provisional: dirty.filter((d) => d.status === 'A' && !variants.has(d.path)).length,
-      cache: await cacheUse(this.storeDir, this.local),
-      dirty,
-      conflicts: this.conflicts.list().map((c) => ({
-        path: c.path,
-        kind: c.kind,
-        ...(c.variantPath === undefined ? {} : { variant: c.variantPath }),
-      })),
+      ...(await pathsStatus(this, this.storeDir)),
       ...(this.lastSync === undefined ? {} : { lastSync: this.lastSync }),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
@@ -396,22 +345,13 @@ export class Volume {
     return path === '' ? 'the volume root' : JSON.stringify(Buffer.from(path, 'latin1').toString());
   }
 
-  private baseEntry(path: Path): Entry | undefined {
+  /** Base's entry at `path` (the root's is made up), if base has one. */
+  baseEntry(path: Path): Entry | undefined {
     const base = this.store.getRef(REF_BASE);
     if (base === undefined) return undefined;
     if (path === '')
       return { name: '', kind: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeNs: 0n, id: base };
     return entryInTree(this.store, base, path);
-  }
-
-  private async idOf(path: Path): Promise<{ id?: string }> {
-    try {
-      const st = await lstat(fsPath(this.localBuf, path));
-      if (!st.isFile()) return {};
-      return { id: await hashFile(fsPath(this.localBuf, path)) };
-    } catch {
-      return {};
-    }
   }
 
   /** Run `fn` between syncs, resolves and fetches' bookkeeping (they write base and the view). */
