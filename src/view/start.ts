@@ -3,14 +3,14 @@
 // use), the daemon started detached with its output in its directory's daemon.log, and the
 // command returning once the mount answers.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import { processAlive, Store } from '../store/store.js';
 import { request } from '../volume/control.js';
 import { locate, mountAt } from '../volume/find.js';
 import { logFileOf, pidFileOf } from '../volume/layout.js';
-import { checkFuse, lazyUnmount } from '../volume/start.js';
+import { checkFuse, lazyUnmount, readLog, sleep } from '../volume/start.js';
 import { describeView, rootOf, type ViewOf } from './daemon.js';
 import { isViewMount } from './find.js';
 import { VIEW_FSNAME_PREFIX, viewDirOf } from './layout.js';
@@ -27,8 +27,6 @@ export interface ViewRequest {
   readonly launcher: string;
   readonly log: (line: string) => void;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function answers(viewDir: string): Promise<boolean> {
   try {
@@ -150,14 +148,6 @@ export async function mountView(r: ViewRequest): Promise<{ store: string; what: 
     const now = mountAt(r.mountpoint);
     if (now !== undefined && isViewMount(now) && (await answers(viewDir))) return out;
     await sleep(50);
-  }
-}
-
-function readLog(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
   }
 }
 

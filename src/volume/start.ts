@@ -21,7 +21,7 @@ export interface MountRequest {
   readonly log: (line: string) => void;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The fusermount program (fuse3 names it fusermount3, with fusermount as a link). */
 export function fusermount(): string | undefined {
@@ -180,7 +180,8 @@ export async function mountVolume(
   }
 }
 
-function readLog(file: string): string {
+/** A daemon's log, or nothing where it has none yet. */
+export function readLog(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch {

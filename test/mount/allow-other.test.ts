@@ -1,37 +1,16 @@
 // Who may enter a mount: only the user who mounted it, unless `--allow-other` is given; then the
 // kernel checks every other user's access against the files' modes and owners
 // (default_permissions), online and offline.
-import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { cannotMount, mounted, tetherRun, type Ran } from './harness.js';
+import { cannotMount, mounted, run, tetherRun, type Ran } from './harness.js';
 
 const NOBODY = 65534;
 
 /** A shell command as the unprivileged user, with a deadline (the mount may not answer). */
-function asNobody(script: string, timeoutMs = 20_000): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      uid: NOBODY,
-      gid: NOBODY,
-      cwd: '/',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve({ status: -1, stdout, stderr: `${stderr}(timed out)`, timedOut: true });
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ status: code ?? -1, stdout, stderr, timedOut: false });
-    });
-  });
-}
+const asNobody = (script: string): Promise<Ran> =>
+  run('sh', ['-c', script], 20_000, process.env, { uid: NOBODY, gid: NOBODY });
 
 function fill(remote: string): void {
   writeFileSync(join(remote, 'open.txt'), 'for everyone\n');

@@ -30,9 +30,15 @@ export function run(
   args: readonly string[],
   timeoutMs = 20_000,
   env: NodeJS.ProcessEnv = process.env,
+  /** Run as this user and group (and from /, which every user may enter). */
+  as?: { uid: number; gid: number },
 ): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+      ...(as === undefined ? {} : { ...as, cwd: '/' }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
