@@ -32,7 +32,8 @@ export class StatusCommand extends TetherCommand {
       this.json({ mountpoint: l.mountpoint, ...s });
       return 0;
     }
-    this.out(`${l.mountpoint}: ${s.mode} (remote ${s.remote}, store ${s.store})`);
+    const mode = (r['status'] as { modeDetail?: string }).modeDetail ?? s.mode;
+    this.out(`${l.mountpoint}: ${mode} (remote ${s.remote}, store ${s.store})`);
     this.out(`remote-only files: ${s.placeholders}`);
     this.out(
       `cache: ${mib(s.cache.localBytes)} in the local view, ${mib(s.cache.storeBytes)} in the store`,

@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'EREMOTEGONE' // a remote root is missing or empty (mass-deletion guard)
   | 'ELOCKED' // another process holds the store
   | 'EUNSAFE' // a path would leave its replica (a parent became a symlink, an unsafe name)
-  | 'EDAMAGED'; // the store's database or one of its records is damaged
+  | 'EDAMAGED' // the store's database or one of its records is damaged
+  | 'EAUTH'; // the server refuses this user across the board (permissions, a lost login)
 
 export class TetherError extends Error {
   readonly code: ErrorCode;

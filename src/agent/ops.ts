@@ -10,6 +10,7 @@ import { fsPath } from '../scan/fs-entry.js';
 import { Store } from '../store/store.js';
 import { EMPTY_TREE_ID } from '../tree/index.js';
 import { REF_BASE } from '../store/kv.js';
+import { isDenied, rootDenied } from '../sync/auth-trouble.js';
 import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyInPlace } from '../volume/fetch.js';
 import { Placeholders } from '../volume/placeholders.js';
@@ -31,10 +32,15 @@ export interface SyncArgs {
 /** The remote answers: its root is a directory that can be listed. */
 async function probe(args: unknown): Promise<{ entries: number }> {
   const { remote } = args as { remote: string };
-  const st = await stat(remote);
-  if (!st.isDirectory())
-    throw Object.assign(new Error(`${remote} is not a directory`), { code: 'ENOTDIR' });
-  return { entries: (await readdir(remote)).length };
+  try {
+    const st = await stat(remote);
+    if (!st.isDirectory())
+      throw Object.assign(new Error(`${remote} is not a directory`), { code: 'ENOTDIR' });
+    return { entries: (await readdir(remote)).length };
+  } catch (err) {
+    // It answers, but not to this user: authentication trouble, not an outage.
+    throw isDenied(err) ? rootDenied(remote, err) : err;
+  }
 }
 
 async function fetch(

@@ -12,6 +12,8 @@ export interface PathProblem {
   /** Which replica ('local' or 'server'), where the caller knows it. */
   readonly side?: string;
   readonly reason: string;
+  /** The errno name, where the system gave one (EACCES: see sync/auth-trouble.ts). */
+  readonly code?: string;
 }
 
 /** True for an error problemError made: one path's problem, not the run's. */

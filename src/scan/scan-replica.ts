@@ -226,7 +226,11 @@ export async function scanReplica(
       if (dir === '' || opts.problems === undefined) throw problem;
       // Left as base has it; the parent keeps no record of this scan (troubled), so the next
       // scan lists it again rather than trusting what was put in its place.
-      opts.problems.push({ path: dir, reason: problem.message });
+      opts.problems.push({
+        path: dir,
+        reason: problem.message,
+        ...(problem.errno === undefined ? {} : { code: problem.errno }),
+      });
       troubled.add(parentOf(dir));
       return baseId;
     }

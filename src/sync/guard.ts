@@ -5,6 +5,7 @@
 // local replica must exist too (it is never created).
 import { readdir, stat } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
+import { isDenied, rootDenied } from './auth-trouble.js';
 
 export async function checkReplicas(
   local: string,
@@ -24,7 +25,11 @@ export async function checkReplicas(
       { local },
     );
   }
-  const s = await stat(server).catch(() => undefined);
+  // A refusal is not a missing share: the user's access was lost (auth-trouble.ts).
+  const s = await stat(server).catch((err: unknown) => {
+    if (isDenied(err)) throw rootDenied(server, err);
+    return undefined;
+  });
   if (s === undefined) {
     throw new TetherError(
       'EREMOTEGONE',
@@ -36,6 +41,7 @@ export async function checkReplicas(
     throw new TetherError('EUSAGE', `the server replica ${server} is not a directory`, { server });
   }
   const names = await readdir(server).catch((err: unknown) => {
+    if (isDenied(err)) throw rootDenied(server, err);
     throw new TetherError(
       'EIO',
       `cannot list the server replica ${server}: ${(err as Error).message}; nothing was changed`,

@@ -1,9 +1,12 @@
 // Automatic reconnection (DESIGN decision 6): in `auto` mode, a volume that went offline
 // because the remote failed is probed with back-off (1 s doubling to 30 s); once the server
-// answers, the volume syncs and goes online. A volume taken offline by hand, or any volume in
-// `manual` mode, stays offline until `tether online`. Never two syncs at once: going online
-// runs in the volume's one-at-a-time chain, and the probe waits for it.
+// answers, the volume syncs and goes online. A volume whose server refuses its user
+// (auth-required) is retried the same way: access may come back without anyone saying so. A
+// volume taken offline by hand, or any volume in `manual` mode, stays offline until `tether
+// online`. Never two syncs at once: going online runs in the volume's one-at-a-time chain, and
+// the probe waits for it.
 import { asBytes, type KvDb } from '../store/kv.js';
+import { isAuthTrouble } from '../sync/auth-trouble.js';
 import type { RemoteIo } from './remote-io.js';
 import type { Volume } from './volume.js';
 
@@ -56,7 +59,7 @@ export class Reconnector {
     return (
       this.modeNow === 'auto' &&
       this.volume.mode === 'offline' &&
-      this.volume.offlineCause === 'failure'
+      this.volume.offlineCause !== 'manual'
     );
   }
 
@@ -82,6 +85,8 @@ export class Reconnector {
       this.delay = this.minMs;
     } catch (err) {
       this.log(`still offline: ${(err as Error).message}`);
+      // The server answers but refuses this user: auth-required, retried all the same.
+      if (isAuthTrouble(err)) await this.volume.goOffline((err as Error).message, 'auth');
       this.delay = Math.min(this.delay * 2, this.maxMs);
     }
     this.schedule(this.delay);

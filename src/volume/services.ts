@@ -11,7 +11,7 @@ import { Hoarder } from './hoard.js';
 import { Pins } from './pins.js';
 import { Reconnector } from './reconnect.js';
 import { RemoteIo } from './remote-io.js';
-import type { Volume } from './volume.js';
+import { MODE_TEXT, type Volume } from './volume.js';
 
 /** The daemon re-walks the pins this often while online (ms; TETHER_HOARD_MS). */
 const REHOARD_MS = 5 * 60_000;
@@ -106,9 +106,9 @@ export class Services {
     }
   }
 
-  /** online, offline (asked), or offline:failure (the remote failed). */
+  /** online, offline (asked), offline:failure (the remote failed) or auth-required. */
   modeText(): string {
     if (this.volume.mode === 'online') return 'online';
-    return this.volume.offlineCause === 'failure' ? 'offline:failure' : 'offline';
+    return MODE_TEXT[this.volume.offlineCause];
   }
 }

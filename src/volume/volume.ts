@@ -14,6 +14,7 @@ import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
+import { isAuthTrouble } from '../sync/auth-trouble.js';
 import { checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
 import { fsPath, isMissing } from '../scan/fs-entry.js';
@@ -40,8 +41,16 @@ import { ViewChanges, type ViewListener } from './view-changes.js';
 
 export type { PathState };
 export type Mode = 'online' | 'offline';
-/** Why a volume is offline: asked to be (never undone automatically), or the remote failed. */
-export type OfflineCause = 'manual' | 'failure';
+/**
+ * Why a volume is offline: asked to be (never undone automatically), the remote failed, or it
+ * refused this user across the board (auth-required: sync/auth-trouble.ts). The last two retry.
+ */
+export type OfflineCause = 'manual' | 'failure' | 'auth';
+export const MODE_TEXT = {
+  manual: 'offline',
+  failure: 'offline:failure',
+  auth: 'auth-required',
+} as const;
 export type VolumeEvent = (type: string, data: Record<string, unknown>) => void;
 
 export interface VolumeTimes {
@@ -131,8 +140,9 @@ export class Volume {
       (fn) => this.exclusive(fn),
     );
     const m = asBytes(store.db('volume').get(MODE_KEY))?.toString();
-    this.modeNow = m === 'offline' || m === 'offline:failure' ? 'offline' : 'online';
-    if (m === 'offline:failure') this.causeNow = 'failure';
+    const cause = Object.entries(MODE_TEXT).find(([, text]) => text === m)?.[0];
+    this.modeNow = cause === undefined ? 'online' : 'offline';
+    this.causeNow = (cause as OfflineCause | undefined) ?? 'manual';
   }
 
   /** Open the volume of `store`, binding it to `remote` (and materialising it) on first use. */
@@ -182,20 +192,29 @@ export class Volume {
   }
 
   async goOffline(reason: string, cause: OfflineCause = 'failure'): Promise<void> {
-    if (this.modeNow === 'offline') return;
+    // Only a refusal turns one offline into another: it says what the user must do.
+    if (this.modeNow === 'offline' && (cause !== 'auth' || this.causeNow === 'auth')) return;
     this.modeNow = 'offline';
     this.causeNow = cause;
     this.stopTimers();
-    const text = cause === 'failure' ? 'offline:failure' : 'offline';
+    const text = MODE_TEXT[cause];
     await this.store.db('volume').put(MODE_KEY, Buffer.from(text));
-    this.log(`offline: ${reason}`);
-    this.onEvent('mode', { mode: text, reason });
+    this.log(`${text}: ${reason}`);
+    this.onEvent(cause === 'auth' ? 'auth-required' : 'mode', { mode: text, reason });
   }
 
   /** Reconnect: one sync through the engine, then online. Stays offline if it fails. */
   async goOnline(): Promise<SyncSummary> {
     return this.exclusive(async () => {
-      const s = await this.syncNow(false);
+      const s = await this.syncNow(false).catch(async (err: unknown) => {
+        if (!isAuthTrouble(err)) throw err;
+        await this.goOffline((err as Error).message, 'auth');
+        throw new TetherError(
+          'EAUTH',
+          `${(err as Error).message}. The volume waits in auth-required: its local changes are ` +
+            'kept, and it retries by itself (in auto mode) or at "tether online"',
+        );
+      });
       this.modeNow = 'online';
       await this.store.db('volume').put(MODE_KEY, Buffer.from('online'));
       this.startPull();
@@ -431,7 +450,8 @@ export class Volume {
           this.log(`sync: ${s.applied} actions applied, ${s.open} conflicts open`);
         }
       } catch (err) {
-        await this.goOffline(`a sync failed: ${(err as Error).message}`);
+        const cause = isAuthTrouble(err) ? 'auth' : 'failure';
+        await this.goOffline(`a sync failed: ${(err as Error).message}`, cause);
       }
     });
   }

@@ -4,7 +4,7 @@
 // same port. Teardown resumes, unmounts (tether, then sshfs, lazily if need be) and stops the
 // sshd whatever happened; the temp directory is removed only once nothing is mounted in it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { tempDir } from '../cli/run.js';
@@ -67,6 +67,11 @@ export async function sshfsVolume(
   t: ExecutionContext,
   fill: (exported: string) => void,
   env: Record<string, string> = {},
+  /**
+   * Log in as this user (not root): its permissions on the exported tree then apply, as to
+   * any user of a share. The exported tree is made its own.
+   */
+  user?: { name: string; uid: number; gid: number },
 ): Promise<SshfsVolume> {
   const { dir, cleanup } = tempDir('tether-sshfs-');
   const exported = join(dir, 'exported');
@@ -75,6 +80,10 @@ export async function sshfsVolume(
   const store = join(dir, 'store');
   for (const d of [exported, share, mnt]) mkdirSync(d);
   fill(exported);
+  if (user !== undefined) {
+    chmodSync(dir, 0o755);
+    spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, exported]);
+  }
   let sshd = await startSshd(dir);
   const port = sshd.port;
   let stopped: number[] = [];
@@ -96,7 +105,7 @@ export async function sshfsVolume(
   const m = spawnSync(
     'sshfs',
     [
-      `root@127.0.0.1:${exported}`,
+      `${user?.name ?? 'root'}@127.0.0.1:${exported}`,
       share,
       '-p',
       String(port),

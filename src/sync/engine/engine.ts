@@ -18,6 +18,7 @@ import type { PathProblem } from '../../scan/path-problem.js';
 import { HeldRecords } from '../../scan/scan-replica.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER } from '../../store/kv.js';
 import { EMPTY_TREE_ID, type Hash } from '../../tree/index.js';
+import { checkServerAccess, isDenied, rootDenied } from '../auth-trouble.js';
 import { applyActions, type ApplyHooks, type Failure } from '../apply.js';
 import { ConflictStore } from '../conflict-store.js';
 import { PlanLog } from '../plan-log.js';
@@ -231,8 +232,12 @@ async function scanBoth(run: Run, variants: ReadonlySet<Path>): Promise<Scanned>
   const { local: L, server: S } = run.sides;
   const [local, scanned] = await Promise.all([
     scanSide(L, 'local', variants),
-    scanSide(S, 'server', new Set()),
+    // A server root that refuses this user is authentication trouble (auth-trouble.ts).
+    scanSide(S, 'server', new Set()).catch((err: unknown) => {
+      throw isDenied(err) ? rootDenied(S.where, err) : err;
+    }),
   ]);
+  checkServerAccess(run.store, S.where, scanned, problems.server);
   const files = hasherOf(S);
   let server = await hashBothChanged(run.store, run.base, local, scanned, files, {
     strict,
