@@ -1,9 +1,11 @@
 // `tether sync-dirs A B`: two-replica synchronisation of plain directories (A local, B server).
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
 import type { Action, Conflict } from '../src/merge/plan.js';
 import { checkReplicas } from '../src/sync/guard.js';
-import { runSyncDirs, type SyncPhase } from '../src/sync/sync-dirs.js';
+import { mayHang } from '../src/sync/network-fs.js';
+import { runSyncDirs, type SyncPhase, type SyncSummary } from '../src/sync/sync-dirs.js';
 import { display } from '../src/tree/index.js';
 import { EXIT, resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 
@@ -83,69 +85,78 @@ export class SyncDirsCommand extends TetherCommand {
   store = storeOption();
 
   async execute(): Promise<number> {
-    const tty = process.stderr.isTTY;
+    const onPhase = (p: SyncPhase): void => {
+      if (process.stderr.isTTY) this.context.stderr.write(`${PHASES[p]}…\n`);
+    };
+    const storeDir = resolveStore(this.store);
+    const opts = {
+      dryRun: this.dryRun,
+      initial: this.initial,
+      strict: this.strict,
+      ...(this.automerge === undefined ? {} : { automerge: this.automerge }),
+    };
+    // A server directory that may hang (a network share) is synced by the remote agent, with
+    // deadlines; one on a local disk here, at full speed (src/sync/network-fs.ts).
+    if (mayHang(this.server)) {
+      const { syncDirsByAgent } = await import('../src/sync/sync-dirs-agent.js');
+      const args = { storeDir, local: resolve(this.local), server: resolve(this.server), ...opts };
+      return this.print(await syncDirsByAgent(args, onPhase));
+    }
     // Before the store is made: a missing or empty replica must leave no trace. Without a
     // store this is a first run; with one, the run judges an empty server replica itself.
-    const storeDir = resolveStore(this.store);
     await checkReplicas(this.local, this.server, {
       initial: this.initial,
       ...(existsSync(storeDir) ? {} : { firstRun: true }),
     });
     return withStore(
       storeDir,
-      async (store) => {
-        const s = await runSyncDirs(store, this.local, this.server, {
-          dryRun: this.dryRun,
-          initial: this.initial,
-          strict: this.strict,
-          ...(this.automerge === undefined ? {} : { automerge: this.automerge }),
-          onPhase: (p) => {
-            if (tty) this.context.stderr.write(`${PHASES[p]}…\n`);
-          },
-        });
-        if (this.asJson) {
-          this.json({
-            dryRun: this.dryRun,
-            first: s.first,
-            resumed: s.resumed,
-            actions: s.plan.actions,
-            conflicts: s.conflicts,
-            notices: s.notices,
-            autoMerged: s.autoMerged.map(display),
-            applied: s.applied,
-            failures: s.failures.map((f) => ({ path: display(f.action.path), reason: f.reason })),
-            problems: s.problems.map((p) => ({
-              path: display(p.path),
-              side: p.side,
-              reason: p.reason,
-            })),
-            open: s.open,
-          });
-        } else {
-          if (s.resumed) this.out('finished an interrupted run first');
-          if (this.dryRun) {
-            for (const a of s.plan.actions) this.out(actionLine(a));
-            if (s.plan.actions.length === 0) this.out('nothing to do');
-          }
-          for (const p of s.autoMerged) this.out(`auto-merged: ${display(p)}`);
-          for (const c of s.conflicts) this.out(`conflict ${conflictLine(c)}`);
-          for (const c of s.notices) this.out(`note ${c.kind}: ${display(c.path)}: ${c.message}`);
-          for (const f of s.failures) this.out(`failed: ${f.reason}`);
-          for (const p of s.problems) this.out(`skipped: ${p.reason}`);
-          const verb = this.dryRun ? 'planned' : 'applied';
-          const n = this.dryRun ? s.plan.actions.length : s.applied;
-          this.out(
-            `${s.first ? 'first sync: ' : ''}${n} ${verb}, ${s.conflicts.length} conflicts, ` +
-              `${s.autoMerged.length} auto-merged, ${s.failures.length} failed` +
-              (s.problems.length > 0 ? `, ${s.problems.length} skipped` : '') +
-              (s.open > 0 ? `; ${s.open} open conflicts: see "tether conflicts"` : ''),
-          );
-        }
-        if (s.failures.length > 0 || s.problems.length > 0) return EXIT.error;
-        const remain = this.dryRun ? s.conflicts.length + s.open : s.open;
-        return remain > 0 ? EXIT.conflicts : EXIT.ok;
-      },
+      async (store) =>
+        this.print(await runSyncDirs(store, this.local, this.server, { ...opts, onPhase })),
       true,
     );
+  }
+
+  private print(s: SyncSummary): number {
+    if (this.asJson) {
+      this.json({
+        dryRun: this.dryRun,
+        first: s.first,
+        resumed: s.resumed,
+        actions: s.plan.actions,
+        conflicts: s.conflicts,
+        notices: s.notices,
+        autoMerged: s.autoMerged.map(display),
+        applied: s.applied,
+        failures: s.failures.map((f) => ({ path: display(f.action.path), reason: f.reason })),
+        problems: s.problems.map((p) => ({
+          path: display(p.path),
+          side: p.side,
+          reason: p.reason,
+        })),
+        open: s.open,
+      });
+    } else {
+      if (s.resumed) this.out('finished an interrupted run first');
+      if (this.dryRun) {
+        for (const a of s.plan.actions) this.out(actionLine(a));
+        if (s.plan.actions.length === 0) this.out('nothing to do');
+      }
+      for (const p of s.autoMerged) this.out(`auto-merged: ${display(p)}`);
+      for (const c of s.conflicts) this.out(`conflict ${conflictLine(c)}`);
+      for (const c of s.notices) this.out(`note ${c.kind}: ${display(c.path)}: ${c.message}`);
+      for (const f of s.failures) this.out(`failed: ${f.reason}`);
+      for (const p of s.problems) this.out(`skipped: ${p.reason}`);
+      const verb = this.dryRun ? 'planned' : 'applied';
+      const n = this.dryRun ? s.plan.actions.length : s.applied;
+      this.out(
+        `${s.first ? 'first sync: ' : ''}${n} ${verb}, ${s.conflicts.length} conflicts, ` +
+          `${s.autoMerged.length} auto-merged, ${s.failures.length} failed` +
+          (s.problems.length > 0 ? `, ${s.problems.length} skipped` : '') +
+          (s.open > 0 ? `; ${s.open} open conflicts: see "tether conflicts"` : ''),
+      );
+    }
+    if (s.failures.length > 0 || s.problems.length > 0) return EXIT.error;
+    const remain = this.dryRun ? s.conflicts.length + s.open : s.open;
+    return remain > 0 ? EXIT.conflicts : EXIT.ok;
   }
 }

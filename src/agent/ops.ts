@@ -15,6 +15,7 @@ import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyInPlace } from '../volume/fetch.js';
 import { Placeholders } from '../volume/placeholders.js';
 import type { Operation } from './serve.js';
+import { syncDirsOp } from './sync-dirs-op.js';
 
 export interface FetchArgs {
   readonly remote: string;
@@ -83,7 +84,12 @@ async function sync(args: unknown, progress: (v?: unknown) => void): Promise<Syn
   });
 }
 
-export const OPERATIONS: Readonly<Record<string, Operation>> = { probe, fetch, sync };
+export const OPERATIONS: Readonly<Record<string, Operation>> = {
+  probe,
+  fetch,
+  sync,
+  'sync-dirs': syncDirsOp,
+};
 
 /** Run as the agent (`tether __agent`) until the daemon goes. */
 export async function runAgent(): Promise<void> {

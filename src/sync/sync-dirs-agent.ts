@@ -1,0 +1,75 @@
+// `tether sync-dirs` with a server directory that may hang (network-fs.ts): the run is made by
+// the remote agent (agent/sync-dirs-op.ts) while a second agent asks the server directory every
+// HEARTBEAT_MS whether it still answers, within the metadata deadline (TETHER_DEADLINE_MS, 2 s).
+// When it does not, the run's agent is killed and abandoned, never awaited (DESIGN decision 2:
+// a process blocked on a hung share cannot even be killed until the server answers), and the
+// command ends at once with a message saying what hung and what to do. A run cut short in its
+// apply left its plan in the store; the next run finishes it before it scans.
+import { AgentCallError, AgentClient, type AgentSpawn } from '../agent/client.js';
+import type { SyncDirsArgs } from '../agent/sync-dirs-op.js';
+import { TetherError } from '../errors.js';
+import { deadlinesFromEnv, defaultAgentSpawn, type Deadlines } from '../volume/remote-io.js';
+import type { SyncPhase, SyncSummary } from './sync-dirs.js';
+
+const HEARTBEAT_MS = 1000;
+const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
+
+export async function syncDirsByAgent(
+  args: SyncDirsArgs,
+  onPhase?: (phase: SyncPhase) => void,
+  deadlines: Deadlines = deadlinesFromEnv(),
+  how: AgentSpawn = defaultAgentSpawn(),
+): Promise<SyncSummary> {
+  const agent = new AgentClient(how);
+  const prober = new AgentClient(how);
+  agent.start();
+  prober.start();
+  let finished = false;
+  const running = (): boolean => !finished;
+  const watch = async (): Promise<void> => {
+    while (running()) {
+      await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
+      if (!running()) return;
+      try {
+        await prober.call('probe', { remote: args.server }, { deadlineMs: deadlines.metaMs });
+      } catch (err) {
+        // Only silence cuts the run: any other answer is the run's own to report.
+        if (err instanceof AgentCallError && err.transport && running()) {
+          agent.replace(`the server directory stopped answering (${err.message})`);
+          return;
+        }
+      }
+    }
+  };
+  void watch();
+  try {
+    return await agent.call<SyncSummary>('sync-dirs', args, {
+      deadlineMs: deadlines.syncMs,
+      onProgress: (v) => {
+        if (PHASES.has(v)) onPhase?.(v as SyncPhase);
+      },
+    });
+  } catch (err) {
+    throw explained(err, args.server, deadlines.metaMs);
+  } finally {
+    finished = true;
+    agent.close();
+    prober.close();
+  }
+}
+
+/** The agent's failure as the command's: a hung server said as such, usage errors as usage. */
+function explained(err: unknown, server: string, metaMs: number): unknown {
+  if (!(err instanceof AgentCallError)) return err;
+  if (err.remoteCode === 'EUSAGE') return new TetherError('EUSAGE', err.message);
+  if (!err.transport || err.remoteCode !== 'ETIMEDOUT') return err;
+  return new TetherError(
+    'EIO',
+    `the server directory ${server} stopped answering (nothing within ${metaMs / 1000} s: a ` +
+      `network share whose server hangs, or whose link is lost), so the run was stopped. What ` +
+      `it applied is kept and the next run finishes what it had planned. Check the server and ` +
+      `the network (or remount the share), then run "tether sync-dirs" again`,
+    { server },
+    { cause: err, errno: 'ETIMEDOUT' },
+  );
+}
