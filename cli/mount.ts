@@ -3,6 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { resolve } from 'node:path';
 import { BINDING_ENV, chooseBinding } from '../src/fuse/choose.js';
+import { NOTIFY_ENV } from '../src/volume/notify.js';
 import { mountVolume } from '../src/volume/start.js';
 import { TetherCommand } from './base.js';
 
@@ -39,12 +40,17 @@ export class MountCommand extends TetherCommand {
     description:
       "The FUSE binding: lowlevel (tether's own, the default where built) or fuse-native",
   });
+  notify = Option.Boolean('--notify', false, {
+    description:
+      'Send desktop notifications (notify-send) of mode changes, conflicts, data unavailable, cache full and auth-required',
+  });
   remote = Option.String({ name: 'REMOTE' });
   mountpoint = Option.String({ name: 'MOUNTPOINT' });
 
   async execute(): Promise<number> {
-    // The daemon inherits the choice through its environment.
+    // The daemon inherits these choices through its environment.
     if (this.binding !== undefined) process.env[BINDING_ENV] = chooseBinding(this.binding);
+    if (this.notify) process.env[NOTIFY_ENV] = '1';
     const r = await mountVolume({
       remote: resolve(this.remote),
       mountpoint: resolve(this.mountpoint),

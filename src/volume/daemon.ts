@@ -16,6 +16,7 @@ import { withVolumeViews } from '../view/volume-hook.js';
 import { ChangedPaths } from './changed-paths.js';
 import { serveControl, type Request } from './control.js';
 import { mountAt } from './find.js';
+import { Notifier, NOTIFY_ENV } from './notify.js';
 import { Services } from './services.js';
 import { FSNAME_PREFIX, pidFileOf } from './layout.js';
 import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
@@ -141,6 +142,10 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     };
     const snaps = new VolumeSnapshots(v, c, o.mountpoint);
     const sv = (services = new Services(v, store, o.storeDir, o.remote, o.log));
+    if (process.env[NOTIFY_ENV] === '1') {
+      const notifier = Notifier.start(o.mountpoint, o.log);
+      if (notifier !== undefined) sv.events.onAppend = (e) => { notifier.event(e); };
+    }
     server = await serveControl(
       o.storeDir,
       async (req) => (await snaps.control(req)) ?? control(v, req, o, stop, sv),

@@ -22,6 +22,8 @@ export class EventLog {
   private last: number;
   /** Appends in order, one at a time (each waits for the one before). */
   private chain: Promise<void> = Promise.resolve();
+  /** Told of every event as it is recorded (desktop notifications: notify.ts). */
+  onAppend: (e: VolumeEventRecord) => void = () => undefined;
 
   constructor(
     private readonly db: KvDb,
@@ -37,6 +39,7 @@ export class EventLog {
   append(type: string, data: Record<string, unknown> = {}): VolumeEventRecord {
     const seq = ++this.last;
     const e: VolumeEventRecord = { seq, at: new Date().toISOString(), type, ...data };
+    this.onAppend(e);
     this.chain = this.chain.then(
       async () => {
         await this.db.put(keyOf(seq), Buffer.from(JSON.stringify(e, jsonSafe)));
