@@ -144,7 +144,10 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     const sv = (services = new Services(v, store, o.storeDir, o.remote, o.log));
     if (process.env[NOTIFY_ENV] === '1') {
       const notifier = Notifier.start(o.mountpoint, o.log);
-      if (notifier !== undefined) sv.events.onAppend = (e) => { notifier.event(e); };
+      if (notifier !== undefined)
+        sv.events.onAppend = (e) => {
+          notifier.event(e);
+        };
     }
     server = await serveControl(
       o.storeDir,
