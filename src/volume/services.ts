@@ -11,7 +11,8 @@ import { Hoarder } from './hoard.js';
 import { Pins } from './pins.js';
 import { Reconnector } from './reconnect.js';
 import { RemoteIo } from './remote-io.js';
-import { MODE_TEXT, type Volume } from './volume.js';
+import { MODE_TEXT } from './volume-mode.js';
+import type { Volume } from './volume.js';
 
 /** The daemon re-walks the pins this often while online (ms; TETHER_HOARD_MS). */
 const REHOARD_MS = 5 * 60_000;

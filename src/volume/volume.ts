@@ -38,19 +38,10 @@ import { pathsStatus, pathState, type PathState } from './volume-state.js';
 import type { RemoteIo } from './remote-io.js';
 import { WhyLog, type WhyRecord } from './why.js';
 import { ViewChanges, type ViewListener } from './view-changes.js';
+import { authRequired, MODE_TEXT, modeOf, type Mode, type OfflineCause } from './volume-mode.js';
 
 export type { PathState };
-export type Mode = 'online' | 'offline';
-/**
- * Why a volume is offline: asked to be (never undone automatically), the remote failed, or it
- * refused this user across the board (auth-required: sync/auth-trouble.ts). The last two retry.
- */
-export type OfflineCause = 'manual' | 'failure' | 'auth';
-export const MODE_TEXT = {
-  manual: 'offline',
-  failure: 'offline:failure',
-  auth: 'auth-required',
-} as const;
+export type { Mode, OfflineCause };
 export type VolumeEvent = (type: string, data: Record<string, unknown>) => void;
 
 export interface VolumeTimes {
@@ -140,9 +131,7 @@ export class Volume {
       (fn) => this.exclusive(fn),
     );
     const m = asBytes(store.db('volume').get(MODE_KEY))?.toString();
-    const cause = Object.entries(MODE_TEXT).find(([, text]) => text === m)?.[0];
-    this.modeNow = cause === undefined ? 'online' : 'offline';
-    this.causeNow = (cause as OfflineCause | undefined) ?? 'manual';
+    ({ mode: this.modeNow, cause: this.causeNow } = modeOf(m));
   }
 
   /** Open the volume of `store`, binding it to `remote` (and materialising it) on first use. */
@@ -209,11 +198,7 @@ export class Volume {
       const s = await this.syncNow(false).catch(async (err: unknown) => {
         if (!isAuthTrouble(err)) throw err;
         await this.goOffline((err as Error).message, 'auth');
-        throw new TetherError(
-          'EAUTH',
-          `${(err as Error).message}. The volume waits in auth-required: its local changes are ` +
-            'kept, and it retries by itself (in auto mode) or at "tether online"',
-        );
+        throw authRequired(err);
       });
       this.modeNow = 'online';
       await this.store.db('volume').put(MODE_KEY, Buffer.from('online'));
