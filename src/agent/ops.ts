@@ -96,4 +96,7 @@ export async function runAgent(): Promise<void> {
   const { serveAgent } = await import('./serve.js');
   await serveAgent(OPERATIONS);
   for (const s of stores.values()) await (await s).close();
+  // Whoever asked is gone (a command ended by Ctrl-C, a daemon killed): a call still running
+  // is cut here, as by kill -9, which every operation survives (a sync's plan is kept).
+  process.exit(0);
 }

@@ -115,6 +115,27 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
     t.regex(r.out, /run "tether sync-dirs" again/);
     t.notRegex(r.out, /\n\s+at /, 'no stack trace');
 
+    // Ctrl-C (SIGINT to the command's process group, as a terminal sends it) ends a run on
+    // the hung server at once: the command itself never waits on the share.
+    const ctrlC = spawn(process.execPath, [MAIN, 'sync-dirs', a, mnt, '--store', store], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    await sleep(800);
+    const sentAt = Date.now();
+    process.kill(-ctrlC.pid!, 'SIGINT');
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        resolve(false);
+      }, 3000);
+      ctrlC.on('exit', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    t.true(ended, 'Ctrl-C ended the run');
+    t.log(`Ctrl-C to exit: ${Date.now() - sentAt} ms`);
+
     // Resumed: the run's abandoned agent lets go of the lock once its call returns.
     for (const pid of stopped.splice(0)) spawnSync('kill', ['-CONT', String(pid)]);
     const lock = join(store, 'sync.lock');
