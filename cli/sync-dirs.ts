@@ -52,7 +52,10 @@ export class SyncDirsCommand extends TetherCommand {
       in A (name.conflict-local-TIME-HASH.ext); see \`tether conflicts\`. Text files edited on both
       sides in separate places are merged automatically (--no-automerge turns this off for the
       store). A run that is killed is finished by the next one. A missing or empty B (an
-      unmounted share looks empty) stops the run with nothing changed.
+      unmounted share looks empty) stops the run with nothing changed, and so does a B that
+      refuses this user at its root or in most of its directories. A B that is not on a local
+      disk (a network share) is synced by a separate process: when B stops answering for 2 s
+      the run ends at once saying so, and the next run finishes what it had planned.
       Exit status: 0 in sync, 3 when conflicts wait for a decision, 1 on error, 2 on usage error.
     `,
     examples: [
