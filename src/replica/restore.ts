@@ -2,10 +2,11 @@
 // modes, owners (as root), times, symlinks, fifos and user xattrs. Refuses a directory that is
 // not empty, and checks before writing anything that every file's content is in the store (a
 // snapshot of a volume may name content that was never fetched). Devices and sockets are not
-// made (MERGE.md rule T); the tree records no hard links, so none are made.
+// made (MERGE.md rule T). Files of one hard-link group (entry.ts `link`) are one file again:
+// the first member reached is written, the others are linked to it.
 import { spawn } from 'node:child_process';
 import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from 'node:fs';
-import { chmod, lchown, lutimes, mkdir, readdir, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, readdir, symlink } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import { fsPath, isMissing } from '../scan/fs-entry.js';
 import { timeArg } from '../scan/stamp.js';
@@ -87,6 +88,8 @@ class Restorer {
   dirs = 0;
   symlinks = 0;
   readonly skipped: { path: string; reason: string }[] = [];
+  /** Each link group's first member, once written (set before the write starts). */
+  private readonly groups = new Map<string, Promise<Buffer>>();
   private readonly asRoot = process.getuid?.() === 0;
 
   constructor(
@@ -119,7 +122,8 @@ class Restorer {
     const abs = fsPath(this.root, p);
     switch (e.kind) {
       case 'file':
-        if (e.size < WHOLE) await this.smallFile(abs, e);
+        if (e.link !== undefined) await this.linkedFile(abs, e, e.link);
+        else if (e.size < WHOLE) await this.smallFile(abs, e);
         else {
           await this.store.writeBlobToFile(e.id!, abs, 0o600); // checkContents made sure
           await this.finish(abs, e);
@@ -144,6 +148,25 @@ class Restorer {
         this.skipped.push({ path: display(p), reason: `a ${e.kind} is recorded, never made` });
         return;
     }
+  }
+
+  /** A member of a link group: the group's first member written, or a link to it. */
+  private async linkedFile(abs: Buffer, e: Entry, key: string): Promise<void> {
+    const first = this.groups.get(key);
+    if (first !== undefined) {
+      await link(await first, abs);
+      return;
+    }
+    const written = (async (): Promise<Buffer> => {
+      if (e.size < WHOLE) await this.smallFile(abs, e);
+      else {
+        await this.store.writeBlobToFile(e.id!, abs, 0o600);
+        await this.finish(abs, e);
+      }
+      return abs;
+    })();
+    this.groups.set(key, written);
+    await written;
   }
 
   /**

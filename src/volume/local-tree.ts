@@ -7,6 +7,10 @@
 //
 // Paths that equal base again (synced, or changed back) leave the list on the way. The caller
 // runs this between syncs (Volume.between): a sync writes both base and the view.
+//
+// Hard links made in the mount are links in the view's directory; the tree records their
+// groups as a directory snapshot does (links.ts). Base never has any (the server's scan does
+// not record them), so they are found by listing the view's directories (no file is read).
 import { readdir } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { diffTrees } from '../merge/diff.js';
@@ -14,6 +18,7 @@ import type { Path } from '../merge/plan.js';
 import { REF_BASE, REF_LOCAL } from '../store/kv.js';
 import { entryOfSync, fsPath, lstatOrNoneSync } from '../scan/fs-entry.js';
 import { HeldRecords, scanReplica } from '../scan/scan-replica.js';
+import { linkKeysUnder, withLinks } from '../scan/links.js';
 import { closeMtime } from '../scan/stamp.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { readXattrsSync } from '../scan/xattrs.js';
@@ -83,12 +88,16 @@ export async function localTree(
   const since = changed.now;
   const count = { files: 0, bytes: 0 };
   const changedPaths = changed.size;
+  const variants = variantsOf(v);
   if (!changed.complete) {
-    const id = await scanWhole(v, changed, base, since, count);
+    const scanned = await scanWhole(v, changed, base, since, count);
+    const id = withLinks(v.store, scanned, linkKeysUnder(v.local, variants));
+    if (id !== scanned) await v.store.setRef(REF_VOLUME_LOCAL, id);
     return { id, hashedFiles: count.files, hashedBytes: count.bytes, changedPaths, scanned: true };
   }
-  const c = new Composer(v, changed, variantsOf(v), since, count);
-  const id = await c.dir('', base, trieOf(changed.list()));
+  const c = new Composer(v, changed, variants, since, count);
+  const composed = await c.dir('', base, trieOf(changed.list()));
+  const id = withLinks(v.store, composed, linkKeysUnder(v.local, variants));
   if (name) await v.store.setRef(REF_VOLUME_LOCAL, id);
   return { id, hashedFiles: count.files, hashedBytes: count.bytes, changedPaths, scanned: false };
 }
