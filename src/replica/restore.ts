@@ -29,10 +29,15 @@ export interface RestoreResult extends RestoreProgress {
 /** Contents read whole (verified) below this size; larger ones are streamed. */
 const WHOLE = 1 << 20;
 const PARALLEL = 16;
+/** Paths named in the message when content is missing (the error's data has up to 100). */
+const SHOWN = 20;
 
-/** Every file's content is in the store, or an error naming what is missing. */
+/** Every file's content is in the store, or an error naming what is missing and what to do. */
 export function checkContents(store: Store, root: Hash): RestoreProgress {
-  const missing: string[] = [];
+  // Files with an id whose content is not here can still be fetched (the server's file, if
+  // unchanged, has that id); files known by their stamp alone (never read) cannot be matched.
+  const absent: string[] = [];
+  const stampOnly: string[] = [];
   const total = { files: 0, bytes: 0 };
   const walk = (id: Hash, dir: string): void => {
     for (const e of store.readTree(id)) {
@@ -41,16 +46,38 @@ export function checkContents(store: Store, root: Hash): RestoreProgress {
       if (e.kind !== 'file') continue;
       total.files++;
       total.bytes += e.size;
-      if (e.id === undefined || !store.hasBlob(e.id)) missing.push(display(p));
+      if (e.id === undefined) stampOnly.push(display(p));
+      else if (!store.hasBlob(e.id)) absent.push(display(p));
     }
   };
   walk(root, '');
-  if (missing.length > 0) {
+  const count = absent.length + stampOnly.length;
+  if (count > 0) {
+    const list = (paths: string[]): string => {
+      const more = paths.length - SHOWN;
+      return paths.slice(0, SHOWN).join(', ') + (more > 0 ? ` and ${more} more` : '');
+    };
+    const why: string[] = [];
+    if (absent.length > 0) {
+      why.push(
+        `${absent.length} never fetched: ${list(absent)}. To get them, with the volume mounted ` +
+          'and online, run "tether hoard MOUNTPOINT" (or "tether hoard PATH...") and restore ' +
+          'again: what the server still has unchanged is then in the store',
+      );
+    }
+    if (stampOnly.length > 0) {
+      why.push(
+        `${stampOnly.length} known by size and time only (never read, no content id): ` +
+          `${list(stampOnly)}. These cannot be found again; take a new snapshot with ` +
+          '"tether snapshot take NAME MOUNTPOINT --fetch", which fetches every file first',
+      );
+    }
     throw new TetherError(
       'ENOTFOUND',
-      `${missing.length} files of the snapshot have no content in the store (never fetched ` +
-        `while the volume was mounted), e.g. ${missing.slice(0, 3).join(', ')}; nothing was written`,
-      { missing: missing.slice(0, 100) },
+      `${count} files of the snapshot have no content in the store (never fetched while the ` +
+        `volume was mounted); nothing was written. ` +
+        why.join('. '),
+      { missing: [...absent, ...stampOnly].slice(0, 100), stampOnly: stampOnly.slice(0, 100) },
     );
   }
   return total;
