@@ -53,6 +53,11 @@ async function treeOf(store: Store, arg: string): Promise<Hash> {
   }
 }
 
+/** A link group as the diff shows it: the group's first path, or that the file had no other. */
+function linkText(key: string | undefined): string {
+  return key === undefined ? 'none' : `with ${display(key)}`;
+}
+
 function detail(c: Change): string {
   if (c.status !== 'M' || c.fields.includes('content') || c.a === null || c.b === null) return '';
   const a = c.a;
@@ -71,6 +76,8 @@ function detail(c: Change): string {
         return 'xattrs';
       case 'rdev':
         return 'rdev';
+      case 'links':
+        return `hard links ${linkText(a.link)} -> ${linkText(b.link)}`;
       case 'kind':
       case 'content':
         return f;

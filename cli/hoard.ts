@@ -2,13 +2,9 @@
 // progress bar on a terminal. Bounded parallelism and resumable: run it again after an
 // interruption and it fetches what is still missing.
 import { Command, Option } from 'clipanion';
-import type { HoardStatus } from '../src/volume/hoard.js';
 import { TetherCommand } from './base.js';
+import { hoardAndWait } from './hoard-wait.js';
 import { locateAll } from './pin.js';
-import { progress } from './progress.js';
-import { ask } from './volume.js';
-
-const POLL_MS = 200;
 
 export class HoardCommand extends TetherCommand {
   static override paths = [['hoard']];
@@ -32,14 +28,7 @@ export class HoardCommand extends TetherCommand {
     const explicit = this.targets.length > 0;
     const { l, rel } = locateAll(explicit ? this.targets : ['.']);
     const paths = explicit && !(rel.length === 1 && rel[0] === '') ? rel : [];
-    let s = (await ask(l, { op: 'hoard', paths }))['hoard'] as HoardStatus;
-    const bar = progress('hoard', 'files', s.total);
-    while (s.running) {
-      await new Promise((r) => setTimeout(r, POLL_MS));
-      s = (await ask(l, { op: 'hoard-status' }))['hoard'] as HoardStatus;
-      bar.update(s.done);
-    }
-    bar.stop();
+    const s = await hoardAndWait(l, paths);
     if (this.asJson) this.json(s);
     else {
       this.out(

@@ -1,9 +1,12 @@
 // `tether mount REMOTE MOUNTPOINT`: bind REMOTE to a volume (its store) on first use, start the
 // volume's daemon, and return once the mount answers. `--foreground` runs the daemon here.
+// Views an earlier, dead daemon of the same store left mounted are unmounted first.
 import { Command, Option } from 'clipanion';
 import { resolve } from 'node:path';
 import { BINDING_ENV, chooseBinding } from '../src/fuse/choose.js';
 import { NOTIFY_ENV } from '../src/volume/notify.js';
+import { cleanUpOrphanViews } from '../src/view/with-volume.js';
+import { defaultStoreFor } from '../src/volume/layout.js';
 import { mountVolume } from '../src/volume/start.js';
 import { TetherCommand } from './base.js';
 
@@ -51,14 +54,20 @@ export class MountCommand extends TetherCommand {
     // The daemon inherits these choices through its environment.
     if (this.binding !== undefined) process.env[BINDING_ENV] = chooseBinding(this.binding);
     if (this.notify) process.env[NOTIFY_ENV] = '1';
+    const log = (line: string): boolean => this.context.stderr.write(`tether: ${line}\n`);
+    const remote = resolve(this.remote);
+    await cleanUpOrphanViews(
+      this.store === undefined ? defaultStoreFor(remote) : resolve(this.store),
+      log,
+    );
     const r = await mountVolume({
-      remote: resolve(this.remote),
+      remote,
       mountpoint: resolve(this.mountpoint),
       ...(this.store === undefined ? {} : { store: resolve(this.store) }),
       foreground: this.foreground,
       allowOther: this.allowOther,
       launcher: process.argv[1] ?? '',
-      log: (line) => this.context.stderr.write(`tether: ${line}\n`),
+      log,
     });
     if (!this.foreground) this.out(`mounted ${r.remote} at ${r.mountpoint} (store ${r.store})`);
     return 0;

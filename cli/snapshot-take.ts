@@ -14,6 +14,7 @@ import { checkSnapshotName, resolveStore, storeOption, TetherCommand, withStore 
 import { formatBytes } from './format.js';
 import type { Located } from './volume.js';
 import { progress } from './progress.js';
+import { hoardAndWait } from './hoard-wait.js';
 import { mountedAt, takeOfVolume } from './volume-store.js';
 
 export class SnapshotTakeCommand extends TetherCommand {
@@ -30,11 +31,15 @@ export class SnapshotTakeCommand extends TetherCommand {
       Given a tether mount point (or a path inside one), as MOUNTPOINT or as --of, the
       volume's daemon snapshots what the mount shows (base and every local change, offline
       too) into the volume's store, reading only the files changed since base; nothing is
-      read through the mount.
+      read through the mount. Files never fetched are recorded by their id alone: restore and
+      show need their content, so \`--fetch\` (online) first fetches every such file into the
+      store, with progress, through the volume's ordinary fetch and its deadlines. It is not
+      the default: on a large volume it reads everything the cache does not hold yet.
     `,
     examples: [
       ['Snapshot ./project as v1', '$0 snapshot take v1 --of ./project --store ./store'],
       ['Snapshot a mounted volume (online or offline)', '$0 snapshot take before-edit ~/work'],
+      ['With every file fetched first', '$0 snapshot take whole ~/work --fetch'],
     ],
   });
 
@@ -47,12 +52,21 @@ export class SnapshotTakeCommand extends TetherCommand {
     description:
       'Refuse the snapshot if a path cannot be read (default: leave it out, say so, exit 1)',
   });
+  fetch = Option.Boolean('--fetch', false, {
+    description: 'Of a mounted volume (online): fetch the files never fetched first',
+  });
   store = storeOption();
 
   async execute(): Promise<number> {
     const name = checkSnapshotName(this.name);
     const volume = mountedAt(this.mountpoint ?? this.of);
     if (volume !== undefined) return this.takeVolume(name, volume);
+    if (this.fetch) {
+      throw new TetherError(
+        'EUSAGE',
+        '--fetch is for a mounted volume: a directory snapshot reads every file anyway',
+      );
+    }
     if (this.mountpoint !== undefined) {
       throw new TetherError(
         'EUSAGE',
@@ -80,6 +94,25 @@ export class SnapshotTakeCommand extends TetherCommand {
   private async takeVolume(name: string, l: Located): Promise<number> {
     if (this.store !== undefined) {
       throw new TetherError('EUSAGE', `a volume's snapshots go to its own store: drop --store`);
+    }
+    if (this.fetch) {
+      const s = await hoardAndWait({ ...l, path: '' }, ['']).catch((err: unknown) => {
+        if (!/offline/.test((err as Error).message)) throw err;
+        throw new TetherError(
+          'EUSAGE',
+          `${l.mountpoint} is offline: --fetch needs the server. Run "tether online ${l.mountpoint}" ` +
+            'first, or take the snapshot without --fetch (files never fetched are then recorded ' +
+            'by their id alone, and restore names them)',
+        );
+      });
+      if (s.failed > 0) {
+        throw new TetherError(
+          'EIO',
+          `${s.failed} of ${s.total} files could not be fetched (${s.lastError ?? 'no reason given'}); ` +
+            'no snapshot was taken: run the command again, or take it without --fetch',
+          { failed: s.failed },
+        );
+      }
     }
     const r = await takeOfVolume(l, name, this.force);
     if (this.asJson) this.json({ mountpoint: l.mountpoint, ...r });

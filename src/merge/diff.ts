@@ -5,7 +5,9 @@
 // Statuses follow `git diff --name-status`: A added, D deleted, T type changed, M modified —
 // in content or, with `fields` saying which, in metadata only. An added or deleted directory
 // lists itself and every path below it (so empty directories show); a directory whose only
-// change is its listing is not itself a change (its children say what changed).
+// change is its listing is not itself a change (its children say what changed). A file whose
+// hard-link group changed (linked, unlinked, or grouped with other names) is M with `links`:
+// the diff reports it, though the merge, which uses changedFields, does not act on it.
 import {
   changedFields,
   compareBytes,
@@ -54,6 +56,7 @@ export function changeOf(
   if (a.kind !== b.kind) return { path, status: 'T', fields: ['kind'], a, b };
   let fields = changedFields(a, b);
   if (a.kind === 'dir') fields = fields.filter((f) => f !== 'content');
+  if (a.link !== b.link) fields.push('links');
   if (fields.includes('mtime') && closeMtimes(a.mtimeNs, b.mtimeNs)) {
     fields = fields.filter((f) => f !== 'mtime');
   }

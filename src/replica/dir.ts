@@ -355,6 +355,7 @@ export class DirReplica implements Replica {
         case 'kind':
         case 'content':
         case 'rdev':
+        case 'links':
           return problem(`${this.label}: ${f} of ${display(path)} cannot be set as metadata`);
       }
     }

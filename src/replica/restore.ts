@@ -2,10 +2,11 @@
 // modes, owners (as root), times, symlinks, fifos and user xattrs. Refuses a directory that is
 // not empty, and checks before writing anything that every file's content is in the store (a
 // snapshot of a volume may name content that was never fetched). Devices and sockets are not
-// made (MERGE.md rule T); the tree records no hard links, so none are made.
+// made (MERGE.md rule T). Files of one hard-link group (entry.ts `link`) are one file again:
+// the first member reached is written, the others are linked to it.
 import { spawn } from 'node:child_process';
 import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from 'node:fs';
-import { chmod, lchown, lutimes, mkdir, readdir, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, readdir, symlink } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import { fsPath, isMissing } from '../scan/fs-entry.js';
 import { timeArg } from '../scan/stamp.js';
@@ -28,10 +29,15 @@ export interface RestoreResult extends RestoreProgress {
 /** Contents read whole (verified) below this size; larger ones are streamed. */
 const WHOLE = 1 << 20;
 const PARALLEL = 16;
+/** Paths named in the message when content is missing (the error's data has up to 100). */
+const SHOWN = 20;
 
-/** Every file's content is in the store, or an error naming what is missing. */
+/** Every file's content is in the store, or an error naming what is missing and what to do. */
 export function checkContents(store: Store, root: Hash): RestoreProgress {
-  const missing: string[] = [];
+  // Files with an id whose content is not here can still be fetched (the server's file, if
+  // unchanged, has that id); files known by their stamp alone (never read) cannot be matched.
+  const absent: string[] = [];
+  const stampOnly: string[] = [];
   const total = { files: 0, bytes: 0 };
   const walk = (id: Hash, dir: string): void => {
     for (const e of store.readTree(id)) {
@@ -40,16 +46,38 @@ export function checkContents(store: Store, root: Hash): RestoreProgress {
       if (e.kind !== 'file') continue;
       total.files++;
       total.bytes += e.size;
-      if (e.id === undefined || !store.hasBlob(e.id)) missing.push(display(p));
+      if (e.id === undefined) stampOnly.push(display(p));
+      else if (!store.hasBlob(e.id)) absent.push(display(p));
     }
   };
   walk(root, '');
-  if (missing.length > 0) {
+  const count = absent.length + stampOnly.length;
+  if (count > 0) {
+    const list = (paths: string[]): string => {
+      const more = paths.length - SHOWN;
+      return paths.slice(0, SHOWN).join(', ') + (more > 0 ? ` and ${more} more` : '');
+    };
+    const why: string[] = [];
+    if (absent.length > 0) {
+      why.push(
+        `${absent.length} never fetched: ${list(absent)}. To get them, with the volume mounted ` +
+          'and online, run "tether hoard MOUNTPOINT" (or "tether hoard PATH...") and restore ' +
+          'again: what the server still has unchanged is then in the store',
+      );
+    }
+    if (stampOnly.length > 0) {
+      why.push(
+        `${stampOnly.length} known by size and time only (never read, no content id): ` +
+          `${list(stampOnly)}. These cannot be found again; take a new snapshot with ` +
+          '"tether snapshot take NAME MOUNTPOINT --fetch", which fetches every file first',
+      );
+    }
     throw new TetherError(
       'ENOTFOUND',
-      `${missing.length} files of the snapshot have no content in the store (never fetched ` +
-        `while the volume was mounted), e.g. ${missing.slice(0, 3).join(', ')}; nothing was written`,
-      { missing: missing.slice(0, 100) },
+      `${count} files of the snapshot have no content in the store (never fetched while the ` +
+        `volume was mounted); nothing was written. ` +
+        why.join('. '),
+      { missing: [...absent, ...stampOnly].slice(0, 100), stampOnly: stampOnly.slice(0, 100) },
     );
   }
   return total;
@@ -87,6 +115,8 @@ class Restorer {
   dirs = 0;
   symlinks = 0;
   readonly skipped: { path: string; reason: string }[] = [];
+  /** Each link group's first member, once written (set before the write starts). */
+  private readonly groups = new Map<string, Promise<Buffer>>();
   private readonly asRoot = process.getuid?.() === 0;
 
   constructor(
@@ -119,7 +149,8 @@ class Restorer {
     const abs = fsPath(this.root, p);
     switch (e.kind) {
       case 'file':
-        if (e.size < WHOLE) await this.smallFile(abs, e);
+        if (e.link !== undefined) await this.linkedFile(abs, e, e.link);
+        else if (e.size < WHOLE) await this.smallFile(abs, e);
         else {
           await this.store.writeBlobToFile(e.id!, abs, 0o600); // checkContents made sure
           await this.finish(abs, e);
@@ -144,6 +175,25 @@ class Restorer {
         this.skipped.push({ path: display(p), reason: `a ${e.kind} is recorded, never made` });
         return;
     }
+  }
+
+  /** A member of a link group: the group's first member written, or a link to it. */
+  private async linkedFile(abs: Buffer, e: Entry, key: string): Promise<void> {
+    const first = this.groups.get(key);
+    if (first !== undefined) {
+      await link(await first, abs);
+      return;
+    }
+    const written = (async (): Promise<Buffer> => {
+      if (e.size < WHOLE) await this.smallFile(abs, e);
+      else {
+        await this.store.writeBlobToFile(e.id!, abs, 0o600);
+        await this.finish(abs, e);
+      }
+      return abs;
+    })();
+    this.groups.set(key, written);
+    await written;
   }
 
   /**

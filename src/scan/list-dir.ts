@@ -173,6 +173,15 @@ export class DirListing {
     return this.u32(i, FIELD_MODE);
   }
 
+  /**
+   * Entry i's inode and device as one string (their 16 bytes, latin1): equal for two names of
+   * one file, whichever directories list them (how links.ts finds hard-link groups).
+   */
+  inodeKey(i: number): string {
+    const at = 8 + i * RECORD + FIELD_INO * 8;
+    return this.raw.toString('latin1', at, at + 16);
+  }
+
   kind(i: number): Kind | undefined {
     return kindOfMode(this.mode(i));
   }

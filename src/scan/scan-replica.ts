@@ -94,6 +94,11 @@ export interface ScanOptions {
    * its bytes are never read (MERGE.md rule P: never fetched is never a change).
    */
   readonly placeholder?: (path: Path, st: FileStat) => boolean;
+  /**
+   * Called with every directory's listing, the unchanged ones the cache vouches for too (a
+   * snapshot finds hard-link groups in them: links.ts). Excluded names and temp files are in it.
+   */
+  readonly onListing?: (dir: Path, list: DirListing) => void;
 }
 
 /**
@@ -234,6 +239,7 @@ export async function scanReplica(
       troubled.add(parentOf(dir));
       return baseId;
     }
+    opts.onListing?.(dir, list);
     const excl = exclKey(dir);
     const baseBuf = baseId === undefined ? EMPTY : Buffer.from(baseId, 'hex');
     const oldTree = rec === undefined ? undefined : rec.t.toString('hex');

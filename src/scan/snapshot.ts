@@ -3,6 +3,7 @@
 // per cache key, a directory's path): a directory whose listing is unchanged since the last
 // scan is not looked into further, and a file whose stat (size, mtime, ctime, inode, device)
 // is unchanged is not read again. Reads run in parallel inside the walker; hashing is native.
+// Files with several names in the directory are recorded as hard-link groups (links.ts).
 import type { BigIntStats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import type { Store } from '../store/store.js';
 import type { FileStat } from './list-dir.js';
 import type { PathProblem } from './path-problem.js';
 import { scanReplica, type HeldRecords } from './scan-replica.js';
+import { LinkFinder, withLinks } from './links.js';
 import { display, fromText, type ByteString, type Hash } from '../tree/index.js';
 
 export interface ScanProgress {
@@ -84,13 +86,17 @@ export async function scanDirectory(
   const exclude = new Set(opts.exclude ?? []);
   if (own !== undefined) exclude.add(own);
 
-  const id = await scanReplica(store, root, {
+  const links = new LinkFinder(exclude);
+  const scanned = await scanReplica(store, root, {
     content: 'hash',
     exclude,
     startNs,
     ...(opts.cacheKey === undefined ? {} : { cache: store.cacheDb('scan:' + opts.cacheKey) }),
     ...(opts.hold === undefined ? {} : { hold: opts.hold }),
     ...(opts.problems === undefined ? {} : { problems: opts.problems }),
+    onListing: (dir, list) => {
+      links.see(dir, list);
+    },
     onFiles: (files, bytes) => {
       p.files += files;
       p.bytes += bytes;
@@ -113,6 +119,7 @@ export async function scanDirectory(
       return blob;
     },
   });
+  const id = withLinks(store, scanned, links.keys());
   await store.flush();
   opts.onProgress?.(p);
   return { id, ...p };

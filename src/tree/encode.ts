@@ -4,7 +4,13 @@
 //
 //   tree  = [1, [entry...]]
 //   entry = [name: bin, kind: uint, mode, uid, gid, size, mtimeSec: int, mtimeNsec: uint,
-//            id: bin32|nil, target: bin|nil, rdev: uint|nil, xattrs: [[bin, bin]...]|nil]
+//            id: bin32|nil, target: bin|nil, rdev: uint|nil, xattrs: [[bin, bin]...]|nil,
+//            (link: bin)]
+//
+// The 13th element, a file's hard-link group key (entry.ts), is there only when the entry has
+// one: an entry without it keeps its 12-element form, so every tree written before the field
+// existed decodes and hashes as it did. A present but empty or nil key is rejected (it would
+// be a second encoding of the same entry).
 import { TetherError } from '../errors.js';
 import { display } from './bytes.js';
 import { KINDS, type Entry, type Kind, type Tree, type TreeReader, type Xattr } from './entry.js';
@@ -112,7 +118,7 @@ const writer = new Writer();
 
 function writeEntry(w: Writer, e: Entry): void {
   const sec = e.mtimeNs >= 0n ? e.mtimeNs / NS : -((-e.mtimeNs + NS - 1n) / NS);
-  w.array(12);
+  w.array(e.link === undefined ? 12 : 13);
   w.binText(e.name, 'latin1');
   w.num(kindCode.get(e.kind)!);
   w.num(e.mode);
@@ -136,6 +142,12 @@ function writeEntry(w: Writer, e: Entry): void {
       w.bin(v);
     }
   }
+  if (e.link !== undefined) w.binText(e.link, 'latin1');
+}
+
+/** The fields of an entry whose array header is `t` (12, or 13 with a link key); 0 if neither. */
+function entryFields(t: number | undefined): number {
+  return t === 0x9c ? 12 : t === 0x9d ? 13 : 0;
 }
 
 /**
@@ -191,8 +203,8 @@ export function encodeParts(
         spans[2 * k] = from.spans[2 * q]! + shift;
         spans[2 * k + 1] = end + shift;
       }
-      // An entry is a 12-element array: a span that does not start one is not an entry's.
-      if (!(start < end && end <= from.bytes.length && from.bytes[start] === 0x9c)) {
+      // An entry is a 12- or 13-element array: a span that does not start one is not an entry's.
+      if (!(start < end && end <= from.bytes.length && entryFields(from.bytes[start]) > 0)) {
         bad(`part ${p} does not lie in the tree it is copied from`);
       }
       w.room(end - start);
@@ -377,7 +389,8 @@ function isUint(v: number): boolean {
 
 /** One entry at the reader's position (see decodeTree). */
 function readEntry(r: Reader, buf: Buffer): Entry {
-  if (r.array() !== 12) bad('entry is not a 12-field array');
+  const fields = r.array();
+  if (fields !== 12 && fields !== 13) bad('entry is not a 12- or 13-field array');
   const name = r.text('latin1');
   const kc = r.num();
   const kind = KINDS[kc];
@@ -413,6 +426,13 @@ function readEntry(r: Reader, buf: Buffer): Entry {
     }
     for (let j = 1; j < xs.length; j++) if (!(xs[j - 1]![0] < xs[j]![0])) bad('xattrs not sorted');
   }
+  let link: string | undefined;
+  if (fields === 13) {
+    if (r.isNil()) bad('a nil link key');
+    link = r.text('latin1');
+    if (link === '') bad('an empty link key');
+    if (kind !== 'file') bad('a link key on an entry that is not a file');
+  }
   // Optional fields are set only when present (absent, not undefined); no spreads: trees are
   // decoded on every scan of a changed directory, mostly before the JIT has warmed up.
   const e: { -readonly [K in keyof Entry]: Entry[K] } = {
@@ -428,6 +448,7 @@ function readEntry(r: Reader, buf: Buffer): Entry {
   if (target !== undefined) e.target = target;
   if (rdev !== undefined) e.rdev = rdev;
   if (xs !== undefined) e.xattrs = xs;
+  if (link !== undefined) e.link = link;
   return e;
 }
 
@@ -467,11 +488,13 @@ export function skimEntries(bytes: Buffer): Uint32Array {
   const at = new Uint32Array(4 * n);
   for (let i = 0; i < n; i++) {
     at[4 * i] = r.at;
-    if (r.array() !== 12) bad('entry is not a 12-field array');
+    const fields = entryFields(bytes[r.at]);
+    if (fields === 0) bad('entry is not a 12- or 13-field array');
+    r.array();
     r.bin();
     at[4 * i + 2] = r.start;
     at[4 * i + 3] = r.at;
-    for (let f = 1; f < 12; f++) r.skip();
+    for (let f = 1; f < fields; f++) r.skip();
     at[4 * i + 1] = r.at;
   }
   if (!r.end()) bad('trailing bytes');
@@ -482,7 +505,8 @@ export function skimEntries(bytes: Buffer): Uint32Array {
 export function entryNameAt(bytes: Buffer, start: number): [number, number] {
   const r = new Reader(bytes);
   r.at = start;
-  if (r.array() !== 12) bad('entry is not a 12-field array');
+  if (entryFields(bytes[start]) === 0) bad('entry is not a 12- or 13-field array');
+  r.array();
   r.bin();
   return [r.start, r.at];
 }
@@ -491,7 +515,8 @@ export function entryNameAt(bytes: Buffer, start: number): [number, number] {
 export function isStampOnlyFileAt(bytes: Buffer, start: number): boolean {
   const r = new Reader(bytes);
   r.at = start;
-  if (r.array() !== 12) bad('entry is not a 12-field array');
+  if (entryFields(bytes[start]) === 0) bad('entry is not a 12- or 13-field array');
+  r.array();
   r.bin();
   if (KINDS[r.num()] !== 'file') return false;
   for (let i = 0; i < 6; i++) r.skip(); // mode, uid, gid, size, mtime seconds and nanoseconds

@@ -38,6 +38,14 @@ export interface Entry {
   readonly rdev?: number;
   /** User xattrs, sorted by name bytes; absent when there are none. */
   readonly xattrs?: readonly Xattr[];
+  /**
+   * Hard-link group of a regular file that shares its inode with another file of the same
+   * snapshot: the path (relative to the snapshot's root, byte order) of the group's first
+   * member, so every member carries the same key and equal trees still hash equal (links.ts).
+   * Absent for a file with one name in the tree. Only snapshots and diff scans record it; the
+   * merge ignores it (changedFields never reports it): a sync neither makes nor breaks links.
+   */
+  readonly link?: ByteString;
 }
 
 /** A directory listing: entries sorted by name bytes, names unique. */
@@ -71,9 +79,11 @@ export function xattrsEqual(
 /**
  * The fields that can differ between two entries of the same name, each merged separately
  * (MERGE.md rule F). `content` covers the content id, size and symlink target; `mtime` is
- * reported but never conflicts on its own.
+ * reported but never conflicts on its own. `links` (a file's hard-link group) is reported by
+ * diff only (merge/diff.ts): changedFields leaves it out, so the merge never acts on it.
  */
-export type Field = 'kind' | 'content' | 'mode' | 'uid' | 'gid' | 'mtime' | 'rdev' | 'xattrs';
+export type Field =
+  'kind' | 'content' | 'mode' | 'uid' | 'gid' | 'mtime' | 'rdev' | 'xattrs' | 'links';
 
 /** Every field, for readers that check a stored field list. */
 export const FIELDS: readonly Field[] = [
@@ -85,6 +95,7 @@ export const FIELDS: readonly Field[] = [
   'mtime',
   'rdev',
   'xattrs',
+  'links',
 ];
 
 /**
@@ -132,6 +143,7 @@ export function entriesEqual(a: Entry, b: Entry): boolean {
     a.id === b.id &&
     a.target === b.target &&
     a.rdev === b.rdev &&
+    a.link === b.link &&
     xattrsEqual(a.xattrs, b.xattrs)
   );
 }

@@ -7,6 +7,11 @@
 //
 // Paths that equal base again (synced, or changed back) leave the list on the way. The caller
 // runs this between syncs (Volume.between): a sync writes both base and the view.
+//
+// Hard links made in the mount are links in the view's directory; the tree records their
+// groups as a directory snapshot does (links.ts), found among the changed paths and the names
+// remembered from the last tree (local-links.ts). Base never has any: the server's scan does
+// not record them.
 import { readdir } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { diffTrees } from '../merge/diff.js';
@@ -14,6 +19,7 @@ import type { Path } from '../merge/plan.js';
 import { REF_BASE, REF_LOCAL } from '../store/kv.js';
 import { entryOfSync, fsPath, lstatOrNoneSync } from '../scan/fs-entry.js';
 import { HeldRecords, scanReplica } from '../scan/scan-replica.js';
+import { withLinks } from '../scan/links.js';
 import { closeMtime } from '../scan/stamp.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { readXattrsSync } from '../scan/xattrs.js';
@@ -27,6 +33,7 @@ import {
   type Hash,
 } from '../tree/index.js';
 import type { ChangedPaths } from './changed-paths.js';
+import { localLinkKeys } from './local-links.js';
 import type { Volume } from './volume.js';
 
 /** The ref naming the last tree composed (so its objects are reachable until the next). */
@@ -41,6 +48,8 @@ export interface LocalTree {
   readonly changedPaths: number;
   /** The whole view was scanned (the list was not trusted). */
   readonly scanned: boolean;
+  /** The view's directories were listed to find hard links (local-links.ts). */
+  readonly linksWalked: boolean;
 }
 
 interface Node {
@@ -83,14 +92,37 @@ export async function localTree(
   const since = changed.now;
   const count = { files: 0, bytes: 0 };
   const changedPaths = changed.size;
+  const variants = variantsOf(v);
+  const linksDb = v.store.cacheDb('volume-links');
   if (!changed.complete) {
-    const id = await scanWhole(v, changed, base, since, count);
-    return { id, hashedFiles: count.files, hashedBytes: count.bytes, changedPaths, scanned: true };
+    const scanned = await scanWhole(v, changed, base, since, count);
+    const links = await localLinkKeys(linksDb, v.local, undefined, variants);
+    const id = withLinks(v.store, scanned, links.keys);
+    if (id !== scanned) await v.store.setRef(REF_VOLUME_LOCAL, id);
+    return {
+      id,
+      changedPaths,
+      hashedFiles: count.files,
+      hashedBytes: count.bytes,
+      scanned: true,
+      linksWalked: true,
+    };
   }
-  const c = new Composer(v, changed, variantsOf(v), since, count);
-  const id = await c.dir('', base, trieOf(changed.list()));
+  // Taken before composing, which drops paths that equal base again from the list.
+  const candidates = changed.list();
+  const c = new Composer(v, changed, variants, since, count);
+  const composed = await c.dir('', base, trieOf(candidates));
+  const links = await localLinkKeys(linksDb, v.local, candidates, variants);
+  const id = withLinks(v.store, composed, links.keys);
   if (name) await v.store.setRef(REF_VOLUME_LOCAL, id);
-  return { id, hashedFiles: count.files, hashedBytes: count.bytes, changedPaths, scanned: false };
+  return {
+    id,
+    changedPaths,
+    hashedFiles: count.files,
+    hashedBytes: count.bytes,
+    scanned: false,
+    linksWalked: links.walked,
+  };
 }
 
 /** The whole view, scanned as a sync scans it; the list becomes what differs from base. */

@@ -1,0 +1,148 @@
+// Hard-link groups of a snapshot. A tree is a listing per directory, so a file with several
+// names is, in it, several files with the same content; the group is recorded in each member's
+// entry as a key (entry.ts `link`): the first member's path in byte order. The key is a
+// function of the group alone, so the same files linked the same way give the same trees
+// (and ids), wherever and whenever they are scanned; a group of one is no group.
+//
+// Groups are found by inode and device in the listings a scan makes anyway (every directory is
+// listed, the unchanged ones too), then written into the scanned tree by rewriting only the
+// directories on the way to a member. The scanned tree stays link-free (it is what the scan
+// cache remembers); the linked tree is the snapshot's.
+import type { Path } from '../merge/plan.js';
+import {
+  joinPath,
+  sortTree,
+  type ByteString,
+  type Entry,
+  type Hash,
+  type Tree,
+} from '../tree/index.js';
+import { fsPath, isMissing } from './fs-entry.js';
+import { listDir, type DirListing } from './list-dir.js';
+import { TEMP_PREFIX } from './temp-name.js';
+
+/** Collects every regular file's inode from listings; the groups are those seen twice or more. */
+export class LinkFinder {
+  private readonly byInode = new Map<string, Path[]>();
+
+  /** `skip`: paths left out of the tree (a scan's exclusions), never members. */
+  constructor(private readonly skip: ReadonlySet<Path> = new Set()) {}
+
+  /** Note the regular files of `dir`'s listing. */
+  see(dir: Path, list: DirListing): void {
+    for (let i = 0; i < list.count; i++) {
+      if (list.kind(i) !== 'file') continue;
+      const name = list.name(i);
+      if (name.startsWith(TEMP_PREFIX)) continue; // never in a tree (scan-replica.ts)
+      const path = joinPath(dir, name);
+      if (this.skip.has(path)) continue;
+      this.add(list.inodeKey(i), path);
+    }
+  }
+
+  /** Note one file by its inode key (any string equal for the names of one file). */
+  add(inode: string, path: Path): void {
+    const had = this.byInode.get(inode);
+    if (had === undefined) this.byInode.set(inode, [path]);
+    else had.push(path);
+  }
+
+  /** Each member of a group of two or more, and its key: the group's first path. */
+  keys(): Map<Path, ByteString> {
+    const out = new Map<Path, ByteString>();
+    for (const paths of this.byInode.values()) {
+      if (paths.length < 2) continue;
+      let first = paths[0]!;
+      for (const p of paths) if (p < first) first = p;
+      for (const p of paths) out.set(p, first);
+    }
+    return out;
+  }
+}
+
+/**
+ * The link groups under `root`, found by listing every directory (one call each, no xattrs):
+ * for a tree composed without a scan (a volume's local view, local-tree.ts), whose listings
+ * were not all made. A directory that vanishes meanwhile is passed over.
+ */
+export function linkKeysUnder(
+  root: string,
+  skip: ReadonlySet<Path> = new Set(),
+): Map<Path, ByteString> {
+  const finder = new LinkFinder(skip);
+  const rootBuf = Buffer.from(root);
+  const walk = (dir: Path): void => {
+    let list: DirListing;
+    try {
+      list = listDir(fsPath(rootBuf, dir), false);
+    } catch (err) {
+      if (dir !== '' && isMissing(err)) return;
+      throw err;
+    }
+    finder.see(dir, list);
+    for (let i = 0; i < list.count; i++) {
+      if (list.kind(i) !== 'dir') continue;
+      const p = joinPath(dir, list.name(i));
+      if (!skip.has(p)) walk(p);
+    }
+  };
+  walk('');
+  return finder.keys();
+}
+
+interface Trie {
+  key?: ByteString;
+  readonly kids: Map<string, Trie>;
+}
+
+function trieOf(keys: ReadonlyMap<Path, ByteString>): Trie {
+  const root: Trie = { kids: new Map() };
+  for (const [path, key] of keys) {
+    let n = root;
+    for (const name of path.split('/')) {
+      let k = n.kids.get(name);
+      if (k === undefined) n.kids.set(name, (k = { kids: new Map() }));
+      n = k;
+    }
+    n.key = key;
+  }
+  return root;
+}
+
+/** Where trees are read and stored. */
+export interface LinkTreeStore {
+  readTree(id: Hash): Tree;
+  putTree(tree: Tree): Hash;
+}
+
+/**
+ * The tree `root` with each member of `keys` carrying its group key. `root` records no links
+ * (a scan's tree): entries not in `keys` are left as they are. A member that is not a regular
+ * file in the tree (left out by a problem while it was read) is passed over.
+ */
+export function withLinks(
+  store: LinkTreeStore,
+  root: Hash,
+  keys: ReadonlyMap<Path, ByteString>,
+): Hash {
+  if (keys.size === 0) return root;
+  const rewrite = (id: Hash, node: Trie): Hash => {
+    const tree = store.readTree(id);
+    const out: Entry[] = [];
+    let changed = false;
+    for (const e of tree) {
+      const kid = node.kids.get(e.name);
+      if (kid === undefined) out.push(e);
+      else if (e.kind === 'dir' && e.id !== undefined && kid.kids.size > 0) {
+        const sub = rewrite(e.id, kid);
+        changed ||= sub !== e.id;
+        out.push(sub === e.id ? e : { ...e, id: sub });
+      } else if (e.kind === 'file' && kid.key !== undefined && e.link !== kid.key) {
+        changed = true;
+        out.push({ ...e, link: kid.key });
+      } else out.push(e);
+    }
+    return changed ? store.putTree(sortTree(out)) : id;
+  };
+  return rewrite(root, trieOf(keys));
+}
