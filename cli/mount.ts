@@ -3,6 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { resolve } from 'node:path';
 import { BINDING_ENV, chooseBinding } from '../src/fuse/choose.js';
+import { parseSize } from '../src/volume/size-arg.js';
 import { mountVolume } from '../src/volume/start.js';
 import { TetherCommand } from './base.js';
 
@@ -21,10 +22,18 @@ export class MountCommand extends TetherCommand {
       The volume's store defaults to a directory under \`$XDG_DATA_HOME/tether/volumes/\`
       named after REMOTE. MOUNTPOINT must be an empty directory. Others cannot enter the mount
       unless \`--allow-other\` is given.
+
+      \`--cache-size\` limits what the cache takes (the store and fetched content): past it,
+      clean files are evicted least recently used first and fetched again when next opened.
+      Pinned files, changes not yet synced and conflict variants are never evicted; when only
+      they are left, writes fail with ENOSPC. \`--pin-cache-size\` gives pinned content its
+      own limit (past it, it counts against --cache-size too). Limits are kept with the volume:
+      a later mount without them keeps them.
     `,
     examples: [
       ['Mount a share', '$0 mount ~/nfs/projects ~/work'],
       ['With a chosen store', '$0 mount /srv/share /mnt/work --store ~/.tether-work'],
+      ['With a 2 GiB cache', '$0 mount ~/nfs/projects ~/work --cache-size 2G'],
     ],
   });
 
@@ -34,6 +43,12 @@ export class MountCommand extends TetherCommand {
   });
   allowOther = Option.Boolean('--allow-other', false, {
     description: "Let other users enter the mount (with the kernel's permission checks)",
+  });
+  cacheSize = Option.String('--cache-size', {
+    description: 'Limit the cache to SIZE (500M, 2G…); kept for later mounts',
+  });
+  pinCacheSize = Option.String('--pin-cache-size', {
+    description: 'Limit pinned content to SIZE, apart from --cache-size',
   });
   binding = Option.String('--binding', {
     description:
@@ -45,12 +60,20 @@ export class MountCommand extends TetherCommand {
   async execute(): Promise<number> {
     // The daemon inherits the choice through its environment.
     if (this.binding !== undefined) process.env[BINDING_ENV] = chooseBinding(this.binding);
+    const cacheSize =
+      this.cacheSize === undefined ? undefined : parseSize(this.cacheSize, '--cache-size');
+    const pinCacheSize =
+      this.pinCacheSize === undefined
+        ? undefined
+        : parseSize(this.pinCacheSize, '--pin-cache-size');
     const r = await mountVolume({
       remote: resolve(this.remote),
       mountpoint: resolve(this.mountpoint),
       ...(this.store === undefined ? {} : { store: resolve(this.store) }),
       foreground: this.foreground,
       allowOther: this.allowOther,
+      ...(cacheSize === undefined ? {} : { cacheSize }),
+      ...(pinCacheSize === undefined ? {} : { pinCacheSize }),
       launcher: process.argv[1] ?? '',
       log: (line) => this.context.stderr.write(`tether: ${line}\n`),
     });
@@ -65,6 +88,8 @@ export class DaemonCommand extends TetherCommand {
 
   store = Option.String('--store', { required: true });
   allowOther = Option.Boolean('--allow-other', false);
+  cacheSize = Option.String('--cache-size');
+  pinCacheSize = Option.String('--pin-cache-size');
   remote = Option.String({ name: 'REMOTE' });
   mountpoint = Option.String({ name: 'MOUNTPOINT' });
 
@@ -75,6 +100,8 @@ export class DaemonCommand extends TetherCommand {
       remote: this.remote,
       mountpoint: this.mountpoint,
       allowOther: this.allowOther,
+      ...(this.cacheSize === undefined ? {} : { cacheSize: Number(this.cacheSize) }),
+      ...(this.pinCacheSize === undefined ? {} : { pinCacheSize: Number(this.pinCacheSize) }),
       log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
     });
     return 0;
