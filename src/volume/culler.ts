@@ -19,7 +19,7 @@ import { CacheLedger, automaticUse, overBy, toFree } from './cache-ledger.js';
 import type { ChangedPaths } from './changed-paths.js';
 import { planCull, type CachedFile, type CullPlan, type KeepReason } from './cull-plan.js';
 import { walkLocal, type WalkedFile } from './cache-walk.js';
-import { evictToPlaceholder } from './evict.js';
+import { evictToPlaceholders } from './evict.js';
 import { gcInDaemon } from './daemon-gc.js';
 import { forgetIds } from './forget-ids.js';
 import { covers, type Pins } from './pins.js';
@@ -65,6 +65,7 @@ export class Culler {
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private full = false;
+  private gcMs = 0;
   private closed = false;
   private readonly localBuf: Buffer;
 
@@ -155,8 +156,9 @@ export class Culler {
     throw new VolumeError(this.v.why.note(path, 'EDISCONFULL', op, message));
   }
 
-  /** The cache's use and limits, for `tether status`. */
-  status(): Record<string, unknown> {
+  /** The cache's use and limits, for `tether status` (counted afresh: status walks anyway). */
+  async status(): Promise<Record<string, unknown>> {
+    if (this.running === undefined) await this.recount();
     const t = this.ledger.totals;
     return {
       ...this.limits,
@@ -209,10 +211,13 @@ export class Culler {
       return { evicted: 0, recent: 0, freedBytes: 0, ms: performance.now() - t0 };
     }
     const before = this.ledger.totals.total;
+    const t1 = performance.now();
     const plan = planCull(this.candidates(), want);
+    const t2 = performance.now();
     const { evicted, busy } =
       plan.evict.length === 0 ? { evicted: 0, busy: 0 } : await this.apply(plan);
     const recent = (plan.kept.recent ?? 0) + busy;
+    const t3 = performance.now();
     await this.recount();
     const freedBytes = before - this.ledger.totals.total;
     const ms = performance.now() - t0;
@@ -225,7 +230,12 @@ export class Culler {
       kept: plan.kept,
       ms: Math.round(ms),
     });
-    this.log(`cache: culled ${evicted} files, ${freedBytes} bytes in ${Math.round(ms)} ms`);
+    // Where the time went (ms): counting, planning, evicting and freeing, counting again.
+    const phases = [t1 - t0, t2 - t1, t3 - t2, performance.now() - t3].map(Math.round);
+    this.log(
+      `cache: culled ${evicted} files, ${freedBytes} bytes in ${Math.round(ms)} ms ` +
+        `(count, plan, evict, recount: ${phases.join(', ')}; gc ${Math.round(this.gcMs)})`,
+    );
     if (overBy(this.ledger.totals, this.limits) < 0) this.full = false;
     else if (recent > 0 && this.retry === undefined && !this.closed) {
       // What was too recently opened to evict may be evicted in a moment.
@@ -283,8 +293,7 @@ export class Culler {
     let busy = 0;
     const evicted = await this.v.between(async () => {
       const open = await openPaths(this.localBuf);
-      const done: Path[] = [];
-      const forget: { path: Path; id: string }[] = [];
+      const chosen: Candidate[] = [];
       for (const f of plan.evict as Candidate[]) {
         if (open.has(f.path) || Date.now() - this.uses.lastUse(f.path) < RECENT_MS) {
           busy++;
@@ -296,15 +305,24 @@ export class Culler {
           const id = await hashFile(fsPath(this.localBuf, f.path)).catch(() => undefined);
           if (id === undefined || id !== b.id) continue;
         }
-        if (!(await evictToPlaceholder(this.localBuf, f.path, f.st, this.v.placeholders))) continue;
-        done.push(f.path);
-        if (b.id !== undefined) forget.push({ path: f.path, id: b.id });
+        chosen.push(f);
       }
+      const done = await evictToPlaceholders(
+        this.localBuf,
+        chosen.map((f) => ({ path: f.path, was: f.st })),
+        this.v.placeholders,
+      );
+      const forget = done.flatMap((path) => {
+        const id = this.v.baseEntry(path)?.id;
+        return id === undefined ? [] : [{ path, id }];
+      });
       await forgetIds(this.v.store, forget);
       this.v.viewChanged(done);
       return done.length;
     });
+    const g0 = performance.now();
     if (evicted > 0) await gcInDaemon(this.v, false);
+    this.gcMs = performance.now() - g0;
     return { evicted, busy };
   }
 }

@@ -231,7 +231,7 @@ async function control(
           ...(await v.status()),
           modeDetail: services.modeText(),
           reconnect: services.reconnect.mode,
-          cacheLimit: culler.status(),
+          cacheLimit: await culler.status(),
         },
         mountpoint: o.mountpoint,
         pid: process.pid,
