@@ -20,7 +20,7 @@ import type { ChangedPaths } from './changed-paths.js';
 import { planCull, type CachedFile, type CullPlan, type KeepReason } from './cull-plan.js';
 import { walkLocal, type WalkedFile } from './cache-walk.js';
 import { evictToPlaceholders } from './evict.js';
-import { gcInDaemon } from './daemon-gc.js';
+import { gcHere } from './daemon-gc.js';
 import { forgetIds } from './forget-ids.js';
 import { covers, type Pins } from './pins.js';
 import { UseTimes } from './use-times.js';
@@ -65,6 +65,8 @@ export class Culler {
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private full = false;
+  /** Files of the eviction under way: chosen, or being renamed (with its end). */
+  private readonly evicting = new Map<Path, 'chosen' | { done: Promise<void>; end: () => void }>();
   private gcMs = 0;
   private closed = false;
   private readonly localBuf: Buffer;
@@ -103,9 +105,15 @@ export class Culler {
     await this.uses.flush().catch(() => undefined);
   }
 
-  /** `path` was opened (or truncated, or linked) through the mount. */
-  used(path: Path): void {
+  /**
+   * `path` is being opened (or truncated, or linked) through the mount: its use is recorded,
+   * and an eviction of it under way is withdrawn, or waited for once past withdrawing.
+   */
+  async used(path: Path): Promise<void> {
     this.uses.touch(path);
+    const e = this.evicting.get(path);
+    if (e === 'chosen') this.evicting.delete(path);
+    else if (e !== undefined) await e.done;
   }
 
   /** A fetch made `path` present: count it, and cull if that took the cache over. */
@@ -307,22 +315,41 @@ export class Culler {
         }
         chosen.push(f);
       }
+      for (const f of chosen) this.evicting.set(f.path, 'chosen');
       const done = await evictToPlaceholders(
         this.localBuf,
         chosen.map((f) => ({ path: f.path, was: f.st })),
         this.v.placeholders,
-      );
+        {
+          claim: (path) => {
+            if (this.evicting.get(path) !== 'chosen') return false;
+            let end!: () => void;
+            const done = new Promise<void>((r) => (end = r));
+            this.evicting.set(path, { done, end });
+            return true;
+          },
+          release: (path) => {
+            const e = this.evicting.get(path);
+            this.evicting.delete(path);
+            if (e !== undefined && e !== 'chosen') e.end();
+          },
+        },
+      ).finally(() => {
+        for (const f of chosen) this.evicting.delete(f.path);
+      });
       const forget = done.flatMap((path) => {
         const id = this.v.baseEntry(path)?.id;
         return id === undefined ? [] : [{ path, id }];
       });
       await forgetIds(this.v.store, forget);
+      // In the same turn: a sync in between would take the ids back from the scan caches
+      // (which vouch for a stamp's id), and the gc drops those caches as it frees.
+      const g0 = performance.now();
+      if (done.length > 0) await gcHere(this.v, false);
+      this.gcMs = performance.now() - g0;
       this.v.viewChanged(done);
       return done.length;
     });
-    const g0 = performance.now();
-    if (evicted > 0) await gcInDaemon(this.v, false);
-    this.gcMs = performance.now() - g0;
     return { evicted, busy };
   }
 }

@@ -7,5 +7,10 @@ import { gc, type GcReport } from '../store/gc.js';
 import type { Volume } from './volume.js';
 
 export function gcInDaemon(v: Volume, dryRun: boolean): Promise<GcReport> {
-  return v.between(() => v.learner.whilePaused((held) => gc(v.store, { dryRun, roots: held })));
+  return v.between(() => gcHere(v, dryRun));
+}
+
+/** The same, from inside `v.between` (a cull frees in the same turn as it forgets ids). */
+export function gcHere(v: Volume, dryRun: boolean): Promise<GcReport> {
+  return v.learner.whilePaused((held) => gc(v.store, { dryRun, roots: held }));
 }

@@ -83,7 +83,7 @@ function viewOf(v: Volume, changed: ChangedPaths, culler: Culler): VolumeView {
     root: v.local,
     attic: v.attic,
     present: async (path, op) => {
-      culler.used(path);
+      await culler.used(path);
       const was = v.placeholders.isNow(path);
       await v.fetch(path, op);
       if (was) changed.note(path);

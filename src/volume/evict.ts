@@ -4,7 +4,9 @@
 // over the files. In that order a kill at any point leaves each path either the cached file (its
 // record names another inode, so it does not count) or the placeholder, never content that
 // reads as zeros while it claims to be cached. A descriptor opened before the rename keeps
-// reading the old content to its close.
+// reading the old content to its close; an open that comes while the batch is made is told to
+// the culler, which withdraws the file (`claim` answers false), or, once its rename has begun,
+// holds the open until the rename is done (the open then sees a placeholder and fetches).
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { lstat, open, rename, rm } from 'node:fs/promises';
@@ -63,11 +65,19 @@ async function prepare(root: Buffer, e: Eviction): Promise<Prepared | undefined>
   }
 }
 
+/** Asked right before each rename: whether the file is still to go (and from then on it goes). */
+export interface Claims {
+  claim(path: Path): boolean;
+  /** The file's rename is done (or did not happen). */
+  release(path: Path): void;
+}
+
 /** Evict each file that is still as planned; answers the paths evicted. */
 export async function evictToPlaceholders(
   root: Buffer,
   evictions: readonly Eviction[],
   placeholders: Placeholders,
+  claims: Claims,
 ): Promise<Path[]> {
   const ready: Prepared[] = [];
   try {
@@ -82,13 +92,17 @@ export async function evictToPlaceholders(
   }
   const done: Path[] = [];
   for (const p of ready) {
-    // Written or replaced while the batch was made: it stays, and so does its content.
-    if (await unchanged(fsPath(root, p.path), p.was)) {
-      await rename(p.tmp, fsPath(root, p.path));
-      done.push(p.path);
-    } else {
-      await rm(p.tmp, { force: true });
-      await placeholders.remove(p.path);
+    try {
+      // Opened, written or replaced while the batch was made: it stays, with its content.
+      if (claims.claim(p.path) && (await unchanged(fsPath(root, p.path), p.was))) {
+        await rename(p.tmp, fsPath(root, p.path));
+        done.push(p.path);
+      } else {
+        await rm(p.tmp, { force: true });
+        await placeholders.remove(p.path);
+      }
+    } finally {
+      claims.release(p.path);
     }
   }
   return done;
