@@ -268,3 +268,30 @@ serial(`a daemon killed with -9 during gc leaves a store that verifies${skipped}
   await remount(t, v, []);
   t.is(await md5In(`${v.mnt}/kept`), md5(kept));
 });
+
+serial(`a file held open is never evicted, and is once closed${skipped}`, async (t) => {
+  const { v } = await limitedVolume(
+    t,
+    (r) => {
+      for (const n of ['held', 'g1', 'g2', 'g3']) writeFileSync(join(r, n), randomBytes(FILE));
+    },
+    1.5 * 2 * FILE,
+  );
+  const m = v.mnt;
+  // Read, then held open (the least recently used file from then on) for a few seconds.
+  const holder = sh(`exec 3< ${m}/held; cat <&3 > /dev/null; sleep 6`, 30_000);
+  t.true(await eventually(async () => (await state(`${m}/held`)) === 'cached'));
+  for (const n of ['g1', 'g2', 'g3']) t.is((await sh(`cat ${m}/${n} > /dev/null`)).status, 0);
+  t.true(
+    await eventually(async () => (await state(`${m}/g1`)) === 'remote-only'),
+    'the cache is culled',
+  );
+  t.is(await state(`${m}/held`), 'cached', 'open: kept, though the least recently used');
+  const pressure = (await events(m)).filter((e) => e.type === 'cache-pressure');
+  t.true(pressure.length > 0);
+  t.is((await holder).status, 0);
+  t.true(
+    await eventually(async () => (await state(`${m}/held`)) === 'remote-only', 15_000),
+    'closed: evicted by a later cull',
+  );
+});
