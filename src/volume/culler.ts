@@ -203,11 +203,25 @@ export class Culler {
     const pins = this.pins.list();
     this.walked = w.files;
     this.bytesAt.clear();
-    for (const f of w.files) this.bytesAt.set(f.path, f.bytes);
-    this.ledger.reset(
-      w.files.map((f) => [f.path, f.bytes, this.isPinned(f.path, pins)] as const),
-      storeBytes + w.otherBytes,
-    );
+    let pinnedBlobs = 0;
+    const entries: [Path, number, boolean][] = [];
+    for (const f of w.files) {
+      this.bytesAt.set(f.path, f.bytes);
+      const pinned = this.isPinned(f.path, pins);
+      // A pinned file's blob is pinned content too: counted with it, not with the store.
+      const blob = pinned ? await this.blobBytes(f.path) : 0;
+      pinnedBlobs += blob;
+      entries.push([f.path, f.bytes + blob, pinned]);
+    }
+    this.ledger.reset(entries, storeBytes + w.otherBytes - pinnedBlobs);
+  }
+
+  /** What the blob of base's content at `path` takes as a file in the store (0: none). */
+  private async blobBytes(path: Path): Promise<number> {
+    const id = this.v.baseEntry(path)?.id;
+    if (id === undefined) return 0;
+    const st = await lstat(this.v.store.blobPath(id)).catch(() => undefined);
+    return st === undefined ? 0 : st.blocks * 512;
   }
 
   private async cullNow(): Promise<CullOutcome> {

@@ -21,6 +21,8 @@ const FILE = 512 * KIB;
 
 interface CacheLimitJson {
   cacheSize?: number;
+  pinCacheSize?: number;
+  pinned: number;
   automatic: number;
   full: boolean;
 }
@@ -59,19 +61,23 @@ async function remount(t: ExecutionContext, v: Volume, more: readonly string[]):
   });
 }
 
-/** The automatic cache's use with nothing fetched, then the volume mounted with a limit `room` above it. */
+/**
+ * The automatic cache's use with nothing fetched (but what `before` hoards), then the volume
+ * mounted with a limit `room` above it (and `more` options).
+ */
 async function limitedVolume(
   t: ExecutionContext,
   fill: (remote: string) => void,
   room: number,
   before: (v: Volume) => Promise<void> = async () => undefined,
+  more: readonly string[] = [],
 ): Promise<{ v: Volume; limit: number }> {
   const v = await mounted(t, fill, { TETHER_CULL_MS: '500' });
   await before(v);
   const base = (await statusJson(v.mnt)).cacheLimit.automatic;
   await v.unmount();
   const limit = base + room;
-  await remount(t, v, ['--cache-size', String(limit)]);
+  await remount(t, v, ['--cache-size', String(limit), ...more]);
   return { v, limit };
 }
 
@@ -294,4 +300,32 @@ serial(`a file held open is never evicted, and is once closed${skipped}`, async 
     await eventually(async () => (await state(`${m}/held`)) === 'remote-only', 15_000),
     'closed: evicted by a later cull',
   );
+});
+
+serial(`pinned content past --pin-cache-size squeezes the automatic cache${skipped}`, async (t) => {
+  const { v } = await limitedVolume(
+    t,
+    (r) => {
+      for (const n of ['p0', 'p1', 'u0', 'u1']) writeFileSync(join(r, n), randomBytes(FILE));
+    },
+    // Room for two fetched files, were pinned content not past its own limit.
+    2.5 * 2 * FILE,
+    async (v) => {
+      t.is((await tetherRun(['pin', join(v.mnt, 'p0'), join(v.mnt, 'p1')])).status, 0);
+      t.is((await tetherRun(['hoard', v.mnt, '--json'], 60_000)).status, 0);
+    },
+    // Room for one pinned file (its bytes in the view and its blob): the other counts against
+    // --cache-size, which then holds one fetched file, not two.
+    ['--pin-cache-size', String(2 * FILE)],
+  );
+  const m = v.mnt;
+  const s = (await statusJson(m)).cacheLimit;
+  t.is(s.pinCacheSize, 2 * FILE);
+  t.true(s.pinned >= 4 * FILE, JSON.stringify(s));
+  t.is((await sh(`cat ${m}/u0 > /dev/null`)).status, 0);
+  t.is((await sh(`cat ${m}/u1 > /dev/null`)).status, 0);
+  t.true(await eventually(async () => (await state(`${m}/u0`)) === 'remote-only'), 'u0 evicted');
+  t.is(await state(`${m}/u1`), 'cached');
+  t.is(await state(`${m}/p0`), 'cached');
+  t.is(await state(`${m}/p1`), 'cached');
 });
