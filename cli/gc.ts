@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { Command, Option } from 'clipanion';
 import { TetherError } from '../src/errors.js';
-import { gc } from '../src/store/gc.js';
+import { gc, type GcReport } from '../src/store/gc.js';
 import { processAlive } from '../src/store/store.js';
 import { releaseSyncLock, takeSyncLock } from '../src/sync/lock.js';
+import { request } from '../src/volume/control.js';
 import { pidFileOf, socketOf } from '../src/volume/layout.js';
 import { resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 import { formatBytes } from './format.js';
@@ -39,8 +40,9 @@ export class GcCommand extends TetherCommand {
     details: `
       Frees every tree and blob that no snapshot, sync state, conflict record, pending plan
       or volume record reaches, and reports how many objects and bytes it freed. Scan caches
-      are dropped (the next scans rebuild them). It takes the store's sync lock, and refuses
-      a store whose volume is mounted (unmount it first). Safe to interrupt at any point.
+      are dropped (the next scans rebuild them). It takes the store's sync lock; on a store
+      whose volume is mounted it asks the volume's daemon to run it, between its syncs, with
+      what the daemon holds in memory kept. Safe to interrupt at any point.
     `,
     examples: [
       ['See what would be freed', '$0 gc --dry-run --store ./store'],
@@ -55,29 +57,37 @@ export class GcCommand extends TetherCommand {
   async execute(): Promise<number> {
     const dir = resolveStore(this.store);
     if (await daemonHolds(dir)) {
-      throw new TetherError(
-        'ELOCKED',
-        `a mounted volume's daemon owns the store ${dir}: unmount it ("tether unmount"), ` +
-          'then run tether gc again',
-        { dir },
+      const r = await request(dir, { op: 'gc', dryRun: this.dryRun }, 10 * 60_000).catch(
+        (err: unknown) => {
+          throw new TetherError(
+            'ELOCKED',
+            `a volume daemon owns the store ${dir} but could not run gc: ` + (err as Error).message,
+            { dir },
+          );
+        },
       );
+      this.printGc(r['gc'] as GcReport);
+      return 0;
     }
     return withStore(dir, async (store) => {
       if (!this.dryRun) await takeSyncLock(store.dir, 'tether gc');
       try {
-        const r = await gc(store, { dryRun: this.dryRun });
-        if (this.asJson) this.json(r);
-        else {
-          const verb = r.dryRun ? 'would free' : 'freed';
-          this.out(
-            `${verb} ${r.freed} of ${r.objects} objects (${formatBytes(r.freedBytes)}); ` +
-              `${r.reachable} reachable`,
-          );
-        }
+        this.printGc(await gc(store, { dryRun: this.dryRun }));
         return 0;
       } finally {
         if (!this.dryRun) await releaseSyncLock(store.dir);
       }
     });
+  }
+
+  private printGc(r: GcReport): void {
+    if (this.asJson) this.json(r);
+    else {
+      const verb = r.dryRun ? 'would free' : 'freed';
+      this.out(
+        `${verb} ${r.freed} of ${r.objects} objects (${formatBytes(r.freedBytes)}); ` +
+          `${r.reachable} reachable`,
+      );
+    }
   }
 }

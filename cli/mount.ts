@@ -7,6 +7,7 @@ import { BINDING_ENV, chooseBinding } from '../src/fuse/choose.js';
 import { NOTIFY_ENV } from '../src/volume/notify.js';
 import { cleanUpOrphanViews } from '../src/view/with-volume.js';
 import { defaultStoreFor } from '../src/volume/layout.js';
+import { parseSize } from '../src/volume/size-arg.js';
 import { mountVolume } from '../src/volume/start.js';
 import { TetherCommand } from './base.js';
 
@@ -25,10 +26,18 @@ export class MountCommand extends TetherCommand {
       The volume's store defaults to a directory under \`$XDG_DATA_HOME/tether/volumes/\`
       named after REMOTE. MOUNTPOINT must be an empty directory. Others cannot enter the mount
       unless \`--allow-other\` is given.
+
+      \`--cache-size\` limits what the cache takes (the store and fetched content): past it,
+      clean files are evicted least recently used first and fetched again when next opened.
+      Pinned files, changes not yet synced and conflict variants are never evicted; when only
+      they are left, writes fail with ENOSPC. \`--pin-cache-size\` gives pinned content its
+      own limit (past it, it counts against --cache-size too). Limits are kept with the volume:
+      a later mount without them keeps them.
     `,
     examples: [
       ['Mount a share', '$0 mount ~/nfs/projects ~/work'],
       ['With a chosen store', '$0 mount /srv/share /mnt/work --store ~/.tether-work'],
+      ['With a 2 GiB cache', '$0 mount ~/nfs/projects ~/work --cache-size 2G'],
     ],
   });
 
@@ -38,6 +47,12 @@ export class MountCommand extends TetherCommand {
   });
   allowOther = Option.Boolean('--allow-other', false, {
     description: "Let other users enter the mount (with the kernel's permission checks)",
+  });
+  cacheSize = Option.String('--cache-size', {
+    description: 'Limit the cache to SIZE (500M, 2G…); kept for later mounts',
+  });
+  pinCacheSize = Option.String('--pin-cache-size', {
+    description: 'Limit pinned content to SIZE, apart from --cache-size',
   });
   binding = Option.String('--binding', {
     description:
@@ -60,12 +75,20 @@ export class MountCommand extends TetherCommand {
       this.store === undefined ? defaultStoreFor(remote) : resolve(this.store),
       log,
     );
+    const cacheSize =
+      this.cacheSize === undefined ? undefined : parseSize(this.cacheSize, '--cache-size');
+    const pinCacheSize =
+      this.pinCacheSize === undefined
+        ? undefined
+        : parseSize(this.pinCacheSize, '--pin-cache-size');
     const r = await mountVolume({
       remote,
       mountpoint: resolve(this.mountpoint),
       ...(this.store === undefined ? {} : { store: resolve(this.store) }),
       foreground: this.foreground,
       allowOther: this.allowOther,
+      ...(cacheSize === undefined ? {} : { cacheSize }),
+      ...(pinCacheSize === undefined ? {} : { pinCacheSize }),
       launcher: process.argv[1] ?? '',
       log,
     });
@@ -80,6 +103,8 @@ export class DaemonCommand extends TetherCommand {
 
   store = Option.String('--store', { required: true });
   allowOther = Option.Boolean('--allow-other', false);
+  cacheSize = Option.String('--cache-size');
+  pinCacheSize = Option.String('--pin-cache-size');
   remote = Option.String({ name: 'REMOTE' });
   mountpoint = Option.String({ name: 'MOUNTPOINT' });
 
@@ -90,6 +115,8 @@ export class DaemonCommand extends TetherCommand {
       remote: this.remote,
       mountpoint: this.mountpoint,
       allowOther: this.allowOther,
+      ...(this.cacheSize === undefined ? {} : { cacheSize: Number(this.cacheSize) }),
+      ...(this.pinCacheSize === undefined ? {} : { pinCacheSize: Number(this.pinCacheSize) }),
       log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
     });
     return 0;

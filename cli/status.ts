@@ -38,6 +38,18 @@ export class StatusCommand extends TetherCommand {
     this.out(
       `cache: ${mib(s.cache.localBytes)} in the local view, ${mib(s.cache.storeBytes)} in the store`,
     );
+    const lim = (s as { cacheLimit?: CacheLimitStatus }).cacheLimit;
+    if (lim?.cacheSize !== undefined || lim?.pinCacheSize !== undefined) {
+      const pin =
+        lim.pinCacheSize === undefined
+          ? ''
+          : `; pinned ${mib(lim.pinned)} of ${mib(lim.pinCacheSize)}`;
+      const auto =
+        lim.cacheSize === undefined
+          ? 'no limit'
+          : `${mib(lim.automatic)} of ${mib(lim.cacheSize)}${lim.full ? ', full' : ''}`;
+      this.out(`cache limit: ${auto}${pin}`);
+    }
     this.out(
       `dirty: ${s.dirty.length} (${s.provisional} provisional: new here, not on the server yet)`,
     );
@@ -74,6 +86,15 @@ export class StatusCommand extends TetherCommand {
     }
     return 0;
   }
+}
+
+/** The daemon's cache limits and what counts against them (culler.ts). */
+interface CacheLimitStatus {
+  readonly cacheSize?: number;
+  readonly pinCacheSize?: number;
+  readonly automatic: number;
+  readonly pinned: number;
+  readonly full: boolean;
 }
 
 const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;

@@ -191,6 +191,7 @@ export function createHandlers(
       answer(cb, async (reach) => {
         const path = treePath(p);
         const trunc = (flags & C.O_TRUNC) !== 0 && (flags & ACCMODE) !== C.O_RDONLY;
+        if ((flags & ACCMODE) !== C.O_RDONLY) await view.room?.(path, 'open');
         // Opened to be overwritten, a placeholder's old content is not wanted.
         if (trunc) await view.forget(path);
         else await view.present(path, 'open');
@@ -205,6 +206,7 @@ export function createHandlers(
     },
     create: (p, mode, flags, cb, caller) => {
       answer(cb, async (reach) => {
+        await view.room?.(treePath(p), 'create');
         await view.forget(treePath(p));
         const fd = await pOpen(reach(p), (flags & ~C.O_APPEND) | C.O_CREAT, mode & 0o7777);
         await own(reach(p), caller);
@@ -243,7 +245,10 @@ export function createHandlers(
     truncate: (p, size, cb) => {
       answer(cb, async (reach) => {
         if (size === 0) await view.forget(treePath(p));
-        else await view.present(treePath(p), 'truncate');
+        else {
+          await view.room?.(treePath(p), 'truncate');
+          await view.present(treePath(p), 'truncate');
+        }
         await fs.truncate(reach(p), size);
         changed(p);
       });

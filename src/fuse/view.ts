@@ -14,6 +14,8 @@ export interface VolumeView {
   presentUnder(path: Path, op: string): Promise<void>;
   /** `path` no longer holds what it held (truncated to nothing, unlinked, replaced). */
   forget(path: Path): Promise<void>;
+  /** A write to `path` is about to start (open to write, create, truncate): ENOSPC when the cache has no room. */
+  room?(path: Path, op: string): Promise<void>;
   /** A write through a descriptor began (a flush waits for its release). */
   writing?(path: Path): void;
   /** A mutating operation finished: flush soon. */

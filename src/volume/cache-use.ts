@@ -12,7 +12,7 @@ export interface CacheUse {
 }
 
 /** Allocated bytes under `dir` (not following symlinks), skipping the `skip` directories. */
-async function allocated(
+export async function allocated(
   dir: string,
   skip: ReadonlySet<string>,
   seen: Set<bigint>,

@@ -13,7 +13,10 @@ import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
 import { inHiddenTree } from '../view/hidden.js';
 import { withVolumeViews } from '../view/volume-hook.js';
+import { keepLimits } from './cache-limits.js';
 import { ChangedPaths } from './changed-paths.js';
+import { Culler } from './culler.js';
+import { gcInDaemon } from './daemon-gc.js';
 import { serveControl, type Request } from './control.js';
 import { mountAt } from './find.js';
 import { Notifier, NOTIFY_ENV } from './notify.js';
@@ -28,6 +31,9 @@ export interface DaemonOptions {
   readonly remote: string;
   readonly mountpoint: string;
   readonly allowOther: boolean;
+  /** Cache limits given to this mount (bytes); each replaces the volume's stored one. */
+  readonly cacheSize?: number;
+  readonly pinCacheSize?: number;
   readonly log: (line: string) => void;
 }
 
@@ -70,15 +76,20 @@ function timesFromEnv(): VolumeTimes {
 }
 
 /** The view the handlers get: the volume's local directory and its hooks. */
-function viewOf(v: Volume, changed: ChangedPaths): VolumeView {
+function viewOf(v: Volume, changed: ChangedPaths, culler: Culler): VolumeView {
+  const noted = (path: Path): void => {
+    culler.noted(path).catch(() => undefined); // counted by the next walk instead
+  };
   return {
     root: v.local,
     attic: v.attic,
     present: async (path, op) => {
+      await culler.used(path);
       const was = v.placeholders.isNow(path);
       await v.fetch(path, op);
       if (was) changed.note(path);
     },
+    room: (path, op) => culler.room(path, op),
     presentUnder: (path, op) => v.fetchUnder(path, op),
     forget: (path) => v.forget(path),
     writing: (path) => {
@@ -86,6 +97,7 @@ function viewOf(v: Volume, changed: ChangedPaths): VolumeView {
     },
     changed: (path) => {
       changed.note(path);
+      noted(path);
       v.changed();
     },
     flush: () => v.flushCovering(),
@@ -104,6 +116,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let volume: Volume | undefined;
   let changed: ChangedPaths | undefined;
   let services: Services | undefined;
+  let culler: Culler | undefined;
   let stopping: Promise<void> | undefined;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
@@ -114,6 +127,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       await volume?.close().catch((err: unknown) => {
         o.log(`final flush failed: ${(err as Error).message}`);
       });
+      await culler?.close();
       await services?.close();
       await mounted?.unmount().catch((err: unknown) => {
         o.log(`unmount: ${(err as Error).message}`);
@@ -149,15 +163,32 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
           notifier.event(e);
         };
     }
+    const limits = await keepLimits(store.db('volume'), {
+      ...(o.cacheSize === undefined ? {} : { cacheSize: o.cacheSize }),
+      ...(o.pinCacheSize === undefined ? {} : { pinCacheSize: o.pinCacheSize }),
+    });
+    const cu = (culler = new Culler(
+      v,
+      c,
+      sv.pins,
+      limits,
+      sv.events.append.bind(sv.events),
+      o.log,
+    ));
+    v.onFetched = (path) => {
+      cu.fetched(path).catch((err: unknown) => {
+        o.log(`cache: ${(err as Error).message}`);
+      });
+    };
     server = await serveControl(
       o.storeDir,
-      async (req) => (await snaps.control(req)) ?? control(v, req, o, stop, sv),
+      async (req) => (await snaps.control(req)) ?? control(v, req, o, stop, sv, cu),
     );
     // What an earlier mount held there was closed when that mount went.
     await rm(v.attic, { recursive: true, force: true });
     await mkdir(v.attic, { mode: 0o700 });
     // `.tether/` (read-only views of the volume) is served beside it: view/volume-hook.ts.
-    const ops = withVolumeViews(createHandlers(viewOf(v, c), o.log), v, o.log);
+    const ops = withVolumeViews(createHandlers(viewOf(v, c, cu), o.log), v, o.log);
     const m = await mountChosen(o.mountpoint, ops, {
       root: v.local,
       fsname: FSNAME_PREFIX + o.storeDir,
@@ -172,6 +203,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     });
     v.start();
     sv.start();
+    cu.start();
     o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode}, ${m.binding} binding)`);
   } catch (err) {
     server?.close();
@@ -197,6 +229,7 @@ async function control(
   o: DaemonOptions,
   stop: () => Promise<void>,
   services: Services,
+  culler: Culler,
 ): Promise<Record<string, unknown>> {
   const pathOf = (): Path => (typeof req['path'] === 'string' ? fromText(req['path']) : '');
   switch (req.op) {
@@ -206,10 +239,13 @@ async function control(
           ...(await v.status()),
           modeDetail: services.modeText(),
           reconnect: services.reconnect.mode,
+          cacheLimit: await culler.status(),
         },
         mountpoint: o.mountpoint,
         pid: process.pid,
       };
+    case 'gc':
+      return { gc: await gcInDaemon(v, req['dryRun'] === true) };
     case 'ping':
       return { mode: v.mode };
     case 'offline':

@@ -2,20 +2,69 @@
 // rule P): each fetch asks, and the ids gathered meanwhile move base once, in the volume's
 // one-writer-at-a-time chain, so a hoard of thousands of files moves base a few times, not once
 // per file. An entry is updated only where base is still as it was when the file was fetched.
+//
+// Between a fetched file's blob being stored and base naming it, nothing in the store refers to
+// the blob: a gc in the daemon (daemon-gc.ts) pauses new stores, waits for those under way, and
+// takes the ids not yet in base as roots.
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { advanceBaseAt } from '../sync/binding.js';
-import type { Entry } from '../tree/index.js';
+import type { Entry, Hash } from '../tree/index.js';
 
 export class BaseIdLearner {
   private readonly waiting = new Map<Path, { was: Entry; id: string }>();
   private next: Promise<void> | undefined;
+  /** Ids stored for a fetched file that base does not name yet. */
+  private readonly held = new Map<Hash, number>();
+  private readonly storing = new Set<Promise<unknown>>();
+  private gate: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly baseEntry: (path: Path) => Entry | undefined,
     private readonly exclusive: (fn: () => Promise<void>) => Promise<void>,
   ) {}
+
+  /** Store the fetched file at `file` as a blob, then give base's entry at `path` its id. */
+  async learnFile(path: Path, was: Entry, file: Buffer, size: number): Promise<Hash> {
+    while (this.gate !== undefined) await this.gate;
+    const stored = this.store.putBlobFile(file, size).then(({ id }) => {
+      this.held.set(id, (this.held.get(id) ?? 0) + 1);
+      return id;
+    });
+    this.storing.add(stored);
+    let id: Hash;
+    try {
+      id = await stored;
+    } finally {
+      this.storing.delete(stored);
+    }
+    try {
+      await this.soon(path, was, id);
+    } finally {
+      const n = (this.held.get(id) ?? 1) - 1;
+      if (n > 0) this.held.set(id, n);
+      else this.held.delete(id);
+    }
+    return id;
+  }
+
+  /**
+   * Run `fn` with no blob being stored for a fetch, and the ids stored but not yet in base
+   * given to it (roots a gc must keep).
+   */
+  async whilePaused<T>(fn: (held: readonly Hash[]) => Promise<T>): Promise<T> {
+    while (this.gate !== undefined) await this.gate;
+    let resume!: () => void;
+    this.gate = new Promise<void>((r) => (resume = r));
+    try {
+      await Promise.allSettled([...this.storing]);
+      return await fn([...this.held.keys()]);
+    } finally {
+      this.gate = undefined;
+      resume();
+    }
+  }
 
   /** Give base's entry at `path` (as `was`) the id `id`; resolves once base moved. */
   soon(path: Path, was: Entry, id: string): Promise<void> {

@@ -16,6 +16,9 @@ export interface MountRequest {
   readonly store?: string;
   readonly foreground: boolean;
   readonly allowOther: boolean;
+  /** Cache limits (bytes) to keep for the volume; none given: the stored ones stay. */
+  readonly cacheSize?: number;
+  readonly pinCacheSize?: number;
   /** The tether launcher the daemon is started with. */
   readonly launcher: string;
   readonly log: (line: string) => void;
@@ -131,6 +134,8 @@ export async function mountVolume(
       remote: m.remote,
       mountpoint: m.mountpoint,
       allowOther: m.allowOther,
+      ...(m.cacheSize === undefined ? {} : { cacheSize: m.cacheSize }),
+      ...(m.pinCacheSize === undefined ? {} : { pinCacheSize: m.pinCacheSize }),
       log: m.log,
     });
     return out;
@@ -151,6 +156,8 @@ export async function mountVolume(
       '--store',
       storeDir,
       ...(m.allowOther ? ['--allow-other'] : []),
+      ...(m.cacheSize === undefined ? [] : ['--cache-size', String(m.cacheSize)]),
+      ...(m.pinCacheSize === undefined ? [] : ['--pin-cache-size', String(m.pinCacheSize)]),
       m.remote,
       m.mountpoint,
     ],

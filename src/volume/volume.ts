@@ -102,7 +102,8 @@ export class Volume {
   private dirty = false;
   private busy = 0;
   private readonly fetching = new Map<Path, Promise<void>>();
-  private readonly learner: BaseIdLearner;
+  /** Base learns fetched files' ids (and forgets evicted ones'). */
+  readonly learner: BaseIdLearner;
   private lastSync: VolumeStatus['lastSync'];
   private lastError: string | undefined;
   private closed = false;
@@ -110,6 +111,8 @@ export class Volume {
   private readonly remoteBuf: Buffer;
   /** Called with the paths of the view a sync or a resolve wrote (changed-paths.ts). */
   onLocalWrite: (paths: readonly Path[]) => void = () => undefined;
+  /** Called with each path whose content a fetch made present (the cache grew). */
+  onFetched: (path: Path) => void = () => undefined;
 
   private constructor(
     readonly store: Store,
@@ -164,6 +167,11 @@ export class Volume {
 
   get mode(): Mode {
     return this.modeNow;
+  }
+
+  /** Tell the mount that the volume changed these paths underneath it. */
+  viewChanged(paths: readonly Path[]): void {
+    this.viewChanges.emit(paths);
   }
 
   /** Calls `fn` with each path the volume changes in its view underneath the mount. */
@@ -324,6 +332,7 @@ export class Volume {
     }
     await this.placeholders.remove(path);
     this.viewChanges.emit([path]);
+    this.onFetched(path);
     // Base's content, as fetched: kept in the store, and base learns its id (a later text
     // merge needs base's bytes; MERGE.md rule P). Base moves one writer at a time, so this
     // waits its turn without holding up the open that fetched.
@@ -334,9 +343,7 @@ export class Volume {
       b.size === got.size &&
       closeMtime(b.mtimeNs, got.mtimeNs)
     ) {
-      const learned = this.store
-        .putBlobFile(dst, got.size)
-        .then(({ id }) => this.learner.soon(path, b, id));
+      const learned = this.learner.learnFile(path, b, dst, got.size);
       learned.catch((err: unknown) => {
         this.log(
           `${this.describe(path)}: base did not learn its content id: ${(err as Error).message}`,

@@ -1,0 +1,59 @@
+// One walk of the local view for the cache: every regular file that takes blocks (fetched or
+// written content; placeholders are sparse and take none), with the stat a cull re-checks
+// before it evicts. Directories and links are counted as bytes but are never candidates.
+import type { BigIntStats } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import type { Path } from '../merge/plan.js';
+import { TEMP_PREFIX } from '../scan/temp-name.js';
+
+export interface WalkedFile {
+  readonly path: Path;
+  /** Allocated bytes (st_blocks × 512). */
+  readonly bytes: number;
+  readonly st: BigIntStats;
+}
+
+const TEMP = Buffer.from(TEMP_PREFIX);
+
+export interface Walked {
+  readonly files: WalkedFile[];
+  /** Allocated bytes of everything else: directories, links, the engine's temporary files. */
+  readonly otherBytes: number;
+}
+
+export async function walkLocal(root: string): Promise<Walked> {
+  const files: WalkedFile[] = [];
+  let otherBytes = 0;
+  const seen = new Set<bigint>();
+  const rootBuf = Buffer.from(root);
+  const walk = async (dir: Buffer, prefix: Path): Promise<void> => {
+    let names: Buffer[];
+    try {
+      names = await readdir(dir, { encoding: 'buffer' });
+    } catch {
+      return; // gone, or past PATH_MAX: counted by the next walk that reaches it
+    }
+    for (const name of names) {
+      const at = Buffer.concat([dir, Buffer.from('/'), name]);
+      const path = prefix + name.toString('latin1');
+      const st = await lstat(at, { bigint: true }).catch(() => undefined);
+      if (st === undefined) continue;
+      const bytes = Number(st.blocks) * 512;
+      if (st.isDirectory()) {
+        otherBytes += bytes;
+        await walk(at, path + '/');
+        continue;
+      }
+      // A hard-linked file takes its blocks once, whichever name the walk meets first.
+      if (st.nlink > 1n) {
+        if (seen.has(st.ino)) continue;
+        seen.add(st.ino);
+      }
+      if (st.isFile() && !name.subarray(0, TEMP.length).equals(TEMP)) {
+        if (bytes > 0) files.push({ path, bytes, st });
+      } else otherBytes += bytes;
+    }
+  };
+  await walk(rootBuf, '');
+  return { files, otherBytes };
+}

@@ -1,0 +1,369 @@
+// The cache limit in the daemon (DESIGN decision 11): keeps the running total (cache-ledger.ts),
+// culls least-recently-used clean content when the automatic cache is over its limit (after
+// fetches, and on a timer), and refuses a write with ENOSPC (EDISCONFULL) when only content
+// that must stay is left. Culling touches only local things (the view, base, the store): it
+// never waits on the remote, and works offline as online.
+//
+// Where the write check sits: at the open or create that starts writing, not at each write.
+// The low-level binding writes in its session thread without this process (native/
+// lowlevel_direct.c), so a per-write check would cost that path; an open-time check against a
+// running total costs a comparison. The limit may so be passed by what one open writes; the
+// next open that would write is refused, and nothing written is ever lost.
+import { readdir, readlink, lstat } from 'node:fs/promises';
+import type { Path } from '../merge/plan.js';
+import { fsPath, hashFile } from '../scan/fs-entry.js';
+import { closeMtime } from '../scan/stamp.js';
+import { allocated } from './cache-use.js';
+import type { CacheLimits } from './cache-limits.js';
+import { CacheLedger, automaticUse, overBy, toFree } from './cache-ledger.js';
+import type { ChangedPaths } from './changed-paths.js';
+import { planCull, type CachedFile, type CullPlan, type KeepReason } from './cull-plan.js';
+import { walkLocal, type WalkedFile } from './cache-walk.js';
+import { evictToPlaceholders } from './evict.js';
+import { gcHere } from './daemon-gc.js';
+import { forgetIds } from './forget-ids.js';
+import { covers, type Pins } from './pins.js';
+import { UseTimes } from './use-times.js';
+import { VolumeError, type Volume } from './volume.js';
+
+/** A file opened this recently is not evicted: its open may be between the fetch check and the open itself. */
+const RECENT_MS = 1000;
+/** Recount and cull this often (ms; TETHER_CULL_MS). */
+const CULL_MS = 30_000;
+
+type Candidate = CachedFile & { readonly st: WalkedFile['st']; readonly verify: boolean };
+
+export interface CullOutcome {
+  readonly evicted: number;
+  /** Files left only because they were opened a moment ago. */
+  readonly recent: number;
+  readonly freedBytes: number;
+  readonly ms: number;
+}
+
+/** Paths of the local view this process holds open (the mount's open files). */
+async function openPaths(local: Buffer): Promise<Set<Path>> {
+  const out = new Set<Path>();
+  const prefix = Buffer.concat([local, Buffer.from('/')]);
+  // Linux only, as tether is: without /proc nothing could be told open, so nothing is culled.
+  const fds = await readdir('/proc/self/fd').catch(() => undefined);
+  if (fds === undefined) throw new Error('cannot list /proc/self/fd: no cull without it');
+  for (const fd of fds) {
+    const to = await readlink(`/proc/self/fd/${fd}`, { encoding: 'buffer' }).catch(() => null);
+    if (to?.subarray(0, prefix.length).equals(prefix) === true) {
+      out.add(to.subarray(prefix.length).toString('latin1'));
+    }
+  }
+  return out;
+}
+
+export class Culler {
+  readonly ledger = new CacheLedger();
+  readonly uses: UseTimes;
+  private walked: WalkedFile[] = [];
+  private running: Promise<CullOutcome> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private full = false;
+  /** Files of the eviction under way: chosen, or being renamed (with its end). */
+  private readonly evicting = new Map<Path, 'chosen' | { done: Promise<void>; end: () => void }>();
+  private gcMs = 0;
+  private closed = false;
+  private readonly localBuf: Buffer;
+
+  constructor(
+    private readonly v: Volume,
+    private readonly changed: ChangedPaths,
+    private readonly pins: Pins,
+    readonly limits: CacheLimits,
+    private readonly event: (type: string, data: Record<string, unknown>) => void,
+    private readonly log: (line: string) => void,
+  ) {
+    this.uses = new UseTimes(v.store.db('cache-use'));
+    this.localBuf = Buffer.from(v.local);
+  }
+
+  start(): void {
+    const every = Number(process.env['TETHER_CULL_MS']);
+    this.timer = setInterval(
+      () => {
+        this.uses.flush().catch((err: unknown) => {
+          this.log(`cache: use times not written: ${(err as Error).message}`);
+        });
+        if (this.limits.cacheSize !== undefined) this.soon();
+      },
+      Number.isFinite(every) && every > 0 ? every : CULL_MS,
+    );
+    if (this.limits.cacheSize !== undefined) this.soon();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.retry !== undefined) clearTimeout(this.retry);
+    await this.running?.catch(() => undefined);
+    await this.uses.flush().catch(() => undefined);
+  }
+
+  /**
+   * `path` is being opened (or truncated, or linked) through the mount: its use is recorded,
+   * and an eviction of it under way is withdrawn, or waited for once past withdrawing.
+   */
+  async used(path: Path): Promise<void> {
+    this.uses.touch(path);
+    const e = this.evicting.get(path);
+    if (e === 'chosen') this.evicting.delete(path);
+    else if (e !== undefined) await e.done;
+  }
+
+  /** A fetch made `path` present: count it, and cull if that took the cache over. */
+  async fetched(path: Path): Promise<void> {
+    await this.noted(path);
+    // Base learns its id next: the blob will take about as much in the store.
+    this.ledger.addStore(this.bytesAt.get(path) ?? 0);
+    if (overBy(this.ledger.totals, this.limits) > 0) this.soon();
+  }
+
+  private readonly bytesAt = new Map<Path, number>();
+
+  /** `path` changed through the mount: its entry in the running total follows (one lstat). */
+  async noted(path: Path): Promise<void> {
+    const st = await lstat(fsPath(this.localBuf, path)).catch(() => undefined);
+    if (st?.isFile() === true) {
+      const bytes = st.blocks * 512;
+      this.bytesAt.set(path, bytes);
+      this.ledger.set(path, bytes, this.isPinned(path));
+    } else {
+      this.bytesAt.delete(path);
+      this.ledger.drop(path);
+    }
+  }
+
+  /**
+   * Before a write to `path` starts: room is made by a cull where the cache is full, and where
+   * none can be made the write is refused (ENOSPC, EDISCONFULL) with a `cache-full` event.
+   */
+  async room(path: Path, op: string): Promise<void> {
+    if (overBy(this.ledger.totals, this.limits) < 0) return;
+    const o = await this.cull();
+    if (overBy(this.ledger.totals, this.limits) < 0) return;
+    if (o.recent > 0) {
+      // Files opened a moment ago can be evicted in a moment: worth the wait before a refusal.
+      await new Promise((r) => setTimeout(r, RECENT_MS));
+      await this.cull();
+      if (overBy(this.ledger.totals, this.limits) < 0) return;
+    }
+    const use = automaticUse(this.ledger.totals, this.limits);
+    const message =
+      `the cache is full (${use} bytes of a ${String(this.limits.cacheSize)}-byte limit) ` +
+      'with pinned, dirty or open content only: sync, unpin, or mount with a larger --cache-size';
+    if (!this.full) {
+      this.full = true;
+      this.event('cache-full', { path, use, limit: this.limits.cacheSize, op });
+    }
+    throw new VolumeError(this.v.why.note(path, 'EDISCONFULL', op, message));
+  }
+
+  /** The cache's use and limits, for `tether status` (counted afresh: status walks anyway). */
+  async status(): Promise<Record<string, unknown>> {
+    if (this.running === undefined) await this.recount();
+    const t = this.ledger.totals;
+    return {
+      ...this.limits,
+      use: t.total,
+      pinned: t.pinned,
+      automatic: automaticUse(t, this.limits),
+      full: this.full,
+    };
+  }
+
+  /** One cull at a time; a call while one runs waits for it. */
+  cull(): Promise<CullOutcome> {
+    this.running ??= this.cullNow().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private soon(): void {
+    if (this.closed || this.running !== undefined) return;
+    this.cull().catch((err: unknown) => {
+      this.log(`cache: cull failed: ${(err as Error).message}`);
+    });
+  }
+
+  private isPinned(path: Path, pins = this.pins.list()): boolean {
+    return pins.some((p) => covers(p, path));
+  }
+
+  /** Set the running total from a walk of the view and of the store. */
+  private async recount(): Promise<void> {
+    const w = await walkLocal(this.v.local);
+    const storeBytes = await allocated(this.v.storeDir, new Set([this.v.local]), new Set());
+    const pins = this.pins.list();
+    this.walked = w.files;
+    this.bytesAt.clear();
+    let pinnedBlobs = 0;
+    const entries: [Path, number, boolean][] = [];
+    for (const f of w.files) {
+      this.bytesAt.set(f.path, f.bytes);
+      const pinned = this.isPinned(f.path, pins);
+      // A pinned file's blob is pinned content too: counted with it, not with the store.
+      const blob = pinned ? await this.blobBytes(f.path) : 0;
+      pinnedBlobs += blob;
+      entries.push([f.path, f.bytes + blob, pinned]);
+    }
+    this.ledger.reset(entries, storeBytes + w.otherBytes - pinnedBlobs);
+  }
+
+  /** What the blob of base's content at `path` takes as a file in the store (0: none). */
+  private async blobBytes(path: Path): Promise<number> {
+    const id = this.v.baseEntry(path)?.id;
+    if (id === undefined) return 0;
+    const st = await lstat(this.v.store.blobPath(id)).catch(() => undefined);
+    return st === undefined ? 0 : st.blocks * 512;
+  }
+
+  private async cullNow(): Promise<CullOutcome> {
+    const t0 = performance.now();
+    await this.recount();
+    const want = toFree(this.ledger.totals, this.limits);
+    if (want <= 0) {
+      this.full = false;
+      return { evicted: 0, recent: 0, freedBytes: 0, ms: performance.now() - t0 };
+    }
+    const before = this.ledger.totals.total;
+    const t1 = performance.now();
+    const plan = planCull(this.candidates(), want);
+    const t2 = performance.now();
+    const { evicted, busy } =
+      plan.evict.length === 0 ? { evicted: 0, busy: 0 } : await this.apply(plan);
+    const recent = (plan.kept.recent ?? 0) + busy;
+    const t3 = performance.now();
+    await this.recount();
+    const freedBytes = before - this.ledger.totals.total;
+    const ms = performance.now() - t0;
+    this.event('cache-pressure', {
+      use: automaticUse(this.ledger.totals, this.limits),
+      limit: this.limits.cacheSize,
+      wanted: want,
+      evicted,
+      freedBytes,
+      kept: plan.kept,
+      ms: Math.round(ms),
+    });
+    // Where the time went (ms): counting, planning, evicting and freeing, counting again.
+    const phases = [t1 - t0, t2 - t1, t3 - t2, performance.now() - t3].map(Math.round);
+    this.log(
+      `cache: culled ${evicted} files, ${freedBytes} bytes in ${Math.round(ms)} ms ` +
+        `(count, plan, evict, recount: ${phases.join(', ')}; gc ${Math.round(this.gcMs)})`,
+    );
+    if (overBy(this.ledger.totals, this.limits) < 0) this.full = false;
+    else if (recent > 0 && this.retry === undefined && !this.closed) {
+      // What was too recently opened to evict may be evicted in a moment.
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.soon();
+      }, RECENT_MS);
+    }
+    return { evicted, recent, freedBytes, ms };
+  }
+
+  /** Every cached file, with why it must stay where it must. */
+  private candidates(): Candidate[] {
+    const pins = this.pins.list();
+    const conflicted = new Set(
+      this.v.conflicts
+        .list()
+        .flatMap((c) => (c.variantPath === undefined ? [c.path] : [c.path, c.variantPath])),
+    );
+    const noted = new Set(this.changed.list());
+    const now = Date.now();
+    return this.walked.flatMap((f): Candidate[] => {
+      if (this.v.placeholders.is(f.path, f.st.ino)) return [];
+      const b = this.v.baseEntry(f.path);
+      const lastUse = this.uses.lastUse(f.path);
+      let keep: KeepReason | undefined;
+      if (this.isPinned(f.path, pins)) keep = 'pinned';
+      else if (conflicted.has(f.path)) keep = 'conflict';
+      else if (b === undefined) keep = 'provisional';
+      else if (
+        b.kind !== 'file' ||
+        b.size !== Number(f.st.size) ||
+        !closeMtime(b.mtimeNs, f.st.mtimeNs) ||
+        b.mode !== (Number(f.st.mode) & 0o7777)
+      )
+        keep = 'dirty';
+      else if (f.st.nlink > 1n) keep = 'linked';
+      else if (now - lastUse < RECENT_MS) keep = 'recent';
+      // Written through the mount since it last equalled base, and its stamp is no proof of
+      // its bytes (a write may keep size and mtime): only base's id can clear it.
+      const verify = noted.has(f.path) || !this.changed.complete;
+      if (keep === undefined && verify && b?.id === undefined) keep = 'dirty';
+      const frees = f.bytes + (b?.id === undefined ? 0 : b.size);
+      return [
+        { path: f.path, frees, lastUse, st: f.st, verify, ...(keep === undefined ? {} : { keep }) },
+      ];
+    });
+  }
+
+  /**
+   * Evict the plan's files (between syncs), then free what base no longer names. `busy`: files
+   * left because they were open, or opened since the plan, at the time.
+   */
+  private async apply(plan: CullPlan): Promise<{ evicted: number; busy: number }> {
+    let busy = 0;
+    const evicted = await this.v.between(async () => {
+      const open = await openPaths(this.localBuf);
+      const chosen: Candidate[] = [];
+      for (const f of plan.evict as Candidate[]) {
+        if (open.has(f.path) || Date.now() - this.uses.lastUse(f.path) < RECENT_MS) {
+          busy++;
+          continue;
+        }
+        const b = this.v.baseEntry(f.path);
+        if (b?.kind !== 'file') continue;
+        if (f.verify) {
+          const id = await hashFile(fsPath(this.localBuf, f.path)).catch(() => undefined);
+          if (id === undefined || id !== b.id) continue;
+        }
+        chosen.push(f);
+      }
+      for (const f of chosen) this.evicting.set(f.path, 'chosen');
+      const done = await evictToPlaceholders(
+        this.localBuf,
+        chosen.map((f) => ({ path: f.path, was: f.st })),
+        this.v.placeholders,
+        {
+          claim: (path) => {
+            if (this.evicting.get(path) !== 'chosen') return false;
+            let end!: () => void;
+            const done = new Promise<void>((r) => (end = r));
+            this.evicting.set(path, { done, end });
+            return true;
+          },
+          release: (path) => {
+            const e = this.evicting.get(path);
+            this.evicting.delete(path);
+            if (e !== undefined && e !== 'chosen') e.end();
+          },
+        },
+      ).finally(() => {
+        for (const f of chosen) this.evicting.delete(f.path);
+      });
+      const forget = done.flatMap((path) => {
+        const id = this.v.baseEntry(path)?.id;
+        return id === undefined ? [] : [{ path, id }];
+      });
+      await forgetIds(this.v.store, forget);
+      // In the same turn: a sync in between would take the ids back from the scan caches
+      // (which vouch for a stamp's id), and the gc drops those caches as it frees.
+      const g0 = performance.now();
+      if (done.length > 0) await gcHere(this.v, false);
+      this.gcMs = performance.now() - g0;
+      this.v.viewChanged(done);
+      return done.length;
+    });
+    return { evicted, busy };
+  }
+}
