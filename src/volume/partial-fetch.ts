@@ -90,6 +90,9 @@ export async function fetchRanges(
     let failure: Error | undefined;
     let next = 0;
     let fetched = 0;
+    // Each range is recorded once its copy answered, without waiting for the record before
+    // the next copy: the store gathers the writes of ranges done meanwhile into one commit.
+    const records: Promise<void>[] = [];
     const worker = async (): Promise<void> => {
       while (failure === undefined && next < todo.length) {
         const [s, e] = todo[next++]!;
@@ -101,10 +104,11 @@ export async function fetchRanges(
         }
         map = withRange(map, s, e);
         fetched += e - s;
-        await maps.put(path, map);
+        records.push(maps.put(path, map));
       }
     };
     await Promise.all(Array.from({ length: Math.min(width, todo.length) }, worker));
+    await Promise.all(records);
     if (failure === undefined) return { stamp, fetched, kept, restarted };
     if (!isChanged(failure) || attempt >= ATTEMPTS) throw failure;
     restarted = true;
