@@ -104,7 +104,10 @@ export async function fetchRanges(
         }
         map = withRange(map, s, e);
         fetched += e - s;
-        records.push(maps.put(path, map));
+        const recorded = maps.put(path, map);
+        // Awaited below, with the others; meanwhile a failure is no unhandled rejection.
+        recorded.catch(() => undefined);
+        records.push(recorded);
       }
     };
     await Promise.all(Array.from({ length: Math.min(width, todo.length) }, worker));
