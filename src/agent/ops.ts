@@ -1,9 +1,9 @@
 // What the remote agent does: every call that touches the remote. `probe` asks whether the
-// server answers; `fetch` copies one file of the remote into the local view (progress per
-// chunk); `sync` runs the whole engine (scan → merge → apply) between the local view and the
-// remote, with the store opened here (LMDB serves several processes; the daemon waits for the
-// answer, cutting the sync if the server stops answering its probes, and never touches the
-// remote itself).
+// server answers; `stamp` and `copyRange` fetch a file range by range into its placeholder in
+// the local view (volume/partial-fetch.ts; progress per read); `sync` runs the whole engine
+// (scan → merge → apply) between the local view and the remote, with the store opened here
+// (LMDB serves several processes; the daemon waits for the answer, cutting the sync if the
+// server stops answering its probes, and never touches the remote itself).
 import { readdir, stat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
@@ -12,15 +12,22 @@ import { EMPTY_TREE_ID } from '../tree/index.js';
 import { REF_BASE } from '../store/kv.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
 import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
-import { copyInPlace } from '../volume/fetch.js';
+import { copyRange, serverStamp } from '../volume/range-copy.js';
+import type { ServerStamp } from '../volume/ranges.js';
 import { Placeholders } from '../volume/placeholders.js';
 import type { Operation } from './serve.js';
 import { syncDirsOp } from './sync-dirs-op.js';
 
-export interface FetchArgs {
+export interface StampArgs {
   readonly remote: string;
-  readonly local: string;
   readonly path: Path;
+}
+
+export interface RangeArgs extends StampArgs {
+  readonly local: string;
+  readonly start: number;
+  readonly end: number;
+  readonly expect: ServerStamp;
 }
 
 export interface SyncArgs {
@@ -44,17 +51,24 @@ async function probe(args: unknown): Promise<{ entries: number }> {
   }
 }
 
-async function fetch(
-  args: unknown,
-  progress: (v?: unknown) => void,
-): Promise<{ size: number; mtimeNs: bigint }> {
-  const a = args as FetchArgs;
-  return copyInPlace(
+function stamp(args: unknown): Promise<ServerStamp> {
+  const a = args as StampArgs;
+  return serverStamp(fsPath(Buffer.from(a.remote), a.path));
+}
+
+async function copy(args: unknown, progress: (v?: unknown) => void): Promise<number> {
+  const a = args as RangeArgs;
+  return copyRange(
     fsPath(Buffer.from(a.remote), a.path),
     fsPath(Buffer.from(a.local), a.path),
+    a.start,
+    a.end,
+    a.expect,
     (n) => {
       progress(n);
     },
+    // The daemon is gone (killed): a later one may have moved on, so write nothing more.
+    () => !process.connected,
   );
 }
 
@@ -86,7 +100,8 @@ async function sync(args: unknown, progress: (v?: unknown) => void): Promise<Syn
 
 export const OPERATIONS: Readonly<Record<string, Operation>> = {
   probe,
-  fetch,
+  stamp,
+  copyRange: copy,
   sync,
   'sync-dirs': syncDirsOp,
 };

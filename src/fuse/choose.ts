@@ -5,6 +5,7 @@
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import type { Operations } from './binding.js';
+import type { CheckedReads } from './checked-reads.js';
 import { loadLowLevel } from './lowlevel-addon.js';
 import { mountLowLevel } from './lowlevel.js';
 import { checkFsname, mountHandlers, type VolumeMountOptions } from './mount.js';
@@ -46,6 +47,8 @@ export async function mountChosen(
     readonly log?: (line: string) => void;
     /** Paths whose contents change behind the view (never cached by the kernel). */
     readonly volatile?: (path: string) => boolean;
+    /** Descriptors whose reads the handlers check (fuse-native serves every read there). */
+    readonly checked?: CheckedReads;
   },
   binding: BindingName = chooseBinding(),
 ): Promise<VolumeMount> {
@@ -61,6 +64,7 @@ export async function mountChosen(
       allowOther: opts.allowOther,
       ...(opts.log === undefined ? {} : { log: opts.log }),
       ...(opts.volatile === undefined ? {} : { volatile: opts.volatile }),
+      ...(opts.checked === undefined ? {} : { checked: opts.checked }),
     });
     return {
       mountpoint,

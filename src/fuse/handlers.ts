@@ -26,6 +26,7 @@ import type { Path } from '../merge/plan.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { native } from '../scan/native.js';
 import { UTIME_NOW, UTIME_OMIT, type Caller, type Operations, type Timespec } from './binding.js';
+import { CheckedReads, type ReadCheck } from './checked-reads.js';
 import { errnoOf } from './errno.js';
 import { LIMIT, reachable } from './long-path.js';
 import { fuseStat } from './stat.js';
@@ -64,6 +65,8 @@ const AS_ROOT = process.getuid?.() === 0;
 export function createHandlers(
   view: VolumeView,
   log: (line: string) => void = () => undefined,
+  /** Descriptors of partial files, whose reads are checked (the binding is told of them). */
+  checked: CheckedReads = new CheckedReads(),
 ): Operations {
   const rootBuf = Buffer.from(view.root);
   /**
@@ -191,12 +194,17 @@ export function createHandlers(
       answer(cb, async (reach) => {
         const path = treePath(p);
         const trunc = (flags & C.O_TRUNC) !== 0 && (flags & ACCMODE) !== C.O_RDONLY;
-        if ((flags & ACCMODE) !== C.O_RDONLY) await view.room?.(path, 'open');
+        const readOnly = (flags & ACCMODE) === C.O_RDONLY;
+        let partial: ReadCheck | undefined;
+        if (!readOnly) await view.room?.(path, 'open');
         // Opened to be overwritten, a placeholder's old content is not wanted.
         if (trunc) await view.forget(path);
-        else await view.present(path, 'open');
+        else if (readOnly && view.presentToRead !== undefined) {
+          partial = await view.presentToRead(path, 'open');
+        } else await view.present(path, 'open');
         // The kernel gives each write its offset, O_APPEND included.
         const fd = await pOpen(reach(p), flags & ~C.O_APPEND);
+        if (partial !== undefined) checked.add(fd, partial);
         if (trunc) {
           written.add(fd);
           changed(p);
@@ -216,7 +224,11 @@ export function createHandlers(
       });
     },
     read: (_p, fd, buf, len, pos, cb) => {
-      count(cb, async () => (await pRead(fd, buf, 0, len, pos)).bytesRead);
+      const partial = checked.get(fd);
+      count(cb, async () => {
+        await partial?.check(pos, len);
+        return (await pRead(fd, buf, 0, len, pos)).bytesRead;
+      });
     },
     write: (p, fd, buf, len, pos, cb) => {
       // The first write through a descriptor: the path differs from now on (its flush waits
@@ -238,6 +250,7 @@ export function createHandlers(
     release: (p, fd, cb) => {
       answer(cb, async () => {
         if (p === null && held.size > 0) await letGo(fd);
+        checked.delete(fd);
         await pClose(fd);
         if (written.delete(fd)) changed(p);
       });

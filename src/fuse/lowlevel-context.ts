@@ -3,6 +3,7 @@
 // a negative errno; here it becomes an Errno, which the dispatcher answers (lowlevel.ts).
 import { constants } from 'node:os';
 import type { Caller, Operations, Stat } from './binding.js';
+import type { CheckedReads } from './checked-reads.js';
 import { attrsOf, type LowLevelAddon, type Session } from './lowlevel-addon.js';
 import type { FsNode, NodeTable } from './nodes.js';
 
@@ -106,6 +107,8 @@ export interface Ctx {
   readonly times: CacheTimes;
   /** Paths whose contents change without the view's knowledge: never cached by the kernel. */
   readonly volatile?: (path: string) => boolean;
+  /** Descriptors whose reads the handlers must check (partial files): never served directly. */
+  readonly checked?: CheckedReads;
 }
 
 const NO_CACHE: CacheTimes = { attr: 0, entry: 0, negative: 0 };

@@ -3,7 +3,7 @@
 // stay cached across opens (keep_cache): the mount's own writes keep them right, and what the
 // volume changes underneath is invalidated (lowlevel.ts).
 import type { Caller, Statfs } from './binding.js';
-import { attrsOf, OPEN_KEEP_CACHE } from './lowlevel-addon.js';
+import { attrsOf, OPEN_DIRECT_IO, OPEN_KEEP_CACHE } from './lowlevel-addon.js';
 import {
   childPathOf,
   done,
@@ -39,9 +39,16 @@ export async function open(c: Ctx, req: number, ino: number, flags: number, who:
     c.h.open(pathOf(c, ino), flags, cb, who);
   });
   c.nodes.get(ino)?.fds.add(fd);
-  direct(c, fd);
-  const keep = mayKeep(c, c.nodes.pathOf(ino)) ? OPEN_KEEP_CACHE : 0;
-  if (c.addon.replyOpen(req, fd, keep) !== 0) await closeUnanswered(c, ino, fd, who);
+  let flagsOut: number;
+  if (c.checked?.has(fd) === true) {
+    // A partial file: every read reaches the handlers as asked (no pages kept or read ahead,
+    // so no hole's zeros are ever taken for content).
+    flagsOut = OPEN_DIRECT_IO;
+  } else {
+    direct(c, fd);
+    flagsOut = mayKeep(c, c.nodes.pathOf(ino)) ? OPEN_KEEP_CACHE : 0;
+  }
+  if (c.addon.replyOpen(req, fd, flagsOut) !== 0) await closeUnanswered(c, ino, fd, who);
 }
 
 /** An open the kernel did not take (interrupted) is closed here: no release will come. */

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import type { Caller, Operations } from './binding.js';
+import type { CheckedReads } from './checked-reads.js';
 import { loadLowLevel, OP, type LowLevelAddon, type Session } from './lowlevel-addon.js';
 import { Errno, requireHandlers, type CacheTimes, type Ctx } from './lowlevel-context.js';
 import { Listings } from './lowlevel-dirs.js';
@@ -26,6 +27,8 @@ export interface LowLevelOptions {
   readonly log?: (line: string) => void;
   /** Paths (as the handlers see them) the kernel must not cache: see Ctx.volatile. */
   readonly volatile?: (path: string) => boolean;
+  /** Descriptors whose reads go through the handlers: see Ctx.checked. */
+  readonly checked?: CheckedReads;
 }
 
 export interface LowLevelMount {
@@ -69,6 +72,7 @@ export async function mountLowLevel(
     nodes: new NodeTable(rootIno),
     times: o.times ?? LONG_CACHE,
     ...(o.volatile === undefined ? {} : { volatile: o.volatile }),
+    ...(o.checked === undefined ? {} : { checked: o.checked }),
   };
   const dirs = new Listings(c);
   let inflight = 0;

@@ -2,6 +2,7 @@
 // local view, and the few places where the volume must act around a passthrough call. The
 // handlers know nothing else of the volume, and nothing of the binding.
 import type { Path } from '../merge/plan.js';
+import type { ReadCheck } from './checked-reads.js';
 
 export interface VolumeView {
   /** The local view: base ⊕ overlay as a real directory (its inodes are the mount's). */
@@ -10,6 +11,11 @@ export interface VolumeView {
   readonly attic: string;
   /** Make `path`'s content present for an open, truncate or link (fetch a placeholder). */
   present(path: Path, op: string): Promise<void>;
+  /**
+   * For an open to read only: make `path`'s content present, or, where only some of it can be
+   * (a partially fetched file, offline), answer how each read is to be checked.
+   */
+  presentToRead?(path: Path, op: string): Promise<ReadCheck | undefined>;
   /** Make every file at or under `path` present (before a rename moves it). */
   presentUnder(path: Path, op: string): Promise<void>;
   /** `path` no longer holds what it held (truncated to nothing, unlinked, replaced). */

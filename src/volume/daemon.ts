@@ -5,6 +5,7 @@ import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
+import { CheckedReads } from '../fuse/checked-reads.js';
 import { createHandlers } from '../fuse/handlers.js';
 import { mountChosen, type VolumeMount } from '../fuse/choose.js';
 import type { VolumeView } from '../fuse/view.js';
@@ -90,6 +91,13 @@ function viewOf(v: Volume, changed: ChangedPaths, culler: Culler): VolumeView {
       if (was) changed.note(path);
     },
     room: (path, op) => culler.room(path, op),
+    presentToRead: async (path, op) => {
+      await culler.used(path);
+      const was = v.placeholders.isNow(path);
+      const partial = await v.fetchToRead(path, op);
+      if (was && partial === undefined) changed.note(path);
+      return partial;
+    },
     presentUnder: (path, op) => v.fetchUnder(path, op),
     forget: (path) => v.forget(path),
     writing: (path) => {
@@ -188,7 +196,8 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     await rm(v.attic, { recursive: true, force: true });
     await mkdir(v.attic, { mode: 0o700 });
     // `.tether/` (read-only views of the volume) is served beside it: view/volume-hook.ts.
-    const ops = withVolumeViews(createHandlers(viewOf(v, c, cu), o.log), v, o.log);
+    const checked = new CheckedReads();
+    const ops = withVolumeViews(createHandlers(viewOf(v, c, cu), o.log, checked), v, o.log);
     const m = await mountChosen(o.mountpoint, ops, {
       root: v.local,
       fsname: FSNAME_PREFIX + o.storeDir,
@@ -196,6 +205,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       log: o.log,
       // The views in `.tether/` follow the store, not the view: the kernel keeps none of them.
       volatile: inHiddenTree,
+      checked,
     });
     mounted = m;
     v.onViewChanged((path) => {

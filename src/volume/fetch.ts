@@ -1,50 +1,72 @@
 // Fetching a placeholder's content from the remote into the local view, in place: the file
-// keeps its inode (open handles, hard links and the kernel's node stay valid), then takes the
-// remote file's mtime, so a file fetched unchanged has base's stamp and is no change.
-import { open, utimes } from 'node:fs/promises';
+// keeps its inode (open handles, hard links and the kernel's node stay valid), is filled range
+// by range (partial-fetch.ts), then takes the remote file's size and mtime, so a file fetched
+// unchanged has base's stamp and is no change.
+import { lstat, open, utimes } from 'node:fs/promises';
+import type { Path } from '../merge/plan.js';
+import { fsPath } from '../scan/fs-entry.js';
 import { timeArg } from '../scan/stamp.js';
-
-const CHUNK = 1 << 20;
+import { copyRange, serverStamp } from './range-copy.js';
+import type { RangeStore } from './range-store.js';
+import type { ServerStamp } from './ranges.js';
+import {
+  fetchRanges,
+  type FetchOutcome,
+  type FetchPolicy,
+  type RangeSource,
+} from './partial-fetch.js';
 
 /**
- * Copy `src` over `dst` in place; returns the source's size and mtime as copied. `progress`
- * is called once the source is open and after each chunk (a deadline on lack of progress).
+ * Every missing range of the placeholder at `path` fetched, then the file completed: cut to
+ * the server file's size, given its mtime, synced. The caller then drops the placeholder's
+ * records (a crash before that fetches nothing again: every range is recorded).
  */
-export async function copyInPlace(
-  src: Buffer,
-  dst: Buffer,
-  progress: (bytes: number) => void = () => undefined,
-): Promise<{ size: number; mtimeNs: bigint }> {
-  const from = await open(src, 'r');
+export async function fetchInPlace(
+  src: RangeSource,
+  maps: RangeStore,
+  localRoot: Buffer,
+  path: Path,
+  policy: FetchPolicy,
+): Promise<FetchOutcome> {
+  const dst = fsPath(localRoot, path);
+  const { ino } = await lstat(dst, { bigint: true });
+  const got = await fetchRanges(src, maps, path, ino, policy);
+  const f = await open(dst, 'r+');
   try {
-    const st = await from.stat({ bigint: true });
-    progress(0);
-    const to = await open(dst, 'r+');
-    try {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      let pos = 0;
-      for (;;) {
-        const { bytesRead } = await from.read(buf, 0, CHUNK, pos);
-        if (bytesRead === 0) break;
-        let done = 0;
-        while (done < bytesRead) {
-          const { bytesWritten } = await to.write(buf, done, bytesRead - done, pos + done);
-          done += bytesWritten;
-        }
-        pos += bytesRead;
-        progress(pos);
-      }
-      await to.truncate(pos);
-      await to.sync();
-    } finally {
-      await to.close();
-    }
-    const t = timeArg(st.mtimeNs);
-    await utimes(dst, t, t);
-    return { size: Number(st.size), mtimeNs: st.mtimeNs };
+    await f.truncate(got.stamp.size);
+    await f.sync();
   } finally {
-    await from.close();
+    await f.close();
   }
+  const t = timeArg(got.stamp.mtimeNs);
+  await utimes(dst, t, t);
+  return got;
+}
+
+/** A fetch failed because of the file, not the remote: gone or changed on the server. */
+export function failedForTheFile(err: unknown): boolean {
+  const e = err as { remoteCode?: unknown; code?: unknown };
+  const c = e.remoteCode ?? e.code;
+  return c === 'ENOENT' || c === 'ENOTDIR' || c === 'EISDIR' || c === 'ECHANGED';
+}
+
+/** A log line for a fetch that resumed or started over (none for a plain one). */
+export function resumedLine(name: string, got: FetchOutcome): string | undefined {
+  if (got.kept === 0 && !got.restarted) return undefined;
+  const how = got.restarted ? ' (started over: the server file had changed)' : '';
+  return `fetched ${name}: ${String(got.fetched)} bytes, ${String(got.kept)} present already${how}`;
+}
+
+/** Ranges copied by the daemon itself (no remote agent), each within `deadlineMs`. */
+export function localRangeSource(remote: Buffer, local: Buffer, deadlineMs: number): RangeSource {
+  return {
+    stamp: (path: Path): Promise<ServerStamp> =>
+      withDeadline(serverStamp(fsPath(remote, path)), deadlineMs, 'fetch'),
+    copy: async (path, start, end, expect) => {
+      const copied = copyRange(fsPath(remote, path), fsPath(local, path), start, end, expect);
+      await withDeadline(copied, deadlineMs, 'fetch');
+    },
+  };
 }
 
 /** `p`, or a rejection once `ms` have passed (the work itself cannot be stopped, only left). */

@@ -10,6 +10,8 @@ import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { advanceBaseAt } from '../sync/binding.js';
 import type { Entry, Hash } from '../tree/index.js';
+import { closeMtime } from '../scan/stamp.js';
+import type { ServerStamp } from './ranges.js';
 
 export class BaseIdLearner {
   private readonly waiting = new Map<Path, { was: Entry; id: string }>();
@@ -24,6 +26,21 @@ export class BaseIdLearner {
     private readonly baseEntry: (path: Path) => Entry | undefined,
     private readonly exclusive: (fn: () => Promise<void>) => Promise<void>,
   ) {}
+
+  /**
+   * `path` was fetched into `file` from the server file `got`: if that is base's version, its
+   * content is kept in the store and base learns its id. Base moves one writer at a time, so
+   * this waits its turn without holding up the open that fetched; a failure is only logged.
+   */
+  fetched(path: Path, file: Buffer, got: ServerStamp, log: (line: string) => void): void {
+    const b = this.baseEntry(path);
+    if (b?.kind !== 'file' || b.id !== undefined || b.size !== got.size) return;
+    if (!closeMtime(b.mtimeNs, got.mtimeNs)) return;
+    const learned = this.learnFile(path, b, file, got.size);
+    learned.catch((err: unknown) => {
+      log(`base did not learn the content id of a fetched file: ${(err as Error).message}`);
+    });
+  }
 
   /** Store the fetched file at `file` as a blob, then give base's entry at `path` its id. */
   async learnFile(path: Path, was: Entry, file: Buffer, size: number): Promise<Hash> {

@@ -4,8 +4,10 @@
 // call as a transport error; the volume then goes offline and answers from its cache.
 import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentCallError, type AgentSpawn } from '../agent/client.js';
-import type { FetchArgs, SyncArgs } from '../agent/ops.js';
+import type { RangeArgs, StampArgs, SyncArgs } from '../agent/ops.js';
 import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
+import type { RangeSource } from './partial-fetch.js';
+import type { ServerStamp } from './ranges.js';
 
 const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
 
@@ -66,12 +68,32 @@ export class RemoteIo {
     await this.prober.call('probe', { remote: this.remote }, { deadlineMs: this.deadlines.metaMs });
   }
 
-  fetch(path: Path): Promise<{ size: number; mtimeNs: bigint }> {
-    const args: FetchArgs = { remote: this.remote, local: this.local, path };
-    return this.agent.call('fetch', args, {
-      deadlineMs: this.deadlines.metaMs,
-      idleMs: this.deadlines.idleMs,
-    });
+  /**
+   * Fetching through the agent: a stamp is metadata (its deadline); each range is one request
+   * whose deadline restarts at each read it makes (lack of progress, not size). Several ranges
+   * may be in flight at once: the agent serves requests concurrently.
+   */
+  get ranges(): RangeSource {
+    return {
+      stamp: (path: Path): Promise<ServerStamp> => {
+        const args: StampArgs = { remote: this.remote, path };
+        return this.agent.call('stamp', args, { deadlineMs: this.deadlines.metaMs });
+      },
+      copy: async (path, start, end, expect) => {
+        const args: RangeArgs = {
+          remote: this.remote,
+          local: this.local,
+          path,
+          start,
+          end,
+          expect,
+        };
+        await this.agent.call('copyRange', args, {
+          deadlineMs: this.deadlines.metaMs,
+          idleMs: this.deadlines.idleMs,
+        });
+      },
+    };
   }
 
   /**

@@ -13,7 +13,7 @@ import type { Entry, Hash } from '../tree/index.js';
 import { cacheUse, type CacheUse } from './cache-use.js';
 import type { Placeholders } from './placeholders.js';
 
-export type PathState = 'cached' | 'remote-only' | 'dirty' | 'provisional' | 'conflict';
+export type PathState = 'cached' | 'partial' | 'remote-only' | 'dirty' | 'provisional' | 'conflict';
 
 /** What the state of a path is read from. */
 export interface StateSource {
@@ -22,6 +22,8 @@ export interface StateSource {
   readonly placeholders: Placeholders;
   readonly conflicts: ConflictStore;
   baseEntry(path: Path): Entry | undefined;
+  /** A placeholder some of whose content has been fetched. */
+  isPartial?(path: Path): boolean;
 }
 
 /** The content id of the local view's file at `path` (read), if it is a file. */
@@ -42,7 +44,8 @@ export async function pathState(
 ): Promise<{ state: PathState; id?: string }> {
   if (v.placeholders.isNow(path)) {
     const b = v.baseEntry(path);
-    return b?.id === undefined ? { state: 'remote-only' } : { state: 'remote-only', id: b.id };
+    const state = v.isPartial?.(path) === true ? 'partial' : 'remote-only';
+    return b?.id === undefined ? { state } : { state, id: b.id };
   }
   if (v.conflicts.list().some((c) => c.path === path || c.variantPath === path)) {
     return { state: 'conflict', ...(await idOf(v, path)) };

@@ -17,7 +17,7 @@ import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
 import { isAuthTrouble } from '../sync/auth-trouble.js';
 import { checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
-import { fsPath, isMissing } from '../scan/fs-entry.js';
+import { fsPath } from '../scan/fs-entry.js';
 import { asBytes, REF_BASE } from '../store/kv.js';
 import {
   conflictPathOf,
@@ -26,9 +26,12 @@ import {
   resolveEnvOf,
   type Take,
 } from '../sync/resolve.js';
-import { closeMtime } from '../scan/stamp.js';
 import { runSyncDirs, type SyncPhase, type SyncSummary } from '../sync/sync-dirs.js';
-import { copyInPlace, withDeadline } from './fetch.js';
+import type { ReadCheck } from '../fuse/checked-reads.js';
+import { failedForTheFile, fetchInPlace, localRangeSource, resumedLine } from './fetch.js';
+import { policyFromEnv, type FetchOutcome } from './partial-fetch.js';
+import { PartialReads } from './partial-reads.js';
+import { RangeStore } from './range-store.js';
 import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
 import { BaseIdLearner } from './learn-ids.js';
@@ -87,6 +90,9 @@ export class Volume {
   /** Where files unlinked while open wait for their last close (see fuse/handlers.ts). */
   readonly attic: string;
   readonly placeholders: Placeholders;
+  /** What of each placeholder has been fetched so far (partial content). */
+  readonly ranges: RangeStore;
+  private readonly partial: PartialReads;
   readonly why = new WhyLog();
   readonly conflicts: ConflictStore;
   private readonly viewChanges = new ViewChanges();
@@ -109,6 +115,7 @@ export class Volume {
   private closed = false;
   private readonly localBuf: Buffer;
   private readonly remoteBuf: Buffer;
+  private readonly fetchPolicy = policyFromEnv();
   /** Called with the paths of the view a sync or a resolve wrote (changed-paths.ts). */
   onLocalWrite: (paths: readonly Path[]) => void = () => undefined;
   /** Called with each path whose content a fetch made present (the cache grew). */
@@ -127,6 +134,8 @@ export class Volume {
     this.localBuf = Buffer.from(this.local);
     this.remoteBuf = Buffer.from(remote);
     this.placeholders = new Placeholders(store.db('volume'), this.localBuf);
+    this.ranges = new RangeStore(store.db('volume'));
+    this.partial = new PartialReads(this, this.localBuf, (r) => new VolumeError(r));
     this.conflicts = new ConflictStore(store.db('conflicts'));
     this.learner = new BaseIdLearner(
       store,
@@ -245,6 +254,11 @@ export class Volume {
     await this.background();
   }
 
+  /** For a read-only open: see PartialReads.presentToRead. */
+  fetchToRead(path: Path, op: string): Promise<ReadCheck | undefined> {
+    return this.partial.presentToRead(path, op);
+  }
+
   /** Make a placeholder's content present (online: fetched; offline: EDISCONDATA). */
   async fetch(path: Path, op: string): Promise<void> {
     if (!this.placeholders.isNow(path)) return;
@@ -269,6 +283,7 @@ export class Volume {
   /** `path` (a placeholder) is being truncated to nothing: it simply stops being one. */
   async forget(path: Path): Promise<void> {
     await this.placeholders.remove(path);
+    await this.ranges.remove(path);
   }
 
   /** Resolve the conflict `arg` names (a path in the volume, or its variant's name). */
@@ -284,6 +299,11 @@ export class Volume {
       if (this.modeNow === 'online') this.changed();
       return r.resolution;
     });
+  }
+
+  /** A placeholder some of whose content has been fetched (it reads where that is). */
+  isPartial(path: Path): boolean {
+    return this.partial.has(path);
   }
 
   /** The state a path shows as `user.tether.state`, and its content id where known. */
@@ -311,18 +331,17 @@ export class Volume {
   }
 
   private async fetchNow(path: Path, op: string): Promise<void> {
-    const src = fsPath(this.remoteBuf, path);
     const dst = fsPath(this.localBuf, path);
-    let got: { size: number; mtimeNs: bigint };
+    let got: FetchOutcome;
     try {
-      got =
-        this.remoteIo === undefined
-          ? await withDeadline(copyInPlace(src, dst), this.times.fetchDeadlineMs, 'fetch')
-          : await this.remoteIo.fetch(path);
+      const source =
+        this.remoteIo?.ranges ??
+        localRangeSource(this.remoteBuf, this.localBuf, this.times.fetchDeadlineMs);
+      got = await fetchInPlace(source, this.ranges, this.localBuf, path, this.fetchPolicy);
     } catch (err) {
       const message = `${this.describe(path)} could not be fetched: ${(err as Error).message}`;
-      if (isMissing(err)) {
-        // Gone on the server since the last pull: the next one removes it here too.
+      if (failedForTheFile(err)) {
+        // Gone or changed on the server since the last pull: the next one brings it here.
         this.changed();
         throw new VolumeError(this.why.note(path, 'EREMOTE', op, message));
       }
@@ -330,29 +349,22 @@ export class Volume {
       this.onEvent('data-unavailable', { path, reason: message });
       throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
     }
+    const resumed = resumedLine(this.describe(path), got);
+    if (resumed !== undefined) this.log(resumed);
     await this.placeholders.remove(path);
+    await this.ranges.remove(path);
+    this.onLocalWrite([path]);
     this.viewChanges.emit([path]);
     this.onFetched(path);
     // Base's content, as fetched: kept in the store, and base learns its id (a later text
-    // merge needs base's bytes; MERGE.md rule P). Base moves one writer at a time, so this
-    // waits its turn without holding up the open that fetched.
-    const b = this.baseEntry(path);
-    if (
-      b?.kind === 'file' &&
-      b.id === undefined &&
-      b.size === got.size &&
-      closeMtime(b.mtimeNs, got.mtimeNs)
-    ) {
-      const learned = this.learner.learnFile(path, b, dst, got.size);
-      learned.catch((err: unknown) => {
-        this.log(
-          `${this.describe(path)}: base did not learn its content id: ${(err as Error).message}`,
-        );
-      });
-    }
+    // merge needs base's bytes; MERGE.md rule P).
+    this.learner.fetched(path, dst, got.stamp, (line) => {
+      this.log(`${this.describe(path)}: ${line}`);
+    });
   }
 
-  private describe(path: Path): string {
+  /** `path` as messages name it. */
+  describe(path: Path): string {
     return path === '' ? 'the volume root' : JSON.stringify(Buffer.from(path, 'latin1').toString());
   }
 
@@ -408,7 +420,10 @@ export class Volume {
         // Placeholders the engine replaced or removed in the view are placeholders no more.
         const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
         this.onLocalWrite(touched);
-        if (s.applied > 0) await this.placeholders.pruneAt(touched);
+        if (s.applied > 0) {
+          await this.placeholders.pruneAt(touched);
+          await this.ranges.pruneAt(touched, (p) => this.placeholders.isNow(p));
+        }
         this.viewChanges.emit(touched);
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;

@@ -6,3 +6,4 @@ import './offline-cycle.test.js';
 import './programs.test.js';
 import './crash.test.js';
 import './bad-input.test.js';
+import './partial.test.js';

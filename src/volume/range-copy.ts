@@ -1,0 +1,67 @@
+// One range of a server file copied into its placeholder, in place and durably: what the remote
+// agent runs for each range request (and the daemon itself where no agent runs). The copy
+// first checks that the server's file is still the version the range map belongs to, and
+// answers only once the bytes are on disk (fdatasync), so the daemon may record the range.
+import { open, stat } from 'node:fs/promises';
+import { TetherError } from '../errors.js';
+import type { ServerStamp } from './ranges.js';
+
+/** The server's file is no longer the version the map belongs to (ranges.ts): start over. */
+const changed = (why: string): Error => new TetherError('ECHANGED', why);
+
+const READ = 1 << 20;
+
+/** The server file's stamp now. */
+export async function serverStamp(src: Buffer): Promise<ServerStamp> {
+  const st = await stat(src, { bigint: true });
+  if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+  return { size: Number(st.size), mtimeNs: st.mtimeNs };
+}
+
+/**
+ * Copy bytes [start, end) of `src` (which must still have the stamp `expect`) over the same
+ * bytes of `dst`, then fdatasync `dst`. `progress` is called once the source is open and after
+ * each read (a deadline on lack of progress); `cancelled` is asked before each write (an agent
+ * whose daemon is gone writes nothing more).
+ */
+export async function copyRange(
+  src: Buffer,
+  dst: Buffer,
+  start: number,
+  end: number,
+  expect: ServerStamp,
+  progress: (bytes: number) => void = () => undefined,
+  cancelled: () => boolean = () => false,
+): Promise<number> {
+  const from = await open(src, 'r');
+  try {
+    const st = await from.stat({ bigint: true });
+    if (Number(st.size) !== expect.size || st.mtimeNs !== expect.mtimeNs) {
+      throw changed('the server file changed since its first ranges were fetched');
+    }
+    progress(0);
+    const to = await open(dst, 'r+');
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(READ, end - start));
+      let pos = start;
+      while (pos < end) {
+        const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, end - pos), pos);
+        if (bytesRead === 0) throw changed('the server file is shorter than its stamp says');
+        if (cancelled()) throw Object.assign(new Error('cancelled'), { code: 'ECANCELED' });
+        let done = 0;
+        while (done < bytesRead) {
+          const { bytesWritten } = await to.write(buf, done, bytesRead - done, pos + done);
+          done += bytesWritten;
+        }
+        pos += bytesRead;
+        progress(pos - start);
+      }
+      await to.datasync();
+    } finally {
+      await to.close();
+    }
+    return end - start;
+  } finally {
+    await from.close();
+  }
+}

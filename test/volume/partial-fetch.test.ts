@@ -1,0 +1,147 @@
+// Fetching range by range (volume/partial-fetch.ts) against a source that can fail, hang or
+// change, with the range maps in a real store: an interrupted fetch keeps exactly the ranges
+// that were answered, the next one fetches only the rest, a changed server file or another
+// local file starts over, and large files have several ranges in flight.
+import test from 'ava';
+import { TetherError } from '../../src/errors.js';
+import { Store } from '../../src/store/store.js';
+import { fetchRanges, type RangeSource } from '../../src/volume/partial-fetch.js';
+import { RangeStore } from '../../src/volume/range-store.js';
+import { presentBytes, type ServerStamp } from '../../src/volume/ranges.js';
+import { tempDir } from '../cli/run.js';
+
+const KiB = 1024;
+const policy = { chunk: 4 * KiB, parallel: 3, parallelFrom: 32 * KiB };
+
+/** A server file of `size` bytes; `fail(start)` may throw to fail a range. */
+class FakeSource implements RangeSource {
+  stampNow: ServerStamp;
+  readonly copied: [number, number][] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  fail: (start: number) => void = () => undefined;
+
+  constructor(size: number) {
+    this.stampNow = { size, mtimeNs: 1000n };
+  }
+
+  stamp(): Promise<ServerStamp> {
+    return Promise.resolve(this.stampNow);
+  }
+
+  async copy(_path: string, start: number, end: number, expect: ServerStamp): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((r) => setTimeout(r, 2));
+      if (expect.size !== this.stampNow.size || expect.mtimeNs !== this.stampNow.mtimeNs) {
+        throw new TetherError('ECHANGED', 'changed');
+      }
+      this.fail(start);
+      this.copied.push([start, end]);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  get bytes(): number {
+    return this.copied.reduce((n, [a, b]) => n + b - a, 0);
+  }
+}
+
+async function maps(t: import('ava').ExecutionContext): Promise<RangeStore> {
+  const { dir, cleanup } = tempDir('tether-ranges-');
+  const store = await Store.openOrCreate(dir);
+  t.teardown(async () => {
+    await store.close();
+    cleanup();
+  });
+  return new RangeStore(store.db('volume'));
+}
+
+test('a whole fetch records every range; a small file one range at a time', async (t) => {
+  const m = await maps(t);
+  const src = new FakeSource(10 * KiB + 1);
+  const got = await fetchRanges(src, m, 'a', 7n, policy);
+  t.deepEqual(got, { stamp: src.stampNow, fetched: 10 * KiB + 1, kept: 0, restarted: false });
+  t.is(src.maxInFlight, 1);
+  t.deepEqual(m.get('a')?.ranges, [[0, 10 * KiB + 1]]);
+});
+
+test('a large file has several ranges in flight', async (t) => {
+  const m = await maps(t);
+  const src = new FakeSource(64 * KiB);
+  await fetchRanges(src, m, 'big', 7n, policy);
+  t.is(src.maxInFlight, 3);
+  t.is(src.bytes, 64 * KiB);
+});
+
+test('an interrupted fetch keeps what was answered; the next fetches only the rest', async (t) => {
+  const m = await maps(t);
+  const src = new FakeSource(64 * KiB);
+  src.fail = (start) => {
+    if (start >= 20 * KiB) throw Object.assign(new Error('hung'), { code: 'ETIMEDOUT' });
+  };
+  await t.throwsAsync(fetchRanges(src, m, 'big', 7n, policy), { message: 'hung' });
+  const kept = m.get('big');
+  t.truthy(kept);
+  const answered = src.bytes;
+  t.true(answered >= 20 * KiB && answered < 64 * KiB, `${String(answered)} bytes answered`);
+  t.is(presentBytes(kept!), answered, 'exactly the answered ranges are recorded');
+
+  src.fail = () => undefined;
+  src.copied.length = 0;
+  const got = await fetchRanges(src, m, 'big', 7n, policy);
+  t.is(got.kept, answered);
+  t.is(got.fetched, 64 * KiB - answered);
+  t.is(src.bytes, 64 * KiB - answered, 'only the missing ranges were asked for');
+  t.false(got.restarted);
+});
+
+test('a server file changed between fetches starts over', async (t) => {
+  const m = await maps(t);
+  const src = new FakeSource(16 * KiB);
+  src.fail = (start) => {
+    if (start >= 8 * KiB) throw new Error('down');
+  };
+  await t.throwsAsync(fetchRanges(src, m, 'f', 7n, policy));
+  src.fail = () => undefined;
+  src.stampNow = { size: 16 * KiB, mtimeNs: 2000n };
+  src.copied.length = 0;
+  const got = await fetchRanges(src, m, 'f', 7n, policy);
+  t.true(got.restarted);
+  t.is(got.kept, 0);
+  t.is(src.bytes, 16 * KiB);
+  t.is(m.get('f')?.mtimeNs, 2000n);
+});
+
+test('a server file changing during the fetch starts it over', async (t) => {
+  const m = await maps(t);
+  const src = new FakeSource(16 * KiB);
+  src.fail = (start) => {
+    if (start === 8 * KiB) {
+      src.stampNow = { size: 16 * KiB, mtimeNs: 3000n };
+      src.fail = () => undefined;
+      throw new TetherError('ECHANGED', 'changed');
+    }
+  };
+  const got = await fetchRanges(src, m, 'f', 7n, policy);
+  t.true(got.restarted);
+  t.is(got.stamp.mtimeNs, 3000n);
+  t.deepEqual(m.get('f')?.ranges, [[0, 16 * KiB]]);
+});
+
+test('ranges recorded for another local file count for nothing', async (t) => {
+  const m = await maps(t);
+  const src = new FakeSource(16 * KiB);
+  src.fail = (start) => {
+    if (start >= 8 * KiB) throw new Error('down');
+  };
+  await t.throwsAsync(fetchRanges(src, m, 'f', 7n, policy));
+  src.fail = () => undefined;
+  src.copied.length = 0;
+  const got = await fetchRanges(src, m, 'f', 8n, policy);
+  t.is(got.kept, 0);
+  t.is(src.bytes, 16 * KiB);
+  t.is(m.get('f')?.ino, 8n);
+});
