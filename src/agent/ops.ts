@@ -8,17 +8,16 @@ import { readdir, stat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { Store } from '../store/store.js';
-import { EMPTY_TREE_ID } from '../tree/index.js';
-import { REF_BASE } from '../store/kv.js';
-import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyInPlace } from '../volume/fetch.js';
-import { Placeholders } from '../volume/placeholders.js';
+import { syncVolume, type VolumeSyncSummary } from '../volume/volume-sync.js';
 import type { Operation } from './serve.js';
 
 export interface FetchArgs {
   readonly remote: string;
   readonly local: string;
   readonly path: Path;
+  /** The remote path copied (a placeholder renamed since stands for its origin's content). */
+  readonly from?: Path;
 }
 
 export interface SyncArgs {
@@ -43,7 +42,7 @@ async function fetch(
 ): Promise<{ size: number; mtimeNs: bigint }> {
   const a = args as FetchArgs;
   return copyInPlace(
-    fsPath(Buffer.from(a.remote), a.path),
+    fsPath(Buffer.from(a.remote), a.from ?? a.path),
     fsPath(Buffer.from(a.local), a.path),
     (n) => {
       progress(n);
@@ -62,15 +61,11 @@ function storeAt(dir: string): Promise<Store> {
   return s;
 }
 
-async function sync(args: unknown, progress: (v?: unknown) => void): Promise<SyncSummary> {
+async function sync(args: unknown, progress: (v?: unknown) => void): Promise<VolumeSyncSummary> {
   const a = args as SyncArgs;
   const store = await storeAt(a.storeDir);
-  const placeholders = new Placeholders(store.db('volume'), Buffer.from(a.local));
-  return runSyncDirs(store, a.local, a.remote, {
+  return syncVolume(store, a.local, a.remote, {
     dryRun: a.dryRun,
-    placeholder: (path, st) => placeholders.is(path, st.ino),
-    // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
-    emptyServerOk: store.getRef(REF_BASE) === EMPTY_TREE_ID,
     onPhase: (phase) => {
       progress(phase);
     },

@@ -191,8 +191,8 @@ export function createHandlers(
       answer(cb, async (reach) => {
         const path = treePath(p);
         const trunc = (flags & C.O_TRUNC) !== 0 && (flags & ACCMODE) !== C.O_RDONLY;
-        // Opened to be overwritten, a placeholder's old content is not wanted.
-        if (trunc) await view.forget(path);
+        // Opened to be overwritten, a placeholder's old content is not wanted (by any name).
+        if (trunc) await view.emptied(path);
         else await view.present(path, 'open');
         // The kernel gives each write its offset, O_APPEND included.
         const fd = await pOpen(reach(p), flags & ~C.O_APPEND);
@@ -242,7 +242,7 @@ export function createHandlers(
     },
     truncate: (p, size, cb) => {
       answer(cb, async (reach) => {
-        if (size === 0) await view.forget(treePath(p));
+        if (size === 0) await view.emptied(treePath(p));
         else await view.present(treePath(p), 'truncate');
         await fs.truncate(reach(p), size);
         changed(p);
@@ -270,8 +270,6 @@ export function createHandlers(
     },
     rename: (src, dest, cb) => {
       answer(cb, async (reach) => {
-        // A moved placeholder would be a new name for content that is not here.
-        await view.presentUnder(treePath(src), 'rename');
         if (dest.slice(dest.lastIndexOf('/') + 1).startsWith(HIDDEN)) {
           const at = Buffer.from(`${view.attic}/${String(++atticSeq)}`);
           await fs.rename(reach(src), at);
@@ -280,16 +278,15 @@ export function createHandlers(
           changed(src);
           return;
         }
-        await fs.rename(reach(src), reach(dest));
-        await view.forget(treePath(dest));
+        // A placeholder keeps its inode, so it moves as it is: no content is fetched for it.
+        await view.move(treePath(src), treePath(dest), () => fs.rename(reach(src), reach(dest)));
         changed(src);
         changed(dest);
       });
     },
     link: (src, dest, cb) => {
       answer(cb, async (reach) => {
-        await view.present(treePath(src), 'link');
-        await fs.link(reach(src), reach(dest));
+        await view.link(treePath(src), treePath(dest), () => fs.link(reach(src), reach(dest)));
         changed(dest);
       });
     },

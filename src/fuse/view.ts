@@ -10,10 +10,14 @@ export interface VolumeView {
   readonly attic: string;
   /** Make `path`'s content present for an open, truncate or link (fetch a placeholder). */
   present(path: Path, op: string): Promise<void>;
-  /** Make every file at or under `path` present (before a rename moves it). */
-  presentUnder(path: Path, op: string): Promise<void>;
-  /** `path` no longer holds what it held (truncated to nothing, unlinked, replaced). */
+  /** Rename `from` to `to` by `op`; placeholders at or under `from` stay placeholders. */
+  move(from: Path, to: Path, op: () => Promise<void>): Promise<void>;
+  /** Hard-link `to` to `from` by `op`; a placeholder's new name is a placeholder too. */
+  link(from: Path, to: Path, op: () => Promise<void>): Promise<void>;
+  /** The name `path` no longer holds what it held (unlinked, replaced by a new file). */
   forget(path: Path): Promise<void>;
+  /** The file at `path` is being truncated to nothing: no name of it is a placeholder now. */
+  emptied(path: Path): Promise<void>;
   /** A write through a descriptor began (a flush waits for its release). */
   writing?(path: Path): void;
   /** A mutating operation finished: flush soon. */

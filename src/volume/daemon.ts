@@ -21,6 +21,7 @@ import { FSNAME_PREFIX, pidFileOf } from './layout.js';
 import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
 import { VolumeSnapshots } from './volume-snapshots.js';
 import { MEANING } from './why.js';
+import { linkPlaceholder, movePlaceholders } from './placeholder-moves.js';
 
 export interface DaemonOptions {
   readonly storeDir: string;
@@ -78,8 +79,10 @@ function viewOf(v: Volume, changed: ChangedPaths): VolumeView {
       await v.fetch(path, op);
       if (was) changed.note(path);
     },
-    presentUnder: (path, op) => v.fetchUnder(path, op),
-    forget: (path) => v.forget(path),
+    move: (from, to, op) => movePlaceholders(v.placeholders, from, to, op),
+    link: (from, to, op) => linkPlaceholder(v.placeholders, from, to, op),
+    forget: (path) => v.placeholders.remove(path),
+    emptied: (path) => v.placeholders.removeInode(path),
     writing: (path) => {
       changed.note(path);
     },

@@ -28,6 +28,7 @@ import {
 } from '../tree/index.js';
 import type { ChangedPaths } from './changed-paths.js';
 import type { Volume } from './volume.js';
+import { placeholderHook, type PlaceholderHook } from './placeholder-scan.js';
 
 /** The ref naming the last tree composed (so its objects are reachable until the next). */
 export const REF_VOLUME_LOCAL = 'volume/local';
@@ -110,7 +111,7 @@ async function scanWhole(
     exclude: variantsOf(v),
     cache: v.store.cacheDb('volume-local'),
     hold: held,
-    placeholder: (path, st) => v.placeholders.is(path, st.ino),
+    placeholder: placeholderHook(v.store, v.placeholders),
     read: async (abs, path, st) => {
       const r = await v.store.putBlobFile(abs, st.size);
       changed.remember(path, r.stat, r.id);
@@ -130,6 +131,7 @@ async function scanWhole(
 
 class Composer {
   private readonly root: Buffer;
+  private readonly placeholder: PlaceholderHook;
 
   constructor(
     private readonly v: Volume,
@@ -139,6 +141,7 @@ class Composer {
     private readonly count: { files: number; bytes: number },
   ) {
     this.root = Buffer.from(v.local);
+    this.placeholder = placeholderHook(v.store, v.placeholders);
   }
 
   /** Base's tree at `path` with the changed paths of `node` below it applied. */
@@ -196,10 +199,12 @@ class Composer {
     if (e.kind === 'dir')
       return { ...e, id: await this.walk(p, b?.kind === 'dir' ? b.id : undefined) };
     if (e.kind !== 'file') return e;
-    // Never fetched: base's content, with the mode and owner it has now.
-    if (b?.kind === 'file' && this.v.placeholders.is(p, st.ino)) {
-      return { ...b, mode: e.mode, uid: e.uid, gid: e.gid };
-    }
+    // Never fetched: base's content (here or where it was renamed from), with the mode and
+    // owner it has now; left out where that content has no id yet (placeholder-scan.ts).
+    const ph = this.placeholder(p, st);
+    if (ph === true && b?.kind === 'file') return { ...b, mode: e.mode, uid: e.uid, gid: e.gid };
+    if (ph === null) return undefined;
+    if (typeof ph === 'object') return { ...ph, name, mode: e.mode, uid: e.uid, gid: e.gid };
     let f: Entry = e;
     let id = this.changed.idAt(p, st);
     if (id === undefined) {

@@ -5,7 +5,8 @@
 import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentCallError, type AgentSpawn } from '../agent/client.js';
 import type { FetchArgs, SyncArgs } from '../agent/ops.js';
-import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
+import type { SyncPhase } from '../sync/sync-dirs.js';
+import type { VolumeSyncSummary } from './volume-sync.js';
 
 const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
 
@@ -66,8 +67,9 @@ export class RemoteIo {
     await this.prober.call('probe', { remote: this.remote }, { deadlineMs: this.deadlines.metaMs });
   }
 
-  fetch(path: Path): Promise<{ size: number; mtimeNs: bigint }> {
-    const args: FetchArgs = { remote: this.remote, local: this.local, path };
+  /** The remote's file at `from` (default `path`) copied over the view's `path`, in place. */
+  fetch(path: Path, from: Path = path): Promise<{ size: number; mtimeNs: bigint }> {
+    const args: FetchArgs = { remote: this.remote, local: this.local, path, from };
     return this.agent.call('fetch', args, {
       deadlineMs: this.deadlines.metaMs,
       idleMs: this.deadlines.idleMs,
@@ -80,7 +82,7 @@ export class RemoteIo {
    * server stops answering, never for its length or for being busy (the syncing agent may keep
    * its event loop for seconds at a time on a big tree).
    */
-  async sync(dryRun: boolean, onPhase?: (phase: SyncPhase) => void): Promise<SyncSummary> {
+  async sync(dryRun: boolean, onPhase?: (phase: SyncPhase) => void): Promise<VolumeSyncSummary> {
     const args: SyncArgs = {
       storeDir: this.storeDir,
       local: this.local,
@@ -112,7 +114,7 @@ export class RemoteIo {
     };
     void watch();
     try {
-      return await this.agent.call<SyncSummary>('sync', args, {
+      return await this.agent.call<VolumeSyncSummary>('sync', args, {
         deadlineMs: this.deadlines.syncMs,
         onProgress: (v) => {
           if (PHASES.has(v)) onPhase?.(v as SyncPhase);

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
-import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
+import type { Entry } from '../tree/index.js';
 import { checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
 import { fsPath, isMissing } from '../scan/fs-entry.js';
@@ -26,7 +26,8 @@ import {
   type Take,
 } from '../sync/resolve.js';
 import { closeMtime } from '../scan/stamp.js';
-import { runSyncDirs, type SyncPhase, type SyncSummary } from '../sync/sync-dirs.js';
+import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
+import { syncVolume } from './volume-sync.js';
 import { copyInPlace, withDeadline } from './fetch.js';
 import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
@@ -235,7 +236,8 @@ export class Volume {
 
   /** Make a placeholder's content present (online: fetched; offline: EDISCONDATA). */
   async fetch(path: Path, op: string): Promise<void> {
-    if (!this.placeholders.isNow(path)) return;
+    const r = this.placeholders.recordNow(path);
+    if (r === undefined) return;
     if (this.modeNow !== 'online') {
       const reason = `${this.describe(path)} was never fetched and the volume is offline`;
       this.onEvent('data-unavailable', { path, reason });
@@ -243,20 +245,10 @@ export class Volume {
     }
     let p = this.fetching.get(path);
     if (p === undefined) {
-      p = this.fetchNow(path, op).finally(() => this.fetching.delete(path));
+      p = this.fetchNow(path, r.origin, op).finally(() => this.fetching.delete(path));
       this.fetching.set(path, p);
     }
     await p;
-  }
-
-  /** Every placeholder at or under `path` fetched (before a rename or a link moves them). */
-  async fetchUnder(path: Path, op: string): Promise<void> {
-    for (const p of [...this.placeholders.under(path)]) await this.fetch(p, op);
-  }
-
-  /** `path` (a placeholder) is being truncated to nothing: it simply stops being one. */
-  async forget(path: Path): Promise<void> {
-    await this.placeholders.remove(path);
   }
 
   /** Resolve the conflict `arg` names (a path in the volume, or its variant's name). */
@@ -298,15 +290,16 @@ export class Volume {
     await this.chain.catch(() => undefined);
   }
 
-  private async fetchNow(path: Path, op: string): Promise<void> {
-    const src = fsPath(this.remoteBuf, path);
+  /** Fetch the placeholder `path`: base's file at `origin` (where it was before a rename). */
+  private async fetchNow(path: Path, origin: Path, op: string): Promise<void> {
+    const src = fsPath(this.remoteBuf, origin);
     const dst = fsPath(this.localBuf, path);
     let got: { size: number; mtimeNs: bigint };
     try {
       got =
         this.remoteIo === undefined
           ? await withDeadline(copyInPlace(src, dst), this.times.fetchDeadlineMs, 'fetch')
-          : await this.remoteIo.fetch(path);
+          : await this.remoteIo.fetch(path, origin);
     } catch (err) {
       const message = `${this.describe(path)} could not be fetched: ${(err as Error).message}`;
       if (isMissing(err)) {
@@ -318,12 +311,13 @@ export class Volume {
       this.onEvent('data-unavailable', { path, reason: message });
       throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
     }
-    await this.placeholders.remove(path);
+    // Every name of the inode has the content now (hard links share it).
+    await this.placeholders.removeInode(path);
     this.viewChanges.emit([path]);
     // Base's content, as fetched: kept in the store, and base learns its id (a later text
     // merge needs base's bytes; MERGE.md rule P). Base moves one writer at a time, so this
     // waits its turn without holding up the open that fetched.
-    const b = this.baseEntry(path);
+    const b = this.baseEntry(origin);
     if (
       b?.kind === 'file' &&
       b.id === undefined &&
@@ -332,7 +326,7 @@ export class Volume {
     ) {
       const learned = this.store
         .putBlobFile(dst, got.size)
-        .then(({ id }) => this.learner.soon(path, b, id));
+        .then(({ id }) => this.learner.soon(origin, b, id));
       learned.catch((err: unknown) => {
         this.log(
           `${this.describe(path)}: base did not learn its content id: ${(err as Error).message}`,
@@ -384,18 +378,18 @@ export class Volume {
       const s =
         this.remoteIo !== undefined
           ? await this.remoteIo.sync(dryRun, onPhase)
-          : await runSyncDirs(this.store, this.local, this.remote, {
-              dryRun,
-              placeholder: (path, st) => this.placeholders.is(path, st.ino),
-              // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
-              emptyServerOk: this.store.getRef(REF_BASE) === EMPTY_TREE_ID,
-              onPhase,
-            });
+          : await syncVolume(this.store, this.local, this.remote, { dryRun, onPhase });
       phases.push(`${phase} ${Math.round(performance.now() - at)}`);
       if (!dryRun && s.applied > 0) this.log(`sync phases (ms): ${phases.join(', ')}`);
       if (!dryRun) {
         // Placeholders the engine replaced or removed in the view are placeholders no more.
         const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
+        // Moved placeholders filled before the merge (settle-moved.ts), or gone.
+        touched.push(...(s.settled?.touched ?? []));
+        for (const l of s.settled?.lost ?? []) {
+          this.log(`${this.describe(l.path)} removed: ${l.reason}`);
+          this.onEvent('data-unavailable', { path: l.path, reason: l.reason });
+        }
         this.onLocalWrite(touched);
         if (s.applied > 0) await this.placeholders.pruneAt(touched);
         this.viewChanges.emit(touched);
