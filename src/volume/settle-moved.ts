@@ -1,8 +1,13 @@
-// Before a sync: placeholders renamed or linked since the last one get their content. The
-// engine has no journal of renames; it infers them from content ids (MERGE.md rule R), and a
-// placeholder has none of its own (its zeros are no content) while base often has no id for
-// a file it never hashed. So each moved placeholder is filled, in place, with the server's
-// file at its origin:
+// Before a sync: placeholders renamed or linked since the last one. A placeholder renamed
+// (not linked) whose origin the server still has as base has it, to a name free on the
+// server whose parent is a directory there and in base, is renamed on the server at once, as
+// the journal of renames MERGE.md rule R speaks of: no data is sent or fetched, base follows,
+// and the file stays a placeholder under its new name.
+//
+// Any other (a link, a directory made offline as the new parent, a name taken): the engine
+// has no journal of renames; it infers them from content ids, and a placeholder has none of
+// its own (its zeros are no content) while base often has no id for a file it never hashed.
+// So such a placeholder is filled, in place, with the server's file at its origin:
 //   - the server's file still has base's stamp: it is the content the user moved. Base learns
 //     its id, the local scan finds the same id at the new name, and the merge plans a rename
 //     on the server (no data sent);
@@ -22,6 +27,8 @@ import type { Store } from '../store/store.js';
 import { advanceBaseAt } from '../sync/binding.js';
 import { entryInTree } from '../sync/resolve.js';
 import type { Entry } from '../tree/index.js';
+import { baseName, parentOf } from '../merge/tree-edit.js';
+import { DirReplica } from '../replica/dir.js';
 import { copyInPlace } from './fetch.js';
 import type { Placeholders, PlaceholderRecord } from './placeholders.js';
 
@@ -59,12 +66,25 @@ export async function settleMoved(
     if (list === undefined) byInode.set(r.ino, [r]);
     else list.push(r);
   }
+  const server = new DirReplica(remoteBuf, 'server');
   const learned: PathUpdate[] = [];
   const filled: PlaceholderRecord[][] = [];
   for (const names of byInode.values()) {
     const first = names[0]!;
     const origin = first.origin;
     const b = baseAt(store, origin);
+    const alone = names.length === 1 && !placeholders.is(origin, first.ino);
+    if (
+      alone &&
+      b?.kind === 'file' &&
+      (await renameOnServer(store, server, origin, first.path, b))
+    ) {
+      // Base has it at its new name now: a placeholder made there, as materialise makes one.
+      await placeholders.add(first.path, first.ino);
+      await placeholders.removeMoved(first.path);
+      out.touched.push(first.path);
+      continue;
+    }
     let got: { size: number; mtimeNs: bigint };
     try {
       got = await copyInPlace(fsPath(remoteBuf, origin), fsPath(localBuf, first.path));
@@ -98,4 +118,35 @@ export async function settleMoved(
     out.touched.push(...names.map((n) => n.path));
   }
   return out;
+}
+
+/**
+ * Rename base's file `from` (entry `b`) to `to` on the server, checked as the engine checks a
+ * rename (the source as base has it, the target free), and move base with it. False where it
+ * cannot be done so; the caller then fills the placeholder instead.
+ */
+async function renameOnServer(
+  store: Store,
+  server: DirReplica,
+  from: Path,
+  to: Path,
+  b: Entry,
+): Promise<boolean> {
+  const parent = parentOf(to);
+  if (parent !== '' && baseAt(store, parent)?.kind !== 'dir') return false;
+  const entry = { ...b, name: baseName(to) };
+  let done;
+  try {
+    // (Done already, by a run killed before base followed: the target matches, and that is it.)
+    done = await server.rename(from, to, b, entry);
+  } catch (err) {
+    if (typeof (err as NodeJS.ErrnoException).code === 'string') return false;
+    throw err;
+  }
+  if (!done.ok) return false;
+  await advanceBaseAt(store, [
+    { path: from, entry: null },
+    { path: to, entry },
+  ]);
+  return true;
 }

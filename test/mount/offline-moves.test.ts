@@ -80,7 +80,12 @@ function checkMoved(t: ExecutionContext, v: Volume, ino: Map<string, number>): v
   t.deepEqual(zeroFiles(r), []);
 }
 
+const stateOf = async (p: string): Promise<string> =>
+  (await sh(`getfattr --only-values -n user.tether.state ${p}`)).stdout;
+
 async function checkAfter(t: ExecutionContext, v: Volume): Promise<void> {
+  // A plain file rename was replayed on the server: nothing was fetched for it.
+  t.is(await stateOf(`${v.mnt}/b.txt`), 'remote-only');
   // The mount shows the same bytes, and nothing is left to do.
   t.is((await sh(`cat ${v.mnt}/b.txt`)).stdout, bytesOf('a'));
   t.is((await sh(`cat ${v.mnt}/moved/y.txt`)).stdout, bytesOf('y'));
@@ -159,3 +164,18 @@ serial(
     t.is(fsck.status, 0, fsck.stdout + fsck.stderr);
   },
 );
+
+serial(`online, a rename of a never-fetched file fetches nothing${skipped}`, async (t) => {
+  const v = await mounted(t, fill, { TETHER_PULL_MS: '600000', TETHER_FLUSH_MS: '100' });
+  const ino = lstatSync(join(v.remote, 'a.txt')).ino;
+  const w = await sh(`mv ${v.mnt}/a.txt ${v.mnt}/b.txt`);
+  t.is(w.status, 0, w.stderr);
+  t.true(await eventually(() => existsSync(join(v.remote, 'b.txt'))));
+  t.false(existsSync(join(v.remote, 'a.txt')));
+  t.is(lstatSync(join(v.remote, 'b.txt')).ino, ino);
+  t.is(await stateOf(`${v.mnt}/b.txt`), 'remote-only');
+  t.is((await sh(`cat ${v.mnt}/b.txt`)).stdout, bytesOf('a'));
+  await v.unmount();
+  const fsck = await tetherRun(['fsck', '--store', v.store]);
+  t.is(fsck.status, 0, fsck.stdout + fsck.stderr);
+});
