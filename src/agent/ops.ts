@@ -9,7 +9,7 @@ import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { Store } from '../store/store.js';
 import { copyInPlace } from '../volume/fetch.js';
-import { syncVolume, type VolumeSyncSummary } from '../volume/volume-sync.js';
+import { syncVolume, type Composed, type VolumeSyncSummary } from '../volume/volume-sync.js';
 import type { Operation } from './serve.js';
 
 export interface FetchArgs {
@@ -25,6 +25,8 @@ export interface SyncArgs {
   readonly local: string;
   readonly remote: string;
   readonly dryRun: boolean;
+  /** The view's tree as the daemon composed it, if it did. */
+  readonly composed?: Composed;
 }
 
 /** The remote answers: its root is a directory that can be listed. */
@@ -66,6 +68,7 @@ async function sync(args: unknown, progress: (v?: unknown) => void): Promise<Vol
   const store = await storeAt(a.storeDir);
   return syncVolume(store, a.local, a.remote, {
     dryRun: a.dryRun,
+    ...(a.composed === undefined ? {} : { composed: a.composed }),
     onPhase: (phase) => {
       progress(phase);
     },

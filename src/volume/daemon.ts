@@ -22,6 +22,7 @@ import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
 import { VolumeSnapshots } from './volume-snapshots.js';
 import { MEANING } from './why.js';
 import { linkPlaceholder, movePlaceholders } from './placeholder-moves.js';
+import { composeForSync } from './local-tree.js';
 
 export interface DaemonOptions {
   readonly storeDir: string;
@@ -142,6 +143,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     v.onLocalWrite = (paths) => {
       for (const p of paths) c.note(p);
     };
+    v.composeLocal = () => composeForSync(v, c);
     const snaps = new VolumeSnapshots(v, c, o.mountpoint);
     const sv = (services = new Services(v, store, o.storeDir, o.remote, o.log));
     server = await serveControl(

@@ -94,6 +94,22 @@ export async function localTree(
   return { id, hashedFiles: count.files, hashedBytes: count.bytes, changedPaths, scanned: false };
 }
 
+/**
+ * The view's tree for a sync (the sync runs between syncs, so nothing else writes base or the
+ * view meanwhile), with the base it is over: composed where the changed-path list is trusted,
+ * else scanned whole once, which makes the list trusted again.
+ * Not where a placeholder was renamed since the last sync: that sync settles it first
+ * (settle-moved.ts), which changes the view and base under any tree composed before.
+ */
+export async function composeForSync(
+  v: Volume,
+  changed: ChangedPaths,
+): Promise<{ id: Hash; base: Hash } | undefined> {
+  if (!v.placeholders.moved('').next().done) return undefined;
+  const base = v.store.getRef(REF_BASE) ?? EMPTY_TREE_ID;
+  return { id: (await localTree(v, changed)).id, base };
+}
+
 /** The whole view, scanned as a sync scans it; the list becomes what differs from base. */
 async function scanWhole(
   v: Volume,

@@ -6,7 +6,7 @@ import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentCallError, type AgentSpawn } from '../agent/client.js';
 import type { FetchArgs, SyncArgs } from '../agent/ops.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
-import type { VolumeSyncSummary } from './volume-sync.js';
+import type { Composed, VolumeSyncSummary } from './volume-sync.js';
 
 const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
 
@@ -82,12 +82,17 @@ export class RemoteIo {
    * server stops answering, never for its length or for being busy (the syncing agent may keep
    * its event loop for seconds at a time on a big tree).
    */
-  async sync(dryRun: boolean, onPhase?: (phase: SyncPhase) => void): Promise<VolumeSyncSummary> {
+  async sync(
+    dryRun: boolean,
+    onPhase?: (phase: SyncPhase) => void,
+    composed?: Composed,
+  ): Promise<VolumeSyncSummary> {
     const args: SyncArgs = {
       storeDir: this.storeDir,
       local: this.local,
       remote: this.remote,
       dryRun,
+      ...(composed === undefined ? {} : { composed }),
     };
     let finished = false;
     const running = (): boolean => !finished;

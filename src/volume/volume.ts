@@ -27,7 +27,7 @@ import {
 } from '../sync/resolve.js';
 import { closeMtime } from '../scan/stamp.js';
 import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
-import { syncVolume } from './volume-sync.js';
+import { syncVolume, type Composed } from './volume-sync.js';
 import { copyInPlace, withDeadline } from './fetch.js';
 import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
@@ -111,6 +111,8 @@ export class Volume {
   private readonly remoteBuf: Buffer;
   /** Called with the paths of the view a sync or a resolve wrote (changed-paths.ts). */
   onLocalWrite: (paths: readonly Path[]) => void = () => undefined;
+  /** The view's tree without walking it, where the daemon can compose one (local-tree.ts). */
+  composeLocal: () => Promise<Composed | undefined> = () => Promise.resolve(undefined);
 
   private constructor(
     readonly store: Store,
@@ -375,10 +377,15 @@ export class Volume {
         phase = p;
         at = now;
       };
+      const composed = await this.composeLocal();
       const s =
         this.remoteIo !== undefined
-          ? await this.remoteIo.sync(dryRun, onPhase)
-          : await syncVolume(this.store, this.local, this.remote, { dryRun, onPhase });
+          ? await this.remoteIo.sync(dryRun, onPhase, composed)
+          : await syncVolume(this.store, this.local, this.remote, {
+              dryRun,
+              onPhase,
+              ...(composed === undefined ? {} : { composed }),
+            });
       phases.push(`${phase} ${Math.round(performance.now() - at)}`);
       if (!dryRun && s.applied > 0) this.log(`sync phases (ms): ${phases.join(', ')}`);
       if (!dryRun) {
