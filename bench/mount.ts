@@ -161,8 +161,8 @@ function main(): void {
     must([process.execPath, TETHER, 'sync', mnt], { env });
 
     const changes = plan(paths, pool);
-    // The local side edits and renames what it has read (a file never fetched cannot be
-    // moved offline); its overwrites need nothing fetched.
+    // The local side edits and renames what it has read (as after working on it); its
+    // overwrites need nothing fetched.
     for (const c of changes.local) if (c.op === 'rename') readFileSync(join(mnt, c.path));
     const offlineToStat = toFirstStat([process.execPath, TETHER, 'offline', mnt], probe, env);
 

@@ -8,19 +8,18 @@ import { readdir, stat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { Store } from '../store/store.js';
-import { EMPTY_TREE_ID } from '../tree/index.js';
-import { REF_BASE } from '../store/kv.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
-import { runSyncDirs, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyRange, serverStamp } from '../volume/range-copy.js';
 import type { ServerStamp } from '../volume/ranges.js';
-import { Placeholders } from '../volume/placeholders.js';
+import { syncVolume, type Composed, type VolumeSyncSummary } from '../volume/volume-sync.js';
 import type { Operation } from './serve.js';
 import { syncDirsOp } from './sync-dirs-op.js';
 
 export interface StampArgs {
   readonly remote: string;
   readonly path: Path;
+  /** The remote path copied (a placeholder renamed since stands for its origin's content). */
+  readonly from?: Path;
 }
 
 export interface RangeArgs extends StampArgs {
@@ -35,6 +34,8 @@ export interface SyncArgs {
   readonly local: string;
   readonly remote: string;
   readonly dryRun: boolean;
+  /** The view's tree as the daemon composed it, if it did. */
+  readonly composed?: Composed;
 }
 
 /** The remote answers: its root is a directory that can be listed. */
@@ -53,13 +54,13 @@ async function probe(args: unknown): Promise<{ entries: number }> {
 
 function stamp(args: unknown): Promise<ServerStamp> {
   const a = args as StampArgs;
-  return serverStamp(fsPath(Buffer.from(a.remote), a.path));
+  return serverStamp(fsPath(Buffer.from(a.remote), a.from ?? a.path));
 }
 
 async function copy(args: unknown, progress: (v?: unknown) => void): Promise<number> {
   const a = args as RangeArgs;
   return copyRange(
-    fsPath(Buffer.from(a.remote), a.path),
+    fsPath(Buffer.from(a.remote), a.from ?? a.path),
     fsPath(Buffer.from(a.local), a.path),
     a.start,
     a.end,
@@ -83,15 +84,12 @@ function storeAt(dir: string): Promise<Store> {
   return s;
 }
 
-async function sync(args: unknown, progress: (v?: unknown) => void): Promise<SyncSummary> {
+async function sync(args: unknown, progress: (v?: unknown) => void): Promise<VolumeSyncSummary> {
   const a = args as SyncArgs;
   const store = await storeAt(a.storeDir);
-  const placeholders = new Placeholders(store.db('volume'), Buffer.from(a.local));
-  return runSyncDirs(store, a.local, a.remote, {
+  return syncVolume(store, a.local, a.remote, {
     dryRun: a.dryRun,
-    placeholder: (path, st) => placeholders.is(path, st.ino),
-    // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
-    emptyServerOk: store.getRef(REF_BASE) === EMPTY_TREE_ID,
+    ...(a.composed === undefined ? {} : { composed: a.composed }),
     onPhase: (phase) => {
       progress(phase);
     },

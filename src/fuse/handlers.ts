@@ -197,8 +197,8 @@ export function createHandlers(
         const readOnly = (flags & ACCMODE) === C.O_RDONLY;
         let partial: ReadCheck | undefined;
         if (!readOnly) await view.room?.(path, 'open');
-        // Opened to be overwritten, a placeholder's old content is not wanted.
-        if (trunc) await view.forget(path);
+        // Opened to be overwritten, a placeholder's old content is not wanted (by any name).
+        if (trunc) await view.emptied(path);
         else if (readOnly && view.presentToRead !== undefined) {
           partial = await view.presentToRead(path, 'open');
         } else await view.present(path, 'open');
@@ -257,7 +257,7 @@ export function createHandlers(
     },
     truncate: (p, size, cb) => {
       answer(cb, async (reach) => {
-        if (size === 0) await view.forget(treePath(p));
+        if (size === 0) await view.emptied(treePath(p));
         else {
           await view.room?.(treePath(p), 'truncate');
           await view.present(treePath(p), 'truncate');
@@ -288,8 +288,6 @@ export function createHandlers(
     },
     rename: (src, dest, cb) => {
       answer(cb, async (reach) => {
-        // A moved placeholder would be a new name for content that is not here.
-        await view.presentUnder(treePath(src), 'rename');
         if (dest.slice(dest.lastIndexOf('/') + 1).startsWith(HIDDEN)) {
           const at = Buffer.from(`${view.attic}/${String(++atticSeq)}`);
           await fs.rename(reach(src), at);
@@ -298,16 +296,15 @@ export function createHandlers(
           changed(src);
           return;
         }
-        await fs.rename(reach(src), reach(dest));
-        await view.forget(treePath(dest));
+        // A placeholder keeps its inode, so it moves as it is: no content is fetched for it.
+        await view.move(treePath(src), treePath(dest), () => fs.rename(reach(src), reach(dest)));
         changed(src);
         changed(dest);
       });
     },
     link: (src, dest, cb) => {
       answer(cb, async (reach) => {
-        await view.present(treePath(src), 'link');
-        await fs.link(reach(src), reach(dest));
+        await view.link(treePath(src), treePath(dest), () => fs.link(reach(src), reach(dest)));
         changed(dest);
       });
     },

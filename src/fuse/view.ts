@@ -16,10 +16,14 @@ export interface VolumeView {
    * (a partially fetched file, offline), answer how each read is to be checked.
    */
   presentToRead?(path: Path, op: string): Promise<ReadCheck | undefined>;
-  /** Make every file at or under `path` present (before a rename moves it). */
-  presentUnder(path: Path, op: string): Promise<void>;
-  /** `path` no longer holds what it held (truncated to nothing, unlinked, replaced). */
+  /** Rename `from` to `to` by `op`; placeholders at or under `from` stay placeholders. */
+  move(from: Path, to: Path, op: () => Promise<void>): Promise<void>;
+  /** Hard-link `to` to `from` by `op`; a placeholder's new name is a placeholder too. */
+  link(from: Path, to: Path, op: () => Promise<void>): Promise<void>;
+  /** The name `path` no longer holds what it held (unlinked, replaced by a new file). */
   forget(path: Path): Promise<void>;
+  /** The file at `path` is being truncated to nothing: no name of it is a placeholder now. */
+  emptied(path: Path): Promise<void>;
   /** A write to `path` is about to start (open to write, create, truncate): ENOSPC when the cache has no room. */
   room?(path: Path, op: string): Promise<void>;
   /** A write through a descriptor began (a flush waits for its release). */

@@ -91,9 +91,12 @@ export interface ScanOptions {
   /**
    * Files whose content was never fetched (a mount's placeholders: sparse files of base's
    * size and mtime). Such a file is base's entry, but for the mode and owner the listing has:
-   * its bytes are never read (MERGE.md rule P: never fetched is never a change).
+   * its bytes are never read (MERGE.md rule P: never fetched is never a change). The hook
+   * answers true for base's own file at this path; an entry for a placeholder renamed from
+   * elsewhere (its content is that entry's, its name and owner the listing's); null for one
+   * whose content is not known at all, left out of the tree (its zeros are no content).
    */
-  readonly placeholder?: (path: Path, st: FileStat) => boolean;
+  readonly placeholder?: (path: Path, st: FileStat) => boolean | Entry | null;
   /**
    * Called with every directory's listing, the unchanged ones the cache vouches for too (a
    * snapshot finds hard-link groups in them: links.ts). Excluded names and temp files are in it.
@@ -423,8 +426,14 @@ export async function scanReplica(
         );
         continue;
       }
-      if (e.kind === 'file' && b?.kind === 'file' && opts.placeholder?.(path, st) === true) {
+      const ph = e.kind === 'file' ? opts.placeholder?.(path, st) : undefined;
+      if (ph === true && b?.kind === 'file') {
         parts[i] = { ...b, mode: e.mode, uid: e.uid, gid: e.gid };
+        continue;
+      }
+      if (ph === null) continue;
+      if (typeof ph === 'object') {
+        parts[i] = { ...ph, name, mode: e.mode, uid: e.uid, gid: e.gid };
         continue;
       }
       if (e.kind === 'file' && e.id === undefined) {

@@ -13,7 +13,8 @@ import type { Store } from '../store/store.js';
 import { checkBinding } from './binding.js';
 import { localDirSide, serverDirSide } from './dir-sides.js';
 import { runEngine, type EngineOptions, type SyncSummary } from './engine/engine.js';
-import { systemClock, type Clock } from './engine/ports.js';
+import { systemClock, type Clock, type ScanRequest } from './engine/ports.js';
+import type { Hash } from '../tree/index.js';
 import { checkReplicas } from './guard.js';
 import { releaseSyncLock, takeSyncLock } from './lock.js';
 
@@ -32,6 +33,12 @@ export interface SyncDirsOptions extends EngineOptions {
   readonly placeholder?: ScanOptions['placeholder'];
   /** The time (default the system's). */
   readonly clock?: Clock;
+  /**
+   * The local directory's tree, already known (a mount composes it from base and the paths
+   * that changed): the run's first local scan is this, not a walk. Only valid against the
+   * base it was made from, and only while nothing else wrote the directory since.
+   */
+  readonly localTree?: Hash;
 }
 
 export async function runSyncDirs(
@@ -73,12 +80,22 @@ async function syncLocked(
   const dry = opts.dryRun === true;
   const windows = await mtimeWindows(store, local, server, dry);
   const scanCache = opts.scanCache !== false;
+  const localSide = localDirSide(store, local, {
+    mtimeWindowNs: windows.local,
+    scanCache,
+    ...(opts.placeholder === undefined ? {} : { placeholder: opts.placeholder }),
+  });
+  // A scan after the run wrote the directory (text merges) is a real one.
+  let given = opts.localTree;
   const sides = {
-    local: localDirSide(store, local, {
-      mtimeWindowNs: windows.local,
-      scanCache,
-      ...(opts.placeholder === undefined ? {} : { placeholder: opts.placeholder }),
-    }),
+    local: {
+      ...localSide,
+      scan: (req: ScanRequest): Promise<Hash> => {
+        const id = given;
+        given = undefined;
+        return id !== undefined ? Promise.resolve(id) : localSide.scan(req);
+      },
+    },
     server: serverDirSide(store, server, {
       mtimeWindowNs: windows.server,
       scanCache,

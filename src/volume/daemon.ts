@@ -26,6 +26,8 @@ import { FSNAME_PREFIX, pidFileOf } from './layout.js';
 import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
 import { VolumeSnapshots } from './volume-snapshots.js';
 import { MEANING } from './why.js';
+import { linkPlaceholder, movePlaceholders } from './placeholder-moves.js';
+import { composeForSync } from './local-tree.js';
 
 export interface DaemonOptions {
   readonly storeDir: string;
@@ -98,8 +100,10 @@ function viewOf(v: Volume, changed: ChangedPaths, culler: Culler): VolumeView {
       if (was && partial === undefined) changed.note(path);
       return partial;
     },
-    presentUnder: (path, op) => v.fetchUnder(path, op),
+    move: (from, to, op) => movePlaceholders(v.placeholders, from, to, op),
+    link: (from, to, op) => linkPlaceholder(v.placeholders, from, to, op),
     forget: (path) => v.forget(path),
+    emptied: (path) => v.emptied(path),
     writing: (path) => {
       changed.note(path);
     },
@@ -162,6 +166,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     v.onLocalWrite = (paths) => {
       for (const p of paths) c.note(p);
     };
+    v.composeLocal = () => composeForSync(v, c);
     const snaps = new VolumeSnapshots(v, c, o.mountpoint);
     const sv = (services = new Services(v, store, o.storeDir, o.remote, o.log));
     if (process.env[NOTIFY_ENV] === '1') {

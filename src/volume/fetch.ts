@@ -27,10 +27,11 @@ export async function fetchInPlace(
   localRoot: Buffer,
   path: Path,
   policy: FetchPolicy,
+  origin: Path = path,
 ): Promise<FetchOutcome> {
   const dst = fsPath(localRoot, path);
   const { ino } = await lstat(dst, { bigint: true });
-  const got = await fetchRanges(src, maps, path, ino, policy);
+  const got = await fetchRanges(src, maps, path, ino, policy, origin);
   const f = await open(dst, 'r+');
   try {
     await f.truncate(got.stamp.size);
@@ -57,14 +58,18 @@ export function resumedLine(name: string, got: FetchOutcome): string | undefined
   return `fetched ${name}: ${String(got.fetched)} bytes, ${String(got.kept)} present already${how}`;
 }
 
-/** Ranges copied by the daemon itself (no remote agent), each within `deadlineMs`. */
-export function localRangeSource(remote: Buffer, local: Buffer, deadlineMs: number): RangeSource {
+/**
+ * Ranges copied by this process itself (no remote agent), each within `deadlineMs` where one is
+ * given (the agent's own copies have its caller's deadline instead).
+ */
+export function localRangeSource(remote: Buffer, local: Buffer, deadlineMs?: number): RangeSource {
+  const timed = <T>(p: Promise<T>): Promise<T> =>
+    deadlineMs === undefined ? p : withDeadline(p, deadlineMs, 'fetch');
   return {
-    stamp: (path: Path): Promise<ServerStamp> =>
-      withDeadline(serverStamp(fsPath(remote, path)), deadlineMs, 'fetch'),
-    copy: async (path, start, end, expect) => {
-      const copied = copyRange(fsPath(remote, path), fsPath(local, path), start, end, expect);
-      await withDeadline(copied, deadlineMs, 'fetch');
+    stamp: (path: Path, from: Path = path): Promise<ServerStamp> =>
+      timed(serverStamp(fsPath(remote, from))),
+    copy: async (path, start, end, expect, from = path) => {
+      await timed(copyRange(fsPath(remote, from), fsPath(local, path), start, end, expect));
     },
   };
 }

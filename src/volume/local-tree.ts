@@ -35,6 +35,7 @@ import {
 import type { ChangedPaths } from './changed-paths.js';
 import { localLinkKeys } from './local-links.js';
 import type { Volume } from './volume.js';
+import { placeholderHook, type PlaceholderHook } from './placeholder-scan.js';
 
 /** The ref naming the last tree composed (so its objects are reachable until the next). */
 export const REF_VOLUME_LOCAL = 'volume/local';
@@ -125,6 +126,22 @@ export async function localTree(
   };
 }
 
+/**
+ * The view's tree for a sync (the sync runs between syncs, so nothing else writes base or the
+ * view meanwhile), with the base it is over: composed where the changed-path list is trusted,
+ * else scanned whole once, which makes the list trusted again.
+ * Not where a placeholder was renamed since the last sync: that sync settles it first
+ * (settle-moved.ts), which changes the view and base under any tree composed before.
+ */
+export async function composeForSync(
+  v: Volume,
+  changed: ChangedPaths,
+): Promise<{ id: Hash; base: Hash } | undefined> {
+  if (!v.placeholders.moved('').next().done) return undefined;
+  const base = v.store.getRef(REF_BASE) ?? EMPTY_TREE_ID;
+  return { id: (await localTree(v, changed)).id, base };
+}
+
 /** The whole view, scanned as a sync scans it; the list becomes what differs from base. */
 async function scanWhole(
   v: Volume,
@@ -142,7 +159,7 @@ async function scanWhole(
     exclude: variantsOf(v),
     cache: v.store.cacheDb('volume-local'),
     hold: held,
-    placeholder: (path, st) => v.placeholders.is(path, st.ino),
+    placeholder: placeholderHook(v.store, v.placeholders),
     read: async (abs, path, st) => {
       const r = await v.store.putBlobFile(abs, st.size);
       changed.remember(path, r.stat, r.id);
@@ -162,6 +179,7 @@ async function scanWhole(
 
 class Composer {
   private readonly root: Buffer;
+  private readonly placeholder: PlaceholderHook;
 
   constructor(
     private readonly v: Volume,
@@ -171,6 +189,7 @@ class Composer {
     private readonly count: { files: number; bytes: number },
   ) {
     this.root = Buffer.from(v.local);
+    this.placeholder = placeholderHook(v.store, v.placeholders);
   }
 
   /** Base's tree at `path` with the changed paths of `node` below it applied. */
@@ -228,10 +247,12 @@ class Composer {
     if (e.kind === 'dir')
       return { ...e, id: await this.walk(p, b?.kind === 'dir' ? b.id : undefined) };
     if (e.kind !== 'file') return e;
-    // Never fetched: base's content, with the mode and owner it has now.
-    if (b?.kind === 'file' && this.v.placeholders.is(p, st.ino)) {
-      return { ...b, mode: e.mode, uid: e.uid, gid: e.gid };
-    }
+    // Never fetched: base's content (here or where it was renamed from), with the mode and
+    // owner it has now; left out where that content has no id yet (placeholder-scan.ts).
+    const ph = this.placeholder(p, st);
+    if (ph === true && b?.kind === 'file') return { ...b, mode: e.mode, uid: e.uid, gid: e.gid };
+    if (ph === null) return undefined;
+    if (typeof ph === 'object') return { ...ph, name, mode: e.mode, uid: e.uid, gid: e.gid };
     let f: Entry = e;
     let id = this.changed.idAt(p, st);
     if (id === undefined) {

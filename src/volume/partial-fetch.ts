@@ -19,10 +19,13 @@ import {
 
 /** Where ranges come from: the remote agent, or the daemon itself. */
 export interface RangeSource {
-  /** The server file's size and mtime now. */
-  stamp(path: Path): Promise<ServerStamp>;
-  /** Copy [start, end) into the placeholder, durably, if the server file still has `expect`. */
-  copy(path: Path, start: number, end: number, expect: ServerStamp): Promise<void>;
+  /** The server file's size and mtime now (the file at `from`, `path` by default). */
+  stamp(path: Path, from?: Path): Promise<ServerStamp>;
+  /**
+   * Copy [start, end) of the server file at `from` (`path` by default) into the placeholder at
+   * `path`, durably, if the server file still has `expect`.
+   */
+  copy(path: Path, start: number, end: number, expect: ServerStamp, from?: Path): Promise<void>;
 }
 
 export interface FetchPolicy {
@@ -71,10 +74,11 @@ export async function fetchRanges(
   path: Path,
   ino: bigint,
   policy: FetchPolicy = DEFAULT_POLICY,
+  origin: Path = path,
 ): Promise<FetchOutcome> {
   let restarted = false;
   for (let attempt = 1; ; attempt++) {
-    const stamp = await src.stamp(path);
+    const stamp = await src.stamp(path, origin);
     const recorded = maps.get(path);
     let map: RangeMap;
     if (recorded !== undefined && recorded.ino === ino && sameServerFile(recorded, stamp)) {
@@ -97,7 +101,7 @@ export async function fetchRanges(
       while (failure === undefined && next < todo.length) {
         const [s, e] = todo[next++]!;
         try {
-          await src.copy(path, s, e, stamp);
+          await src.copy(path, s, e, stamp, origin);
         } catch (err) {
           failure ??= err instanceof Error ? err : new Error(String(err));
           return;

@@ -5,9 +5,10 @@
 import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentCallError, type AgentSpawn } from '../agent/client.js';
 import type { RangeArgs, StampArgs, SyncArgs } from '../agent/ops.js';
-import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
+import type { SyncPhase } from '../sync/sync-dirs.js';
 import type { RangeSource } from './partial-fetch.js';
 import type { ServerStamp } from './ranges.js';
+import type { Composed, VolumeSyncSummary } from './volume-sync.js';
 
 const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
 
@@ -75,15 +76,16 @@ export class RemoteIo {
    */
   get ranges(): RangeSource {
     return {
-      stamp: (path: Path): Promise<ServerStamp> => {
-        const args: StampArgs = { remote: this.remote, path };
+      stamp: (path: Path, from: Path = path): Promise<ServerStamp> => {
+        const args: StampArgs = { remote: this.remote, path, from };
         return this.agent.call('stamp', args, { deadlineMs: this.deadlines.metaMs });
       },
-      copy: async (path, start, end, expect) => {
+      copy: async (path, start, end, expect, from = path) => {
         const args: RangeArgs = {
           remote: this.remote,
           local: this.local,
           path,
+          from,
           start,
           end,
           expect,
@@ -102,12 +104,17 @@ export class RemoteIo {
    * server stops answering, never for its length or for being busy (the syncing agent may keep
    * its event loop for seconds at a time on a big tree).
    */
-  async sync(dryRun: boolean, onPhase?: (phase: SyncPhase) => void): Promise<SyncSummary> {
+  async sync(
+    dryRun: boolean,
+    onPhase?: (phase: SyncPhase) => void,
+    composed?: Composed,
+  ): Promise<VolumeSyncSummary> {
     const args: SyncArgs = {
       storeDir: this.storeDir,
       local: this.local,
       remote: this.remote,
       dryRun,
+      ...(composed === undefined ? {} : { composed }),
     };
     let finished = false;
     const running = (): boolean => !finished;
@@ -134,7 +141,7 @@ export class RemoteIo {
     };
     void watch();
     try {
-      return await this.agent.call<SyncSummary>('sync', args, {
+      return await this.agent.call<VolumeSyncSummary>('sync', args, {
         deadlineMs: this.deadlines.syncMs,
         onProgress: (v) => {
           if (PHASES.has(v)) onPhase?.(v as SyncPhase);

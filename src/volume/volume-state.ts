@@ -12,6 +12,7 @@ import type { ConflictStore } from '../sync/conflict-store.js';
 import type { Entry, Hash } from '../tree/index.js';
 import { cacheUse, type CacheUse } from './cache-use.js';
 import type { Placeholders } from './placeholders.js';
+import { placeholderHook } from './placeholder-scan.js';
 
 export type PathState = 'cached' | 'partial' | 'remote-only' | 'dirty' | 'provisional' | 'conflict';
 
@@ -77,7 +78,7 @@ export async function dirtyPaths(
     exclude: variants,
     cache: v.store.cacheDb('sync-local'),
     hold: new HeldRecords(),
-    placeholder: (path, st) => v.placeholders.is(path, st.ino),
+    placeholder: placeholderHook(v.store, v.placeholders),
   });
   return diffTrees(v.store, base, localId)
     .filter((c) => c.a?.kind !== 'dir' || c.b?.kind !== 'dir' || c.fields.length > 0)

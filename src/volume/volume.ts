@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
-import { EMPTY_TREE_ID, type Entry } from '../tree/index.js';
+import type { Entry } from '../tree/index.js';
 import { isAuthTrouble } from '../sync/auth-trouble.js';
 import { checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
@@ -26,8 +26,9 @@ import {
   resolveEnvOf,
   type Take,
 } from '../sync/resolve.js';
-import { runSyncDirs, type SyncPhase, type SyncSummary } from '../sync/sync-dirs.js';
+import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
 import type { ReadCheck } from '../fuse/checked-reads.js';
+import { syncVolume, type Composed } from './volume-sync.js';
 import { failedForTheFile, fetchInPlace, localRangeSource, resumedLine } from './fetch.js';
 import { policyFromEnv, type FetchOutcome } from './partial-fetch.js';
 import { PartialReads } from './partial-reads.js';
@@ -120,6 +121,8 @@ export class Volume {
   onLocalWrite: (paths: readonly Path[]) => void = () => undefined;
   /** Called with each path whose content a fetch made present (the cache grew). */
   onFetched: (path: Path) => void = () => undefined;
+  /** The view's tree without walking it, where the daemon can compose one (local-tree.ts). */
+  composeLocal: () => Promise<Composed | undefined> = () => Promise.resolve(undefined);
 
   private constructor(
     readonly store: Store,
@@ -261,7 +264,8 @@ export class Volume {
 
   /** Make a placeholder's content present (online: fetched; offline: EDISCONDATA). */
   async fetch(path: Path, op: string): Promise<void> {
-    if (!this.placeholders.isNow(path)) return;
+    const r = this.placeholders.recordNow(path);
+    if (r === undefined) return;
     if (this.modeNow !== 'online') {
       const reason = `${this.describe(path)} was never fetched and the volume is offline`;
       this.onEvent('data-unavailable', { path, reason });
@@ -269,20 +273,21 @@ export class Volume {
     }
     let p = this.fetching.get(path);
     if (p === undefined) {
-      p = this.fetchNow(path, op).finally(() => this.fetching.delete(path));
+      p = this.fetchNow(path, r.origin, op).finally(() => this.fetching.delete(path));
       this.fetching.set(path, p);
     }
     await p;
   }
 
-  /** Every placeholder at or under `path` fetched (before a rename or a link moves them). */
-  async fetchUnder(path: Path, op: string): Promise<void> {
-    for (const p of [...this.placeholders.under(path)]) await this.fetch(p, op);
-  }
-
-  /** `path` (a placeholder) is being truncated to nothing: it simply stops being one. */
+  /** The name `path` no longer holds what it held: it is no placeholder now. */
   async forget(path: Path): Promise<void> {
     await this.placeholders.remove(path);
+    await this.ranges.remove(path);
+  }
+
+  /** The file at `path` is being truncated to nothing: no name of it is a placeholder now. */
+  async emptied(path: Path): Promise<void> {
+    await this.placeholders.removeInode(path);
     await this.ranges.remove(path);
   }
 
@@ -330,14 +335,15 @@ export class Volume {
     await this.chain.catch(() => undefined);
   }
 
-  private async fetchNow(path: Path, op: string): Promise<void> {
+  /** Fetch the placeholder `path`: base's file at `origin` (where it was before a rename). */
+  private async fetchNow(path: Path, origin: Path, op: string): Promise<void> {
     const dst = fsPath(this.localBuf, path);
     let got: FetchOutcome;
     try {
       const source =
         this.remoteIo?.ranges ??
         localRangeSource(this.remoteBuf, this.localBuf, this.times.fetchDeadlineMs);
-      got = await fetchInPlace(source, this.ranges, this.localBuf, path, this.fetchPolicy);
+      got = await fetchInPlace(source, this.ranges, this.localBuf, path, this.fetchPolicy, origin);
     } catch (err) {
       const message = `${this.describe(path)} could not be fetched: ${(err as Error).message}`;
       if (failedForTheFile(err)) {
@@ -351,14 +357,15 @@ export class Volume {
     }
     const resumed = resumedLine(this.describe(path), got);
     if (resumed !== undefined) this.log(resumed);
-    await this.placeholders.remove(path);
+    // Every name of the inode has the content now (hard links share it).
+    await this.placeholders.removeInode(path);
     await this.ranges.remove(path);
     this.onLocalWrite([path]);
     this.viewChanges.emit([path]);
     this.onFetched(path);
     // Base's content, as fetched: kept in the store, and base learns its id (a later text
     // merge needs base's bytes; MERGE.md rule P).
-    this.learner.fetched(path, dst, got.stamp, (line) => {
+    this.learner.fetched(origin, dst, got.stamp, (line) => {
       this.log(`${this.describe(path)}: ${line}`);
     });
   }
@@ -404,21 +411,26 @@ export class Volume {
         phase = p;
         at = now;
       };
+      const composed = await this.composeLocal();
       const s =
         this.remoteIo !== undefined
-          ? await this.remoteIo.sync(dryRun, onPhase)
-          : await runSyncDirs(this.store, this.local, this.remote, {
+          ? await this.remoteIo.sync(dryRun, onPhase, composed)
+          : await syncVolume(this.store, this.local, this.remote, {
               dryRun,
-              placeholder: (path, st) => this.placeholders.is(path, st.ino),
-              // Mounted on an empty remote, and nothing synced since: an empty remote is no outage.
-              emptyServerOk: this.store.getRef(REF_BASE) === EMPTY_TREE_ID,
               onPhase,
+              ...(composed === undefined ? {} : { composed }),
             });
       phases.push(`${phase} ${Math.round(performance.now() - at)}`);
       if (!dryRun && s.applied > 0) this.log(`sync phases (ms): ${phases.join(', ')}`);
       if (!dryRun) {
         // Placeholders the engine replaced or removed in the view are placeholders no more.
         const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
+        // Moved placeholders filled before the merge (settle-moved.ts), or gone.
+        touched.push(...(s.settled?.touched ?? []));
+        for (const l of s.settled?.lost ?? []) {
+          this.log(`${this.describe(l.path)} removed: ${l.reason}`);
+          this.onEvent('data-unavailable', { path: l.path, reason: l.reason });
+        }
         this.onLocalWrite(touched);
         if (s.applied > 0) {
           await this.placeholders.pruneAt(touched);

@@ -33,11 +33,26 @@ function fakeView(root: string, remoteOnly: Set<string>) {
       remoteOnly.has(path)
         ? Promise.reject(new TetherError('EIO', 'never fetched', {}, { errno: 'ENODATA' }))
         : Promise.resolve(),
-    presentUnder: (path) =>
-      [...remoteOnly].some((p) => p === path || p.startsWith(path + '/'))
-        ? Promise.reject(new TetherError('EIO', 'never fetched', {}, { errno: 'ENODATA' }))
-        : Promise.resolve(),
+    // A placeholder moves as it is: its new names are remote-only too.
+    move: async (from, to, op) => {
+      await op();
+      for (const p of [...remoteOnly]) {
+        if (p === from || p.startsWith(from + '/')) {
+          remoteOnly.delete(p);
+          remoteOnly.add(to + p.slice(from.length));
+        }
+      }
+    },
+    link: async (from, to, op) => {
+      await op();
+      if (remoteOnly.has(from)) remoteOnly.add(to);
+    },
     forget: (path) => {
+      forgotten.push(path);
+      remoteOnly.delete(path);
+      return Promise.resolve();
+    },
+    emptied: (path) => {
       forgotten.push(path);
       remoteOnly.delete(path);
       return Promise.resolve();
@@ -183,17 +198,26 @@ test('errors are negative errnos: missing, not empty, a placeholder offline', as
         h.rename!('/p.txt', '/q.txt', cb, caller);
       })
     )[0],
-    -E.ENODATA,
+    0,
   );
-  t.false(existsSync(join(dir, 'q.txt')), 'a placeholder is not moved');
+  t.true(existsSync(join(dir, 'q.txt')), 'a placeholder moves without its content');
+  t.is(
+    (
+      await call((cb) => {
+        h.open!('/q.txt', C.O_RDONLY, cb, caller);
+      })
+    )[0],
+    -E.ENODATA,
+    'and is still one under its new name',
+  );
   // Opened to be overwritten, a placeholder simply stops being one.
   const [e, fd] = await call<number>((cb) => {
-    h.open!('/p.txt', C.O_WRONLY | C.O_TRUNC, cb, caller);
+    h.open!('/q.txt', C.O_WRONLY | C.O_TRUNC, cb, caller);
   });
   t.is(e, 0);
-  t.deepEqual(forgotten, ['p.txt']);
+  t.deepEqual(forgotten, ['q.txt']);
   await call((cb) => {
-    h.release!('/p.txt', fd!, cb, caller);
+    h.release!('/q.txt', fd!, cb, caller);
   });
   t.is(
     (
