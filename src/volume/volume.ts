@@ -18,13 +18,10 @@ import { checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
 import { fsPath, isMissing } from '../scan/fs-entry.js';
 import { asBytes, REF_BASE } from '../store/kv.js';
-import {
-  conflictPathOf,
-  entryInTree,
-  resolveConflict,
-  resolveEnvOf,
-  type Take,
-} from '../sync/resolve.js';
+import { resolveConflict, type Take } from '../sync/resolve.js';
+import { resolveEnvOf } from '../sync/resolve-session.js';
+import { conflictPathOf } from '../sync/conflict-path.js';
+import { lookup } from '../merge/tree-edit.js';
 import { closeMtime } from '../scan/stamp.js';
 import { runSyncDirs, type SyncPhase, type SyncSummary } from '../sync/sync-dirs.js';
 import { copyInPlace, withDeadline } from './fetch.js';
@@ -351,7 +348,7 @@ export class Volume {
     if (base === undefined) return undefined;
     if (path === '')
       return { name: '', kind: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeNs: 0n, id: base };
-    return entryInTree(this.store, base, path);
+    return lookup(this.store, base, path);
   }
 
   /** Run `fn` between syncs, resolves and fetches' bookkeeping (they write base and the view). */
