@@ -3,6 +3,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Later blocks replace a rule's options for their files: each repeats this one.
+const noCli = { group: ['**/cli/*'], message: 'src/ never imports the command line' };
+
 const impure = ['node:fs', 'node:fs/promises', 'fs', 'fs/promises', 'lmdb', 'fuse-native'];
 
 export default tseslint.config(
@@ -26,8 +29,33 @@ export default tseslint.config(
     },
   },
   {
+    // The engine and the layers below it never reach up into the command line.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [noCli] }],
+    },
+  },
+  {
     files: ['src/tree/**/*.ts', 'src/merge/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: impure }] },
+    rules: { 'no-restricted-imports': ['error', { paths: impure, patterns: [noCli] }] },
+  },
+  {
+    // The store is the bottom layer but for the pure tree model: it imports nothing above it.
+    files: ['src/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '!../tree', '!../tree/*', '!../errors.js'],
+              message: 'src/store imports only the tree model and errors (nothing above it)',
+            },
+            noCli,
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

@@ -3,7 +3,7 @@
 import { Command, Option } from 'clipanion';
 import type { Conflict } from '../src/merge/plan.js';
 import type { ResolvedConflict } from '../src/sync/conflict-store.js';
-import { openResolveSession } from '../src/sync/resolve.js';
+import { openResolveSession } from '../src/sync/resolve-session.js';
 import { display, isUtf8, type Entry } from '../src/tree/index.js';
 import { resolveStore, storeOption, TetherCommand } from './base.js';
 import { locate } from './volume.js';

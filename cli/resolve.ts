@@ -3,7 +3,9 @@
 // advances for the path, and the record moves to the history.
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import { conflictPathOf, openResolveSession, resolveConflict, TAKES } from '../src/sync/resolve.js';
+import { conflictPathOf } from '../src/sync/conflict-path.js';
+import { resolveConflict, TAKES } from '../src/sync/resolve.js';
+import { openResolveSession } from '../src/sync/resolve-session.js';
 import { display } from '../src/tree/index.js';
 import { resolveStore, storeOption, TetherCommand } from './base.js';
 import { ask, locate, LONG_MS, relText } from './volume.js';

@@ -4,7 +4,9 @@
 // local replica), so it can be compared or piped into a merge tool.
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import { conflictPathOf, openResolveSession, versionContent } from '../src/sync/resolve.js';
+import { conflictPathOf } from '../src/sync/conflict-path.js';
+import { openResolveSession } from '../src/sync/resolve-session.js';
+import { versionContent } from '../src/sync/resolve-show.js';
 import { TetherError } from '../src/errors.js';
 import { resolveStore, storeOption, TetherCommand } from './base.js';
 import { snapshotContent } from './show-snapshot.js';

@@ -582,6 +582,113 @@ static napi_value xattr_remove(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// xattrsAsync(path: Buffer): Promise<Buffer[]>. The user.* attributes of `path`, read on a
+// worker thread (a scan on a hung network share must not stop the event loop), as names and
+// values alternating: [name0, value0, name1, value1, ...]. None where they cannot be listed
+// (gone, unreadable, no xattr support); an attribute removed between listing and reading is
+// left out; one that cannot be read is an error.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  char path[4096];
+  char *names;  // the list, NUL-separated, user.* only kept by `keep`
+  ssize_t names_len;
+  char **values;
+  ssize_t *value_lens;
+  size_t count;
+  failure f;
+  int rc;
+} xjob;
+
+static void xjob_execute(napi_env env, void *p) {
+  xjob *j = p;
+  j->names = read_sized(fill_names, j->path, NULL, &j->names_len);
+  // Gone, unreadable, or no xattr support: none to carry (as xattrNames' callers take it).
+  if (j->names == NULL) return;
+  size_t n = 0;
+  for (ssize_t i = 0; i < j->names_len; i += (ssize_t)strlen(j->names + i) + 1) n++;
+  j->values = calloc(n > 0 ? n : 1, sizeof *j->values);
+  j->value_lens = calloc(n > 0 ? n : 1, sizeof *j->value_lens);
+  if (j->values == NULL || j->value_lens == NULL) {
+    j->f.err = ENOMEM;
+    j->f.what = "out of memory reading xattrs of";
+    snprintf(j->f.where, sizeof j->f.where, "%s", j->path);
+    j->rc = -1;
+    return;
+  }
+  size_t k = 0;
+  for (ssize_t i = 0; i < j->names_len; i += (ssize_t)strlen(j->names + i) + 1, k++) {
+    const char *name = j->names + i;
+    j->value_lens[k] = -1;
+    if (strncmp(name, "user.", 5) != 0) continue;
+    j->values[k] = read_sized(fill_value, j->path, name, &j->value_lens[k]);
+    if (j->values[k] != NULL) continue;
+    j->value_lens[k] = -1;
+    if (errno == ENODATA || errno == ENOTSUP) continue;
+    j->f.err = errno;
+    j->f.what = "cannot read an xattr of";
+    snprintf(j->f.where, sizeof j->f.where, "%s", j->path);
+    j->rc = -1;
+    return;
+  }
+  j->count = k;
+}
+
+static void xjob_complete(napi_env env, napi_status status, void *p) {
+  xjob *j = p;
+  if (status != napi_ok && j->rc == 0) {
+    j->f.err = ECANCELED;
+    j->f.what = "cancelled reading xattrs of";
+    j->rc = -1;
+  }
+  if (j->rc == 0) {
+    napi_value out;
+    napi_create_array(env, &out);
+    uint32_t at = 0;
+    size_t k = 0;
+    for (ssize_t i = 0; j->names != NULL && i < j->names_len && k < j->count;
+         i += (ssize_t)strlen(j->names + i) + 1, k++) {
+      if (j->value_lens[k] < 0) continue;
+      napi_value name, value;
+      void *copy;
+      napi_create_buffer_copy(env, strlen(j->names + i), j->names + i, &copy, &name);
+      napi_create_buffer_copy(env, (size_t)j->value_lens[k], j->values[k], &copy, &value);
+      napi_set_element(env, out, at++, name);
+      napi_set_element(env, out, at++, value);
+    }
+    napi_resolve_deferred(env, j->deferred, out);
+  } else {
+    napi_reject_deferred(env, j->deferred, error_of(env, &j->f));
+  }
+  napi_delete_async_work(env, j->work);
+  for (size_t k = 0; j->values != NULL && k < j->count; k++) free(j->values[k]);
+  free(j->values);
+  free(j->value_lens);
+  free(j->names);
+  free(j);
+}
+
+static napi_value xattrs_async(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  xjob *j = calloc(1, sizeof *j);
+  if (j == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  if (argc < 1 || !cstr_arg(env, argv[0], j->path, sizeof j->path, "path")) {
+    free(j);
+    return NULL;
+  }
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "tether.xattrs", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, xjob_execute, xjob_complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
+}
+
 // matchListings(now: Buffer, old: Buffer): Int32Array. For each entry of `now`, the index of
 // the entry of `old` with the same name and the same record up to the name's place (type,
 // mode, owner, size, times, inode, device, rdev, xattr flag), or -1. Both listings are sorted
@@ -741,6 +848,7 @@ NAPI_MODULE_INIT() {
               {"latestMtimeUs", latest_mtime_us},
               {"xattrNames", xattr_names},
               {"xattrGet", xattr_get},
+              {"xattrsAsync", xattrs_async},
               {"xattrSet", xattr_set},
               {"xattrRemove", xattr_remove},
               {"holes", holes}};

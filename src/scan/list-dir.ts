@@ -6,10 +6,11 @@
 //
 // Layout (little-endian): u64 count; count records of 14 u64 fields (FIELD_* below); then
 // the names back to back, each record holding its name's offset and length.
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import type { ByteString, Kind } from '../tree/index.js';
 import { native, RECORD_FIELDS } from './native.js';
-import { readXattrsSync } from './xattrs.js';
+import { readXattrs, readXattrsSync } from './xattrs.js';
 
 const FIELD_MODE = 0;
 const FIELD_UID = 1;
@@ -73,7 +74,7 @@ export function listDir(p: Buffer, xattrs: boolean, old?: EarlierListing): DirLi
   );
 }
 
-/** listDir on a worker thread (the native lister; the fallback lists in place). */
+/** listDir off the event loop: the native lister on a worker thread, or the fallback's async calls. */
 export async function listDirAsync(
   p: Buffer,
   xattrs: boolean,
@@ -81,7 +82,7 @@ export async function listDirAsync(
 ): Promise<DirListing> {
   return new DirListing(
     native === undefined
-      ? listDirJs(p, xattrs)
+      ? await listDirJsAsync(p, xattrs)
       : await native.listDirAsync(p, xattrs, old?.listing, old?.cutoffUs),
   );
 }
@@ -89,9 +90,7 @@ export async function listDirAsync(
 /** The JavaScript lister: the same bytes, from readdir and one lstat per entry. */
 export function listDirJs(p: Buffer, xattrs: boolean): Buffer {
   const names = readdirSync(p, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b));
-  const records: Buffer[] = [];
-  const kept: Buffer[] = [];
-  let off = 0;
+  const found: [Buffer, BigIntStats, boolean][] = [];
   for (const name of names) {
     const child = Buffer.concat([p, SLASH, name]);
     let st;
@@ -101,6 +100,37 @@ export function listDirJs(p: Buffer, xattrs: boolean): Buffer {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone since readdir
       throw err;
     }
+    const probe = xattrs && (st.isFile() || st.isDirectory());
+    found.push([name, st, probe && readXattrsSync(child) !== undefined]);
+  }
+  return listingOf(found);
+}
+
+/** listDirJs with every call off the event loop's thread (the scan's fallback lister). */
+export async function listDirJsAsync(p: Buffer, xattrs: boolean): Promise<Buffer> {
+  const names = (await readdir(p, { encoding: 'buffer' })).sort((a, b) => Buffer.compare(a, b));
+  const found: [Buffer, BigIntStats, boolean][] = [];
+  for (const name of names) {
+    const child = Buffer.concat([p, SLASH, name]);
+    let st;
+    try {
+      st = await lstat(child, { bigint: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone since readdir
+      throw err;
+    }
+    const probe = xattrs && (st.isFile() || st.isDirectory());
+    found.push([name, st, probe && (await readXattrs(child)) !== undefined]);
+  }
+  return listingOf(found);
+}
+
+/** The listing bytes of entries found (sorted by name), each with its lstat and xattr flag. */
+function listingOf(found: readonly [Buffer, BigIntStats, boolean][]): Buffer {
+  const records: Buffer[] = [];
+  const kept: Buffer[] = [];
+  let off = 0;
+  for (const [name, st, flagged] of found) {
     const r = Buffer.alloc(RECORD);
     const sec = (ns: bigint): bigint => (ns < 0n ? -((-ns + 999_999_999n) / NS) : ns / NS);
     const put = (field: number, v: bigint): void => {
@@ -117,8 +147,7 @@ export function listDirJs(p: Buffer, xattrs: boolean): Buffer {
     put(FIELD_INO, st.ino);
     put(FIELD_DEV, st.dev);
     put(FIELD_RDEV, st.rdev);
-    const probe = xattrs && (st.isFile() || st.isDirectory());
-    put(FIELD_FLAGS, probe && readXattrsSync(child) !== undefined ? 1n : 0n);
+    put(FIELD_FLAGS, flagged ? 1n : 0n);
     put(FIELD_NAME_OFFSET, BigInt(off));
     put(FIELD_NAME_LENGTH, BigInt(name.length));
     off += name.length;

@@ -12,6 +12,8 @@ export interface Native {
   latestMtimeUs(listing: Buffer): number;
   xattrNames(path: Buffer): Buffer[];
   xattrGet(path: Buffer, name: Buffer): Buffer | null;
+  /** The user.* attributes, read on a worker thread: names and values alternating. */
+  xattrsAsync(path: Buffer): Promise<Buffer[]>;
   xattrSet(path: Buffer, name: Buffer, value: Buffer): void;
   xattrRemove(path: Buffer, name: Buffer): void;
 }
@@ -20,5 +22,5 @@ export interface Native {
 export const RECORD_FIELDS = 14;
 
 export const native: Native | undefined = loadNativeAddon<Native>(
-  (n) => n.recordFields === RECORD_FIELDS && typeof n.latestMtimeUs === 'function',
+  (n) => n.recordFields === RECORD_FIELDS && typeof n.xattrsAsync === 'function',
 );

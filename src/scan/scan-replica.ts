@@ -17,12 +17,12 @@
 // does not match) everything is read as before. Stamps are compared with inode numbers in
 // them only through the cache; sshfs and some NFS setups renumber inodes, which only costs
 // the shortcut.
-import { readlinkSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
 import { isTetherError, TetherError } from '../errors.js';
+import { hashOf, Limiter, normalize, parentOf, reuse, sameLeaf } from './scan-leaf.js';
+import type { ScanOptions, ScanStore } from './scan-options.js';
+import { putRecords } from './cache-learn.js';
 import type { Path } from '../merge/plan.js';
 import {
-  byteString,
   display,
   encodeParts,
   joinPath,
@@ -31,123 +31,24 @@ import {
   type Hash,
   type Part,
 } from '../tree/index.js';
-import type { ObjectStore } from '../store/types.js';
-import type { TreeStore } from '../merge/base-update.js';
-import { entryOfFields, fsPath, hashFile, isMissing } from './fs-entry.js';
-import { DirListing, listDirAsync, type FileStat } from './list-dir.js';
-import { isPathProblem, problemError, type PathProblem } from './path-problem.js';
-import { asBytes, type KvDb } from '../store/kv.js';
+import { entryOfFields, isMissing } from './fs-entry.js';
+import type { DirListing, FileStat } from './list-dir.js';
+import { isPathProblem, problemError } from './path-problem.js';
+import { asBytes } from '../store/kv.js';
 import { TEMP_PREFIX } from './temp-name.js';
 import { decodeRecord, encodeRecord, keyOf, rangeOf, type DirRecord } from './dir-record.js';
 import { DirListingView, TreeCursor } from './old-listing.js';
-import { closeMtime, MTIME_WINDOW_NS } from './stamp.js';
-import { readXattrsSync } from './xattrs.js';
+import { MTIME_WINDOW_NS } from './stamp.js';
+import { dirLister, type Lister } from './lister.js';
 
-export interface ScanOptions {
-  readonly content: 'hash' | 'stamp';
-  /** The base tree: ids of unchanged files, and the mtime an entry inside the window takes. */
-  readonly base?: Hash;
-  /** Further trees whose ids may be reused for files with an equal stamp (the last scan). */
-  readonly known?: readonly Hash[];
-  /** Paths left out of the scan (recorded conflict variants, a store inside the root). */
-  readonly exclude?: ReadonlySet<Path>;
-  /**
-   * Collects per-path problems (path-problem.ts): a path that cannot be listed or read is left
-   * as base has it (absent where base has nothing there) and said here. Without it, such a path
-   * stops the scan. The root's listing always does.
-   */
-  readonly problems?: PathProblem[];
-  /** Called per entry looked at one by one (not for directories the cache vouches for). */
-  readonly onEntry?: (path: Path) => void;
-  /** Called per directory with the number and bytes of the regular files in it. */
-  readonly onFiles?: (files: number, bytes: number) => void;
-  /** Reads a file whose id is not known: by default hashes it; a snapshot stores it too. */
-  readonly read?: (p: Buffer, path: Path, st: FileStat) => Promise<Hash>;
-  /** Delete temporary files a killed run left behind (only while holding the sync lock). */
-  readonly removeTemps?: boolean;
-  /**
-   * Files with an mtime at or after this are read even in 'stamp' mode: they changed too close
-   * to the last run for their stamp to tell (on a filesystem with whole-second times, an edit
-   * in the same second as the last sync leaves the stamp as it was).
-   */
-  readonly racySinceNs?: bigint;
-  /**
-   * The replica keeps ctime and inode numbers (a local file system, not sshfs, NFS or SMB):
-   * in a 'stamp' scan, a file whose size and mtime are what the last scan listed but whose
-   * ctime or inode changed (rewritten with its mtime put back, or swapped) is read.
-   */
-  readonly stableStat?: boolean;
-  /** How far apart two mtimes may be and still be the same (the replica's granularity). */
-  readonly mtimeWindowNs?: bigint;
-  /** Read user.* xattrs of files and directories (default true). */
-  readonly xattrs?: boolean;
-  /** The scan cache of this root and mode (a database of its own; see the header). */
-  readonly cache?: KvDb;
-  /** The scan's start (ns since the epoch; default now): entries modified after it less a
-   * margin are not vouched for by the cache next time. */
-  readonly startNs?: bigint;
-  /** Hold the cache records back for the caller to write with its ref (see HeldRecords). */
-  readonly hold?: HeldRecords;
-  /**
-   * Files whose content was never fetched (a mount's placeholders: sparse files of base's
-   * size and mtime). Such a file is base's entry, but for the mode and owner the listing has:
-   * its bytes are never read (MERGE.md rule P: never fetched is never a change). The hook
-   * answers true for base's own file at this path; an entry for a placeholder renamed from
-   * elsewhere (its content is that entry's, its name and owner the listing's); null for one
-   * whose content is not known at all, left out of the tree (its zeros are no content).
-   */
-  readonly placeholder?: (path: Path, st: FileStat) => boolean | Entry | null;
-  /**
-   * Called with every directory's listing, the unchanged ones the cache vouches for too (a
-   * snapshot finds hard-link groups in them: links.ts). Excluded names and temp files are in it.
-   */
-  readonly onListing?: (dir: Path, list: DirListing) => void;
-}
-
-/**
- * Cache records a scan made, held back to be written in the transaction that moves the ref
- * naming the scanned tree (one commit, not one more per scan): \`write\` puts them (putSync),
- * to be run inside a transaction made after the store's flush (setRef's or setRefs'
- * \`alongside\`). Never written, they are only a missed shortcut.
- */
-export class HeldRecords {
-  private readonly byKey = new Map<string, [Buffer, Buffer]>();
-  private cache: KvDb | undefined;
-
-  /** The records of a scan of \`cache\`'s root (one cache per holder). */
-  adopt(cache: KvDb, records: readonly [Buffer, Buffer][]): void {
-    if (this.cache !== undefined && this.cache !== cache) {
-      throw new Error('HeldRecords: one holder holds the records of one cache');
-    }
-    this.cache = cache;
-    for (const [k, v] of records) this.set(k, v);
-  }
-
-  set(k: Buffer, v: Buffer): void {
-    this.byKey.set(k.toString('latin1'), [k, v]);
-  }
-
-  get(k: Buffer): Buffer | undefined {
-    return this.byKey.get(k.toString('latin1'))?.[1];
-  }
-
-  /** Put them all (a function of its own: pass it as it is, as \`alongside\`). */
-  readonly write = (): void => {
-    const cache = this.cache;
-    if (cache === undefined) return;
-    for (const [k, v] of this.byKey.values()) cache.putSync(k, v);
-  };
-}
+export { HeldRecords, type ScanOptions, type ScanStore } from './scan-options.js';
+export { learnIds } from './cache-learn.js';
 
 /** Files modified this close to a scan's start are not taken from the cache next time. */
 const RACY_NS = 100_000_000n;
 
 /** At most this many files are hashed at once. */
 const PARALLEL = 16;
-
-/** What a scan needs of the store. */
-export type ScanStore = TreeStore &
-  Pick<ObjectStore, 'has' | 'treeBytes' | 'putTreeBytes'> & { flush?: () => Promise<void> };
 
 /** A tree id the scan has, or lazily finds (known trees are decoded only where needed). */
 type LazyId = () => Hash | undefined;
@@ -157,10 +58,11 @@ export async function scanReplica(
   root: string,
   opts: ScanOptions,
 ): Promise<Hash> {
-  const rootBuf = Buffer.from(root);
+  const lister = opts.lister ?? dirLister(root);
   const readAttrs = opts.xattrs ?? true;
   const window = opts.mtimeWindowNs ?? MTIME_WINDOW_NS;
-  const read = opts.read ?? ((p: Buffer) => hashFile(p));
+  const read = (path: Path, st: FileStat): Promise<Hash> =>
+    opts.read === undefined ? lister.hash(path) : opts.read(lister.reach(path), path, st);
   const limit = new Limiter(PARALLEL);
   const startNs = opts.startNs ?? BigInt(Date.now()) * 1_000_000n;
   const margin = window > RACY_NS ? window : RACY_NS;
@@ -219,12 +121,11 @@ export async function scanReplica(
     baseId: Hash | undefined,
     known: readonly LazyId[],
   ): Promise<Hash | undefined> => {
-    const abs = fsPath(rootBuf, dir);
     const rec = recordOf(dir);
     let list: DirListing;
     try {
-      list = await listDirAsync(
-        abs,
+      list = await lister.list(
+        dir,
         readAttrs,
         rec?.a === true && readAttrs ? { listing: rec.l, cutoffUs: rec.c } : undefined,
       );
@@ -363,7 +264,7 @@ export async function scanReplica(
         // Left by a run that was killed mid-write: never part of the tree.
         temps = true;
         if (opts.removeTemps === true) {
-          await unlink(fsPath(rootBuf, joinPath(dir, name))).catch(() => undefined);
+          await lister.removeTemp(joinPath(dir, name));
         }
         continue;
       }
@@ -387,8 +288,10 @@ export async function scanReplica(
       }
       const path = joinPath(dir, name);
       const st = list.stat(i);
-      const p = fsPath(rootBuf, path);
-      let e = entryFromStat(p, name, st);
+      let e =
+        st.kind === 'symlink'
+          ? await symlinkEntry(lister, path, name, st)
+          : entryOfFields(name, st);
       if (e === undefined) continue;
       opts.onEntry?.(path);
       if (e.kind === 'file') {
@@ -401,7 +304,7 @@ export async function scanReplica(
       } else if (readAttrs && st.userXattrs && (e.kind === 'file' || e.kind === 'dir')) {
         let xattrs;
         try {
-          xattrs = readXattrsSync(p);
+          xattrs = await lister.xattrs(path);
         } catch (err) {
           const problem = problemError(err, path, root, 'read', opts.problems === undefined);
           if (opts.problems === undefined) throw problem;
@@ -452,9 +355,7 @@ export async function scanReplica(
           const f = e;
           waits.push(
             limit
-              .run(() =>
-                hashOf(p, path, root, () => read(p, path, st), opts.problems === undefined),
-              )
+              .run(() => hashOf(path, root, () => read(path, st), opts.problems === undefined))
               .then(
                 (hid) => {
                   const h = { ...f, id: hid };
@@ -613,163 +514,17 @@ export async function scanReplica(
 const NONE: ReadonlyMap<string, Entry> = new Map();
 const EMPTY = Buffer.alloc(0);
 
-/**
- * After a scan, its tree was completed with content ids read since (stamp-only server files
- * hashed where both sides changed, or to pair renames): the cache learns them, so that the next
- * scan, which would lend the same ids from base or the last scan, finds its records whole.
- * Only records that hold the scanned tree are changed; the listing they vouch for is the same.
- */
-export async function learnIds(
-  store: ScanStore,
-  cache: KvDb,
-  scanned: Hash,
-  completed: Hash,
-  held?: HeldRecords,
-): Promise<void> {
-  const records: [Buffer, Buffer][] = [];
-  const visit = (dir: Path, was: Hash, now: Hash): void => {
-    if (was === now) return;
-    const v = held?.get(keyOf(dir)) ?? asBytes(cache.get(keyOf(dir)));
-    const rec = v === undefined ? undefined : decodeRecord(v);
-    if (rec === undefined || rec.t.toString('hex') !== was) return;
-    const before = new Map(store.readTree(was).map((e) => [e.name, e]));
-    const after = store.readTree(now);
-    const d: [string, Buffer, Buffer][] = [];
-    // The new tree's parts: its entries where the old tree had its (tree entry k belongs to
-    // the k-th listing entry that has one), so the record's spans can be made anew.
-    const parts: Part[] = new Array<Part>(rec.s.length / 2);
-    let k = 0;
-    for (let i = 0; i < parts.length; i++) if (rec.s[2 * i + 1] !== 0) parts[i] = after[k++];
-    if (k !== after.length) return;
-    for (const e of after) {
-      const b = before.get(e.name);
-      // Only ids may differ: anything else means this is not the tree the record vouches for.
-      if (b === undefined || b.kind !== e.kind || b.size !== e.size || b.mtimeNs !== e.mtimeNs) {
-        return;
-      }
-      if (e.kind !== 'dir') continue;
-      const child = rec.d.find(([name]) => name === e.name);
-      if (child === undefined || b.id === undefined || e.id === undefined) return;
-      d.push([e.name, Buffer.from(e.id, 'hex'), child[2]]);
-      visit(joinPath(dir, e.name), b.id, e.id);
-    }
-    if (after.length !== before.size) return;
-    const enc = encodeParts(parts);
-    if (enc.id !== now) return;
-    records.push([
-      keyOf(dir),
-      encodeRecord({ ...rec, t: Buffer.from(now, 'hex'), d, s: enc.spans }),
-    ]);
-  };
-  visit('', scanned, completed);
-  if (held !== undefined) for (const [k, v] of records) held.set(k, v);
-  else await putRecords(store, cache, records);
-}
-
-/**
- * Write cache records only once the trees and blobs they vouch for are durable (a store that
- * can flush does so first): after a power loss a record may be missing, never a file it names.
- */
-async function putRecords(
-  store: ScanStore,
-  cache: KvDb | undefined,
-  records: readonly [Buffer, Buffer][],
-): Promise<void> {
-  if (cache === undefined || records.length === 0) return;
-  await store.flush?.();
-  await Promise.all(records.map(([k, v]) => cache.put(k, v)));
-}
-
-/** The tree entry lstat describes (no content id: that needs the content read). */
-function entryFromStat(p: Buffer, name: string, st: FileStat): Entry | undefined {
-  if (st.kind !== 'symlink') return entryOfFields(name, st);
+/** A symlink's tree entry, its target read through the lister; undefined once it is gone. */
+async function symlinkEntry(
+  lister: Lister,
+  path: Path,
+  name: string,
+  st: FileStat,
+): Promise<Entry | undefined> {
   try {
-    return entryOfFields(name, st, byteString(readlinkSync(p, { encoding: 'buffer' })));
+    return entryOfFields(name, st, await lister.readlink(path));
   } catch (err) {
     if (isMissing(err)) return undefined; // gone since the listing
     throw err;
   }
 }
-
-/** Two leaves that normalize() would take for the same but for their mtimes. */
-function sameLeaf(a: Entry, b: Entry): boolean {
-  return (
-    a.kind === b.kind &&
-    a.size === b.size &&
-    a.target === b.target &&
-    (a.id === undefined || b.id === undefined || a.id === b.id)
-  );
-}
-
-/** The id of the first reference entry with the same stamp. */
-function reuse(e: Entry, refs: readonly (Entry | undefined)[], window: bigint): Hash | undefined {
-  for (const r of refs) {
-    if (
-      r?.kind === 'file' &&
-      r.id !== undefined &&
-      r.size === e.size &&
-      closeMtime(r.mtimeNs, e.mtimeNs, window)
-    ) {
-      return r.id;
-    }
-  }
-  return undefined;
-}
-
-/** Base's mtime for an entry that equals base but for an mtime inside the window. */
-function normalize(e: Entry, b: Entry, window: bigint): Entry {
-  if (e.kind !== b.kind || e.size !== b.size || e.mtimeNs === b.mtimeNs) return e;
-  if (!closeMtime(e.mtimeNs, b.mtimeNs, window) || e.target !== b.target) return e;
-  if (e.id !== undefined && b.id !== undefined && e.id !== b.id) return e;
-  return { ...e, mtimeNs: b.mtimeNs };
-}
-
-async function hashOf(
-  p: Buffer,
-  path: Path,
-  root: string,
-  read: () => Promise<Hash>,
-  strict: boolean,
-): Promise<Hash> {
-  try {
-    return await read();
-  } catch (err) {
-    if (err instanceof TetherError) throw err;
-    throw problemError(err, path, root, 'read', strict);
-  }
-}
-
-/** The directory \`path\` is in ('' for the root's entries). */
-function parentOf(path: Path): Path {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
-
-/** Runs at most `n` tasks at once. */
-class Limiter {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
-  /** Next waiter to wake (a moving head: shift() would make a long queue quadratic). */
-  private head = 0;
-  constructor(private readonly n: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.n) await new Promise<void>((r) => this.queue.push(r));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      if (this.head < this.queue.length) {
-        const wake = this.queue[this.head]!;
-        this.queue[this.head++] = noop;
-        if (this.head === this.queue.length) {
-          this.queue.length = 0;
-          this.head = 0;
-        }
-        wake();
-      }
-    }
-  }
-}
-
-const noop = (): void => undefined;

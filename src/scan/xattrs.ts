@@ -55,10 +55,29 @@ export async function setXattrs(p: Buffer, want: readonly Xattr[] | undefined): 
 
 /** The user.* attributes of a file or directory, sorted by name; undefined when there are none. */
 export async function readXattrs(p: Buffer): Promise<Xattr[] | undefined> {
-  return Promise.resolve(readXattrsSync(p));
+  const out: Xattr[] = [];
+  if (native !== undefined) {
+    // Read on a worker thread: a hung network share stops this call, not the event loop.
+    const flat = await native.xattrsAsync(p);
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push([byteString(flat[i]!), flat[i + 1]!]);
+  } else {
+    const path = textOf(p);
+    if (path === undefined) return undefined; // cannot be named without the native helper
+    let names: string[];
+    try {
+      names = (await x().listAttributes(path)).filter((n) => n.startsWith('user.'));
+    } catch {
+      return undefined; // gone, or a filesystem without xattr support: none to carry
+    }
+    for (const n of names) {
+      const v = await x().getAttribute(path, n);
+      if (v !== null) out.push([byteString(Buffer.from(n, 'utf8')), v]);
+    }
+  }
+  return out.length === 0 ? undefined : out.sort((a, b) => compareBytes(a[0], b[0]));
 }
 
-/** readXattrs without the event loop (a scan's hot path). */
+/** readXattrs in this thread (for callers that already run off the event loop's path). */
 export function readXattrsSync(p: Buffer): Xattr[] | undefined {
   const out: Xattr[] = [];
   if (native !== undefined) {

@@ -8,17 +8,7 @@
 // name only after its bytes are fsynced (temp → fsync → rename → fsync of the directory).
 // LMDB's own commits are atomic, so after kill -9 the environment opens at its last commit.
 import { closeSync, fstatSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
-import {
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { TetherError } from '../errors.js';
@@ -40,13 +30,21 @@ import { LruCache } from './lru.js';
 import { makePrivateDb, makePrivateDir } from './private.js';
 import { FIRST, PIECE, giveFirst, openToRead, openToReadSync, pump, takeFirst } from './stream.js';
 import type { ObjectStore, RefStore } from './types.js';
+import { CACHES, PrefixedDb } from './prefixed-db.js';
+import {
+  FORMAT,
+  FORMAT_VERSION,
+  isNoEntry,
+  MARKER,
+  removeStaleTemps,
+  syncDir,
+  writeMarker,
+} from './store-files.js';
+
+export { FORMAT, FORMAT_VERSION, MARKER, processAlive } from './store-files.js';
 
 /** Blobs of at least this many bytes live as files under blobs/; smaller ones in LMDB. */
 export const BLOB_FILE_THRESHOLD = FIRST;
-export const MARKER = 'tether-store.json';
-export const FORMAT = 'tether-store';
-/** 2: records of the other layers carry a checksum (checked-db.ts). */
-export const FORMAT_VERSION = 2;
 /** The key, in the `o:meta` database, that says every user record is sealed. */
 const SEALED = 'records-sealed';
 
@@ -60,11 +58,6 @@ function isZero(piece: Buffer): boolean {
 
 function idKey(id: Hash): Buffer {
   return Buffer.from(id, 'hex');
-}
-
-/** The file is not there (ENOENT only: a parent that is not a directory is another error). */
-function isNoEntry(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }
 
 function notAStore(dir: string, why: string): TetherError {
@@ -788,111 +781,5 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       `blob ${id} is not in the store at ${this.dir}; run "tether fsck" to check the store`,
       { id },
     );
-  }
-}
-
-/** True while process `pid` runs (a temp file or lock of a running process is left alone). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Temp files of writers killed mid-write (named `<pid>-<random>`) are only litter: remove them. */
-async function removeStaleTemps(tmpDir: string): Promise<void> {
-  for (const name of await readdir(tmpDir)) {
-    const pid = Number(name.split('-', 1)[0]);
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) {
-      await rm(join(tmpDir, name), { force: true });
-    }
-  }
-}
-
-/** Write the store's marker (temp → fsync → rename → fsync of the directory). */
-async function writeMarker(dir: string): Promise<void> {
-  const tmp = join(dir, 'tmp', MARKER);
-  await mkdir(join(dir, 'tmp'), { recursive: true, mode: 0o700 });
-  await writeFile(tmp, JSON.stringify({ format: FORMAT, version: FORMAT_VERSION }) + '\n', {
-    mode: 0o600,
-  });
-  await syncFile(tmp);
-  await rename(tmp, join(dir, MARKER));
-  await syncDir(dir);
-}
-
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-const CACHES = 'caches';
-
-/** Keys of one cache: the database's keys that start with its prefix (which is dropped). */
-class PrefixedDb implements KvDb {
-  constructor(
-    private readonly db: KvDb,
-    private readonly prefix: Buffer,
-  ) {}
-
-  private key(k: Buffer): Buffer {
-    return Buffer.concat([this.prefix, k]);
-  }
-
-  get(key: Buffer): unknown {
-    return this.db.get(this.key(key));
-  }
-
-  put(key: Buffer, value: Buffer): Promise<boolean> {
-    return this.db.put(this.key(key), value);
-  }
-
-  putSync(key: Buffer, value: Buffer): void {
-    this.db.putSync(this.key(key), value);
-  }
-
-  remove(key: Buffer): Promise<boolean> {
-    return this.db.remove(this.key(key));
-  }
-
-  *getRange(o: {
-    start?: Buffer;
-    end?: Buffer;
-    reverse?: boolean;
-    limit?: number;
-  }): Iterable<{ key: unknown; value: unknown }> {
-    const after = Buffer.from(this.prefix);
-    after[after.length - 1] = 1; // the prefix ends in NUL: every key of this cache sorts before this
-    const first = o.start === undefined ? this.prefix : this.key(o.start);
-    const last = o.end === undefined ? after : this.key(o.end);
-    const range =
-      o.reverse === true
-        ? {
-            start: o.start === undefined ? after : first,
-            end: o.end === undefined ? this.prefix : last,
-            reverse: true,
-          }
-        : { start: first, end: last };
-    const limited = o.limit === undefined ? range : { ...range, limit: o.limit };
-    for (const { key, value } of this.db.getRange(limited)) {
-      const k = key as Buffer;
-      if (!k.subarray(0, this.prefix.length).equals(this.prefix)) break;
-      yield { key: k.subarray(this.prefix.length), value };
-    }
   }
 }

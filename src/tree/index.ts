@@ -4,3 +4,4 @@ export * from './entry.js';
 export * from './hash.js';
 export * from './name.js';
 export * from './encode.js';
+export * from './decode.js';

@@ -9,7 +9,7 @@ import type { Path } from '../merge/plan.js';
 import { updateTree, type PathUpdate } from '../merge/base-update.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER } from '../store/kv.js';
 import type { Store } from '../store/store.js';
-import { entryInTree } from '../sync/resolve.js';
+import { lookup } from '../merge/tree-edit.js';
 import type { Hash } from '../tree/index.js';
 import { REF_VOLUME_LOCAL } from './local-tree.js';
 
@@ -22,7 +22,7 @@ export async function forgetIds(
     const root = store.getRef(ref);
     if (root === undefined) continue;
     const updates = items.flatMap(({ path, id }): PathUpdate[] => {
-      const e = entryInTree(store, root, path);
+      const e = lookup(store, root, path);
       if (e?.kind !== 'file' || e.id !== id) return [];
       const { id: _id, ...stamp } = e;
       return [{ path, entry: stamp }];

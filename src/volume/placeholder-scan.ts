@@ -6,7 +6,7 @@
 import type { Path } from '../merge/plan.js';
 import { REF_BASE } from '../store/kv.js';
 import type { Store } from '../store/store.js';
-import { entryInTree } from '../sync/resolve.js';
+import { lookup } from '../merge/tree-edit.js';
 import type { Entry } from '../tree/index.js';
 import type { Placeholders } from './placeholders.js';
 
@@ -19,7 +19,7 @@ export function placeholderHook(store: Store, placeholders: Placeholders): Place
     const origin = placeholders.movedFrom(path, st.ino);
     if (origin === undefined) return false;
     const base = store.getRef(REF_BASE);
-    const b = base === undefined ? undefined : entryInTree(store, base, origin);
+    const b = base === undefined ? undefined : lookup(store, base, origin);
     return b?.kind === 'file' && b.id !== undefined ? b : null;
   };
 }

@@ -25,9 +25,8 @@ import { closeMtime } from '../scan/stamp.js';
 import { REF_BASE } from '../store/kv.js';
 import type { Store } from '../store/store.js';
 import { advanceBaseAt } from '../sync/binding.js';
-import { entryInTree } from '../sync/resolve.js';
 import type { Entry } from '../tree/index.js';
-import { baseName, parentOf } from '../merge/tree-edit.js';
+import { baseName, lookup, parentOf } from '../merge/tree-edit.js';
 import { DirReplica } from '../replica/dir.js';
 import { fetchInPlace, localRangeSource } from './fetch.js';
 import { DEFAULT_POLICY } from './partial-fetch.js';
@@ -44,7 +43,7 @@ export interface Settled {
 /** Base's entry at `path`, if base has one. */
 function baseAt(store: Store, path: Path): Entry | undefined {
   const base = store.getRef(REF_BASE);
-  return base === undefined ? undefined : entryInTree(store, base, path);
+  return base === undefined ? undefined : lookup(store, base, path);
 }
 
 export async function settleMoved(

@@ -19,13 +19,10 @@ import { checkBinding, readBinding } from '../sync/binding.js';
 import { ConflictStore } from '../sync/conflict-store.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { asBytes, REF_BASE } from '../store/kv.js';
-import {
-  conflictPathOf,
-  entryInTree,
-  resolveConflict,
-  resolveEnvOf,
-  type Take,
-} from '../sync/resolve.js';
+import { resolveConflict, type Take } from '../sync/resolve.js';
+import { resolveEnvOf } from '../sync/resolve-session.js';
+import { conflictPathOf } from '../sync/conflict-path.js';
+import { lookup } from '../merge/tree-edit.js';
 import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
 import type { ReadCheck } from '../fuse/checked-reads.js';
 import { syncVolume, type Composed } from './volume-sync.js';
@@ -381,7 +378,7 @@ export class Volume {
     if (base === undefined) return undefined;
     if (path === '')
       return { name: '', kind: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeNs: 0n, id: base };
-    return entryInTree(this.store, base, path);
+    return lookup(this.store, base, path);
   }
 
   /** Run `fn` between syncs, resolves and fetches' bookkeeping (they write base and the view). */

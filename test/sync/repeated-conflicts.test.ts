@@ -6,7 +6,8 @@ import test from 'ava';
 import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
-import { openResolveSession, resolveConflict } from '../../src/sync/resolve.js';
+import { resolveConflict } from '../../src/sync/resolve.js';
+import { openResolveSession } from '../../src/sync/resolve-session.js';
 import { runSyncDirs } from '../../src/sync/sync-dirs.js';
 import { tempDir } from '../cli/run.js';
 

@@ -6,7 +6,8 @@ import { chownSync, lstatSync, mkdirSync, utimesSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { getAttributeSync, setAttributeSync } from '@napi-rs/xattr';
 import { Store } from '../../src/store/store.js';
-import { openResolveSession, resolveConflict, type Take } from '../../src/sync/resolve.js';
+import { resolveConflict, type Take } from '../../src/sync/resolve.js';
+import { openResolveSession } from '../../src/sync/resolve-session.js';
 import { runSyncDirs } from '../../src/sync/sync-dirs.js';
 import { tempDir } from '../cli/run.js';
 

@@ -26,15 +26,13 @@ import { isTetherError } from '../../src/errors.js';
 import type { Conflict, ConflictKind, Path } from '../../src/merge/plan.js';
 import { ConflictStore } from '../../src/sync/conflict-store.js';
 import {
-  entryAt,
-  full,
-  openResolveSession,
   resolveConflict,
-  stagingOf,
   type ResolveEnv,
   type SyncBase,
   type Take,
 } from '../../src/sync/resolve.js';
+import { entryAt, full, stagingOf } from '../../src/sync/resolve-read.js';
+import { openResolveSession } from '../../src/sync/resolve-session.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { Store } from '../../src/store/store.js';
 import { runSyncDirs } from '../../src/sync/sync-dirs.js';
@@ -813,6 +811,73 @@ for (const [when, take, cut] of cutShort) {
       await noTemps(t, w);
     });
   });
+}
+
+// A resolve stopped between any two of its steps (as a kill would stop it) is finished by the
+// next resolve, with the same end state as a run never stopped: every conflict family here, at
+// every step boundary.
+const families: [string, (w: World) => Promise<unknown>, Path, Take[]][] = [
+  ['a file edit/edit', contentConflict, P, ['local', 'server', 'base', 'both']],
+  ['a directory variant', dirVariantConflict, PD, ['local', 'server', 'base', 'both']],
+  ['a directory deleted on the server', dirDelete, PD, ['local', 'server', 'base']],
+];
+
+/**
+ * What both replicas hold under d/, the history's decision, and base: which paths, of which
+ * kind, and whether each is what the local replica holds now (directory ids carry the mtimes
+ * of directories made during the set-up, so two worlds' ids differ).
+ */
+async function endState(w: World, path: Path): Promise<unknown> {
+  const current = async (p: Path): Promise<Hash | undefined> => (await entryAt(w.a, p, w.base))?.id;
+  const base = [];
+  for (const [p, e] of w.base.entries) base.push([p, e.kind, e.id === (await current(p))]);
+  const history = [];
+  for (const h of w.conflicts.history()) {
+    history.push([h.resolution, h.result?.kind ?? null, h.result?.id === (await current(path))]);
+  }
+  return {
+    a: await listing(w.a, 'd'),
+    b: await listing(w.b, 'd'),
+    base: base.sort(),
+    history,
+    open: w.conflicts.list().length,
+  };
+}
+
+const stopped = new Error('stopped between two steps');
+
+for (const [family, setup, path, takes] of families) {
+  for (const take of takes) {
+    test(`resolve --take ${take} of ${family}, stopped between any two steps, is finished by the next`, async (t) => {
+      let steps = 0;
+      let reference: unknown;
+      await withWorld(t, async (w) => {
+        await setup(w);
+        await resolveConflict(w.env, path, take, {
+          beforeStep: () => {
+            steps++;
+          },
+        });
+        reference = await endState(w, path);
+      });
+      t.true(steps >= 1, 'the resolve has steps');
+      for (let k = 1; k < steps; k++) {
+        await withWorld(t, async (w) => {
+          await setup(w);
+          const cut = resolveConflict(w.env, path, take, {
+            beforeStep: (i) => {
+              if (i === k) throw stopped;
+            },
+          });
+          await t.throwsAsync(cut, { is: stopped });
+          t.is(w.conflicts.list().length, 1, 'the record stays open until the steps are done');
+          await resolveConflict(w.env, path, take);
+          t.deepEqual(await endState(w, path), reference, `stopped before step ${k} of ${steps}`);
+          await noTemps(t, w);
+        });
+      }
+    });
+  }
 }
 
 test('a directory removal cut short on the server finishes when run again', async (t) => {
