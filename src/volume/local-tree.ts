@@ -95,7 +95,7 @@ export async function localTree(
   const changedPaths = changed.size;
   const variants = variantsOf(v);
   const linksDb = v.store.cacheDb('volume-links');
-  if (!changed.complete) {
+  const whole = async (): Promise<LocalTree> => {
     const scanned = await scanWhole(v, changed, base, since, count);
     const links = await localLinkKeys(linksDb, v.local, undefined, variants);
     const id = withLinks(v.store, scanned, links.keys);
@@ -108,12 +108,22 @@ export async function localTree(
       scanned: true,
       linksWalked: true,
     };
-  }
+  };
+  if (!changed.complete) return whole();
   // Taken before composing, which drops paths that equal base again from the list.
   const candidates = changed.list();
-  const c = new Composer(v, changed, variants, since, count);
-  const composed = await c.dir('', base, trieOf(candidates));
-  const links = await localLinkKeys(linksDb, v.local, candidates, variants);
+  let composed: Hash;
+  let links: Awaited<ReturnType<typeof localLinkKeys>>;
+  try {
+    const c = new Composer(v, changed, variants, since, count);
+    composed = await c.dir('', base, trieOf(candidates));
+    links = await localLinkKeys(linksDb, v.local, candidates, variants);
+  } catch (err) {
+    // A changed path deeper than PATH_MAX: the composer reaches paths whole, the scan walks
+    // directory by directory and reaches every depth.
+    if ((err as { code?: unknown }).code !== 'ENAMETOOLONG') throw err;
+    return whole();
+  }
   const id = withLinks(v.store, composed, links.keys);
   if (name) await v.store.setRef(REF_VOLUME_LOCAL, id);
   return {
