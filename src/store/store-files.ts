@@ -1,5 +1,6 @@
 // The store directory's own files: its marker, fsyncs of files and directories, and the temp
 // files writers killed mid-write leave behind.
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -13,13 +14,27 @@ export function isNoEntry(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }
 
-/** True while process `pid` runs (a temp file or lock of a running process is left alone). */
+/**
+ * True while process `pid` runs (a temp file or lock of a running process is left alone). A
+ * zombie does not run: a daemon killed with -9 stays one until its parent (often init) reaps it,
+ * and `kill(pid, 0)` still succeeds on it.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/** Linux's view of the process's state (`/proc/PID/stat`: the letter after the name's `)`). */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -1,18 +1,16 @@
 // `tether sync-dirs` with a server directory that may hang (network-fs.ts): the run is made by
 // the remote agent (agent/sync-dirs-op.ts) while a second agent asks the server directory every
-// HEARTBEAT_MS whether it still answers, within the metadata deadline (TETHER_DEADLINE_MS, 2 s).
+// second (watched-call.ts) whether it still answers, within the metadata deadline (TETHER_DEADLINE_MS, 2 s).
 // When it does not, the run's agent is killed and abandoned, never awaited (DESIGN decision 2:
 // a process blocked on a hung share cannot even be killed until the server answers), and the
 // command ends at once with a message saying what hung and what to do. A run cut short in its
 // apply left its plan in the store; the next run finishes it before it scans.
 import { AgentCallError, AgentClient, type AgentSpawn } from '../agent/client.js';
+import { callWatched } from '../agent/watched-call.js';
 import type { SyncDirsArgs } from '../agent/sync-dirs-op.js';
 import { TetherError } from '../errors.js';
 import { deadlinesFromEnv, defaultAgentSpawn, type Deadlines } from '../volume/remote-io.js';
 import type { SyncPhase, SyncSummary } from './sync-dirs.js';
-
-const HEARTBEAT_MS = 1000;
-const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
 
 export async function syncDirsByAgent(
   args: SyncDirsArgs,
@@ -24,35 +22,19 @@ export async function syncDirsByAgent(
   const prober = new AgentClient(how);
   agent.start();
   prober.start();
-  let finished = false;
-  const running = (): boolean => !finished;
-  const watch = async (): Promise<void> => {
-    while (running()) {
-      await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
-      if (!running()) return;
-      try {
-        await prober.call('probe', { remote: args.server }, { deadlineMs: deadlines.metaMs });
-      } catch (err) {
-        // Only silence cuts the run: any other answer is the run's own to report.
-        if (err instanceof AgentCallError && err.transport && running()) {
-          agent.replace(`the server directory stopped answering (${err.message})`);
-          return;
-        }
-      }
-    }
-  };
-  void watch();
   try {
-    return await agent.call<SyncSummary>('sync-dirs', args, {
-      deadlineMs: deadlines.syncMs,
-      onProgress: (v) => {
-        if (PHASES.has(v)) onPhase?.(v as SyncPhase);
-      },
+    return await callWatched<SyncSummary>('sync-dirs', args, {
+      agent,
+      prober,
+      probe: { remote: args.server },
+      metaMs: deadlines.metaMs,
+      runMs: deadlines.syncMs,
+      silence: 'the server directory stopped answering',
+      onPhase,
     });
   } catch (err) {
     throw explained(err, args.server, deadlines.metaMs);
   } finally {
-    finished = true;
     agent.close();
     prober.close();
   }

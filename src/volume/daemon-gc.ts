@@ -6,8 +6,19 @@
 import { gc, type GcReport } from '../store/gc.js';
 import type { Volume } from './volume.js';
 
-export function gcInDaemon(v: Volume, dryRun: boolean): Promise<GcReport> {
-  return v.between(() => gcHere(v, dryRun));
+export async function gcInDaemon(
+  v: Volume,
+  dryRun: boolean,
+  log: (line: string) => void,
+): Promise<GcReport> {
+  const r = await v.between(() => {
+    log(`gc${dryRun ? ' --dry-run' : ''}: started`);
+    return gcHere(v, dryRun);
+  });
+  log(
+    `gc: ${r.freed} of ${r.objects} objects ${dryRun ? 'would be ' : ''}freed (${r.freedBytes} bytes)`,
+  );
+  return r;
 }
 
 /** The same, from inside `v.between` (a cull frees in the same turn as it forgets ids). */

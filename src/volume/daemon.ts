@@ -260,7 +260,7 @@ async function control(
         pid: process.pid,
       };
     case 'gc':
-      return { gc: await gcInDaemon(v, req['dryRun'] === true) };
+      return { gc: await gcInDaemon(v, req['dryRun'] === true, o.log) };
     case 'ping':
       return { mode: v.mode };
     case 'offline':

@@ -6,9 +6,8 @@
 // notify-send the daemon says once in its log that notifications are off. Sending never
 // blocks the daemon: notify-send runs detached and is not waited for.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { VolumeEventRecord } from './events.js';
+import { onPath } from './start.js';
 
 /** `tether mount --notify` reaches the daemon through its environment. */
 export const NOTIFY_ENV = 'TETHER_NOTIFY';
@@ -61,21 +60,6 @@ function noteOf(e: VolumeEventRecord, volume: string): Note | undefined {
     default:
       return undefined;
   }
-}
-
-/** The path of `name` on PATH, if it is there and executable. */
-export function onPath(name: string, path = process.env['PATH'] ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir === '') continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 interface Kind {

@@ -3,14 +3,13 @@
 // progress (TETHER_IDLE_MS), not on size. A missed deadline replaces the agent and fails the
 // call as a transport error; the volume then goes offline and answers from its cache.
 import type { Path } from '../merge/plan.js';
-import { AgentClient, type AgentCallError, type AgentSpawn } from '../agent/client.js';
+import { AgentClient, type AgentSpawn } from '../agent/client.js';
+import { callWatched } from '../agent/watched-call.js';
 import type { RangeArgs, StampArgs, SyncArgs } from '../agent/ops.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
 import type { RangeSource } from './partial-fetch.js';
 import type { ServerStamp } from './ranges.js';
 import type { Composed, VolumeSyncSummary } from './volume-sync.js';
-
-const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
 
 export interface Deadlines {
   /** A metadata call, or the first sign of life of a transfer (ms). */
@@ -44,7 +43,6 @@ export function defaultAgentSpawn(): AgentSpawn {
 }
 
 /** How often a running sync checks that the remote still answers (ms). */
-const HEARTBEAT_MS = 1000;
 
 export class RemoteIo {
   /** Fetches and syncs. */
@@ -99,8 +97,7 @@ export class RemoteIo {
   }
 
   /**
-   * One sync, run by the agent. While it runs, a second agent asks the remote every
-   * HEARTBEAT_MS whether it still answers (within the metadata deadline): a sync is cut when the
+   * One sync, run by the agent, watched by the prober (watched-call.ts): a sync is cut when the
    * server stops answering, never for its length or for being busy (the syncing agent may keep
    * its event loop for seconds at a time on a big tree).
    */
@@ -116,40 +113,15 @@ export class RemoteIo {
       dryRun,
       ...(composed === undefined ? {} : { composed }),
     };
-    let finished = false;
-    const running = (): boolean => !finished;
-    const watch = async (): Promise<void> => {
-      while (running()) {
-        await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
-        if (!running()) return;
-        try {
-          await this.prober.call(
-            'probe',
-            { remote: this.remote, list: false },
-            {
-              deadlineMs: this.deadlines.metaMs,
-            },
-          );
-        } catch (err) {
-          const e = err as AgentCallError;
-          if (running() && e.transport) {
-            this.agent.replace(`the remote stopped answering during a sync (${e.message})`);
-          }
-          return;
-        }
-      }
-    };
-    void watch();
-    try {
-      return await this.agent.call<VolumeSyncSummary>('sync', args, {
-        deadlineMs: this.deadlines.syncMs,
-        onProgress: (v) => {
-          if (PHASES.has(v)) onPhase?.(v as SyncPhase);
-        },
-      });
-    } finally {
-      finished = true;
-    }
+    return callWatched<VolumeSyncSummary>('sync', args, {
+      agent: this.agent,
+      prober: this.prober,
+      probe: { remote: this.remote, list: false },
+      metaMs: this.deadlines.metaMs,
+      runMs: this.deadlines.syncMs,
+      silence: 'the remote stopped answering during a sync',
+      onPhase,
+    });
   }
 
   /** Start both agents (their start-up then counts against no call's deadline). */

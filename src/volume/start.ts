@@ -28,15 +28,20 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** The fusermount program (fuse3 names it fusermount3, with fusermount as a link). */
 export function fusermount(): string | undefined {
-  for (const name of ['fusermount', 'fusermount3']) {
-    for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
-      const p = join(dir, name);
-      try {
-        accessSync(p, constants.X_OK);
-        return p;
-      } catch {
-        // not here
-      }
+  const path = process.env['PATH'] ?? '/usr/bin:/bin';
+  return onPath('fusermount', path) ?? onPath('fusermount3', path);
+}
+
+/** The path of `name` on PATH, if it is there and executable. */
+export function onPath(name: string, path = process.env['PATH'] ?? ''): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (dir === '') continue;
+    const p = join(dir, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
     }
   }
   return undefined;

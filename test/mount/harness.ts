@@ -134,11 +134,12 @@ export async function mounted(
 export async function eventually(
   check: () => boolean | Promise<boolean>,
   ms = 10_000,
+  stepMs = 100,
 ): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, stepMs));
   }
   return check();
 }
