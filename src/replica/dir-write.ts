@@ -1,18 +1,22 @@
 // Writing the files of a directory replica: a copy from another replica's content, a new
 // file from bytes, and the metadata of a fresh file, each on a temporary name that is then
 // renamed over its target (dir.ts).
-import { chmod, lchown, lutimes, open, utimes } from 'node:fs/promises';
+import { chmod, lutimes, open, utimes } from 'node:fs/promises';
 import { newHasher, type ByteString, type Entry, type Hash } from '../tree/index.js';
 import { timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
+import { setOwner } from './owner.js';
 import type { ContentSource } from './replica.js';
 
 const isRoot = process.getuid?.() === 0;
 
-/** Mode, owner (when running as root), xattrs and mtime of a fresh file or symlink. */
+/**
+ * Mode, owner (when running as root, and where the server allows it: owner.ts), xattrs and
+ * mtime of a fresh file or symlink.
+ */
 export async function finishMeta(p: Buffer, entry: Entry): Promise<void> {
   if (entry.kind !== 'symlink') await chmod(p, entry.mode);
-  if (isRoot) await lchown(p, entry.uid, entry.gid);
+  if (isRoot) await setOwner(p, entry.uid, entry.gid);
   if (entry.kind !== 'symlink' && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);
   const t = timeArg(entry.mtimeNs);
   if (entry.kind === 'symlink') await lutimes(p, t, t);

@@ -15,7 +15,6 @@
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import {
   chmod,
-  lchown,
   lutimes,
   mkdir,
   readFile,
@@ -36,6 +35,7 @@ import {
 } from '../tree/index.js';
 import { openToRead, pump, type OnPiece } from '../store/stream.js';
 import { copyFrom, finishMeta, writeSynced } from './dir-write.js';
+import { setOwner } from './owner.js';
 import { entryOf, hashFile, lstatOrNone } from '../scan/fs-entry.js';
 import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
@@ -341,7 +341,8 @@ export class DirReplica implements Replica {
           break;
         case 'uid':
         case 'gid':
-          await lchown(p, entry.uid, entry.gid);
+          // A refused owner is no failure: the next scan reads back the one the server keeps.
+          await setOwner(p, entry.uid, entry.gid);
           break;
         case 'xattrs':
           if (entry.kind === 'file' || entry.kind === 'dir') await setXattrs(p, entry.xattrs);

@@ -1,0 +1,53 @@
+// A share that logs in as another user than the daemon's (sshfs as an ordinary user, NFS with
+// root_squash): the server will not let root's files be given root's owner. Files made through
+// the mount as root still reach the server, owned by the share's user, with no failed sync, no
+// offline volume and no temporary file left on the server for the share's other users to see.
+import test from 'ava';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sh, tetherRun } from './harness.js';
+import { cannotSshfs, sshfsVolume } from './sshfs-remote.js';
+
+const skipped = cannotSshfs === undefined ? '' : ` — skipped: ${cannotSshfs}`;
+const serial = cannotSshfs === undefined ? test.serial : test.skip;
+const NOBODY = { name: 'nobody', uid: 65534, gid: 65534 };
+
+async function mode(mnt: string): Promise<string> {
+  const s = await tetherRun(['status', mnt, '--json'], 15_000);
+  if (s.status !== 0) return `status failed: ${s.stderr}`;
+  return (JSON.parse(s.stdout) as { modeDetail: string }).modeDetail;
+}
+
+const temps = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('.tether-'));
+
+serial(
+  `a file made by root through a share logged in as another user reaches the server owned by that user${skipped}`,
+  async (t) => {
+    const v = await sshfsVolume(
+      t,
+      (e) => {
+        writeFileSync(join(e, 'a.txt'), 'a\n');
+      },
+      {},
+      NOBODY,
+    );
+    const w = await sh(
+      `printf 'made by root\\n' > ${v.mnt}/new.txt && printf two > ${v.mnt}/two.txt && sync ${v.mnt}`,
+    );
+    t.is(w.status, 0, w.stderr);
+    const s = await tetherRun(['sync', v.mnt], 30_000);
+    t.is(s.status, 0, s.stderr);
+    t.is(readFileSync(join(v.exported, 'new.txt'), 'utf8'), 'made by root\n');
+    t.is(statSync(join(v.exported, 'new.txt')).uid, NOBODY.uid);
+    t.is(readFileSync(join(v.exported, 'two.txt'), 'utf8'), 'two');
+    t.deepEqual(temps(v.exported), []);
+    t.is(await mode(v.mnt), 'online');
+    // Said once in the log, not per file.
+    t.is(readFileSync(join(v.store, 'daemon.log'), 'utf8').split('refused to set').length, 2);
+    // The owner the server gave is what the mount shows and base holds: no sync finds a change.
+    t.is(statSync(join(v.mnt, 'new.txt')).uid, NOBODY.uid);
+    const again = await tetherRun(['sync', v.mnt, '--dry-run', '--json'], 30_000);
+    t.is(again.status, 0, again.stderr);
+    t.deepEqual((JSON.parse(again.stdout) as { plan: { actions: unknown[] } }).plan.actions, []);
+  },
+);
