@@ -6,53 +6,15 @@
 // Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_DIR (where the work directory is made;
 // default the temp dir), BENCH_KEEP=1 keeps it. The last line printed is one JSON summary.
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSshd } from '../test/sync/sshd.js';
+import { mountedAt, processTree, signalAll, sshfsArgs, startSshd } from '../test/sync/sshd.js';
 import { generateTree, makePool, mulberry32 } from './lib/gentree.js';
 import { envInt, must, round3, tether, timed } from './lib/run.js';
 
 const FILES = envInt('BENCH_FILES', 20_000);
 const MB = envInt('BENCH_MB', 200);
-
-const mountedAt = (dir: string): boolean =>
-  readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `);
-
-/** The sshd and every session process it forked. */
-function sshdProcesses(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) for (const [p, pp] of parent) if (pp === out[i]) out.push(p);
-  return out;
-}
-
-function signal(pids: readonly number[], sig: NodeJS.Signals): void {
-  for (const p of pids) {
-    try {
-      process.kill(p, sig);
-    } catch {
-      // gone
-    }
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -71,19 +33,10 @@ async function main(): Promise<void> {
   });
   writeFileSync(join(exported, 'outside.txt'), 'not pinned\n');
   const sshd = await startSshd(work);
-  const all = (): number[] => sshdProcesses(sshd.proc.pid ?? 0);
+  const all = (): number[] => processTree(sshd.proc.pid ?? 0);
   let stopped: number[] = [];
   try {
-    must([
-      'sshfs',
-      `root@127.0.0.1:${exported}`,
-      share,
-      '-p',
-      String(sshd.port),
-      '-o',
-      `IdentityFile=${sshd.key},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,` +
-        'BatchMode=yes,reconnect,dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0',
-    ]);
+    must(['sshfs', ...sshfsArgs(sshd, exported, share, { more: ['reconnect'] })]);
     const cp = timed(['cp', '-a', join(share, 'tree'), join(work, 'cp-copy')]);
     const rsync = timed(['rsync', '-a', join(share, 'tree') + '/', join(work, 'rsync-copy') + '/']);
     const mount = tether(['mount', share, mnt, '--store', store], {
@@ -97,7 +50,7 @@ async function main(): Promise<void> {
     // A server hang: the first request to the mount that needs the server is answered
     // (ENODATA) after the agent's deadline; then a write, a resume, and the automatic sync.
     stopped = all();
-    signal(stopped, 'SIGSTOP');
+    signalAll(stopped, 'SIGSTOP');
     const hungAt = Date.now();
     const first = timed(['sh', '-c', `cat ${mnt}/outside.txt`], {
       timeout: 20_000,
@@ -106,7 +59,7 @@ async function main(): Promise<void> {
     must(['sh', '-c', `printf x > ${mnt}/written-offline.txt`], { timeout: 10_000 });
     await sleep(3000); // the failed fetch took the volume offline
     const resumedAt = Date.now();
-    signal(stopped, 'SIGCONT');
+    signalAll(stopped, 'SIGCONT');
     stopped = [];
     while (!existsSync(join(exported, 'written-offline.txt')) && Date.now() - resumedAt < 120_000) {
       await sleep(50);
@@ -134,7 +87,7 @@ async function main(): Promise<void> {
     );
     console.log(JSON.stringify(summary));
   } finally {
-    signal(stopped, 'SIGCONT');
+    signalAll(stopped, 'SIGCONT');
     if (mountedAt(mnt)) {
       const r = spawnSync(
         process.execPath,
@@ -146,7 +99,7 @@ async function main(): Promise<void> {
       if (r.status !== 0) spawnSync('fusermount', ['-uz', mnt]);
     }
     if (mountedAt(share)) spawnSync('fusermount', ['-uz', share]);
-    signal(all(), 'SIGKILL');
+    signalAll(all(), 'SIGKILL');
     if (process.env['BENCH_KEEP'] !== '1' && !mountedAt(share) && !mountedAt(mnt)) {
       rmSync(work, { recursive: true, force: true });
     }

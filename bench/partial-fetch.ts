@@ -14,7 +14,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -22,32 +21,12 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSshd } from '../test/sync/sshd.js';
+import { mountedAt, processTree, sshfsArgs, startSshd } from '../test/sync/sshd.js';
 import { envInt, median, must, round3, tether } from './lib/run.js';
 
 const MB = envInt('BENCH_MB', 256);
 const ROUNDS = envInt('BENCH_ROUNDS', 3);
 const PARALLEL = envInt('BENCH_PARALLEL', 4);
-
-const mountedAt = (dir: string): boolean =>
-  readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `);
-
-/** The sshd and every session process it forked. */
-function sshdProcesses(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) for (const [p, pp] of parent) if (pp === out[i]) out.push(p);
-  return out;
-}
 
 async function writeRandom(path: string, mb: number): Promise<void> {
   const out = createWriteStream(path);
@@ -85,16 +64,7 @@ async function main(): Promise<void> {
   writeFileSync(join(exported, 'small.txt'), 'small\n');
   const sshd = await startSshd(work);
   try {
-    must([
-      'sshfs',
-      `root@127.0.0.1:${exported}`,
-      share,
-      '-p',
-      String(sshd.port),
-      '-o',
-      `IdentityFile=${sshd.key},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,` +
-        'BatchMode=yes,reconnect,dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0',
-    ]);
+    must(['sshfs', ...sshfsArgs(sshd, exported, share, { more: ['reconnect'] })]);
     const times = {
       cp: [] as number[],
       cpSync: [] as number[],
@@ -139,7 +109,7 @@ async function main(): Promise<void> {
       if (name.startsWith('mnt-') && mountedAt(d)) spawnSync('fusermount', ['-uz', d]);
     }
     if (mountedAt(share)) spawnSync('fusermount', ['-uz', share]);
-    for (const p of sshdProcesses(sshd.proc.pid ?? 0)) {
+    for (const p of processTree(sshd.proc.pid ?? 0)) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {

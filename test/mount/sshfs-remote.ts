@@ -4,11 +4,18 @@
 // same port. Teardown resumes, unmounts (tether, then sshfs, lazily if need be) and stops the
 // sshd whatever happened; the temp directory is removed only once nothing is mounted in it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { tempDir } from '../cli/run.js';
-import { startSshd, why as sshdWhy } from '../sync/sshd.js';
+import {
+  mountedAt,
+  processTree,
+  signalAll,
+  sshfsArgs,
+  startSshd,
+  why as sshdWhy,
+} from '../sync/sshd.js';
 import { cannotMount, tetherRun } from './harness.js';
 
 export const cannotSshfs: string | undefined = cannotMount ?? sshdWhy;
@@ -28,39 +35,6 @@ export interface SshfsVolume {
   kill(): void;
   /** Start the sshd again on the same port and keys. */
   restart(): Promise<void>;
-}
-
-const mounted = (dir: string): boolean =>
-  readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
-
-/** Every process descended from `root` (sshd forks a process per session). */
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(Number(name), ppid);
-    } catch {
-      // gone
-    }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length; i++) {
-    for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
-  }
-  return out;
-}
-
-function signal(pids: readonly number[], sig: NodeJS.Signals): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // gone
-    }
-  }
 }
 
 export async function sshfsVolume(
@@ -85,36 +59,27 @@ export async function sshfsVolume(
     spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, exported]);
   }
   let sshd = await startSshd(dir);
-  const port = sshd.port;
+
   let stopped: number[] = [];
-  const all = (): number[] => (sshd.proc.pid === undefined ? [] : descendants(sshd.proc.pid));
+  const all = (): number[] => (sshd.proc.pid === undefined ? [] : processTree(sshd.proc.pid));
 
   t.teardown(async () => {
-    signal(stopped, 'SIGCONT');
-    if (mounted(mnt)) {
+    signalAll(stopped, 'SIGCONT');
+    if (mountedAt(mnt)) {
       const r = await tetherRun(['unmount', mnt], 30_000);
       if (r.status !== 0) spawnSync('fusermount', ['-uz', mnt]);
     }
     const pidFile = join(store, 'daemon.pid');
-    if (existsSync(pidFile)) signal([Number(readFileSync(pidFile, 'utf8'))], 'SIGKILL');
-    if (mounted(share)) spawnSync('fusermount', ['-uz', share]);
-    signal(all(), 'SIGKILL');
-    if (!mounted(dir)) cleanup();
+    if (existsSync(pidFile)) signalAll([Number(readFileSync(pidFile, 'utf8'))], 'SIGKILL');
+    if (mountedAt(share)) spawnSync('fusermount', ['-uz', share]);
+    signalAll(all(), 'SIGKILL');
+    if (!mountedAt(dir)) cleanup();
   });
 
+  // Reconnect after the server restarts.
   const m = spawnSync(
     'sshfs',
-    [
-      `${user?.name ?? 'root'}@127.0.0.1:${exported}`,
-      share,
-      '-p',
-      String(port),
-      '-o',
-      // No caches (a server change must be seen, as by any client of the share); reconnect
-      // after the server restarts.
-      `IdentityFile=${sshd.key},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,` +
-        'BatchMode=yes,reconnect,dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0',
-    ],
+    sshfsArgs(sshd, exported, share, { user: user?.name, more: ['reconnect'] }),
     { timeout: 20_000 },
   );
   if (m.status !== 0) throw new Error(`sshfs failed: ${String(m.stderr)}`);
@@ -131,14 +96,14 @@ export async function sshfsVolume(
     store,
     hang: () => {
       stopped = all();
-      signal(stopped, 'SIGSTOP');
+      signalAll(stopped, 'SIGSTOP');
     },
     resume: () => {
-      signal(stopped, 'SIGCONT');
+      signalAll(stopped, 'SIGCONT');
       stopped = [];
     },
     kill: () => {
-      signal(all(), 'SIGKILL');
+      signalAll(all(), 'SIGKILL');
     },
     restart: async () => {
       const proc: ChildProcess = spawn(

@@ -1,7 +1,7 @@
 // An sshd on loopback for tests that need a real network filesystem: the server replica is
 // mounted through sshfs (FUSE), as users mount a share.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -84,4 +84,69 @@ export function sshOpts(port: number, key: string): string[] {
     '-o',
     'LogLevel=ERROR',
   ];
+}
+
+/** Options of an sshfs mount of a test sshd: no caches (a change made on the server must be
+ * seen, as by any client of a share with them off), and `more` after them. */
+export function sshfsArgs(
+  sshd: { readonly port: number; readonly key: string },
+  exported: string,
+  at: string,
+  o: { readonly user?: string | undefined; readonly more?: readonly string[] } = {},
+): string[] {
+  return [
+    `${o.user ?? 'root'}@127.0.0.1:${exported}`,
+    at,
+    '-p',
+    String(sshd.port),
+    '-o',
+    [
+      `IdentityFile=${sshd.key}`,
+      'StrictHostKeyChecking=no',
+      'UserKnownHostsFile=/dev/null',
+      'BatchMode=yes',
+      'dir_cache=no',
+      'attr_timeout=0',
+      'entry_timeout=0',
+      'negative_timeout=0',
+      ...(o.more ?? []),
+    ].join(','),
+  ];
+}
+
+/** True while something is mounted at `dir`. */
+export const mountedAt = (dir: string): boolean =>
+  readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `);
+
+/** The FUSE connection of a mount, to abort it if a process hangs on it. */
+export function fuseConnection(mnt: string): string {
+  const dev = statSync(mnt).dev;
+  return join('/sys/fs/fuse/connections', String((dev & 0xff) | ((dev >> 12) & 0xfff00)));
+}
+
+/** `root` and every process descended from it (sshd forks a process per session). */
+export function processTree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [p, pp] of parent) if (pp === out[i]) out.push(p);
+  return out;
+}
+
+export function signalAll(pids: readonly number[], sig: NodeJS.Signals): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, sig);
+    } catch {
+      // gone
+    }
+  }
 }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, tether } from '../cli/run.js';
-import { startSshd, why } from './sshd.js';
+import { sshfsArgs, startSshd, why } from './sshd.js';
 
 const NOBODY = { name: 'nobody', uid: 65534, gid: 65534 };
 
@@ -30,15 +30,7 @@ const NOBODY = { name: 'nobody', uid: 65534, gid: 65534 };
       writeFileSync(join(exported, 'theirs.txt'), 'on the server\n');
       spawnSync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, exported]);
       mkdirSync(mnt);
-      const m = spawnSync('sshfs', [
-        `${NOBODY.name}@127.0.0.1:${exported}`,
-        mnt,
-        '-p',
-        String(sshd.port),
-        '-o',
-        `IdentityFile=${sshd.key},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes,` +
-          'dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0',
-      ]);
+      const m = spawnSync('sshfs', sshfsArgs(sshd, exported, mnt, { user: NOBODY.name }));
       t.is(m.status, 0, String(m.stderr));
       mounted = true;
 

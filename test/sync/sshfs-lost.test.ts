@@ -3,32 +3,13 @@
 // to do, never a bare Node stack trace, and nothing changed in the local replica.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN, tempDir, tether } from '../cli/run.js';
-import { startSshd, why } from './sshd.js';
+import { fuseConnection, processTree, sshfsArgs, startSshd, why } from './sshd.js';
 
 /** Enough files on the server that the run is still reading them when the server hangs. */
 const FILES = 1500;
-
-/** The FUSE connection of a mount, to abort it if a process hangs on it. */
-function fuseConnection(mnt: string): string {
-  const dev = statSync(mnt).dev;
-  return join('/sys/fs/fuse/connections', String((dev & 0xff) | ((dev >> 12) & 0xfff00)));
-}
-
-/** Children of `pid` (the session processes of an sshd). */
-function children(pid: number): number[] {
-  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
-  return r.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map(Number);
-}
-
-function descendants(pid: number): number[] {
-  return children(pid).flatMap((c) => [c, ...descendants(c)]);
-}
 
 (why === undefined ? test.serial : test.skip)(
   why === undefined
@@ -57,17 +38,11 @@ function descendants(pid: number): number[] {
     mkdirSync(exported);
     mkdirSync(mnt);
     for (let i = 0; i < FILES; i++) writeFileSync(join(exported, `f${i}.txt`), `server ${i}\n`);
-    const m = spawnSync('sshfs', [
-      `root@127.0.0.1:${exported}`,
-      mnt,
-      '-p',
-      String(sshd.port),
-      '-o',
-      `IdentityFile=${sshd.key},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes,` +
-        'dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0,' +
-        // The link is given up after about 3 s without an answer, as a user's mount would be.
-        'ServerAliveInterval=1,ServerAliveCountMax=2',
-    ]);
+    const m = spawnSync(
+      'sshfs',
+      // The link is given up after about 3 s without an answer, as a user's mount would be.
+      sshfsArgs(sshd, exported, mnt, { more: ['ServerAliveInterval=1', 'ServerAliveCountMax=2'] }),
+    );
     t.is(m.status, 0, String(m.stderr));
     fuse.connection = fuseConnection(mnt);
     const first = tether(['sync-dirs', a, mnt, '--store', store, '--initial']);
@@ -85,7 +60,7 @@ function descendants(pid: number): number[] {
     for (let i = 0; i < 2000 && !existsSync(join(store, 'sync.lock')); i++) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    for (const pid of descendants(sshd.proc.pid!)) {
+    for (const pid of processTree(sshd.proc.pid!).slice(1)) {
       spawnSync('kill', ['-STOP', String(pid)]);
       stopped.push(pid);
     }

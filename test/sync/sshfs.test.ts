@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, tether } from '../cli/run.js';
-import { startSshd, why } from './sshd.js';
+import { sshfsArgs, startSshd, why } from './sshd.js';
 
 (why === undefined ? test : test.skip)(
   why === undefined
@@ -28,17 +28,9 @@ import { startSshd, why } from './sshd.js';
       mkdirSync(exported);
       writeFileSync(join(exported, 'on-server.txt'), 'from the server\n');
       mkdirSync(mnt);
-      const m = spawnSync('sshfs', [
-        `root@127.0.0.1:${exported}`,
-        mnt,
-        '-p',
-        String(sshd.port),
-        '-o',
-        // Attribute caching off: a change made on the server by someone else must be visible
-        // to the scan (with sshfs's default 20 s cache, no client could see it either).
-        `IdentityFile=${sshd.key},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes,` +
-          'dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0',
-      ]);
+      // Attribute caching off: a change made on the server by someone else must be visible
+      // to the scan (with sshfs's default 20 s cache, no client could see it either).
+      const m = spawnSync('sshfs', sshfsArgs(sshd, exported, mnt));
       t.is(m.status, 0, String(m.stderr));
       mounted = true;
 

@@ -5,28 +5,13 @@
 // resumed, the next run converges with nothing lost on either side.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive } from '../../src/store/store.js';
 import { MAIN, tempDir, tether } from '../cli/run.js';
-import { startSshd, why } from './sshd.js';
+import { fuseConnection, processTree, sshfsArgs, startSshd, why } from './sshd.js';
 
 const FILES = 1500;
-
-/** The FUSE connection of a mount, to abort it if a process hangs on it. */
-function fuseConnection(mnt: string): string {
-  const dev = statSync(mnt).dev;
-  return join('/sys/fs/fuse/connections', String((dev & 0xff) | ((dev >> 12) & 0xfff00)));
-}
-
-function descendants(pid: number): number[] {
-  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
-  const kids = r.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map(Number);
-  return kids.flatMap((c) => [c, ...descendants(c)]);
-}
 
 /** The CLI, abandoned (not waited for) after `limitMs`. */
 function runFor(
@@ -77,15 +62,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
     });
     for (const d of [a, exported, mnt]) mkdirSync(d);
     for (let i = 0; i < FILES; i++) writeFileSync(join(exported, `f${i}.txt`), `server ${i}\n`);
-    const m = spawnSync('sshfs', [
-      `root@127.0.0.1:${exported}`,
-      mnt,
-      '-p',
-      String(sshd.port),
-      '-o',
-      `IdentityFile=${sshd.key},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes,` +
-        'dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0',
-    ]);
+    const m = spawnSync('sshfs', sshfsArgs(sshd, exported, mnt));
     t.is(m.status, 0, String(m.stderr));
     fuse.connection = fuseConnection(mnt);
     const first = tether(['sync-dirs', a, mnt, '--store', store, '--initial']);
@@ -100,7 +77,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
     // The server hangs once the run has taken its lock, in the middle of the run.
     for (let i = 0; i < 2000 && !existsSync(join(store, 'sync.lock')); i++) await sleep(5);
     const stoppedAt = Date.now();
-    for (const pid of descendants(sshd.proc.pid!)) {
+    for (const pid of processTree(sshd.proc.pid!).slice(1)) {
       spawnSync('kill', ['-STOP', String(pid)]);
       stopped.push(pid);
     }
