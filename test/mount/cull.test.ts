@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Store } from '../../src/store/store.js';
-import { hashBytes } from '../../src/tree/index.js';
+import { held } from '../store/held.js';
 import { cannotMount, eventually, mounted, sh, tetherRun, type Volume } from './harness.js';
 
 const skipped = cannotMount === undefined ? '' : ` — skipped: ${cannotMount}`;
@@ -210,15 +210,6 @@ async function addOrphans(store: string, n: number): Promise<Buffer[]> {
     await s.close();
   }
   return out;
-}
-
-async function held(store: string, contents: readonly Buffer[]): Promise<boolean[]> {
-  const s = await Store.open(store, { readOnly: true });
-  try {
-    return contents.map((c) => s.has(hashBytes(c)));
-  } finally {
-    await s.close();
-  }
 }
 
 serial(`gc on a mounted volume runs in its daemon and frees an orphan${skipped}`, async (t) => {

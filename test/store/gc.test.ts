@@ -7,8 +7,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../../src/store/store.js';
-import { hashBytes } from '../../src/tree/index.js';
+import { held } from './held.js';
 import { tempDir, tether, tetherAsync } from '../cli/run.js';
 
 interface GcJson {
@@ -33,15 +32,6 @@ function take(store: string, name: string, of: string): void {
 function fsckClean(store: string): string | undefined {
   const r = tether(['fsck', '--store', store]);
   return r.status === 0 ? undefined : r.stdout + r.stderr;
-}
-
-async function held(store: string, contents: readonly Buffer[]): Promise<boolean[]> {
-  const s = await Store.open(store, { readOnly: true });
-  try {
-    return contents.map((c) => s.has(hashBytes(c)));
-  } finally {
-    await s.close();
-  }
 }
 
 const BIG = (c: string): Buffer => Buffer.alloc(300_000, c);
