@@ -29,8 +29,9 @@ export async function mountDemo(dir: string, s: Steps): Promise<void> {
     s.run(['unmount', 'work'], [0, 1, 2]);
     throw err;
   }
-  s.say('Unmount (the daemon flushes first), and check the store');
+  s.say('Unmount (the daemon flushes first), free what no snapshot or sync state needs, check');
   s.run(['unmount', 'work'], [0]);
+  s.run(['gc', '--store', 'store'], [0]);
   s.run(['fsck', '--store', 'store'], [0]);
 }
 

@@ -19,6 +19,9 @@ test(`the demo runs end to end${fuse ? ', with the mount' : ' (no /dev/fuse: the
       t.regex(r.stdout, /EDISCONDATA/);
       t.regex(r.stdout, /notes\.conflict-local-\d{8}T\d{6}Z-[0-9a-f]{8}\.txt/);
       t.regex(r.stdout, /unmounted .*work/);
+      // After gc, fsck finds every object reachable.
+      t.regex(r.stdout, /\$ tether gc --store store\nfreed \d+ of \d+ objects/);
+      t.notRegex(r.stdout, /unreferenced objects/);
     } else {
       t.regex(r.stdout, /FUSE is not available here/);
     }
