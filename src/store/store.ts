@@ -7,10 +7,9 @@
 // moved only after the object writes are flushed), and a blob file appears under its final
 // name only after its bytes are fsynced (temp → fsync → rename → fsync of the directory).
 // LMDB's own commits are atomic, so after kill -9 the environment opens at its last commit.
-import { closeSync, fstatSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
+import { closeSync, fstatSync, readFileSync, type BigIntStats } from 'node:fs';
+import { open, readdir, unlink } from 'node:fs/promises';
+import type { Database, RootDatabase } from 'lmdb';
 import { TetherError } from '../errors.js';
 import type { KvDb, SyncStore } from './kv.js';
 import {
@@ -20,26 +19,17 @@ import {
   encodeWithId,
   hashBytes,
   isHash,
-  newHasher,
   type Hash,
   type Tree,
 } from '../tree/index.js';
+import { BlobFiles, corrupt } from './blob-files.js';
 import { CheckedDb, sealRecord } from './checked-db.js';
-import { checkLmdbHeader } from './lmdb-header.js';
 import { LruCache } from './lru.js';
-import { makePrivateDb, makePrivateDir } from './private.js';
-import { FIRST, PIECE, giveFirst, openToRead, openToReadSync, pump, takeFirst } from './stream.js';
+import { FIRST, giveFirst, openToRead, openToReadSync, takeFirst } from './stream.js';
 import type { ObjectStore, RefStore } from './types.js';
 import { CACHES, PrefixedDb } from './prefixed-db.js';
-import {
-  FORMAT,
-  FORMAT_VERSION,
-  isNoEntry,
-  MARKER,
-  removeStaleTemps,
-  syncDir,
-  writeMarker,
-} from './store-files.js';
+import { isNoEntry } from './store-files.js';
+import { createStoreDir, openStoreEnv } from './store-open.js';
 
 export { FORMAT, FORMAT_VERSION, MARKER, processAlive } from './store-files.js';
 
@@ -48,34 +38,8 @@ export const BLOB_FILE_THRESHOLD = FIRST;
 /** The key, in the `o:meta` database, that says every user record is sealed. */
 const SEALED = 'records-sealed';
 
-const ZEROS = Buffer.alloc(PIECE);
-
-function isZero(piece: Buffer): boolean {
-  return piece.length === PIECE
-    ? piece.equals(ZEROS)
-    : piece.equals(ZEROS.subarray(0, piece.length));
-}
-
 function idKey(id: Hash): Buffer {
   return Buffer.from(id, 'hex');
-}
-
-function notAStore(dir: string, why: string): TetherError {
-  return new TetherError(
-    'ENOTSTORE',
-    `${dir} is not a tether store (${why}): pass a store directory with --store, ` +
-      `or let "tether snapshot take" or "tether sync-dirs" create a new one there`,
-    { dir },
-  );
-}
-
-function corrupt(id: Hash, where: string): TetherError {
-  return new TetherError(
-    'ECORRUPT',
-    `object ${id} (${where}) does not match its hash: the store is damaged; ` +
-      `run "tether fsck --repair" to quarantine it`,
-    { id, where },
-  );
 }
 
 export class Store implements ObjectStore, RefStore, SyncStore {
@@ -90,9 +54,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   private sealed = false;
   /** Trees put in this tick whose batched LMDB write has not committed yet. */
   private readonly pending = new Map<Hash, Buffer>();
-  /** Blob directories known to exist, and those with renames not yet made durable. */
-  private readonly blobDirs = new Set<string>();
-  private readonly dirtyDirs = new Set<string>();
+  private readonly files: BlobFiles;
   /** Small blobs put whose batched write has not committed yet. */
   private readonly pendingBlobs = new Map<Hash, Buffer>();
   private readonly cache = new LruCache<Hash, Tree>(4096);
@@ -114,6 +76,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       encoding: 'string',
     });
     this.meta = meta;
+    this.files = new BlobFiles(dir);
   }
 
   /**
@@ -147,87 +110,14 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   /** Make a new store in `dir` (made mode 0700 whoever created it; it must be empty). */
   static async create(dir: string): Promise<Store> {
-    await makePrivateDir(dir);
-    const marker = join(dir, MARKER);
-    try {
-      await stat(marker);
-      throw new TetherError('EUSAGE', `${dir} is already a tether store`, { dir });
-    } catch (err) {
-      if (!isNoEntry(err)) throw err;
-    }
-    const present = await readdir(dir);
-    if (present.length > 0) {
-      throw notAStore(dir, 'the directory is not empty and has no ' + MARKER);
-    }
-    await mkdir(join(dir, 'blobs'), { mode: 0o700 });
-    await mkdir(join(dir, 'tmp'), { mode: 0o700 });
-    await mkdir(join(dir, 'quarantine'), { mode: 0o700 });
-    await writeMarker(dir);
+    await createStoreDir(dir);
     return Store.open(dir);
   }
 
   /** Open an existing store; a directory that is not one is refused with ENOTSTORE. */
   static async open(dir: string, opts: { readOnly?: boolean } = {}): Promise<Store> {
-    let text: string;
-    try {
-      text = await readFile(join(dir, MARKER), 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        let why = 'no ' + MARKER + ' in it';
-        try {
-          const st = await stat(dir);
-          if (!st.isDirectory()) why = 'it is not a directory';
-        } catch {
-          why = 'it does not exist';
-        }
-        throw notAStore(dir, why);
-      }
-      if (code === 'ENOTDIR') throw notAStore(dir, 'it is not a directory');
-      throw new TetherError(
-        'EIO',
-        `cannot read ${join(dir, MARKER)}: ${String(err)}`,
-        {},
-        { cause: err },
-      );
-    }
-    let marker: unknown;
-    try {
-      marker = JSON.parse(text);
-    } catch {
-      throw notAStore(dir, MARKER + ' is not valid JSON');
-    }
-    const m = marker as { format?: unknown; version?: unknown };
-    if (m.format !== FORMAT) throw notAStore(dir, MARKER + ' does not describe a tether store');
-    // An older store is marked with this format before its records are sealed: a tether that
-    // cannot read sealed records then refuses the store rather than misread it.
-    if (typeof m.version === 'number' && m.version < FORMAT_VERSION && opts.readOnly !== true) {
-      await writeMarker(dir);
-    }
-    if (typeof m.version !== 'number' || m.version > FORMAT_VERSION) {
-      throw new TetherError(
-        'ENOTSTORE',
-        `${dir} uses store format ${String(m.version)}, newer than this tether understands ` +
-          `(${FORMAT_VERSION}): upgrade tether to open it`,
-        { dir },
-      );
-    }
-    if (opts.readOnly !== true) {
-      // Stores made before tether kept them private are made so now.
-      await makePrivateDir(dir);
-      for (const sub of ['blobs', 'tmp', 'quarantine']) await makePrivateDir(join(dir, sub));
-      await removeStaleTemps(join(dir, 'tmp'));
-      await makePrivateDb(join(dir, 'db'));
-    }
-    checkLmdbHeader(dir);
-    const env = openLmdb({
-      path: join(dir, 'db'),
-      maxDbs: 64,
-      readOnly: opts.readOnly ?? false,
-      mapSize: 2 ** 34,
-      commitDelay: 0,
-    });
-    const store = new Store(dir, env, opts.readOnly ?? false);
+    const readOnly = opts.readOnly ?? false;
+    const store = new Store(dir, await openStoreEnv(dir, readOnly), readOnly);
     store.sealRecords();
     return store;
   }
@@ -257,14 +147,14 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     const k = idKey(id);
     if (this.trees.doesExist(k)) return true;
     if (this.blobs.doesExist(k)) return true;
-    return this.blobFileSize(id) !== undefined;
+    return this.files.size(id) !== undefined;
   }
 
   /** has() for a blob id: skips the tree lookup (a scan asks this once per unchanged file). */
   hasBlob(id: Hash): boolean {
     if (this.pendingBlobs.has(id)) return true;
     if (isHash(id) && this.blobs.doesExist(idKey(id))) return true;
-    return this.blobFileSize(id) !== undefined;
+    return this.files.size(id) !== undefined;
   }
 
   putTree(tree: Tree): Hash {
@@ -346,22 +236,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         );
       return id;
     }
-    if (this.blobFileSize(id) !== undefined) return id;
-    const tmp = this.tempPath();
-    let installed = false;
-    try {
-      const fh = await open(tmp, 'wx', 0o400);
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await this.installBlobFile(tmp, id);
-      installed = true;
-    } finally {
-      if (!installed) await rm(tmp, { force: true });
-    }
+    await this.files.write(bytes, id);
     return id;
   }
 
@@ -385,41 +260,19 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       return { id: await this.putBlob(bytes), size: bytes.length, stat };
     }
     const src = await openToRead(path);
-    let tmp: string | undefined;
     const first = takeFirst();
     try {
       const { bytesRead } = await src.read(first, 0, BLOB_FILE_THRESHOLD, 0);
+      const bytes = first.subarray(0, bytesRead);
       if (bytesRead < BLOB_FILE_THRESHOLD) {
-        const bytes = first.subarray(0, bytesRead);
         const stat = await src.stat({ bigint: true });
         return { id: await this.putBlob(bytes), size: bytesRead, stat };
       }
-      const hasher = newHasher();
-      hasher.update(first);
-      tmp = this.tempPath();
-      const out = await open(tmp, 'wx', 0o400);
-      let size: number = bytesRead;
-      try {
-        await out.write(first, 0, bytesRead, 0);
-        // Runs of zeros stay holes: a sparse file stays sparse in the store.
-        size += await pump(src, size, async (piece, pos, hole) => {
-          hasher.update(piece);
-          if (!hole && !isZero(piece)) await out.write(piece, 0, piece.length, pos);
-        });
-        await out.truncate(size);
-        await out.sync();
-      } finally {
-        await out.close();
-      }
-      const id = hasher.digest();
-      const stat = await src.stat({ bigint: true });
-      await this.installBlobFile(tmp, id);
-      tmp = undefined;
-      return { id, size, stat };
+      const { id, size } = await this.files.streamIn(src, bytes);
+      return { id, size, stat: await src.stat({ bigint: true }) };
     } finally {
       giveFirst(first);
       await src.close();
-      if (tmp !== undefined) await rm(tmp, { force: true });
     }
   }
 
@@ -429,15 +282,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       if (hashBytes(small) !== id) throw corrupt(id, 'blob');
       return Buffer.from(small);
     }
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(this.blobPath(id));
-    } catch (err) {
-      if (isNoEntry(err)) throw this.missingBlob(id);
-      throw err;
-    }
-    if (hashBytes(bytes) !== id) throw corrupt(id, 'blob file ' + this.blobPath(id));
-    return bytes;
+    return this.files.read(id);
   }
 
   /** Write blob `id` to exactly `dest` (created or truncated), verified; the caller renames. */
@@ -449,25 +294,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
         if (hashBytes(small) !== id) throw corrupt(id, 'blob');
         await out.writeFile(small);
       } else {
-        let src;
-        try {
-          src = await open(this.blobPath(id), 'r');
-        } catch (err) {
-          if (isNoEntry(err)) throw this.missingBlob(id);
-          throw err;
-        }
-        try {
-          const hasher = newHasher();
-          // Holes stay holes (the file is truncated to its size after).
-          const size = await pump(src, 0, async (piece, pos, hole) => {
-            hasher.update(piece);
-            if (!hole) await out.write(piece, 0, piece.length, pos);
-          });
-          await out.truncate(size);
-          if (hasher.digest() !== id) throw corrupt(id, 'blob file ' + this.blobPath(id));
-        } finally {
-          await src.close();
-        }
+        await this.files.copyTo(id, out);
       }
       await out.sync();
     } catch (err) {
@@ -482,7 +309,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     if (!isHash(id)) return undefined;
     const small = this.smallBlob(id);
     if (small !== undefined) return small.length;
-    return this.blobFileSize(id);
+    return this.files.size(id);
   }
 
   // ---- refs ------------------------------------------------------------------------------
@@ -664,29 +491,16 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       await this.env.flushed;
     }
     for (const id of trees) this.cache.delete(id);
-    const dirs = new Set<string>();
-    for (const id of files) {
-      await rm(this.blobPath(id), { force: true });
-      dirs.add(join(this.dir, 'blobs', id.slice(0, 2)));
-    }
-    await Promise.all([...dirs].map(syncDir));
+    await this.files.drop(files);
   }
 
   /** Every blob file's id (names that are not ids are left to fsck). */
-  async blobFileIds(): Promise<Hash[]> {
-    const out: Hash[] = [];
-    const root = join(this.dir, 'blobs');
-    for (const sub of await readdir(root, { withFileTypes: true })) {
-      if (!sub.isDirectory()) continue;
-      for (const name of await readdir(join(root, sub.name))) {
-        if (isHash(sub.name + name)) out.push(sub.name + name);
-      }
-    }
-    return out;
+  blobFileIds(): Promise<Hash[]> {
+    return this.files.ids();
   }
 
   blobPath(id: Hash): string {
-    return join(this.dir, 'blobs', id.slice(0, 2), id.slice(2));
+    return this.files.path(id);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
@@ -707,9 +521,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   private async flushNow(): Promise<void> {
     if (this.readOnly) return;
-    const dirs = [...this.dirtyDirs];
-    this.dirtyDirs.clear();
-    await Promise.all(dirs.map(syncDir));
+    await this.files.syncDirty();
     await this.env.flushed;
     // Pending entries leave their maps as their own puts resolve.
     await this.trees.committed;
@@ -746,40 +558,5 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   private smallBlob(id: Hash): Buffer | undefined {
     if (!isHash(id)) return undefined;
     return this.pendingBlobs.get(id) ?? this.blobs.getBinary(idKey(id));
-  }
-
-  private blobFileSize(id: Hash): number | undefined {
-    try {
-      return statSync(this.blobPath(id)).size;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private tempPath(): string {
-    return join(this.dir, 'tmp', `${process.pid}-${Math.random().toString(36).slice(2)}`);
-  }
-
-  /**
-   * Move a blob file (its bytes already fsynced) to its name. Renaming over an existing copy
-   * is harmless: same id, same bytes. The directory entry is made durable by the next flush,
-   * before any ref can name the blob.
-   */
-  private async installBlobFile(tmp: string, id: Hash): Promise<void> {
-    const dir = join(this.dir, 'blobs', id.slice(0, 2));
-    if (!this.blobDirs.has(dir)) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      this.blobDirs.add(dir);
-    }
-    await rename(tmp, this.blobPath(id));
-    this.dirtyDirs.add(dir);
-  }
-
-  private missingBlob(id: Hash): TetherError {
-    return new TetherError(
-      'ENOTFOUND',
-      `blob ${id} is not in the store at ${this.dir}; run "tether fsck" to check the store`,
-      { id },
-    );
   }
 }
