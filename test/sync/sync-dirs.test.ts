@@ -308,7 +308,8 @@ test('first run: very different trees need --initial; nothing is ever deleted', 
     writeFileSync(join(b, 'both'), 'version b\n');
     const refused = tether(['sync-dirs', a, b, '--store', store]);
     t.is(refused.status, 2);
-    t.regex(refused.stderr, /first sync .* differ in \d+ of \d+ paths.*--initial/);
+    // All three paths differ: only-a, only-b, and both (content), of the three there are.
+    t.regex(refused.stderr, /first sync .* differ in 3 of 3 paths.*--initial/);
     t.deepEqual(readdirSync(a).sort(), ['both', 'only-a']);
 
     const r = tether(['sync-dirs', a, b, '--store', store, '--initial']);

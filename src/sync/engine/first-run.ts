@@ -22,11 +22,12 @@ export function checkFirstRun(
   initial: boolean,
 ): void {
   if (initial || local === EMPTY_TREE_ID || server === EMPTY_TREE_ID) return;
-  const total = Math.max(countPaths(store, local), countPaths(store, server));
+  const changes = diffTrees(store, local, server);
+  // Every path either side has: local's, and those only the server has (an added directory
+  // lists every path below it).
+  const total = countPaths(store, local) + changes.filter((c) => c.status === 'A').length;
   // Content, type or presence: copies made without keeping times are still the same tree.
-  const differ = diffTrees(store, local, server).filter(
-    (c) => c.status !== 'M' || c.fields.includes('content'),
-  ).length;
+  const differ = changes.filter((c) => c.status !== 'M' || c.fields.includes('content')).length;
   if (total > 0 && differ / total > WILD) {
     throw new TetherError(
       'EUSAGE',
