@@ -2,6 +2,7 @@
 // online reconnects: scan, merge, apply through the engine; exit 3 when conflicts remain.
 import { Command, Option } from 'clipanion';
 import { EXIT, TetherCommand } from './base.js';
+import { syncReplyOf, troubleCounts, troubleLines } from './sync-reply.js';
 import { ask, LONG_MS, locateOrThrow } from './volume.js';
 
 export class OfflineCommand extends TetherCommand {
@@ -38,11 +39,13 @@ export class OnlineCommand extends TetherCommand {
 
   async execute(): Promise<number> {
     const l = locateOrThrow(this.target);
-    const r = await ask(l, { op: 'online' }, LONG_MS);
-    const open = Number(r['open'] ?? 0);
+    const s = syncReplyOf(await ask(l, { op: 'online' }, LONG_MS));
+    for (const line of troubleLines(s)) this.out(line);
     this.out(
-      `${l.mountpoint}: online (${String(r['applied'])} changes applied, ${open} conflict${open === 1 ? '' : 's'} open)`,
+      `${l.mountpoint}: online (${s.applied} changes applied${troubleCounts(s)}, ${s.open} conflict${s.open === 1 ? '' : 's'} open)`,
     );
-    return open > 0 ? EXIT.conflicts : 0;
+    // Online all the same: what failed is tried again by the next sync.
+    if (s.failures.length > 0 || s.problems.length > 0) return EXIT.error;
+    return s.open > 0 ? EXIT.conflicts : 0;
   }
 }

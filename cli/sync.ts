@@ -3,6 +3,7 @@ import { Command, Option } from 'clipanion';
 import type { Plan } from '../src/merge/plan.js';
 import { display } from '../src/tree/index.js';
 import { EXIT, TetherCommand } from './base.js';
+import { syncReplyOf, troubleCounts, troubleLines } from './sync-reply.js';
 import { ask, LONG_MS, locateOrThrow } from './volume.js';
 
 export class SyncCommand extends TetherCommand {
@@ -24,15 +25,20 @@ export class SyncCommand extends TetherCommand {
     const l = locateOrThrow(this.target);
     const r = await ask(l, { op: 'sync', dryRun: this.dryRun }, LONG_MS);
     const plan = r['plan'] as Plan;
-    const open = Number(r['open'] ?? 0);
+    const s = syncReplyOf(r);
     if (this.asJson) this.json(r);
     else {
       for (const a of plan.actions) this.out(`${a.op} ${a.side} ${display(a.path)}`);
       for (const c of plan.conflicts) this.out(`conflict ${c.kind} ${display(c.path)}`);
+      for (const line of troubleLines(s)) this.out(line);
       this.out(
-        `${this.dryRun ? 'would apply' : 'applied'} ${plan.actions.length} actions; ${open} conflicts open`,
+        this.dryRun
+          ? `would apply ${plan.actions.length} actions; ${s.open} conflicts open`
+          : `applied ${s.applied} of ${plan.actions.length} actions${troubleCounts(s)}; ${s.open} conflicts open`,
       );
     }
-    return open > 0 ? EXIT.conflicts : 0;
+    // What failed stays as it is on both sides and is tried again by the next sync.
+    if (s.failures.length > 0 || s.problems.length > 0) return EXIT.error;
+    return s.open > 0 ? EXIT.conflicts : 0;
   }
 }

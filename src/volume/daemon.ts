@@ -28,6 +28,7 @@ import { VolumeSnapshots } from './volume-snapshots.js';
 import { MEANING } from './why.js';
 import { linkPlaceholder, movePlaceholders } from './placeholder-moves.js';
 import { composeForSync } from './local-tree.js';
+import type { SyncSummary } from '../sync/engine/engine.js';
 
 export interface DaemonOptions {
   readonly storeDir: string;
@@ -268,13 +269,10 @@ async function control(
       return { mode: v.mode };
     case 'online': {
       const s = await v.goOnline();
-      return { mode: v.mode, applied: s.applied, conflicts: s.conflicts, open: s.open };
+      return { mode: v.mode, ...syncReply(s) };
     }
-    case 'sync': {
-      const dry = req['dryRun'] === true;
-      const s = await v.sync(dry);
-      return { applied: s.applied, plan: s.plan, conflicts: s.conflicts, open: s.open };
-    }
+    case 'sync':
+      return syncReply(await v.sync(req['dryRun'] === true));
     case 'why': {
       const r = v.why.get(pathOf());
       return r === undefined ? {} : { why: { ...r, meaning: MEANING[r.name] } };
@@ -300,4 +298,16 @@ async function control(
       return r;
     }
   }
+}
+
+/** What a sync's caller is told: its counts, plan and conflicts, and what failed or was skipped. */
+function syncReply(s: SyncSummary): Record<string, unknown> {
+  return {
+    applied: s.applied,
+    plan: s.plan,
+    conflicts: s.conflicts,
+    open: s.open,
+    failures: s.failures.map((f) => ({ path: f.action.path, reason: f.reason })),
+    problems: s.problems.map((p) => ({ path: p.path, reason: p.reason })),
+  };
 }

@@ -3,7 +3,15 @@
 // the mount as root still reach the server, owned by the share's user, with no failed sync, no
 // offline volume and no temporary file left on the server for the share's other users to see.
 import test from 'ava';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { sh, tetherRun } from './harness.js';
 import { cannotSshfs, sshfsVolume } from './sshfs-remote.js';
@@ -49,5 +57,36 @@ serial(
     const again = await tetherRun(['sync', v.mnt, '--dry-run', '--json'], 30_000);
     t.is(again.status, 0, again.stderr);
     t.deepEqual((JSON.parse(again.stdout) as { plan: { actions: unknown[] } }).plan.actions, []);
+  },
+);
+
+serial(
+  `a put the server refuses is reported by tether sync, kept in the mount, and tried again${skipped}`,
+  async (t) => {
+    const v = await sshfsVolume(
+      t,
+      (e) => {
+        mkdirSync(join(e, 'locked'));
+        writeFileSync(join(e, 'locked', 'old.txt'), 'old\n');
+      },
+      {},
+      NOBODY,
+    );
+    // The share's user may not write in locked/ (root's, 0755); root may, through the mount.
+    chownSync(join(v.exported, 'locked'), 0, 0);
+    chmodSync(join(v.exported, 'locked'), 0o755);
+    const w = await sh(`printf 'mine\\n' > ${v.mnt}/locked/new.txt`);
+    t.is(w.status, 0, w.stderr);
+    const s = await tetherRun(['sync', v.mnt], 30_000);
+    t.is(s.status, 1, s.stdout + s.stderr);
+    t.regex(s.stdout, /^failed: .*locked\/new\.txt.*tried again/m);
+    t.regex(s.stdout, /applied 0 of 1 actions, 1 failed; 0 conflicts open/);
+    t.is(readFileSync(join(v.mnt, 'locked', 'new.txt'), 'utf8'), 'mine\n', 'kept in the mount');
+    t.deepEqual(readdirSync(join(v.exported, 'locked')), ['old.txt']);
+    // Once the server allows it, the next sync puts it.
+    chmodSync(join(v.exported, 'locked'), 0o777);
+    const again = await tetherRun(['sync', v.mnt], 30_000);
+    t.is(again.status, 0, again.stdout + again.stderr);
+    t.is(readFileSync(join(v.exported, 'locked', 'new.txt'), 'utf8'), 'mine\n');
   },
 );
