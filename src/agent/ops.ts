@@ -1,10 +1,11 @@
 // What the remote agent does: every call that touches the remote. `probe` asks whether the
 // server answers; `stamp` and `copyRange` fetch a file range by range into its placeholder in
-// the local view (volume/partial-fetch.ts; progress per read); `sync` runs the whole engine
+// the local view (volume/partial-fetch.ts; progress per read); `owner` makes a chown there;
+// `sync` runs the whole engine
 // (scan → merge → apply) between the local view and the remote, with the store opened here
 // (LMDB serves several processes; the daemon waits for the answer, cutting the sync if the
 // server stops answering its probes, and never touches the remote itself).
-import { readdir, stat } from 'node:fs/promises';
+import { lchown, readdir, stat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { Store } from '../store/store.js';
@@ -27,6 +28,12 @@ export interface RangeArgs extends StampArgs {
   readonly start: number;
   readonly end: number;
   readonly expect: ServerStamp;
+}
+
+export interface OwnerArgs extends StampArgs {
+  /** -1 leaves that id as it is. */
+  readonly uid: number;
+  readonly gid: number;
 }
 
 export interface SyncArgs {
@@ -73,6 +80,13 @@ async function copy(args: unknown, progress: (v?: unknown) => void): Promise<num
   );
 }
 
+/** A chown made on the remote (the mount asks the server first: remote-owner.ts). */
+async function owner(args: unknown): Promise<null> {
+  const a = args as OwnerArgs;
+  await lchown(fsPath(Buffer.from(a.remote), a.path), a.uid, a.gid);
+  return null;
+}
+
 const stores = new Map<string, Promise<Store>>();
 
 function storeAt(dir: string): Promise<Store> {
@@ -100,6 +114,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   probe,
   stamp,
   copyRange: copy,
+  owner,
   sync,
   'sync-dirs': syncDirsOp,
 };

@@ -337,7 +337,10 @@ export function createHandlers(
     chown: (p, uid, gid, cb) => {
       answer(cb, async (reach) => {
         // -1 (as unsigned) leaves that id as it is.
-        await fs.lchown(reach(p), uid === 0xffffffff ? -1 : uid, gid === 0xffffffff ? -1 : gid);
+        const u = uid === 0xffffffff ? -1 : uid;
+        const g = gid === 0xffffffff ? -1 : gid;
+        await view.owner?.(treePath(p), u, g);
+        await fs.lchown(reach(p), u, g);
         changed(p);
       });
     },

@@ -28,6 +28,8 @@ export interface VolumeView {
   room?(path: Path, op: string): Promise<void>;
   /** A write through a descriptor began (a flush waits for its release). */
   writing?(path: Path): void;
+  /** A chown of `path` is about to be made (-1: that id unchanged); online, on the server first. */
+  owner?(path: Path, uid: number, gid: number): Promise<void>;
   /** A mutating operation finished: flush soon. */
   changed(path: Path): void;
   /** Answer once a flush covering every change so far has run (fsync). */

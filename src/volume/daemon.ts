@@ -28,6 +28,7 @@ import { VolumeSnapshots } from './volume-snapshots.js';
 import { MEANING } from './why.js';
 import { linkPlaceholder, movePlaceholders } from './placeholder-moves.js';
 import { composeForSync } from './local-tree.js';
+import { ownerOnServer } from './remote-owner.js';
 import type { SyncSummary } from '../sync/engine/engine.js';
 
 export interface DaemonOptions {
@@ -105,6 +106,7 @@ function viewOf(v: Volume, changed: ChangedPaths, culler: Culler): VolumeView {
     link: (from, to, op) => linkPlaceholder(v.placeholders, from, to, op),
     forget: (path) => v.forget(path),
     emptied: (path) => v.emptied(path),
+    owner: (path, uid, gid) => ownerOnServer(v, path, uid, gid),
     writing: (path) => {
       changed.note(path);
     },

@@ -5,7 +5,7 @@
 import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentSpawn } from '../agent/client.js';
 import { callWatched } from '../agent/watched-call.js';
-import type { RangeArgs, StampArgs, SyncArgs } from '../agent/ops.js';
+import type { OwnerArgs, RangeArgs, StampArgs, SyncArgs } from '../agent/ops.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
 import type { RangeSource } from './partial-fetch.js';
 import type { ServerStamp } from './ranges.js';
@@ -122,6 +122,12 @@ export class RemoteIo {
       silence: 'the remote stopped answering during a sync',
       onPhase,
     });
+  }
+
+  /** chown on the remote, within the metadata deadline (-1 leaves an id as it is). */
+  async owner(path: Path, uid: number, gid: number): Promise<void> {
+    const args: OwnerArgs = { remote: this.remote, path, uid, gid };
+    await this.agent.call('owner', args, { deadlineMs: this.deadlines.metaMs });
   }
 
   /** Start both agents (their start-up then counts against no call's deadline). */

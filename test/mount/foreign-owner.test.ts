@@ -90,3 +90,24 @@ serial(
     t.is(readFileSync(join(v.exported, 'locked', 'new.txt'), 'utf8'), 'mine\n');
   },
 );
+
+serial(
+  `online, a chown the share refuses fails as on the share, and the owner stays the server's${skipped}`,
+  async (t) => {
+    const v = await sshfsVolume(
+      t,
+      (e) => {
+        writeFileSync(join(e, 'a.txt'), 'a\n');
+      },
+      {},
+      NOBODY,
+    );
+    const c = await sh(`chown 1234:1234 ${v.mnt}/a.txt`);
+    t.not(c.status, 0, 'refused');
+    t.regex(c.stderr, /Operation not permitted|Permission denied/);
+    t.is(statSync(join(v.mnt, 'a.txt')).uid, NOBODY.uid);
+    t.is(statSync(join(v.exported, 'a.txt')).uid, NOBODY.uid);
+    const s = await tetherRun(['sync', v.mnt, '--dry-run', '--json'], 30_000);
+    t.deepEqual((JSON.parse(s.stdout) as { plan: { actions: unknown[] } }).plan.actions, []);
+  },
+);
