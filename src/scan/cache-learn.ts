@@ -24,15 +24,15 @@ export async function learnIds(
     if (was === now) return;
     const v = held?.get(keyOf(dir)) ?? asBytes(cache.get(keyOf(dir)));
     const rec = v === undefined ? undefined : decodeRecord(v);
-    if (rec === undefined || rec.t.toString('hex') !== was) return;
+    if (rec === undefined || rec.tree.toString('hex') !== was) return;
     const before = new Map(store.readTree(was).map((e) => [e.name, e]));
     const after = store.readTree(now);
     const d: [string, Buffer, Buffer][] = [];
     // The new tree's parts: its entries where the old tree had its (tree entry k belongs to
     // the k-th listing entry that has one), so the record's spans can be made anew.
-    const parts: Part[] = new Array<Part>(rec.s.length / 2);
+    const parts: Part[] = new Array<Part>(rec.spans.length / 2);
     let k = 0;
-    for (let i = 0; i < parts.length; i++) if (rec.s[2 * i + 1] !== 0) parts[i] = after[k++];
+    for (let i = 0; i < parts.length; i++) if (rec.spans[2 * i + 1] !== 0) parts[i] = after[k++];
     if (k !== after.length) return;
     for (const e of after) {
       const b = before.get(e.name);
@@ -41,7 +41,7 @@ export async function learnIds(
         return;
       }
       if (e.kind !== 'dir') continue;
-      const child = rec.d.find(([name]) => name === e.name);
+      const child = rec.dirs.find(([name]) => name === e.name);
       if (child === undefined || b.id === undefined || e.id === undefined) return;
       d.push([e.name, Buffer.from(e.id, 'hex'), child[2]]);
       visit(joinPath(dir, e.name), b.id, e.id);
@@ -51,7 +51,7 @@ export async function learnIds(
     if (enc.id !== now) return;
     records.push([
       keyOf(dir),
-      encodeRecord({ ...rec, t: Buffer.from(now, 'hex'), d, s: enc.spans }),
+      encodeRecord({ ...rec, tree: Buffer.from(now, 'hex'), dirs: d, spans: enc.spans }),
     ]);
   };
   visit('', scanned, completed);

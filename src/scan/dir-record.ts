@@ -7,33 +7,33 @@ import { DirListing } from './list-dir.js';
 /** What the cache keeps per directory. */
 export interface DirRecord {
   /** The listing (list-dir.ts bytes). */
-  readonly l: Buffer;
+  readonly listing: Buffer;
   /** The tree the scan made of it. */
-  readonly t: Buffer;
+  readonly tree: Buffer;
   /** Base's tree at this directory then (empty: none). */
-  readonly b: Buffer;
+  readonly baseTree: Buffer;
   /** Names excluded here then, joined by NUL. */
-  readonly x: string;
+  readonly excluded: string;
   /** Every entry's mtime was before the cutoff, and no temp file was there: reusable whole. */
-  readonly w: boolean;
+  readonly reusable: boolean;
   /** The listing was made with xattrs asked for (its flags may be kept: list-dir.ts). */
-  readonly a: boolean;
+  readonly withXattrs: boolean;
   /**
    * Latest mtime or ctime in the listing and the cutoff (scan start less the margin),
    * microseconds.
    */
-  readonly m: number;
-  readonly c: number;
+  readonly latestUs: number;
+  readonly cutoffUs: number;
   /** Subdirectories: name (byte string), tree id made then, base's tree id then (or empty). */
-  readonly d: readonly [string, Buffer, Buffer][];
+  readonly dirs: readonly [string, Buffer, Buffer][];
   /** Regular files here and their bytes (for progress). */
-  readonly f: number;
-  readonly y: number;
+  readonly files: number;
+  readonly bytes: number;
   /**
    * Where each listing entry's tree entry lies in the tree's encoding (encodeParts spans, one
    * pair per listing entry; 0, 0 for one that is not in the tree).
    */
-  readonly s: Uint32Array;
+  readonly spans: Uint32Array;
 }
 
 /**
@@ -58,37 +58,40 @@ export const rangeOf = (prefix: Buffer): Buffer => prefix.subarray(0, RAW_KEY);
 const RECORD_VERSION = 3;
 
 /**
- * A record as bytes: version, flags (bit 0: w, bit 1: a), m, c, f, y as doubles, x (u32
- * length + bytes), b (u8 length + bytes), t (32 bytes), d (u32 count; per entry u32 length +
- * name, 32-byte id, u8 length + base id), s (u32 count, then the u32s in this machine's byte
- * order: the cache is the machine's own), then the listing to the end. Written per changed directory, so it
- * is kept simple to build: one allocation and copies.
+ * A record as bytes: version; flags (bit 0: reusable, bit 1: withXattrs); latestUs, cutoffUs,
+ * files, bytes as doubles; excluded (u32 length + bytes); baseTree (u8 length + bytes); tree
+ * (32 bytes); dirs (u32 count; per entry u32 length + name, 32-byte id, u8 length + base id);
+ * spans (u32 count, then the u32s in this machine's byte order: the cache is the machine's
+ * own); then the listing to the end. Written per changed directory, so it is kept simple to
+ * build: one allocation and copies. The field names are not in the bytes: the version says the
+ * layout.
  */
 export function encodeRecord(r: DirRecord): Buffer {
-  let size = 2 + 4 * 8 + 4 + r.x.length + 1 + r.b.length + 32 + 4 + 4 + r.s.byteLength;
-  size += r.l.length;
-  for (const [name, , b] of r.d) size += 4 + name.length + 32 + 1 + b.length;
+  let size =
+    2 + 4 * 8 + 4 + r.excluded.length + 1 + r.baseTree.length + 32 + 4 + 4 + r.spans.byteLength;
+  size += r.listing.length;
+  for (const [name, , b] of r.dirs) size += 4 + name.length + 32 + 1 + b.length;
   const out = Buffer.allocUnsafe(size);
   let at = out.writeUInt8(RECORD_VERSION, 0);
-  at = out.writeUInt8((r.w ? 1 : 0) | (r.a ? 2 : 0), at);
-  for (const v of [r.m, r.c, r.f, r.y]) at = out.writeDoubleLE(v, at);
-  at = out.writeUInt32LE(r.x.length, at);
-  at += out.write(r.x, at, 'latin1');
-  at = out.writeUInt8(r.b.length, at);
-  at += r.b.copy(out, at);
-  at += r.t.copy(out, at);
-  at = out.writeUInt32LE(r.d.length, at);
-  for (const [name, id, b] of r.d) {
+  at = out.writeUInt8((r.reusable ? 1 : 0) | (r.withXattrs ? 2 : 0), at);
+  for (const v of [r.latestUs, r.cutoffUs, r.files, r.bytes]) at = out.writeDoubleLE(v, at);
+  at = out.writeUInt32LE(r.excluded.length, at);
+  at += out.write(r.excluded, at, 'latin1');
+  at = out.writeUInt8(r.baseTree.length, at);
+  at += r.baseTree.copy(out, at);
+  at += r.tree.copy(out, at);
+  at = out.writeUInt32LE(r.dirs.length, at);
+  for (const [name, id, b] of r.dirs) {
     at = out.writeUInt32LE(name.length, at);
     at += out.write(name, at, 'latin1');
     at += id.copy(out, at);
     at = out.writeUInt8(b.length, at);
     at += b.copy(out, at);
   }
-  at = out.writeUInt32LE(r.s.length, at);
-  out.set(new Uint8Array(r.s.buffer, r.s.byteOffset, r.s.byteLength), at);
-  at += r.s.byteLength;
-  r.l.copy(out, at);
+  at = out.writeUInt32LE(r.spans.length, at);
+  out.set(new Uint8Array(r.spans.buffer, r.spans.byteOffset, r.spans.byteLength), at);
+  at += r.spans.byteLength;
+  r.listing.copy(out, at);
   return out;
 }
 
@@ -134,7 +137,20 @@ export function decodeRecord(v: Buffer): DirRecord | undefined {
     new Uint8Array(s.buffer).set(bytes(sn * 4));
     const l = bytes(v.length - at);
     if (sn !== new DirListing(l).count * 2) return undefined;
-    return { l, t, b, x, w, a, m, c, d, f, y, s };
+    return {
+      listing: l,
+      tree: t,
+      baseTree: b,
+      excluded: x,
+      reusable: w,
+      withXattrs: a,
+      latestUs: m,
+      cutoffUs: c,
+      dirs: d,
+      files: f,
+      bytes: y,
+      spans: s,
+    };
   } catch {
     return undefined;
   }

@@ -34,7 +34,7 @@ export class DirListingView {
     private readonly store: OldTrees,
     private readonly sparse: boolean,
   ) {
-    this.listing = new DirListing(rec.l);
+    this.listing = new DirListing(rec.listing);
     this.matches = matchListings(now, this.listing);
   }
 
@@ -48,7 +48,11 @@ export class DirListingView {
     // Safe because the listing compares every stat field a write changes (size, mtime, ctime,
     // inode, device) and a change inside the clock's granule after the listing would leave
     // mtime or ctime at or after the cutoff; if neither held, the entry is read again.
-    if (j < 0 || (this.rec.m >= this.rec.c && this.listing.changedUs(j) >= this.rec.c)) return -1;
+    if (
+      j < 0 ||
+      (this.rec.latestUs >= this.rec.cutoffUs && this.listing.changedUs(j) >= this.rec.cutoffUs)
+    )
+      return -1;
     return j;
   }
 
@@ -69,7 +73,7 @@ export class DirListingView {
 
   /** Old listing entry j has an entry in the old tree. */
   inTree(j: number): boolean {
-    return this.rec.s[2 * j + 1] !== 0;
+    return this.rec.spans[2 * j + 1] !== 0;
   }
 
   /** The old entry for entry i of `now` when its stat is exactly as then and was not racy. */
@@ -85,16 +89,16 @@ export class DirListingView {
 
   /** The old tree's encoding (read and verified once; a copy, not lmdb's lent buffer). */
   bytes(): Buffer {
-    return (this.encoded ??= Buffer.from(this.store.treeBytes(this.rec.t.toString('hex'))));
+    return (this.encoded ??= Buffer.from(this.store.treeBytes(this.rec.tree.toString('hex'))));
   }
   private encoded: Buffer | undefined;
 
   /** Where old listing entry j's tree entry lies in the old tree's encoding. */
   start(j: number): number {
-    return this.rec.s[2 * j]!;
+    return this.rec.spans[2 * j]!;
   }
   end(j: number): number {
-    return this.rec.s[2 * j + 1]!;
+    return this.rec.spans[2 * j + 1]!;
   }
 
   /** Old listing entry j's tree entry is a file known by its stamp only. */
@@ -104,7 +108,7 @@ export class DirListingView {
 
   private oldTree(): Tree {
     if (this.tree === undefined) {
-      const id = this.rec.t.toString('hex');
+      const id = this.rec.tree.toString('hex');
       this.tree = this.store.has(id) ? this.store.readTree(id) : [];
     }
     return this.tree;
@@ -117,7 +121,7 @@ export class DirListingView {
   same(parts: readonly Part[]): Uint32Array | undefined {
     const t = this.tree;
     if (t === undefined) return undefined;
-    const s = this.rec.s;
+    const s = this.rec.spans;
     const spans = new Uint32Array(parts.length * 2);
     let k = 0;
     let j = 0;

@@ -127,7 +127,9 @@ export async function scanReplica(
       list = await lister.list(
         dir,
         readAttrs,
-        rec?.a === true && readAttrs ? { listing: rec.l, cutoffUs: rec.c } : undefined,
+        rec?.withXattrs === true && readAttrs
+          ? { listing: rec.listing, cutoffUs: rec.cutoffUs }
+          : undefined,
       );
     } catch (err) {
       if (dir !== '' && isMissing(err)) return undefined; // gone since its parent was listed
@@ -146,7 +148,7 @@ export async function scanReplica(
     opts.onListing?.(dir, list);
     const excl = exclKey(dir);
     const baseBuf = baseId === undefined ? EMPTY : Buffer.from(baseId, 'hex');
-    const oldTree = rec === undefined ? undefined : rec.t.toString('hex');
+    const oldTree = rec === undefined ? undefined : rec.tree.toString('hex');
     // Known trees lend ids to stamp-only files (which only stamp scans keep), by stamp. Where
     // each known tree here is the old tree itself, its entries lend nothing the old entries
     // lack; and below, each is the old tree's subdirectory of the same name.
@@ -159,21 +161,21 @@ export async function scanReplica(
 
     if (
       knownOld &&
-      rec.w &&
-      rec.m < racySinceUs &&
-      rec.x === excl &&
-      (baseBuf.equals(rec.b) || baseBuf.equals(rec.t)) &&
-      list.equals(rec.l)
+      rec.reusable &&
+      rec.latestUs < racySinceUs &&
+      rec.excluded === excl &&
+      (baseBuf.equals(rec.baseTree) || baseBuf.equals(rec.tree)) &&
+      list.equals(rec.listing)
     ) {
       // Unchanged here: the old tree holds, but for what changed below. (It is in the store:
       // records are written once what they name is durable, and objects leave the store only
       // by fsck --repair, which drops every cache.) Base is what it was
       // then, or (after a sync) exactly that old tree, which normalizes and lends ids to
       // nothing the old tree does not already have.
-      const sameBase = baseBuf.equals(rec.b);
-      opts.onFiles?.(rec.f, rec.y);
+      const sameBase = baseBuf.equals(rec.baseTree);
+      opts.onFiles?.(rec.files, rec.bytes);
       const ids = await Promise.all(
-        rec.d.map(([name, id, b]) => {
+        rec.dirs.map(([name, id, b]) => {
           const childBase = sameBase ? b : id;
           return scanDir(
             joinPath(dir, name),
@@ -182,16 +184,16 @@ export async function scanReplica(
           );
         }),
       );
-      if (ids.every((id, i) => id === rec.d[i]![1].toString('hex'))) return oldTree!;
+      if (ids.every((id, i) => id === rec.dirs[i]![1].toString('hex'))) return oldTree!;
       // The same listing, so the same parts: each entry's bytes are copied but for the
       // subdirectories', whose ids changed (or which vanished meanwhile).
-      const now = new Map(rec.d.map(([name], i) => [name, ids[i]]));
+      const now = new Map(rec.dirs.map(([name], i) => [name, ids[i]]));
       const old = store.readTree(oldTree!);
       const parts: Part[] = new Array<Part>(list.count);
       const dirs: Entry[] = [];
       let k = 0;
       for (let i = 0; i < list.count; i++) {
-        if (rec.s[2 * i + 1] === 0) continue;
+        if (rec.spans[2 * i + 1] === 0) continue;
         const e = old[k++]!;
         if (e.kind !== 'dir') parts[i] = i;
         else {
@@ -202,16 +204,16 @@ export async function scanReplica(
           dirs.push(d);
         }
       }
-      const enc = encodeParts(parts, { bytes: store.treeBytes(oldTree!), spans: rec.s });
+      const enc = encodeParts(parts, { bytes: store.treeBytes(oldTree!), spans: rec.spans });
       store.putTreeBytes(enc.bytes, enc.id);
-      return remember(dir, list, rec, enc.id, enc.spans, dirs, baseBuf, excl, rec.w);
+      return remember(dir, list, rec, enc.id, enc.spans, dirs, baseBuf, excl, rec.reusable);
     }
 
     // Entry by entry, in the listing's order: the order of name bytes, which is the tree's.
     let baseMap: ReadonlyMap<string, Entry> | undefined;
     const baseEntry = (name: string): Entry | undefined => (baseMap ??= listing(baseId)).get(name);
     // Old entries were normalized against a base (so their mtime may not be the file's).
-    const rawBase = rec !== undefined && rec.b.length > 0;
+    const rawBase = rec !== undefined && rec.baseTree.length > 0;
     // An entry the old listing vouches for (the same lstat, not racy) is its old tree entry
     // again, byte for byte, when what that entry was made from is unchanged too:
     // - base's entry: base here is what it was then, or this entry is base's exactly, or
@@ -221,8 +223,8 @@ export async function scanReplica(
     //   the old entry lacks.
     // Such entries are copied as bytes: neither tree is decoded, nor the entry encoded again.
     // (The same reasoning as the whole-directory shortcut above, entry by entry.)
-    const copy = rec !== undefined && rec.x === excl && opts.onEntry === undefined;
-    const baseThen = copy && (baseBuf.equals(rec.b) || baseBuf.equals(rec.t));
+    const copy = rec !== undefined && rec.excluded === excl && opts.onEntry === undefined;
+    const baseThen = copy && (baseBuf.equals(rec.baseTree) || baseBuf.equals(rec.tree));
     const old = rec === undefined ? undefined : new DirListingView(list, rec, store, copy);
     const lendsNothing = (j: number): boolean => knownOld || !old!.stampOnly(j);
     let oldDirs: Map<string, Buffer> | undefined;
@@ -236,7 +238,7 @@ export async function scanReplica(
       baseNow ??= cursorOf(baseId);
       const k = baseNow.find(bytes, old!.start(j));
       if (k >= 0 && baseNow.equals(k, bytes, old!.start(j), old!.end(j))) return true;
-      baseWas ??= cursorOf(rawBase ? rec.b.toString('hex') : undefined);
+      baseWas ??= cursorOf(rawBase ? rec.baseTree.toString('hex') : undefined);
       const w = baseWas.find(bytes, old!.start(j));
       return k < 0 ? w < 0 : w >= 0 && baseNow.sameAs(k, baseWas, w);
     };
@@ -322,7 +324,7 @@ export async function scanReplica(
           scanDir(
             path,
             childBase,
-            knownBelow(name, (oldDirs ??= new Map(rec?.d.map(([n, id]) => [n, id]))).get(name)),
+            knownBelow(name, (oldDirs ??= new Map(rec?.dirs.map(([n, id]) => [n, id]))).get(name)),
           ).then((id) => {
             if (id !== undefined) parts[i] = { ...d, id };
           }),
@@ -385,7 +387,7 @@ export async function scanReplica(
       else if (e?.kind === 'dir') dirs.push(e);
     }
     if (rec !== undefined) dropGone(dir, rec, dirs);
-    const counts = { f: files, y: bytes, m: latest };
+    const counts = { files, bytes, latestUs: latest };
     const spans = copied ? undefined : old?.same(parts);
     if (spans !== undefined) {
       // Every entry is the old one: the old tree, without encoding it again.
@@ -395,7 +397,7 @@ export async function scanReplica(
     try {
       enc = encodeParts(
         parts,
-        copied ? { bytes: store.treeBytes(oldTree!), spans: rec!.s } : undefined,
+        copied ? { bytes: store.treeBytes(oldTree!), spans: rec!.spans } : undefined,
       );
     } catch (err) {
       if (!copied || isTetherError(err, 'ENOTFOUND') || isTetherError(err, 'ECORRUPT')) throw err;
@@ -439,7 +441,7 @@ export async function scanReplica(
   const remember = (
     dir: Path,
     list: DirListing,
-    counts: { f: number; y: number; m: number },
+    counts: { files: number; bytes: number; latestUs: number },
     id: Hash,
     spans: Uint32Array,
     dirs: readonly Entry[],
@@ -461,18 +463,18 @@ export async function scanReplica(
       ]);
     }
     const r: DirRecord = {
-      l: list.raw,
-      t: Buffer.from(id, 'hex'),
-      b: baseBuf,
-      x: excl,
-      w: clean && counts.m < cutoffUs,
-      a: readAttrs,
-      m: counts.m,
-      c: cutoffUs,
-      d,
-      f: counts.f,
-      y: counts.y,
-      s: spans,
+      listing: list.raw,
+      tree: Buffer.from(id, 'hex'),
+      baseTree: baseBuf,
+      excluded: excl,
+      reusable: clean && counts.latestUs < cutoffUs,
+      withXattrs: readAttrs,
+      latestUs: counts.latestUs,
+      cutoffUs,
+      dirs: d,
+      files: counts.files,
+      bytes: counts.bytes,
+      spans,
     };
     records.push([keyOf(dir), encodeRecord(r)]);
     return id;
@@ -484,7 +486,7 @@ export async function scanReplica(
   const dropGone = (dir: Path, rec: DirRecord, dirs: readonly Entry[]): void => {
     if (cache === undefined) return;
     const still = new Set(dirs.map((e) => e.name));
-    for (const [name] of rec.d) {
+    for (const [name] of rec.dirs) {
       if (still.has(name)) continue;
       const prefix = keyOf(joinPath(dir, name));
       // Past RAW_KEY bytes this may take records of a sibling that shares the first RAW_KEY
