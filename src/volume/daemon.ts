@@ -188,6 +188,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       sv.events.append.bind(sv.events),
       o.log,
     ));
+    v.beforeFetch = (path, need, op) => cu.roomToFetch(path, need, op);
     v.onFetched = (path) => {
       cu.fetched(path).catch((err: unknown) => {
         o.log(`cache: ${(err as Error).message}`);
