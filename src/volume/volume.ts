@@ -117,6 +117,8 @@ export class Volume {
   private readonly fetchPolicy = policyFromEnv();
   /** Called with the paths of the view a sync or a resolve wrote (changed-paths.ts). */
   onLocalWrite: (paths: readonly Path[]) => void = () => undefined;
+  /** Called after a sync or a resolve wrote the view or the store (the cache's use moved). */
+  onSynced: () => void = () => undefined;
   /** Called with each path whose content a fetch made present (the cache grew). */
   onFetched: (path: Path) => void = () => undefined;
   /**
@@ -305,6 +307,7 @@ export class Volume {
       const touched = variant === undefined ? [path] : [path, variant];
       this.onLocalWrite(touched);
       this.viewChanges.emit(touched);
+      this.onSynced();
       if (this.modeNow === 'online') this.changed();
       return r.resolution;
     });
@@ -455,6 +458,7 @@ export class Volume {
           await this.ranges.pruneAt(touched, (p) => this.placeholders.isNow(p));
         }
         this.viewChanges.emit(touched);
+        if (s.applied > 0) this.onSynced();
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
         for (const c of s.conflicts) this.onEvent('conflict', { path: c.path, kind: c.kind });

@@ -25,6 +25,7 @@ interface CacheLimitJson {
   pinned: number;
   automatic: number;
   full: boolean;
+  walks?: number;
 }
 
 async function statusJson(mnt: string): Promise<{ cacheLimit: CacheLimitJson; mode: string }> {
@@ -386,3 +387,25 @@ serial(
     t.is(await state(`${m}/q1`), 'remote-only');
   },
 );
+
+serial(`an idle volume is not walked; a sync that wrote is counted again${skipped}`, async (t) => {
+  const v = await mounted(
+    t,
+    (r) => {
+      for (let i = 0; i < 20; i++) writeFileSync(join(r, `f${i}`), randomBytes(KIB));
+    },
+    { TETHER_CULL_MS: '200' },
+    ['--cache-size', String(64 * 1024 * KIB)],
+  );
+  const walks = async (): Promise<number> => (await statusJson(v.mnt)).cacheLimit.walks ?? NaN;
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = await walks();
+  await new Promise((r) => setTimeout(r, 3000));
+  // Fifteen looks at the running total in those 3 s: none of them walked.
+  t.is(await walks(), idle, 'no walk while nothing changed');
+  t.is((await sh(`printf new > ${v.mnt}/new.txt`)).status, 0);
+  t.true(
+    await eventually(async () => (await walks()) > idle, 10_000),
+    'the flush wrote the store: counted again',
+  );
+});
