@@ -1,6 +1,8 @@
 // What a kill -9 leaves behind is cleaned up and never synced (issue 16 item 5): a cull's
 // half-made placeholder (`.tether-tmp-cull-*`) in the local view, and a temp file of a write
-// cut short (`.tether-tmp-*`, as the remote agent leaves one on the server). The remount's
+// cut short (`.tether-tmp-*`, as the remote agent leaves one on the server, or in the view
+// when the daemon lives on and only its agent was killed in the middle of a sync's apply: the
+// plan left pending makes the next sync scan the view whole). The remount's
 // sync removes them on both sides; the mount never lists them; the server never gets them
 // as user files; the cached file the cull was evicting keeps its content.
 import test from 'ava';
@@ -85,5 +87,54 @@ serial(
     const st = await tetherRun(['status', v.mnt, '--json']);
     t.notRegex(st.stdout, /tether-tmp/, 'no change or placeholder of a temp name');
     await tetherRun(['unmount', v.mnt], 60_000);
+  },
+);
+
+/** The daemon's remote agents (its children started with the hidden `__agent` command). */
+function agents(daemon: number): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .flatMap((n) => {
+      try {
+        const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const argv = readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0');
+        return ppid === daemon && argv.includes('__agent') ? [Number(n)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+serial(
+  `an agent killed during a sync's apply: the litter in the view goes with the next sync${skipped}`,
+  async (t) => {
+    const v = await mounted(
+      t,
+      (r) => {
+        writeFileSync(join(r, 'a.txt'), 'a\n');
+      },
+      {
+        TETHER_PULL_MS: '600000',
+      },
+    );
+    t.is((await tetherRun(['offline', v.mnt])).status, 0);
+    // A write big enough that its upload takes a while: the agent is killed in the middle.
+    t.is((await sh(`head -c 200000000 /dev/zero > ${v.mnt}/big`, 60_000)).status, 0);
+    const local = join(v.store, 'local');
+    // As an agent killed in the middle of writing the view leaves one.
+    writeFileSync(join(local, '.tether-tmp-7q-agentcut'), 'half a local write');
+    const daemon = Number(readFileSync(join(v.store, 'daemon.pid'), 'utf8'));
+    t.is((await tetherRun(['mode', 'manual', v.mnt])).status, 0);
+    const online = tetherRun(['online', v.mnt], 60_000);
+    const uploading = await eventually(() => litter(readdirSync(v.remote)).length > 0, 30_000, 5);
+    t.true(uploading, 'the upload began');
+    for (const pid of agents(daemon)) process.kill(pid, 'SIGKILL');
+    const o = await online;
+    t.not(o.status, 0, 'the reconnect was cut short');
+    const again = await tetherRun(['online', v.mnt], 60_000);
+    t.is(again.status, 0, again.stdout + again.stderr);
+    t.deepEqual(litter(readdirSync(local)), [], 'view: cleaned');
+    t.deepEqual(readdirSync(v.remote).sort(), ['a.txt', 'big'], 'server: cleaned');
   },
 );
