@@ -21,6 +21,9 @@ import { cannotMount, eventually, mounted, sh, tetherRun } from './harness.js';
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
 
+/** Deadlines a loaded machine meets: these tests are about litter, not about deadlines. */
+const PATIENT = { TETHER_DEADLINE_MS: '10000' };
+
 const litter = (names: readonly string[]): string[] =>
   names.filter((n) => n.startsWith('.tether-tmp-'));
 
@@ -43,7 +46,7 @@ serial(
         mkdirSync(join(r, 'd'));
         writeFileSync(join(r, 'd', 'b.txt'), 'b\n');
       },
-      { TETHER_PULL_MS: '600000' },
+      { TETHER_PULL_MS: '600000', ...PATIENT },
     );
     t.is((await sh(`cat ${v.mnt}/a.txt ${v.mnt}/d/b.txt`)).stdout, 'a\nb\n');
     const pid = Number(readFileSync(join(v.store, 'daemon.pid'), 'utf8'));
@@ -64,6 +67,7 @@ serial(
     const r = await tetherRun(['mount', v.remote, v.mnt, '--store', v.store], 60_000, {
       ...process.env,
       TETHER_PULL_MS: '600000',
+      ...PATIENT,
     });
     t.is(r.status, 0, r.stderr);
     t.teardown(() => {
@@ -116,6 +120,7 @@ serial(
       },
       {
         TETHER_PULL_MS: '600000',
+        ...PATIENT,
       },
     );
     t.is((await tetherRun(['offline', v.mnt])).status, 0);
@@ -132,7 +137,12 @@ serial(
     for (const pid of agents(daemon)) process.kill(pid, 'SIGKILL');
     const o = await online;
     t.not(o.status, 0, 'the reconnect was cut short');
-    const again = await tetherRun(['online', v.mnt], 60_000);
+    // Tried again while a loaded machine makes the remote miss its deadline.
+    let again = await tetherRun(['online', v.mnt], 60_000);
+    for (let i = 0; i < 4 && again.status !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      again = await tetherRun(['online', v.mnt], 60_000);
+    }
     t.is(again.status, 0, again.stdout + again.stderr);
     t.deepEqual(litter(readdirSync(local)), [], 'view: cleaned');
     t.deepEqual(readdirSync(v.remote).sort(), ['a.txt', 'big'], 'server: cleaned');
