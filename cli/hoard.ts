@@ -13,7 +13,8 @@ export class HoardCommand extends TetherCommand {
     description: 'fetch the pinned files of a volume (or the given paths) now',
     details: `
       With no PATH, the volume of the current directory and all its pins; with PATHs, everything
-      at or below them. Exit status 1 when some files could not be fetched.
+      at or below them. Exit status 1 when some files could not be fetched, or when the hoard
+      stopped because the cache (or pinned content, past --pin-cache-size) is at its limit.
     `,
     examples: [
       ['Before going offline', '$0 hoard ~/work'],
@@ -35,7 +36,8 @@ export class HoardCommand extends TetherCommand {
         `${l.mountpoint}: ${s.done - s.failed} of ${s.total} files fetched, ${s.failed} failed`,
       );
       if (s.lastError !== undefined && s.failed > 0) this.out(`last error: ${s.lastError}`);
+      if (s.stopped !== undefined) this.out(`hoard stopped: ${s.stopped}`);
     }
-    return s.failed > 0 ? 1 : 0;
+    return s.failed > 0 || s.stopped !== undefined ? 1 : 0;
   }
 }

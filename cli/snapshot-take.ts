@@ -105,6 +105,13 @@ export class SnapshotTakeCommand extends TetherCommand {
             'by their id alone, and restore names them)',
         );
       });
+      if (s.stopped !== undefined) {
+        throw new TetherError(
+          'EIO',
+          `the fetch stopped: ${s.stopped}; no snapshot was taken: make room, or take it without --fetch`,
+          { stopped: s.stopped },
+        );
+      }
       if (s.failed > 0) {
         throw new TetherError(
           'EIO',

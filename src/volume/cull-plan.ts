@@ -3,9 +3,15 @@
 // why, so `cache-pressure` and `cache-full` events can tell what fills the cache.
 import type { Path } from '../merge/plan.js';
 
-/** Why a cached file stays: content that must never be evicted, or that is in use. */
+/**
+ * Why a cached file stays: content that must never be evicted, or that is in use, or just
+ * fetched and not yet known by its id (`unverified`: base learns it a moment later).
+ */
 export type KeepReason =
-  'pinned' | 'dirty' | 'provisional' | 'conflict' | 'open' | 'recent' | 'linked';
+  'pinned' | 'dirty' | 'provisional' | 'conflict' | 'open' | 'recent' | 'linked' | 'unverified';
+
+/** Reasons that hold a file only for a moment: it may be evicted soon after. */
+const PASSING: ReadonlySet<KeepReason> = new Set(['open', 'recent', 'unverified']);
 
 export interface CachedFile {
   readonly path: Path;
@@ -24,14 +30,18 @@ export interface CullPlan {
   /** Bytes still wanted after every evictable file is taken (0: the plan frees enough). */
   readonly short: number;
   readonly kept: Readonly<Partial<Record<KeepReason, number>>>;
+  /** What the files kept only for a moment (open, just used, just fetched) would free. */
+  readonly passing: number;
 }
 
 export function planCull(files: readonly CachedFile[], want: number): CullPlan {
   const kept: Partial<Record<KeepReason, number>> = {};
   const evictable: CachedFile[] = [];
+  let passing = 0;
   for (const f of files) {
     if (f.keep === undefined) evictable.push(f);
     else kept[f.keep] = (kept[f.keep] ?? 0) + 1;
+    if (f.keep !== undefined && PASSING.has(f.keep)) passing += f.frees;
   }
   // Oldest use first; equal times (never recorded) by path, so a plan is the same each run.
   evictable.sort(
@@ -44,5 +54,5 @@ export function planCull(files: readonly CachedFile[], want: number): CullPlan {
     evict.push(f);
     frees += f.frees;
   }
-  return { evict, frees, short: Math.max(0, want - frees), kept };
+  return { evict, frees, short: Math.max(0, want - frees), kept, passing };
 }

@@ -4,6 +4,17 @@
 // that must stay is left. Culling touches only local things (the view, base, the store): it
 // never waits on the remote, and works offline as online.
 //
+// Fetches are held to the limit too (roomToFetch): before a placeholder's content is fetched,
+// room for it is made by a cull, and where content that must stay leaves none the fetch is
+// refused the same way (ENOSPC, EDISCONFULL, `cache-full`), online as offline. Why not serve
+// such a read past the cache, straight from the server: every read of the mount is served from
+// the local view (the low-level binding reads it in its own thread), so a pass-through read
+// would need a second read path that waits on the network in a handler — what decision 2 rules
+// out. A refusal that names its cause (`tether why`) and its cure (unpin, sync, a larger
+// --cache-size) is what a user can act on; a disk filled past the limit they set is not.
+// Content kept only for a moment (open or just used) does not refuse a fetch: it can be evicted
+// once closed, so the cache is let past its limit that long, as before.
+//
 // Where the write check sits: at the open or create that starts writing, not at each write.
 // The low-level binding writes in its session thread without this process (native/
 // lowlevel_direct.c), so a per-write check would cost that path; an open-time check against a
@@ -15,7 +26,7 @@ import { fsPath, hashFile } from '../scan/fs-entry.js';
 import { closeMtime } from '../scan/stamp.js';
 import { allocated } from './cache-use.js';
 import type { CacheLimits } from './cache-limits.js';
-import { CacheLedger, automaticUse, overBy, toFree } from './cache-ledger.js';
+import { CacheLedger, automaticUse, overBy, toFree, type CacheTotals } from './cache-ledger.js';
 import type { ChangedPaths } from './changed-paths.js';
 import { planCull, type CachedFile, type CullPlan, type KeepReason } from './cull-plan.js';
 import { walkLocal, type WalkedFile } from './cache-walk.js';
@@ -28,8 +39,18 @@ import { VolumeError, type Volume } from './volume.js';
 
 /** A file opened this recently is not evicted: its open may be between the fetch check and the open itself. */
 const RECENT_MS = 1000;
-/** Recount and cull this often (ms; TETHER_CULL_MS). */
+/**
+ * Look at the running total this often (ms; TETHER_CULL_MS): a cull where it is over the limit,
+ * a walk where something the total does not follow changed (a sync wrote). Costs nothing when
+ * nothing changed: the walk is what costs (measured: 1.5–4 s and about 1 s of CPU for a view of
+ * 20,000 files on two busy cores, its lstats filling libuv's pool that the mount's handlers
+ * need), so an idle volume is walked only by the safety walk.
+ */
 const CULL_MS = 30_000;
+/** Walk the view and the store this often however quiet the volume (ms; TETHER_CULL_WALK_MS). */
+const WALK_MS = 15 * 60_000;
+
+const NOTHING = { bytes: 0, pinned: false };
 
 type Candidate = CachedFile & { readonly st: WalkedFile['st']; readonly verify: boolean };
 
@@ -37,6 +58,8 @@ export interface CullOutcome {
   readonly evicted: number;
   /** Files left only because they were opened a moment ago. */
   readonly recent: number;
+  /** What those files (and files left because they were open) would free. */
+  readonly recentBytes: number;
   readonly freedBytes: number;
   readonly ms: number;
 }
@@ -68,6 +91,10 @@ export class Culler {
   /** Files of the eviction under way: chosen, or being renamed (with its end). */
   private readonly evicting = new Map<Path, 'chosen' | { done: Promise<void>; end: () => void }>();
   private gcMs = 0;
+  /** Whether the running total may be wrong (set until the first walk). */
+  private stale = true;
+  /** When the last walk ended (performance.now()). */
+  private walkedAt = 0;
   private closed = false;
   private readonly localBuf: Buffer;
 
@@ -84,17 +111,33 @@ export class Culler {
   }
 
   start(): void {
-    const every = Number(process.env['TETHER_CULL_MS']);
+    const ms = (name: string, dflt: number): number => {
+      const v = Number(process.env[name]);
+      return Number.isFinite(v) && v > 0 ? v : dflt;
+    };
+    const walkMs = ms('TETHER_CULL_WALK_MS', WALK_MS);
     this.timer = setInterval(
       () => {
         this.uses.flush().catch((err: unknown) => {
           this.log(`cache: use times not written: ${(err as Error).message}`);
         });
-        if (this.limits.cacheSize !== undefined) this.soon();
+        if (this.limits.cacheSize === undefined) return;
+        // Event-driven: a walk only where the total may be wrong (or the safety walk is due), a
+        // cull only where the total is over.
+        const due = this.stale || performance.now() - this.walkedAt >= walkMs;
+        if (due || overBy(this.totalsWith(NOTHING), this.limits) > 0) this.soon();
       },
-      Number.isFinite(every) && every > 0 ? every : CULL_MS,
+      ms('TETHER_CULL_MS', CULL_MS),
     );
     if (this.limits.cacheSize !== undefined) this.soon();
+  }
+
+  /**
+   * The view or the store changed in a way the running total does not follow (a sync wrote,
+   * stored content, or freed it): the next look walks.
+   */
+  changedOutside(): void {
+    this.stale = true;
   }
 
   async close(): Promise<void> {
@@ -125,6 +168,75 @@ export class Culler {
   }
 
   private readonly bytesAt = new Map<Path, number>();
+  /** Room held for fetches under way (bytes, and whether pinned), not yet in the ledger. */
+  private readonly held = new Map<number, { bytes: number; pinned: boolean }>();
+  private heldSeq = 0;
+
+  /** The running total with the room held for fetches under way, and `extra` more. */
+  private totalsWith(extra: { bytes: number; pinned: boolean }): CacheTotals {
+    const t = this.ledger.totals;
+    let total = t.total + extra.bytes;
+    let pinned = t.pinned + (extra.pinned ? extra.bytes : 0);
+    for (const h of this.held.values()) {
+      total += h.bytes;
+      if (h.pinned) pinned += h.bytes;
+    }
+    return { total, pinned };
+  }
+
+  /**
+   * Before a fetch adds about `need` bytes for `path`: room is made by a cull where it would
+   * take the cache past its limit, and held until the fetch is counted (the release answered).
+   * Refused with ENOSPC (EDISCONFULL) and a `cache-full` event where only content that must
+   * stay is left; a hoard also stops where pinned content would pass --pin-cache-size.
+   */
+  async roomToFetch(path: Path, need: number, op: string): Promise<() => void> {
+    const want = { bytes: need, pinned: this.isPinned(path) };
+    const { cacheSize, pinCacheSize } = this.limits;
+    if (cacheSize === undefined && pinCacheSize === undefined) return () => undefined;
+    if (op === 'hoard' && want.pinned && pinCacheSize !== undefined) {
+      const pinned = this.totalsWith(want).pinned;
+      if (pinned > pinCacheSize) {
+        throw this.refuse(
+          path,
+          op,
+          `pinned content would pass its limit (${pinned} bytes of a ${pinCacheSize}-byte ` +
+            '--pin-cache-size): unpin, or mount with a larger --pin-cache-size',
+          { pinned: pinned - want.bytes, pinLimit: pinCacheSize },
+        );
+      }
+    }
+    if (overBy(this.totalsWith(want), this.limits) > 0) {
+      let o = await this.cull();
+      if (overBy(this.totalsWith(want), this.limits) > 0) o = await this.cull(want.bytes);
+      const over = overBy(this.totalsWith(want), this.limits);
+      if (over > o.recentBytes) {
+        const use = automaticUse(this.ledger.totals, this.limits);
+        throw this.refuse(
+          path,
+          op,
+          `the cache has no room for it (${need} bytes more; ${use} bytes of a ` +
+            `${String(cacheSize)}-byte limit taken by pinned, dirty or open content): ` +
+            'sync, unpin, or mount with a larger --cache-size',
+          { use, limit: cacheSize },
+        );
+      }
+    }
+    const key = ++this.heldSeq;
+    this.held.set(key, want);
+    return () => {
+      this.held.delete(key);
+    };
+  }
+
+  /** The refusal of `op` on `path` for want of room: a `cache-full` event (once), and the error. */
+  private refuse(path: Path, op: string, message: string, data: Record<string, unknown>): Error {
+    if (!this.full) {
+      this.full = true;
+      this.event('cache-full', { path, op, ...data });
+    }
+    return new VolumeError(this.v.why.note(path, 'EDISCONFULL', op, message));
+  }
 
   /** `path` changed through the mount: its entry in the running total follows (one lstat). */
   async noted(path: Path): Promise<void> {
@@ -137,6 +249,7 @@ export class Culler {
       this.bytesAt.delete(path);
       this.ledger.drop(path);
     }
+    if (overBy(this.totalsWith(NOTHING), this.limits) > 0) this.soon();
   }
 
   /**
@@ -157,16 +270,12 @@ export class Culler {
     const message =
       `the cache is full (${use} bytes of a ${String(this.limits.cacheSize)}-byte limit) ` +
       'with pinned, dirty or open content only: sync, unpin, or mount with a larger --cache-size';
-    if (!this.full) {
-      this.full = true;
-      this.event('cache-full', { path, use, limit: this.limits.cacheSize, op });
-    }
-    throw new VolumeError(this.v.why.note(path, 'EDISCONFULL', op, message));
+    throw this.refuse(path, op, message, { use, limit: this.limits.cacheSize });
   }
 
   /** The cache's use and limits, for `tether status` (counted afresh: status walks anyway). */
   async status(): Promise<Record<string, unknown>> {
-    if (this.running === undefined) await this.recount();
+    if (this.running === undefined) await this.recount(false);
     const t = this.ledger.totals;
     return {
       ...this.limits,
@@ -174,12 +283,19 @@ export class Culler {
       pinned: t.pinned,
       automatic: automaticUse(t, this.limits),
       full: this.full,
+      walks: this.walks,
+      walkMs: Math.round(this.walkMs),
     };
   }
 
-  /** One cull at a time; a call while one runs waits for it. */
-  cull(): Promise<CullOutcome> {
-    this.running ??= this.cullNow().finally(() => {
+  /**
+   * One cull at a time; a call while one runs waits for it. `extra`: bytes about to be added
+   * (a fetch's), so the cull frees room for them too; such a call runs its own cull after the
+   * one under way.
+   */
+  async cull(extra = 0): Promise<CullOutcome> {
+    if (extra > 0) await this.running?.catch(() => undefined);
+    this.running ??= this.cullNow(extra).finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -196,8 +312,13 @@ export class Culler {
     return pins.some((p) => covers(p, path));
   }
 
-  /** Set the running total from a walk of the view and of the store. */
-  private async recount(): Promise<void> {
+  /**
+   * Set the running total from a walk of the view and of the store. `upkeep`: a walk of the
+   * cache's own (counted in `walks`), not one that `tether status` asked for.
+   */
+  private async recount(upkeep = true): Promise<void> {
+    const t0 = performance.now();
+    this.stale = false;
     const w = await walkLocal(this.v.local);
     const storeBytes = await allocated(this.v.storeDir, new Set([this.v.local]), new Set());
     const pins = this.pins.list();
@@ -214,7 +335,14 @@ export class Culler {
       entries.push([f.path, f.bytes + blob, pinned]);
     }
     this.ledger.reset(entries, storeBytes + w.otherBytes - pinnedBlobs);
+    this.walkedAt = performance.now();
+    if (upkeep) this.walks++;
+    this.walkMs = this.walkedAt - t0;
   }
+
+  /** Walks made so far, and the last one's time (ms), for `tether status`. */
+  private walks = 0;
+  private walkMs = 0;
 
   /** What the blob of base's content at `path` takes as a file in the store (0: none). */
   private async blobBytes(path: Path): Promise<number> {
@@ -224,21 +352,22 @@ export class Culler {
     return st === undefined ? 0 : st.blocks * 512;
   }
 
-  private async cullNow(): Promise<CullOutcome> {
+  private async cullNow(extra: number): Promise<CullOutcome> {
     const t0 = performance.now();
     await this.recount();
-    const want = toFree(this.ledger.totals, this.limits);
+    const want = toFree(this.totalsWith({ bytes: extra, pinned: false }), this.limits);
     if (want <= 0) {
-      this.full = false;
-      return { evicted: 0, recent: 0, freedBytes: 0, ms: performance.now() - t0 };
+      if (extra === 0) this.full = false;
+      return { evicted: 0, recent: 0, recentBytes: 0, freedBytes: 0, ms: performance.now() - t0 };
     }
     const before = this.ledger.totals.total;
     const t1 = performance.now();
     const plan = planCull(this.candidates(), want);
     const t2 = performance.now();
-    const { evicted, busy } =
-      plan.evict.length === 0 ? { evicted: 0, busy: 0 } : await this.apply(plan);
+    const { evicted, busy, busyBytes } =
+      plan.evict.length === 0 ? { evicted: 0, busy: 0, busyBytes: 0 } : await this.apply(plan);
     const recent = (plan.kept.recent ?? 0) + busy;
+    const recentBytes = busyBytes + plan.passing;
     const t3 = performance.now();
     await this.recount();
     const freedBytes = before - this.ledger.totals.total;
@@ -266,7 +395,7 @@ export class Culler {
         this.soon();
       }, RECENT_MS);
     }
-    return { evicted, recent, freedBytes, ms };
+    return { evicted, recent, recentBytes, freedBytes, ms };
   }
 
   /** Every cached file, with why it must stay where it must. */
@@ -297,9 +426,13 @@ export class Culler {
       else if (f.st.nlink > 1n) keep = 'linked';
       else if (now - lastUse < RECENT_MS) keep = 'recent';
       // Written through the mount since it last equalled base, and its stamp is no proof of
-      // its bytes (a write may keep size and mtime): only base's id can clear it.
+      // its bytes (a write may keep size and mtime): only base's id can clear it. A file just
+      // fetched is such a file too until base learns its id, a moment later: it is kept, but
+      // counted as passing (a fetch is not refused for it).
       const verify = noted.has(f.path) || !this.changed.complete;
-      if (keep === undefined && verify && b?.id === undefined) keep = 'dirty';
+      if (keep === undefined && verify && b?.id === undefined) {
+        keep = this.v.learner.pending(f.path) ? 'unverified' : 'dirty';
+      }
       const frees = f.bytes + (b?.id === undefined ? 0 : b.size);
       return [
         { path: f.path, frees, lastUse, st: f.st, verify, ...(keep === undefined ? {} : { keep }) },
@@ -311,14 +444,18 @@ export class Culler {
    * Evict the plan's files (between syncs), then free what base no longer names. `busy`: files
    * left because they were open, or opened since the plan, at the time.
    */
-  private async apply(plan: CullPlan): Promise<{ evicted: number; busy: number }> {
+  private async apply(
+    plan: CullPlan,
+  ): Promise<{ evicted: number; busy: number; busyBytes: number }> {
     let busy = 0;
+    let busyBytes = 0;
     const evicted = await this.v.between(async () => {
       const open = await openPaths(this.localBuf);
       const chosen: Candidate[] = [];
       for (const f of plan.evict as Candidate[]) {
         if (open.has(f.path) || Date.now() - this.uses.lastUse(f.path) < RECENT_MS) {
           busy++;
+          busyBytes += f.frees;
           continue;
         }
         const b = this.v.baseEntry(f.path);
@@ -364,6 +501,6 @@ export class Culler {
       this.v.viewChanged(done);
       return done.length;
     });
-    return { evicted, busy };
+    return { evicted, busy, busyBytes };
   }
 }

@@ -120,6 +120,14 @@ function viewOf(v: Volume, changed: ChangedPaths, culler: Culler): VolumeView {
   };
 }
 
+/** Control requests that store or free objects behind the cache's running total. */
+const STORE_CHANGING: ReadonlySet<string> = new Set([
+  'snapshot-take',
+  'snapshot-rm',
+  'local-tree',
+  'gc',
+]);
+
 /** Run until unmounted; resolves once everything is flushed, unmounted and closed. */
 export async function runDaemon(o: DaemonOptions): Promise<void> {
   // The kernel applied the caller's umask to every mode it hands over.
@@ -191,15 +199,21 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       sv.events.append.bind(sv.events),
       o.log,
     ));
+    v.beforeFetch = (path, need, op) => cu.roomToFetch(path, need, op);
+    v.onSynced = () => {
+      cu.changedOutside();
+    };
     v.onFetched = (path) => {
       cu.fetched(path).catch((err: unknown) => {
         o.log(`cache: ${(err as Error).message}`);
       });
     };
-    server = await serveControl(
-      o.storeDir,
-      async (req) => (await snaps.control(req)) ?? control(v, req, o, stop, sv, cu),
-    );
+    server = await serveControl(o.storeDir, async (req) => {
+      const r = (await snaps.control(req)) ?? (await control(v, req, o, stop, sv, cu));
+      // These store or free objects: the cache's total is counted again at its next look.
+      if (STORE_CHANGING.has(req.op)) cu.changedOutside();
+      return r;
+    });
     // What an earlier mount held there was closed when that mount went.
     await rm(v.attic, { recursive: true, force: true });
     await mkdir(v.attic, { mode: 0o700 });

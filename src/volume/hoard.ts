@@ -15,6 +15,8 @@ export interface HoardStatus {
   readonly failed: number;
   readonly bytes: number;
   readonly lastError?: string;
+  /** Why the hoard stopped before its end (the cache, or pinned content, is at its limit). */
+  readonly stopped?: string;
 }
 
 export class Hoarder {
@@ -47,6 +49,7 @@ export class Hoarder {
         total: this.state.total,
         fetched: this.state.done - this.state.failed,
         failed: this.state.failed,
+        ...(this.state.stopped === undefined ? {} : { stopped: this.state.stopped }),
       });
     });
     return this.state;
@@ -70,12 +73,21 @@ export class Hoarder {
   private async run(targets: readonly Path[]): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < targets.length && this.volume.mode === 'online') {
+      while (
+        next < targets.length &&
+        this.volume.mode === 'online' &&
+        this.state.stopped === undefined
+      ) {
         const path = targets[next++]!;
         try {
           await this.volume.fetch(path, 'hoard');
           this.state = { ...this.state, done: this.state.done + 1 };
         } catch (err) {
+          // No room: every further file would be refused too, so the hoard ends here.
+          if ((err as { record?: { name?: unknown } }).record?.name === 'EDISCONFULL') {
+            this.state = { ...this.state, stopped: (err as Error).message };
+            return;
+          }
           this.state = {
             ...this.state,
             done: this.state.done + 1,

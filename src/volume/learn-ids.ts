@@ -15,6 +15,8 @@ import type { ServerStamp } from './ranges.js';
 
 export class BaseIdLearner {
   private readonly waiting = new Map<Path, { was: Entry; id: string }>();
+  /** Fetched files whose id base is still to learn (a count per path: fetches may overlap). */
+  private readonly learning = new Map<Path, number>();
   private next: Promise<void> | undefined;
   /** Ids stored for a fetched file that base does not name yet. */
   private readonly held = new Map<Hash, number>();
@@ -36,10 +38,20 @@ export class BaseIdLearner {
     const b = this.baseEntry(path);
     if (b?.kind !== 'file' || b.id !== undefined || b.size !== got.size) return;
     if (!closeMtime(b.mtimeNs, got.mtimeNs)) return;
-    const learned = this.learnFile(path, b, file, got.size);
+    this.learning.set(path, (this.learning.get(path) ?? 0) + 1);
+    const learned = this.learnFile(path, b, file, got.size).finally(() => {
+      const n = (this.learning.get(path) ?? 1) - 1;
+      if (n > 0) this.learning.set(path, n);
+      else this.learning.delete(path);
+    });
     learned.catch((err: unknown) => {
       log(`base did not learn the content id of a fetched file: ${(err as Error).message}`);
     });
+  }
+
+  /** Whether base is still to learn the id of the file just fetched at `path`. */
+  pending(path: Path): boolean {
+    return this.learning.has(path);
   }
 
   /** Store the fetched file at `file` as a blob, then give base's entry at `path` its id. */

@@ -164,6 +164,11 @@ async function scanWhole(
   const prev = v.store.getRef(REF_LOCAL);
   const id = await scanReplica(v.store, v.local, {
     content: 'hash',
+    // A whole scan follows a daemon that did not stop cleanly: the temporary files it (a cull
+    // making placeholders, a sync writing) left are litter, removed here. Nothing else writes
+    // temporary files in the view meanwhile: culls, syncs and resolves run one at a time with
+    // this scan (Volume.between); the prefix is tether's own (no scan ever syncs such a name).
+    removeTemps: true,
     base,
     known: prev === undefined ? [] : [prev],
     exclude: variantsOf(v),

@@ -29,6 +29,11 @@ export interface PartialSide {
   onEvent(type: string, data: Record<string, unknown>): void;
 }
 
+/** A fetch refused because the cache has no room (culler.ts), not because of the remote. */
+function refusedForRoom(err: unknown): boolean {
+  return (err as { record?: { name?: unknown } }).record?.name === 'EDISCONFULL';
+}
+
 function inoAt(local: Buffer, path: Path): bigint | undefined {
   try {
     return lstatSync(fsPath(local, path), { bigint: true }).ino;
@@ -58,7 +63,10 @@ function partialRead(
       if (missing === undefined) return;
       if (v.mode === 'online') {
         // The rest of the file is fetched (only what is missing); its failure is the read's.
-        await v.fetch(path, 'read').catch(() => undefined);
+        // A fetch refused for want of room is answered as such (ENOSPC, EDISCONFULL).
+        await v.fetch(path, 'read').catch((err: unknown) => {
+          if (refusedForRoom(err)) throw err;
+        });
         missing = gap(pos, len);
         if (missing === undefined) return;
       }

@@ -30,6 +30,7 @@ import { failedForTheFile, fetchInPlace, localRangeSource, resumedLine } from '.
 import { policyFromEnv, type FetchOutcome } from './partial-fetch.js';
 import { PartialReads } from './partial-reads.js';
 import { RangeStore } from './range-store.js';
+import { presentBytes } from './ranges.js';
 import { atticOf, localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
 import { BaseIdLearner } from './learn-ids.js';
@@ -116,8 +117,16 @@ export class Volume {
   private readonly fetchPolicy = policyFromEnv();
   /** Called with the paths of the view a sync or a resolve wrote (changed-paths.ts). */
   onLocalWrite: (paths: readonly Path[]) => void = () => undefined;
+  /** Called after a sync or a resolve wrote the view or the store (the cache's use moved). */
+  onSynced: () => void = () => undefined;
   /** Called with each path whose content a fetch made present (the cache grew). */
   onFetched: (path: Path) => void = () => undefined;
+  /**
+   * Before a fetch of `path` that will add about `need` bytes to the cache: room is made, or
+   * the fetch is refused (culler.ts). Answers the release of the room held for it.
+   */
+  beforeFetch: (path: Path, need: number, op: string) => Promise<() => void> = () =>
+    Promise.resolve(() => undefined);
   /** The view's tree without walking it, where the daemon can compose one (local-tree.ts). */
   composeLocal: () => Promise<Composed | undefined> = () => Promise.resolve(undefined);
 
@@ -298,6 +307,7 @@ export class Volume {
       const touched = variant === undefined ? [path] : [path, variant];
       this.onLocalWrite(touched);
       this.viewChanges.emit(touched);
+      this.onSynced();
       if (this.modeNow === 'online') this.changed();
       return r.resolution;
     });
@@ -334,6 +344,20 @@ export class Volume {
 
   /** Fetch the placeholder `path`: base's file at `origin` (where it was before a rename). */
   private async fetchNow(path: Path, origin: Path, op: string): Promise<void> {
+    // The file takes its size in the view and again as a blob in the store; what a partial
+    // fetch has already is in the view. A refusal (EDISCONFULL) is the cache's, not the remote's.
+    const size = this.baseEntry(origin)?.size ?? 0;
+    const map = this.ranges.get(path);
+    const present = map === undefined ? 0 : presentBytes(map);
+    const release = await this.beforeFetch(path, Math.max(0, 2 * size - present), op);
+    try {
+      await this.fetchRoomHeld(path, origin, op);
+    } finally {
+      release();
+    }
+  }
+
+  private async fetchRoomHeld(path: Path, origin: Path, op: string): Promise<void> {
     const dst = fsPath(this.localBuf, path);
     let got: FetchOutcome;
     try {
@@ -434,6 +458,7 @@ export class Volume {
           await this.ranges.pruneAt(touched, (p) => this.placeholders.isNow(p));
         }
         this.viewChanges.emit(touched);
+        if (s.applied > 0) this.onSynced();
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
         for (const c of s.conflicts) this.onEvent('conflict', { path: c.path, kind: c.kind });

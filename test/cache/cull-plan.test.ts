@@ -123,6 +123,7 @@ test('plan: pinned, dirty, provisional, conflicts, open and recent files stay, a
     f('variant', 4, 'conflict'),
     f('open', 5, 'open'),
     f('just-opened', 6, 'recent'),
+    f('just-fetched', 8, 'unverified'),
     f('clean', 7),
   ];
   const p = planCull(files, 1000);
@@ -131,7 +132,16 @@ test('plan: pinned, dirty, provisional, conflicts, open and recent files stay, a
     ['clean'],
   );
   t.is(p.short, 900, 'the rest cannot be freed: the cache is full');
-  t.deepEqual(p.kept, { pinned: 1, dirty: 1, provisional: 1, conflict: 1, open: 1, recent: 1 });
+  t.deepEqual(p.kept, {
+    pinned: 1,
+    dirty: 1,
+    provisional: 1,
+    conflict: 1,
+    open: 1,
+    recent: 1,
+    unverified: 1,
+  });
+  t.is(p.passing, 300, 'open, just used or just fetched: kept for a moment only');
 });
 
 test('plan: equal use times are taken in path order (the same plan each run)', (t) => {

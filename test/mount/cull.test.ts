@@ -25,6 +25,7 @@ interface CacheLimitJson {
   pinned: number;
   automatic: number;
   full: boolean;
+  walks?: number;
 }
 
 async function statusJson(mnt: string): Promise<{ cacheLimit: CacheLimitJson; mode: string }> {
@@ -328,4 +329,74 @@ serial(`pinned content past --pin-cache-size squeezes the automatic cache${skipp
   t.is(await state(`${m}/u1`), 'cached');
   t.is(await state(`${m}/p0`), 'cached');
   t.is(await state(`${m}/p1`), 'cached');
+});
+
+serial(
+  `online, a fetch that would overfill a cache of pinned content is refused, and hoard stops at the pin limit${skipped}`,
+  async (t) => {
+    const { v, limit } = await limitedVolume(
+      t,
+      (r) => {
+        for (const n of ['p0', 'p1', 'u0', 'q0', 'q1'])
+          writeFileSync(join(r, n), randomBytes(FILE));
+      },
+      FILE,
+      async (v) => {
+        t.is((await tetherRun(['pin', join(v.mnt, 'p0'), join(v.mnt, 'p1')])).status, 0);
+        t.is((await tetherRun(['hoard', v.mnt, '--json'], 60_000)).status, 0);
+      },
+      // Pinned content (two files, each in the view and as a blob) is three files past its own
+      // limit: that excess fills the automatic cache, and nothing in it can be evicted.
+      ['--pin-cache-size', String(FILE)],
+    );
+    const m = v.mnt;
+    const before = (await statusJson(m)).cacheLimit;
+    t.true(before.automatic > limit, JSON.stringify(before));
+
+    // A read of a file never fetched: refused cleanly, not cached past the limit.
+    const r = await sh(`cat ${m}/u0 > /dev/null`);
+    t.not(r.status, 0, 'the read was refused');
+    t.regex(r.stderr, /No space left on device/);
+    t.regex((await tetherRun(['why', join(m, 'u0')])).stdout, /EDISCONFULL/);
+    t.true((await events(m)).some((e) => e.type === 'cache-full'));
+    t.is(await state(`${m}/u0`), 'remote-only');
+    // The store's own records (events) may grow a little; a fetch would have added 2 × FILE.
+    const after = (await statusJson(m)).cacheLimit.automatic;
+    t.true(
+      after < before.automatic + FILE / 4,
+      `nothing was added (${before.automatic} → ${after})`,
+    );
+    // Pinned content is still read from the cache.
+    t.is((await sh(`cat ${m}/p0 > /dev/null`)).status, 0);
+
+    // Hoarding more pins: stopped, with the reason, at the pin limit; nothing fetched past it.
+    t.is((await tetherRun(['pin', join(m, 'q0'), join(m, 'q1')])).status, 0);
+    const h = await tetherRun(['hoard', m], 60_000);
+    t.is(h.status, 1, h.stdout + h.stderr);
+    t.regex(h.stdout, /stopped: .*pin/i);
+    t.is(await state(`${m}/q0`), 'remote-only');
+    t.is(await state(`${m}/q1`), 'remote-only');
+  },
+);
+
+serial(`an idle volume is not walked; a sync that wrote is counted again${skipped}`, async (t) => {
+  const v = await mounted(
+    t,
+    (r) => {
+      for (let i = 0; i < 20; i++) writeFileSync(join(r, `f${i}`), randomBytes(KIB));
+    },
+    { TETHER_CULL_MS: '200' },
+    ['--cache-size', String(64 * 1024 * KIB)],
+  );
+  const walks = async (): Promise<number> => (await statusJson(v.mnt)).cacheLimit.walks ?? NaN;
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = await walks();
+  await new Promise((r) => setTimeout(r, 3000));
+  // Fifteen looks at the running total in those 3 s: none of them walked.
+  t.is(await walks(), idle, 'no walk while nothing changed');
+  t.is((await sh(`printf new > ${v.mnt}/new.txt`)).status, 0);
+  t.true(
+    await eventually(async () => (await walks()) > idle, 10_000),
+    'the flush wrote the store: counted again',
+  );
 });
