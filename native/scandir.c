@@ -835,6 +835,33 @@ static napi_value holes(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// mknod(path: Buffer, mode: number, rdev: number): void. Any node type mknod(2) makes: a
+// fifo, a socket, a device, a regular file. The permission bits are set exactly as given
+// afterwards: the daemon's umask must not apply (the caller's was applied by the kernel), and
+// changing the process umask would race the thread pool's own file creations.
+static napi_value make_node(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  char path[4096];
+  uint32_t mode = 0, rdev = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "mknod(path, mode, rdev) takes three arguments");
+    return NULL;
+  }
+  if (!cstr_arg(env, argv[0], path, sizeof path, "the path")) return NULL;
+  if (napi_get_value_uint32(env, argv[1], &mode) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &rdev) != napi_ok) {
+    napi_throw_type_error(env, NULL, "mknod: mode and rdev must be numbers");
+    return NULL;
+  }
+  if (mknod(path, (mode_t)mode, (dev_t)rdev) != 0)
+    return throw_path_errno(env, errno, "cannot make a node at", path);
+  if (chmod(path, (mode_t)(mode & 07777)) != 0)
+    return throw_path_errno(env, errno, "cannot set the mode of", path);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, fields;
   napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn);
@@ -851,7 +878,8 @@ NAPI_MODULE_INIT() {
               {"xattrsAsync", xattrs_async},
               {"xattrSet", xattr_set},
               {"xattrRemove", xattr_remove},
-              {"holes", holes}};
+              {"holes", holes},
+              {"mknod", make_node}};
   for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
     napi_create_function(env, more[i].name, NAPI_AUTO_LENGTH, more[i].cb, NULL, &fn);
     napi_set_named_property(env, exports, more[i].name, fn);

@@ -352,11 +352,22 @@ export function createHandlers(
         changed(p);
       });
     },
-    mknod: (p, mode, _dev, cb, caller) => {
+    mknod: (p, mode, rdev, cb, caller) => {
       answer(cb, async (reach) => {
-        // Only fifos: devices and sockets are recorded, never made (MERGE.md rule T).
-        if ((mode & C.S_IFMT) !== C.S_IFIFO) throw errOf('EPERM');
-        await run('mkfifo', ['-m', (mode & 0o7777).toString(8), reach(p).toString('latin1')]);
+        // Every type mknod(2) makes lands in the local view; a sync records specials and never
+        // uploads them (MERGE.md rule T). FUSE leaves the privilege check for devices to the
+        // file system: only root makes them (CAP_MKNOD is not passed on).
+        const type = mode & C.S_IFMT;
+        if ((type === C.S_IFCHR || type === C.S_IFBLK) && caller.uid !== 0) {
+          throw errOf('EPERM');
+        }
+        if (native !== undefined) {
+          native.mknod(reach(p), mode, rdev);
+        } else if (type === C.S_IFIFO) {
+          await run('mkfifo', ['-m', (mode & 0o7777).toString(8), reach(p).toString('latin1')]);
+        } else {
+          throw errOf('EPERM');
+        }
         await own(reach(p), caller);
         changed(p);
       });

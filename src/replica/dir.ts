@@ -52,6 +52,8 @@ import {
   type Replica,
 } from './replica.js';
 
+const AS_ROOT = process.getuid?.() === 0;
+
 export class DirReplica implements Replica {
   readonly root: Buffer;
   readonly safe: SafeRoot;
@@ -317,6 +319,9 @@ export class DirReplica implements Replica {
     const p = await this.safe.need(path);
     if (have === undefined) await mkdir(p, { mode: entry.mode });
     if (have?.mode !== entry.mode) await chmod(p, entry.mode);
+    // A new directory gets its recorded owner as a new file does (finishMeta): else the next
+    // scan reads the creator's owner back as a change on this side.
+    if (have === undefined && AS_ROOT) await setOwner(p, entry.uid, entry.gid);
     if (have === undefined && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);
     return have === undefined ? DONE : ALREADY;
   }

@@ -1,6 +1,7 @@
 // tether's native helpers (native/scandir.c, built by `npm ci` or `npm run build:native`):
-// directory listings in one call, and extended attributes by byte path. Undefined where the
-// addon is not built (no C toolchain): callers then fall back to slower or narrower ways.
+// directory listings in one call, extended attributes by byte path, and mknod(2) (node:fs has
+// none). Undefined where the addon is not built (no C toolchain): callers then fall back to
+// slower or narrower ways.
 import { loadNativeAddon } from '../store/native-addon.js';
 
 export interface Native {
@@ -16,11 +17,16 @@ export interface Native {
   xattrsAsync(path: Buffer): Promise<Buffer[]>;
   xattrSet(path: Buffer, name: Buffer, value: Buffer): void;
   xattrRemove(path: Buffer, name: Buffer): void;
+  /** mknod(2) with the permission bits set exactly as given (no umask). */
+  mknod(path: Buffer, mode: number, rdev: number): void;
 }
 
 /** Fields per entry of a listing this code reads (a stale build with another layout is not used). */
 export const RECORD_FIELDS = 14;
 
 export const native: Native | undefined = loadNativeAddon<Native>(
-  (n) => n.recordFields === RECORD_FIELDS && typeof n.xattrsAsync === 'function',
+  (n) =>
+    n.recordFields === RECORD_FIELDS &&
+    typeof n.xattrsAsync === 'function' &&
+    typeof n.mknod === 'function',
 );

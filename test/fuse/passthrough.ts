@@ -19,12 +19,13 @@ import { fsTime, fsTimeNs } from '../../src/fuse/times.js';
 import { native } from '../../src/scan/native.js';
 import { reachable } from '../../src/fuse/long-path.js';
 
-const { O_CREAT, S_IFMT, S_IFIFO } = fs.constants;
+const { O_CREAT, S_IFMT, S_IFIFO, S_IFCHR, S_IFBLK } = fs.constants;
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
 const EIO = -5;
 const ENOSYS = -38;
 const EEXIST = -17;
+const EPERM = -1;
 const ENODATA = -61;
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
@@ -260,15 +261,26 @@ export function passthrough(root: string, events: PassthroughEvents = {}): Opera
         });
       });
     },
-    mknod(p, mode, _dev, cb, caller) {
-      // node:fs has no mknod: a fifo is made by mkfifo(1) under an ASCII name, then renamed.
-      if ((mode & S_IFMT) !== S_IFIFO) {
+    mknod(p, mode, dev, cb, caller) {
+      // node:fs has no mknod: the native helper makes any type; without it, a fifo is made by
+      // mkfifo(1) under an ASCII name, then renamed. Devices are root's alone (FUSE leaves the
+      // CAP_MKNOD check to the file system).
+      const type = mode & S_IFMT;
+      if (native === undefined && type !== S_IFIFO) {
         cb(ENOSYS);
         return;
       }
       answer(cb, () => {
         at(p, (r) => {
           if (fs.existsSync(r)) fail(EEXIST);
+          if (native !== undefined) {
+            if ((type === S_IFCHR || type === S_IFBLK) && caller.uid !== 0) fail(EPERM);
+            native.mknod(r, mode, dev);
+            const [uid, gid] = own(p, caller);
+            fs.lchownSync(r, uid, gid);
+            if (mode & (S_ISUID | S_ISGID)) fs.chmodSync(r, mode & 0o7777);
+            return;
+          }
           const dir = r.subarray(0, r.lastIndexOf(0x2f) + 1);
           const name = `.fifo-${process.pid}`;
           const dirFd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);

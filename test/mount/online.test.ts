@@ -3,7 +3,14 @@
 // fetched on first read; a flush never overwrites a server change it did not see; a remote
 // that fails takes the volume offline without failing the application.
 import test from 'ava';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { cannotMount, eventually, mounted, sh, tetherRun } from './harness.js';
 
@@ -47,6 +54,25 @@ serial(`online: writes go to the server, server edits come to the mount${skipped
   t.true(await eventually(async () => (await sh(`cat ${m}/c.txt`)).stdout === 'sea\n'));
   const status = JSON.parse((await tetherRun(['status', m, '--json'])).stdout) as { mode: string };
   t.is(status.mode, 'online');
+});
+
+serial(`online: a directory's owner reaches the server and stays${skipped}`, async (t) => {
+  // As root the daemon gives a new server directory its recorded owner, as it does a file;
+  // else the next pull reads the server's owner back into the mount.
+  const v = await mounted(t, () => undefined, { TETHER_PULL_MS: '300' });
+  if (process.getuid?.() !== 0) {
+    t.pass('needs root');
+    return;
+  }
+  const m = v.mnt;
+  const made = await sh(
+    `mkdir ${m}/d && chown 65534:65534 ${m}/d && printf x | dd of=${m}/d/f conv=fsync status=none`,
+  );
+  t.is(made.status, 0, made.stderr);
+  t.true(await eventually(() => existsSync(join(v.remote, 'd', 'f'))));
+  t.is(statSync(join(v.remote, 'd')).uid, 65534);
+  await new Promise((r) => setTimeout(r, 1500)); // several pulls
+  t.is((await sh(`stat -c %u:%g ${m}/d`)).stdout.trim(), '65534:65534');
 });
 
 serial(`online: a flush never overwrites a server change it did not see${skipped}`, async (t) => {

@@ -42,6 +42,9 @@ const sleep = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 };
 
+/** Binds a unix socket at argv[1] (neither node:fs nor coreutils makes one synchronously). */
+const BIND = 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])';
+
 /** A name of 250 bytes: deep trees of these pass PATH_MAX in 17 levels. */
 const LONG = 'd'.repeat(250);
 
@@ -283,6 +286,40 @@ export const cases: Case[] = [
       });
       r.step('mkfifo existing', () => tool('mkfifo', 'p'));
       r.step('unlink', () => fs.unlinkSync('p'));
+    },
+  },
+  {
+    name: 'mknod: devices and sockets as root',
+    run(r) {
+      r.step('block device', () => tool('mknod', '-m', '640', 'b', 'b', '1', '2'));
+      r.stat('a block device', 'b');
+      r.step('its numbers', () => fs.lstatSync('b').rdev);
+      r.step('char device', () => tool('mknod', '-m', '600', 'c', 'c', '1', '3'));
+      r.stat('a char device', 'c');
+      r.step('fifo by mknod', () => tool('mknod', '-m', '604', 'p', 'p'));
+      r.stat('a fifo', 'p');
+      r.step('socket', () => tool('/usr/bin/python3', '-c', BIND, 's'));
+      r.stat('a socket', 's');
+      r.step('device existing', () => tool('mknod', 'c', 'c', '1', '3'));
+      r.step('hard link to a device', () => fs.linkSync('c', 'c2'));
+      r.stat('linked', 'c');
+      r.step('chown a socket', () => fs.chownSync('s', NOBODY, NOBODY));
+      r.stat('owned', 's');
+      for (const n of ['b', 'c', 'c2', 'p', 's']) r.step(`unlink ${n}`, () => fs.unlinkSync(n));
+    },
+  },
+  {
+    name: 'mknod: an unprivileged user makes fifos and sockets, not devices',
+    as: 'nobody',
+    setup() {
+      fs.chmodSync('.', 0o777);
+    },
+    run(r) {
+      r.step('char device', () => tool('mknod', 'c', 'c', '1', '3'));
+      r.step('fifo by mknod', () => tool('mknod', '-m', '640', 'p', 'p'));
+      r.stat('a fifo of its own', 'p');
+      r.step('socket', () => tool('/usr/bin/python3', '-c', BIND, 's'));
+      r.stat('a socket of its own', 's');
     },
   },
   {
