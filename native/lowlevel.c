@@ -233,6 +233,7 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "notifyInvalEntry", ll_notify_inval_entry);
   define(env, exports, "setDirect", ll_set_direct);
   define(env, exports, "takeWritten", ll_take_written);
+  define(env, exports, "listAttrs", ll_list_attrs);
   ll_define_replies(env, exports);
   napi_value abi;
   napi_create_int32(env, LL_ABI, &abi);

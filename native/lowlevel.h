@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 3
+#define LL_ABI 4
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -113,6 +113,7 @@ bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size
                      uint64_t fh);
 napi_value ll_set_direct(napi_env env, napi_callback_info info);
 napi_value ll_take_written(napi_env env, napi_callback_info info);
+napi_value ll_list_attrs(napi_env env, napi_callback_info info);
 
 // Helpers shared by the files.
 bool ll_get_double(napi_env env, napi_value v, double *out);

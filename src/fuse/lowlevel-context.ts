@@ -9,10 +9,18 @@ import type { FsNode, NodeTable } from './nodes.js';
 
 const ERRNO = constants.errno as Record<string, number>;
 
-/** A failed request, with the (positive) errno to answer. */
+/**
+ * A failed request, with the (positive) errno to answer. An answer, not a bug: made without a
+ * stack trace (capturing one cost more than a lookup that finds no such name).
+ */
 export class Errno extends Error {
-  constructor(readonly errno: number) {
+  readonly errno: number;
+  constructor(errno: number) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`errno ${String(errno)}`);
+    Error.stackTraceLimit = limit;
+    this.errno = errno;
   }
 }
 
@@ -27,39 +35,40 @@ export interface CacheTimes {
 }
 
 /** The handler calls the low-level binding makes: every one of them must be there. */
-export type Handlers = Required<
-  Pick<
-    Operations,
-    | 'access'
-    | 'statfs'
-    | 'getattr'
-    | 'fgetattr'
-    | 'readdir'
-    | 'readlink'
-    | 'open'
-    | 'create'
-    | 'read'
-    | 'write'
-    | 'fsync'
-    | 'release'
-    | 'truncate'
-    | 'ftruncate'
-    | 'unlink'
-    | 'rename'
-    | 'link'
-    | 'symlink'
-    | 'mkdir'
-    | 'rmdir'
-    | 'chmod'
-    | 'chown'
-    | 'utimens'
-    | 'mknod'
-    | 'getxattr'
-    | 'setxattr'
-    | 'listxattr'
-    | 'removexattr'
-  >
->;
+export type Handlers = Pick<Operations, 'readdirAttrs'> &
+  Required<
+    Pick<
+      Operations,
+      | 'access'
+      | 'statfs'
+      | 'getattr'
+      | 'fgetattr'
+      | 'readdir'
+      | 'readlink'
+      | 'open'
+      | 'create'
+      | 'read'
+      | 'write'
+      | 'fsync'
+      | 'release'
+      | 'truncate'
+      | 'ftruncate'
+      | 'unlink'
+      | 'rename'
+      | 'link'
+      | 'symlink'
+      | 'mkdir'
+      | 'rmdir'
+      | 'chmod'
+      | 'chown'
+      | 'utimens'
+      | 'mknod'
+      | 'getxattr'
+      | 'setxattr'
+      | 'listxattr'
+      | 'removexattr'
+    >
+  >;
 
 export function requireHandlers(ops: Operations): Handlers {
   const missing = (

@@ -13,6 +13,7 @@ import { Errno, requireHandlers, type CacheTimes, type Ctx } from './lowlevel-co
 import { Listings } from './lowlevel-dirs.js';
 import * as E from './lowlevel-entries.js';
 import * as F from './lowlevel-files.js';
+import { RequestTrace } from './lowlevel-trace.js';
 import { NodeTable, ROOT } from './nodes.js';
 
 /** An hour: correct because every change the kernel did not make itself is invalidated. */
@@ -75,6 +76,7 @@ export async function mountLowLevel(
     ...(o.checked === undefined ? {} : { checked: o.checked }),
   };
   const dirs = new Listings(c);
+  const trace = RequestTrace.fromEnv();
   let inflight = 0;
   let exited = false;
   let destroyed = false;
@@ -100,6 +102,7 @@ export async function mountLowLevel(
     umask: number,
   ): void => {
     if (op === OP.exit) {
+      if (trace !== undefined) log(`requests: ${trace.report()}`);
       exited = true;
       onExit();
       destroyIfIdle();
@@ -110,6 +113,7 @@ export async function mountLowLevel(
       return;
     }
     inflight++;
+    const traced = trace?.start(op);
     const who: Caller = { uid, gid, pid, umask };
     let work: Promise<void>;
     try {
@@ -122,6 +126,7 @@ export async function mountLowLevel(
         addon.replyErr(req, errnoOf(err, log));
       })
       .finally(() => {
+        traced?.();
         inflight--;
         destroyIfIdle();
       })
