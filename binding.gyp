@@ -19,7 +19,8 @@
               "native/lowlevel_reply.c",
               "native/lowlevel_notify.c",
               "native/lowlevel_direct.c",
-              "native/lowlevel_list.c"
+              "native/lowlevel_list.c",
+              "native/lowlevel_nodes.c"
             ],
             "cflags": [
               "-O2",

@@ -8,8 +8,14 @@ import { lstat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import type { Caller, Operations } from './binding.js';
 import type { CheckedReads } from './checked-reads.js';
-import { loadLowLevel, OP, type LowLevelAddon, type Session } from './lowlevel-addon.js';
-import { Errno, requireHandlers, type CacheTimes, type Ctx } from './lowlevel-context.js';
+import { loadLowLevel, OP, type Session } from './lowlevel-addon.js';
+import {
+  Errno,
+  requireHandlers,
+  takeNodeFd,
+  type CacheTimes,
+  type Ctx,
+} from './lowlevel-context.js';
 import { Listings } from './lowlevel-dirs.js';
 import * as E from './lowlevel-entries.js';
 import * as F from './lowlevel-files.js';
@@ -67,10 +73,15 @@ export async function mountLowLevel(
   }
   const log = o.log ?? (() => undefined);
   const rootIno = (await lstat(o.root, { bigint: true })).ino;
+  const nodeFds: Ctx['nodeFds'] = new Map();
   const c: Ctx = {
     addon,
+    root: Buffer.from(o.root),
+    nodeFds,
     h: requireHandlers(ops),
-    nodes: new NodeTable(rootIno),
+    nodes: new NodeTable(rootIno, (id) => {
+      takeNodeFd(c, id);
+    }),
     times: o.times ?? LONG_CACHE,
     ...(o.volatile === undefined ? {} : { volatile: o.volatile }),
     ...(o.checked === undefined ? {} : { checked: o.checked }),
@@ -137,13 +148,14 @@ export async function mountLowLevel(
   const s = addon.mount(mountpoint, opts.join(','), handler);
   held.session = s;
   c.session = s;
+  addon.setTimes(s, c.times.attr, c.times.negative);
   return {
     mountpoint,
     get nodeCount() {
       return c.nodes.size;
     },
     invalidate: (path) => {
-      if (!exited) invalidatePath(addon, s, c.nodes, path);
+      if (!exited) invalidatePath(c, s, path);
     },
     unmount: async (ms = 5000) => {
       if (!exited) {
@@ -173,7 +185,8 @@ function errnoOf(err: unknown, log: (line: string) => void): number {
 }
 
 /** Invalidate the node at `path`, its entry in its parent, and the parent's listing. */
-function invalidatePath(addon: LowLevelAddon, s: Session, nodes: NodeTable, path: Path): void {
+function invalidatePath(c: Ctx, s: Session, path: Path): void {
+  const { addon, nodes } = c;
   if (path === '') {
     addon.notifyInvalInode(s, ROOT);
     return;
@@ -187,6 +200,8 @@ function invalidatePath(addon: LowLevelAddon, s: Session, nodes: NodeTable, path
   }
   const name = Buffer.from(parts[parts.length - 1]!, 'latin1');
   const node = nodes.child(parent, name);
+  // The name may now be another file: the session thread no longer answers for its node.
+  if (node !== undefined) takeNodeFd(c, node.id);
   addon.notifyInvalEntry(s, parent, name);
   addon.notifyInvalInode(s, parent);
   if (node !== undefined) addon.notifyInvalInode(s, node.id);
