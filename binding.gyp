@@ -18,7 +18,9 @@
               "native/lowlevel_calls.c",
               "native/lowlevel_reply.c",
               "native/lowlevel_notify.c",
-              "native/lowlevel_direct.c"
+              "native/lowlevel_direct.c",
+              "native/lowlevel_list.c",
+              "native/lowlevel_nodes.c"
             ],
             "cflags": [
               "-O2",

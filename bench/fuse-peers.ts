@@ -10,8 +10,12 @@
 // BENCH_MB (256) MiB written in 1 MiB writes with fsync, the same file read again (page
 // cache), and `find` over everything after a remount (cold: the FUSE peers' kernel caches
 // are gone; native stays warm, the page cache is not dropped on a shared machine) and again
-// (warm). Prints a table of ratios to native and one JSON line last. Needs root, /dev/fuse;
-// a peer whose tool is missing is skipped.
+// (warm), untarring BENCH_UNTAR (20,000) files, and `du -s` over a tree of BENCH_DU (50,000)
+// entries after a remount (cold) and again (warm; the tree is unpacked untimed first). Prints
+// a table of ratios to native and one JSON line last. Needs root, /dev/fuse; a peer whose tool
+// is missing is skipped. BENCH_PEERS (names, comma-separated, e.g. "fuse-overlayfs,rclone,
+// tether lowlevel") picks peers; BENCH_TETHER_BEFORE names another build's tether.cjs, measured
+// as one more peer in the same run (before and after a change, side by side).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +26,10 @@ const FILES = envInt('BENCH_FILES', 10_000);
 const GIT_FILES = envInt('BENCH_GIT', 5_000);
 const MB = envInt('BENCH_MB', 256);
 const STATS = envInt('BENCH_STATS', 20_000);
+const UNTAR = envInt('BENCH_UNTAR', 20_000);
+const DU = envInt('BENCH_DU', 50_000);
+const BEFORE = process.env['BENCH_TETHER_BEFORE'];
+const PEERS = process.env['BENCH_PEERS']?.split(',').map((s) => s.trim());
 const KEEP = process.env['BENCH_KEEP'] === '1';
 const LIMIT = { timeout: 600_000 };
 
@@ -83,8 +91,13 @@ function rclone(work: string): Peer {
   };
 }
 
-function tether(work: string, binding: 'lowlevel' | 'fuse-native'): Peer {
-  const base = join(work, `tether-${binding}`);
+function tether(
+  work: string,
+  binding: 'lowlevel' | 'fuse-native',
+  launcher = TETHER,
+  label = '',
+): Peer {
+  const base = join(work, `tether-${binding}${label === '' ? '' : '-before'}`);
   const [remote, dir] = ['remote', 'mnt'].map((d) => {
     const p = join(base, d);
     mkdirSync(p, { recursive: true });
@@ -95,16 +108,18 @@ function tether(work: string, binding: 'lowlevel' | 'fuse-native'): Peer {
   const env = { ...process.env, TETHER_PULL_MS: '3600000' };
   let first = true;
   return {
-    name: `tether ${binding}`,
+    name: `tether ${binding}${label}`,
     dir,
     mount: () => {
       const args = ['mount', remote, dir, '--store', store, '--binding', binding];
-      must([process.execPath, TETHER, ...args], { env, ...LIMIT });
-      if (first) must([process.execPath, TETHER, 'offline', dir], LIMIT);
+      must([process.execPath, launcher, ...args], { env, ...LIMIT });
+      if (first) must([process.execPath, launcher, 'offline', dir], LIMIT);
       first = false;
     },
     unmount: () => {
-      if (timed([process.execPath, TETHER, 'unmount', dir], LIMIT).status !== 0) unmountFuse(dir);
+      if (timed([process.execPath, launcher, 'unmount', dir], LIMIT).status !== 0) {
+        unmountFuse(dir);
+      }
     },
   };
 }
@@ -157,6 +172,31 @@ read();
 console.log(Number(process.hrtime.bigint() - t) / 1e9);
 `;
 
+/** A tree of `entries` names (files of 1 KiB, 200 to a directory, and the directories). */
+const TREE = `
+const fs = await import('node:fs');
+const [dir, n] = [process.argv[1], Number(process.argv[2])];
+const buf = Buffer.alloc(1024, 7);
+let made = 0;
+for (let d = 0; made < n; d++) {
+  fs.mkdirSync(dir + '/' + d, { recursive: true });
+  made++;
+  for (let i = 0; i < 200 && made < n; i++, made++) fs.writeFileSync(dir + '/' + d + '/' + i, buf);
+}
+console.log(0);
+`;
+
+/** A tarball of a tree of `entries` names, made on the local disk. */
+function tarball(work: string, name: string, entries: number): string {
+  const src = join(work, 'tars', name);
+  mkdirSync(src, { recursive: true });
+  child(TREE, src, String(entries));
+  const tar = join(work, 'tars', `${name}.tar`);
+  must(['tar', 'cf', tar, '-C', src, '.'], LIMIT);
+  rmSync(src, { recursive: true, force: true });
+  return tar;
+}
+
 function gitRepo(dir: string): void {
   mkdirSync(dir);
   child(CREATE_S, dir, String(GIT_FILES));
@@ -172,7 +212,7 @@ const seconds = (argv: string[]): number => must(argv, LIMIT).seconds;
 
 type Row = Record<string, number>;
 
-function measure(p: Peer): Row {
+function measure(p: Peer, tars: { untar: string; du: string }): Row {
   p.mount();
   const row: Row = {};
   try {
@@ -185,6 +225,14 @@ function measure(p: Peer): Row {
     const big = join(p.dir, 'big');
     row[`write ${String(MB)} MiB+fsync s`] = child(WRITE_S, big, String(MB));
     row['cached read s'] = child(READ_S, big);
+    mkdirSync(join(p.dir, 'untar'));
+    row[`untar ${String(UNTAR)} s`] = seconds([
+      'tar',
+      'xf',
+      tars.untar,
+      '-C',
+      join(p.dir, 'untar'),
+    ]);
   } finally {
     p.unmount();
   }
@@ -192,6 +240,15 @@ function measure(p: Peer): Row {
   try {
     row['find cold s'] = seconds(['find', p.dir, '-mount']);
     row['find warm s'] = seconds(['find', p.dir, '-mount']);
+    mkdirSync(join(p.dir, 'du'));
+    must(['tar', 'xf', tars.du, '-C', join(p.dir, 'du')], LIMIT);
+  } finally {
+    p.unmount();
+  }
+  p.mount();
+  try {
+    row[`du ${String(DU)} cold s`] = seconds(['du', '-s', join(p.dir, 'du')]);
+    row[`du ${String(DU)} warm s`] = seconds(['du', '-s', join(p.dir, 'du')]);
   } finally {
     p.unmount();
   }
@@ -207,16 +264,21 @@ function main(): void {
   const peers: Peer[] = [native(work)];
   if (has('fuse-overlayfs')) peers.push(overlay(work));
   if (has('rclone')) peers.push(rclone(work));
+  if (BEFORE !== undefined) peers.push(tether(work, 'lowlevel', BEFORE, ' (before)'));
   peers.push(tether(work, 'lowlevel'), tether(work, 'fuse-native'));
+  const chosen = peers.filter(
+    (p) => p.name === 'native' || PEERS === undefined || PEERS.some((n) => p.name.startsWith(n)),
+  );
+  const tars = { untar: tarball(work, 'untar', UNTAR), du: tarball(work, 'du', DU) };
   const rows = new Map<string, Row>();
   try {
-    for (const p of peers) {
+    for (const p of chosen) {
       console.log(`measuring ${p.name}…`);
-      rows.set(p.name, measure(p));
+      rows.set(p.name, measure(p, tars));
     }
     report(rows);
   } finally {
-    for (const p of peers) if (p.name !== 'native') p.unmount();
+    for (const p of chosen) if (p.name !== 'native') p.unmount();
     if (!KEEP) rmSync(work, { recursive: true, force: true });
   }
 }
@@ -243,6 +305,8 @@ function report(rows: Map<string, Row>): void {
       files: FILES,
       git: GIT_FILES,
       mb: MB,
+      untar: UNTAR,
+      du: DU,
       rows: Object.fromEntries(rows),
     }),
   );

@@ -154,6 +154,7 @@ static void free_session(ll_session *s) {
   if (s->se != NULL) fuse_session_destroy(s->se);
   pthread_mutex_destroy(&s->lock);
   pthread_cond_destroy(&s->wake);
+  ll_nodes_free(s);
   free(s);
 }
 
@@ -171,6 +172,7 @@ static napi_value mount(napi_env env, napi_callback_info info) {
   if (s == NULL) return ll_throw(env, "out of memory");
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->wake, NULL);
+  ll_nodes_init(s);
   char *args[] = {"tether", "-o", options, NULL};
   struct fuse_args fa = FUSE_ARGS_INIT(options[0] != 0 ? 3 : 1, args);
   s->se = fuse_session_new(&fa, &ll_ops, sizeof ll_ops, s);
@@ -233,6 +235,9 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "notifyInvalEntry", ll_notify_inval_entry);
   define(env, exports, "setDirect", ll_set_direct);
   define(env, exports, "takeWritten", ll_take_written);
+  define(env, exports, "listAttrs", ll_list_attrs);
+  define(env, exports, "setNodeFd", ll_set_node_fd);
+  define(env, exports, "setTimes", ll_set_times);
   ll_define_replies(env, exports);
   napi_value abi;
   napi_create_int32(env, LL_ABI, &abi);

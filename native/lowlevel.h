@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 3
+#define LL_ABI 5
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -76,6 +76,8 @@ typedef struct ll_notice ll_notice;
 
 // Descriptors below this number may be served directly by the session thread.
 #define LL_DIRECT_FDS 65536
+// Nodes below this number may have a descriptor the session thread answers from.
+#define LL_NODE_FDS (1 << 20)
 
 struct ll_session {
   struct fuse_session *se;
@@ -94,6 +96,10 @@ struct ll_session {
   uint8_t direct[LL_DIRECT_FDS / 8];
   uint64_t next_dir;  // the last directory handle given out
   uint8_t written[LL_DIRECT_FDS / 8];
+  // Descriptors for nodes (see lowlevel_nodes.c): fd + 1 by node id, 0 for none.
+  pthread_rwlock_t node_lock;
+  int *node_fd;
+  double attr_timeout, negative_timeout;
 };
 
 extern const struct fuse_lowlevel_ops ll_ops;
@@ -113,6 +119,15 @@ bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size
                      uint64_t fh);
 napi_value ll_set_direct(napi_env env, napi_callback_info info);
 napi_value ll_take_written(napi_env env, napi_callback_info info);
+napi_value ll_list_attrs(napi_env env, napi_callback_info info);
+
+void ll_nodes_init(ll_session *s);
+void ll_nodes_free(ll_session *s);
+bool ll_node_lookup(ll_session *s, fuse_req_t req, fuse_ino_t parent, const char *name);
+bool ll_node_getattr(ll_session *s, fuse_req_t req, fuse_ino_t ino);
+bool ll_node_getxattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+napi_value ll_set_node_fd(napi_env env, napi_callback_info info);
+napi_value ll_set_times(napi_env env, napi_callback_info info);
 
 // Helpers shared by the files.
 bool ll_get_double(napi_env env, napi_value v, double *out);

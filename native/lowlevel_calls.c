@@ -61,6 +61,7 @@ void ll_free_call(ll_call *c) {
 static double fh_of(struct fuse_file_info *fi) { return fi == NULL ? -1 : (double)fi->fh; }
 
 static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  if (ll_node_lookup(fuse_req_userdata(req), req, parent, name)) return;
   ll_call *c = new_call(req, OP_LOOKUP, parent);
   if (c == NULL) return;
   set_name(c, name);
@@ -87,6 +88,7 @@ static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 }
 
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  if (ll_node_getattr(fuse_req_userdata(req), req, ino)) return;
   ll_call *c = new_call(req, OP_GETATTR, ino);
   if (c == NULL) return;
   c->x1 = fh_of(fi);
@@ -278,6 +280,7 @@ static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 }
 
 static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
+  if (ll_node_getxattr(fuse_req_userdata(req), req, ino, name, size)) return;
   ll_call *c = new_call(req, OP_GETXATTR, ino);
   if (c == NULL) return;
   set_name(c, name);

@@ -10,7 +10,24 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type FuseClass from 'fuse-native';
 
-export type Operations = FuseClass.Operations;
+/** A directory's entries with their attributes: rows as lowlevel-addon.ts's putAttrs writes them (node 0). */
+export interface AttrListing {
+  readonly names: Buffer[];
+  readonly attrs: Float64Array;
+}
+
+export type Operations = FuseClass.Operations & {
+  /**
+   * Optional, for the low-level binding's readdirplus: a directory's entries (. and ..
+   * included) with their attributes, in one call. ENOSYS where it cannot: the binding then
+   * lists the names and stats each.
+   */
+  readdirAttrs?: (
+    path: string,
+    cb: (err: number, listing?: AttrListing) => void,
+    caller: Caller,
+  ) => void;
+};
 export type Caller = FuseClass.Caller;
 export type Stat = FuseClass.Stat;
 export type Statfs = FuseClass.Statfs;

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './binding.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 3;
+export const ABI = 5;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -96,6 +96,18 @@ export interface LowLevelAddon {
   setDirect(session: Session, fd: number, on: boolean): boolean;
   /** Whether fd was written directly since the last call. */
   takeWritten(session: Session, fd: number): boolean;
+  /**
+   * A local directory's entries with their attributes (rows of ATTR_FIELDS, node 0), names
+   * starting with skipPrefix left out; or the errno when it cannot be listed.
+   */
+  listAttrs(path: Buffer, skipPrefix: Buffer): [Buffer[], Float64Array] | number;
+  /**
+   * The session thread may answer negative lookups in, getattr and getxattr of `node` from
+   * `fd` (-1: no more; returns once the previous descriptor is out of its use).
+   */
+  setNodeFd(session: Session, node: number, fd: number): boolean;
+  /** The attribute and negative-entry lifetimes of what the session thread answers itself. */
+  setTimes(session: Session, attr: number, negative: number): void;
   replyErr(req: number, errno: number): number;
   replyEntry(req: number, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;
   replyCreate(

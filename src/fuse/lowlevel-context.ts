@@ -1,18 +1,28 @@
 // What the low-level requests share (lowlevel-*.ts): the addon, the handler table, the node
 // table and the kernel cache lifetimes, and the handler calls as promises. A handler answers
 // a negative errno; here it becomes an Errno, which the dispatcher answers (lowlevel.ts).
-import { constants } from 'node:os';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import type { Caller, Operations, Stat } from './binding.js';
 import type { CheckedReads } from './checked-reads.js';
 import { attrsOf, type LowLevelAddon, type Session } from './lowlevel-addon.js';
-import type { FsNode, NodeTable } from './nodes.js';
+import { LIMIT } from './long-path.js';
+import { ROOT, type FsNode, type NodeTable } from './nodes.js';
 
-const ERRNO = constants.errno as Record<string, number>;
+const ERRNO = osConstants.errno as Record<string, number>;
 
-/** A failed request, with the (positive) errno to answer. */
+/**
+ * A failed request, with the (positive) errno to answer. An answer, not a bug: made without a
+ * stack trace (capturing one cost more than a lookup that finds no such name).
+ */
 export class Errno extends Error {
-  constructor(readonly errno: number) {
+  readonly errno: number;
+  constructor(errno: number) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`errno ${String(errno)}`);
+    Error.stackTraceLimit = limit;
+    this.errno = errno;
   }
 }
 
@@ -27,39 +37,40 @@ export interface CacheTimes {
 }
 
 /** The handler calls the low-level binding makes: every one of them must be there. */
-export type Handlers = Required<
-  Pick<
-    Operations,
-    | 'access'
-    | 'statfs'
-    | 'getattr'
-    | 'fgetattr'
-    | 'readdir'
-    | 'readlink'
-    | 'open'
-    | 'create'
-    | 'read'
-    | 'write'
-    | 'fsync'
-    | 'release'
-    | 'truncate'
-    | 'ftruncate'
-    | 'unlink'
-    | 'rename'
-    | 'link'
-    | 'symlink'
-    | 'mkdir'
-    | 'rmdir'
-    | 'chmod'
-    | 'chown'
-    | 'utimens'
-    | 'mknod'
-    | 'getxattr'
-    | 'setxattr'
-    | 'listxattr'
-    | 'removexattr'
-  >
->;
+export type Handlers = Pick<Operations, 'readdirAttrs'> &
+  Required<
+    Pick<
+      Operations,
+      | 'access'
+      | 'statfs'
+      | 'getattr'
+      | 'fgetattr'
+      | 'readdir'
+      | 'readlink'
+      | 'open'
+      | 'create'
+      | 'read'
+      | 'write'
+      | 'fsync'
+      | 'release'
+      | 'truncate'
+      | 'ftruncate'
+      | 'unlink'
+      | 'rename'
+      | 'link'
+      | 'symlink'
+      | 'mkdir'
+      | 'rmdir'
+      | 'chmod'
+      | 'chown'
+      | 'utimens'
+      | 'mknod'
+      | 'getxattr'
+      | 'setxattr'
+      | 'listxattr'
+      | 'removexattr'
+    >
+  >;
 
 export function requireHandlers(ops: Operations): Handlers {
   const missing = (
@@ -100,6 +111,10 @@ export function requireHandlers(ops: Operations): Handlers {
 
 export interface Ctx {
   readonly addon: LowLevelAddon;
+  /** The local view (the handlers' root), as bytes. */
+  readonly root: Buffer;
+  /** Descriptors the session thread answers from, by node (see node-fds below). */
+  readonly nodeFds: Map<number, { readonly fd: number; readonly owned: boolean }>;
   /** Set once mounted. */
   session?: Session;
   readonly h: Handlers;
@@ -170,8 +185,58 @@ export function entryNode(c: Ctx, parent: number, name: Buffer, st: Stat): FsNod
   return node;
 }
 
+/** Linux's O_PATH (node has no constant for it): a descriptor that names, not opens. */
+const O_PATH = 0o10000000;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+
+/**
+ * The session thread answers for `node` from `fd` from now on (native/lowlevel_nodes.c);
+ * `owned` descriptors are closed here when taken back.
+ */
+export function giveNodeFd(c: Ctx, node: number, fd: number, owned: boolean): void {
+  if (c.session === undefined || c.nodeFds.has(node)) return;
+  if (c.addon.setNodeFd(c.session, node, fd)) c.nodeFds.set(node, { fd, owned });
+  else if (owned) closeSync(fd);
+}
+
+/** Take `node`'s descriptor back (before it is closed, or once the node may be another file). */
+export function takeNodeFd(c: Ctx, node: number): void {
+  const had = c.nodeFds.get(node);
+  if (had === undefined || c.session === undefined) return;
+  c.nodeFds.delete(node);
+  c.addon.setNodeFd(c.session, node, -1);
+  if (had.owned) closeSync(had.fd);
+}
+
+/**
+ * A directory handed to the kernel: its lookups of names it lacks (every create asks one)
+ * and its getattrs (every create in it makes the kernel ask one) are answered by the session
+ * thread from a descriptor on the view's directory. Not the root (the hidden tree's name is
+ * found there) nor anything the kernel must not cache.
+ */
+function keepDirFd(c: Ctx, node: FsNode, st: Stat): void {
+  if (node.id === ROOT || (st.mode & S_IFMT) !== S_IFDIR || c.nodeFds.has(node.id)) return;
+  const p = c.nodes.pathOf(node.id);
+  if (p === undefined || timesFor(c, p) === NO_CACHE || c.times.negative <= 0) return;
+  const full = Buffer.concat([c.root, Buffer.from(p, 'latin1')]);
+  if (full.length >= LIMIT) return;
+  let fd: number;
+  try {
+    fd = openSync(full, O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch {
+    return; // answered by JavaScript, as before
+  }
+  if (BigInt(st.ino ?? -1) !== fstatSync(fd, { bigint: true }).ino) {
+    closeSync(fd); // not the directory just stat'ed: leave it to JavaScript
+    return;
+  }
+  giveNodeFd(c, node.id, fd, true);
+}
+
 export function replyEntry(c: Ctx, req: number, parent: number, name: Buffer, st: Stat): void {
   const node = entryNode(c, parent, name, st);
+  keepDirFd(c, node, st);
   // An entry the kernel did not take (the request was interrupted) is no reference.
   const t = timesFor(c, c.nodes.pathOf(node.id));
   if (c.addon.replyEntry(req, attrsOf(node.id, st), t.attr, t.entry) !== 0) {

@@ -1,11 +1,21 @@
 // Directory listings for the low-level binding: an open directory's first readdir lists the
 // names once (the handler's readdir, with . and ..), readdir and readdirplus send them from an
-// offset, stat'ing only the entries a reply can carry. readdirplus hands the kernel each entry's node and attributes, so
+// offset, stat'ing only the entries a reply can carry (or, where the handlers can, listed with
+// every entry's attributes in one call). readdirplus hands the kernel each entry's node and attributes, so
 // a walk that stats what it lists asks nothing more; the kernel keeps the listing cached
 // across opens (cache_readdir) until the directory changes.
-import type { Caller, Stat } from './binding.js';
+import type { AttrListing, Caller, Stat } from './binding.js';
 import { ATTR_FIELDS, putAttrs } from './lowlevel-addon.js';
-import { mayKeep, pathOf, settle, statOf, timesFor, type Ctx } from './lowlevel-context.js';
+import {
+  Errno,
+  fail,
+  mayKeep,
+  pathOf,
+  settle,
+  statOf,
+  timesFor,
+  type Ctx,
+} from './lowlevel-context.js';
 import type { FsNode } from './nodes.js';
 
 interface Listing {
@@ -22,6 +32,8 @@ interface Listing {
 const DIRENT_MIN = 32;
 const DIRENTPLUS_MIN = 160;
 
+const ENOSYS = fail('ENOSYS').errno;
+
 const isDots = (n: Buffer): boolean =>
   (n.length === 1 && n[0] === 0x2e) || (n.length === 2 && n[0] === 0x2e && n[1] === 0x2e);
 
@@ -36,6 +48,19 @@ export class Listings {
     const had = this.open.get(fh);
     if (had !== undefined) return had;
     const path = pathOf(this.c, ino);
+    const fast = await this.withAttrs(path, who);
+    if (fast !== undefined) {
+      const l: Listing = {
+        node: ino,
+        path,
+        names: fast.names,
+        attrs: fast.attrs,
+        have: new Uint8Array(fast.names.length).fill(1),
+        made: [],
+      };
+      this.open.set(fh, l);
+      return l;
+    }
     const raw = await settle<(string | Buffer)[]>((cb) => {
       this.c.h.readdir(path, cb, who);
     });
@@ -50,6 +75,20 @@ export class Listings {
     };
     this.open.set(fh, l);
     return l;
+  }
+
+  /** The listing with every entry's attributes in one handler call, where the handlers can. */
+  private async withAttrs(path: string, who: Caller): Promise<AttrListing | undefined> {
+    const h = this.c.h.readdirAttrs;
+    if (h === undefined) return undefined;
+    try {
+      return await settle<AttrListing>((cb) => {
+        h(path, cb, who);
+      });
+    } catch (err) {
+      if (err instanceof Errno && err.errno === ENOSYS) return undefined;
+      throw err;
+    }
   }
 
   async readdir(

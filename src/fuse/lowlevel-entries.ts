@@ -13,6 +13,7 @@ import {
   replyEntry,
   settle,
   statOf,
+  takeNodeFd,
   timesFor,
   type Ctx,
 } from './lowlevel-context.js';
@@ -182,11 +183,18 @@ export async function link(
   await made(c, req, newParent, newName, dest, who);
 }
 
+/** `name` in `parent` is gone: a node with no name left is answered by JavaScript only. */
+function unnamed(c: Ctx, parent: number, name: Buffer): void {
+  const node = c.nodes.child(parent, name);
+  c.nodes.unlinked(parent, name);
+  if (node !== undefined && node.names.length === 0) takeNodeFd(c, node.id);
+}
+
 export async function unlink(c: Ctx, req: number, parent: number, name: Buffer, who: Caller) {
   await done((cb) => {
     c.h.unlink(childPathOf(c, parent, name), cb, who);
   });
-  c.nodes.unlinked(parent, name);
+  unnamed(c, parent, name);
   c.addon.replyErr(req, 0);
 }
 
@@ -194,7 +202,7 @@ export async function rmdir(c: Ctx, req: number, parent: number, name: Buffer, w
   await done((cb) => {
     c.h.rmdir(childPathOf(c, parent, name), cb, who);
   });
-  c.nodes.unlinked(parent, name);
+  unnamed(c, parent, name);
   c.addon.replyErr(req, 0);
 }
 
@@ -220,6 +228,8 @@ export async function rename(
   await done((cb) => {
     c.h.rename(src, dest, cb, who);
   });
+  const replaced = c.nodes.child(to.parent, to.name);
   c.nodes.renamed(from.parent, from.name, to.parent, to.name);
+  if (replaced !== undefined && replaced.names.length === 0) takeNodeFd(c, replaced.id);
   c.addon.replyErr(req, 0);
 }

@@ -9,9 +9,11 @@ import {
   done,
   entryNode,
   fail,
+  giveNodeFd,
   pathOf,
   settle,
   settleCount,
+  takeNodeFd,
   type Ctx,
   mayKeep,
 } from './lowlevel-context.js';
@@ -53,6 +55,7 @@ export async function open(c: Ctx, req: number, ino: number, flags: number, who:
 
 /** An open the kernel did not take (interrupted) is closed here: no release will come. */
 async function closeUnanswered(c: Ctx, ino: number, fd: number, who: Caller): Promise<void> {
+  if (c.nodeFds.get(ino)?.fd === fd) takeNodeFd(c, ino);
   c.nodes.get(ino)?.fds.delete(fd);
   if (c.session !== undefined) c.addon.setDirect(c.session, fd, false);
   await done((cb) => {
@@ -87,6 +90,9 @@ export async function create(
   const node = entryNode(c, parent, name, st);
   node.fds.add(fd);
   direct(c, fd);
+  // While it is open, the new file's getattr and getxattr (the kernel asks for
+  // security.capability before each write) are answered by the session thread from fd.
+  giveNodeFd(c, node.id, fd, false);
   const a = attrsOf(node.id, st);
   if (c.addon.replyCreate(req, a, c.times.attr, c.times.entry, fd, OPEN_KEEP_CACHE) !== 0) {
     c.nodes.forget(node.id, 1);
@@ -128,6 +134,7 @@ export async function write(
 }
 
 export async function release(c: Ctx, req: number, ino: number, fd: number, who: Caller) {
+  if (c.nodeFds.get(ino)?.fd === fd) takeNodeFd(c, ino);
   c.nodes.get(ino)?.fds.delete(fd);
   if (c.session !== undefined) c.addon.setDirect(c.session, fd, false);
   await noteDirectWrites(c, ino, fd, who);

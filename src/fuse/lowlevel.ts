@@ -8,11 +8,18 @@ import { lstat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import type { Caller, Operations } from './binding.js';
 import type { CheckedReads } from './checked-reads.js';
-import { loadLowLevel, OP, type LowLevelAddon, type Session } from './lowlevel-addon.js';
-import { Errno, requireHandlers, type CacheTimes, type Ctx } from './lowlevel-context.js';
+import { loadLowLevel, OP, type Session } from './lowlevel-addon.js';
+import {
+  Errno,
+  requireHandlers,
+  takeNodeFd,
+  type CacheTimes,
+  type Ctx,
+} from './lowlevel-context.js';
 import { Listings } from './lowlevel-dirs.js';
 import * as E from './lowlevel-entries.js';
 import * as F from './lowlevel-files.js';
+import { RequestTrace } from './lowlevel-trace.js';
 import { NodeTable, ROOT } from './nodes.js';
 
 /** An hour: correct because every change the kernel did not make itself is invalidated. */
@@ -66,15 +73,21 @@ export async function mountLowLevel(
   }
   const log = o.log ?? (() => undefined);
   const rootIno = (await lstat(o.root, { bigint: true })).ino;
+  const nodeFds: Ctx['nodeFds'] = new Map();
   const c: Ctx = {
     addon,
+    root: Buffer.from(o.root),
+    nodeFds,
     h: requireHandlers(ops),
-    nodes: new NodeTable(rootIno),
+    nodes: new NodeTable(rootIno, (id) => {
+      takeNodeFd(c, id);
+    }),
     times: o.times ?? LONG_CACHE,
     ...(o.volatile === undefined ? {} : { volatile: o.volatile }),
     ...(o.checked === undefined ? {} : { checked: o.checked }),
   };
   const dirs = new Listings(c);
+  const trace = RequestTrace.fromEnv();
   let inflight = 0;
   let exited = false;
   let destroyed = false;
@@ -100,6 +113,7 @@ export async function mountLowLevel(
     umask: number,
   ): void => {
     if (op === OP.exit) {
+      if (trace !== undefined) log(`requests: ${trace.report()}`);
       exited = true;
       onExit();
       destroyIfIdle();
@@ -110,6 +124,7 @@ export async function mountLowLevel(
       return;
     }
     inflight++;
+    const traced = trace?.start(op);
     const who: Caller = { uid, gid, pid, umask };
     let work: Promise<void>;
     try {
@@ -122,6 +137,7 @@ export async function mountLowLevel(
         addon.replyErr(req, errnoOf(err, log));
       })
       .finally(() => {
+        traced?.();
         inflight--;
         destroyIfIdle();
       })
@@ -132,13 +148,14 @@ export async function mountLowLevel(
   const s = addon.mount(mountpoint, opts.join(','), handler);
   held.session = s;
   c.session = s;
+  addon.setTimes(s, c.times.attr, c.times.negative);
   return {
     mountpoint,
     get nodeCount() {
       return c.nodes.size;
     },
     invalidate: (path) => {
-      if (!exited) invalidatePath(addon, s, c.nodes, path);
+      if (!exited) invalidatePath(c, s, path);
     },
     unmount: async (ms = 5000) => {
       if (!exited) {
@@ -168,7 +185,8 @@ function errnoOf(err: unknown, log: (line: string) => void): number {
 }
 
 /** Invalidate the node at `path`, its entry in its parent, and the parent's listing. */
-function invalidatePath(addon: LowLevelAddon, s: Session, nodes: NodeTable, path: Path): void {
+function invalidatePath(c: Ctx, s: Session, path: Path): void {
+  const { addon, nodes } = c;
   if (path === '') {
     addon.notifyInvalInode(s, ROOT);
     return;
@@ -182,6 +200,8 @@ function invalidatePath(addon: LowLevelAddon, s: Session, nodes: NodeTable, path
   }
   const name = Buffer.from(parts[parts.length - 1]!, 'latin1');
   const node = nodes.child(parent, name);
+  // The name may now be another file: the session thread no longer answers for its node.
+  if (node !== undefined) takeNodeFd(c, node.id);
   addon.notifyInvalEntry(s, parent, name);
   addon.notifyInvalInode(s, parent);
   if (node !== undefined) addon.notifyInvalInode(s, node.id);

@@ -38,7 +38,11 @@ export class NodeTable {
   private readonly byName = new Map<string, FsNode>();
   private nextId = ROOT + 1;
 
-  constructor(rootIno: bigint) {
+  /** `onDrop` is told of each node that leaves the table. */
+  constructor(
+    rootIno: bigint,
+    private readonly onDrop: (id: number) => void = () => undefined,
+  ) {
     const root: FsNode = { id: ROOT, ino: rootIno, lookups: 1, names: [], fds: new Set() };
     this.byId.set(ROOT, root);
     this.byIno.set(rootIno, root);
@@ -149,6 +153,7 @@ export class NodeTable {
   }
 
   private drop(node: FsNode): void {
+    this.onDrop(node.id);
     this.byId.delete(node.id);
     if (this.byIno.get(node.ino) === node) this.byIno.delete(node.ino);
     for (const key of node.names) if (this.byName.get(key) === node) this.byName.delete(key);

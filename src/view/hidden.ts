@@ -60,6 +60,8 @@ const strip = (p: string): string => (p === AT ? '/' : p.slice(AT.length));
 
 /** Operations whose path is not their first argument. */
 const TWO_PATHS = new Set(['rename', 'link']);
+/** Shortcuts a caller can do without (ENOSYS): the views need not offer them. */
+const OPTIONAL = new Set(['readdirAttrs']);
 
 type Handler = (...args: unknown[]) => void;
 type Table = Record<string, Handler | undefined>;
@@ -82,7 +84,9 @@ function routed(name: string, volume: Handler, view: Handler | undefined, seen: 
       return;
     }
     seen();
-    if (view === undefined || two || name === 'symlink') answerEROFS(args);
+    if (view === undefined && OPTIONAL.has(name)) {
+      (args.findLast((a) => typeof a === 'function') as (e: number) => void)(errno('ENOSYS'));
+    } else if (view === undefined || two || name === 'symlink') answerEROFS(args);
     else view(...args.map((a, i) => (i === at ? strip(a as string) : a)));
   };
 }
@@ -102,6 +106,29 @@ function unlistedAtRoot(readdir: Handler): Handler {
       );
     };
     readdir(p, unlisted, ...rest);
+  };
+}
+
+/** readdirAttrs, with `.tether` left out of the root's listing (an empty name is skipped). */
+function attrsUnlistedAtRoot(readdirAttrs: Handler): Handler {
+  return (p: unknown, cb: unknown, ...rest: unknown[]) => {
+    if (p !== '/') {
+      readdirAttrs(p, cb, ...rest);
+      return;
+    }
+    const done = cb as (err: number, l?: { names: Buffer[] }) => void;
+    readdirAttrs(
+      p,
+      (err: number, l?: { names: Buffer[] }) => {
+        if (l !== undefined) {
+          for (let i = 0; i < l.names.length; i++) {
+            if (l.names[i]!.toString('latin1') === HIDDEN_NAME) l.names[i] = Buffer.alloc(0);
+          }
+        }
+        done(err, l);
+      },
+      ...rest,
+    );
   };
 }
 
@@ -126,5 +153,7 @@ export function withHiddenTree(
     out[name] = routed(name, fn, view[name], seen);
   }
   if (out['readdir'] !== undefined) out['readdir'] = unlistedAtRoot(out['readdir']);
+  if (out['readdirAttrs'] !== undefined)
+    out['readdirAttrs'] = attrsUnlistedAtRoot(out['readdirAttrs']);
   return out;
 }

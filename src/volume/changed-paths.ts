@@ -39,9 +39,20 @@ export function isUnder(path: Path, dir: Path): boolean {
   return dir === '' || path === dir || path.startsWith(dir + '/');
 }
 
+/**
+ * Records are written this long after their note, all of them in one transaction: a create
+ * through the mount notes one new path, and a transaction (a commit, with its sync) per create
+ * cost more than the create itself. A record need not be durable before its write (see
+ * above); markClean writes what is pending first.
+ */
+const BATCH_MS = 50;
+
 export class ChangedPaths {
   /** Each path and the sequence number of its latest note. */
   private readonly paths = new Map<Path, number>();
+  /** Records not yet written: true to put, false to remove (the latest decision wins). */
+  private readonly pending = new Map<Path, boolean>();
+  private timer: NodeJS.Timeout | undefined;
   private readonly stamps = new Map<Path, Stamp>();
   private readonly writes = new Set<Promise<unknown>>();
   private seq = 0;
@@ -89,7 +100,7 @@ export class ChangedPaths {
     if (path === '') return;
     const had = this.paths.has(path);
     this.paths.set(path, ++this.seq);
-    if (!had) this.track(this.db.put(keyOf(path), KEYS.value(path, EMPTY)));
+    if (!had) this.queue(path, true);
   }
 
   /**
@@ -108,7 +119,7 @@ export class ChangedPaths {
   private drop(path: Path): void {
     this.paths.delete(path);
     this.stamps.delete(path);
-    this.track(this.db.remove(keyOf(path)));
+    this.queue(path, false);
   }
 
   /** After a scan of the whole view: the list is exactly `paths` (noted ones kept too). */
@@ -117,13 +128,13 @@ export class ChangedPaths {
     for (const [p, s] of this.paths) {
       if (s <= since && !want.has(p)) {
         this.paths.delete(p);
-        this.track(this.db.remove(keyOf(p)));
+        this.queue(p, false);
       }
     }
     for (const p of want) {
       if (!this.paths.has(p)) {
         this.paths.set(p, 0);
-        this.track(this.db.put(keyOf(p), KEYS.value(p, EMPTY)));
+        this.queue(p, true);
       }
     }
     this.completeNow = true;
@@ -159,8 +170,30 @@ export class ChangedPaths {
 
   /** Wait for the records written so far; a failed write makes the list untrusted. */
   async settled(): Promise<void> {
+    this.writePending();
     while (this.writes.size > 0) await Promise.all([...this.writes]);
     if (this.writeError !== undefined) this.completeNow = false;
+  }
+
+  private queue(path: Path, put: boolean): void {
+    this.pending.set(path, put);
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.writePending();
+    }, BATCH_MS);
+    this.timer.unref();
+  }
+
+  /** Every pending record, issued together (one transaction). */
+  private writePending(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const [path, put] of this.pending) {
+      this.track(
+        put ? this.db.put(keyOf(path), KEYS.value(path, EMPTY)) : this.db.remove(keyOf(path)),
+      );
+    }
+    this.pending.clear();
   }
 
   private track(p: Promise<unknown>): void {

@@ -20,7 +20,8 @@
 // lowlevel_direct.c), so a per-write check would cost that path; an open-time check against a
 // running total costs a comparison. The limit may so be passed by what one open writes; the
 // next open that would write is refused, and nothing written is ever lost.
-import { readdir, readlink, lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath, hashFile } from '../scan/fs-entry.js';
 import { closeMtime } from '../scan/stamp.js';
@@ -238,9 +239,17 @@ export class Culler {
     return new VolumeError(this.v.why.note(path, 'EDISCONFULL', op, message));
   }
 
-  /** `path` changed through the mount: its entry in the running total follows (one lstat). */
-  async noted(path: Path): Promise<void> {
-    const st = await lstat(fsPath(this.localBuf, path)).catch(() => undefined);
+  /**
+   * `path` changed through the mount: its entry in the running total follows (one lstat, made
+   * synchronously: the view is local, and this runs after every change the mount makes).
+   */
+  noted(path: Path): Promise<void> {
+    let st: ReturnType<typeof lstatSync> | undefined;
+    try {
+      st = lstatSync(fsPath(this.localBuf, path), { throwIfNoEntry: false });
+    } catch {
+      st = undefined; // too long a path, say: counted by the next walk instead
+    }
     if (st?.isFile() === true) {
       const bytes = st.blocks * 512;
       this.bytesAt.set(path, bytes);
@@ -250,6 +259,7 @@ export class Culler {
       this.ledger.drop(path);
     }
     if (overBy(this.totalsWith(NOTHING), this.limits) > 0) this.soon();
+    return Promise.resolve();
   }
 
   /**

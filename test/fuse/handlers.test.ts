@@ -9,11 +9,14 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { createHandlers } from '../../src/fuse/handlers.js';
-import type { Operations } from '../../src/fuse/binding.js';
+import type { AttrListing, Operations, Stat } from '../../src/fuse/binding.js';
+import { ATTR_FIELDS, attrsOf, loadLowLevel } from '../../src/fuse/lowlevel-addon.js';
+import { TEMP_PREFIX } from '../../src/scan/temp-name.js';
 import type { VolumeView } from '../../src/fuse/view.js';
 import { TetherError } from '../../src/errors.js';
 import { tempDir } from '../cli/run.js';
@@ -274,3 +277,50 @@ test('user.tether.state is listed and read on every path; other names pass throu
   t.is(x!.toString(), '1');
   t.is(readFileSync(join(dir, 'a'), 'utf8'), 'a');
 });
+
+const lowlevel = loadLowLevel() === undefined ? test.skip : test;
+
+lowlevel(
+  'readdirAttrs lists a directory with the attributes getattr gives, temp names left out',
+  async (t) => {
+    const { dir, cleanup } = tempDir();
+    t.teardown(cleanup);
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'a'), 'hello');
+    writeFileSync(join(dir, `${TEMP_PREFIX}x`), 'engine temp');
+    symlinkSync('a', join(dir, 'sub', 'l'));
+    const h: Operations = createHandlers(fakeView(dir, new Set()).view);
+    const listed = async (p: string) => {
+      const [err, l] = await call<AttrListing>((cb) => {
+        h.readdirAttrs!(p, cb, caller);
+      });
+      t.is(err, 0);
+      return new Map(
+        l!.names.map((n, i) => [
+          n.toString(),
+          l!.attrs.slice(i * ATTR_FIELDS, (i + 1) * ATTR_FIELDS),
+        ]),
+      );
+    };
+    const attrsOfPath = async (p: string) => {
+      const [err, st] = await call<Stat>((cb) => {
+        h.getattr!(p, cb, caller);
+      });
+      t.is(err, 0);
+      return attrsOf(0, st!);
+    };
+    const root = await listed('/');
+    t.deepEqual([...root.keys()].sort(), ['.', '..', 'sub']);
+    // The mount's root is its own parent.
+    t.deepEqual(root.get('..'), await attrsOfPath('/'));
+    const sub = await listed('/sub');
+    t.deepEqual([...sub.keys()].sort(), ['.', '..', 'a', 'l']);
+    for (const name of ['a', 'l']) t.deepEqual(sub.get(name), await attrsOfPath(`/sub/${name}`));
+    t.deepEqual(sub.get('.'), await attrsOfPath('/sub'));
+    t.deepEqual(sub.get('..'), await attrsOfPath('/'));
+    const [missing] = await call((cb) => {
+      h.readdirAttrs!('/nope', cb, caller);
+    });
+    t.is(missing, -E.ENOENT);
+  },
+);

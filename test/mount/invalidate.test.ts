@@ -32,17 +32,21 @@ serial(
     t.is((await sh(`stat -c %s ${m}/a.txt`)).stdout, '4\n');
     t.not((await sh(`stat ${m}/new.txt`)).status, 0);
     t.is((await sh(`ls ${m}/d`)).stdout, 'x\n');
+    // A name d lacks: answered by the session thread from d's descriptor, and cached.
+    t.not((await sh(`stat ${m}/d/z`)).status, 0);
 
     writeFileSync(join(v.remote, 'a.txt'), 'two, longer\n');
     writeFileSync(join(v.remote, 'new.txt'), 'fresh\n');
     writeFileSync(join(v.remote, 'd', 'y'), 'y\n');
     rmSync(join(v.remote, 'd', 'x'));
+    writeFileSync(join(v.remote, 'd', 'z'), 'z\n');
 
     const now = async (cmd: string, want: string): Promise<boolean> =>
       (await sh(cmd)).stdout === want;
     t.true(await eventually(() => now(`cat ${m}/a.txt`, 'two, longer\n'), 8000), 'new content');
     t.true(await now(`stat -c %s ${m}/a.txt`, '12\n'), 'new size');
     t.true(await eventually(() => now(`cat ${m}/new.txt`, 'fresh\n'), 8000), 'new file');
-    t.true(await eventually(() => now(`ls ${m}/d`, 'y\n'), 8000), 'new listing');
+    t.true(await eventually(() => now(`ls ${m}/d`, 'y\nz\n'), 8000), 'new listing');
+    t.true(await eventually(() => now(`cat ${m}/d/z`, 'z\n'), 8000), 'found where it was not');
   },
 );

@@ -1,0 +1,123 @@
+// Requests the session thread answers from a descriptor JavaScript left it for a node
+// (DESIGN decision 18): a directory of the local view (opened O_PATH), or a file just created
+// and still open. With one, a lookup of a name the directory lacks is answered "no such name"
+// here, a getattr from fstat, and a getxattr (not tether's own names) from fgetxattr, each
+// without a trip to JavaScript; every other case still goes there. JavaScript takes a node's
+// descriptor back (setNodeFd to -1) before it closes it, whenever the node may no longer be
+// that descriptor's file (forgotten, removed, changed by the volume underneath the mount); the
+// lock keeps a descriptor from being closed while this thread uses it.
+#include "lowlevel.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+void ll_nodes_init(ll_session *s) {
+  pthread_rwlock_init(&s->node_lock, NULL);
+  s->node_fd = calloc(LL_NODE_FDS, sizeof *s->node_fd);  // fd + 1; 0: none
+}
+
+void ll_nodes_free(ll_session *s) {
+  free(s->node_fd);
+  s->node_fd = NULL;
+  pthread_rwlock_destroy(&s->node_lock);
+}
+
+// The node's descriptor, with the read lock held (released by the caller), or -1 unlocked.
+static int hold(ll_session *s, fuse_ino_t ino) {
+  if (s->node_fd == NULL || ino >= LL_NODE_FDS) return -1;
+  pthread_rwlock_rdlock(&s->node_lock);
+  int fd = s->node_fd[ino] - 1;
+  if (fd < 0) pthread_rwlock_unlock(&s->node_lock);
+  return fd;
+}
+
+bool ll_node_lookup(ll_session *s, fuse_req_t req, fuse_ino_t parent, const char *name) {
+  if (s->negative_timeout <= 0) return false;
+  int fd = hold(s, parent);
+  if (fd < 0) return false;
+  struct stat st;
+  int err = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+  pthread_rwlock_unlock(&s->node_lock);
+  if (err != ENOENT) return false;  // there (JavaScript makes its node), or a failure
+  struct fuse_entry_param e;
+  memset(&e, 0, sizeof e);
+  e.entry_timeout = s->negative_timeout;  // node 0: a negative entry
+  fuse_reply_entry(req, &e);
+  return true;
+}
+
+bool ll_node_getattr(ll_session *s, fuse_req_t req, fuse_ino_t ino) {
+  int fd = hold(s, ino);
+  if (fd < 0) return false;
+  struct stat st;
+  int rc = fstat(fd, &st);
+  pthread_rwlock_unlock(&s->node_lock);
+  if (rc != 0) return false;
+  fuse_reply_attr(req, &st, s->attr_timeout);
+  return true;
+}
+
+bool ll_node_getxattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
+  if (strncmp(name, "user.tether.", 12) == 0) return false;
+  int fd = hold(s, ino);
+  if (fd < 0) return false;
+  char *buf = size > 0 ? malloc(size) : NULL;
+  if (size > 0 && buf == NULL) {
+    pthread_rwlock_unlock(&s->node_lock);
+    return false;
+  }
+  ssize_t n = fgetxattr(fd, name, buf, size);
+  int err = n < 0 ? errno : 0;
+  pthread_rwlock_unlock(&s->node_lock);
+  // An O_PATH descriptor cannot read attributes (EBADF): JavaScript answers by path.
+  if (err != 0 && err != ENODATA && err != ERANGE) {
+    free(buf);
+    return false;
+  }
+  if (err != 0) fuse_reply_err(req, err);
+  else if (size == 0) fuse_reply_xattr(req, (size_t)n);
+  else fuse_reply_buf(req, buf, (size_t)n);
+  free(buf);
+  return true;
+}
+
+// setNodeFd(session, node, fd): the session thread may answer for node from fd (-1: no more).
+// Returns once the thread no longer uses the node's previous descriptor.
+napi_value ll_set_node_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  ll_session *s = argc == 3 ? ll_session_arg(env, argv[0]) : NULL;
+  double node, fd;
+  if (s == NULL || !ll_get_double(env, argv[1], &node) || !ll_get_double(env, argv[2], &fd)) {
+    return ll_throw(env, "setNodeFd(session, node, fd)");
+  }
+  bool taken = false;
+  if (s->node_fd != NULL && node >= 0 && node < LL_NODE_FDS) {
+    pthread_rwlock_wrlock(&s->node_lock);
+    s->node_fd[(size_t)node] = fd < 0 ? 0 : (int)fd + 1;
+    pthread_rwlock_unlock(&s->node_lock);
+    taken = fd >= 0;
+  }
+  napi_value out;
+  napi_get_boolean(env, taken, &out);
+  return out;
+}
+
+// setTimes(session, attr, negative): the lifetimes of the replies answered here.
+napi_value ll_set_times(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  ll_session *s = argc == 3 ? ll_session_arg(env, argv[0]) : NULL;
+  double attr, negative;
+  if (s == NULL || !ll_get_double(env, argv[1], &attr) || !ll_get_double(env, argv[2], &negative)) {
+    return ll_throw(env, "setTimes(session, attr, negative)");
+  }
+  s->attr_timeout = attr;
+  s->negative_timeout = negative;
+  return ll_undefined(env);
+}
