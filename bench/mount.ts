@@ -12,8 +12,9 @@
 // `unison A B -batch` (whole command), each a wall time from process start to exit.
 //
 // Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_CHANGES per side (100), BENCH_CONFLICTS
-// (5, part of the changes), BENCH_DIR (where the work directory is made; default the temp
-// dir), BENCH_KEEP=1 keeps it. Needs /dev/fuse, fusermount and unison; prints one JSON line
+// (5, part of the changes), BENCH_ROUNDS (1: rounds of offline → changes → tether online, then
+// unison, interleaved so both see the same machine load; medians reported), BENCH_DIR (where
+// the work directory is made; default the temp dir), BENCH_KEEP=1 keeps it. Needs /dev/fuse, fusermount and unison; prints one JSON line
 // last.
 import { spawnSync } from 'node:child_process';
 import {
@@ -29,7 +30,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { content, generateTree, makePool, mulberry32, shuffle } from './lib/gentree.js';
-import { must, TETHER, timed } from './lib/run.js';
+import { median, must, TETHER, timed } from './lib/run.js';
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -44,6 +45,7 @@ const FILES = envInt('BENCH_FILES', 20_000);
 const MB = envInt('BENCH_MB', 200);
 const CHANGES = envInt('BENCH_CHANGES', 100);
 const CONFLICTS = Math.min(envInt('BENCH_CONFLICTS', 5), CHANGES);
+const ROUNDS = Math.max(1, envInt('BENCH_ROUNDS', 1));
 const KEEP = process.env['BENCH_KEEP'] === '1';
 
 type Change =
@@ -51,10 +53,21 @@ type Change =
   | { op: 'delete'; path: string }
   | { op: 'rename'; path: string; to: string };
 
-/** Per side: conflicting edits, one rename, 10% deletes, 20% creates, the rest edits. */
-function plan(paths: readonly string[], pool: Buffer): { local: Change[]; server: Change[] } {
-  const rnd = mulberry32(7);
-  const picks = shuffle([...paths], rnd);
+/**
+ * Per side: conflicting edits, one rename, 10% deletes, 20% creates, the rest edits. Round `r`
+ * picks among paths no earlier round deleted, renamed or conflicted (`used`, which it grows).
+ */
+function plan(
+  paths: readonly string[],
+  pool: Buffer,
+  r: number,
+  used: Set<string>,
+): { local: Change[]; server: Change[] } {
+  const rnd = mulberry32(7 + r);
+  const picks = shuffle(
+    paths.filter((p) => !used.has(p)),
+    rnd,
+  );
   let next = 0;
   const take = (n: number): string[] => picks.slice(next, (next += n));
   const size = (): number => 512 + Math.floor(rnd() * 16_384);
@@ -74,13 +87,15 @@ function plan(paths: readonly string[], pool: Buffer): { local: Change[]; server
       list.push({ op: 'write', path, data: content(pool, `${side} edit ${path}`, size(), 3) });
     }
     for (let i = 0; i < creates; i++) {
-      const path = `${dirname(picks[i]!)}/created-${side}-${i}.dat`;
+      const path = `${dirname(picks[i]!)}/created-${side}-${r}-${i}.dat`;
       list.push({ op: 'write', path, data: content(pool, `created ${path}`, size(), i) });
     }
     for (const path of take(deletes)) list.push({ op: 'delete', path });
     for (const path of take(renames))
       list.push({ op: 'rename', path, to: `${path}.moved-${side}` });
   }
+  for (const c of [...out.local, ...out.server]) if (c.op !== 'write') used.add(c.path);
+  for (const path of picks.slice(0, CONFLICTS)) used.add(path);
   return out;
 }
 
@@ -160,25 +175,38 @@ function main(): void {
     mounted = true;
     must([process.execPath, TETHER, 'sync', mnt], { env });
 
-    const changes = plan(paths, pool);
-    // The local side edits and renames what it has read (as after working on it); its
-    // overwrites need nothing fetched.
-    for (const c of changes.local) if (c.op === 'rename') readFileSync(join(mnt, c.path));
-    const offlineToStat = toFirstStat([process.execPath, TETHER, 'offline', mnt], probe, env);
+    const used = new Set<string>();
+    const rounds: { tether: number; unison: number }[] = [];
+    let offlineToStat = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      const changes = plan(paths, pool, r, used);
+      // The local side edits and renames what it has read (as after working on it); its
+      // overwrites need nothing fetched.
+      for (const c of changes.local) if (c.op === 'rename') readFileSync(join(mnt, c.path));
+      const off = toFirstStat([process.execPath, TETHER, 'offline', mnt], probe, env);
+      if (r === 0) offlineToStat = off;
 
-    apply(mnt, changes.local);
-    apply(remote, changes.server);
-    apply(ua, changes.local);
-    apply(ub, changes.server);
+      apply(mnt, changes.local);
+      apply(remote, changes.server);
+      apply(ua, changes.local);
+      apply(ub, changes.server);
 
-    const t = timed([process.execPath, TETHER, 'online', mnt], { env });
-    if (t.status !== 0 && t.status !== 3) throw new Error(`tether online: ${t.stderr}`);
-    const u = timed(unison, { env });
-    if (u.status !== 0 && u.status !== 1) throw new Error(`unison: ${u.stderr.slice(0, 2000)}`);
-    const ratio = t.seconds / u.seconds;
+      const t = timed([process.execPath, TETHER, 'online', mnt], { env });
+      if (t.status !== 0 && t.status !== 3) throw new Error(`tether online: ${t.stderr}`);
+      const u = timed(unison, { env });
+      if (u.status !== 0 && u.status !== 1) throw new Error(`unison: ${u.stderr.slice(0, 2000)}`);
+      rounds.push({ tether: t.seconds, unison: u.seconds });
+      console.log(
+        `round ${r + 1}: tether online ${t.seconds.toFixed(2)} s, unison -batch ` +
+          `${u.seconds.toFixed(2)} s, ratio ${(t.seconds / u.seconds).toFixed(2)}x`,
+      );
+    }
+    const tm = median(rounds.map((x) => x.tether));
+    const um = median(rounds.map((x) => x.unison));
+    const ratio = median(rounds.map((x) => x.tether / x.unison));
     console.log(
-      `reconnect, ${CHANGES} changes per side: tether online ${t.seconds.toFixed(2)} s, ` +
-        `unison -batch ${u.seconds.toFixed(2)} s, ratio ${ratio.toFixed(2)}x`,
+      `reconnect, ${CHANGES} changes per side, median of ${ROUNDS}: tether online ` +
+        `${tm.toFixed(2)} s, unison -batch ${um.toFixed(2)} s, ratio ${ratio.toFixed(2)}x`,
     );
     console.log(
       `first answered stat: ${mountToStat.toFixed(2)} s after the first tether mount ` +
@@ -192,8 +220,9 @@ function main(): void {
         mb: MB,
         changes: CHANGES,
         conflicts: CONFLICTS,
-        tetherOnline: t.seconds,
-        unison: u.seconds,
+        rounds: ROUNDS,
+        tetherOnline: tm,
+        unison: um,
         ratio,
         mountToStat,
         remountToStat,

@@ -101,6 +101,20 @@ function storeAt(dir: string): Promise<Store> {
 async function sync(args: unknown, progress: (v?: unknown) => void): Promise<VolumeSyncSummary> {
   const a = args as SyncArgs;
   const store = await storeAt(a.storeDir);
+  const dir = process.env['TETHER_PROFILE_SYNC'];
+  if (dir !== undefined && dir !== '') {
+    // A CPU profile of each sync, for finding where a reconnect's time goes.
+    const { profiled } = await import('./profile.js');
+    return profiled(dir, () => syncOnce(store, a, progress));
+  }
+  return syncOnce(store, a, progress);
+}
+
+function syncOnce(
+  store: Store,
+  a: SyncArgs,
+  progress: (v?: unknown) => void,
+): Promise<VolumeSyncSummary> {
   return syncVolume(store, a.local, a.remote, {
     dryRun: a.dryRun,
     ...(a.composed === undefined ? {} : { composed: a.composed }),

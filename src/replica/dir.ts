@@ -36,6 +36,7 @@ import {
 import { openToRead, pump, type OnPiece } from '../store/stream.js';
 import { copyFrom, finishMeta, writeSynced } from './dir-write.js';
 import { setOwner } from './owner.js';
+import type { BigIntStats } from 'node:fs';
 import { entryOf, hashFile, lstatOrNone } from '../scan/fs-entry.js';
 import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
@@ -54,9 +55,36 @@ import {
 
 const AS_ROOT = process.getuid?.() === 0;
 
+/**
+ * A file this replica hashed: its lstat taken just before, and the time before that lstat
+ * less a margin (git's racy-clean rule, see `matches`).
+ */
+interface Hashed {
+  readonly st: BigIntStats;
+  readonly id: Hash;
+  readonly beforeNs: bigint;
+}
+
+/** Below this (or the mtime window, if wider) a change may keep the ctime the file had. */
+const RACY_NS = 100_000_000n;
+
+/** A file's whole identity on a local disk: the same bytes unless written since (see matches). */
+function sameStat(a: BigIntStats, b: BigIntStats): boolean {
+  return (
+    a.ino === b.ino &&
+    a.dev === b.dev &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs &&
+    a.mode === b.mode
+  );
+}
+
 export class DirReplica implements Replica {
   readonly root: Buffer;
   readonly safe: SafeRoot;
+  /** Content-checked files hashed by this object, by path (see matches). */
+  private readonly hashed = new Map<ByteString, Hashed>();
 
   constructor(
     root: string | Buffer,
@@ -114,10 +142,18 @@ export class DirReplica implements Replica {
   /** The entry now at `path` (no content id), or undefined. */
   @held
   async entry(path: ByteString): Promise<Entry | undefined> {
+    return (await this.statEntry(path))?.entry;
+  }
+
+  /** The entry now at `path` and the lstat it was made from. */
+  private async statEntry(
+    path: ByteString,
+  ): Promise<{ entry: Entry; st: BigIntStats } | undefined> {
     const p = await this.safe.at(path);
     if (p === undefined) return undefined;
     const st = await lstatOrNone(p);
-    return st === undefined ? undefined : entryOf(p, lastName(path), st);
+    const entry = st === undefined ? undefined : await entryOf(p, lastName(path), st);
+    return entry === undefined || st === undefined ? undefined : { entry, st };
   }
 
   /** The content of the file at `path`, read through the same safe parents as every call. */
@@ -148,7 +184,10 @@ export class DirReplica implements Replica {
    */
   @held
   async matches(path: ByteString, want: Entry | null): Promise<boolean> {
-    const have = await this.entry(path);
+    // Taken before the lstat: what a content check may vouch for (below).
+    const beforeNs = BigInt(Date.now()) * 1_000_000n - this.racyMarginNs;
+    const now = await this.statEntry(path);
+    const have = now?.entry;
     if (want === null || have === undefined) return want === null && have === undefined;
     if (have.kind !== want.kind || have.mode !== want.mode) return false;
     switch (want.kind) {
@@ -172,8 +211,40 @@ export class DirReplica implements Replica {
         ) {
           return true;
         }
-        return want.id !== undefined && (await this.hash(path)) === want.id;
+        if (want.id === undefined) return false;
+        if (this.contentChecked && now !== undefined)
+          return this.checkContent(path, want.id, now.st, beforeNs);
+        return (await this.hash(path)) === want.id;
     }
+  }
+
+  /** How long before a check a file's last change must lie for its stat to vouch for it. */
+  private get racyMarginNs(): bigint {
+    return this.mtimeWindowNs > RACY_NS ? this.mtimeWindowNs : RACY_NS;
+  }
+
+  /**
+   * Whether the file at `path` (lstat `st`, taken after `beforeNs`) holds `id`. A file this
+   * object hashed before is not read again while its lstat is the same in every field (inode,
+   * device, size, mode, mtime, ctime) and its ctime lies before the moment that hash began, by
+   * a margin: git's racy-clean rule. Any write since changes ctime to a time after it, which
+   * the clock's coarseness cannot fold back onto the old value across the margin. So apply's
+   * second check of a target, right before its rename (install), costs one lstat, not a read.
+   */
+  private async checkContent(
+    path: ByteString,
+    id: Hash,
+    st: BigIntStats,
+    beforeNs: bigint,
+  ): Promise<boolean> {
+    const h = this.hashed.get(path);
+    if (h !== undefined && h.id === id && sameStat(h.st, st) && st.ctimeNs < h.beforeNs) {
+      return true;
+    }
+    const got = await this.hash(path);
+    if (got === id) this.hashed.set(path, { st, id, beforeNs });
+    else this.hashed.delete(path);
+    return got === id;
   }
 
   private async expectAt(path: ByteString, expect: Entry | null): Promise<Problem | undefined> {
@@ -201,6 +272,8 @@ export class DirReplica implements Replica {
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
     const tmp = await this.tempFor(path);
+    // Renamed into place: the temporary name is gone (no unlink to fail).
+    let placed = false;
     try {
       const made =
         entry.kind === 'symlink'
@@ -208,9 +281,10 @@ export class DirReplica implements Replica {
           : await this.makeFile(tmp, entry, source, fromPath);
       if (made !== undefined && typeof made !== 'string') return made;
       const done = await this.install(tmp, path, expect);
+      placed = done.ok;
       return done.ok && made !== undefined ? { ...done, id: made } : done;
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      if (!placed) await unlink(tmp).catch(() => undefined);
     }
   }
 
@@ -274,13 +348,16 @@ export class DirReplica implements Replica {
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
     const tmp = await this.tempFor(path);
+    let placed = false;
     try {
       if (entry.kind === 'symlink') await symlink(bytesOf(entry.target ?? ''), tmp);
       else if (data !== null) await writeSynced(tmp, data);
       await finishMeta(tmp, entry);
-      return await this.install(tmp, path, expect);
+      const done = await this.install(tmp, path, expect);
+      placed = done.ok;
+      return done;
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      if (!placed) await unlink(tmp).catch(() => undefined);
     }
   }
 
@@ -298,12 +375,15 @@ export class DirReplica implements Replica {
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
     const tmp = await this.tempFor(path);
+    let placed = false;
     try {
       await writeSynced(tmp, data);
       await finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
-      return await this.install(tmp, path, expect);
+      const done = await this.install(tmp, path, expect);
+      placed = done.ok;
+      return done;
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      if (!placed) await unlink(tmp).catch(() => undefined);
     }
   }
 

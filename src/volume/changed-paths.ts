@@ -29,7 +29,18 @@ interface Stamp {
   readonly ctimeNs: bigint;
   readonly ino: bigint;
   readonly id: Hash;
+  /** The read began after this, less RACY_NS: a ctime from before vouches (see idAt). */
+  readonly beforeNs: bigint;
 }
+
+/**
+ * A change this close after a read may leave the ctime the file had when it was read (the
+ * kernel's clock for file times is coarse): such a stat vouches for nothing.
+ */
+export const RACY_NS = 100_000_000n;
+
+/** The wall clock in nanoseconds, as file times are. */
+export const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 const keyOf = (path: Path): Buffer => KEYS.key(path);
 const EMPTY = Buffer.alloc(0);
@@ -56,6 +67,8 @@ export class ChangedPaths {
   private readonly stamps = new Map<Path, Stamp>();
   private readonly writes = new Set<Promise<unknown>>();
   private seq = 0;
+  /** Called at every note (the daemon's background compose waits for a pause in them). */
+  onNote: () => void = () => undefined;
   private writeError: unknown;
 
   private constructor(
@@ -100,6 +113,7 @@ export class ChangedPaths {
     if (path === '') return;
     const had = this.paths.has(path);
     this.paths.set(path, ++this.seq);
+    this.onNote();
     if (!had) this.queue(path, true);
   }
 
@@ -141,6 +155,12 @@ export class ChangedPaths {
   }
 
   /** The content id read for `path` at this stat, if it was read at exactly this stat. */
+  // Racy-clean (git's rule): the stat vouches only where the file's last change (its ctime)
+  // lies before the read began, by a margin; a write during or just after the read would
+  // otherwise keep size, mtime (set back) and a ctime in the same clock tick, and the id of
+  // the bytes read before it would stand for bytes that are not there. The view's tree is
+  // composed in the background while offline (pre-compose.ts), so files are often read while
+  // they are still being written.
   idAt(path: Path, st: BigIntStats): Hash | undefined {
     const s = this.stamps.get(path);
     if (s === undefined) return undefined;
@@ -148,17 +168,20 @@ export class ChangedPaths {
       s.size === st.size &&
       s.mtimeNs === st.mtimeNs &&
       s.ctimeNs === st.ctimeNs &&
-      s.ino === st.ino;
+      s.ino === st.ino &&
+      s.ctimeNs < s.beforeNs;
     return same ? s.id : undefined;
   }
 
-  remember(path: Path, st: BigIntStats, id: Hash): void {
+  /** `id` was read from `path`, whose stat after the read was `st`; the read began at `readAtNs`. */
+  remember(path: Path, st: BigIntStats, id: Hash, readAtNs: bigint): void {
     this.stamps.set(path, {
       size: st.size,
       mtimeNs: st.mtimeNs,
       ctimeNs: st.ctimeNs,
       ino: st.ino,
       id,
+      beforeNs: readAtNs - RACY_NS,
     });
   }
 

@@ -27,6 +27,7 @@ import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
 import { VolumeSnapshots } from './volume-snapshots.js';
 import { MEANING } from './why.js';
 import { linkPlaceholder, movePlaceholders } from './placeholder-moves.js';
+import { PAUSE_MS, PreCompose } from './pre-compose.js';
 import { composeForSync } from './local-tree.js';
 import { ownerOnServer } from './remote-owner.js';
 import type { SyncSummary } from '../sync/engine/engine.js';
@@ -78,6 +79,12 @@ function timesFromEnv(): VolumeTimes {
     pullEveryMs: ms('TETHER_PULL_MS', DEFAULT_TIMES.pullEveryMs),
     flushDelayMs: ms('TETHER_FLUSH_MS', DEFAULT_TIMES.flushDelayMs),
   };
+}
+
+/** TETHER_PRECOMPOSE_MS: the pause in offline writes before the background compose. */
+function preComposePauseMs(): number {
+  const v = Number(process.env['TETHER_PRECOMPOSE_MS']);
+  return Number.isFinite(v) && v > 0 ? v : PAUSE_MS;
 }
 
 /** The view the handlers get: the volume's local directory and its hooks. */
@@ -140,6 +147,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let changed: ChangedPaths | undefined;
   let services: Services | undefined;
   let culler: Culler | undefined;
+  let pre: PreCompose | undefined;
   let stopping: Promise<void> | undefined;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
@@ -147,6 +155,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       o.log('stopping');
+      pre?.stop();
       await volume?.close().catch((err: unknown) => {
         o.log(`final flush failed: ${(err as Error).message}`);
       });
@@ -178,6 +187,10 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       for (const p of paths) c.note(p);
     };
     v.composeLocal = () => composeForSync(v, c);
+    const p = (pre = new PreCompose(v, c, o.log, preComposePauseMs()));
+    c.onNote = () => {
+      p.noted();
+    };
     const snaps = new VolumeSnapshots(v, c, o.mountpoint);
     const sv = (services = new Services(v, store, o.storeDir, o.remote, o.log));
     if (process.env[NOTIFY_ENV] === '1') {

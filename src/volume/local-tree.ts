@@ -32,7 +32,7 @@ import {
   type Entry,
   type Hash,
 } from '../tree/index.js';
-import type { ChangedPaths } from './changed-paths.js';
+import { nowNs, type ChangedPaths } from './changed-paths.js';
 import { localLinkKeys } from './local-links.js';
 import type { Volume } from './volume.js';
 import { placeholderHook, type PlaceholderHook } from './placeholder-scan.js';
@@ -176,8 +176,9 @@ async function scanWhole(
     hold: held,
     placeholder: placeholderHook(v.store, v.placeholders),
     read: async (abs, path, st) => {
+      const at = nowNs();
       const r = await v.store.putBlobFile(abs, st.size);
-      changed.remember(path, r.stat, r.id);
+      changed.remember(path, r.stat, r.id, at);
       count.files++;
       count.bytes += r.size;
       return r.id;
@@ -271,11 +272,12 @@ class Composer {
     let f: Entry = e;
     let id = this.changed.idAt(p, st);
     if (id === undefined) {
+      const at = nowNs();
       const r = await this.v.store.putBlobFile(abs, Number(st.size));
       this.count.files++;
       this.count.bytes += r.size;
       id = r.id;
-      this.changed.remember(p, r.stat, id);
+      this.changed.remember(p, r.stat, id, at);
       f = { ...f, size: r.size, mtimeNs: r.stat.mtimeNs };
     }
     f = { ...f, id };

@@ -197,9 +197,14 @@ export class Placeholders {
 
   /** Drop the records at or under `paths` that no longer name their file. */
   async pruneAt(paths: readonly Path[]): Promise<void> {
+    // All at once: lmdb writes the removals of one turn in one transaction (a sync that
+    // replaced a hundred placeholders waited for a hundred commits, one after another).
+    const removing: Promise<void>[] = [];
     for (const dir of paths) {
-      for (const path of [...this.under(dir)]) if (!this.isNow(path)) await this.remove(path);
+      for (const path of [...this.under(dir)])
+        if (!this.isNow(path)) removing.push(this.remove(path));
     }
+    await Promise.all(removing);
   }
 }
 

@@ -49,8 +49,12 @@ export class RangeStore {
 
   /** Drop the maps at or under `paths` whose file is no longer a placeholder (`isPlaceholder`). */
   async pruneAt(paths: readonly Path[], isPlaceholder: (path: Path) => boolean): Promise<void> {
+    // All at once, in one lmdb transaction (as Placeholders.pruneAt).
+    const removing: Promise<void>[] = [];
     for (const dir of paths) {
-      for (const path of [...this.under(dir)]) if (!isPlaceholder(path)) await this.remove(path);
+      for (const path of [...this.under(dir)])
+        if (!isPlaceholder(path)) removing.push(this.remove(path));
     }
+    await Promise.all(removing);
   }
 }

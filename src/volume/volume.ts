@@ -418,21 +418,34 @@ export class Volume {
 
   /** `quiet`: a background flush or pull, an event only when it changed something. */
   private async syncNow(dryRun: boolean, quiet = false): Promise<SyncSummary> {
+    const dir = process.env['TETHER_PROFILE_SYNC'];
+    if (dir !== undefined && dir !== '' && !dryRun) {
+      // The daemon's side of a sync, profiled as the agent profiles its own (agent/profile.ts).
+      const { profiled } = await import('../agent/profile.js');
+      return profiled(dir, () => this.syncTimed(dryRun, quiet), 'daemon');
+    }
+    return this.syncTimed(dryRun, quiet);
+  }
+
+  private async syncTimed(dryRun: boolean, quiet: boolean): Promise<SyncSummary> {
     this.busy++;
     try {
       if (!dryRun) this.dirty = false;
       // Where a sync's time goes, for the log: each phase's milliseconds.
       const phases: string[] = [];
       let at = performance.now();
-      let phase = 'start';
+      // compose: the view's tree from the changed-path list; start: the agent's checks up to
+      // its scan; post: the daemon's bookkeeping after the agent answered.
+      let phase = 'compose';
       if (!dryRun && !quiet) this.onEvent('sync-start', {});
-      const onPhase = (p: SyncPhase): void => {
+      const onPhase = (p: SyncPhase | 'start'): void => {
         const now = performance.now();
         phases.push(`${phase} ${Math.round(now - at)}`);
         phase = p;
         at = now;
       };
       const composed = await this.composeLocal();
+      onPhase('start');
       const s =
         this.remoteIo !== undefined
           ? await this.remoteIo.sync(dryRun, onPhase, composed)
@@ -442,7 +455,7 @@ export class Volume {
               ...(composed === undefined ? {} : { composed }),
             });
       phases.push(`${phase} ${Math.round(performance.now() - at)}`);
-      if (!dryRun && s.applied > 0) this.log(`sync phases (ms): ${phases.join(', ')}`);
+      at = performance.now();
       if (!dryRun) {
         // Placeholders the engine replaced or removed in the view are placeholders no more.
         const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
@@ -458,7 +471,11 @@ export class Volume {
           await this.ranges.pruneAt(touched, (p) => this.placeholders.isNow(p));
         }
         this.viewChanges.emit(touched);
-        if (s.applied > 0) this.onSynced();
+        if (s.applied > 0) {
+          this.onSynced();
+          phases.push(`post ${Math.round(performance.now() - at)}`);
+          this.log(`sync phases (ms): ${phases.join(', ')}`);
+        }
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
         for (const c of s.conflicts) this.onEvent('conflict', { path: c.path, kind: c.kind });

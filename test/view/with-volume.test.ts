@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { cannotMount, mounted, tetherRun, type Volume } from '../mount/harness.js';
 import { fillRemote } from '../volume-snapshot/helpers.js';
 import { mountView, viewPid } from './harness.js';
+import { processAlive } from '../../src/store/store.js';
 
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
@@ -15,14 +16,9 @@ const QUIET = { TETHER_PULL_MS: '600000' };
 const isMounted = (mnt: string): boolean =>
   readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${mnt} `);
 
+/** Running (a zombie waiting for init to reap it has stopped: see processAlive). */
 function alive(pid: number | undefined): boolean {
-  if (pid === undefined || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return pid !== undefined && pid > 0 && processAlive(pid);
 }
 
 /** A variant view and a snapshot view of the volume, mounted; their daemons' pids. */

@@ -1,9 +1,14 @@
 // The changed-path list (src/volume/changed-paths.ts) on an in-memory database: trusted only
 // after a clean stop, notes kept over a pass that started before them, directories forgotten
-// with everything below them.
+// with everything below them; the stat cache's racy-clean guard.
 import test from 'ava';
-import { ChangedPaths } from '../../src/volume/changed-paths.js';
+import { lstatSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChangedPaths, RACY_NS } from '../../src/volume/changed-paths.js';
 import { MemoryKvDb } from '../../src/store/memory.js';
+import { hashBytes } from '../../src/tree/index.js';
+import { tempDir } from '../cli/run.js';
 
 test('a list is trusted after a clean stop only, and survives it', async (t) => {
   const db = new MemoryKvDb();
@@ -38,4 +43,26 @@ test('forget keeps a path noted after the pass began; a directory takes its chil
   t.deepEqual(c.list().sort(), ['dx', 'x']);
   c.note('');
   t.false(c.list().includes(''), "the root's own metadata is no part of a tree");
+});
+
+test('a stat vouches for the id read only where the file changed well before the read', async (t) => {
+  const tmp = tempDir('changed-paths-');
+  t.teardown(tmp.cleanup);
+  const f = join(tmp.dir, 'f');
+  const c = await ChangedPaths.open(new MemoryKvDb());
+  const id = hashBytes(Buffer.from('one\n'));
+  writeFileSync(f, 'one\n');
+  utimesSync(f, 1_700_000_000, 1_700_000_000);
+  const st = lstatSync(f, { bigint: true });
+  // Read as it was written (a background compose may be that quick): the next look reads again.
+  c.remember('f', st, id, st.ctimeNs);
+  t.is(c.idAt('f', st), undefined, 'a write in the same clock tick could hide behind this stat');
+  // Read well after its last change: the same stat vouches for the id.
+  c.remember('f', st, id, st.ctimeNs + RACY_NS + 1n);
+  t.is(c.idAt('f', st), id);
+  // Rewritten since, same size and mtime: its ctime tells.
+  await sleep(20);
+  writeFileSync(f, 'two\n');
+  utimesSync(f, 1_700_000_000, 1_700_000_000);
+  t.is(c.idAt('f', lstatSync(f, { bigint: true })), undefined);
 });

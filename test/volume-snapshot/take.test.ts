@@ -11,7 +11,8 @@ import { fillRemote, sameBytes, sameListing, take } from './helpers.js';
 
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
-const QUIET = { TETHER_PULL_MS: '600000' };
+// No background compose either: these tests count which files a snapshot itself reads.
+const QUIET = { TETHER_PULL_MS: '600000', TETHER_PRECOMPOSE_MS: '600000' };
 
 async function restoreAndCompare(t: ExecutionContext, v: Volume, name: string): Promise<void> {
   const { dir, cleanup } = tempDir('snap-restore-');
