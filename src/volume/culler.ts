@@ -165,12 +165,21 @@ export class Culler {
     await this.noted(path);
     // Base learns its id next: the blob will take about as much in the store.
     this.ledger.addStore(this.bytesAt.get(path) ?? 0);
+    // Counted whole now: the room held for it is in the ledger.
+    for (const h of this.held.values()) if (h.path === path) h.bytes = 0;
     if (overBy(this.ledger.totals, this.limits) > 0) this.soon();
   }
 
   private readonly bytesAt = new Map<Path, number>();
-  /** Room held for fetches under way (bytes, and whether pinned), not yet in the ledger. */
-  private readonly held = new Map<number, { bytes: number; pinned: boolean }>();
+  /**
+   * Room held for fetches under way (bytes, and whether pinned), less what of the fetched file
+   * the ledger counts already (noted): the same bytes are never counted twice, or a cull run
+   * while a fetch ends would evict a file more than the fetch needs.
+   */
+  private readonly held = new Map<
+    number,
+    { path: Path; want: number; bytes: number; pinned: boolean }
+  >();
   private heldSeq = 0;
 
   /** The running total with the room held for fetches under way, and `extra` more. */
@@ -224,7 +233,7 @@ export class Culler {
       }
     }
     const key = ++this.heldSeq;
-    this.held.set(key, want);
+    this.held.set(key, { path, want: want.bytes, ...want });
     return () => {
       this.held.delete(key);
     };
@@ -257,6 +266,9 @@ export class Culler {
     } else {
       this.bytesAt.delete(path);
       this.ledger.drop(path);
+    }
+    for (const h of this.held.values()) {
+      if (h.path === path) h.bytes = Math.max(0, h.want - (this.bytesAt.get(path) ?? 0));
     }
     if (overBy(this.totalsWith(NOTHING), this.limits) > 0) this.soon();
     return Promise.resolve();
