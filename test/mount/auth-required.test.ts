@@ -7,19 +7,13 @@
 import test from 'ava';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, sh, tetherRun } from './harness.js';
+import { eventually, modeDetail, sh, tetherRun } from './harness.js';
 import { cannotSshfs, sshfsVolume } from './sshfs-remote.js';
 
 const skipped = cannotSshfs === undefined ? '' : ` — skipped: ${cannotSshfs}`;
 const serial = cannotSshfs === undefined ? test.serial : test.skip;
 const NOBODY = { name: 'nobody', uid: 65534, gid: 65534 };
 const FAST = { TETHER_PULL_MS: '500' };
-
-async function mode(mnt: string): Promise<string> {
-  const s = await tetherRun(['status', mnt, '--json'], 15_000);
-  if (s.status !== 0) return `status failed: ${s.stderr}`;
-  return (JSON.parse(s.stdout) as { modeDetail: string }).modeDetail;
-}
 
 async function eventTypes(mnt: string): Promise<string[]> {
   const r = await tetherRun(['events', mnt, '--json'], 15_000);
@@ -60,7 +54,7 @@ serial(
     t.not(on.status, 0);
     t.regex(on.stderr, /refused this user/);
     t.regex(on.stderr, /auth-required/);
-    t.is(await mode(v.mnt), 'auth-required');
+    t.is(await modeDetail(v.mnt), 'auth-required');
     t.true((await eventTypes(v.mnt)).includes('auth-required'));
     // Nothing planned from the refusal: the server as it was, the local edits kept.
     chmodSync(v.exported, 0o755);
@@ -80,7 +74,7 @@ serial(
       t.log((await tetherRun(['events', v.mnt], 15_000)).stdout);
     }
     t.true(synced, 'synced once access returned');
-    t.true(await eventually(async () => (await mode(v.mnt)) === 'online', 15_000));
+    t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'online', 15_000));
     t.is(read(join(v.exported, 'a.txt')), 'edited offline\n');
     t.is(read(join(v.exported, 'keep.txt')), 'keep\n');
     t.is(read(join(v.exported, 'd', 'b.txt')), 'b\n');
@@ -108,7 +102,7 @@ serial(
     // Three of the five directories (the root among them) refuse from now on.
     for (const d of ['d1', 'd2', 'd3']) chmodSync(join(v.exported, d), 0o000);
     t.is((await sh(`printf x > ${v.mnt}/d4/x.txt && ${asNobody(`${v.mnt}/d4/x.txt`)}`)).status, 0);
-    t.true(await eventually(async () => (await mode(v.mnt)) === 'auth-required', 20_000));
+    t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'auth-required', 20_000));
     t.true((await eventTypes(v.mnt)).includes('auth-required'));
     await new Promise((r) => setTimeout(r, 1500));
     t.false(existsSync(join(v.exported, 'd4', 'x.txt')), 'nothing synced from refused listings');
@@ -120,7 +114,7 @@ serial(
       await eventually(() => existsSync(join(v.exported, 'd4', 'x.txt')), 45_000),
       'synced once access returned',
     );
-    t.true(await eventually(async () => (await mode(v.mnt)) === 'online', 15_000));
+    t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'online', 15_000));
 
     // One directory among readable ones: the sync goes on around it.
     chmodSync(join(v.exported, 'd1'), 0o000);
@@ -129,7 +123,7 @@ serial(
       await eventually(() => existsSync(join(v.exported, 'd4', 'y.txt')), 20_000),
       'one refusing directory does not stop the sync',
     );
-    t.is(await mode(v.mnt), 'online');
+    t.is(await modeDetail(v.mnt), 'online');
     chmodSync(join(v.exported, 'd1'), 0o755);
     for (const d of dirs) t.is(read(join(v.exported, d, 'f.txt')), `${d}\n`);
     t.is((await sh(`cat ${v.mnt}/d1/f.txt`)).stdout, 'd1\n');

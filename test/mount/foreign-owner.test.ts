@@ -13,18 +13,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { sh, tetherRun } from './harness.js';
+import { modeDetail, sh, tetherRun } from './harness.js';
 import { cannotSshfs, sshfsVolume } from './sshfs-remote.js';
 
 const skipped = cannotSshfs === undefined ? '' : ` — skipped: ${cannotSshfs}`;
 const serial = cannotSshfs === undefined ? test.serial : test.skip;
 const NOBODY = { name: 'nobody', uid: 65534, gid: 65534 };
-
-async function mode(mnt: string): Promise<string> {
-  const s = await tetherRun(['status', mnt, '--json'], 15_000);
-  if (s.status !== 0) return `status failed: ${s.stderr}`;
-  return (JSON.parse(s.stdout) as { modeDetail: string }).modeDetail;
-}
 
 const temps = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('.tether-'));
 
@@ -49,7 +43,7 @@ serial(
     t.is(statSync(join(v.exported, 'new.txt')).uid, NOBODY.uid);
     t.is(readFileSync(join(v.exported, 'two.txt'), 'utf8'), 'two');
     t.deepEqual(temps(v.exported), []);
-    t.is(await mode(v.mnt), 'online');
+    t.is(await modeDetail(v.mnt), 'online');
     // Said once in the log, not per file.
     t.is(readFileSync(join(v.store, 'daemon.log'), 'utf8').split('refused to set').length, 2);
     // The owner the server gave is what the mount shows and base holds: no sync finds a change.

@@ -143,3 +143,10 @@ export async function eventually(
   }
   return check();
 }
+
+/** The volume's mode as `tether status --json` details it (`online`, `offline:failure`, …). */
+export async function modeDetail(mnt: string): Promise<string> {
+  const s = await tetherRun(['status', mnt, '--json'], 15_000);
+  if (s.status !== 0) return `status failed: ${s.stderr}`;
+  return (JSON.parse(s.stdout) as { modeDetail: string }).modeDetail;
+}

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { Store } from '../../src/store/store.js';
 import { RangeStore } from '../../src/volume/range-store.js';
 import { presentBytes, type RangeMap } from '../../src/volume/ranges.js';
-import { eventually, sh, tetherRun, type Ran } from './harness.js';
+import { eventually, modeDetail, type Ran, sh, tetherRun } from './harness.js';
 import { cannotSshfs, sshfsVolume, type SshfsVolume } from './sshfs-remote.js';
 
 const skipped = cannotSshfs === undefined ? '' : ` — skipped: ${cannotSshfs}`;
@@ -23,12 +23,6 @@ const SIZE = 96 * MiB;
 const ENV = { TETHER_PULL_MS: '600000', TETHER_IDLE_MS: '1500' };
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-async function mode(mnt: string): Promise<string> {
-  const s = await tetherRun(['status', mnt, '--json'], 15_000);
-  if (s.status !== 0) return `status failed: ${s.stderr}`;
-  return (JSON.parse(s.stdout) as { modeDetail: string }).modeDetail;
-}
 
 /** The range map the daemon recorded for `path` (the store read beside it). */
 async function rangesOf(store: string, path: string): Promise<RangeMap | undefined> {
@@ -98,7 +92,7 @@ serial(
     const r = await catHungMidFetch(t, v, 'big.bin');
     t.not(r.status, 0, 'the read cannot finish');
     t.regex(r.stderr, /No data available/);
-    t.true(await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000));
+    t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'offline:failure', 15_000));
 
     const map = await rangesOf(v.store, 'big.bin');
     t.truthy(map, 'the fetched ranges are recorded');
@@ -134,7 +128,7 @@ serial(
     t.regex(w.message, new RegExp(`bytes ${String(firstMissing * MiB)}–\\d+ of "big.bin"`));
 
     v.resume();
-    t.true(await eventually(async () => (await mode(v.mnt)) === 'online', 45_000));
+    t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'online', 45_000));
     const out = join(v.dir, 'whole');
     const again = await sh(`cat ${join(v.mnt, 'big.bin')} > ${out}`, 60_000);
     t.is(again.status, 0, again.stderr);
@@ -160,11 +154,11 @@ serial(`a server file changed between fetches is fetched anew${skipped}`, async 
   );
   const r = await catHungMidFetch(t, v, 'big.bin');
   t.not(r.status, 0);
-  t.true(await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000));
+  t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'offline:failure', 15_000));
   const before = await rangesOf(v.store, 'big.bin');
   t.true(before !== undefined && presentBytes(before) > 0);
   v.resume();
-  t.true(await eventually(async () => (await mode(v.mnt)) === 'online', 45_000));
+  t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'online', 45_000));
   // Changed after the reconnect's sync: only the fetch itself can notice.
   const changed = randomBytes(SIZE);
   writeFileSync(join(v.exported, 'big.bin'), changed);

@@ -6,17 +6,11 @@
 import test from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, sh, tetherRun } from './harness.js';
+import { eventually, modeDetail, sh, tetherRun } from './harness.js';
 import { cannotSshfs, sshfsVolume } from './sshfs-remote.js';
 
 const skipped = cannotSshfs === undefined ? '' : ` — skipped: ${cannotSshfs}`;
 const serial = cannotSshfs === undefined ? test.serial : test.skip;
-
-async function mode(mnt: string): Promise<string> {
-  const s = await tetherRun(['status', mnt, '--json'], 15_000);
-  if (s.status !== 0) return `status failed: ${s.stderr}`;
-  return (JSON.parse(s.stdout) as { modeDetail: string }).modeDetail;
-}
 
 /** A command in the mount, timed (ms); it is abandoned after `limit`. */
 async function timed(
@@ -58,7 +52,7 @@ serial(
     const w = await timed(`printf 'written while hung' > ${v.mnt}/offline.txt && ls ${v.mnt}`);
     t.is(w.status, 0, w.err);
     t.true(w.ms < 3000, `write and listing took ${w.ms} ms`);
-    t.true(await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000));
+    t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'offline:failure', 15_000));
     const events = await tetherRun(['events', v.mnt, '--json'], 15_000);
     t.regex(events.stdout, /"mode":"offline:failure"/);
     t.regex(events.stdout, /"type":"data-unavailable"/);
@@ -72,7 +66,7 @@ serial(
     t.log(`server resume to completed sync: ${Date.now() - resumedAt} ms`);
     t.is(readFileSync(join(v.exported, 'offline.txt'), 'utf8'), 'written while hung');
     t.is(readFileSync(join(v.exported, 'fsynced.txt'), 'utf8'), 'fsynced while hung');
-    t.true(await eventually(async () => (await mode(v.mnt)) === 'online', 15_000));
+    t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'online', 15_000));
     t.is((await sh(`cat ${v.mnt}/uncached.txt`)).stdout, 'never fetched\n');
   },
 );
@@ -89,7 +83,7 @@ serial(`server killed: offline at once; restarted: synced again${skipped}`, asyn
   );
   t.is((await sh(`cat ${v.mnt}/a.txt`)).stdout, 'a\n');
   v.kill();
-  t.true(await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000));
+  t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'offline:failure', 15_000));
   const w = await timed(`printf 'while down' > ${v.mnt}/b.txt && cat ${v.mnt}/a.txt`);
   t.is(w.out, 'a\n');
   t.true(w.ms < 3000, `took ${w.ms} ms`);
@@ -113,7 +107,7 @@ serial(`manual mode: a volume stays offline until "tether online"${skipped}`, as
   );
   t.is((await tetherRun(['mode', 'manual', v.mnt])).status, 0);
   v.kill();
-  t.true(await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000));
+  t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'offline:failure', 15_000));
   t.is((await sh(`printf kept > ${v.mnt}/c.txt`)).status, 0);
   await v.restart();
   await new Promise((r) => setTimeout(r, 4000));

@@ -7,17 +7,11 @@ import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, sh, tetherRun } from './harness.js';
+import { eventually, modeDetail, sh } from './harness.js';
 import { cannotSshfs, sshfsVolume, type SshfsVolume } from './sshfs-remote.js';
 
 const skipped = cannotSshfs === undefined ? '' : ` — skipped: ${cannotSshfs}`;
 const serial = cannotSshfs === undefined ? test.serial : test.skip;
-
-async function mode(mnt: string): Promise<string> {
-  const s = await tetherRun(['status', mnt, '--json'], 15_000);
-  if (s.status !== 0) return `status failed: ${s.stderr}`;
-  return (JSON.parse(s.stdout) as { modeDetail: string }).modeDetail;
-}
 
 /** The pid of the sshfs process serving `share` (found by its command line). */
 function sshfsPid(share: string): number | undefined {
@@ -59,8 +53,8 @@ async function servedFromCache(t: ExecutionContext, v: SshfsVolume): Promise<voi
   const w = await sh(`printf 'written while lost' > ${v.mnt}/offline.txt`, 10_000);
   t.is(w.status, 0, w.stderr);
   t.true(
-    await eventually(async () => (await mode(v.mnt)) === 'offline:failure', 15_000),
-    await mode(v.mnt),
+    await eventually(async () => (await modeDetail(v.mnt)) === 'offline:failure', 15_000),
+    await modeDetail(v.mnt),
   );
   const again = await sh(`cat ${v.mnt}/cached.txt ${v.mnt}/offline.txt`, 10_000);
   t.is(again.stdout, 'cached\nwritten while lost');
