@@ -59,9 +59,16 @@ serial(
 
     const resumedAt = Date.now();
     v.resume();
+    // Both writes reach the server (a flush cut short by the hang may leave a plan that the
+    // next sync finishes first, so they need not arrive together).
     t.true(
-      await eventually(() => existsSync(join(v.exported, 'offline.txt')), 45_000),
-      'the automatic sync brought the offline write to the server',
+      await eventually(
+        () =>
+          existsSync(join(v.exported, 'offline.txt')) &&
+          existsSync(join(v.exported, 'fsynced.txt')),
+        45_000,
+      ),
+      'the automatic sync brought the offline write and the one fsynced while hung to the server',
     );
     t.log(`server resume to completed sync: ${Date.now() - resumedAt} ms`);
     t.is(readFileSync(join(v.exported, 'offline.txt'), 'utf8'), 'written while hung');
