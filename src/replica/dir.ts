@@ -38,7 +38,7 @@ import { copyFrom, finishMeta, writeSynced } from './dir-write.js';
 import { setOwner } from './owner.js';
 import type { BigIntStats } from 'node:fs';
 import { entryOf, hashFile, lstatOrNone } from '../scan/fs-entry.js';
-import { closeMtime, MTIME_WINDOW_NS, sameStamp, timeArg } from '../scan/stamp.js';
+import { closeMtime, MTIME_WINDOW_NS, RACY_NS, sameStamp, timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
 import { held, SafeRoot } from './safe-path.js';
 import {
@@ -64,9 +64,6 @@ interface Hashed {
   readonly id: Hash;
   readonly beforeNs: bigint;
 }
-
-/** Below this (or the mtime window, if wider) a change may keep the ctime the file had. */
-const RACY_NS = 100_000_000n;
 
 /** A file's whole identity on a local disk: the same bytes unless written since (see matches). */
 function sameStat(a: BigIntStats, b: BigIntStats): boolean {

@@ -38,14 +38,11 @@ import { asBytes } from '../store/kv.js';
 import { TEMP_PREFIX } from './temp-name.js';
 import { decodeRecord, encodeRecord, keyOf, rangeOf, type DirRecord } from './dir-record.js';
 import { DirListingView, TreeCursor } from './old-listing.js';
-import { MTIME_WINDOW_NS } from './stamp.js';
+import { MTIME_WINDOW_NS, RACY_NS } from './stamp.js';
 import { dirLister, type Lister } from './lister.js';
 
 export { HeldRecords, type ScanOptions, type ScanStore } from './scan-options.js';
 export { learnIds } from './cache-learn.js';
-
-/** Files modified this close to a scan's start are not taken from the cache next time. */
-const RACY_NS = 100_000_000n;
 
 /** At most this many files are hashed at once. */
 const PARALLEL = 16;

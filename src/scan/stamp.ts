@@ -10,6 +10,13 @@ import type { Entry } from '../tree/index.js';
 export { MTIME_WINDOW_NS } from '../merge/diff.js';
 import { MTIME_WINDOW_NS } from '../merge/diff.js';
 
+/**
+ * Git's racy-clean margin: a file changed this close after it was read (or after a scan
+ * started) may keep the times the read saw (the kernel's clock for file times is coarse), so
+ * its stat vouches for nothing.
+ */
+export const RACY_NS = 100_000_000n;
+
 /** Mtimes within `window` of each other (a filesystem's timestamp granularity, at least MTIME_WINDOW_NS). */
 export function closeMtime(a: bigint, b: bigint, window: bigint = MTIME_WINDOW_NS): boolean {
   const d = a - b;

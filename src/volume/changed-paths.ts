@@ -12,6 +12,7 @@
 //
 // Also kept, in memory only: the stat of each file last read for a snapshot and its content id
 // (git's index rule: size, mtime, ctime, inode), so a file changed once is read once.
+import { RACY_NS } from '../scan/stamp.js';
 import type { BigIntStats } from 'node:fs';
 import type { Path } from '../merge/plan.js';
 import { asBytes, type KvDb } from '../store/kv.js';
@@ -32,12 +33,6 @@ interface Stamp {
   /** The read began after this, less RACY_NS: a ctime from before vouches (see idAt). */
   readonly beforeNs: bigint;
 }
-
-/**
- * A change this close after a read may leave the ctime the file had when it was read (the
- * kernel's clock for file times is coarse): such a stat vouches for nothing.
- */
-export const RACY_NS = 100_000_000n;
 
 /** The wall clock in nanoseconds, as file times are. */
 export const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
