@@ -98,5 +98,8 @@ export class Hoarder {
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL, targets.length) }, worker));
+    // Done means the content is in the store too: base knows its id (a later merge needs those
+    // bytes), and the cache's count includes its blobs.
+    await this.volume.learner.settled();
   }
 }

@@ -21,6 +21,8 @@ export class BaseIdLearner {
   /** Ids stored for a fetched file that base does not name yet. */
   private readonly held = new Map<Hash, number>();
   private readonly storing = new Set<Promise<unknown>>();
+  /** Every learning under way, to wait for (a hoard ends once what it fetched is in the store). */
+  private readonly under = new Set<Promise<unknown>>();
   private gate: Promise<void> | undefined;
 
   constructor(
@@ -44,9 +46,16 @@ export class BaseIdLearner {
       if (n > 0) this.learning.set(path, n);
       else this.learning.delete(path);
     });
-    learned.catch((err: unknown) => {
+    const logged = learned.catch((err: unknown) => {
       log(`base did not learn the content id of a fetched file: ${(err as Error).message}`);
     });
+    this.under.add(logged);
+    void logged.finally(() => this.under.delete(logged));
+  }
+
+  /** Resolves once every fetch noted so far has its content stored and base has learned it (or failed). */
+  async settled(): Promise<void> {
+    while (this.under.size > 0) await Promise.all([...this.under]);
   }
 
   /** Whether base is still to learn the id of the file just fetched at `path`. */
