@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { editForDiff, editLocal, editServer, writeExample } from '../src/demo/example.js';
 import { mountDemo } from '../src/demo/mount-demo.js';
-import { loadFuse } from '../src/fuse/binding.js';
 import { checkFuse } from '../src/volume/start.js';
 import { TetherCommand } from './base.js';
 
@@ -148,7 +147,6 @@ export class DemoCommand extends TetherCommand {
 function fuseMissing(): string | undefined {
   try {
     checkFuse();
-    loadFuse();
     return undefined;
   } catch (err) {
     return (err as Error).message.split(':')[0];

@@ -3,7 +3,7 @@
 // Views an earlier, dead daemon of the same store left mounted are unmounted first.
 import { Command, Option } from 'clipanion';
 import { resolve } from 'node:path';
-import { BINDING_ENV, chooseBinding } from '../src/fuse/choose.js';
+import { TetherError } from '../src/errors.js';
 import { NOTIFY_ENV } from '../src/volume/notify.js';
 import { cleanUpOrphanViews } from '../src/view/with-volume.js';
 import { defaultStoreFor } from '../src/volume/layout.js';
@@ -54,10 +54,8 @@ export class MountCommand extends TetherCommand {
   pinCacheSize = Option.String('--pin-cache-size', {
     description: 'Limit pinned content to SIZE, apart from --cache-size',
   });
-  binding = Option.String('--binding', {
-    description:
-      "The FUSE binding: lowlevel (tether's own, the default where built) or fuse-native",
-  });
+  /** Gone: tether has one FUSE binding. Kept to say so rather than "unknown option". */
+  binding = Option.String('--binding', { hidden: true });
   notify = Option.Boolean('--notify', false, {
     description:
       'Send desktop notifications (notify-send) of mode changes, conflicts, data unavailable, cache full and auth-required',
@@ -66,8 +64,13 @@ export class MountCommand extends TetherCommand {
   mountpoint = Option.String({ name: 'MOUNTPOINT' });
 
   async execute(): Promise<number> {
-    // The daemon inherits these choices through its environment.
-    if (this.binding !== undefined) process.env[BINDING_ENV] = chooseBinding(this.binding);
+    if (this.binding !== undefined) {
+      throw new TetherError(
+        'EUSAGE',
+        `--binding is gone: tether mounts through its own libfuse 3 binding only (fuse-native was removed); drop --binding ${this.binding}`,
+      );
+    }
+    // The daemon inherits this choice through its environment.
     if (this.notify) process.env[NOTIFY_ENV] = '1';
     const log = (line: string): boolean => this.context.stderr.write(`tether: ${line}\n`);
     const remote = resolve(this.remote);

@@ -37,7 +37,13 @@ import { promisify } from 'node:util';
 import type { Path } from '../merge/plan.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { native } from '../scan/native.js';
-import { UTIME_NOW, UTIME_OMIT, type Caller, type Operations, type Timespec } from './binding.js';
+import {
+  UTIME_NOW,
+  UTIME_OMIT,
+  type Caller,
+  type Operations,
+  type Timespec,
+} from './operations.js';
 import { ATTR_FIELDS, loadLowLevel } from './lowlevel-addon.js';
 import { CheckedReads, type ReadCheck } from './checked-reads.js';
 import { errno, errnoOf } from './errno.js';

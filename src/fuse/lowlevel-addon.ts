@@ -3,7 +3,7 @@
 // table and the handlers are in JavaScript (lowlevel.ts). A request is a number (libfuse's
 // request handle); node ids, file handles and offsets are numbers too.
 import { createRequire } from 'node:module';
-import type { Stat } from './binding.js';
+import type { Stat } from './operations.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
 export const ABI = 5;

@@ -3,7 +3,7 @@
 // a negative errno; here it becomes an Errno, which the dispatcher answers (lowlevel.ts).
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { Caller, Operations, Stat } from './binding.js';
+import type { Caller, Operations, Stat } from './operations.js';
 import type { CheckedReads } from './checked-reads.js';
 import { attrsOf, type LowLevelAddon, type Session } from './lowlevel-addon.js';
 import { LIMIT } from './long-path.js';
@@ -72,47 +72,52 @@ export type Handlers = Pick<Operations, 'readdirAttrs'> &
     >
   >;
 
+/** Every handler the low-level binding calls (a table lacking one cannot be mounted). */
+export const HANDLER_NAMES = [
+  'access',
+  'statfs',
+  'getattr',
+  'fgetattr',
+  'readdir',
+  'readlink',
+  'open',
+  'create',
+  'read',
+  'write',
+  'fsync',
+  'release',
+  'truncate',
+  'ftruncate',
+  'unlink',
+  'rename',
+  'link',
+  'symlink',
+  'mkdir',
+  'rmdir',
+  'chmod',
+  'chown',
+  'utimens',
+  'mknod',
+  'getxattr',
+  'setxattr',
+  'listxattr',
+  'removexattr',
+] as const satisfies readonly (keyof Handlers)[];
+
 export function requireHandlers(ops: Operations): Handlers {
-  const missing = (
-    [
-      'access',
-      'statfs',
-      'getattr',
-      'fgetattr',
-      'readdir',
-      'readlink',
-      'open',
-      'create',
-      'read',
-      'write',
-      'fsync',
-      'release',
-      'truncate',
-      'ftruncate',
-      'unlink',
-      'rename',
-      'link',
-      'symlink',
-      'mkdir',
-      'rmdir',
-      'chmod',
-      'chown',
-      'utimens',
-      'mknod',
-      'getxattr',
-      'setxattr',
-      'listxattr',
-      'removexattr',
-    ] as const
-  ).filter((k) => typeof ops[k] !== 'function');
+  const missing = HANDLER_NAMES.filter((k) => typeof ops[k] !== 'function');
   if (missing.length > 0) throw new Error(`the handler table lacks ${missing.join(', ')}`);
   return ops as Handlers;
 }
 
 export interface Ctx {
   readonly addon: LowLevelAddon;
-  /** The local view (the handlers' root), as bytes. */
-  readonly root: Buffer;
+  /**
+   * The local view (the handlers' root), as bytes; absent when no directory is behind the
+   * handlers (a view): then no descriptor is handed to the session thread (giveNodeFd, and
+   * direct reads and writes in lowlevel-files.ts).
+   */
+  readonly root?: Buffer;
   /** Descriptors the session thread answers from, by node (see node-fds below). */
   readonly nodeFds: Map<number, { readonly fd: number; readonly owned: boolean }>;
   /** Set once mounted. */
@@ -195,7 +200,7 @@ const S_IFDIR = 0o040000;
  * `owned` descriptors are closed here when taken back.
  */
 export function giveNodeFd(c: Ctx, node: number, fd: number, owned: boolean): void {
-  if (c.session === undefined || c.nodeFds.has(node)) return;
+  if (c.session === undefined || c.root === undefined || c.nodeFds.has(node)) return;
   if (c.addon.setNodeFd(c.session, node, fd)) c.nodeFds.set(node, { fd, owned });
   else if (owned) closeSync(fd);
 }
@@ -216,7 +221,13 @@ export function takeNodeFd(c: Ctx, node: number): void {
  * found there) nor anything the kernel must not cache.
  */
 function keepDirFd(c: Ctx, node: FsNode, st: Stat): void {
-  if (node.id === ROOT || (st.mode & S_IFMT) !== S_IFDIR || c.nodeFds.has(node.id)) return;
+  if (
+    c.root === undefined ||
+    node.id === ROOT ||
+    (st.mode & S_IFMT) !== S_IFDIR ||
+    c.nodeFds.has(node.id)
+  )
+    return;
   const p = c.nodes.pathOf(node.id);
   if (p === undefined || timesFor(c, p) === NO_CACHE || c.times.negative <= 0) return;
   const full = Buffer.concat([c.root, Buffer.from(p, 'latin1')]);

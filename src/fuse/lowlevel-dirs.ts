@@ -4,7 +4,7 @@
 // every entry's attributes in one call). readdirplus hands the kernel each entry's node and attributes, so
 // a walk that stats what it lists asks nothing more; the kernel keeps the listing cached
 // across opens (cache_readdir) until the directory changes.
-import type { AttrListing, Caller, Stat } from './binding.js';
+import type { AttrListing, Caller, Stat } from './operations.js';
 import { ATTR_FIELDS, putAttrs } from './lowlevel-addon.js';
 import {
   Errno,

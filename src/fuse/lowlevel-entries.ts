@@ -2,8 +2,8 @@
 // the requests that make or remove a name. Each goes to the path-keyed handler layer through
 // the node table (nodes.ts) and answers with the node and its attributes, valid for the
 // mount's long cache lifetimes (lowlevel.ts invalidates what the volume changes).
-import type { Caller, Stat, Timespec } from './binding.js';
-import { UTIME_NOW, UTIME_OMIT } from './binding.js';
+import type { Caller, Stat, Timespec } from './operations.js';
+import { UTIME_NOW, UTIME_OMIT } from './operations.js';
 import { attrsOf, SET } from './lowlevel-addon.js';
 import {
   childPathOf,

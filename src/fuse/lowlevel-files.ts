@@ -2,7 +2,7 @@
 // to the handler layer by path (and descriptor) and answers through the addon. A file's pages
 // stay cached across opens (keep_cache): the mount's own writes keep them right, and what the
 // volume changes underneath is invalidated (lowlevel.ts).
-import type { Caller, Statfs } from './binding.js';
+import type { Caller, Statfs } from './operations.js';
 import { attrsOf, OPEN_DIRECT_IO, OPEN_KEEP_CACHE } from './lowlevel-addon.js';
 import {
   childPathOf,
@@ -17,11 +17,12 @@ import {
   type Ctx,
   mayKeep,
 } from './lowlevel-context.js';
-import type { Stat } from './binding.js';
+import type { Stat } from './operations.js';
 
 /** From now on the session thread reads and writes fd itself (native/lowlevel_direct.c). */
 function direct(c: Ctx, fd: number): void {
-  if (c.session !== undefined) c.addon.setDirect(c.session, fd, true);
+  // Only a real descriptor of the directory behind the handlers (a view's are its own numbers).
+  if (c.session !== undefined && c.root !== undefined) c.addon.setDirect(c.session, fd, true);
 }
 
 /**

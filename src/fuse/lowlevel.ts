@@ -6,15 +6,17 @@
 import { execFile } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
-import type { Caller, Operations } from './binding.js';
+import type { Caller, Operations, Stat } from './operations.js';
 import type { CheckedReads } from './checked-reads.js';
 import { loadLowLevel, OP, type Session } from './lowlevel-addon.js';
 import {
   Errno,
   requireHandlers,
+  settle,
   takeNodeFd,
   type CacheTimes,
   type Ctx,
+  type Handlers,
 } from './lowlevel-context.js';
 import { Listings } from './lowlevel-dirs.js';
 import * as E from './lowlevel-entries.js';
@@ -26,10 +28,17 @@ import { NodeTable, ROOT } from './nodes.js';
 export const LONG_CACHE: CacheTimes = { attr: 3600, entry: 3600, negative: 3600 };
 
 export interface LowLevelOptions {
-  /** The local directory the handlers pass through to (its root is the mount's root). */
-  readonly root: string;
+  /**
+   * The local directory the handlers pass through to (its root is the mount's root): the
+   * session thread then answers some requests from it itself. Absent for a table with no
+   * directory behind it (a read-only view): every request goes to the handlers, and the
+   * root's inode is the one their getattr answers.
+   */
+  readonly root?: string;
   readonly fsname: string;
   readonly allowOther: boolean;
+  /** Mounted read-only: the kernel answers EROFS to every write. */
+  readonly readOnly?: boolean;
   readonly times?: CacheTimes;
   readonly log?: (line: string) => void;
   /** Paths (as the handlers see them) the kernel must not cache: see Ctx.volatile. */
@@ -72,13 +81,17 @@ export async function mountLowLevel(
     throw new Error('the low-level FUSE binding is not built here (it needs libfuse3-dev)');
   }
   const log = o.log ?? (() => undefined);
-  const rootIno = (await lstat(o.root, { bigint: true })).ino;
+  const h = requireHandlers(ops);
+  const rootIno =
+    o.root === undefined
+      ? BigInt((await statOfRoot(h)).ino ?? 1)
+      : (await lstat(o.root, { bigint: true })).ino;
   const nodeFds: Ctx['nodeFds'] = new Map();
   const c: Ctx = {
     addon,
-    root: Buffer.from(o.root),
+    ...(o.root === undefined ? {} : { root: Buffer.from(o.root) }),
     nodeFds,
-    h: requireHandlers(ops),
+    h,
     nodes: new NodeTable(rootIno, (id) => {
       takeNodeFd(c, id);
     }),
@@ -145,6 +158,7 @@ export async function mountLowLevel(
   };
   const opts = [`fsname=${o.fsname}`, 'subtype=tether', 'default_permissions'];
   if (o.allowOther) opts.push('allow_other');
+  if (o.readOnly === true) opts.push('ro');
   const s = addon.mount(mountpoint, opts.join(','), handler);
   held.session = s;
   c.session = s;
@@ -172,6 +186,18 @@ export async function mountLowLevel(
       });
     },
   };
+}
+
+/** The root's attributes as the handlers answer them (a table with no directory behind it). */
+function statOfRoot(h: Handlers): Promise<Stat> {
+  return settle<Stat>((cb) => {
+    h.getattr('/', cb, {
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+      pid: process.pid,
+      umask: 0,
+    });
+  });
 }
 
 function errnoOf(err: unknown, log: (line: string) => void): number {

@@ -1,18 +1,18 @@
-// Mounting a volume's handler table through the binding (binding.ts; DESIGN decision 17).
-// attr/entry/negative timeouts are 0: the local view changes under the kernel (the engine
-// applies server changes to it), and with use_ino a cached attribute of a hard link would go
-// stale (decision 17's measured bound). atomic_o_trunc: an open with O_TRUNC arrives as such
-// (not as an open, then a truncate), so a placeholder opened to be overwritten is neither
-// fetched first nor refused offline.
+// Mounting a handler table (DESIGN decisions 17, 21): through tether's own libfuse 3 low-level
+// binding (lowlevel.ts), the one binding tether has. A volume's table passes through to its
+// local view (`root`); a read-only view's table has no directory behind it. Where the binding
+// was not built (no libfuse3-dev at install), mounting fails saying what to install.
 import { TetherError } from '../errors.js';
-import { mount, type Mounted, type Operations } from './binding.js';
+import type { Path } from '../merge/plan.js';
+import { loadLowLevel } from './lowlevel-addon.js';
+import { mountLowLevel, type LowLevelOptions } from './lowlevel.js';
+import type { Operations } from './operations.js';
 
-export type { Mounted };
-
-export interface VolumeMountOptions {
-  /** Identifies the volume in /proc/self/mountinfo (tether:<store>). */
-  readonly fsname: string;
-  readonly allowOther: boolean;
+/** Why no FUSE mount can be made by this build, or undefined when one can. */
+export function whyNoBinding(): string | undefined {
+  return loadLowLevel() === undefined
+    ? "tether's FUSE binding is not built here: install libfuse3-dev and pkg-config (Debian: apt-get install fuse3 libfuse3-dev pkg-config), then run npm ci (or npm run build:native)"
+    : undefined;
 }
 
 /** A mount's fsname goes into an option string: no separators in it. */
@@ -25,23 +25,26 @@ export function checkFsname(fsname: string): void {
   }
 }
 
+/** fsname, allow_other, read-only, the directory behind the handlers and cache lifetimes. */
+export type MountOptions = LowLevelOptions;
+
+export interface VolumeMount {
+  readonly mountpoint: string;
+  /** Tell the kernel that `path` changed underneath the mount. */
+  invalidate(path: Path): void;
+  unmount(deadlineMs?: number): Promise<void>;
+}
+
 export async function mountHandlers(
   mountpoint: string,
   ops: Operations,
-  opts: VolumeMountOptions,
-): Promise<Mounted> {
-  checkFsname(opts.fsname);
+  o: MountOptions,
+): Promise<VolumeMount> {
+  checkFsname(o.fsname);
+  const why = whyNoBinding();
+  if (why !== undefined) throw new TetherError('EUSAGE', why);
   try {
-    return await mount(mountpoint, ops, {
-      fsname: opts.fsname,
-      subtype: 'tether',
-      attrTimeout: 0,
-      entryTimeout: 0,
-      negativeTimeout: 0,
-      defaultPermissions: true,
-      allowOther: opts.allowOther,
-      options: ['atomic_o_trunc'],
-    });
+    return await mountLowLevel(mountpoint, ops, o);
   } catch (err) {
     throw new TetherError(
       'EUSAGE',

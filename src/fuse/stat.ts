@@ -1,7 +1,7 @@
 // A file's attributes as the binding wants them: 64-bit inode numbers and sizes, nanosecond
 // times (binding.ts's Stat).
 import type { BigIntStats } from 'node:fs';
-import type { Stat } from './binding.js';
+import type { Stat } from './operations.js';
 
 export function fuseStat(st: BigIntStats): Stat {
   return {

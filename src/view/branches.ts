@@ -2,7 +2,7 @@
 // one (`snapshots/NAME/…`, `variants/local|server|base/…`). The names are asked for at each
 // listing, so a snapshot taken or removed shows at once.
 import type { Path } from '../merge/plan.js';
-import type { ByteString } from '../tree/index.js';
+import { joinPath, type ByteString } from '../tree/index.js';
 import { dirEntry, type ViewNode, type ViewSource } from './node.js';
 
 export interface Branch {
@@ -15,10 +15,14 @@ export interface Branch {
 export class BranchSource implements ViewSource {
   constructor(private readonly branch: Branch) {}
 
-  lookup(path: Path): Promise<ViewNode | undefined> {
-    if (path === '') return Promise.resolve({ entry: dirEntry('') });
+  async lookup(path: Path): Promise<ViewNode | undefined> {
+    if (path === '') return { entry: dirEntry('') };
     const [sub, rest] = this.route(path);
-    return sub === undefined ? Promise.resolve(undefined) : sub.lookup(rest);
+    const node = await sub?.lookup(rest);
+    if (node?.links === undefined) return node;
+    // The sub-view's first member, as a path of this directory.
+    const name = path.split('/', 1)[0]!;
+    return { ...node, links: { ...node.links, first: joinPath(name, node.links.first) } };
   }
 
   list(path: Path): Promise<ByteString[] | undefined> {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { TetherError } from '../errors.js';
-import { mount, type Mounted } from '../fuse/binding.js';
+import { mountHandlers, type VolumeMount } from '../fuse/mount.js';
 import { Store } from '../store/store.js';
 import { fromText } from '../tree/index.js';
 import { serveControl, type Request } from '../volume/control.js';
@@ -68,7 +68,7 @@ export const describeView = (of: ViewOf): string =>
 export async function runViewDaemon(o: ViewDaemonOptions): Promise<void> {
   const store = await Store.open(o.storeDir, { readOnly: true });
   let server: Server | undefined;
-  let mounted: Mounted | undefined;
+  let mounted: VolumeMount | undefined;
   let stopping: Promise<void> | undefined;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
@@ -99,18 +99,16 @@ export async function runViewDaemon(o: ViewDaemonOptions): Promise<void> {
         why.note(path, 'EDISCONDATA', op, `${describeView(o.of)}: ${message}`);
       },
     });
-    // A snapshot never changes: the kernel may keep what it learnt. A variant follows the volume.
+    // A snapshot never changes: the kernel may keep what it learnt (DESIGN decision 18's long
+    // lifetimes). A variant follows the volume, whose changes this daemon is never told of:
+    // the kernel keeps none of it (no entry, attribute, listing or page outlives its request).
     const fixed = 'snapshot' in o.of;
-    mounted = await mount(o.mountpoint, ops, {
+    mounted = await mountHandlers(o.mountpoint, ops, {
       fsname: VIEW_FSNAME_PREFIX + o.viewDir,
-      subtype: 'tether',
-      attrTimeout: fixed ? 3600 : 1,
-      entryTimeout: fixed ? 3600 : 1,
-      negativeTimeout: fixed ? 3600 : 1,
-      kernelCache: fixed,
-      defaultPermissions: true,
       allowOther: o.allowOther,
-      options: ['ro'],
+      readOnly: true,
+      log: o.log,
+      ...(fixed ? {} : { volatile: () => true }),
     });
     o.log(`mounted the ${describeView(o.of)} of ${o.storeDir} at ${o.mountpoint}`);
   } catch (err) {

@@ -3,7 +3,7 @@
 // Every handler answers exactly once; errors are mapped in one place (fuse/errno.ts), and a
 // read of bytes this side never had answers ENODATA and is noted for `tether why`.
 import { constants as C } from 'node:fs';
-import type { Operations } from '../fuse/binding.js';
+import type { Operations } from '../fuse/operations.js';
 import { errno, errnoOf } from '../fuse/errno.js';
 import { treePath } from '../fuse/handlers.js';
 import type { Path } from '../merge/plan.js';
@@ -103,10 +103,10 @@ export function createViewHandlers(
       });
     },
     getattr: (p, cb) => {
-      answer(cb, async () => statOf((await node(p)).entry, p));
+      answer(cb, async () => statOf(await node(p), p));
     },
     fgetattr: (p, _fd, cb) => {
-      answer(cb, async () => statOf((await node(p ?? '/')).entry, p ?? '/'));
+      answer(cb, async () => statOf(await node(p ?? '/'), p ?? '/'));
     },
     readdir: (p, cb) => {
       answer(cb, async () => {

@@ -5,7 +5,7 @@
 // server has is shadowed by it: `tether why` says ESHADOWED.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Operations } from '../fuse/binding.js';
+import type { Operations } from '../fuse/operations.js';
 import { errno } from '../fuse/errno.js';
 import { listSnapshots } from '../store/snapshots.js';
 import type { ByteString } from '../tree/index.js';

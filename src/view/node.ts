@@ -5,7 +5,7 @@
 // handlers (handlers.ts) know only this interface.
 import { createHash } from 'node:crypto';
 import { constants as C } from 'node:fs';
-import type { Stat } from '../fuse/binding.js';
+import type { Stat } from '../fuse/operations.js';
 import type { Path } from '../merge/plan.js';
 import type { ByteString, Entry, Hash, Kind } from '../tree/index.js';
 
@@ -19,6 +19,12 @@ export interface ViewNode {
   readonly entry: Entry;
   /** For files only. */
   readonly content?: Content;
+  /**
+   * A file of a hard-link group the tree records (Entry.link): the path of the group's first
+   * member, relative to the source's root, and how many names the group has. Every member
+   * shows that member's inode number.
+   */
+  readonly links?: { readonly first: Path; readonly count: number };
 }
 
 export interface ViewSource {
@@ -61,8 +67,12 @@ export function inodeOf(viewPath: string): bigint {
   return h.readBigUInt64LE(0) & 0xffff_ffff_ffffn || 1n;
 }
 
-/** The attributes the kernel sees for `entry` at `viewPath`. */
-export function statOf(entry: Entry, viewPath: string): Stat {
+/**
+ * The attributes the kernel sees for `node` at `viewPath` (a handler path, '/' the root, of
+ * the source the node came from): hard links show one inode, the first member's.
+ */
+export function statOf(node: ViewNode, viewPath: string): Stat {
+  const { entry, links } = node;
   const size = entry.kind === 'file' || entry.kind === 'symlink' ? entry.size : 0;
   return {
     mode: TYPE_BITS[entry.kind] | (entry.mode & 0o7777),
@@ -70,8 +80,8 @@ export function statOf(entry: Entry, viewPath: string): Stat {
     gid: entry.gid,
     size: BigInt(size),
     dev: 0,
-    nlink: entry.kind === 'dir' ? 2 : 1,
-    ino: inodeOf(viewPath),
+    nlink: entry.kind === 'dir' ? 2 : (links?.count ?? 1),
+    ino: inodeOf(links === undefined ? viewPath : `/${links.first}`),
     rdev: entry.rdev ?? 0,
     blksize: 4096,
     blocks: BigInt(Math.ceil(size / 512)),

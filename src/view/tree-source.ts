@@ -27,6 +27,7 @@ export class TreeSource implements ViewSource {
   private readonly overrides: ReadonlyMap<Path, Entry | null>;
   /** Names each directory gains from overrides (entries the tree does not have). */
   private readonly added = new Map<Path, Set<ByteString>>();
+  private links: Map<ByteString, number> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -46,7 +47,24 @@ export class TreeSource implements ViewSource {
     const entry = this.entryAt(path);
     if (entry === undefined) return Promise.resolve(undefined);
     if (entry.kind !== 'file') return Promise.resolve({ entry });
-    return Promise.resolve({ entry, content: this.contentOf(path, entry) });
+    const content = this.contentOf(path, entry);
+    if (entry.link === undefined) return Promise.resolve({ entry, content });
+    const count = Math.max(1, this.linkCounts().get(entry.link) ?? 0);
+    return Promise.resolve({ entry, content, links: { first: entry.link, count } });
+  }
+
+  /** Names per hard-link group of the tree: counted once, at the first linked file asked for. */
+  private linkCounts(): Map<ByteString, number> {
+    if (this.links !== undefined) return this.links;
+    const counts = new Map<ByteString, number>();
+    const walk = (id: Hash): void => {
+      for (const e of this.store.readTree(id)) {
+        if (e.kind === 'dir' && e.id !== undefined) walk(e.id);
+        else if (e.link !== undefined) counts.set(e.link, (counts.get(e.link) ?? 0) + 1);
+      }
+    };
+    walk(this.rootId);
+    return (this.links = counts);
   }
 
   list(path: Path): Promise<ByteString[] | undefined> {

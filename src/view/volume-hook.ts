@@ -1,6 +1,6 @@
 // The hidden `.tether/` tree in a mounted volume (hidden.ts), wired to the volume: it reads
 // the volume's store and local view, and what fails there is told by `tether why`.
-import type { Operations } from '../fuse/binding.js';
+import type { Operations } from '../fuse/operations.js';
 import { joinPath } from '../tree/index.js';
 import type { Volume } from '../volume/volume.js';
 import { HIDDEN_NAME, withHiddenTree } from './hidden.js';

@@ -7,7 +7,7 @@ import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import { CheckedReads } from '../fuse/checked-reads.js';
 import { createHandlers } from '../fuse/handlers.js';
-import { mountChosen, type VolumeMount } from '../fuse/choose.js';
+import { mountHandlers, type VolumeMount } from '../fuse/mount.js';
 import type { VolumeView } from '../fuse/view.js';
 import { processAlive, Store } from '../store/store.js';
 import { TAKES, type Take } from '../sync/resolve.js';
@@ -233,7 +233,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     // `.tether/` (read-only views of the volume) is served beside it: view/volume-hook.ts.
     const checked = new CheckedReads();
     const ops = withVolumeViews(createHandlers(viewOf(v, c, cu), o.log, checked), v, o.log);
-    const m = await mountChosen(o.mountpoint, ops, {
+    const m = await mountHandlers(o.mountpoint, ops, {
       root: v.local,
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,
@@ -249,7 +249,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     v.start();
     sv.start();
     cu.start();
-    o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode}, ${m.binding} binding)`);
+    o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode})`);
   } catch (err) {
     server?.close();
     await store.close();

@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, openSync, closeSync, readFileSync } 
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { TetherError } from '../errors.js';
+import { whyNoBinding } from '../fuse/mount.js';
 import { request } from './control.js';
 import { isTetherMount, mountAt } from './find.js';
 import { defaultStoreFor, FSNAME_PREFIX, logFileOf } from './layout.js';
@@ -60,6 +61,8 @@ export function checkFuse(): void {
       'fusermount is not installed: install it (Debian: apt-get install fuse3)',
     );
   }
+  const why = whyNoBinding();
+  if (why !== undefined) throw new TetherError('EUSAGE', why);
 }
 
 /** Detach a mount whose daemon is gone ("Transport endpoint is not connected"). */

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { createHandlers } from '../../src/fuse/handlers.js';
-import type { AttrListing, Operations, Stat } from '../../src/fuse/binding.js';
+import type { AttrListing, Operations, Stat } from '../../src/fuse/operations.js';
 import { ATTR_FIELDS, attrsOf, loadLowLevel } from '../../src/fuse/lowlevel-addon.js';
 import { TEMP_PREFIX } from '../../src/scan/temp-name.js';
 import type { VolumeView } from '../../src/fuse/view.js';

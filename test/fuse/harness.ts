@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MountOptions } from '../../src/fuse/binding.js';
+import type { CacheTimes } from '../../src/fuse/lowlevel-context.js';
 
 const SERVE = fileURLToPath(new URL('./serve.js', import.meta.url));
 
@@ -89,14 +89,18 @@ export function sh(
   return run('sh', ['-c', script, 'sh', ...args], o);
 }
 
-export type Fixture = 'passthrough' | 'synthetic' | 'bare';
+export type Fixture = 'passthrough' | 'synthetic';
+
+/** How serve.ts mounts a fixture (the binding's defaults otherwise: long cache lifetimes). */
+export interface FixtureOptions {
+  readonly times?: CacheTimes;
+  readonly allowOther?: boolean;
+}
 
 export interface FixtureMount {
   /** The backing directory (passthrough) and the mountpoint. */
   readonly root: string;
   readonly dir: string;
-  /** The largest write request the fixture has seen so far. */
-  largestWrite(): number;
   unmount(): Promise<void>;
 }
 
@@ -109,7 +113,7 @@ export async function fusermountUnmount(dir: string): Promise<void> {
 /** Mounts a fixture (a fresh backing directory under a temporary one) served by a child. */
 export async function mountFixture(
   fixture: Fixture,
-  options: MountOptions = {},
+  options: FixtureOptions = {},
   deadlineMs = 20_000,
 ): Promise<FixtureMount> {
   const base = mkdtempSync(join(tmpdir(), 'tether-fuse-'));
@@ -121,7 +125,6 @@ export async function mountFixture(
   const child = spawn(process.execPath, [SERVE, fixture, root, dir, JSON.stringify(options)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  let largest = 0;
   let text = '';
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -136,8 +139,6 @@ export async function mountFixture(
           clearTimeout(timer);
           resolve();
         }
-        const m = /^write (\d+)$/.exec(line);
-        if (m !== null) largest = Math.max(largest, Number(m[1]));
       }
     });
     child.on('exit', (code) => {
@@ -167,5 +168,5 @@ export async function mountFixture(
     await unmount();
     throw err;
   }
-  return { root, dir, largestWrite: () => largest, unmount };
+  return { root, dir, unmount };
 }

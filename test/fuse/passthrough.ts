@@ -1,5 +1,5 @@
-// A passthrough filesystem over a backing directory, on the patched binding: the test fixture
-// that proves each binding fix through a real mount, and the first target of the POSIX
+// A passthrough filesystem over a backing directory, on tether's low-level binding: the test
+// fixture that proves the binding through a real mount, and the first target of the POSIX
 // differential suite. Not product code: it answers with synchronous node:fs calls (the serving
 // process touches only the backing directory, never the mount, so blocking cannot deadlock).
 //
@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import type { BigIntStats } from 'node:fs';
-import { nameBytes, UTIME_NOW, UTIME_OMIT } from '../../src/fuse/binding.js';
-import type { Caller, Operations, Stat, Timespec } from '../../src/fuse/binding.js';
+import { nameBytes, UTIME_NOW, UTIME_OMIT } from '../../src/fuse/operations.js';
+import type { Caller, Operations, Stat, Timespec } from '../../src/fuse/operations.js';
 import { fsTime, fsTimeNs } from '../../src/fuse/times.js';
 import { native } from '../../src/scan/native.js';
 import { reachable } from '../../src/fuse/long-path.js';
@@ -76,12 +76,7 @@ function seconds(t: Timespec, current: bigint): number | Date {
   return t.nsec === UTIME_OMIT ? fsTimeNs(current) : fsTime(BigInt(t.sec), BigInt(t.nsec));
 }
 
-export interface PassthroughEvents {
-  /** Called with the length of each write request (the big_writes test watches it). */
-  onWrite?: (len: number) => void;
-}
-
-export function passthrough(root: string, events: PassthroughEvents = {}): Operations {
+export function passthrough(root: string): Operations {
   const rootBytes = Buffer.from(root);
   // Run fn on the backing path of p (reached through opened directories if it is long).
   const at = <T>(p: string, fn: (real: Buffer) => T): T => {
@@ -195,7 +190,6 @@ export function passthrough(root: string, events: PassthroughEvents = {}): Opera
       }
     },
     write(_p, fd, buf, len, pos, cb) {
-      events.onWrite?.(len);
       try {
         cb(fs.writeSync(fd, buf, 0, len, pos));
       } catch (err) {

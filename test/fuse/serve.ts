@@ -1,33 +1,33 @@
 // A fixture filesystem served from a process of its own (a process must never touch the mount
-// it serves): `node serve.js FIXTURE ROOT MOUNTPOINT OPTIONS_JSON`. Prints "ready" once mounted
-// and "write N" for each new largest write request; unmounts and exits on SIGTERM, SIGINT or
-// when its stdin closes (its parent died), so no mount outlives the test that made it.
-import { mount, type MountOptions, type Operations } from '../../src/fuse/binding.js';
+// it serves) through tether's low-level binding: `node serve.js FIXTURE ROOT MOUNTPOINT
+// OPTIONS_JSON`. Prints "ready" once mounted; unmounts and exits on SIGTERM, SIGINT or when its
+// stdin closes (its parent died), so no mount outlives the test that made it.
+import { mountHandlers } from '../../src/fuse/mount.js';
+import type { Operations } from '../../src/fuse/operations.js';
+import type { FixtureOptions } from './harness.js';
 import { passthrough } from './passthrough.js';
 import { synthetic } from './synthetic.js';
 
 const [fixture, root, mountpoint, json] = process.argv.slice(2);
 if (fixture === undefined || root === undefined || mountpoint === undefined) {
-  console.error('usage: serve.js passthrough|synthetic|bare ROOT MOUNTPOINT [OPTIONS_JSON]');
+  console.error('usage: serve.js passthrough|synthetic ROOT MOUNTPOINT [OPTIONS_JSON]');
   process.exit(2);
 }
-const options = JSON.parse(json ?? '{}') as MountOptions;
+const options = JSON.parse(json ?? '{}') as FixtureOptions;
 
 // The kernel has applied the caller's umask to every mode it sends; ours must not apply again.
 process.umask(0);
 
-let largest = 0;
-const onWrite = (len: number): void => {
-  if (len > largest) {
-    largest = len;
-    process.stdout.write(`write ${len}\n`);
-  }
-};
-// 'bare' implements nothing: what the binding answers on its own.
-const ops: Operations =
-  fixture === 'synthetic' ? synthetic() : fixture === 'bare' ? {} : passthrough(root, { onWrite });
-
-const mounted = await mount(mountpoint, ops, options);
+// The passthrough passes through to ROOT (the session thread serves its reads and writes); the
+// synthetic filesystem has no directory behind it.
+const passes = fixture === 'passthrough';
+const ops: Operations = passes ? passthrough(root) : synthetic();
+const mounted = await mountHandlers(mountpoint, ops, {
+  fsname: `tether-fixture-${fixture}`,
+  allowOther: options.allowOther ?? false,
+  ...(passes ? { root } : {}),
+  ...(options.times === undefined ? {} : { times: options.times }),
+});
 process.stdout.write('ready\n');
 
 let stopping = false;

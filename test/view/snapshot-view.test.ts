@@ -1,8 +1,16 @@
-// A snapshot mounted read-only through the kernel: the same bytes, modes, times and links as
-// the tree it was taken of; EROFS on every write; ENODATA (and `tether why`) for content the
+// A snapshot mounted read-only through the kernel: the same bytes, modes, times and links
+// (symbolic, and hard links as one inode) as the tree it was taken of; EROFS on every write; ENODATA (and `tether why`) for content the
 // store does not have; unmount leaves no mount and no daemon.
 import test from 'ava';
-import { chmodSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../cli/run.js';
 import { cannotMount, sh, tetherRun } from '../mount/harness.js';
@@ -25,6 +33,7 @@ async function snapshotOf(t: { teardown(fn: () => void): void }) {
   chmodSync(join(src, 'sub', 'deeper', 'x.sh'), 0o750);
   chmodSync(join(src, 'a.txt'), 0o600);
   symlinkSync('../a.txt', join(src, 'sub', 'link'));
+  linkSync(join(src, 'sub', 'deeper', 'x.sh'), join(src, 'hard.sh'));
   const store = join(dir, 'store');
   const take = await tetherRun(['snapshot', 'take', 's1', '--of', src, '--store', store]);
   if (take.status !== 0) throw new Error(take.stderr);
@@ -53,6 +62,15 @@ serial(
     const body = (r: { stdout: string }) => r.stdout.split('\n').filter((l) => !l.startsWith('. '));
     t.deepEqual(body(got), body(want));
     t.is((await sh(`cat ${s.mnt}/sub/link`)).stdout, 'hello\n');
+    // The tree records the hard link: both names show one inode, with two links.
+    const linked = await sh(`stat -c '%i %h' ${s.mnt}/hard.sh ${s.mnt}/sub/deeper/x.sh`);
+    const [one, two] = linked.stdout.trim().split('\n');
+    t.is(one, two, linked.stdout + linked.stderr);
+    t.regex(one ?? '', / 2$/);
+    t.not(
+      (await sh(`stat -c %i ${s.mnt}/a.txt`)).stdout,
+      (await sh(`stat -c %i ${s.mnt}/hard.sh`)).stdout,
+    );
 
     for (const cmd of [
       `echo x > ${s.mnt}/a.txt`,

@@ -9,7 +9,8 @@ import { Store } from '../../src/store/store.js';
 import type { Entry } from '../../src/tree/index.js';
 import { DirSource } from '../../src/view/dir-source.js';
 import { createViewHandlers } from '../../src/view/handlers.js';
-import type { ViewSource } from '../../src/view/node.js';
+import { BranchSource, fixedBranch } from '../../src/view/branches.js';
+import { inodeOf, statOf, type ViewSource } from '../../src/view/node.js';
 import { TreeSource } from '../../src/view/tree-source.js';
 import { tempDir } from '../cli/run.js';
 
@@ -69,6 +70,29 @@ test('a tree source shows the tree, with overrides replacing, hiding and adding 
   t.deepEqual(await names(over, 'sub'), ['new']);
   t.is(await over.lookup('sub/x'), undefined);
   t.deepEqual((await over.lookup('stamp-only'))?.content, { from: 'file', abs: Buffer.from('/x') });
+});
+
+test('hard links the tree records show one inode and their count, in a sub-view too', async (t) => {
+  const f = await fixture(t);
+  const sub = f.store.putTree([{ ...file('y', f.a), link: 'a' }]);
+  const root = f.store.putTree([
+    { ...file('a', f.a), link: 'a' },
+    file('b', f.a),
+    { ...file('sub'), kind: 'dir', size: 0, id: sub },
+  ]);
+  await f.store.flush();
+  const tree = new TreeSource(f.store, root, { what: 'the test tree' });
+  const stat = async (s: ViewSource, p: string) => statOf((await s.lookup(p))!, `/${p}`);
+  const [a, y, b] = [await stat(tree, 'a'), await stat(tree, 'sub/y'), await stat(tree, 'b')];
+  t.is(a.ino, y.ino);
+  t.deepEqual([a.nlink, y.nlink, b.nlink], [2, 2, 1]);
+  t.not(a.ino, b.ino);
+  // Under a branch (the hidden tree's snapshots/NAME/…), the inode is the first member's there.
+  const branch = new BranchSource(fixedBranch({ s1: () => tree }));
+  const [ba, by] = [await stat(branch, 's1/a'), await stat(branch, 's1/sub/y')];
+  t.is(ba.ino, by.ino);
+  t.is(ba.ino, inodeOf('/s1/a'));
+  t.not(ba.ino, a.ino);
 });
 
 test('a directory source maps variants to canonical names and hides the rest', async (t) => {
