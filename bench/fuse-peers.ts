@@ -1,10 +1,10 @@
-// Benchmark (issue 15): tether's mount on each FUSE binding against the local disk and the
-// FUSE peers users would otherwise run, all in the same run on the same disk:
+// Benchmark (issue 15): tether's mount (its libfuse 3 low-level binding) against the local disk
+// and the FUSE peers users would otherwise run, all in the same run on the same disk:
 // - native: a plain directory;
 // - fuse-overlayfs (C, libfuse 3 low-level) with the work in its upper directory;
 // - rclone mount --vfs-cache-mode full of a local directory;
-// - tether on the low-level binding, and on fuse-native; the volume offline (the mount is the
-//   only writer, as on a train: every change lands in the overlay and nothing is flushed).
+// - tether, the volume offline (the mount is the only writer, as on a train: every change lands
+//   in the overlay and nothing is flushed).
 // Workloads, each in a child process: one stat (µs, of a cached file), creating BENCH_FILES
 // (10,000) 4 KiB files, `git status` (second run) in a repository of BENCH_GIT (5,000) files,
 // BENCH_MB (256) MiB written in 1 MiB writes with fsync, the same file read again (page
@@ -14,7 +14,7 @@
 // entries after a remount (cold) and again (warm; the tree is unpacked untimed first). Prints
 // a table of ratios to native and one JSON line last. Needs root, /dev/fuse; a peer whose tool
 // is missing is skipped. BENCH_PEERS (names, comma-separated, e.g. "fuse-overlayfs,rclone,
-// tether lowlevel") picks peers; BENCH_TETHER_BEFORE names another build's tether.cjs, measured
+// tether") picks peers; BENCH_TETHER_BEFORE names another build's tether.cjs, measured
 // as one more peer in the same run (before and after a change, side by side).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,13 +91,8 @@ function rclone(work: string): Peer {
   };
 }
 
-function tether(
-  work: string,
-  binding: 'lowlevel' | 'fuse-native',
-  launcher = TETHER,
-  label = '',
-): Peer {
-  const base = join(work, `tether-${binding}${label === '' ? '' : '-before'}`);
+function tether(work: string, launcher = TETHER, label = ''): Peer {
+  const base = join(work, `tether${label === '' ? '' : '-before'}`);
   const [remote, dir] = ['remote', 'mnt'].map((d) => {
     const p = join(base, d);
     mkdirSync(p, { recursive: true });
@@ -108,10 +103,10 @@ function tether(
   const env = { ...process.env, TETHER_PULL_MS: '3600000' };
   let first = true;
   return {
-    name: `tether ${binding}${label}`,
+    name: `tether${label}`,
     dir,
     mount: () => {
-      const args = ['mount', remote, dir, '--store', store, '--binding', binding];
+      const args = ['mount', remote, dir, '--store', store];
       must([process.execPath, launcher, ...args], { env, ...LIMIT });
       if (first) must([process.execPath, launcher, 'offline', dir], LIMIT);
       first = false;
@@ -264,8 +259,8 @@ function main(): void {
   const peers: Peer[] = [native(work)];
   if (has('fuse-overlayfs')) peers.push(overlay(work));
   if (has('rclone')) peers.push(rclone(work));
-  if (BEFORE !== undefined) peers.push(tether(work, 'lowlevel', BEFORE, ' (before)'));
-  peers.push(tether(work, 'lowlevel'), tether(work, 'fuse-native'));
+  if (BEFORE !== undefined) peers.push(tether(work, BEFORE, ' (before)'));
+  peers.push(tether(work));
   const chosen = peers.filter(
     (p) => p.name === 'native' || PEERS === undefined || PEERS.some((n) => p.name.startsWith(n)),
   );

@@ -15,7 +15,7 @@ const BUNDLE = 'dist/tether-cli.cjs';
 // JavaScript, with msgpackr's, is then compiled from the code cache like tether's own): the
 // one line where it finds its directory, to load its native addon from there, is rewritten to
 // ask Node where the package is (see lmdbHome).
-const external = ['@napi-rs/*', 'msgpackr-extract', 'fuse-native'];
+const external = ['@napi-rs/*', 'msgpackr-extract'];
 
 /** lmdb's own directory from its bundled code: where Node resolves the package at run time. */
 const lmdbHome: Plugin = {

@@ -71,8 +71,6 @@ const ACCMODE = 3;
 const TEMP = Buffer.from(TEMP_PREFIX);
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
-/** The name libfuse gives a file unlinked while open (see `held`). */
-const HIDDEN = '.fuse_hidden';
 
 /** The tree path of a FUSE path ('/a/b' → 'a/b'; both are byte strings). */
 export const treePath = (p: string): Path => p.replace(/^\/+/, '');
@@ -89,28 +87,8 @@ export function createHandlers(
   checked: CheckedReads = new CheckedReads(),
 ): Operations {
   const rootBuf = Buffer.from(view.root);
-  /**
-   * Unlinked open files, by the hidden name libfuse gave each (FUSE 2 renames a file unlinked
-   * while open to .fuse_hidden… in its directory and unlinks that name at its last close).
-   * Each waits in the attic instead, outside the view: its directory does not list it and can
-   * be removed, and no flush takes it to the server; its hidden name still reaches it.
-   */
-  const held = new Map<string, Buffer>();
-  let atticSeq = 0;
   const full = (p: string): Buffer =>
-    held.get(p) ?? (p === '/' ? rootBuf : Buffer.concat([rootBuf, Buffer.from(p, 'latin1')]));
-  /** A held file whose hidden name can no longer be built (its directory is gone) is let go at its close. */
-  const letGo = (fd: number): Promise<void> => {
-    const { ino } = fstatBig(fd);
-    for (const [name, at] of held) {
-      const st = lstatSync(at, { bigint: true, throwIfNoEntry: false });
-      if (st?.ino === ino) {
-        held.delete(name);
-        unlinkSync(at);
-      }
-    }
-    return Promise.resolve();
-  };
+    p === '/' ? rootBuf : Buffer.concat([rootBuf, Buffer.from(p, 'latin1')]);
   /**
    * Answer `cb` once with the outcome of `work`: 0 (and its value) or the mapped errno. `work`
    * reaches local paths through `reach`, which opens the leading directories of a path longer
@@ -310,11 +288,11 @@ export function createHandlers(
       });
     },
     release: (p, fd, cb) => {
-      answer(cb, async () => {
-        if (p === null && held.size > 0) await letGo(fd);
+      answer(cb, () => {
         checked.delete(fd);
         closeSync(fd);
         if (written.delete(fd)) changed(p);
+        return Promise.resolve();
       });
     },
     truncate: (p, size, cb) => {
@@ -338,12 +316,6 @@ export function createHandlers(
     },
     unlink: (p, cb) => {
       answer(cb, async (reach) => {
-        const at = held.get(p);
-        if (at !== undefined) {
-          held.delete(p);
-          unlinkSync(at);
-          return;
-        }
         unlinkSync(reach(p));
         await view.forget(treePath(p));
         changed(p);
@@ -351,14 +323,6 @@ export function createHandlers(
     },
     rename: (src, dest, cb) => {
       answer(cb, async (reach) => {
-        if (dest.slice(dest.lastIndexOf('/') + 1).startsWith(HIDDEN)) {
-          const at = Buffer.from(`${view.attic}/${String(++atticSeq)}`);
-          renameSync(reach(src), at);
-          held.set(dest, at);
-          await view.forget(treePath(src));
-          changed(src);
-          return;
-        }
         // A placeholder keeps its inode, so it moves as it is: no content is fetched for it.
         await view.move(treePath(src), treePath(dest), () => {
           renameSync(reach(src), reach(dest));

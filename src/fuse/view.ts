@@ -7,8 +7,6 @@ import type { ReadCheck } from './checked-reads.js';
 export interface VolumeView {
   /** The local view: base ⊕ overlay as a real directory (its inodes are the mount's). */
   readonly root: string;
-  /** An empty directory on the view's file system, outside it: unlinked open files wait here. */
-  readonly attic: string;
   /** Make `path`'s content present for an open, truncate or link (fetch a placeholder). */
   present(path: Path, op: string): Promise<void>;
   /**

@@ -1,7 +1,7 @@
 // The daemon of one mounted volume (DESIGN decision 14): it owns the FUSE session and the
 // store's write side, serves the control socket, and stops on "unmount" or SIGTERM, flushing
 // first. One daemon per store: S/daemon.pid holds its pid (a stale one is taken over).
-import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
@@ -22,7 +22,7 @@ import { serveControl, type Request } from './control.js';
 import { mountAt } from './find.js';
 import { Notifier, NOTIFY_ENV } from './notify.js';
 import { Services } from './services.js';
-import { FSNAME_PREFIX, pidFileOf } from './layout.js';
+import { atticOf, FSNAME_PREFIX, pidFileOf } from './layout.js';
 import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
 import { VolumeSnapshots } from './volume-snapshots.js';
 import { MEANING } from './why.js';
@@ -94,7 +94,6 @@ function viewOf(v: Volume, changed: ChangedPaths, culler: Culler): VolumeView {
   };
   return {
     root: v.local,
-    attic: v.attic,
     present: async (path, op) => {
       await culler.used(path);
       const was = v.placeholders.isNow(path);
@@ -227,9 +226,9 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       if (STORE_CHANGING.has(req.op)) cu.changedOutside();
       return r;
     });
-    // What an earlier mount held there was closed when that mount went.
-    await rm(v.attic, { recursive: true, force: true });
-    await mkdir(v.attic, { mode: 0o700 });
+    // An attic an older tether kept unlinked open files in (FUSE's high-level API renamed them
+    // away): what it held was closed when that mount went.
+    await rm(atticOf(o.storeDir), { recursive: true, force: true });
     // `.tether/` (read-only views of the volume) is served beside it: view/volume-hook.ts.
     const checked = new CheckedReads();
     const ops = withVolumeViews(createHandlers(viewOf(v, c, cu), o.log, checked), v, o.log);

@@ -1,7 +1,7 @@
 // Where a volume keeps things inside its store directory, and where a store lives by default.
 //   S/local/         the local view: base ⊕ overlay as a real directory (placeholders for
 //                    files never fetched), the tree the mount serves and the engine's replica A
-//   S/attic/         files unlinked while open, until their last close (emptied at each mount)
+//   S/attic/         where an older tether kept files unlinked while open (removed at mount)
 //   S/control.sock   the daemon's control socket (JSON lines)
 //   S/daemon.pid     the pid of the daemon that owns the store's write side
 //   S/daemon.log     what the daemon said (its start-up failures, its syncs' errors)

@@ -31,7 +31,7 @@ import { policyFromEnv, type FetchOutcome } from './partial-fetch.js';
 import { PartialReads } from './partial-reads.js';
 import { RangeStore } from './range-store.js';
 import { presentBytes } from './ranges.js';
-import { atticOf, localDirOf } from './layout.js';
+import { localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
 import { BaseIdLearner } from './learn-ids.js';
 import { Placeholders } from './placeholders.js';
@@ -86,8 +86,6 @@ export class VolumeError extends TetherError {
 
 export class Volume {
   readonly local: string;
-  /** Where files unlinked while open wait for their last close (see fuse/handlers.ts). */
-  readonly attic: string;
   readonly placeholders: Placeholders;
   /** What of each placeholder has been fetched so far (partial content). */
   readonly ranges: RangeStore;
@@ -139,7 +137,6 @@ export class Volume {
     private readonly log: (line: string) => void,
   ) {
     this.local = localDirOf(storeDir);
-    this.attic = atticOf(storeDir);
     this.localBuf = Buffer.from(this.local);
     this.remoteBuf = Buffer.from(remote);
     this.placeholders = new Placeholders(store.db('volume'), this.localBuf);

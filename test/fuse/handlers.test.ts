@@ -30,8 +30,6 @@ function fakeView(root: string, remoteOnly: Set<string>) {
   const forgotten: string[] = [];
   const view: VolumeView = {
     root,
-    // Never made: only libfuse's hidden renames use it, and these calls make none.
-    attic: `${root}-attic`,
     present: (path) =>
       remoteOnly.has(path)
         ? Promise.reject(new TetherError('EIO', 'never fetched', {}, { errno: 'ENODATA' }))
@@ -124,44 +122,32 @@ test('create, write, read, release: a change; an unlinked open file stays readab
   t.true(changes.includes('f.txt'));
 });
 
-test('a file unlinked while open waits outside the view under its hidden name', async (t) => {
+test('a file unlinked while open stays readable through its descriptor; .fuse_hidden is a name like any other', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const { view } = fakeView(join(dir, 'view'), new Set());
-  const attic = join(dir, 'attic');
   mkdirSync(view.root);
-  mkdirSync(attic);
-  const h = createHandlers({ ...view, attic });
+  const h = createHandlers(view);
   mkdirSync(join(view.root, 'd'));
   writeFileSync(join(view.root, 'd', 'f'), 'data');
   const [, fd] = await call<number>((cb) => {
     h.open!('/d/f', C.O_RDWR, cb, caller);
   });
-  // What libfuse does at an unlink of an open file: a rename to a hidden name in its directory.
-  const hidden = '/d/.fuse_hidden0000000100000002';
+  // The low-level binding unlinks an open file as it is, and names it no more (path null).
   t.is(
     (
       await call((cb) => {
-        h.rename!('/d/f', hidden, cb, caller);
+        h.unlink!('/d/f', cb, caller);
       })
     )[0],
     0,
   );
   t.deepEqual(readdirSync(join(view.root, 'd')), []);
   const [e1, st] = await call<{ size: number | bigint }>((cb) => {
-    h.getattr!(hidden, cb, caller);
+    h.fgetattr!(null, fd!, cb, caller);
   });
   t.is(e1, 0);
   t.is(Number(st!.size), 4);
-  t.is(
-    (
-      await call((cb) => {
-        h.rmdir!('/d', cb, caller);
-      })
-    )[0],
-    0,
-  );
-  // The directory is gone, so libfuse closes it with no path and never unlinks the hidden name.
   t.is(
     (
       await call((cb) => {
@@ -170,7 +156,18 @@ test('a file unlinked while open waits outside the view under its hidden name', 
     )[0],
     0,
   );
-  t.deepEqual(readdirSync(attic), []);
+  // A user's file named like FUSE 2's hidden names is renamed into the view like any other.
+  writeFileSync(join(view.root, 'd', 'g'), 'kept');
+  const hidden = '/d/.fuse_hidden0000000100000002';
+  t.is(
+    (
+      await call((cb) => {
+        h.rename!('/d/g', hidden, cb, caller);
+      })
+    )[0],
+    0,
+  );
+  t.deepEqual(readdirSync(join(view.root, 'd')), ['.fuse_hidden0000000100000002']);
 });
 
 test('errors are negative errnos: missing, not empty, a placeholder offline', async (t) => {

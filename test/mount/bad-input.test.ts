@@ -38,6 +38,19 @@ serial(`mount refuses a bad remote or mount point, and makes nothing${skipped}`,
   r = await tetherRun(['mount', join(dir, 'remote'), join(dir, 'none'), '--store', store]);
   t.is(r.status, 2);
   t.regex(r.stderr, /does not exist: create an empty directory there/);
+
+  // One FUSE binding: asking for the one that was removed says so.
+  r = await tetherRun([
+    'mount',
+    join(dir, 'remote'),
+    mnt,
+    '--store',
+    store,
+    '--binding',
+    'fuse-native',
+  ]);
+  t.is(r.status, 2);
+  t.regex(r.stderr, /--binding is gone: .*drop --binding fuse-native/);
   t.false(existsSync(store), 'no store was made');
   t.false(inMountinfo(mnt));
 

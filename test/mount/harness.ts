@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
+import { loadLowLevel } from '../../src/fuse/lowlevel-addon.js';
 import { MAIN, tempDir } from '../cli/run.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -15,7 +16,9 @@ export const cannotMount: string | undefined = !existsSync('/dev/fuse')
   ? 'no /dev/fuse'
   : !has('fusermount') && !has('fusermount3')
     ? 'fusermount is not installed (.ci/run installs fuse3)'
-    : undefined;
+    : loadLowLevel() === undefined
+      ? "tether's FUSE binding is not built (.ci/run installs libfuse3-dev and pkg-config)"
+      : undefined;
 
 export interface Ran {
   readonly status: number;

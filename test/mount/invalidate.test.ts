@@ -2,14 +2,11 @@
 // hour; that is correct only because the volume tells the binding what it changed underneath
 // the mount. A server change pulled online must be visible through the mount at once.
 import test from 'ava';
-import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadLowLevel } from '../../src/fuse/lowlevel-addon.js';
-import { logFileOf } from '../../src/volume/layout.js';
 import { cannotMount, eventually, mounted, sh } from './harness.js';
 
-const why =
-  cannotMount ?? (loadLowLevel() === undefined ? 'the low-level binding is not built' : undefined);
+const why = cannotMount;
 const serial = why === undefined ? test.serial : test.serial.skip;
 const skipped = why === undefined ? '' : ` (skipped: ${why})`;
 
@@ -23,9 +20,8 @@ serial(
         mkdirSync(join(r, 'd'));
         writeFileSync(join(r, 'd', 'x'), 'x\n');
       },
-      { TETHER_PULL_MS: '300', TETHER_FUSE_BINDING: 'lowlevel' },
+      { TETHER_PULL_MS: '300' },
     );
-    t.regex(readFileSync(logFileOf(v.store), 'utf8'), /lowlevel binding/);
     const m = v.mnt;
     // Into the kernel's caches: pages, attributes, a negative entry, a listing.
     t.is((await sh(`cat ${m}/a.txt`)).stdout, 'one\n');

@@ -3,18 +3,16 @@
 // file just created. Each answer must be about that node's own file, whatever descriptors
 // the daemon opens and closes meanwhile.
 import test from 'ava';
-import { loadLowLevel } from '../../src/fuse/lowlevel-addon.js';
 import { cannotMount, mounted, sh } from './harness.js';
 
-const why =
-  cannotMount ?? (loadLowLevel() === undefined ? 'the low-level binding is not built' : undefined);
+const why = cannotMount;
 const serial = why === undefined ? test.serial : test.serial.skip;
 const skipped = why === undefined ? '' : ` (skipped: ${why})`;
 
 serial(
   `lowlevel: a closed file's attributes are its own, not the next file's${skipped}`,
   async (t) => {
-    const v = await mounted(t, () => undefined, { TETHER_FUSE_BINDING: 'lowlevel' });
+    const v = await mounted(t, () => undefined);
     const m = v.mnt;
     t.is((await sh(`mkdir ${m}/d && printf 12345 > ${m}/d/a`)).status, 0);
     // b is made while a's descriptor is closed: the daemon may reuse its number for b.

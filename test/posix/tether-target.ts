@@ -18,9 +18,6 @@ import { MAIN } from '../cli/run.js';
 import { fusermountUnmount, isMounted, run, whyNoMount } from '../fuse/harness.js';
 import type { MountedTarget, Target } from './target.js';
 
-/** The binding asked for by the environment (see use-fuse-native.ts); else the default. */
-const BINDING = process.env['TETHER_FUSE_BINDING'];
-
 const tether = (args: string[], timeoutMs = 60_000) =>
   run(process.execPath, [MAIN, ...args], { timeoutMs });
 
@@ -46,7 +43,7 @@ export interface TetherTarget extends Target {
 export function tetherTarget(mode: 'online' | 'offline'): TetherTarget {
   const target: TetherTarget = {
     statuses: [],
-    name: `tether ${mode}${BINDING === undefined ? '' : ` (${BINDING})`}`,
+    name: `tether ${mode}`,
     why: whyNoTether(),
     ownXattrs: 'user.tether.',
     async mount(): Promise<MountedTarget> {
