@@ -6,6 +6,12 @@ import tseslint from 'typescript-eslint';
 // Later blocks replace a rule's options for their files: each repeats this one.
 const noCli = { group: ['**/cli/*'], message: 'src/ never imports the command line' };
 
+/** A layer's imports of the layers above it (DESIGN.md's layout). */
+const above = (layer, ...layers) => ({
+  group: layers.map((l) => `../${l}/*`),
+  message: `src/${layer} imports nothing above it (${layers.join(', ')})`,
+});
+
 const impure = ['node:fs', 'node:fs/promises', 'fs', 'fs/promises', 'lmdb', 'fuse-native'];
 
 export default tseslint.config(
@@ -55,6 +61,31 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The scanner reads a replica through its Lister port: nothing above it.
+    files: ['src/scan/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [above('scan', 'replica', 'sync', 'agent', 'volume', 'view', 'fuse'), noCli] },
+      ],
+    },
+  },
+  {
+    files: ['src/replica/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [above('replica', 'sync', 'agent', 'volume', 'view', 'fuse'), noCli] },
+      ],
+    },
+  },
+  {
+    files: ['src/sync/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [above('sync', 'view', 'fuse'), noCli] }],
     },
   },
   {
