@@ -294,7 +294,7 @@ export class Scanner {
   /** The content id of a file read now (bounded: PARALLEL at once). */
   hash(path: Path, st: FileStat): Promise<Hash> {
     const { read: own } = this.opts;
-    const reach = this.lister.reach!; // there where `own` is (see the constructor)
+    const reach = this.lister.reach!; // defined wherever `own` is (the constructor checks)
     const read =
       own === undefined
         ? (): Promise<Hash> => this.lister.hash(path)
