@@ -8,6 +8,11 @@ const noCli = { group: ['**/cli/*'], message: 'src/ never imports the command li
 
 const impure = ['node:fs', 'node:fs/promises', 'fs', 'fs/promises', 'lmdb'];
 const noFuse = { group: ['**/fuse/*'], message: 'the pure layers import no FUSE' };
+/** A layer's imports of the layers above it (DESIGN.md's layout). */
+const above = (layer, ...layers) => ({
+  group: layers.map((l) => `../${l}/*`),
+  message: `src/${layer} imports nothing above it (${layers.join(', ')})`,
+});
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'eslint.config.js'] },
@@ -56,6 +61,31 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The scanner reads a replica through its Lister port: nothing above it.
+    files: ['src/scan/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [above('scan', 'replica', 'sync', 'agent', 'volume', 'view', 'fuse'), noCli] },
+      ],
+    },
+  },
+  {
+    files: ['src/replica/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [above('replica', 'sync', 'agent', 'volume', 'view', 'fuse'), noCli] },
+      ],
+    },
+  },
+  {
+    files: ['src/sync/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [above('sync', 'view', 'fuse'), noCli] }],
     },
   },
   {

@@ -2,16 +2,20 @@
 // `git add -A && git write-tree` on the same tree (a fresh repository kept outside it), then
 // the re-snapshot after 1% of the files changed, as a share of the first. Both tools read the
 // same files from the same page cache; each is timed as a whole command. Medians of
-// BENCH_RUNS runs (default 5). Sizes: BENCH_FILES (20000), BENCH_MB (200). Last line: JSON.
+// BENCH_RUNS runs (default 5). Sizes: BENCH_FILES (20000), BENCH_MB (200). BENCH_TETHER_BEFORE
+// names another build's tether.cjs, timed beside this one in the same runs (a store of its
+// own), with this build's time as a share of its. Last line: JSON.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTree, makePool, mulberry32, mutateTree } from './lib/gentree.js';
-import { envInt, median, must, round3, tether } from './lib/run.js';
+import { envInt, median, must, round3, tether, type Timed } from './lib/run.js';
 
 const FILES = envInt('BENCH_FILES', 20_000);
 const MB = envInt('BENCH_MB', 200);
 const RUNS = envInt('BENCH_RUNS', 5);
+const BEFORE = process.env['BENCH_TETHER_BEFORE'] || undefined;
+const before = (args: readonly string[]): Timed => must([process.execPath, BEFORE!, ...args]);
 
 const work = mkdtempSync(join(tmpdir(), 'tether-bench-snapshot-'));
 try {
@@ -22,10 +26,15 @@ try {
 
   const tetherCold: number[] = [];
   const gitCold: number[] = [];
+  const beforeCold: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const store = join(work, `store${i}`);
     tetherCold.push(tether(['snapshot', 'take', 'cold', '--of', tree, '--store', store]).seconds);
     rmSync(store, { recursive: true, force: true });
+    if (BEFORE !== undefined) {
+      beforeCold.push(before(['snapshot', 'take', 'cold', '--of', tree, '--store', store]).seconds);
+      rmSync(store, { recursive: true, force: true });
+    }
     const gitDir = join(work, `git${i}`);
     const env = { ...process.env, GIT_DIR: join(gitDir, '.git'), GIT_WORK_TREE: tree };
     must(['git', 'init', '-q', gitDir]);
@@ -45,6 +54,10 @@ try {
   // (other files) and times both; the median round is reported.
   const store = join(work, 'store');
   tether(['snapshot', 'take', 'v0', '--of', tree, '--store', store]);
+  const storeBefore = join(work, 'store-before');
+  if (BEFORE !== undefined)
+    before(['snapshot', 'take', 'v0', '--of', tree, '--store', storeBefore]);
+  const beforeAgain: number[] = [];
   const gitDir = join(work, 'git');
   const env = { ...process.env, GIT_DIR: join(gitDir, '.git'), GIT_WORK_TREE: tree };
   must(['git', 'init', '-q', gitDir]);
@@ -53,6 +66,11 @@ try {
   for (let i = 1; i <= RUNS; i++) {
     const changed = mutateTree(tree, paths, { fraction: 0.01, pool, seed: 100 + i });
     const again = tether(['snapshot', 'take', `v${i}`, '--of', tree, '--store', store, '--json']);
+    if (BEFORE !== undefined) {
+      beforeAgain.push(
+        before(['snapshot', 'take', `v${i}`, '--of', tree, '--store', storeBefore]).seconds,
+      );
+    }
     const gitAgain =
       must(['git', 'add', '-A'], { env, cwd: tree }).seconds +
       must(['git', 'write-tree'], { env, cwd: tree }).seconds;
@@ -77,8 +95,24 @@ try {
   console.log(
     `tether / git = ${ratio.toFixed(2)} (target <= 0.5); re-snapshot / first = ${re.toFixed(3)} (target <= 0.10)`,
   );
+  const vsBefore =
+    BEFORE === undefined
+      ? {}
+      : {
+          beforeColdSeconds: round3(median(beforeCold)),
+          coldShareOfBefore: round3(first / median(beforeCold)),
+          beforeResnapshotSeconds: round3(median(beforeAgain)),
+          resnapshotShareOfBefore: round3(reSeconds / median(beforeAgain)),
+        };
+  if (BEFORE !== undefined) {
+    console.log(
+      `before (${BEFORE}): cold ${vsBefore.beforeColdSeconds} s, re-snapshot ${vsBefore.beforeResnapshotSeconds} s; ` +
+        `this build / before: cold ${vsBefore.coldShareOfBefore}, re-snapshot ${vsBefore.resnapshotShareOfBefore}`,
+    );
+  }
   console.log(
     JSON.stringify({
+      ...vsBefore,
       bench: 'snapshot',
       files: FILES,
       megabytes: MB,

@@ -1,7 +1,6 @@
 // `tether show PATH --snapshot NAME`: one path's content as a snapshot has it, from the store.
 import { TetherError } from '../src/errors.js';
-import { entryAt } from '../src/store/path-history.js';
-import { bytesOf, display, fromText } from '../src/tree/index.js';
+import { bytesOf, display, fromText, lookup } from '../src/tree/index.js';
 import { snapshotTree } from './base.js';
 import { locate } from './volume.js';
 import { withReadStore } from './volume-store.js';
@@ -15,7 +14,7 @@ export async function snapshotContent(
   const inMount = store === undefined ? locate(target) : undefined;
   const path = inMount?.path ?? fromText(target.replace(/^\.?\/+|\/+$/g, ''));
   return withReadStore(store, inMount?.mountpoint, async (s) => {
-    const e = entryAt(s, snapshotTree(s, name), path);
+    const e = lookup(s, snapshotTree(s, name), path);
     if (e === undefined) {
       throw new TetherError('ENOTFOUND', `the snapshot "${name}" has no ${display(path)}`);
     }

@@ -4,7 +4,8 @@
 // `sync` runs the whole engine
 // (scan → merge → apply) between the local view and the remote, with the store opened here
 // (LMDB serves several processes; the daemon waits for the answer, cutting the sync if the
-// server stops answering its probes, and never touches the remote itself).
+// server stops answering its probes, and never touches the remote itself); and the Lister
+// port's calls on the remote (lister.ts).
 import { lchown, readdir, stat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
@@ -13,6 +14,7 @@ import { isDenied, rootDenied } from '../sync/auth-trouble.js';
 import { copyRange, serverStamp } from '../volume/range-copy.js';
 import type { ServerStamp } from '../volume/ranges.js';
 import { syncVolume, type Composed, type VolumeSyncSummary } from '../volume/volume-sync.js';
+import { LISTER_OPS } from './lister.js';
 import type { Operation } from './serve.js';
 import { syncDirsOp } from './sync-dirs-op.js';
 
@@ -131,6 +133,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   owner,
   sync,
   'sync-dirs': syncDirsOp,
+  ...LISTER_OPS,
 };
 
 /** Run as the agent (`tether __agent`) until the daemon goes. */

@@ -3,6 +3,8 @@
 // listings go into an overlay that a TreeReader serves in front of the real one.
 import {
   encodeWithId,
+  findName as find,
+  lookup,
   treeBytesOf,
   type Entry,
   type Hash,
@@ -10,6 +12,8 @@ import {
   type TreeReader,
 } from '../tree/index.js';
 import type { Path } from './plan.js';
+
+export { lookup };
 
 /** A reader that serves trees built in memory in front of another reader. */
 export class OverlayReader implements TreeReader {
@@ -29,20 +33,6 @@ export class OverlayReader implements TreeReader {
   }
 }
 
-/** Index of `name` in a sorted listing, or -(insertion point) - 1. */
-function find(tree: Tree, name: string): number {
-  let lo = 0;
-  let hi = tree.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const n = tree[mid]!.name;
-    if (n === name) return mid;
-    if (n < name) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -lo - 1;
-}
-
 export function parentOf(path: Path): Path {
   const i = path.lastIndexOf('/');
   return i < 0 ? '' : path.slice(0, i);
@@ -50,21 +40,6 @@ export function parentOf(path: Path): Path {
 
 export function baseName(path: Path): string {
   return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/** The entry at `path` under the root tree `root`, or undefined. */
-export function lookup(reader: TreeReader, root: Hash, path: Path): Entry | undefined {
-  if (path === '') return undefined;
-  let tree = reader.readTree(root);
-  const parts = path.split('/');
-  for (let i = 0; ; i++) {
-    const at = find(tree, parts[i]!);
-    if (at < 0) return undefined;
-    const e = tree[at]!;
-    if (i === parts.length - 1) return e;
-    if (e.kind !== 'dir' || e.id === undefined) return undefined;
-    tree = reader.readTree(e.id);
-  }
 }
 
 /** True when `path` is the root or a directory under `root`. */

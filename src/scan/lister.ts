@@ -2,7 +2,8 @@
 // root, and every call asynchronous — on a network share that hangs, a scan waits, while the
 // event loop (a daemon's FUSE requests, its deadlines) goes on. The local-directory lister
 // lists each directory in one native call on a worker thread (list-dir.ts) where the helper is
-// built; a remote agent can be another Lister.
+// built; the remote agent's Lister (agent/lister.ts) makes each call in the agent, with a
+// deadline.
 import { readlink, unlink } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { byteString, type ByteString, type Hash, type Xattr } from '../tree/index.js';
@@ -21,8 +22,12 @@ export interface Lister {
   hash(path: Path): Promise<Hash>;
   /** Remove a temporary file a killed run left behind (gone already is fine). */
   removeTemp(path: Path): Promise<void>;
-  /** The path as the file system names it (for a caller's own reads, e.g. storing content). */
-  reach(path: Path): Buffer;
+  /**
+   * The path as this process's file system names it, for a caller's own reads (a snapshot
+   * stores content as it hashes it: ScanOptions.read). Only a lister of a path this process
+   * may read has it: a remote agent's (agent/lister.ts) does not.
+   */
+  readonly reach?: (path: Path) => Buffer;
 }
 
 /** The Lister of a local directory tree (or one a network file system mounts). */

@@ -5,3 +5,4 @@ export * from './hash.js';
 export * from './name.js';
 export * from './encode.js';
 export * from './decode.js';
+export * from './lookup.js';
