@@ -479,6 +479,7 @@ export class Volume {
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
         for (const c of s.conflicts) this.onEvent('conflict', { path: c.path, kind: c.kind });
+        for (const n of s.notes) this.log(n.note);
         if (!quiet || s.applied > 0 || s.conflicts.length > 0) {
           this.onEvent('sync-finish', {
             applied: s.applied,
