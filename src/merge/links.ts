@@ -23,6 +23,7 @@ import {
 } from '../tree/index.js';
 import type { Action, LinkTo, Path, Side } from './plan.js';
 import { lookup } from './tree-edit.js';
+import { closeMtimes } from './diff.js';
 
 /** The trees the plan's actions were decided from (after renames). */
 export interface LinkTrees {
@@ -39,8 +40,16 @@ type Put = Extract<Action, { op: 'put' }>;
 
 const verify = true;
 
-/** What one file shows under each of its names: its stamp, and its id where known. */
-const stampOf = (e: Entry): string => `${String(e.size)}:${String(e.mtimeNs)}:${e.id ?? ''}`;
+/**
+ * Whether two names of one side show one file: the same id where both are known, else the
+ * same size and mtime (within the replicas' time granularity: a name read from the view and
+ * one base keeps may differ below a microsecond).
+ */
+function sameFile(a: Entry, b: Entry): boolean {
+  if (a.size !== b.size) return false;
+  if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
+  return closeMtimes(a.mtimeNs, b.mtimeNs);
+}
 
 /** Every member of each group in `keys`, in `root`'s tree (one walk). */
 function membersOf(
@@ -117,8 +126,16 @@ export function linkPuts(
   });
   const untouched = (side: Side, p: Path): boolean => !firstAt.has(`${side}\0${p}`);
 
-  // Names already made on the target in this plan, by (target, source, group key).
-  const anchors = new Map<string, LinkTo>();
+  // Names already made on the target in this plan, by (target, source, group key), each with
+  // the source's entry it was made from.
+  const anchors = new Map<string, { link: LinkTo; src: Entry }[]>();
+  const anchorOf = (k: string, src: Entry): LinkTo | undefined =>
+    anchors.get(k)?.find((x) => sameFile(x.src, src))?.link;
+  const anchor = (k: string, src: Entry, link: LinkTo): void => {
+    const list = anchors.get(k);
+    if (list === undefined) anchors.set(k, [{ link, src }]);
+    else list.push({ link, src });
+  };
   const out: Action[] = [];
   actions.forEach((a, i) => {
     if (a.op !== 'put' || a.entry.kind !== 'file') {
@@ -133,35 +150,35 @@ export function linkPuts(
   return out;
 
   function bySourceGroup(a: Put, src: Entry, key: ByteString): LinkTo | undefined {
-    // One file on the source has one stamp; a key that outlived its link (a stale scan
-    // record) does not make two files one: a different stamp is another file.
-    const k = `${a.side}\0${a.from}\0${key}\0${stampOf(src)}`;
-    const made = anchors.get(k);
+    // One file on the source shows one stamp under each name; a key that outlived its link
+    // (a stale record) does not make two files one: another stamp is another file.
+    const k = `${a.side}\0${a.from}\0${key}`;
+    const made = anchorOf(k, src);
     if (made !== undefined) return made;
     const target = treeOf(a.side);
     for (const m of members.get(a.from)?.get(key) ?? []) {
       if (m === a.path || !untouched(a.side, m)) continue;
       const x = at(target, m);
       const y = at(treeOf(a.from), m);
-      if (x === undefined || y === undefined || stampOf(y) !== stampOf(src)) continue;
+      if (x === undefined || y === undefined || !sameFile(y, src)) continue;
       if (!sameBytes(x, y, at(trees.base, m))) continue;
       const found: LinkTo = { to: m, expect: x, ...(src.id === undefined ? { verify } : {}) };
-      anchors.set(k, found);
+      anchor(k, src, found);
       return found;
     }
     // The group's first name on the target: the later ones link to it once it is there.
-    anchors.set(k, { to: a.path, expect: a.entry });
+    anchor(k, src, { to: a.path, expect: a.entry });
     return undefined;
   }
 
   function byTargetGroup(a: Put): LinkTo | undefined {
     const x = at(treeOf(a.side), a.path);
     if (x?.kind !== 'file' || x.link === undefined) return undefined;
-    // Keyed by the source's stamp too: only names put from what looks like one file.
-    const k = `${a.side}\0=${x.link}\0${stampOf(a.entry)}`;
-    const made = anchors.get(k);
+    // Only names put from what looks like one file on the source.
+    const k = `${a.side}\0=${x.link}`;
+    const made = anchorOf(k, a.entry);
     if (made !== undefined) return a.entry.id === undefined ? { ...made, verify } : made;
-    anchors.set(k, { to: a.path, expect: a.entry });
+    anchor(k, a.entry, { to: a.path, expect: a.entry });
     return undefined;
   }
 }
