@@ -144,7 +144,11 @@ export function linkPuts(
     }
     const k = keyOf.get(i);
     const link =
-      k !== undefined ? bySourceGroup(a, k.src, k.key) : !seen[a.from] ? byTargetGroup(a) : undefined;
+      k !== undefined
+        ? bySourceGroup(a, k.src, k.key)
+        : !seen[a.from]
+          ? byTargetGroup(a)
+          : undefined;
     out.push(link === undefined ? a : { ...a, link });
   });
   return out;

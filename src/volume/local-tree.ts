@@ -10,8 +10,8 @@
 //
 // Hard links made in the mount are links in the view's directory; the tree records their
 // groups as a directory snapshot does (links.ts), found among the changed paths and the names
-// remembered from the last tree (local-links.ts). Base never has any: the server's scan does
-// not record them.
+// remembered from the last tree (local-links.ts). A sync makes them links on the server
+// (merge/links.ts).
 import { readdir } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { diffTrees } from '../merge/diff.js';

@@ -73,71 +73,86 @@ for (const k of KINDS) {
   const serial = k.skip === undefined ? test.serial : test.serial.skip;
   const skipped = k.skip === undefined ? '' : ` (skipped: ${k.skip})`;
 
-  serial(`online: ln in the mount is a hard link on the server (${k.name})${skipped}`, async (t) => {
-    const v = await k.make(t, (s) => {
-      writeFileSync(join(s, 'a.txt'), 'shared\n');
-    });
-    t.is((await sh(`cat ${v.mnt}/a.txt`)).stdout, 'shared\n');
-    const ln = await sh(`ln ${v.mnt}/a.txt ${v.mnt}/b.txt && mkdir ${v.mnt}/d && ln ${v.mnt}/a.txt ${v.mnt}/d/c.txt`);
-    t.is(ln.status, 0, ln.stderr);
-    oneFile(t, await inMount(`${v.mnt}/a.txt`), await inMount(`${v.mnt}/b.txt`), 'mount', 3);
-    const there = (): boolean =>
-      onServer(join(v.server, 'd', 'c.txt')).endsWith(',3') &&
-      onServer(join(v.server, 'b.txt')).endsWith(',3');
-    t.true(await eventually(there, 20_000), onServer(join(v.server, 'b.txt')));
-    const a = onServer(join(v.server, 'a.txt'));
-    t.is(inoOf(onServer(join(v.server, 'b.txt'))), inoOf(a), 'server: b.txt is a.txt');
-    t.is(inoOf(onServer(join(v.server, 'd', 'c.txt'))), inoOf(a), 'server: d/c.txt is a.txt');
-
-    // A write through one name on the server is the other's, and the mount keeps them one
-    // file when it pulls it (over sshfs the server's two names look like two files with the
-    // same stamp: their bytes are compared before they are linked again).
-    appendFileSync(join(v.server, 'b.txt'), 'more\n');
-    t.true(await eventually(mountAnswers(v.mnt, 'a.txt', 'shared\nmore\n'), 20_000));
-    t.true(await eventually(mountAnswers(v.mnt, 'd/c.txt', 'shared\nmore\n'), 20_000));
-    t.true(
-      await eventually(
-        async () => linksOf(await inMount(`${v.mnt}/a.txt`)) === '3',
-        10_000,
-      ),
-      await inMount(`${v.mnt}/a.txt`),
-    );
-    t.is(inoOf(await inMount(`${v.mnt}/b.txt`)), inoOf(await inMount(`${v.mnt}/a.txt`)));
-    // And a write through the mount reaches every name on the server.
-    const w = await sh(`printf 'from the mount\\n' >> ${v.mnt}/d/c.txt && sync ${v.mnt}/d/c.txt`);
-    t.is(w.status, 0, w.stderr);
-    t.is((await sh(`cat ${v.mnt}/b.txt`)).stdout, 'shared\nmore\nfrom the mount\n');
-    const all = (): boolean =>
-      ['a.txt', 'b.txt', 'd/c.txt'].every(
-        (p) => readFileSync(join(v.server, p), 'utf8') === 'shared\nmore\nfrom the mount\n',
+  serial(
+    `online: ln in the mount is a hard link on the server (${k.name})${skipped}`,
+    async (t) => {
+      const v = await k.make(t, (s) => {
+        writeFileSync(join(s, 'a.txt'), 'shared\n');
+      });
+      t.is((await sh(`cat ${v.mnt}/a.txt`)).stdout, 'shared\n');
+      const ln = await sh(
+        `ln ${v.mnt}/a.txt ${v.mnt}/b.txt && mkdir ${v.mnt}/d && ln ${v.mnt}/a.txt ${v.mnt}/d/c.txt`,
       );
-    t.true(await eventually(all, 20_000));
-    t.true(
-      await eventually(() => onServer(join(v.server, 'a.txt')).endsWith(',3'), 10_000),
-      onServer(join(v.server, 'a.txt')),
-    );
-  });
+      t.is(ln.status, 0, ln.stderr);
+      oneFile(t, await inMount(`${v.mnt}/a.txt`), await inMount(`${v.mnt}/b.txt`), 'mount', 3);
+      const there = (): boolean =>
+        onServer(join(v.server, 'd', 'c.txt')).endsWith(',3') &&
+        onServer(join(v.server, 'b.txt')).endsWith(',3');
+      t.true(await eventually(there, 20_000), onServer(join(v.server, 'b.txt')));
+      const a = onServer(join(v.server, 'a.txt'));
+      t.is(inoOf(onServer(join(v.server, 'b.txt'))), inoOf(a), 'server: b.txt is a.txt');
+      t.is(inoOf(onServer(join(v.server, 'd', 'c.txt'))), inoOf(a), 'server: d/c.txt is a.txt');
 
-  serial(`offline: ln, then online, is a hard link on the server (${k.name})${skipped}`, async (t) => {
-    const v = await k.make(t, (s) => {
-      writeFileSync(join(s, 'a.txt'), 'shared\n');
-    });
-    t.is((await sh(`cat ${v.mnt}/a.txt`)).stdout, 'shared\n');
-    t.is((await tetherRun(['offline', v.mnt])).status, 0);
-    const ln = await sh(
-      `ln ${v.mnt}/a.txt ${v.mnt}/b.txt && printf 'new\\n' > ${v.mnt}/n.txt && ln ${v.mnt}/n.txt ${v.mnt}/m.txt`,
-    );
-    t.is(ln.status, 0, ln.stderr);
-    oneFile(t, await inMount(`${v.mnt}/a.txt`), await inMount(`${v.mnt}/b.txt`), 'mount, offline');
-    t.is(onServer(join(v.server, 'a.txt')).split(',')[1], '1', 'nothing reached the server yet');
-    const on = await tetherRun(['online', v.mnt]);
-    t.is(on.status, 0, on.stdout + on.stderr);
-    t.notRegex(on.stdout, /note:/, 'every link made as a link');
-    oneFile(t, onServer(join(v.server, 'a.txt')), onServer(join(v.server, 'b.txt')), 'server');
-    oneFile(t, onServer(join(v.server, 'n.txt')), onServer(join(v.server, 'm.txt')), 'server, new');
-    t.is(readFileSync(join(v.server, 'm.txt'), 'utf8'), 'new\n');
-    oneFile(t, await inMount(`${v.mnt}/n.txt`), await inMount(`${v.mnt}/m.txt`), 'mount, online');
-  });
+      // A write through one name on the server is the other's, and the mount keeps them one
+      // file when it pulls it (over sshfs the server's two names look like two files with the
+      // same stamp: their bytes are compared before they are linked again).
+      appendFileSync(join(v.server, 'b.txt'), 'more\n');
+      t.true(await eventually(mountAnswers(v.mnt, 'a.txt', 'shared\nmore\n'), 20_000));
+      t.true(await eventually(mountAnswers(v.mnt, 'd/c.txt', 'shared\nmore\n'), 20_000));
+      t.true(
+        await eventually(async () => linksOf(await inMount(`${v.mnt}/a.txt`)) === '3', 10_000),
+        await inMount(`${v.mnt}/a.txt`),
+      );
+      t.is(inoOf(await inMount(`${v.mnt}/b.txt`)), inoOf(await inMount(`${v.mnt}/a.txt`)));
+      // And a write through the mount reaches every name on the server.
+      const w = await sh(`printf 'from the mount\\n' >> ${v.mnt}/d/c.txt && sync ${v.mnt}/d/c.txt`);
+      t.is(w.status, 0, w.stderr);
+      t.is((await sh(`cat ${v.mnt}/b.txt`)).stdout, 'shared\nmore\nfrom the mount\n');
+      const all = (): boolean =>
+        ['a.txt', 'b.txt', 'd/c.txt'].every(
+          (p) => readFileSync(join(v.server, p), 'utf8') === 'shared\nmore\nfrom the mount\n',
+        );
+      t.true(await eventually(all, 20_000));
+      t.true(
+        await eventually(() => onServer(join(v.server, 'a.txt')).endsWith(',3'), 10_000),
+        onServer(join(v.server, 'a.txt')),
+      );
+    },
+  );
+
+  serial(
+    `offline: ln, then online, is a hard link on the server (${k.name})${skipped}`,
+    async (t) => {
+      const v = await k.make(t, (s) => {
+        writeFileSync(join(s, 'a.txt'), 'shared\n');
+      });
+      t.is((await sh(`cat ${v.mnt}/a.txt`)).stdout, 'shared\n');
+      t.is((await tetherRun(['offline', v.mnt])).status, 0);
+      const ln = await sh(
+        `ln ${v.mnt}/a.txt ${v.mnt}/b.txt && printf 'new\\n' > ${v.mnt}/n.txt && ln ${v.mnt}/n.txt ${v.mnt}/m.txt`,
+      );
+      t.is(ln.status, 0, ln.stderr);
+      oneFile(
+        t,
+        await inMount(`${v.mnt}/a.txt`),
+        await inMount(`${v.mnt}/b.txt`),
+        'mount, offline',
+      );
+      t.is(onServer(join(v.server, 'a.txt')).split(',')[1], '1', 'nothing reached the server yet');
+      const on = await tetherRun(['online', v.mnt]);
+      t.is(on.status, 0, on.stdout + on.stderr);
+      t.notRegex(on.stdout, /note:/, 'every link made as a link');
+      oneFile(t, onServer(join(v.server, 'a.txt')), onServer(join(v.server, 'b.txt')), 'server');
+      oneFile(
+        t,
+        onServer(join(v.server, 'n.txt')),
+        onServer(join(v.server, 'm.txt')),
+        'server, new',
+      );
+      t.is(readFileSync(join(v.server, 'm.txt'), 'utf8'), 'new\n');
+      oneFile(t, await inMount(`${v.mnt}/n.txt`), await inMount(`${v.mnt}/m.txt`), 'mount, online');
+    },
+  );
 }
 
 const plainSerial = cannotMount === undefined ? test.serial : test.serial.skip;
