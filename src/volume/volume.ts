@@ -458,7 +458,12 @@ export class Volume {
       at = performance.now();
       if (!dryRun) {
         // Placeholders the engine replaced or removed in the view are placeholders no more.
-        const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
+        // A link made here changes its other name's link count too.
+        const touched = s.plan.actions
+          .filter((a) => a.side === 'local')
+          .flatMap((a) =>
+            a.op === 'put' && a.link !== undefined ? [a.path, a.link.to] : [a.path],
+          );
         // Moved placeholders filled before the merge (settle-moved.ts), or gone.
         touched.push(...(s.settled?.touched ?? []));
         for (const l of s.settled?.lost ?? []) {
