@@ -21,9 +21,19 @@ import { fsPath, isMissing } from './fs-entry.js';
 import { listDir, type DirListing } from './list-dir.js';
 import { TEMP_PREFIX } from './temp-name.js';
 
-/** Collects every regular file's inode from listings; the groups are those seen twice or more. */
+/**
+ * Collects every regular file's inode from listings; the groups are those seen twice or more.
+ * A scan's every listing passes through here, so the common case costs one number per file:
+ * a path is made only for a file seen a second time (and for its first name then).
+ */
 export class LinkFinder {
-  private readonly byInode = new Map<string, Path[]>();
+  /** First sight of each inode (by number where exact): where, as an index into `firsts`. */
+  private readonly byNumber = new Map<number, number>();
+  private readonly byKey = new Map<string, number>();
+  private readonly firsts: (Path | { dir: Path; list: DirListing; i: number })[] = [];
+  /** Inodes seen twice or more: every name, by the index of their first sight. */
+  private readonly groups = new Map<number, Path[]>();
+  private dev = -1;
 
   /** `skip`: paths left out of the tree (a scan's exclusions), never members. */
   constructor(private readonly skip: ReadonlySet<Path> = new Set()) {}
@@ -32,25 +42,48 @@ export class LinkFinder {
   see(dir: Path, list: DirListing): void {
     for (let i = 0; i < list.count; i++) {
       if (list.kind(i) !== 'file') continue;
-      const name = list.name(i);
-      if (name.startsWith(TEMP_PREFIX)) continue; // never in a tree (scan-replica.ts)
-      const path = joinPath(dir, name);
-      if (this.skip.has(path)) continue;
-      this.add(list.inodeKey(i), path);
+      if (this.dev < 0) this.dev = list.dev(i);
+      const n = list.inodeNumber(i, this.dev);
+      const key = n < 0 ? list.inodeKey(i) : undefined;
+      const had = key === undefined ? this.byNumber.get(n) : this.byKey.get(key);
+      if (had === undefined) {
+        const at = this.firsts.push({ dir, list, i }) - 1;
+        if (key === undefined) this.byNumber.set(n, at);
+        else this.byKey.set(key, at);
+        continue;
+      }
+      this.again(had, joinPath(dir, list.name(i)));
     }
+  }
+
+  /** A second (or later) name of the inode first seen as `firsts[had]`. */
+  private again(had: number, path: Path): void {
+    let names = this.groups.get(had);
+    if (names === undefined) {
+      const f = this.firsts[had]!;
+      this.groups.set(
+        had,
+        (names = [typeof f === 'string' ? f : joinPath(f.dir, f.list.name(f.i))]),
+      );
+    }
+    names.push(path);
   }
 
   /** Note one file by its inode key (any string equal for the names of one file). */
   add(inode: string, path: Path): void {
-    const had = this.byInode.get(inode);
-    if (had === undefined) this.byInode.set(inode, [path]);
-    else had.push(path);
+    const had = this.byKey.get(inode);
+    if (had === undefined) this.byKey.set(inode, this.firsts.push(path) - 1);
+    else this.again(had, path);
   }
 
   /** Each member of a group of two or more, and its key: the group's first path. */
   keys(): Map<Path, ByteString> {
     const out = new Map<Path, ByteString>();
-    for (const paths of this.byInode.values()) {
+    for (const all of this.groups.values()) {
+      // Temporary files are never in a tree (scan-replica.ts), nor are skipped paths.
+      const paths = all.filter(
+        (p) => !this.skip.has(p) && !p.slice(p.lastIndexOf('/') + 1).startsWith(TEMP_PREFIX),
+      );
       if (paths.length < 2) continue;
       let first = paths[0]!;
       for (const p of paths) if (p < first) first = p;
