@@ -75,16 +75,18 @@ function membersOf(
 
 /**
  * Whether `x` (the target's file) and `y` (the source's) hold the same bytes, as far as the
- * trees know: equal content ids, or one known only by its stamp, which is base's stamp, and
- * base's id is the other's.
+ * trees know: equal content ids; or one known only by its stamp, which is base's stamp, and
+ * base's id is the other's. Where the trees cannot tell (a stamp that is not base's, or base
+ * has no id), 'unknown': apply compares the bytes.
  */
-function sameBytes(x: Entry, y: Entry, b: Entry | undefined): boolean {
-  if (x.kind !== 'file' || y.kind !== 'file') return false;
-  if (x.id !== undefined && y.id !== undefined) return x.id === y.id && x.size === y.size;
-  if (b?.kind !== 'file' || b.id === undefined) return false;
+function sameBytes(x: Entry, y: Entry, b: Entry | undefined): 'same' | 'different' | 'unknown' {
+  if (x.kind !== 'file' || y.kind !== 'file' || x.size !== y.size) return 'different';
+  if (x.id !== undefined && y.id !== undefined) return x.id === y.id ? 'same' : 'different';
   const known = x.id ?? y.id;
   const stampOnly = x.id === undefined ? x : y;
-  return known === b.id && stampOnly.size === b.size && stampOnly.mtimeNs === b.mtimeNs;
+  if (known === undefined || b?.kind !== 'file' || b.id === undefined) return 'unknown';
+  if (stampOnly.size !== b.size || !closeMtimes(stampOnly.mtimeNs, b.mtimeNs)) return 'unknown';
+  return known === b.id ? 'same' : 'different';
 }
 
 /**
@@ -165,8 +167,10 @@ export function linkPuts(
       const x = at(target, m);
       const y = at(treeOf(a.from), m);
       if (x === undefined || y === undefined || !sameFile(y, src)) continue;
-      if (!sameBytes(x, y, at(trees.base, m))) continue;
-      const found: LinkTo = { to: m, expect: x, ...(src.id === undefined ? { verify } : {}) };
+      const same = sameBytes(x, y, at(trees.base, m));
+      if (same === 'different') continue;
+      const check = src.id === undefined || same === 'unknown';
+      const found: LinkTo = { to: m, expect: x, ...(check ? { verify } : {}) };
       anchor(k, src, found);
       return found;
     }

@@ -289,8 +289,8 @@ export class DirReplica implements Replica {
     let note: string | undefined;
     if (link !== undefined && entry.kind === 'file') {
       const linked = await this.putLink(path, expect, entry, source, fromPath, link);
-      if (typeof linked !== 'string') return linked;
-      note = linked;
+      if (!('copy' in linked)) return linked;
+      note = linked.copy;
     }
     const copied = await this.putCopy(path, expect, entry, source, fromPath);
     return note !== undefined && copied.ok ? { ...copied, note } : copied;
@@ -298,9 +298,10 @@ export class DirReplica implements Replica {
 
   /**
    * `path` made a hard link to `link.to` (MERGE.md rule H): that file must be as the plan
-   * expects, and the source's file still the one the plan saw. Answers a note instead where
-   * the link cannot be made but a copy can (the side refuses links, or the bytes of a
-   * `verify` link differ): the caller copies.
+   * expects, and the source's file still the one the plan saw. Answers `copy` instead where
+   * the link cannot be made but a copy can, with a note for the report where that is news (the
+   * side refuses links; a never-fetched file), none where the bytes of a `verify` link differ
+   * (the plan could not tell; a copy is what it makes of other bytes).
    */
   private async putLink(
     path: ByteString,
@@ -309,7 +310,7 @@ export class DirReplica implements Replica {
     source: ContentSource,
     fromPath: ByteString,
     link: LinkTo,
-  ): Promise<Outcome | string> {
+  ): Promise<Outcome | { copy: string | undefined }> {
     if (!(await this.matches(link.to, link.expect)) || !(await source.matches(fromPath, entry))) {
       return problem(
         `${this.label}: ${display(path)} was to be a hard link to ${display(link.to)}, and one of them changed since the scan; ` +
@@ -319,11 +320,13 @@ export class DirReplica implements Replica {
     if (this.placeholder !== undefined) {
       const st = await lstatOrNone(await this.safe.need(link.to));
       if (st !== undefined && this.placeholder(link.to, st) !== false) {
-        return `${display(path)} was copied, not linked to ${display(link.to)}, whose content was never fetched here`;
+        return {
+          copy: `${display(path)} was copied, not linked to ${display(link.to)}, whose content was never fetched here`,
+        };
       }
     }
     if (link.verify === true && (await source.hash(fromPath)) !== (await this.hash(link.to))) {
-      return `${display(path)} was copied: its bytes differ from ${display(link.to)}'s, which it shared a hard link with here`;
+      return { copy: undefined };
     }
     const tmp = await this.tempFor(path);
     try {
@@ -331,7 +334,9 @@ export class DirReplica implements Replica {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (!LINK_REFUSED.has(code)) throw err;
-      return `${this.label}: ${display(path)} was made as a copy, not as a hard link to ${display(link.to)}: the file system refused the link (${code})`;
+      return {
+        copy: `${this.label}: ${display(path)} was made as a copy, not as a hard link to ${display(link.to)}: the file system refused the link (${code})`,
+      };
     }
     try {
       return await this.install(tmp, path, expect);

@@ -23,16 +23,16 @@ import { TEMP_PREFIX } from './temp-name.js';
 
 /**
  * Collects every regular file's inode from listings; the groups are those seen twice or more.
- * A scan's every listing passes through here, so the common case costs one number per file:
- * a path is made only for a file seen a second time (and for its first name then).
+ * A scan's every listing passes through here, so the common case (no file seen twice) costs
+ * one number per file, sorted once: paths are made only for inodes seen twice, in a second
+ * pass over the listings kept.
  */
 export class LinkFinder {
-  /** First sight of each inode (by number where exact): where, as an index into `firsts`. */
-  private readonly byNumber = new Map<number, number>();
-  private readonly byKey = new Map<string, number>();
-  private readonly firsts: (Path | { dir: Path; list: DirListing; i: number })[] = [];
-  /** Inodes seen twice or more: every name, by the index of their first sight. */
-  private readonly groups = new Map<number, Path[]>();
+  private readonly lists: { dir: Path; list: DirListing }[] = [];
+  /** Inode numbers of the files seen (where exact: inodeNumber). */
+  private readonly numbers: number[] = [];
+  /** Files whose inode is no exact number, and files noted by path (add), by inode key. */
+  private readonly byKey = new Map<string, Path[]>();
   private dev = -1;
 
   /** `skip`: paths left out of the tree (a scan's exclusions), never members. */
@@ -40,46 +40,49 @@ export class LinkFinder {
 
   /** Note the regular files of `dir`'s listing. */
   see(dir: Path, list: DirListing): void {
+    let kept = false;
     for (let i = 0; i < list.count; i++) {
       if (list.kind(i) !== 'file') continue;
       if (this.dev < 0) this.dev = list.dev(i);
       const n = list.inodeNumber(i, this.dev);
-      const key = n < 0 ? list.inodeKey(i) : undefined;
-      const had = key === undefined ? this.byNumber.get(n) : this.byKey.get(key);
-      if (had === undefined) {
-        const at = this.firsts.push({ dir, list, i }) - 1;
-        if (key === undefined) this.byNumber.set(n, at);
-        else this.byKey.set(key, at);
-        continue;
-      }
-      this.again(had, joinPath(dir, list.name(i)));
+      if (n >= 0) {
+        this.numbers.push(n);
+        if (!kept) this.lists.push({ dir, list });
+        kept = true;
+      } else this.add(list.inodeKey(i), joinPath(dir, list.name(i)));
     }
-  }
-
-  /** A second (or later) name of the inode first seen as `firsts[had]`. */
-  private again(had: number, path: Path): void {
-    let names = this.groups.get(had);
-    if (names === undefined) {
-      const f = this.firsts[had]!;
-      this.groups.set(
-        had,
-        (names = [typeof f === 'string' ? f : joinPath(f.dir, f.list.name(f.i))]),
-      );
-    }
-    names.push(path);
   }
 
   /** Note one file by its inode key (any string equal for the names of one file). */
   add(inode: string, path: Path): void {
     const had = this.byKey.get(inode);
-    if (had === undefined) this.byKey.set(inode, this.firsts.push(path) - 1);
-    else this.again(had, path);
+    if (had === undefined) this.byKey.set(inode, [path]);
+    else had.push(path);
   }
 
   /** Each member of a group of two or more, and its key: the group's first path. */
   keys(): Map<Path, ByteString> {
+    const groups = [...this.byKey.values()].filter((g) => g.length > 1);
+    const sorted = Float64Array.from(this.numbers).sort();
+    const twice = new Set<number>();
+    for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) twice.add(sorted[i]!);
+    if (twice.size > 0) {
+      const byNumber = new Map<number, Path[]>();
+      for (const { dir, list } of this.lists) {
+        for (let i = 0; i < list.count; i++) {
+          if (list.kind(i) !== 'file') continue;
+          const n = list.inodeNumber(i, this.dev);
+          if (!twice.has(n)) continue;
+          const path = joinPath(dir, list.name(i));
+          const had = byNumber.get(n);
+          if (had === undefined) byNumber.set(n, [path]);
+          else had.push(path);
+        }
+      }
+      groups.push(...byNumber.values());
+    }
     const out = new Map<Path, ByteString>();
-    for (const all of this.groups.values()) {
+    for (const all of groups) {
       // Temporary files are never in a tree (scan-replica.ts), nor are skipped paths.
       const paths = all.filter(
         (p) => !this.skip.has(p) && !p.slice(p.lastIndexOf('/') + 1).startsWith(TEMP_PREFIX),

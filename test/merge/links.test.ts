@@ -9,6 +9,7 @@ import { decodePlan, encodePlan } from '../../src/sync/plan-log.js';
 import { display } from '../../src/tree/index.js';
 import { file, NOW, scenario, type Opts, type Spec } from './helpers.js';
 
+const LATER = 1_800_000_000_000_000_000n;
 const g = (content: string, key: string, o: Opts = {}) => file(content, { ...o, linkKey: key });
 
 interface LinkCase {
@@ -72,6 +73,21 @@ const cases: LinkCase[] = [
     local: { a: g('x', 'a'), b: g('x', 'a') },
     server: { a: 'z' },
     want: { 'server b': '', 'local a': '' },
+  },
+  {
+    name: 'the target knows its file by a stamp base does not vouch for → linked, bytes compared',
+    base: { a: file('x', { stampOnly: true }) },
+    local: { a: g('x', 'a'), b: g('x', 'a') },
+    server: { a: file('x', { stampOnly: true }) },
+    want: { 'server b': 'a' },
+    verify: ['server b'],
+  },
+  {
+    name: 'the other name is put by the same plan → the link waits for it and follows it',
+    base: { a: 'w' },
+    local: { a: g('x', 'a', { mtime: LATER }), b: g('x', 'a', { mtime: LATER }) },
+    server: { a: file('w', { stampOnly: true }) },
+    want: { 'server a': '', 'server b': 'a' },
   },
   {
     name: 'a key on two files of different bytes (a stale record) → no link',
