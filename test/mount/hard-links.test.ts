@@ -151,6 +151,17 @@ for (const k of KINDS) {
       );
       t.is(readFileSync(join(v.server, 'm.txt'), 'utf8'), 'new\n');
       oneFile(t, await inMount(`${v.mnt}/n.txt`), await inMount(`${v.mnt}/m.txt`), 'mount, online');
+
+      // Offline again, a write through one name: only that name is on the changed-path list,
+      // and the other name's new bytes reach the server too, still one file there.
+      t.is((await tetherRun(['offline', v.mnt])).status, 0);
+      t.is((await sh(`printf 'again\\n' >> ${v.mnt}/b.txt`)).status, 0);
+      const back = await tetherRun(['online', v.mnt]);
+      t.is(back.status, 0, back.stdout + back.stderr);
+      for (const p of ['a.txt', 'b.txt']) {
+        t.is(readFileSync(join(v.server, p), 'utf8'), 'shared\nagain\n', p);
+      }
+      oneFile(t, onServer(join(v.server, 'a.txt')), onServer(join(v.server, 'b.txt')), 'again');
     },
   );
 }
