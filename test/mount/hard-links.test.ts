@@ -4,7 +4,8 @@
 // link made on the server shows as one inode in the mount, and a write through one name is
 // seen through the other; a server that refuses links gets a copy, and the sync says so.
 // sshfs shows no hard links (SFTP has no inode numbers or link counts: every file has one
-// link there), so a link made on the server reaches the mount as two files of the same bytes.
+// link there), so a link made on the server reaches the mount as two files of the same bytes;
+// so does a server link to a file the mount never fetched (a placeholder is never linked to).
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync, statSync, writeFileSync, appendFileSync, linkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -235,5 +236,24 @@ sshfsSerial(
     const again = await tetherRun(['sync', v.mnt]);
     t.is(again.status, 0, again.stdout + again.stderr);
     t.regex(again.stdout, /applied 0 of 0/);
+  },
+);
+
+plainSerial(
+  `a server link to a file the mount never fetched is pulled as a copy, and the log says so${cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`}`,
+  async (t) => {
+    const v = await plain(t, (s) => {
+      writeFileSync(join(s, 'u.txt'), 'never read\n');
+    });
+    linkSync(join(v.server, 'u.txt'), join(v.server, 'v.txt'));
+    t.true(await eventually(mountAnswers(v.mnt, 'v.txt', 'never read\n'), 20_000));
+    // u.txt is a placeholder (its zeros are no content): v.txt is not linked to it.
+    t.not(inoOf(await inMount(`${v.mnt}/v.txt`)), inoOf(await inMount(`${v.mnt}/u.txt`)));
+    t.regex(
+      readFileSync(join(v.store, 'daemon.log'), 'utf8'),
+      /"?v\.txt"? was copied, not linked to "?u\.txt"?, whose content was never fetched here/,
+    );
+    t.is((await sh(`cat ${v.mnt}/u.txt`)).stdout, 'never read\n', 'both names read right');
+    oneFile(t, onServer(join(v.server, 'u.txt')), onServer(join(v.server, 'v.txt')), 'server');
   },
 );
