@@ -131,6 +131,7 @@ export class SyncDirsCommand extends TetherCommand {
         autoMerged: s.autoMerged.map(display),
         applied: s.applied,
         failures: s.failures.map((f) => ({ path: display(f.action.path), reason: f.reason })),
+        notes: s.notes.map((n) => ({ path: display(n.action.path), note: n.note })),
         problems: s.problems.map((p) => ({
           path: display(p.path),
           side: p.side,
@@ -149,6 +150,7 @@ export class SyncDirsCommand extends TetherCommand {
       for (const c of s.notices) this.out(`note ${c.kind}: ${display(c.path)}: ${c.message}`);
       for (const f of s.failures) this.out(`failed: ${f.reason}`);
       for (const p of s.problems) this.out(`skipped: ${p.reason}`);
+      for (const n of s.notes) this.out(`note: ${n.note}`);
       const verb = this.dryRun ? 'planned' : 'applied';
       const n = this.dryRun ? s.plan.actions.length : s.applied;
       this.out(

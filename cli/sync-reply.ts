@@ -1,11 +1,13 @@
 // What `tether sync` and `tether online` print of the daemon's answer about a sync: every
-// action that failed and every path skipped (each is retried by the next sync), never hidden
-// behind a count.
+// action that failed and every path skipped (each is retried by the next sync), and every
+// action done another way than planned (a hard link the server refused, made as a copy),
+// never hidden behind a count.
 export interface SyncReply {
   readonly applied: number;
   readonly open: number;
   readonly failures: readonly { path: string; reason: string }[];
   readonly problems: readonly { path: string; reason: string }[];
+  readonly notes: readonly { path: string; note: string }[];
 }
 
 export function syncReplyOf(r: Record<string, unknown>): SyncReply {
@@ -16,6 +18,7 @@ export function syncReplyOf(r: Record<string, unknown>): SyncReply {
     open: Number(r['open'] ?? 0),
     failures: list(r['failures']),
     problems: list(r['problems']),
+    notes: Array.isArray(r['notes']) ? (r['notes'] as { path: string; note: string }[]) : [],
   };
 }
 
@@ -24,6 +27,7 @@ export function troubleLines(s: SyncReply): string[] {
   return [
     ...s.failures.map((f) => `failed: ${f.reason}`),
     ...s.problems.map((p) => `skipped: ${p.reason}`),
+    ...s.notes.map((n) => `note: ${n.note}`),
   ];
 }
 

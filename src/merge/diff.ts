@@ -37,7 +37,8 @@ export interface Change {
  */
 export const MTIME_WINDOW_NS = 2_000n;
 
-function closeMtimes(a: bigint, b: bigint): boolean {
+/** Two mtimes the same but for the replicas' time granularity. */
+export function closeMtimes(a: bigint, b: bigint): boolean {
   const d = a - b;
   return d <= MTIME_WINDOW_NS && d >= -MTIME_WINDOW_NS;
 }

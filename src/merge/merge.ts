@@ -19,6 +19,7 @@ import type { Hash, TreeReader } from '../tree/index.js';
 import type { Action, BaseUpdate, Path, Plan } from './plan.js';
 import { Planner } from './planner.js';
 import { applyRenames, type Rename } from './renames.js';
+import { linkPuts, type LinksSeen } from './links.js';
 
 export type { Rename } from './renames.js';
 
@@ -38,6 +39,8 @@ export interface MergeOptions {
    * replica (sync-dirs). They are never merged or uploaded, and their names stay taken.
    */
   readonly localVariants?: ReadonlySet<Path>;
+  /** Which sides show their hard-link groups (default both; sshfs does not: links.ts). */
+  readonly linksSeen?: LinksSeen;
 }
 
 export function merge(
@@ -68,7 +71,7 @@ export function merge(
   const planner = new Planner(views.reader, opts.now, opts.localVariants);
   planner.run(views.base, views.local, views.server);
   const conflicts = [...views.conflicts, ...planner.conflicts];
-  const actions = [...views.actions, ...planner.actions];
+  const actions = linkPuts([...views.actions, ...planner.actions], views, opts.linksSeen);
   return {
     clean: conflicts.every((c) => c.informational),
     actions,

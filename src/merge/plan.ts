@@ -25,6 +25,8 @@ export type Action =
       readonly entry: Entry;
       readonly from: Side;
       readonly fromPath: Path;
+      /** Made as a hard link to another name of the same file on `side` (rule H, links.ts). */
+      readonly link?: LinkTo;
     }
   /** Create a directory (its children come as further actions). */
   | {
@@ -67,6 +69,18 @@ export type Action =
       readonly variantPath: Path;
       readonly entry: Entry;
     };
+
+/**
+ * Where a put's file is on its target side already (MERGE.md rule H): another name of the same
+ * file there, by the time the put runs. Where the side refuses links, the put copies instead.
+ */
+export interface LinkTo {
+  readonly to: Path;
+  /** What the plan expects at `to` (a name the plan also puts: the entry it puts there). */
+  readonly expect: Entry;
+  /** Only stamps say the bytes are the same: apply compares them before linking. */
+  readonly verify?: boolean;
+}
 
 export type ConflictKind =
   | 'edit/edit'

@@ -15,6 +15,7 @@
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import {
   chmod,
+  link as fsLink,
   lutimes,
   mkdir,
   readFile,
@@ -52,8 +53,19 @@ import {
   type Problem,
   type Replica,
 } from './replica.js';
+import type { LinkTo } from '../merge/plan.js';
 
 const AS_ROOT = process.getuid?.() === 0;
+
+/** A file system's refusals of a hard link (where a copy still does): MERGE.md rule H. */
+const LINK_REFUSED: ReadonlySet<string> = new Set([
+  'EPERM',
+  'EXDEV',
+  'ENOTSUP',
+  'EOPNOTSUPP',
+  'ENOSYS',
+  'EMLINK',
+]);
 
 /**
  * A file this replica hashed: its lstat taken just before, and the time before that lstat
@@ -93,6 +105,11 @@ export class DirReplica implements Replica {
      * (the local replica, whose stamps are not trusted: DESIGN decision 16).
      */
     readonly contentChecked = false,
+    /**
+     * Files here whose content was never fetched (a mount's placeholders: see
+     * ScanOptions.placeholder): never given another name, their zeros being no content.
+     */
+    private readonly placeholder?: (path: ByteString, st: { readonly ino: bigint }) => unknown,
   ) {
     this.root = typeof root === 'string' ? Buffer.from(root) : root;
     this.safe = new SafeRoot(this.root, label);
@@ -262,12 +279,80 @@ export class DirReplica implements Replica {
     entry: Entry,
     source: ContentSource,
     fromPath: ByteString,
+    link?: LinkTo,
   ): Promise<Outcome> {
     if (entry.kind !== 'file' && entry.kind !== 'symlink') {
       return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never copied`);
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
+    let note: string | undefined;
+    if (link !== undefined && entry.kind === 'file') {
+      const linked = await this.putLink(path, expect, entry, source, fromPath, link);
+      if (!('copy' in linked)) return linked;
+      note = linked.copy;
+    }
+    const copied = await this.putCopy(path, expect, entry, source, fromPath);
+    return note !== undefined && copied.ok ? { ...copied, note } : copied;
+  }
+
+  /**
+   * `path` made a hard link to `link.to` (MERGE.md rule H): that file must be as the plan
+   * expects, and the source's file still the one the plan saw. Answers `copy` instead where
+   * the link cannot be made but a copy can, with a note for the report where that is news (the
+   * side refuses links; a never-fetched file), none where the bytes of a `verify` link differ
+   * (the plan could not tell; a copy is what it makes of other bytes).
+   */
+  private async putLink(
+    path: ByteString,
+    expect: Entry | null,
+    entry: Entry,
+    source: ContentSource,
+    fromPath: ByteString,
+    link: LinkTo,
+  ): Promise<Outcome | { copy: string | undefined }> {
+    if (!(await this.matches(link.to, link.expect)) || !(await source.matches(fromPath, entry))) {
+      return problem(
+        `${this.label}: ${display(path)} was to be a hard link to ${display(link.to)}, and one of them changed since the scan; ` +
+          `nothing was made and it will be planned again on the next run`,
+      );
+    }
+    if (this.placeholder !== undefined) {
+      const st = await lstatOrNone(await this.safe.need(link.to));
+      if (st !== undefined && this.placeholder(link.to, st) !== false) {
+        return {
+          copy: `${display(path)} was copied, not linked to ${display(link.to)}, whose content was never fetched here`,
+        };
+      }
+    }
+    if (link.verify === true && (await source.hash(fromPath)) !== (await this.hash(link.to))) {
+      return { copy: undefined };
+    }
+    const tmp = await this.tempFor(path);
+    try {
+      await fsLink(await this.safe.need(link.to), tmp);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (!LINK_REFUSED.has(code)) throw err;
+      return {
+        copy: `${this.label}: ${display(path)} was made as a copy, not as a hard link to ${display(link.to)}: the file system refused the link (${code})`,
+      };
+    }
+    try {
+      return await this.install(tmp, path, expect);
+    } finally {
+      // Not placed, or renamed onto another name of the same file (rename then does nothing).
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  private async putCopy(
+    path: ByteString,
+    expect: Entry | null,
+    entry: Entry,
+    source: ContentSource,
+    fromPath: ByteString,
+  ): Promise<Outcome> {
     const tmp = await this.tempFor(path);
     // Renamed into place: the temporary name is gone (no unlink to fail).
     let placed = false;

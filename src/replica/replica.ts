@@ -7,6 +7,7 @@
 // for the bytes of a path, never for where they live. A local directory (dir.ts), a memory
 // map (memory.ts), a store-backed overlay or a remote agent can each be one.
 import type { ByteString, Entry, Field, Hash } from '../tree/index.js';
+import type { LinkTo } from '../merge/plan.js';
 import type { OnPiece } from '../store/stream.js';
 
 /**
@@ -15,7 +16,14 @@ import type { OnPiece } from '../store/stream.js';
  * way), for base to keep.
  */
 export type Outcome =
-  { readonly ok: true; readonly already: boolean; readonly id?: Hash } | Problem;
+  | {
+      readonly ok: true;
+      readonly already: boolean;
+      readonly id?: Hash;
+      /** Done another way than planned, said in the sync's report (a link made as a copy). */
+      readonly note?: string;
+    }
+  | Problem;
 export interface Problem {
   readonly ok: false;
   readonly reason: string;
@@ -48,13 +56,18 @@ export interface ContentSource {
 
 /** A replica: a content source that the executor can also change, one guarded call at a time. */
 export interface Replica extends ContentSource {
-  /** Create or replace a file or symlink at `path` with `entry`, copied from `source`. */
+  /**
+   * Create or replace a file or symlink at `path` with `entry`, copied from `source`; with
+   * `link`, a hard link to the file at `link.to` on this side instead, where that file is as
+   * expected (else a problem, re-planned) and the side makes links (else a copy, noted).
+   */
   put(
     path: ByteString,
     expect: Entry | null,
     entry: Entry,
     source: ContentSource,
     fromPath: ByteString,
+    link?: LinkTo,
   ): Promise<Outcome>;
   /** Create or replace a file (`data`) or symlink (`data` null: target from `entry`). */
   putData(

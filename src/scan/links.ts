@@ -21,36 +21,72 @@ import { fsPath, isMissing } from './fs-entry.js';
 import { listDir, type DirListing } from './list-dir.js';
 import { TEMP_PREFIX } from './temp-name.js';
 
-/** Collects every regular file's inode from listings; the groups are those seen twice or more. */
+/**
+ * Collects every regular file's inode from listings; the groups are those seen twice or more.
+ * A scan's every listing passes through here, so the common case (no file seen twice) costs
+ * one number per file, sorted once: paths are made only for inodes seen twice, in a second
+ * pass over the listings kept.
+ */
 export class LinkFinder {
-  private readonly byInode = new Map<string, Path[]>();
+  private readonly lists: { dir: Path; list: DirListing }[] = [];
+  /** Inode numbers of the files seen (where exact: inodeNumber). */
+  private readonly numbers: number[] = [];
+  /** Files whose inode is no exact number, and files noted by path (add), by inode key. */
+  private readonly byKey = new Map<string, Path[]>();
+  private dev = -1;
 
   /** `skip`: paths left out of the tree (a scan's exclusions), never members. */
   constructor(private readonly skip: ReadonlySet<Path> = new Set()) {}
 
   /** Note the regular files of `dir`'s listing. */
   see(dir: Path, list: DirListing): void {
+    let kept = false;
     for (let i = 0; i < list.count; i++) {
       if (list.kind(i) !== 'file') continue;
-      const name = list.name(i);
-      if (name.startsWith(TEMP_PREFIX)) continue; // never in a tree (scan-replica.ts)
-      const path = joinPath(dir, name);
-      if (this.skip.has(path)) continue;
-      this.add(list.inodeKey(i), path);
+      if (this.dev < 0) this.dev = list.dev(i);
+      const n = list.inodeNumber(i, this.dev);
+      if (n >= 0) {
+        this.numbers.push(n);
+        if (!kept) this.lists.push({ dir, list });
+        kept = true;
+      } else this.add(list.inodeKey(i), joinPath(dir, list.name(i)));
     }
   }
 
   /** Note one file by its inode key (any string equal for the names of one file). */
   add(inode: string, path: Path): void {
-    const had = this.byInode.get(inode);
-    if (had === undefined) this.byInode.set(inode, [path]);
+    const had = this.byKey.get(inode);
+    if (had === undefined) this.byKey.set(inode, [path]);
     else had.push(path);
   }
 
   /** Each member of a group of two or more, and its key: the group's first path. */
   keys(): Map<Path, ByteString> {
+    const groups = [...this.byKey.values()].filter((g) => g.length > 1);
+    const sorted = Float64Array.from(this.numbers).sort();
+    const twice = new Set<number>();
+    for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) twice.add(sorted[i]!);
+    if (twice.size > 0) {
+      const byNumber = new Map<number, Path[]>();
+      for (const { dir, list } of this.lists) {
+        for (let i = 0; i < list.count; i++) {
+          if (list.kind(i) !== 'file') continue;
+          const n = list.inodeNumber(i, this.dev);
+          if (!twice.has(n)) continue;
+          const path = joinPath(dir, list.name(i));
+          const had = byNumber.get(n);
+          if (had === undefined) byNumber.set(n, [path]);
+          else had.push(path);
+        }
+      }
+      groups.push(...byNumber.values());
+    }
     const out = new Map<Path, ByteString>();
-    for (const paths of this.byInode.values()) {
+    for (const all of groups) {
+      // Temporary files are never in a tree (scan-replica.ts), nor are skipped paths.
+      const paths = all.filter(
+        (p) => !this.skip.has(p) && !p.slice(p.lastIndexOf('/') + 1).startsWith(TEMP_PREFIX),
+      );
       if (paths.length < 2) continue;
       let first = paths[0]!;
       for (const p of paths) if (p < first) first = p;

@@ -64,7 +64,7 @@ export interface ScanOptions {
    * elsewhere (its content is that entry's, its name and owner the listing's); null for one
    * whose content is not known at all, left out of the tree (its zeros are no content).
    */
-  readonly placeholder?: (path: Path, st: FileStat) => boolean | Entry | null;
+  readonly placeholder?: (path: Path, st: { readonly ino: bigint }) => boolean | Entry | null;
   /**
    * Called with every directory's listing, the unchanged ones the cache vouches for too (a
    * snapshot finds hard-link groups in them: links.ts). Excluded names and temp files are in it.

@@ -22,6 +22,13 @@ export interface Failure {
   readonly reason: string;
 }
 
+/** An action done another way than planned (a link made as a copy), for the report. */
+export interface Note {
+  readonly index: number;
+  readonly action: Action;
+  readonly note: string;
+}
+
 export interface ApplyResult {
   readonly statuses: readonly Status[];
   /** Actions that changed something in this run (not ones found already done). */
@@ -29,6 +36,7 @@ export interface ApplyResult {
   /** Content ids of the files this run copied, by action index. */
   readonly copied: ReadonlyMap<number, Hash>;
   readonly failures: readonly Failure[];
+  readonly notes: readonly Note[];
 }
 
 export interface Replicas {
@@ -42,7 +50,7 @@ export async function runAction(a: Action, r: Replicas): Promise<Outcome> {
   try {
     switch (a.op) {
       case 'put':
-        return await target.put(a.path, a.expect, a.entry, r[a.from], a.fromPath);
+        return await target.put(a.path, a.expect, a.entry, r[a.from], a.fromPath, a.link);
       case 'mkdir':
         return await target.mkdir(a.path, a.entry);
       case 'setmeta':
@@ -75,8 +83,11 @@ const PARALLEL = 16;
 /** Every path an action reads or writes, on either side. */
 export function touched(a: Action): Path[] {
   switch (a.op) {
-    case 'put':
-      return a.fromPath === a.path ? [a.path] : [a.path, a.fromPath];
+    case 'put': {
+      const ps = a.fromPath === a.path ? [a.path] : [a.path, a.fromPath];
+      // A link waits for the name it links to (made by an earlier action, or untouched).
+      return a.link === undefined ? ps : [...ps, a.link.to];
+    }
     case 'rename':
       return [a.path, a.to];
     case 'variant':
@@ -136,6 +147,7 @@ export async function applyActions(
   const total = plan.actions.length;
   const statuses = log.statuses(total);
   const failures: Failure[] = [];
+  const notes: Note[] = [];
   const copied = new Map<number, Hash>();
   let applied = 0;
   let finished = 0;
@@ -152,6 +164,7 @@ export async function applyActions(
       statuses[i] = st;
       if (out.ok && !out.already) applied++;
       if (out.ok && out.id !== undefined) copied.set(i, out.id);
+      if (out.ok && out.note !== undefined) notes.push({ index: i, action: a, note: out.note });
       if (!out.ok) failures.push({ index: i, action: a, reason: out.reason });
       log.mark(i, st);
     } else if (statuses[i] === 'failed') {
@@ -168,7 +181,8 @@ export async function applyActions(
   }
   await log.flush();
   failures.sort((x, y) => x.index - y.index);
-  return { statuses: statuses.map((s) => s ?? 'failed'), applied, failures, copied };
+  notes.sort((x, y) => x.index - y.index);
+  return { statuses: statuses.map((s) => s ?? 'failed'), applied, failures, notes, copied };
 }
 
 /** The base updates whose actions all succeeded (MERGE.md's base rule). */

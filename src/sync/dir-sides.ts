@@ -3,6 +3,7 @@
 // stamps (DESIGN decision 4), each through its own scan cache.
 import { DirReplica } from '../replica/dir.js';
 import { learnIds, scanReplica, type ScanOptions } from '../scan/scan-replica.js';
+import { LinkFinder, withLinks } from '../scan/links.js';
 import type { Store } from '../store/store.js';
 import type { Hash } from '../tree/index.js';
 import type { ScanRequest, Side } from './engine/ports.js';
@@ -29,6 +30,22 @@ function common(req: ScanRequest, opts: DirSideOptions, cacheName: string, store
   };
 }
 
+/**
+ * A scan whose tree records hard-link groups (links.ts), found in the listings it makes; the
+ * scan cache keeps the tree without them.
+ */
+async function scanLinked(
+  store: Store,
+  exclude: ReadonlySet<string>,
+  scan: (onListing: NonNullable<ScanOptions['onListing']>) => Promise<Hash>,
+): Promise<Hash> {
+  const links = new LinkFinder(exclude);
+  const id = await scan((dir, list) => {
+    links.see(dir, list);
+  });
+  return withLinks(store, id, links.keys());
+}
+
 /** The local directory: every file hashed, its content kept in the store. */
 export function localDirSide(
   store: Store,
@@ -37,16 +54,19 @@ export function localDirSide(
 ): Side {
   return {
     // Stamps of the local replica are not trusted: a known id is checked by reading.
-    replica: new DirReplica(root, 'local', opts.mtimeWindowNs, true),
+    replica: new DirReplica(root, 'local', opts.mtimeWindowNs, true, opts.placeholder),
     where: root,
     scan: (req): Promise<Hash> =>
-      scanReplica(store, root, {
-        content: 'hash',
-        ...common(req, opts, 'sync-local', store),
-        exclude: req.exclude,
-        ...(opts.placeholder === undefined ? {} : { placeholder: opts.placeholder }),
-        read: async (abs, _path, st) => (await store.putBlobFile(abs, st.size)).id,
-      }),
+      scanLinked(store, req.exclude, (onListing) =>
+        scanReplica(store, root, {
+          content: 'hash',
+          ...common(req, opts, 'sync-local', store),
+          exclude: req.exclude,
+          ...(opts.placeholder === undefined ? {} : { placeholder: opts.placeholder }),
+          read: async (abs, _path, st) => (await store.putBlobFile(abs, st.size)).id,
+          onListing,
+        }),
+      ),
   };
 }
 
@@ -59,12 +79,18 @@ export function serverDirSide(
   return {
     replica: new DirReplica(root, 'server', opts.mtimeWindowNs),
     where: root,
-    scan: (req): Promise<Hash> =>
-      scanReplica(store, root, {
-        content: 'stamp',
-        ...common(req, opts, 'sync-server', store),
-        stableStat: opts.stableStat,
-      }),
+    // Inode numbers show hard links only where they are stable (not over sshfs).
+    linksSeen: opts.stableStat,
+    scan: (req): Promise<Hash> => {
+      const scan = (onListing?: ScanOptions['onListing']): Promise<Hash> =>
+        scanReplica(store, root, {
+          content: 'stamp',
+          ...common(req, opts, 'sync-server', store),
+          stableStat: opts.stableStat,
+          ...(onListing === undefined ? {} : { onListing }),
+        });
+      return opts.stableStat ? scanLinked(store, req.exclude, scan) : scan();
+    },
     learn: async (scanned, hashed, hold) => {
       if (opts.scanCache)
         await learnIds(store, store.cacheDb('sync-server'), scanned, hashed, hold);

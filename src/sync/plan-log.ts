@@ -9,7 +9,7 @@
 // byte of a name, mtime and xattr survives.
 import { Packr } from 'msgpackr';
 import { TetherError } from '../errors.js';
-import type { Action, BaseUpdate, Plan } from '../merge/plan.js';
+import type { Action, BaseUpdate, LinkTo, Plan } from '../merge/plan.js';
 import {
   byteString,
   bytesOf,
@@ -82,6 +82,9 @@ function encodeAction(a: Action): unknown[] {
         ent(a.entry),
         a.from,
         bytesOf(a.fromPath),
+        ...(a.link === undefined
+          ? []
+          : [[bytesOf(a.link.to), ent(a.link.expect), a.link.verify === true]]),
       ];
     case 'mkdir':
       return [a.op, a.side, bytesOf(a.path), ent(a.entry)];
@@ -94,6 +97,14 @@ function encodeAction(a: Action): unknown[] {
     case 'variant':
       return [a.op, a.side, bytesOf(a.path), bytesOf(a.variantPath), ent(a.entry)];
   }
+}
+
+function linkOf(v: unknown): LinkTo {
+  if (!Array.isArray(v) || v.length !== 3 || typeof v[2] !== 'boolean') {
+    throw corrupt('bad link of a put');
+  }
+  const [to, expect, verify] = v as [unknown, unknown, boolean];
+  return { to: str(to), expect: unent(expect), ...(verify ? { verify } : {}) };
 }
 
 function decodeAction(r: unknown): Action {
@@ -114,6 +125,7 @@ function decodeAction(r: unknown): Action {
         entry: unent(x[4]),
         from,
         fromPath: str(x[6]),
+        ...(x[7] === undefined ? {} : { link: linkOf(x[7]) }),
       };
     }
     case 'mkdir':

@@ -42,8 +42,9 @@ export interface Entry {
    * Hard-link group of a regular file that shares its inode with another file of the same
    * snapshot: the path (relative to the snapshot's root, byte order) of the group's first
    * member, so every member carries the same key and equal trees still hash equal (links.ts).
-   * Absent for a file with one name in the tree. Only snapshots and diff scans record it; the
-   * merge ignores it (changedFields never reports it): a sync neither makes nor breaks links.
+   * Absent for a file with one name in the tree. Snapshots, diff scans and a sync's scans of
+   * a side whose inode numbers show links record it. The merge decides no field by it
+   * (changedFields never reports it); the plan makes a put a link by it (merge/links.ts).
    */
   readonly link?: ByteString;
 }
@@ -80,7 +81,8 @@ export function xattrsEqual(
  * The fields that can differ between two entries of the same name, each merged separately
  * (MERGE.md rule F). `content` covers the content id, size and symlink target; `mtime` is
  * reported but never conflicts on its own. `links` (a file's hard-link group) is reported by
- * diff only (merge/diff.ts): changedFields leaves it out, so the merge never acts on it.
+ * diff only (merge/diff.ts): changedFields leaves it out, so no name conflicts by it; the plan
+ * uses it to make a copy a link (merge/links.ts, MERGE.md rule H).
  */
 export type Field =
   'kind' | 'content' | 'mode' | 'uid' | 'gid' | 'mtime' | 'rdev' | 'xattrs' | 'links';

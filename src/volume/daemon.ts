@@ -337,5 +337,6 @@ function syncReply(s: SyncSummary): Record<string, unknown> {
     open: s.open,
     failures: s.failures.map((f) => ({ path: f.action.path, reason: f.reason })),
     problems: s.problems.map((p) => ({ path: p.path, reason: p.reason })),
+    notes: s.notes.map((n) => ({ path: n.action.path, note: n.note })),
   };
 }

@@ -25,6 +25,15 @@ export interface LocalLinks {
   readonly walked: boolean;
 }
 
+/**
+ * The names of files with several, as the last tree found them: a write through one name
+ * changes them all, while only the name written is on the changed-path list (local-tree.ts
+ * looks at them all again).
+ */
+export function rememberedMembers(db: KvDb): readonly Path[] {
+  return remembered(db) ?? [];
+}
+
 function remembered(db: KvDb): Path[] | undefined {
   const v = asBytes(db.get(MEMBERS));
   if (v === undefined) return undefined;

@@ -10,8 +10,8 @@
 //
 // Hard links made in the mount are links in the view's directory; the tree records their
 // groups as a directory snapshot does (links.ts), found among the changed paths and the names
-// remembered from the last tree (local-links.ts). Base never has any: the server's scan does
-// not record them.
+// remembered from the last tree (local-links.ts). A sync makes them links on the server
+// (merge/links.ts).
 import { readdir } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { diffTrees } from '../merge/diff.js';
@@ -33,7 +33,7 @@ import {
   type Hash,
 } from '../tree/index.js';
 import { nowNs, type ChangedPaths } from './changed-paths.js';
-import { localLinkKeys } from './local-links.js';
+import { localLinkKeys, rememberedMembers } from './local-links.js';
 import type { Volume } from './volume.js';
 import { placeholderHook, type PlaceholderHook } from './placeholder-scan.js';
 
@@ -116,7 +116,11 @@ export async function localTree(
   let links: Awaited<ReturnType<typeof localLinkKeys>>;
   try {
     const c = new Composer(v, changed, variants, since, count);
-    composed = await c.dir('', base, trieOf(candidates));
+    // Every name of a linked file too: a write through one changed them all (one lstat each;
+    // read again only where the stat moved).
+    const members = rememberedMembers(linksDb);
+    const look = members.length === 0 ? candidates : [...new Set([...candidates, ...members])];
+    composed = await c.dir('', base, trieOf(look));
     links = await localLinkKeys(linksDb, v.local, candidates, variants);
   } catch (err) {
     // A changed path deeper than PATH_MAX: the composer reaches paths whole, the scan walks

@@ -455,7 +455,12 @@ export class Volume {
       at = performance.now();
       if (!dryRun) {
         // Placeholders the engine replaced or removed in the view are placeholders no more.
-        const touched = s.plan.actions.filter((a) => a.side === 'local').map((a) => a.path);
+        // A link made here changes its other name's link count too.
+        const touched = s.plan.actions
+          .filter((a) => a.side === 'local')
+          .flatMap((a) =>
+            a.op === 'put' && a.link !== undefined ? [a.path, a.link.to] : [a.path],
+          );
         // Moved placeholders filled before the merge (settle-moved.ts), or gone.
         touched.push(...(s.settled?.touched ?? []));
         for (const l of s.settled?.lost ?? []) {
@@ -476,6 +481,7 @@ export class Volume {
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
         for (const c of s.conflicts) this.onEvent('conflict', { path: c.path, kind: c.kind });
+        for (const n of s.notes) this.log(n.note);
         if (!quiet || s.applied > 0 || s.conflicts.length > 0) {
           this.onEvent('sync-finish', {
             applied: s.applied,

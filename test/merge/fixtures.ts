@@ -29,6 +29,8 @@ export interface Opts {
   xattrs?: Record<string, string>;
   /** Drop the content id: a server file known only by its stamp. */
   stampOnly?: boolean;
+  /** The file's hard-link group (entry.ts `link`). */
+  linkKey?: string;
 }
 
 export interface LeafSpec {
@@ -124,6 +126,7 @@ export class MemReader implements TreeReader {
           mode: o.mode ?? 0o644,
           size: Buffer.byteLength(content),
           ...(o.stampOnly === true ? {} : { id: idOf(content) }),
+          ...(o.linkKey === undefined ? {} : { link: fromText(o.linkKey) }),
         };
       }
       case 'symlink': {

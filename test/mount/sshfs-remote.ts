@@ -46,6 +46,8 @@ export async function sshfsVolume(
    * any user of a share. The exported tree is made its own.
    */
   user?: { name: string; uid: number; gid: number },
+  /** SFTP requests the server refuses (startSshd's `deny`). */
+  deny: readonly string[] = [],
 ): Promise<SshfsVolume> {
   const { dir, cleanup } = tempDir('tether-sshfs-');
   const exported = join(dir, 'exported');
@@ -58,7 +60,7 @@ export async function sshfsVolume(
     chmodSync(dir, 0o755);
     spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, exported]);
   }
-  let sshd = await startSshd(dir);
+  let sshd = await startSshd(dir, deny);
 
   let stopped: number[] = [];
   const all = (): number[] => (sshd.proc.pid === undefined ? [] : processTree(sshd.proc.pid));

@@ -31,6 +31,8 @@ function freePort(): Promise<number> {
 
 export async function startSshd(
   dir: string,
+  /** SFTP requests the server refuses (internal-sftp's -P: "hardlink"…). */
+  deny: readonly string[] = [],
 ): Promise<{ port: number; key: string; proc: ChildProcess }> {
   const port = await freePort();
   const hostKey = join(dir, 'host_key');
@@ -53,7 +55,7 @@ export async function startSshd(
       'UsePAM no',
       'StrictModes no',
       `PidFile ${join(dir, 'sshd.pid')}`,
-      'Subsystem sftp internal-sftp',
+      `Subsystem sftp internal-sftp${deny.length > 0 ? ` -P ${deny.join(',')}` : ''}`,
       '',
     ].join('\n'),
   );

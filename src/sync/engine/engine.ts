@@ -19,7 +19,7 @@ import { HeldRecords } from '../../scan/scan-replica.js';
 import { REF_BASE, REF_LOCAL, REF_SERVER } from '../../store/kv.js';
 import { EMPTY_TREE_ID, type Hash } from '../../tree/index.js';
 import { checkServerAccess, isDenied, rootDenied } from '../auth-trouble.js';
-import { applyActions, type ApplyHooks, type Failure } from '../apply.js';
+import { applyActions, type ApplyHooks, type Failure, type Note } from '../apply.js';
 import { ConflictStore } from '../conflict-store.js';
 import { PlanLog } from '../plan-log.js';
 import { actionsOn, commit, recordConflicts, type CommitEnv } from './commit.js';
@@ -50,6 +50,8 @@ export interface SyncSummary {
   /** Actions that changed something (0 on a dry run). */
   readonly applied: number;
   readonly failures: readonly Failure[];
+  /** Actions done another way than planned: hard links the side refused, made as copies. */
+  readonly notes: readonly Note[];
   /** Paths that could not be read, left as they are this run (path-problem.ts). */
   readonly problems: readonly PathProblem[];
   /** Conflicts of this run that wait for a decision (variants made). */
@@ -124,7 +126,9 @@ export async function runEngine(engine: Engine, opts: EngineOptions = {}): Promi
     autoMerged,
     resumed: resumedFailures !== undefined,
   };
-  if (dry) return { ...summary, applied: 0, failures: [], open: conflicts.list().length };
+  if (dry) {
+    return { ...summary, applied: 0, failures: [], notes: [], open: conflicts.list().length };
+  }
 
   opts.onPhase?.('apply');
   await log.begin(plan, run.now);
@@ -141,6 +145,7 @@ export async function runEngine(engine: Engine, opts: EngineOptions = {}): Promi
     ...summary,
     applied: r.applied,
     failures: [...(resumedFailures ?? []), ...r.failures],
+    notes: r.notes,
     open: conflicts.list().length,
   };
 }
@@ -208,6 +213,10 @@ function mergeScans(run: Run, s: Scanned, variants: ReadonlySet<Path>): Plan {
     now: run.now,
     localVariants: variants,
     localRenames,
+    linksSeen: {
+      local: run.sides.local.linksSeen !== false,
+      server: run.sides.server.linksSeen !== false,
+    },
   });
 }
 

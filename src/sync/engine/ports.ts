@@ -46,6 +46,8 @@ export interface Side {
   readonly replica: Replica;
   /** Where the side is, for messages (a directory's path, a remote's name). */
   readonly where: string;
+  /** Its scans record hard-link groups (default true; sshfs shows none: merge/links.ts). */
+  readonly linksSeen?: boolean;
   /** Scan the side into a tree in the store; returns its id. */
   scan(req: ScanRequest): Promise<Hash>;
   /**
