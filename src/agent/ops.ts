@@ -5,12 +5,13 @@
 // (scan → merge → apply) between the local view and the remote, with the store opened here
 // (LMDB serves several processes; the daemon waits for the answer, cutting the sync if the
 // server stops answering its probes, and never touches the remote itself).
-import { lchown, readdir, stat } from 'node:fs/promises';
+import { lchown } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { Store } from '../store/store.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
 import { copyRange, serverStamp } from '../volume/range-copy.js';
+import { askRoot } from '../volume/remote-fault.js';
 import type { ServerStamp } from '../volume/ranges.js';
 import { syncVolume, type Composed, type VolumeSyncSummary } from '../volume/volume-sync.js';
 import type { Operation } from './serve.js';
@@ -45,14 +46,20 @@ export interface SyncArgs {
   readonly composed?: Composed;
 }
 
+export interface ProbeArgs {
+  readonly remote: string;
+  /**
+   * Ask the server itself too (statfs: no client cache answers it), not only what a network
+   * filesystem may answer from its caches: after one file's failure, whether the server lives.
+   */
+  readonly fresh?: boolean;
+}
+
 /** The remote answers: its root is a directory that can be listed. */
 async function probe(args: unknown): Promise<{ entries: number }> {
-  const { remote } = args as { remote: string };
+  const { remote, fresh } = args as ProbeArgs;
   try {
-    const st = await stat(remote);
-    if (!st.isDirectory())
-      throw Object.assign(new Error(`${remote} is not a directory`), { code: 'ENOTDIR' });
-    return { entries: (await readdir(remote)).length };
+    return { entries: await askRoot(remote, fresh === true) };
   } catch (err) {
     // It answers, but not to this user: authentication trouble, not an outage.
     throw isDenied(err) ? rootDenied(remote, err) : err;

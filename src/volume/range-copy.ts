@@ -4,6 +4,7 @@
 // answers only once the bytes are on disk (fdatasync), so the daemon may record the range.
 import { open, stat } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
+import { native } from '../scan/native.js';
 import type { ServerStamp } from './ranges.js';
 
 /** The server's file is no longer the version the map belongs to (ranges.ts): start over. */
@@ -63,5 +64,24 @@ export async function copyRange(
     return end - start;
   } finally {
     await from.close();
+  }
+}
+
+/** Bytes [start, start + length) of the file at `path` freed (a hole that reads as zeros). */
+export async function punchHole(path: Buffer, start: number, length: number): Promise<void> {
+  if (length <= 0) return;
+  if (native?.punchHole === undefined) {
+    throw new TetherError(
+      'EIO',
+      'cannot free a cached range: the native addon is not built (run "npm run build:native")',
+      {},
+      { errno: 'ENOTSUP' },
+    );
+  }
+  const f = await open(path, 'r+');
+  try {
+    native.punchHole(f.fd, start, length);
+  } finally {
+    await f.close();
   }
 }

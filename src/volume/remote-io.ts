@@ -5,7 +5,7 @@
 import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentSpawn } from '../agent/client.js';
 import { callWatched } from '../agent/watched-call.js';
-import type { OwnerArgs, RangeArgs, StampArgs, SyncArgs } from '../agent/ops.js';
+import type { OwnerArgs, ProbeArgs, RangeArgs, StampArgs, SyncArgs } from '../agent/ops.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
 import type { RangeSource } from './partial-fetch.js';
 import type { ServerStamp } from './ranges.js';
@@ -62,9 +62,13 @@ export class RemoteIo {
     this.prober = new AgentClient(how, log);
   }
 
-  /** Resolves when the server answers (its root can be listed) within the deadline. */
-  async probe(): Promise<void> {
-    await this.prober.call('probe', { remote: this.remote }, { deadlineMs: this.deadlines.metaMs });
+  /**
+   * Resolves when the server answers (its root can be listed) within the deadline; `fresh`:
+   * the server itself answers, not a cache of the network filesystem (ProbeArgs).
+   */
+  async probe(fresh = false): Promise<void> {
+    const args: ProbeArgs = { remote: this.remote, fresh };
+    await this.prober.call('probe', args, { deadlineMs: this.deadlines.metaMs });
   }
 
   /**

@@ -89,7 +89,7 @@ export function sh(
   return run('sh', ['-c', script, 'sh', ...args], o);
 }
 
-export type Fixture = 'passthrough' | 'synthetic' | 'bare';
+export type Fixture = 'passthrough' | 'faulty' | 'synthetic' | 'bare';
 
 export interface FixtureMount {
   /** The backing directory (passthrough) and the mountpoint. */
@@ -97,6 +97,8 @@ export interface FixtureMount {
   readonly dir: string;
   /** The largest write request the fixture has seen so far. */
   largestWrite(): number;
+  /** Kill the serving process: every call on the mount then fails (ENOTCONN). */
+  kill(): void;
   unmount(): Promise<void>;
 }
 
@@ -167,5 +169,11 @@ export async function mountFixture(
     await unmount();
     throw err;
   }
-  return { root, dir, largestWrite: () => largest, unmount };
+  return {
+    root,
+    dir,
+    largestWrite: () => largest,
+    kill: () => child.kill('SIGKILL'),
+    unmount,
+  };
 }
