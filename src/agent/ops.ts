@@ -1,6 +1,7 @@
 // What the remote agent does: every call that touches the remote. `probe` asks whether the
 // server answers; `stamp` and `copyRange` fetch a file range by range into its placeholder in
-// the local view (volume/partial-fetch.ts; progress per read); `owner` makes a chown there;
+// the local view (volume/partial-fetch.ts; progress per read), `copyWhole` a small file at
+// once; `owner` makes a chown there;
 // `sync` runs the whole engine
 // (scan → merge → apply) between the local view and the remote, with the store opened here
 // (LMDB serves several processes; the daemon waits for the answer, cutting the sync if the
@@ -10,7 +11,7 @@ import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { Store } from '../store/store.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
-import { copyRange, serverStamp } from '../volume/range-copy.js';
+import { copyRange, copyWhole, serverStamp } from '../volume/range-copy.js';
 import { askRoot } from '../volume/remote-fault.js';
 import type { ServerStamp } from '../volume/ranges.js';
 import { syncVolume, type Composed, type VolumeSyncSummary } from '../volume/volume-sync.js';
@@ -29,6 +30,12 @@ export interface RangeArgs extends StampArgs {
   readonly start: number;
   readonly end: number;
   readonly expect: ServerStamp;
+}
+
+export interface WholeArgs extends StampArgs {
+  readonly local: string;
+  /** Larger server files are not copied (they are fetched by ranges). */
+  readonly max: number;
 }
 
 export interface OwnerArgs extends StampArgs {
@@ -87,6 +94,22 @@ async function copy(args: unknown, progress: (v?: unknown) => void): Promise<num
   );
 }
 
+function whole(
+  args: unknown,
+  progress: (v?: unknown) => void,
+): Promise<{ stamp: ServerStamp; copied: boolean }> {
+  const a = args as WholeArgs;
+  return copyWhole(
+    fsPath(Buffer.from(a.remote), a.from ?? a.path),
+    fsPath(Buffer.from(a.local), a.path),
+    a.max,
+    (n) => {
+      progress(n);
+    },
+    () => !process.connected,
+  );
+}
+
 /** A chown made on the remote (the mount asks the server first: remote-owner.ts). */
 async function owner(args: unknown): Promise<null> {
   const a = args as OwnerArgs;
@@ -135,6 +158,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   probe,
   stamp,
   copyRange: copy,
+  copyWhole: whole,
   owner,
   sync,
   'sync-dirs': syncDirsOp,

@@ -5,7 +5,14 @@
 import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentSpawn } from '../agent/client.js';
 import { callWatched } from '../agent/watched-call.js';
-import type { OwnerArgs, ProbeArgs, RangeArgs, StampArgs, SyncArgs } from '../agent/ops.js';
+import type {
+  OwnerArgs,
+  ProbeArgs,
+  RangeArgs,
+  StampArgs,
+  SyncArgs,
+  WholeArgs,
+} from '../agent/ops.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
 import type { RangeSource } from './partial-fetch.js';
 import type { ServerStamp } from './ranges.js';
@@ -93,6 +100,13 @@ export class RemoteIo {
           expect,
         };
         await this.agent.call('copyRange', args, {
+          deadlineMs: this.deadlines.metaMs,
+          idleMs: this.deadlines.idleMs,
+        });
+      },
+      whole: (path, max, from = path) => {
+        const args: WholeArgs = { remote: this.remote, local: this.local, path, from, max };
+        return this.agent.call('copyWhole', args, {
           deadlineMs: this.deadlines.metaMs,
           idleMs: this.deadlines.idleMs,
         });
