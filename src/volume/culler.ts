@@ -208,15 +208,17 @@ export class Culler {
   }
 
   /**
-   * Before a fetch adds about `need` bytes for `path`: room is made by a cull where it would
+   * Before a fetch adds about `needed()` bytes for `path`: room is made by a cull where it would
    * take the cache past its limit, and held until the fetch is counted (the release answered).
    * Refused with ENOSPC (EDISCONFULL) and a `cache-full` event where only content that must
    * stay is left; a hoard also stops where pinned content would pass --pin-cache-size.
    */
-  async roomToFetch(path: Path, need: number, op: string): Promise<() => void> {
-    const want = { bytes: need, pinned: this.isPinned(path) };
+  async roomToFetch(path: Path, needed: () => number, op: string): Promise<() => void> {
     const { cacheSize, pinCacheSize } = this.limits;
+    // Without limits nothing is counted here: not even what the fetch needs (a base lookup).
     if (cacheSize === undefined && pinCacheSize === undefined) return () => undefined;
+    const need = needed();
+    const want = { bytes: need, pinned: this.isPinned(path) };
     if (!this.wholeFits(path, need)) {
       throw this.refuse(
         path,

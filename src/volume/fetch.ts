@@ -3,7 +3,8 @@
 // by range (partial-fetch.ts), then takes the remote file's size and mtime, so a file fetched
 // unchanged has base's stamp and is no change. A file of one range at most, nothing of it
 // fetched yet, is copied and completed by one request instead (a hoard is mostly such files).
-import { lstat, open, utimes } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { open, utimes } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { timeArg } from '../scan/stamp.js';
@@ -31,7 +32,8 @@ export async function fetchInPlace(
   origin: Path = path,
 ): Promise<FetchOutcome> {
   const dst = fsPath(localRoot, path);
-  const { ino, size } = await lstat(dst, { bigint: true });
+  // The view is local: one lstat costs less than a round trip through the thread pool.
+  const { ino, size } = lstatSync(dst, { bigint: true });
   const recorded = maps.get(path);
   if (src.whole !== undefined && size <= policy.chunk && recorded === undefined) {
     // A small file, nothing of it fetched yet: one request copies and completes it.

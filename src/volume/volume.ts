@@ -133,7 +133,7 @@ export class Volume {
    * Before a fetch of `path` that will add about `need` bytes to the cache: room is made, or
    * the fetch is refused (culler.ts). Answers the release of the room held for it.
    */
-  beforeFetch: (path: Path, need: number, op: string) => Promise<() => void> = () =>
+  beforeFetch: (path: Path, need: () => number, op: string) => Promise<() => void> = () =>
     Promise.resolve(() => undefined);
   /**
    * Whether `need` bytes of `path`'s content could be cached at all (culler.ts): where not, a
@@ -364,7 +364,7 @@ export class Volume {
   /** Fetch the placeholder `path`: base's file at `origin` (where it was before a rename). */
   private async fetchNow(path: Path, origin: Path, op: string): Promise<void> {
     // A refusal (EDISCONFULL) is the cache's, not the remote's.
-    const release = await this.beforeFetch(path, this.fetchNeed(path, origin), op);
+    const release = await this.beforeFetch(path, () => this.fetchNeed(path, origin), op);
     try {
       await this.withRanges(path, () => this.fetchRoomHeld(path, origin, op));
     } finally {
@@ -414,7 +414,7 @@ export class Volume {
       this.onEvent('data-unavailable', { path, reason, range: [start, end] });
       throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, reason));
     }
-    const release = await this.beforeFetch(path, end - start, op);
+    const release = await this.beforeFetch(path, () => end - start, op);
     try {
       await this.withRanges(path, async () => {
         const src = this.rangeSource();
