@@ -213,7 +213,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       o.log,
     ));
     v.beforeFetch = (path, need, op) => cu.roomToFetch(path, need, op);
-    v.wholeFits = (path, need) => cu.wholeFits(path, need);
+    if (limits.cacheSize !== undefined) v.wholeFits = (path, need) => cu.wholeFits(path, need);
     v.rangeBudget = () => cu.rangeBudget();
     v.onRanges = (path) => {
       cu.noted(path).catch(() => undefined); // counted by the next walk instead

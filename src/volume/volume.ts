@@ -137,9 +137,10 @@ export class Volume {
     Promise.resolve(() => undefined);
   /**
    * Whether `need` bytes of `path`'s content could be cached at all (culler.ts): where not, a
-   * read fetches only the ranges it reads (partial-reads.ts).
+   * read fetches only the ranges it reads (partial-reads.ts). Unset: the cache has no limit
+   * (every file fits, and a read-only open asks nothing more).
    */
-  wholeFits: (path: Path, need: number) => boolean = () => true;
+  wholeFits: ((path: Path, need: number) => boolean) | undefined;
   /** Bytes the ranges of one file read range by range may keep in the cache. */
   rangeBudget: () => number = () => Infinity;
   /** Called with each path whose ranges a read fetched or gave back (the cache moved). */
@@ -385,6 +386,7 @@ export class Volume {
 
   /** Whether the placeholder `path` could be fetched whole into the cache (see wholeFits). */
   fitsWhole(path: Path): boolean {
+    if (this.wholeFits === undefined) return true;
     const r = this.placeholders.recordNow(path);
     return r === undefined || this.wholeFits(path, this.fetchNeed(path, r.origin));
   }
