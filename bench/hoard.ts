@@ -6,7 +6,15 @@
 // Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_DIR (where the work directory is made;
 // default the temp dir), BENCH_KEEP=1 keeps it. The last line printed is one JSON summary.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mountedAt, processTree, signalAll, sshfsArgs, startSshd } from '../test/sync/sshd.js';
@@ -17,6 +25,50 @@ const FILES = envInt('BENCH_FILES', 20_000);
 const MB = envInt('BENCH_MB', 200);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU seconds (user + system) the processes of `pids` have used so far, by their command name
+ * (`label` may name one otherwise).
+ */
+function cpuByName(
+  pids: readonly number[],
+  label: (pid: number) => string | undefined,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+      const name = label(pid) ?? stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const s = (Number(f[11]) + Number(f[12])) / 100; // utime, stime: clock ticks
+      out.set(name, (out.get(name) ?? 0) + s);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Where a run's CPU went: seconds per command name, `after` less `before`. */
+function cpuSpent(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, s] of after) out[name] = round3(s - (before.get(name) ?? 0));
+  return out;
+}
+
+/** The pid of the `name` process whose command line names `arg` (none: empty). */
+function findPid(name: string, arg: string): number[] {
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      if (cmd[0]?.endsWith(name) === true && cmd.includes(arg)) return [Number(p)];
+    } catch {
+      // gone
+    }
+  }
+  return [];
+}
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(process.env['BENCH_DIR'] ?? tmpdir(), 'tether-bench-hoard-'));
@@ -43,7 +95,16 @@ async function main(): Promise<void> {
       env: { ...process.env, TETHER_PULL_MS: '600000' },
     });
     tether(['pin', '--recursive', join(mnt, 'tree')]);
+    // The daemon and its agents, the sshfs client and the sshd's sftp servers: their CPU
+    // during the hoard says where its time goes (on a loaded machine, with the wall times).
+    const daemon = Number(readFileSync(join(store, 'daemon.pid'), 'utf8'));
+    const sshfsPid = findPid('sshfs', share);
+    const pids = (): number[] => [...processTree(daemon), ...all(), ...sshfsPid];
+    const label = (pid: number): string | undefined =>
+      pid === daemon ? 'tether daemon' : pid === sshd.proc.pid ? 'sshd' : undefined;
+    const cpuBefore = cpuByName(pids(), label);
     const hoard = tether(['hoard', mnt, '--json']);
+    const cpu = cpuSpent(cpuBefore, cpuByName(pids(), label));
     const h = JSON.parse(hoard.stdout) as { done: number; failed: number };
     if (h.failed > 0 || h.done !== FILES) throw new Error(`hoard: ${hoard.stdout}`);
 
@@ -77,6 +138,7 @@ async function main(): Promise<void> {
       hang_to_first_answer_s: round3(hangToAnswer),
       first_answer: first.status === 0 ? 'content (unexpected)' : first.stderr.trim(),
       resume_to_synced_s: round3(resumeToSync),
+      hoard_cpu_s: cpu,
     };
     console.log(
       `hoard of ${FILES} files / ${MB} MB over sshfs: tether ${summary.hoard_s} s, cp -a ${summary.cp_a_s} s, ` +

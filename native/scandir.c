@@ -835,6 +835,29 @@ static napi_value holes(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// punchHole(fd: number, start: number, length: number): void. Bytes [start, start + length) of
+// the open file fd become a hole (fallocate PUNCH_HOLE, the size kept): their blocks are freed
+// and they read as zeros. What a file the cache cannot hold whole gives back of its ranges.
+static napi_value punch_hole(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int32_t fd = -1;
+  double start = 0, length = 0;
+  if (argc < 3 || napi_get_value_int32(env, args[0], &fd) != napi_ok ||
+      napi_get_value_double(env, args[1], &start) != napi_ok ||
+      napi_get_value_double(env, args[2], &length) != napi_ok || start < 0 || length < 0) {
+    napi_throw_type_error(env, NULL, "punchHole(fd, start, length) takes a descriptor and two offsets");
+    return NULL;
+  }
+  if (length > 0 &&
+      fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)start, (off_t)length) != 0) {
+    failure f = {errno, "cannot punch a hole in", "a cached file"};
+    napi_throw(env, error_of(env, &f));
+  }
+  return NULL;
+}
+
 // mknod(path: Buffer, mode: number, rdev: number): void. Any node type mknod(2) makes: a
 // fifo, a socket, a device, a regular file. The permission bits are set exactly as given
 // afterwards: the daemon's umask must not apply (the caller's was applied by the kernel), and
@@ -879,6 +902,7 @@ NAPI_MODULE_INIT() {
               {"xattrSet", xattr_set},
               {"xattrRemove", xattr_remove},
               {"holes", holes},
+              {"punchHole", punch_hole},
               {"mknod", make_node}};
   for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
     napi_create_function(env, more[i].name, NAPI_AUTO_LENGTH, more[i].cb, NULL, &fn);

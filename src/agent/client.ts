@@ -30,6 +30,11 @@ export class AgentCallError extends TetherError {
     message: string,
     /** The remote failed or did not answer (as opposed to: this path is wrong). */
     readonly transport: boolean,
+    /**
+     * Cut here, not answered by the agent: a missed deadline, or the agent gone. An answered
+     * error may still be one file's (volume/remote-fault.ts); a cut call is the remote's.
+     */
+    readonly cut = false,
   ) {
     super('EIO', message, { code: remoteCode }, { errno: remoteCode });
   }
@@ -63,7 +68,9 @@ export class AgentClient {
 
   call<T>(op: string, args: unknown, opts: CallOptions): Promise<T> {
     if (this.closed) {
-      return Promise.reject(new AgentCallError('ENOTCONN', 'the remote agent is closed', true));
+      return Promise.reject(
+        new AgentCallError('ENOTCONN', 'the remote agent is closed', true, true),
+      );
     }
     const child = this.agent();
     const id = this.nextId++;
@@ -100,7 +107,7 @@ export class AgentClient {
     this.pending.clear();
     for (const p of calls) {
       clearTimeout(p.timer);
-      p.reject(new AgentCallError(code, `${p.op}: ${reason}`, true));
+      p.reject(new AgentCallError(code, `${p.op}: ${reason}`, true, true));
     }
   }
 

@@ -1,17 +1,19 @@
 // What the remote agent does: every call that touches the remote. `probe` asks whether the
 // server answers; `stamp` and `copyRange` fetch a file range by range into its placeholder in
-// the local view (volume/partial-fetch.ts; progress per read); `owner` makes a chown there;
+// the local view (volume/partial-fetch.ts; progress per read), `copyWhole` a small file at
+// once; `owner` makes a chown there;
 // `sync` runs the whole engine
 // (scan → merge → apply) between the local view and the remote, with the store opened here
 // (LMDB serves several processes; the daemon waits for the answer, cutting the sync if the
 // server stops answering its probes, and never touches the remote itself); and the Lister
 // port's calls on the remote (lister.ts).
-import { lchown, readdir, stat } from 'node:fs/promises';
+import { lchown } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { Store } from '../store/store.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
-import { copyRange, serverStamp } from '../volume/range-copy.js';
+import { copyRange, copyWhole, serverStamp } from '../volume/range-copy.js';
+import { askRoot } from '../volume/remote-fault.js';
 import type { ServerStamp } from '../volume/ranges.js';
 import { syncVolume, type Composed, type VolumeSyncSummary } from '../volume/volume-sync.js';
 import { LISTER_OPS } from './lister.js';
@@ -32,6 +34,12 @@ export interface RangeArgs extends StampArgs {
   readonly expect: ServerStamp;
 }
 
+export interface WholeArgs extends StampArgs {
+  readonly local: string;
+  /** Larger server files are not copied (they are fetched by ranges). */
+  readonly max: number;
+}
+
 export interface OwnerArgs extends StampArgs {
   /** -1 leaves that id as it is. */
   readonly uid: number;
@@ -47,14 +55,20 @@ export interface SyncArgs {
   readonly composed?: Composed;
 }
 
+export interface ProbeArgs {
+  readonly remote: string;
+  /**
+   * Ask the server itself too (statfs: no client cache answers it), not only what a network
+   * filesystem may answer from its caches: after one file's failure, whether the server lives.
+   */
+  readonly fresh?: boolean;
+}
+
 /** The remote answers: its root is a directory that can be listed. */
 async function probe(args: unknown): Promise<{ entries: number }> {
-  const { remote } = args as { remote: string };
+  const { remote, fresh } = args as ProbeArgs;
   try {
-    const st = await stat(remote);
-    if (!st.isDirectory())
-      throw Object.assign(new Error(`${remote} is not a directory`), { code: 'ENOTDIR' });
-    return { entries: (await readdir(remote)).length };
+    return { entries: await askRoot(remote, fresh === true) };
   } catch (err) {
     // It answers, but not to this user: authentication trouble, not an outage.
     throw isDenied(err) ? rootDenied(remote, err) : err;
@@ -78,6 +92,22 @@ async function copy(args: unknown, progress: (v?: unknown) => void): Promise<num
       progress(n);
     },
     // The daemon is gone (killed): a later one may have moved on, so write nothing more.
+    () => !process.connected,
+  );
+}
+
+function whole(
+  args: unknown,
+  progress: (v?: unknown) => void,
+): Promise<{ stamp: ServerStamp; copied: boolean }> {
+  const a = args as WholeArgs;
+  return copyWhole(
+    fsPath(Buffer.from(a.remote), a.from ?? a.path),
+    fsPath(Buffer.from(a.local), a.path),
+    a.max,
+    (n) => {
+      progress(n);
+    },
     () => !process.connected,
   );
 }
@@ -130,6 +160,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   probe,
   stamp,
   copyRange: copy,
+  copyWhole: whole,
   owner,
   sync,
   'sync-dirs': syncDirsOp,

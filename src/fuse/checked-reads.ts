@@ -4,13 +4,16 @@
 // to the file: the low-level binding neither serves them on its session thread nor lets the
 // kernel keep their pages (lowlevel-files.ts).
 
-/** What a read of a partial file asks first. */
+/** How a read of a partial file is served. */
 export interface ReadCheck {
   /**
-   * Resolves when bytes [pos, pos + len) may be read from the file (fetching them where it
-   * can); rejects with the error to answer (ENODATA where they are not here).
+   * Runs `read` once bytes [pos, pos + len) may be read from the file (fetching them where it
+   * can), and keeps them there until it is done; rejects with the error to answer (ENODATA
+   * where they are not here).
    */
-  check(pos: number, len: number): Promise<void>;
+  serve<T>(pos: number, len: number, read: () => Promise<T>): Promise<T>;
+  /** The descriptor is closed. */
+  close?(): void;
 }
 
 export class CheckedReads {
@@ -29,6 +32,7 @@ export class CheckedReads {
   }
 
   delete(fd: number): void {
+    this.byFd.get(fd)?.close?.();
     this.byFd.delete(fd);
   }
 }

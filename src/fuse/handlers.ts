@@ -260,10 +260,8 @@ export function createHandlers(
     },
     read: (_p, fd, buf, len, pos, cb) => {
       const partial = checked.get(fd);
-      count(cb, async () => {
-        await partial?.check(pos, len);
-        return (await pRead(fd, buf, 0, len, pos)).bytesRead;
-      });
+      const read = async (): Promise<number> => (await pRead(fd, buf, 0, len, pos)).bytesRead;
+      count(cb, () => (partial === undefined ? read() : partial.serve(pos, len, read)));
     },
     write: (p, fd, buf, len, pos, cb) => {
       // The first write through a descriptor: the path differs from now on (its flush waits

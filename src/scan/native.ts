@@ -19,6 +19,8 @@ export interface Native {
   xattrRemove(path: Buffer, name: Buffer): void;
   /** mknod(2) with the permission bits set exactly as given (no umask). */
   mknod(path: Buffer, mode: number, rdev: number): void;
+  /** fallocate(2) PUNCH_HOLE, the size kept (absent from builds older than it). */
+  punchHole?(fd: number, start: number, length: number): void;
 }
 
 /** Fields per entry of a listing this code reads (a stale build with another layout is not used). */

@@ -6,12 +6,17 @@
 //
 // Fetches are held to the limit too (roomToFetch): before a placeholder's content is fetched,
 // room for it is made by a cull, and where content that must stay leaves none the fetch is
-// refused the same way (ENOSPC, EDISCONFULL, `cache-full`), online as offline. Why not serve
-// such a read past the cache, straight from the server: every read of the mount is served from
-// the local view (the low-level binding reads it in its own thread), so a pass-through read
-// would need a second read path that waits on the network in a handler — what decision 2 rules
-// out. A refusal that names its cause (`tether why`) and its cure (unpin, sync, a larger
-// --cache-size) is what a user can act on; a disk filled past the limit they set is not.
+// refused the same way (ENOSPC, EDISCONFULL, `cache-full`), online as offline. A file that
+// can never fit whole (wholeFits: larger than the limit) is refused at once, without a cull.
+// A read-only open of such a file, or of one refused for room, is then served range by range
+// (partial-reads.ts): each read fetches the chunks it touches through the range map, each
+// chunk held to the limit here like a fetch, and the file keeps at most rangeBudget() of the
+// cache, giving back its least recently read chunks. Its ranges are clean content: once it is
+// closed, a cull gives them back too (punched out, the map dropped) — never pinned content,
+// never dirty. Why not read such a file past the cache, straight from the server: every read
+// of the mount is served from the local view (the low-level binding reads it in its own
+// thread), so a pass-through read would need a second read path that waits on the network in
+// a handler — what decision 2 rules out; the range map is that path, within the limit.
 // Content kept only for a moment (open or just used) does not refuse a fetch: it can be evicted
 // once closed, so the cache is let past its limit that long, as before.
 //
@@ -31,7 +36,7 @@ import { CacheLedger, automaticUse, overBy, toFree, type CacheTotals } from './c
 import type { ChangedPaths } from './changed-paths.js';
 import { planCull, type CachedFile, type CullPlan, type KeepReason } from './cull-plan.js';
 import { walkLocal, type WalkedFile } from './cache-walk.js';
-import { evictToPlaceholders } from './evict.js';
+import { evictToPlaceholders, type Claims } from './evict.js';
 import { gcHere } from './daemon-gc.js';
 import { forgetIds } from './forget-ids.js';
 import { covers, type Pins } from './pins.js';
@@ -53,7 +58,15 @@ const WALK_MS = 15 * 60_000;
 
 const NOTHING = { bytes: 0, pinned: false };
 
-type Candidate = CachedFile & { readonly st: WalkedFile['st']; readonly verify: boolean };
+/** The share of --cache-size one file read range by range may keep. */
+const RANGE_SHARE = 0.5;
+
+type Candidate = CachedFile & {
+  readonly st: WalkedFile['st'];
+  readonly verify: boolean;
+  /** A placeholder's fetched ranges (given back by punching them out), not a cached file. */
+  readonly ranges?: true;
+};
 
 export interface CullOutcome {
   readonly evicted: number;
@@ -195,15 +208,26 @@ export class Culler {
   }
 
   /**
-   * Before a fetch adds about `need` bytes for `path`: room is made by a cull where it would
+   * Before a fetch adds about `needed()` bytes for `path`: room is made by a cull where it would
    * take the cache past its limit, and held until the fetch is counted (the release answered).
    * Refused with ENOSPC (EDISCONFULL) and a `cache-full` event where only content that must
    * stay is left; a hoard also stops where pinned content would pass --pin-cache-size.
    */
-  async roomToFetch(path: Path, need: number, op: string): Promise<() => void> {
-    const want = { bytes: need, pinned: this.isPinned(path) };
+  async roomToFetch(path: Path, needed: () => number, op: string): Promise<() => void> {
     const { cacheSize, pinCacheSize } = this.limits;
+    // Without limits nothing is counted here: not even what the fetch needs (a base lookup).
     if (cacheSize === undefined && pinCacheSize === undefined) return () => undefined;
+    const need = needed();
+    const want = { bytes: need, pinned: this.isPinned(path) };
+    if (!this.wholeFits(path, need)) {
+      throw this.refuse(
+        path,
+        op,
+        `it can never fit the cache (${need} bytes; the limit is ${String(cacheSize)} bytes): ` +
+          'it is read range by range, and to be written it needs a larger --cache-size',
+        { need, limit: cacheSize },
+      );
+    }
     if (op === 'hoard' && want.pinned && pinCacheSize !== undefined) {
       const pinned = this.totalsWith(want).pinned;
       if (pinned > pinCacheSize) {
@@ -237,6 +261,23 @@ export class Culler {
     return () => {
       this.held.delete(key);
     };
+  }
+
+  /**
+   * Whether `need` bytes of `path`'s content could be cached at all: no more than the limit it
+   * counts against (pinned content: its own limit and the automatic one, where both are set).
+   */
+  wholeFits(path: Path, need: number): boolean {
+    const { cacheSize, pinCacheSize } = this.limits;
+    if (cacheSize === undefined) return true;
+    if (!this.isPinned(path)) return need <= cacheSize;
+    return pinCacheSize === undefined || need <= cacheSize + pinCacheSize;
+  }
+
+  /** Bytes one file read range by range may keep in the cache. */
+  rangeBudget(): number {
+    const { cacheSize } = this.limits;
+    return cacheSize === undefined ? Infinity : Math.floor(cacheSize * RANGE_SHARE);
   }
 
   /** The refusal of `op` on `path` for want of room: a `cache-full` event (once), and the error. */
@@ -431,9 +472,20 @@ export class Culler {
     const noted = new Set(this.changed.list());
     const now = Date.now();
     return this.walked.flatMap((f): Candidate[] => {
-      if (this.v.placeholders.is(f.path, f.st.ino)) return [];
-      const b = this.v.baseEntry(f.path);
       const lastUse = this.uses.lastUse(f.path);
+      if (this.v.placeholders.is(f.path, f.st.ino)) {
+        // A placeholder's fetched ranges (a fetch cut short, a file read range by range): the
+        // server's bytes, clean; given back whole unless pinned or just used.
+        if (f.bytes === 0 || this.v.ranges.of(f.path, f.st.ino) === undefined) return [];
+        const keep: KeepReason | undefined = this.isPinned(f.path, pins)
+          ? 'pinned'
+          : now - lastUse < RECENT_MS
+            ? 'recent'
+            : undefined;
+        const r = { path: f.path, frees: f.bytes, lastUse, st: f.st, verify: false };
+        return [{ ...r, ranges: true, ...(keep === undefined ? {} : { keep }) }];
+      }
+      const b = this.v.baseEntry(f.path);
       let keep: KeepReason | undefined;
       if (this.isPinned(f.path, pins)) keep = 'pinned';
       else if (conflicted.has(f.path)) keep = 'conflict';
@@ -474,10 +526,15 @@ export class Culler {
     const evicted = await this.v.between(async () => {
       const open = await openPaths(this.localBuf);
       const chosen: Candidate[] = [];
+      const ranged: Candidate[] = [];
       for (const f of plan.evict as Candidate[]) {
         if (open.has(f.path) || Date.now() - this.uses.lastUse(f.path) < RECENT_MS) {
           busy++;
           busyBytes += f.frees;
+          continue;
+        }
+        if (f.ranges === true) {
+          ranged.push(f);
           continue;
         }
         const b = this.v.baseEntry(f.path);
@@ -488,25 +545,29 @@ export class Culler {
         }
         chosen.push(f);
       }
-      for (const f of chosen) this.evicting.set(f.path, 'chosen');
+      for (const f of [...chosen, ...ranged]) this.evicting.set(f.path, 'chosen');
+      const claims: Claims = {
+        claim: (path) => {
+          if (this.evicting.get(path) !== 'chosen') return false;
+          let end!: () => void;
+          const done = new Promise<void>((r) => (end = r));
+          this.evicting.set(path, { done, end });
+          return true;
+        },
+        release: (path) => {
+          const e = this.evicting.get(path);
+          this.evicting.delete(path);
+          if (e !== undefined && e !== 'chosen') e.end();
+        },
+      };
+      const gaveBack = await this.giveBackRanges(ranged, claims).finally(() => {
+        for (const f of ranged) this.evicting.delete(f.path);
+      });
       const done = await evictToPlaceholders(
         this.localBuf,
         chosen.map((f) => ({ path: f.path, was: f.st })),
         this.v.placeholders,
-        {
-          claim: (path) => {
-            if (this.evicting.get(path) !== 'chosen') return false;
-            let end!: () => void;
-            const done = new Promise<void>((r) => (end = r));
-            this.evicting.set(path, { done, end });
-            return true;
-          },
-          release: (path) => {
-            const e = this.evicting.get(path);
-            this.evicting.delete(path);
-            if (e !== undefined && e !== 'chosen') e.end();
-          },
-        },
+        claims,
       ).finally(() => {
         for (const f of chosen) this.evicting.delete(f.path);
       });
@@ -521,8 +582,27 @@ export class Culler {
       if (done.length > 0) await gcHere(this.v, false);
       this.gcMs = performance.now() - g0;
       this.v.viewChanged(done);
-      return done.length;
+      return done.length + gaveBack;
     });
     return { evicted, busy, busyBytes };
+  }
+
+  /**
+   * Give back every range of each partial file in `files` that is still the one planned from
+   * and not being fetched into (claimed as an eviction is); answers how many were.
+   */
+  private async giveBackRanges(files: readonly Candidate[], claims: Claims): Promise<number> {
+    let n = 0;
+    for (const f of files) {
+      const map = this.v.ranges.of(f.path, f.st.ino);
+      if (map === undefined || !claims.claim(f.path)) continue;
+      try {
+        const end = Math.max(Number(f.st.size), map.size);
+        if (await this.v.dropRange(f.path, f.st.ino, 0, end, true)) n++;
+      } finally {
+        claims.release(f.path);
+      }
+    }
+    return n;
   }
 }

@@ -212,6 +212,11 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       o.log,
     ));
     v.beforeFetch = (path, need, op) => cu.roomToFetch(path, need, op);
+    if (limits.cacheSize !== undefined) v.wholeFits = (path, need) => cu.wholeFits(path, need);
+    v.rangeBudget = () => cu.rangeBudget();
+    v.onRanges = (path) => {
+      cu.noted(path).catch(() => undefined); // counted by the next walk instead
+    };
     v.onSynced = () => {
       cu.changedOutside();
     };

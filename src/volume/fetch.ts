@@ -1,12 +1,14 @@
 // Fetching a placeholder's content from the remote into the local view, in place: the file
 // keeps its inode (open handles, hard links and the kernel's node stay valid), is filled range
 // by range (partial-fetch.ts), then takes the remote file's size and mtime, so a file fetched
-// unchanged has base's stamp and is no change.
-import { lstat, open, utimes } from 'node:fs/promises';
+// unchanged has base's stamp and is no change. A file of one range at most, nothing of it
+// fetched yet, is copied and completed by one request instead (a hoard is mostly such files).
+import { lstatSync } from 'node:fs';
+import { open, utimes } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { timeArg } from '../scan/stamp.js';
-import { copyRange, serverStamp } from './range-copy.js';
+import { copyRange, copyWhole, serverStamp } from './range-copy.js';
 import type { RangeStore } from './range-store.js';
 import type { ServerStamp } from './ranges.js';
 import {
@@ -30,7 +32,14 @@ export async function fetchInPlace(
   origin: Path = path,
 ): Promise<FetchOutcome> {
   const dst = fsPath(localRoot, path);
-  const { ino } = await lstat(dst, { bigint: true });
+  // The view is local: one lstat costs less than a round trip through the thread pool.
+  const { ino, size } = lstatSync(dst, { bigint: true });
+  const recorded = maps.get(path);
+  if (src.whole !== undefined && size <= policy.chunk && recorded === undefined) {
+    // A small file, nothing of it fetched yet: one request copies and completes it.
+    const w = await src.whole(path, policy.chunk, origin);
+    if (w.copied) return { stamp: w.stamp, fetched: w.stamp.size, kept: 0, restarted: false };
+  }
   const got = await fetchRanges(src, maps, path, ino, policy, origin);
   const f = await open(dst, 'r+');
   try {
@@ -71,6 +80,8 @@ export function localRangeSource(remote: Buffer, local: Buffer, deadlineMs?: num
     copy: async (path, start, end, expect, from = path) => {
       await timed(copyRange(fsPath(remote, from), fsPath(local, path), start, end, expect));
     },
+    whole: (path, max, from = path) =>
+      timed(copyWhole(fsPath(remote, from), fsPath(local, path), max)),
   };
 }
 

@@ -42,7 +42,7 @@ export class Hoarder {
         : paths.map((path) => ({ path, recursive: true, priority: 0 }));
     const targets = this.targets(pins);
     this.state = { running: true, total: targets.length, done: 0, failed: 0, bytes: 0 };
-    this.current = this.run(targets).finally(() => {
+    this.current = this.profiled(targets).finally(() => {
       this.current = undefined;
       this.state = { ...this.state, running: false };
       this.onEvent('hoard-finish', {
@@ -68,6 +68,14 @@ export class Hoarder {
       }
     }
     return [...seen];
+  }
+
+  /** The hoard, with TETHER_PROFILE_HOARD=DIR a CPU profile of it written there (profile.ts). */
+  private async profiled(targets: readonly Path[]): Promise<void> {
+    const dir = process.env['TETHER_PROFILE_HOARD'];
+    if (dir === undefined || dir === '') return this.run(targets);
+    const { profiled } = await import('../agent/profile.js');
+    return profiled(dir, () => this.run(targets), 'hoard');
   }
 
   private async run(targets: readonly Path[]): Promise<void> {

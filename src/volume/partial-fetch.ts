@@ -26,6 +26,11 @@ export interface RangeSource {
    * `path`, durably, if the server file still has `expect`.
    */
   copy(path: Path, start: number, end: number, expect: ServerStamp, from?: Path): Promise<void>;
+  /**
+   * The whole server file at `from` copied over the placeholder at `path` and completed (its
+   * size and mtime, synced), if it has at most `max` bytes (range-copy.ts, copyWhole).
+   */
+  whole?(path: Path, max: number, from?: Path): Promise<{ stamp: ServerStamp; copied: boolean }>;
 }
 
 export interface FetchPolicy {

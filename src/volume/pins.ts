@@ -16,19 +16,40 @@ const PREFIX = 'pin:';
 const keyOf = (path: Path): Buffer => Buffer.from(PREFIX + path, 'latin1');
 
 export class Pins {
+  /**
+   * The list as last read: a process has one Pins (services.ts) and every change goes through
+   * it, so the list is read again only after one (it is asked for every fetched file).
+   */
+  private cached: Pin[] | undefined;
+
   constructor(private readonly db: KvDb) {}
 
   async add(path: Path, recursive: boolean, priority = 0): Promise<void> {
-    await this.db.put(keyOf(path), Buffer.from(JSON.stringify({ recursive, priority })));
+    this.cached = undefined;
+    try {
+      await this.db.put(keyOf(path), Buffer.from(JSON.stringify({ recursive, priority })));
+    } finally {
+      this.cached = undefined;
+    }
   }
 
   /** Whether `path` was pinned (and so is unpinned now). */
   async remove(path: Path): Promise<boolean> {
-    return this.db.remove(keyOf(path));
+    this.cached = undefined;
+    try {
+      return await this.db.remove(keyOf(path));
+    } finally {
+      this.cached = undefined;
+    }
   }
 
   /** Every pin, highest priority first, then by path. */
   list(): Pin[] {
+    this.cached ??= this.read();
+    return [...this.cached];
+  }
+
+  private read(): Pin[] {
     const out: Pin[] = [];
     for (const { key, value } of this.db.getRange({ start: keyOf('') })) {
       const k = asBytes(key)?.toString('latin1');

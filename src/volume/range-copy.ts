@@ -3,7 +3,9 @@
 // first checks that the server's file is still the version the range map belongs to, and
 // answers only once the bytes are on disk (fdatasync), so the daemon may record the range.
 import { open, stat } from 'node:fs/promises';
+import { timeArg } from '../scan/stamp.js';
 import { TetherError } from '../errors.js';
+import { native } from '../scan/native.js';
 import type { ServerStamp } from './ranges.js';
 
 /** The server's file is no longer the version the map belongs to (ranges.ts): start over. */
@@ -63,5 +65,74 @@ export async function copyRange(
     return end - start;
   } finally {
     await from.close();
+  }
+}
+
+/**
+ * The whole of `src` copied over `dst` (a placeholder) in one request, if it has at most `max`
+ * bytes: written, cut to its size, given its mtime, then fsynced once, so the daemon may drop
+ * the placeholder's record as soon as this answers. A small file so costs one round trip and
+ * one fsync, and no range map (a fetch cut short is simply made again). Answers the server
+ * file's stamp and whether it was copied (not: larger than `max`, to be fetched by ranges).
+ */
+export async function copyWhole(
+  src: Buffer,
+  dst: Buffer,
+  max: number,
+  progress: (bytes: number) => void = () => undefined,
+  cancelled: () => boolean = () => false,
+): Promise<{ stamp: ServerStamp; copied: boolean }> {
+  const from = await open(src, 'r');
+  try {
+    const st = await from.stat({ bigint: true });
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    const stamp = { size: Number(st.size), mtimeNs: st.mtimeNs };
+    if (stamp.size > max) return { stamp, copied: false };
+    progress(0);
+    const buf = Buffer.allocUnsafe(stamp.size);
+    let got = 0;
+    while (got < stamp.size) {
+      const { bytesRead } = await from.read(buf, got, stamp.size - got, got);
+      if (bytesRead === 0) throw changed('the server file is shorter than its stamp says');
+      got += bytesRead;
+      progress(got);
+    }
+    if (cancelled()) throw Object.assign(new Error('cancelled'), { code: 'ECANCELED' });
+    const to = await open(dst, 'r+');
+    try {
+      let done = 0;
+      while (done < got) {
+        const { bytesWritten } = await to.write(buf, done, got - done, done);
+        done += bytesWritten;
+      }
+      await to.truncate(got);
+      const t = timeArg(stamp.mtimeNs);
+      await to.utimes(t, t);
+      await to.sync();
+    } finally {
+      await to.close();
+    }
+    return { stamp, copied: true };
+  } finally {
+    await from.close();
+  }
+}
+
+/** Bytes [start, start + length) of the file at `path` freed (a hole that reads as zeros). */
+export async function punchHole(path: Buffer, start: number, length: number): Promise<void> {
+  if (length <= 0) return;
+  if (native?.punchHole === undefined) {
+    throw new TetherError(
+      'EIO',
+      'cannot free a cached range: the native addon is not built (run "npm run build:native")',
+      {},
+      { errno: 'ENOTSUP' },
+    );
+  }
+  const f = await open(path, 'r+');
+  try {
+    native.punchHole(f.fd, start, length);
+  } finally {
+    await f.close();
   }
 }

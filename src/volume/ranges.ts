@@ -44,6 +44,20 @@ export function withRange(map: RangeMap, start: number, end: number): RangeMap {
   return { ...map, ranges: out };
 }
 
+/** `map` without [start, end) (those bytes are missing again). */
+export function withoutRange(map: RangeMap, start: number, end: number): RangeMap {
+  if (end <= start) return map;
+  const out: [number, number][] = [];
+  for (const [a, b] of map.ranges) {
+    if (b <= start || a >= end) out.push([a, b]);
+    else {
+      if (a < start) out.push([a, start]);
+      if (b > end) out.push([end, b]);
+    }
+  }
+  return { ...map, ranges: out };
+}
+
 /** Bytes present. */
 export function presentBytes(map: RangeMap): number {
   return map.ranges.reduce((n, [a, b]) => n + (Math.min(b, map.size) - Math.min(a, map.size)), 0);

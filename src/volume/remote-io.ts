@@ -5,7 +5,14 @@
 import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentSpawn } from '../agent/client.js';
 import { callWatched } from '../agent/watched-call.js';
-import type { OwnerArgs, RangeArgs, StampArgs, SyncArgs } from '../agent/ops.js';
+import type {
+  OwnerArgs,
+  ProbeArgs,
+  RangeArgs,
+  StampArgs,
+  SyncArgs,
+  WholeArgs,
+} from '../agent/ops.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
 import type { RangeSource } from './partial-fetch.js';
 import type { ServerStamp } from './ranges.js';
@@ -62,9 +69,13 @@ export class RemoteIo {
     this.prober = new AgentClient(how, log);
   }
 
-  /** Resolves when the server answers (its root can be listed) within the deadline. */
-  async probe(): Promise<void> {
-    await this.prober.call('probe', { remote: this.remote }, { deadlineMs: this.deadlines.metaMs });
+  /**
+   * Resolves when the server answers (its root can be listed) within the deadline; `fresh`:
+   * the server itself answers, not a cache of the network filesystem (ProbeArgs).
+   */
+  async probe(fresh = false): Promise<void> {
+    const args: ProbeArgs = { remote: this.remote, fresh };
+    await this.prober.call('probe', args, { deadlineMs: this.deadlines.metaMs });
   }
 
   /**
@@ -89,6 +100,13 @@ export class RemoteIo {
           expect,
         };
         await this.agent.call('copyRange', args, {
+          deadlineMs: this.deadlines.metaMs,
+          idleMs: this.deadlines.idleMs,
+        });
+      },
+      whole: (path, max, from = path) => {
+        const args: WholeArgs = { remote: this.remote, local: this.local, path, from, max };
+        return this.agent.call('copyWhole', args, {
           deadlineMs: this.deadlines.metaMs,
           idleMs: this.deadlines.idleMs,
         });

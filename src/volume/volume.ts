@@ -26,11 +26,19 @@ import { lookup } from '../merge/tree-edit.js';
 import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
 import type { ReadCheck } from '../fuse/checked-reads.js';
 import { syncVolume, type Composed } from './volume-sync.js';
-import { failedForTheFile, fetchInPlace, localRangeSource, resumedLine } from './fetch.js';
-import { policyFromEnv, type FetchOutcome } from './partial-fetch.js';
+import {
+  failedForTheFile,
+  fetchInPlace,
+  localRangeSource,
+  resumedLine,
+  withDeadline,
+} from './fetch.js';
+import { policyFromEnv, type FetchOutcome, type RangeSource } from './partial-fetch.js';
 import { PartialReads } from './partial-reads.js';
+import { punchHole } from './range-copy.js';
 import { RangeStore } from './range-store.js';
-import { presentBytes } from './ranges.js';
+import { emptyMap, presentBytes, withoutRange, withRange, type RangeMap } from './ranges.js';
+import { askRoot, faultOf } from './remote-fault.js';
 import { localDirOf } from './layout.js';
 import { materialise } from './materialise.js';
 import { BaseIdLearner } from './learn-ids.js';
@@ -123,8 +131,20 @@ export class Volume {
    * Before a fetch of `path` that will add about `need` bytes to the cache: room is made, or
    * the fetch is refused (culler.ts). Answers the release of the room held for it.
    */
-  beforeFetch: (path: Path, need: number, op: string) => Promise<() => void> = () =>
+  beforeFetch: (path: Path, need: () => number, op: string) => Promise<() => void> = () =>
     Promise.resolve(() => undefined);
+  /**
+   * Whether `need` bytes of `path`'s content could be cached at all (culler.ts): where not, a
+   * read fetches only the ranges it reads (partial-reads.ts). Unset: the cache has no limit
+   * (every file fits, and a read-only open asks nothing more).
+   */
+  wholeFits: ((path: Path, need: number) => boolean) | undefined;
+  /** Bytes the ranges of one file read range by range may keep in the cache. */
+  rangeBudget: () => number = () => Infinity;
+  /** Called with each path whose ranges a read fetched or gave back (the cache moved). */
+  onRanges: (path: Path) => void = () => undefined;
+  /** Fetches and evictions of ranges under way, by path: one at a time per path. */
+  private readonly rangeLocks = new Map<Path, Promise<void>>();
   /** The view's tree without walking it, where the daemon can compose one (local-tree.ts). */
   composeLocal: () => Promise<Composed | undefined> = () => Promise.resolve(undefined);
 
@@ -341,37 +361,174 @@ export class Volume {
 
   /** Fetch the placeholder `path`: base's file at `origin` (where it was before a rename). */
   private async fetchNow(path: Path, origin: Path, op: string): Promise<void> {
-    // The file takes its size in the view and again as a blob in the store; what a partial
-    // fetch has already is in the view. A refusal (EDISCONFULL) is the cache's, not the remote's.
-    const size = this.baseEntry(origin)?.size ?? 0;
-    const map = this.ranges.get(path);
-    const present = map === undefined ? 0 : presentBytes(map);
-    const release = await this.beforeFetch(path, Math.max(0, 2 * size - present), op);
+    // A refusal (EDISCONFULL) is the cache's, not the remote's.
+    const release = await this.beforeFetch(path, () => this.fetchNeed(path, origin), op);
     try {
-      await this.fetchRoomHeld(path, origin, op);
+      await this.withRanges(path, () => this.fetchRoomHeld(path, origin, op));
     } finally {
       release();
     }
+  }
+
+  /**
+   * What fetching the placeholder `path` whole adds to the cache: its size in the view and
+   * again as a blob in the store, less what a partial fetch has in the view already.
+   */
+  private fetchNeed(path: Path, origin: Path): number {
+    const size = this.baseEntry(origin)?.size ?? 0;
+    const map = this.ranges.get(path);
+    const present = map === undefined ? 0 : presentBytes(map);
+    return Math.max(0, 2 * size - present);
+  }
+
+  /** Whether the placeholder `path` could be fetched whole into the cache (see wholeFits). */
+  fitsWhole(path: Path): boolean {
+    if (this.wholeFits === undefined) return true;
+    const r = this.placeholders.recordNow(path);
+    return r === undefined || this.wholeFits(path, this.fetchNeed(path, r.origin));
+  }
+
+  /** Bytes per range request of a fetch. */
+  get rangeChunk(): number {
+    return this.fetchPolicy.chunk;
+  }
+
+  private rangeSource(): RangeSource {
+    return (
+      this.remoteIo?.ranges ??
+      localRangeSource(this.remoteBuf, this.localBuf, this.times.fetchDeadlineMs)
+    );
+  }
+
+  /**
+   * Bytes [start, end) of the placeholder `path` (local inode `ino`) fetched alone and recorded
+   * in its range map, for a file read range by range (partial-reads.ts); room for them is made
+   * first, or the fetch is refused (EDISCONFULL). Fails as a fetch does.
+   */
+  async fetchRange(path: Path, ino: bigint, start: number, end: number, op: string): Promise<void> {
+    const r = this.placeholders.recordNow(path);
+    if (r === undefined) return;
+    if (this.modeNow !== 'online') {
+      const reason = `${this.describe(path)} was never fetched and the volume is offline`;
+      this.onEvent('data-unavailable', { path, reason, range: [start, end] });
+      throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, reason));
+    }
+    const release = await this.beforeFetch(path, () => end - start, op);
+    try {
+      await this.withRanges(path, async () => {
+        const src = this.rangeSource();
+        const map = await this.copyRange(src, path, ino, start, end, r.origin).catch(
+          async (err: unknown) => {
+            throw await this.fetchFailed(path, err, op);
+          },
+        );
+        const to = Math.min(end, map.size);
+        await this.ranges.put(path, withRange(this.ranges.of(path, ino) ?? map, start, to));
+      });
+    } finally {
+      this.onRanges(path);
+      release();
+    }
+  }
+
+  /** Bytes [start, end) of the server file copied into `path`; answers the map they belong to. */
+  private async copyRange(
+    src: RangeSource,
+    path: Path,
+    ino: bigint,
+    start: number,
+    end: number,
+    origin: Path,
+  ): Promise<RangeMap> {
+    let map = this.ranges.of(path, ino);
+    if (map === undefined) {
+      map = emptyMap(await src.stamp(path, origin), ino);
+      await this.ranges.put(path, map);
+    }
+    const to = Math.min(end, map.size);
+    if (to > start)
+      await src.copy(path, start, to, { size: map.size, mtimeNs: map.mtimeNs }, origin);
+    return map;
+  }
+
+  /**
+   * Give back bytes [start, end) of the placeholder `path` (local inode `ino`): missing again
+   * in its map first, then their blocks freed, so no map ever claims a hole. `whenIdle`: only
+   * if no fetch of its ranges is under way (answers whether it was done).
+   */
+  async dropRange(
+    path: Path,
+    ino: bigint,
+    start: number,
+    end: number,
+    whenIdle = false,
+  ): Promise<boolean> {
+    if (whenIdle && this.rangeLocks.has(path)) return false;
+    await this.withRanges(path, async () => {
+      const map = this.ranges.of(path, ino);
+      if (map === undefined) return;
+      const left = withoutRange(map, start, end);
+      if (left.ranges.length === 0) await this.ranges.remove(path);
+      else await this.ranges.put(path, left);
+      await punchHole(fsPath(this.localBuf, path), start, end - start);
+    });
+    this.onRanges(path);
+    return true;
+  }
+
+  /** Run `fn` while no other fetch or eviction of `path`'s ranges runs. */
+  private async withRanges<T>(path: Path, fn: () => Promise<T>): Promise<T> {
+    for (let held = this.rangeLocks.get(path); held !== undefined;) {
+      await held;
+      held = this.rangeLocks.get(path);
+    }
+    let end!: () => void;
+    this.rangeLocks.set(path, new Promise<void>((r) => (end = r)));
+    try {
+      return await fn();
+    } finally {
+      this.rangeLocks.delete(path);
+      end();
+    }
+  }
+
+  /** Whether the server answers now (its root, asked of the server itself: remote-fault.ts). */
+  private async serverAnswers(): Promise<void> {
+    if (this.remoteIo !== undefined) await this.remoteIo.probe(true);
+    else await withDeadline(askRoot(this.remote, true), this.times.fetchDeadlineMs, 'probe');
+  }
+
+  /**
+   * The error a failed fetch of `path` is answered with. A file gone or changed on the server,
+   * or one the server fails alone while it answers (remote-fault.ts), fails this request (EIO,
+   * EREMOTE in `tether why`); the remote failing takes the volume offline (ENODATA).
+   */
+  private async fetchFailed(path: Path, err: unknown, op: string): Promise<VolumeError> {
+    const message = `${this.describe(path)} could not be fetched: ${(err as Error).message}`;
+    if (failedForTheFile(err)) {
+      // Gone or changed on the server since the last pull: the next one brings it here.
+      this.changed();
+      return new VolumeError(this.why.note(path, 'EREMOTE', op, message));
+    }
+    if ((await faultOf(err, () => this.serverAnswers())) === 'file') {
+      const reason = `${message} (the server answers: this file alone failed, the volume stays online)`;
+      this.log(reason);
+      this.onEvent('data-unavailable', { path, reason });
+      return new VolumeError(this.why.note(path, 'EREMOTE', op, reason));
+    }
+    await this.goOffline(message);
+    this.onEvent('data-unavailable', { path, reason: message });
+    return new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
   }
 
   private async fetchRoomHeld(path: Path, origin: Path, op: string): Promise<void> {
     const dst = fsPath(this.localBuf, path);
     let got: FetchOutcome;
     try {
-      const source =
-        this.remoteIo?.ranges ??
-        localRangeSource(this.remoteBuf, this.localBuf, this.times.fetchDeadlineMs);
+      const source = this.rangeSource();
       got = await fetchInPlace(source, this.ranges, this.localBuf, path, this.fetchPolicy, origin);
     } catch (err) {
-      const message = `${this.describe(path)} could not be fetched: ${(err as Error).message}`;
-      if (failedForTheFile(err)) {
-        // Gone or changed on the server since the last pull: the next one brings it here.
-        this.changed();
-        throw new VolumeError(this.why.note(path, 'EREMOTE', op, message));
-      }
-      await this.goOffline(message);
-      this.onEvent('data-unavailable', { path, reason: message });
-      throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
+      throw await this.fetchFailed(path, err, op);
     }
     const resumed = resumedLine(this.describe(path), got);
     if (resumed !== undefined) this.log(resumed);

@@ -89,7 +89,7 @@ export function sh(
   return run('sh', ['-c', script, 'sh', ...args], o);
 }
 
-export type Fixture = 'passthrough' | 'synthetic';
+export type Fixture = 'passthrough' | 'faulty' | 'synthetic';
 
 /** How serve.ts mounts a fixture (the binding's defaults otherwise: long cache lifetimes). */
 export interface FixtureOptions {
@@ -101,6 +101,8 @@ export interface FixtureMount {
   /** The backing directory (passthrough) and the mountpoint. */
   readonly root: string;
   readonly dir: string;
+  /** Kill the serving process: every call on the mount then fails (ENOTCONN). */
+  kill(): void;
   unmount(): Promise<void>;
 }
 
@@ -168,5 +170,5 @@ export async function mountFixture(
     await unmount();
     throw err;
   }
-  return { root, dir, unmount };
+  return { root, dir, kill: () => child.kill('SIGKILL'), unmount };
 }

@@ -4,83 +4,21 @@
 // nothing written is lost; the limit is kept with the volume. And gc on a mounted volume runs
 // in its daemon: it frees orphans, keeps what is reachable, and a daemon killed with -9 in the
 // middle of it leaves a store fsck accepts.
-import test, { type ExecutionContext } from 'ava';
-import { createHash, randomBytes } from 'node:crypto';
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Store } from '../../src/store/store.js';
 import { held } from '../store/held.js';
-import { cannotMount, eventually, mounted, sh, tetherRun, type Volume } from './harness.js';
+import { cannotMount, eventually, mounted, sh, tetherRun } from './harness.js';
+import { events, limitedVolume, md5, md5In, remount, state, statusJson } from './cache-limit.js';
 
 const skipped = cannotMount === undefined ? '' : ` — skipped: ${cannotMount}`;
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 
 const KIB = 1024;
 const FILE = 512 * KIB;
-
-interface CacheLimitJson {
-  cacheSize?: number;
-  pinCacheSize?: number;
-  pinned: number;
-  automatic: number;
-  full: boolean;
-  walks?: number;
-}
-
-async function statusJson(mnt: string): Promise<{ cacheLimit: CacheLimitJson; mode: string }> {
-  const r = await tetherRun(['status', mnt, '--json'], 30_000);
-  if (r.status !== 0) throw new Error(`status failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { cacheLimit: CacheLimitJson; mode: string };
-}
-
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex') + '  -\n';
-
-/** The md5sum of a file in the mount, read by a child process. */
-const md5In = async (path: string): Promise<string> => (await sh(`md5sum < '${path}'`)).stdout;
-
-const state = async (path: string): Promise<string> =>
-  (await sh(`getfattr --only-values -n user.tether.state '${path}'`)).stdout;
-
-async function events(mnt: string): Promise<{ type: string; [k: string]: unknown }[]> {
-  const r = await tetherRun(['events', mnt, '--json'], 30_000);
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { type: string });
-}
-
-/** Mount again (after `v.unmount()`) with more options; unmounted at teardown. */
-async function remount(t: ExecutionContext, v: Volume, more: readonly string[]): Promise<void> {
-  const r = await tetherRun(['mount', v.remote, v.mnt, '--store', v.store, ...more], 60_000);
-  if (r.status !== 0) throw new Error(`tether mount failed: ${r.stderr}`);
-  t.teardown(async () => {
-    if (readFileSync('/proc/self/mountinfo', 'utf8').includes(v.mnt)) {
-      const u = await tetherRun(['unmount', v.mnt], 60_000);
-      if (u.status !== 0) spawnSync('fusermount', ['-uz', v.mnt]);
-    }
-  });
-}
-
-/**
- * The automatic cache's use with nothing fetched (but what `before` hoards), then the volume
- * mounted with a limit `room` above it (and `more` options).
- */
-async function limitedVolume(
-  t: ExecutionContext,
-  fill: (remote: string) => void,
-  room: number,
-  before: (v: Volume) => Promise<void> = async () => undefined,
-  more: readonly string[] = [],
-): Promise<{ v: Volume; limit: number }> {
-  const v = await mounted(t, fill, { TETHER_CULL_MS: '500' });
-  await before(v);
-  const base = (await statusJson(v.mnt)).cacheLimit.automatic;
-  await v.unmount();
-  const limit = base + room;
-  await remount(t, v, ['--cache-size', String(limit), ...more]);
-  return { v, limit };
-}
 
 serial(`reading more than fits evicts the least recently used clean files${skipped}`, async (t) => {
   const content = new Map<string, Buffer>();

@@ -89,12 +89,14 @@ export async function mounted(
   env: Record<string, string> = {},
   /** More `tether mount` options (--allow-other…). */
   mountArgs: readonly string[] = [],
+  /** The remote, where it is not a directory of the test's own (a fixture mount, say). */
+  remoteAt?: string,
 ): Promise<Volume> {
   const { dir, cleanup } = tempDir('tether-mount-');
-  const remote = join(dir, 'remote');
+  const remote = remoteAt ?? join(dir, 'remote');
   const mnt = join(dir, 'mnt');
   const store = join(dir, 'store');
-  mkdirSync(remote);
+  if (remoteAt === undefined) mkdirSync(remote);
   mkdirSync(mnt);
   fill(remote);
   let up = false;

@@ -3,8 +3,19 @@
 // that were answered, the next one fetches only the rest, a changed server file or another
 // local file starts over, and large files have several ranges in flight.
 import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import {
+  mkdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { TetherError } from '../../src/errors.js';
 import { Store } from '../../src/store/store.js';
+import { fetchInPlace, localRangeSource } from '../../src/volume/fetch.js';
 import { fetchRanges, type RangeSource } from '../../src/volume/partial-fetch.js';
 import { RangeStore } from '../../src/volume/range-store.js';
 import { presentBytes, type ServerStamp } from '../../src/volume/ranges.js';
@@ -144,4 +155,55 @@ test('ranges recorded for another local file count for nothing', async (t) => {
   t.is(got.kept, 0);
   t.is(src.bytes, 16 * KiB);
   t.is(m.get('f')?.ino, 8n);
+});
+
+test('a file of one range is copied and completed by one request, with no map; a larger one by ranges', async (t) => {
+  const m = await maps(t);
+  const { dir, cleanup } = tempDir('tether-whole-');
+  t.teardown(cleanup);
+  const remote = join(dir, 'remote');
+  const local = join(dir, 'local');
+  mkdirSync(remote);
+  mkdirSync(local);
+  const small = randomBytes(3 * KiB);
+  const large = randomBytes(10 * KiB);
+  writeFileSync(join(remote, 'small'), small);
+  writeFileSync(join(remote, 'large'), large);
+  const mtime = new Date('2020-02-02T02:02:02Z');
+  utimesSync(join(remote, 'small'), mtime, mtime);
+  for (const [n, b] of [
+    ['small', small],
+    ['large', large],
+  ] as const) {
+    // Placeholders: sparse files of the server file's size.
+    writeFileSync(join(local, n), '');
+    truncateSync(join(local, n), b.length);
+  }
+  const src = localRangeSource(Buffer.from(remote), Buffer.from(local));
+  const whole: number[] = [];
+  const copies: [number, number][] = [];
+  const counted: RangeSource = {
+    stamp: (p, from) => src.stamp(p, from),
+    copy: async (p, s, e, expect, from) => {
+      copies.push([s, e]);
+      await src.copy(p, s, e, expect, from);
+    },
+    whole: async (p, max, from) => {
+      const w = await src.whole!(p, max, from);
+      if (w.copied) whole.push(w.stamp.size);
+      return w;
+    },
+  };
+  const got = await fetchInPlace(counted, m, Buffer.from(local), 'small', policy);
+  t.deepEqual(whole, [small.length]);
+  t.deepEqual(copies, [], 'no range requests');
+  t.is(m.get('small'), undefined, 'no range map recorded');
+  t.deepEqual(readFileSync(join(local, 'small')), small);
+  t.is(statSync(join(local, 'small')).mtimeMs, mtime.getTime());
+  t.is(got.fetched, small.length);
+
+  await fetchInPlace(counted, m, Buffer.from(local), 'large', policy);
+  t.deepEqual(whole, [small.length], 'larger than one range: not copied whole');
+  t.is(copies.length, Math.ceil(large.length / policy.chunk));
+  t.deepEqual(readFileSync(join(local, 'large')), large);
 });

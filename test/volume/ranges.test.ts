@@ -13,6 +13,7 @@ import {
   missingRanges,
   presentBytes,
   withRange,
+  withoutRange,
   type RangeMap,
 } from '../../src/volume/ranges.js';
 
@@ -184,6 +185,26 @@ test('property: adding ranges in any order gives one map, and what is present is
       }
       const holes = missingRanges(m).reduce((n, [a, b]) => n + b - a, 0);
       t.is(holes + want.size, size);
+    }),
+    { seed: 16, numRuns: 200 },
+  );
+});
+
+test('property: a range taken out is missing again, and only it', (t) => {
+  const size = 40;
+  const range = fc
+    .tuple(fc.nat({ max: size }), fc.nat({ max: size }))
+    .map(([a, b]): [number, number] => [Math.min(a, b), Math.max(a, b)]);
+  fc.assert(
+    fc.property(fc.array(range, { maxLength: 8 }), range, (rs, [s, e]) => {
+      const before = mapOf(size, rs);
+      const m = withoutRange(before, s, e);
+      for (let i = 0; i < size; i++) {
+        const want = i >= s && i < e ? false : firstGap(before, i, 1, size) === undefined;
+        t.is(firstGap(m, i, 1, size) === undefined, want, `byte ${String(i)}`);
+      }
+      // Still sorted, disjoint and not adjacent: adding the range back gives the union.
+      t.deepEqual(withRange(m, s, e).ranges, withRange(before, s, e).ranges);
     }),
     { seed: 16, numRuns: 200 },
   );

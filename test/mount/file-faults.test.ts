@@ -1,0 +1,61 @@
+// One file failing on the server is that file's failure, not the volume's (DESIGN decision 2):
+// the remote is a real FUSE filesystem (a passthrough served by a child process) that fails
+// every read of some files with EIO while it answers everything else. Reading such a file
+// fails with EIO at once, with a `data-unavailable` event and `tether why` saying why, and the
+// volume stays online and goes on serving other files. Once the server is dead (its process
+// killed: every call fails), a read takes the volume offline as before.
+import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mountFixture, whyNoMount } from '../fuse/harness.js';
+import { events } from './cache-limit.js';
+import { cannotMount, eventually, modeDetail, mounted, sh, tetherRun } from './harness.js';
+
+const cannot = cannotMount ?? whyNoMount();
+const skipped = cannot === undefined ? '' : ` — skipped: ${cannot}`;
+const serial = cannot === undefined ? test.serial : test.serial.skip;
+
+serial(
+  `a file the server fails alone gives EIO and keeps the volume online${skipped}`,
+  async (t) => {
+    const fx = await mountFixture('faulty');
+    t.teardown(() => fx.unmount());
+    writeFileSync(join(fx.root, 'good.txt'), 'good\n');
+    writeFileSync(join(fx.root, 'eio-bad.txt'), 'unreadable on the server\n');
+    writeFileSync(join(fx.root, 'later.txt'), 'read once the server is dead\n');
+    const v = await mounted(t, () => undefined, { TETHER_PULL_MS: '600000' }, [], fx.dir);
+    const m = v.mnt;
+
+    const at = Date.now();
+    const bad = await sh(`cat ${join(m, 'eio-bad.txt')}`);
+    const ms = Date.now() - at;
+    t.not(bad.status, 0, 'the read failed');
+    t.regex(bad.stderr, /Input\/output error/);
+    t.true(ms < 3000, `answered after ${ms} ms`);
+    t.is(await modeDetail(m), 'online', 'one file failing is no outage');
+    const why = await tetherRun(['why', join(m, 'eio-bad.txt')]);
+    t.regex(why.stdout, /EREMOTE/);
+    t.regex(why.stdout, /this file alone failed/);
+    const e = await events(m);
+    t.true(
+      e.some((x) => x.type === 'data-unavailable' && x['path'] === 'eio-bad.txt'),
+      JSON.stringify(e),
+    );
+    t.false(
+      e.some((x) => x.type === 'mode'),
+      'no mode change',
+    );
+    t.is((await sh(`cat ${join(m, 'good.txt')}`)).stdout, 'good\n');
+    // Again: still the file's own failure.
+    t.regex((await sh(`cat ${join(m, 'eio-bad.txt')}`)).stderr, /Input\/output error/);
+    t.is(await modeDetail(m), 'online');
+
+    // The server dead: every call fails, and that is an outage.
+    fx.kill();
+    const later = await sh(`cat ${join(m, 'later.txt')}`);
+    t.not(later.status, 0);
+    t.regex(later.stderr, /No data available/);
+    t.true(await eventually(async () => (await modeDetail(m)) === 'offline:failure', 15_000));
+    t.is((await sh(`cat ${join(m, 'good.txt')}`)).stdout, 'good\n', 'cached content still reads');
+  },
+);
