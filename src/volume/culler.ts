@@ -377,11 +377,13 @@ export class Culler {
 
   /**
    * Set the running total from a walk of the view and of the store. `upkeep`: a walk of the
-   * cache's own (counted in `walks`), not one that `tether status` asked for.
+   * cache's own (counted in `walks`), not one that `tether status` asked for. Only the cache's
+   * own walk settles a change made outside the running total: one that status asked for may
+   * race the change it would settle, so the next look walks anyway (and is counted).
    */
   private async recount(upkeep = true): Promise<void> {
     const t0 = performance.now();
-    this.stale = false;
+    if (upkeep) this.stale = false;
     const w = await walkLocal(this.v.local);
     const storeBytes = await allocated(this.v.storeDir, new Set([this.v.local]), new Set());
     const pins = this.pins.list();
