@@ -4,13 +4,12 @@
 // that are cached and fails with ENODATA (EDISCONDATA in `tether why`) for the rest; once it is
 // closed its ranges are clean content that a cull gives back like any other.
 import test from 'ava';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../../src/store/store.js';
-import { RangeStore } from '../../src/volume/range-store.js';
-import { presentBytes, type RangeMap } from '../../src/volume/ranges.js';
+import { presentBytes } from '../../src/volume/ranges.js';
 import { limitedVolume, state, statusJson } from './cache-limit.js';
+import { rangesOf, sha } from './ranges-of.js';
 import { cannotMount, eventually, sh, tetherRun } from './harness.js';
 
 const skipped = cannotMount === undefined ? '' : ` — skipped: ${cannotMount}`;
@@ -20,17 +19,6 @@ const MiB = 1 << 20;
 const BIG = 24 * MiB;
 /** Room above what the volume takes with nothing fetched. */
 const ROOM = 4 * MiB;
-
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-async function rangesOf(store: string, path: string): Promise<RangeMap | undefined> {
-  const s = await Store.open(store, { readOnly: true });
-  try {
-    return new RangeStore(s.db('volume')).get(path);
-  } finally {
-    await s.close();
-  }
-}
 
 serial(
   `a file larger than the cache reads whole online, its cached ranges offline${skipped}`,

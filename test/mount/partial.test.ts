@@ -5,14 +5,13 @@
 // open fetches only what is missing, unless the server's file changed meanwhile (then it starts
 // over). A daemon killed mid-fetch never leaves a hole's zeros to be read as content.
 import test, { type ExecutionContext } from 'ava';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Store } from '../../src/store/store.js';
-import { RangeStore } from '../../src/volume/range-store.js';
 import { presentBytes, type RangeMap } from '../../src/volume/ranges.js';
 import { eventually, modeDetail, type Ran, sh, tetherRun } from './harness.js';
+import { rangesOf, sha } from './ranges-of.js';
 import { cannotSshfs, sshfsVolume, type SshfsVolume } from './sshfs-remote.js';
 
 const skipped = cannotSshfs === undefined ? '' : ` — skipped: ${cannotSshfs}`;
@@ -21,18 +20,6 @@ const serial = cannotSshfs === undefined ? test.serial : test.skip;
 const MiB = 1 << 20;
 const SIZE = 96 * MiB;
 const ENV = { TETHER_PULL_MS: '600000', TETHER_IDLE_MS: '1500' };
-
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** The range map the daemon recorded for `path` (the store read beside it). */
-async function rangesOf(store: string, path: string): Promise<RangeMap | undefined> {
-  const s = await Store.open(store, { readOnly: true });
-  try {
-    return new RangeStore(s.db('volume')).get(path);
-  } finally {
-    await s.close();
-  }
-}
 
 /** Bytes of the placeholder in the store's local view that are on disk (not holes). */
 const allocated = (v: SshfsVolume, name: string): number => {
