@@ -1,6 +1,7 @@
 // A root that follows the volume: rebuilt when what it depends on changes (refs moved, a
 // conflict recorded or resolved). Checked at most every `everyMs` when asked for, so a burst
-// of requests costs one check, and nothing runs while no one looks.
+// of requests costs one check. `changed` is told of each rebuild, old root and new: a mount
+// whose kernel keeps what it learnt invalidates what differs (changes.ts).
 import type { ViewSource } from './node.js';
 
 export class LiveRoot {
@@ -13,6 +14,7 @@ export class LiveRoot {
     private readonly fingerprint: () => string,
     private readonly everyMs = 250,
     private readonly now: () => number = Date.now,
+    private readonly changed: (was: ViewSource, now: ViewSource) => void = () => undefined,
   ) {}
 
   get(): ViewSource {
@@ -21,8 +23,10 @@ export class LiveRoot {
     this.checkedAt = t;
     const f = this.fingerprint();
     if (this.source === undefined || f !== this.seen) {
+      const was = this.source;
       this.source = this.build();
       this.seen = f;
+      if (was !== undefined) this.changed(was, this.source);
     }
     return this.source;
   }
