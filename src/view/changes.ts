@@ -40,13 +40,24 @@ export async function changedPaths(
   return [...out];
 }
 
-/** Tell the kernel of a mount showing `was` what changed now that it shows `now`. */
+/**
+ * Tell the kernel of a mount showing `was` at `under` ('' its root) what changed now that it
+ * shows `now` there; answers how many paths were invalidated.
+ */
 export async function invalidateChanged(
   m: Pick<VolumeMount, 'cached' | 'invalidate'>,
   was: ViewSource,
   now: ViewSource,
+  under: Path = '',
 ): Promise<number> {
-  const paths = await changedPaths(was, now, m.cached());
-  for (const p of paths) m.invalidate(p);
+  const inside = (p: Path): Path | undefined =>
+    under === '' || p === under
+      ? p.slice(under.length)
+      : p.startsWith(`${under}/`)
+        ? p.slice(under.length + 1)
+        : undefined;
+  const cached = m.cached().flatMap((p) => inside(p) ?? []);
+  const paths = await changedPaths(was, now, cached);
+  for (const p of paths) m.invalidate(p === '' ? under : joinPath(under, p));
   return paths.length;
 }

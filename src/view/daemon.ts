@@ -17,7 +17,7 @@ import { MEANING, WhyLog } from '../volume/why.js';
 import { createViewHandlers } from './handlers.js';
 import { VIEW_FSNAME_PREFIX } from './layout.js';
 import { invalidateChanged } from './changes.js';
-import { LiveRoot } from './live.js';
+import { FOLLOW_MS, LiveRoot } from './live.js';
 import type { ViewSource } from './node.js';
 import {
   fingerprintOf,
@@ -37,9 +37,6 @@ export interface ViewDaemonOptions {
   readonly allowOther: boolean;
   readonly log: (line: string) => void;
 }
-
-/** How often a variant view checks whether the volume changed (and invalidates what did). */
-const FOLLOW_MS = 250;
 
 /**
  * The view's root: fixed for a snapshot, following the volume for a variant (`changed` is

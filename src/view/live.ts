@@ -4,6 +4,9 @@
 // whose kernel keeps what it learnt invalidates what differs (changes.ts).
 import type { ViewSource } from './node.js';
 
+/** How often a followed root is checked for a change of the volume (and what changed invalidated). */
+export const FOLLOW_MS = 250;
+
 export class LiveRoot {
   private source: ViewSource | undefined;
   private seen = '';
@@ -12,7 +15,7 @@ export class LiveRoot {
   constructor(
     private readonly build: () => ViewSource,
     private readonly fingerprint: () => string,
-    private readonly everyMs = 250,
+    private readonly everyMs = FOLLOW_MS,
     private readonly now: () => number = Date.now,
     private readonly changed: (was: ViewSource, now: ViewSource) => void = () => undefined,
   ) {}

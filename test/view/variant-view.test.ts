@@ -174,27 +174,32 @@ serial(
       v.mnt,
     ]);
     t.is(view.mounted.status, 0, view.mounted.stderr);
-    const file = join(view.mnt, 'notes.txt');
-    t.is((await sh(`cat ${file}`)).stdout, 'server\n');
-    // One process stats and reads the file every 50 ms (the kernel answers from what it
-    // keeps) until it reads the resolved content, for at most 30 s: stale forever fails.
-    const reader = spawn(
-      'sh',
-      [
-        '-c',
-        `n=0; while [ $n -lt 600 ]; do stat -c %s ${file} >/dev/null || exit 2; ` +
-          `[ "$(cat ${file})" = local ] && exit 0; n=$((n+1)); sleep 0.05; done; exit 1`,
-      ],
-      { stdio: 'ignore' },
-    );
-    const exited = new Promise<number | null>((r) => reader.on('exit', r));
-    t.teardown(() => reader.kill('SIGKILL'));
+    // The server side in its own mount, and in the volume's `.tether/`: both kept by the kernel.
+    const files = [join(view.mnt, 'notes.txt'), `${v.mnt}/.tether/variants/server/notes.txt`];
+    for (const f of files) t.is((await sh(`cat ${f}`)).stdout, 'server\n', f);
+    // A process per file stats and reads it every 50 ms (the kernel answers from what it keeps)
+    // until it reads the resolved content, for at most 30 s: stale forever fails.
+    const readers = files.map((f) => {
+      const reader = spawn(
+        'sh',
+        [
+          '-c',
+          `n=0; while [ $n -lt 600 ]; do stat -c %s ${f} >/dev/null || exit 2; ` +
+            `[ "$(cat ${f})" = local ] && exit 0; n=$((n+1)); sleep 0.05; done; exit 1`,
+        ],
+        { stdio: 'ignore' },
+      );
+      t.teardown(() => reader.kill('SIGKILL'));
+      return new Promise<number | null>((r) => reader.on('exit', r));
+    });
     const resolved = await tetherRun(['resolve', `${v.mnt}/notes.txt`, '--take', 'local']);
     t.is(resolved.status, 0, resolved.stderr);
     const at = Date.now();
-    t.is(await exited, 0, 'the reader saw the resolved content');
-    t.log(`the reader saw it ${String(Date.now() - at)} ms after the resolve returned`);
-    t.is((await sh(`cat ${file}`)).stdout, 'local\n');
+    for (const [i, exited] of readers.entries()) {
+      t.is(await exited, 0, `the reader of ${files[i]!} saw the resolved content`);
+      t.log(`${files[i]!}: seen ${String(Date.now() - at)} ms after the resolve returned`);
+    }
+    for (const f of files) t.is((await sh(`cat ${f}`)).stdout, 'local\n', f);
   },
 );
 
