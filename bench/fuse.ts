@@ -4,14 +4,17 @@
 // installed). Measured from a child process (never from the serving one):
 // - stat latency with zero cache lifetimes (every stat is a request to JavaScript) and with
 //   the binding's long ones (answered by the kernel);
-// - sequential write throughput (written by the binding's session thread).
+// - sequential write throughput (written by the binding's session thread);
+// - stat latency in variant views of a volume (`tether mount --variant`): the server side,
+//   whose daemon keeps long lifetimes and invalidates what a change of the volume changed,
+//   against the local side, whose daemon keeps none (as every variant view did before).
 // Sizes: BENCH_STATS (20000 stats), BENCH_MB (256). Runs: BENCH_RUNS (3, median). Last line: JSON.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fusermountUnmount, mountFixture, type FixtureOptions } from '../test/fuse/harness.js';
-import { envInt, median, round3 } from './lib/run.js';
+import { envInt, median, round3, tether } from './lib/run.js';
 
 const STATS = envInt('BENCH_STATS', 20_000);
 const MB = envInt('BENCH_MB', 256);
@@ -85,6 +88,29 @@ async function throughOverlay<T>(dir: string, fn: (mnt: string) => T): Promise<T
   }
 }
 
+/** µs per stat in the server and local variant views of a volume whose server holds `f`. */
+function throughVariants(): { server: number; local: number } {
+  const base = mkdtempSync(join(tmpdir(), 'tether-bench-variant-'));
+  const [remote, store, mnt, server, local] = ['remote', 'store', 'mnt', 'server', 'local'].map(
+    (d) => join(base, d),
+  ) as [string, string, string, string, string];
+  for (const d of [remote, mnt, server, local]) mkdirSync(d);
+  writeFileSync(join(remote, 'f'), 'x');
+  // No pulls while measuring: the views stay as they are.
+  tether(['mount', remote, mnt, '--store', store], {
+    env: { ...process.env, TETHER_PULL_MS: '600000' },
+  });
+  try {
+    tether(['mount', '--variant', 'server', '--of', mnt, server]);
+    tether(['mount', '--variant', 'local', '--of', mnt, local]);
+    return { server: statUs(server), local: statUs(local) };
+  } finally {
+    // Unmounting the volume unmounts its views first.
+    tether(['unmount', mnt]);
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 const work = mkdtempSync(join(tmpdir(), 'tether-bench-fuse-'));
 try {
   writeFileSync(join(work, 'f'), 'x');
@@ -93,6 +119,7 @@ try {
   const stat0 = await throughFixture({ times: { attr: 0, entry: 0, negative: 0 } }, statUs);
   const statLong = await throughFixture({}, statUs);
   const write = await throughFixture({}, writeMBps);
+  const variant = throughVariants();
   const overlay = await throughOverlay(work, (mnt) => ({
     stat: statUs(mnt),
     write: writeMBps(mnt),
@@ -111,6 +138,8 @@ try {
   row('stat, passthrough, long cache lifetimes', statLong, 'µs', nativeStat);
   if (overlay !== undefined)
     row('stat, fuse-overlayfs (C, defaults)', overlay.stat, 'µs', nativeStat);
+  row('stat, variant view, no kernel caching (local)', variant.local, 'µs', nativeStat);
+  row('stat, variant view, invalidated (server)', variant.server, 'µs', nativeStat);
   row('write, native ext4', nativeWrite, 'MB/s', nativeWrite);
   row('write, passthrough', write, 'MB/s', nativeWrite);
   if (overlay !== undefined) row('write, fuse-overlayfs (C)', overlay.write, 'MB/s', nativeWrite);
@@ -122,6 +151,8 @@ try {
         attr0: round3(stat0),
         long: round3(statLong),
         overlay: overlay === undefined ? null : round3(overlay.stat),
+        variantUncached: round3(variant.local),
+        variantCached: round3(variant.server),
       },
       writeMBps: {
         native: Math.round(nativeWrite),
@@ -130,6 +161,9 @@ try {
       },
       statRatioAttr0: round3(stat0 / nativeStat),
       statRatioLong: round3(statLong / nativeStat),
+      statRatioVariantUncached: round3(variant.local / nativeStat),
+      statRatioVariantCached: round3(variant.server / nativeStat),
+      variantSpeedup: round3(variant.local / variant.server),
       writeRatio: round3(write / nativeWrite),
     }),
   );

@@ -51,6 +51,8 @@ export interface LowLevelMount {
   readonly mountpoint: string;
   /** Tell the kernel that `path` (a tree path; '' the root) changed underneath it. */
   invalidate(path: Path): void;
+  /** The tree paths ('' the root) of every node the kernel holds: all it may have cached. */
+  cached(): Path[];
   /** Unmounts (lazily, if busy); rejects if that does not finish within deadlineMs. */
   unmount(deadlineMs?: number): Promise<void>;
   /** Nodes the kernel holds (for tests). */
@@ -171,6 +173,7 @@ export async function mountLowLevel(
     invalidate: (path) => {
       if (!exited) invalidatePath(c, s, path);
     },
+    cached: () => c.nodes.paths().map((p) => p.slice(1)),
     unmount: async (ms = 5000) => {
       if (!exited) {
         await fusermount(['-u', mountpoint], ms).catch(() => fusermount(['-uz', mountpoint], ms));

@@ -32,6 +32,8 @@ export interface VolumeMount {
   readonly mountpoint: string;
   /** Tell the kernel that `path` changed underneath the mount. */
   invalidate(path: Path): void;
+  /** The paths ('' the root) the kernel may hold cached entries, attributes or pages of. */
+  cached(): Path[];
   unmount(deadlineMs?: number): Promise<void>;
 }
 

@@ -76,6 +76,16 @@ export class NodeTable {
     return parts.length === 0 ? '/' : `/${parts.reverse().join('/')}`;
   }
 
+  /** The paths of every node the kernel holds ('/' the root): what it may have cached. */
+  paths(): string[] {
+    const out: string[] = [];
+    for (const id of this.byId.keys()) {
+      const p = this.pathOf(id);
+      if (p !== undefined) out.push(p);
+    }
+    return out;
+  }
+
   /** The path of `name` in `parent`, or undefined when the parent has no path. */
   childPath(parent: number, name: Buffer): string | undefined {
     const p = this.pathOf(parent);

@@ -1,7 +1,8 @@
 // The daemon of one read-only view (a snapshot, or a side of a volume): it opens the store
 // read-only (the volume's daemon stays its only writer), serves the mount and a control
 // socket, and stops on "unmount" or SIGTERM. A variant view follows the volume: its root is
-// rebuilt when the volume's trees or conflicts change (live.ts).
+// rebuilt when the volume's trees or conflicts change (live.ts), and the kernel told what of
+// it changed (changes.ts).
 import { existsSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
@@ -15,7 +16,8 @@ import { Placeholders } from '../volume/placeholders.js';
 import { MEANING, WhyLog } from '../volume/why.js';
 import { createViewHandlers } from './handlers.js';
 import { VIEW_FSNAME_PREFIX } from './layout.js';
-import { LiveRoot } from './live.js';
+import { invalidateChanged } from './changes.js';
+import { FOLLOW_MS, LiveRoot } from './live.js';
 import type { ViewSource } from './node.js';
 import {
   fingerprintOf,
@@ -36,8 +38,16 @@ export interface ViewDaemonOptions {
   readonly log: (line: string) => void;
 }
 
-/** The view's root: fixed for a snapshot, following the volume for a variant. */
-export function rootOf(store: Store, storeDir: string, of: ViewOf): () => ViewSource {
+/**
+ * The view's root: fixed for a snapshot, following the volume for a variant (`changed` is
+ * told of each new root, and the one it replaces).
+ */
+export function rootOf(
+  store: Store,
+  storeDir: string,
+  of: ViewOf,
+  changed?: (was: ViewSource, now: ViewSource) => void,
+): () => ViewSource {
   if ('snapshot' in of) {
     const s = snapshotSource(store, of.snapshot);
     return () => s;
@@ -58,6 +68,9 @@ export function rootOf(store: Store, storeDir: string, of: ViewOf): () => ViewSo
   const live = new LiveRoot(
     () => variantSource(side, of.variant),
     () => fingerprintOf(store),
+    FOLLOW_MS,
+    Date.now,
+    changed,
   );
   return () => live.get();
 }
@@ -70,6 +83,7 @@ export async function runViewDaemon(o: ViewDaemonOptions): Promise<void> {
   let server: Server | undefined;
   let mounted: VolumeMount | undefined;
   let stopping: Promise<void> | undefined;
+  let follow: NodeJS.Timeout | undefined;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
   const why = new WhyLog();
@@ -81,6 +95,7 @@ export async function runViewDaemon(o: ViewDaemonOptions): Promise<void> {
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       o.log('stopping');
+      clearInterval(follow);
       await mounted?.unmount().catch((err: unknown) => {
         o.log(`unmount: ${(err as Error).message}`);
       });
@@ -89,7 +104,18 @@ export async function runViewDaemon(o: ViewDaemonOptions): Promise<void> {
     })());
 
   try {
-    const root = rootOf(store, o.storeDir, o.of);
+    const root = rootOf(store, o.storeDir, o.of, (was, now) => {
+      const m = mounted;
+      if (m === undefined) return;
+      invalidateChanged(m, was, now).then(
+        (n) => {
+          o.log(`the volume changed: ${String(n)} cached paths invalidated`);
+        },
+        (err: unknown) => {
+          o.log(`invalidating after a change: ${(err as Error).message}`);
+        },
+      );
+    });
     await mkdir(o.viewDir, { recursive: true, mode: 0o700 });
     await writeFile(pidFileOf(o.viewDir), String(process.pid));
     server = await serveControl(o.viewDir, (req) => control(req, o, why, stop));
@@ -99,17 +125,25 @@ export async function runViewDaemon(o: ViewDaemonOptions): Promise<void> {
         why.note(path, 'EDISCONDATA', op, `${describeView(o.of)}: ${message}`);
       },
     });
-    // A snapshot never changes: the kernel may keep what it learnt (DESIGN decision 18's long
-    // lifetimes). A variant follows the volume, whose changes this daemon is never told of:
-    // the kernel keeps none of it (no entry, attribute, listing or page outlives its request).
-    const fixed = 'snapshot' in o.of;
+    // The kernel keeps what it learnt (DESIGN decision 18's long lifetimes): a snapshot never
+    // changes; the server and base variants change only with the store's refs and conflicts,
+    // which this daemon checks every FOLLOW_MS, invalidating exactly what differs between the
+    // old root and the new (changes.ts). The local variant is the volume's local directory,
+    // written through the volume's mount without this daemon knowing: the kernel keeps none
+    // of it (no entry, attribute, listing or page outlives its request).
+    const volatile = 'variant' in o.of && o.of.variant === 'local';
     mounted = await mountHandlers(o.mountpoint, ops, {
       fsname: VIEW_FSNAME_PREFIX + o.viewDir,
       allowOther: o.allowOther,
       readOnly: true,
       log: o.log,
-      ...(fixed ? {} : { volatile: () => true }),
+      ...(volatile ? { volatile: () => true } : {}),
     });
+    if ('variant' in o.of && !volatile) {
+      follow = setInterval(() => {
+        root();
+      }, FOLLOW_MS);
+    }
     o.log(`mounted the ${describeView(o.of)} of ${o.storeDir} at ${o.mountpoint}`);
   } catch (err) {
     await cleanup();

@@ -6,18 +6,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Operations } from '../fuse/operations.js';
+import type { Path } from '../merge/plan.js';
 import { errno } from '../fuse/errno.js';
 import { listSnapshots } from '../store/snapshots.js';
 import type { ByteString } from '../tree/index.js';
 import { BranchSource, fixedBranch } from './branches.js';
 import { createViewHandlers, type ViewHandlerOptions } from './handlers.js';
-import { LiveRoot } from './live.js';
+import { FOLLOW_MS, LiveRoot } from './live.js';
 import type { ViewSource } from './node.js';
 import {
   fingerprintOf,
   snapshotSource,
   variantSource,
   VARIANTS,
+  type Variant,
   type VolumeSide,
 } from './roots.js';
 import type { TreeSource } from './tree-source.js';
@@ -28,7 +30,26 @@ const AT = `/${HIDDEN_NAME}`;
 /** Whether a handler path lies in the hidden tree (its views change behind the volume). */
 export const inHiddenTree = (p: string): boolean => p === AT || p.startsWith(`${AT}/`);
 
-export function hiddenSource(v: VolumeSide): ViewSource {
+/**
+ * The variants whose trees change only with the store's refs and conflicts: followed (checked
+ * every FOLLOW_MS), and what changed in them invalidated, so the kernel may keep the rest.
+ */
+const FOLLOWED: readonly Variant[] = ['server', 'base'];
+const KEPT = new RegExp(`^${AT.replace('.', '\\.')}/variants/(${FOLLOWED.join('|')})(/|$)`);
+
+/**
+ * Whether the kernel must keep nothing of a handler path: the hidden tree, but for the
+ * followed variants (snapshots come and go by name; the local variant is the local view).
+ */
+export const volatileInHiddenTree = (p: string): boolean => inHiddenTree(p) && !KEPT.test(p);
+
+/** Told of a followed variant's new root, and the one it replaces, at `under` in the volume. */
+export type RootChanged = (under: Path, was: ViewSource, now: ViewSource) => void;
+
+export function hiddenSource(
+  v: VolumeSide,
+  changed?: RootChanged,
+): { source: ViewSource; follow: () => void } {
   const snaps = new Map<ByteString, TreeSource>();
   const snapshots = new BranchSource({
     names: () => listSnapshots(v.store).map((s) => s.name),
@@ -46,13 +67,21 @@ export function hiddenSource(v: VolumeSide): ViewSource {
       new LiveRoot(
         () => variantSource(v, x),
         () => fingerprintOf(v.store),
+        FOLLOW_MS,
+        Date.now,
+        (was, now) => changed?.(`${HIDDEN_NAME}/variants/${x}`, was, now),
       ),
     ]),
   );
   const variants = new BranchSource(
     fixedBranch(Object.fromEntries(VARIANTS.map((x) => [x, () => live[x]!.get()]))),
   );
-  return new BranchSource(fixedBranch({ snapshots: () => snapshots, variants: () => variants }));
+  return {
+    source: new BranchSource(fixedBranch({ snapshots: () => snapshots, variants: () => variants })),
+    follow: () => {
+      for (const x of FOLLOWED) live[x]!.get();
+    },
+  };
 }
 
 const inside = (p: string | null): boolean => p === AT || (p?.startsWith(`${AT}/`) ?? false);
@@ -139,9 +168,9 @@ function attrsUnlistedAtRoot(readdirAttrs: Handler): Handler {
 export function withHiddenTree(
   ops: Operations,
   v: VolumeSide & { readonly local: string },
-  o: ViewHandlerOptions & { readonly shadowed?: () => void },
-): Operations {
-  const source = hiddenSource(v);
+  o: ViewHandlerOptions & { readonly shadowed?: () => void; readonly changed?: RootChanged },
+): { ops: Operations; follow: () => void } {
+  const { source, follow } = hiddenSource(v, o.changed);
   const view = createViewHandlers(v.store, () => source, o) as Table;
   const real = join(v.local, HIDDEN_NAME);
   const seen = (): void => {
@@ -155,5 +184,5 @@ export function withHiddenTree(
   if (out['readdir'] !== undefined) out['readdir'] = unlistedAtRoot(out['readdir']);
   if (out['readdirAttrs'] !== undefined)
     out['readdirAttrs'] = attrsUnlistedAtRoot(out['readdirAttrs']);
-  return out;
+  return { ops: out, follow };
 }

@@ -1,20 +1,23 @@
 // The hidden `.tether/` tree in a mounted volume (hidden.ts), wired to the volume: it reads
-// the volume's store and local view, and what fails there is told by `tether why`.
+// the volume's store and local view, what fails there is told by `tether why`, and `changed`
+// is told of each new root of a followed variant (the mount invalidates what differs).
 import type { Operations } from '../fuse/operations.js';
 import { joinPath } from '../tree/index.js';
 import type { Volume } from '../volume/volume.js';
-import { HIDDEN_NAME, withHiddenTree } from './hidden.js';
+import { HIDDEN_NAME, withHiddenTree, type RootChanged } from './hidden.js';
 
 export function withVolumeViews(
   ops: Operations,
   v: Volume,
   log: (line: string) => void,
-): Operations {
+  changed: RootChanged,
+): { ops: Operations; follow: () => void } {
   return withHiddenTree(
     ops,
     { store: v.store, local: v.local, placeholder: (p) => v.placeholders.isNow(p) },
     {
       log,
+      changed,
       noData: (path, op, why) => {
         v.why.note(joinPath(HIDDEN_NAME, path), 'EDISCONDATA', op, why);
       },

@@ -12,7 +12,9 @@ import type { VolumeView } from '../fuse/view.js';
 import { processAlive, Store } from '../store/store.js';
 import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
-import { inHiddenTree } from '../view/hidden.js';
+import { invalidateChanged } from '../view/changes.js';
+import { volatileInHiddenTree } from '../view/hidden.js';
+import { FOLLOW_MS } from '../view/live.js';
 import { withVolumeViews } from '../view/volume-hook.js';
 import { keepLimits } from './cache-limits.js';
 import { ChangedPaths } from './changed-paths.js';
@@ -142,6 +144,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let pidTaken = false;
   let server: Server | undefined;
   let mounted: VolumeMount | undefined;
+  let follow: NodeJS.Timeout | undefined;
   let volume: Volume | undefined;
   let changed: ChangedPaths | undefined;
   let services: Services | undefined;
@@ -154,6 +157,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       o.log('stopping');
+      clearInterval(follow);
       pre?.stop();
       await volume?.close().catch((err: unknown) => {
         o.log(`final flush failed: ${(err as Error).message}`);
@@ -236,17 +240,29 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     await rm(atticOf(o.storeDir), { recursive: true, force: true });
     // `.tether/` (read-only views of the volume) is served beside it: view/volume-hook.ts.
     const checked = new CheckedReads();
-    const ops = withVolumeViews(createHandlers(viewOf(v, c, cu), o.log, checked), v, o.log);
-    const m = await mountHandlers(o.mountpoint, ops, {
+    const views = withVolumeViews(
+      createHandlers(viewOf(v, c, cu), o.log, checked),
+      v,
+      o.log,
+      (under, was, now) => {
+        if (mounted === undefined) return;
+        invalidateChanged(mounted, was, now, under).catch((err: unknown) => {
+          o.log(`invalidating ${under}: ${(err as Error).message}`);
+        });
+      },
+    );
+    const m = await mountHandlers(o.mountpoint, views.ops, {
       root: v.local,
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,
       log: o.log,
-      // The views in `.tether/` follow the store, not the view: the kernel keeps none of them.
-      volatile: inHiddenTree,
+      // The views in `.tether/` follow the store, not the view: the kernel keeps none of them
+      // but the server and base variants, which are followed and invalidated (views.follow).
+      volatile: volatileInHiddenTree,
       checked,
     });
     mounted = m;
+    follow = setInterval(views.follow, FOLLOW_MS);
     v.onViewChanged((path) => {
       m.invalidate(path);
     });

@@ -15,12 +15,17 @@ export interface ViewMount {
 const mountedAt = (mnt: string): boolean =>
   readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${mnt} `);
 
-/** The pid of the daemon serving the view at `mnt`, from its fsname (undefined: none). */
-export function viewPid(mnt: string): number | undefined {
+/** The directory of the daemon serving the view at `mnt`, from its fsname (undefined: none). */
+export function viewDirAt(mnt: string): string | undefined {
   const line = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .find((l) => l.includes(` ${mnt} `));
-  const dir = line?.match(/ tetherview:(\S+)/)?.[1];
+  return line?.match(/ tetherview:(\S+)/)?.[1];
+}
+
+/** The pid of the daemon serving the view at `mnt` (undefined: none). */
+export function viewPid(mnt: string): number | undefined {
+  const dir = viewDirAt(mnt);
   if (dir === undefined || !existsSync(join(dir, 'daemon.pid'))) return undefined;
   return Number(readFileSync(join(dir, 'daemon.pid'), 'utf8'));
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import type { Entry } from '../../src/tree/index.js';
 import { DirSource } from '../../src/view/dir-source.js';
+import { changedPaths, invalidateChanged } from '../../src/view/changes.js';
 import { createViewHandlers } from '../../src/view/handlers.js';
 import { BranchSource, fixedBranch } from '../../src/view/branches.js';
 import { inodeOf, statOf, type ViewSource } from '../../src/view/node.js';
@@ -70,6 +71,31 @@ test('a tree source shows the tree, with overrides replacing, hiding and adding 
   t.deepEqual(await names(over, 'sub'), ['new']);
   t.is(await over.lookup('sub/x'), undefined);
   t.deepEqual((await over.lookup('stamp-only'))?.content, { from: 'file', abs: Buffer.from('/x') });
+});
+
+test('a new root invalidates what the kernel holds that changed, and the names added', async (t) => {
+  const f = await fixture(t);
+  const was = new TreeSource(f.store, f.root, { what: 'the test tree' });
+  const now = new TreeSource(f.store, f.root, {
+    what: 'the test tree',
+    overrides: new Map([
+      ['a', file('a', f.b)],
+      ['sub/x', null],
+      ['sub/new', file('new', f.a)],
+    ]),
+  });
+  t.deepEqual(await changedPaths(was, was, ['', 'a', 'sub', 'sub/x', 'stamp-only']), []);
+  // Only what is asked about counts: `new` is a name added where the kernel holds `sub`.
+  t.deepEqual((await changedPaths(was, now, ['', 'a', 'stamp-only'])).sort(), ['a']);
+  t.deepEqual((await changedPaths(was, now, ['sub'])).sort(), ['sub/new', 'sub/x']);
+  t.deepEqual((await changedPaths(was, now, ['sub/x', 'stamp-only'])).sort(), ['sub/x']);
+  const told: string[] = [];
+  const m = {
+    cached: () => ['', '.tether', '.tether/s', '.tether/s/a', 'a'],
+    invalidate: (p: string) => told.push(p),
+  };
+  t.is(await invalidateChanged(m, was, now, '.tether/s'), 1);
+  t.deepEqual(told, ['.tether/s/a']);
 });
 
 test('hard links the tree records show one inode and their count, in a sub-view too', async (t) => {

@@ -1,45 +1,56 @@
 // Variant views of a real conflict through the kernel: each side's version under the
 // canonical name, in its own mount and in the volume's hidden `.tether/` tree (hidden from
 // listings, found by name, read-only), following the volume when the conflict is resolved.
-import test from 'ava';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import test, { type ExecutionContext } from 'ava';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cannotMount, eventually, mounted, sh, tetherRun } from '../mount/harness.js';
-import { mountView } from './harness.js';
+import { spawn } from 'node:child_process';
+import { cannotMount, eventually, mounted, sh, tetherRun, type Volume } from '../mount/harness.js';
+import { mountView, viewDirAt } from './harness.js';
 
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
 const SIDES = ['local', 'server', 'base'] as const;
 const WANT = { local: 'local\n', server: 'server\n', base: 'base\n' };
 
+/**
+ * A volume with a conflict on notes.txt: base "base", local "local" (written offline), server
+ * "server"; keep.txt unchanged on every side.
+ */
+async function conflicted(t: ExecutionContext): Promise<Volume> {
+  const v = await mounted(
+    t,
+    (r) => {
+      writeFileSync(join(r, 'notes.txt'), 'base\n');
+      writeFileSync(join(r, 'keep.txt'), 'keep\n');
+    },
+    { TETHER_PULL_MS: '300' },
+  );
+  t.is((await sh(`cat ${v.mnt}/notes.txt ${v.mnt}/keep.txt`)).stdout, 'base\nkeep\n');
+  // Base learns the content id of what was fetched a moment after the fetch (its view shows
+  // it as user.tether.id); offline edits then leave base's bytes in the store.
+  const learnt = await eventually(
+    async () =>
+      (await sh(`getfattr -n user.tether.id ${v.mnt}/.tether/variants/base/notes.txt`)).status ===
+      0,
+  );
+  t.true(learnt, 'base has the fetched bytes');
+  t.is((await tetherRun(['offline', v.mnt])).status, 0);
+  t.is((await sh(`echo local > ${v.mnt}/notes.txt`)).status, 0);
+  // Offline, the local side is the mount as it is now; base is still the last synced tree.
+  t.is((await sh(`cat ${v.mnt}/.tether/variants/local/notes.txt`)).stdout, 'local\n');
+  t.is((await sh(`cat ${v.mnt}/.tether/variants/base/notes.txt`)).stdout, 'base\n');
+  writeFileSync(join(v.remote, 'notes.txt'), 'server\n');
+  const online = await tetherRun(['online', v.mnt]);
+  t.is(online.status, 3, online.stdout + online.stderr);
+
+  return v;
+}
+
 serial(
   `variant views show each side of a conflict, and follow its resolution${skipped}`,
   async (t) => {
-    const v = await mounted(
-      t,
-      (r) => {
-        writeFileSync(join(r, 'notes.txt'), 'base\n');
-        writeFileSync(join(r, 'keep.txt'), 'keep\n');
-      },
-      { TETHER_PULL_MS: '300' },
-    );
-    t.is((await sh(`cat ${v.mnt}/notes.txt ${v.mnt}/keep.txt`)).stdout, 'base\nkeep\n');
-    // Base learns the content id of what was fetched a moment after the fetch (its view shows
-    // it as user.tether.id); offline edits then leave base's bytes in the store.
-    const learnt = await eventually(
-      async () =>
-        (await sh(`getfattr -n user.tether.id ${v.mnt}/.tether/variants/base/notes.txt`)).status ===
-        0,
-    );
-    t.true(learnt, 'base has the fetched bytes');
-    t.is((await tetherRun(['offline', v.mnt])).status, 0);
-    t.is((await sh(`echo local > ${v.mnt}/notes.txt`)).status, 0);
-    // Offline, the local side is the mount as it is now; base is still the last synced tree.
-    t.is((await sh(`cat ${v.mnt}/.tether/variants/local/notes.txt`)).stdout, 'local\n');
-    t.is((await sh(`cat ${v.mnt}/.tether/variants/base/notes.txt`)).stdout, 'base\n');
-    writeFileSync(join(v.remote, 'notes.txt'), 'server\n');
-    const online = await tetherRun(['online', v.mnt]);
-    t.is(online.status, 3, online.stdout + online.stderr);
+    const v = await conflicted(t);
 
     const views = Object.fromEntries(
       await Promise.all(
@@ -151,3 +162,76 @@ serial(`a server's own .tether is shadowed, and why says so${skipped}`, async (t
   // The server's entry is still the volume's: the local side shows it.
   t.is((await sh(`ls ${v.mnt}/.tether/variants/base/.tether`)).stdout, 'own.txt\n');
 });
+
+serial(
+  `a process reading a variant view over and over sees the resolution when it comes${skipped}`,
+  async (t) => {
+    const v = await conflicted(t);
+    const view = await mountView(t, join(v.dir, 'view-server'), [
+      '--variant',
+      'server',
+      '--of',
+      v.mnt,
+    ]);
+    t.is(view.mounted.status, 0, view.mounted.stderr);
+    // The server side in its own mount, and in the volume's `.tether/`: both kept by the kernel.
+    const files = [join(view.mnt, 'notes.txt'), `${v.mnt}/.tether/variants/server/notes.txt`];
+    for (const f of files) t.is((await sh(`cat ${f}`)).stdout, 'server\n', f);
+    // A process per file stats and reads it every 50 ms (the kernel answers from what it keeps)
+    // until it reads the resolved content, for at most 30 s: stale forever fails.
+    const readers = files.map((f) => {
+      const reader = spawn(
+        'sh',
+        [
+          '-c',
+          `n=0; while [ $n -lt 600 ]; do stat -c %s ${f} >/dev/null || exit 2; ` +
+            `[ "$(cat ${f})" = local ] && exit 0; n=$((n+1)); sleep 0.05; done; exit 1`,
+        ],
+        { stdio: 'ignore' },
+      );
+      t.teardown(() => reader.kill('SIGKILL'));
+      return new Promise<number | null>((r) => reader.on('exit', r));
+    });
+    const resolved = await tetherRun(['resolve', `${v.mnt}/notes.txt`, '--take', 'local']);
+    t.is(resolved.status, 0, resolved.stderr);
+    const at = Date.now();
+    for (const [i, exited] of readers.entries()) {
+      t.is(await exited, 0, `the reader of ${files[i]!} saw the resolved content`);
+      t.log(`${files[i]!}: seen ${String(Date.now() - at)} ms after the resolve returned`);
+    }
+    for (const f of files) t.is((await sh(`cat ${f}`)).stdout, 'local\n', f);
+  },
+);
+
+serial(
+  `repeated stats of a server view are answered by the kernel; of the local view, by the daemon${skipped}`,
+  async (t) => {
+    const v = await mounted(t, (r) => {
+      writeFileSync(join(r, 'a.txt'), 'a\n');
+    });
+    const asked: Record<string, number> = {};
+    for (const side of ['server', 'local']) {
+      const env = { ...process.env };
+      process.env['TETHER_FUSE_TRACE'] = '1';
+      const m = await mountView(t, join(v.dir, `view-${side}`), ['--variant', side, '--of', v.mnt]);
+      process.env = env;
+      t.is(m.mounted.status, 0, m.mounted.stderr);
+      const dir = viewDirAt(m.mnt);
+      if (dir === undefined) return t.fail(`no view daemon at ${m.mnt}`);
+      const stats = await sh(
+        `for i in $(seq 200); do stat ${m.mnt}/a.txt >/dev/null || exit 1; done`,
+      );
+      t.is(stats.status, 0, stats.stderr);
+      t.is((await m.unmount()).status, 0);
+      // The daemon writes how many requests of each kind reached it when its session ends.
+      const log = readFileSync(join(dir, 'daemon.log'), 'utf8');
+      t.regex(log, /requests: /);
+      const count = (op: string): number =>
+        Number(new RegExp(`\\b${op} (\\d+)`).exec(log)?.[1] ?? 0);
+      asked[side] = count('getattr') + count('lookup');
+    }
+    t.log(`lookups and getattrs for 200 stats: ${JSON.stringify(asked)}`);
+    t.true(asked['server']! < 10, `server view: ${String(asked['server'])}`);
+    t.true(asked['local']! >= 200, `local view: ${String(asked['local'])}`);
+  },
+);
