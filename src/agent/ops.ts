@@ -70,13 +70,19 @@ export interface ProbeArgs {
    * filesystem may answer from its caches: after one file's failure, whether the server lives.
    */
   readonly fresh?: boolean;
+  /**
+   * false: the root's stat only, not its listing (a heartbeat beside a long run): one round
+   * trip, however many entries the root has and however slow the link.
+   */
+  readonly list?: boolean;
 }
 
-/** The remote answers: its root is a directory that can be listed. */
-async function probe(args: unknown): Promise<{ entries: number }> {
-  const { remote, fresh } = args as ProbeArgs;
+/** The remote answers: its root is a directory that can be listed (see ProbeArgs). */
+async function probe(args: unknown): Promise<{ entries?: number }> {
+  const { remote, fresh, list } = args as ProbeArgs;
   try {
-    return { entries: await askRoot(remote, fresh === true) };
+    const entries = await askRoot(remote, fresh === true, list !== false);
+    return entries === undefined ? {} : { entries };
   } catch (err) {
     // It answers, but not to this user: authentication trouble, not an outage.
     throw isDenied(err) ? rootDenied(remote, err) : err;

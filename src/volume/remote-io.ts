@@ -154,7 +154,7 @@ export class RemoteIo {
     return callWatched<Hash>('firstScan', args, {
       agent: this.agent,
       prober: this.prober,
-      probe: { remote: this.remote },
+      probe: { remote: this.remote, list: false },
       metaMs: this.deadlines.metaMs,
       runMs: this.deadlines.syncMs,
       silence: 'the remote stopped answering during the first scan',

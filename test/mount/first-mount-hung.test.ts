@@ -105,3 +105,32 @@ serial(`second mount of a hung server: mounts from the cache, offline${skipped}`
   v.resume();
   t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'online', 30_000));
 });
+
+serial(
+  `first mount: a directory listed for longer than the deadline still mounts${skipped}`,
+  async (t) => {
+    // One directory of 20,000 entries over sshfs takes seconds to list (names and lstats), many
+    // times the metadata deadline set here: the scan is cut only when the server stops answering
+    // (the heartbeat's stat), never for the size of a listing.
+    const n = 20_000;
+    const v = await sshfsVolume(
+      t,
+      (e) => {
+        mkdirSync(join(e, 'big'));
+        for (let i = 0; i < n; i++) writeFileSync(join(e, 'big', `f${i}`), '');
+      },
+      { TETHER_DEADLINE_MS: '500' },
+      undefined,
+      [],
+      false,
+    );
+    const at = Date.now();
+    const r = await v.mount(120_000);
+    t.log(
+      `first mount of ${n} entries in one directory with a 500 ms deadline: ${Date.now() - at} ms`,
+    );
+    t.is(r.status, 0, r.stderr);
+    const ls = await sh(`ls ${v.mnt}/big | wc -l`, 60_000);
+    t.is(ls.stdout.trim(), String(n));
+  },
+);
