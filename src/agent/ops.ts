@@ -5,16 +5,19 @@
 // `sync` runs the whole engine
 // (scan → merge → apply) between the local view and the remote, with the store opened here
 // (LMDB serves several processes; the daemon waits for the answer, cutting the sync if the
-// server stops answering its probes, and never touches the remote itself); and the Lister
-// port's calls on the remote (lister.ts).
+// server stops answering its probes, and never touches the remote itself); `firstScan` scans
+// the remote into the store the same way for a volume's first mount (materialise.ts); and the
+// Lister port's calls on the remote (lister.ts).
 import { lchown } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
+import { scanReplica } from '../scan/scan-replica.js';
 import { Store } from '../store/store.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
 import { copyRange, copyWhole, serverStamp } from '../volume/range-copy.js';
 import { askRoot } from '../volume/remote-fault.js';
 import type { ServerStamp } from '../volume/ranges.js';
+import type { Hash } from '../tree/index.js';
 import { syncVolume, type Composed, type VolumeSyncSummary } from '../volume/volume-sync.js';
 import { LISTER_OPS } from './lister.js';
 import type { Operation } from './serve.js';
@@ -46,6 +49,11 @@ export interface OwnerArgs extends StampArgs {
   readonly gid: number;
 }
 
+export interface FirstScanArgs {
+  readonly storeDir: string;
+  readonly remote: string;
+}
+
 export interface SyncArgs {
   readonly storeDir: string;
   readonly local: string;
@@ -62,13 +70,19 @@ export interface ProbeArgs {
    * filesystem may answer from its caches: after one file's failure, whether the server lives.
    */
   readonly fresh?: boolean;
+  /**
+   * false: the root's stat only, not its listing (a heartbeat beside a long run): one round
+   * trip, however many entries the root has and however slow the link.
+   */
+  readonly list?: boolean;
 }
 
-/** The remote answers: its root is a directory that can be listed. */
-async function probe(args: unknown): Promise<{ entries: number }> {
-  const { remote, fresh } = args as ProbeArgs;
+/** The remote answers: its root is a directory that can be listed (see ProbeArgs). */
+async function probe(args: unknown): Promise<{ entries?: number }> {
+  const { remote, fresh, list } = args as ProbeArgs;
   try {
-    return { entries: await askRoot(remote, fresh === true) };
+    const entries = await askRoot(remote, fresh === true, list !== false);
+    return entries === undefined ? {} : { entries };
   } catch (err) {
     // It answers, but not to this user: authentication trouble, not an outage.
     throw isDenied(err) ? rootDenied(remote, err) : err;
@@ -142,6 +156,16 @@ async function sync(args: unknown, progress: (v?: unknown) => void): Promise<Vol
   return syncOnce(store, a, progress);
 }
 
+/** A volume's first scan of the server, by stamps, into the store: the tree's id. */
+async function firstScan(args: unknown): Promise<Hash> {
+  const a = args as FirstScanArgs;
+  const store = await storeAt(a.storeDir);
+  const tree = await scanReplica(store, a.remote, { content: 'stamp' });
+  // Written before the answer: the daemon reads the tree from the store next.
+  await store.flush();
+  return tree;
+}
+
 function syncOnce(
   store: Store,
   a: SyncArgs,
@@ -163,6 +187,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   copyWhole: whole,
   owner,
   sync,
+  firstScan,
   'sync-dirs': syncDirsOp,
   ...LISTER_OPS,
 };

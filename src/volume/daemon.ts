@@ -24,7 +24,9 @@ import { serveControl, type Request } from './control.js';
 import { mountAt } from './find.js';
 import { Notifier, NOTIFY_ENV } from './notify.js';
 import { Services } from './services.js';
-import { atticOf, FSNAME_PREFIX, pidFileOf } from './layout.js';
+import { RemoteIo } from './remote-io.js';
+import { AgentCallError } from '../agent/client.js';
+import { atticOf, FSNAME_PREFIX, localDirOf, pidFileOf } from './layout.js';
 import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
 import { VolumeSnapshots } from './volume-snapshots.js';
 import { MEANING } from './why.js';
@@ -136,6 +138,16 @@ const STORE_CHANGING: ReadonlySet<string> = new Set([
   'gc',
 ]);
 
+/** A first scan the server did not answer, said as what to do. */
+function firstScanFailed(err: unknown, remote: string, metaMs: number): unknown {
+  if (!(err instanceof AgentCallError) || !err.transport) return err;
+  return new TetherError(
+    'EIO',
+    `the server did not answer within ${metaMs / 1000} s during the first scan of ${remote}: nothing was mounted; check that the server and its share answer (ls ${remote}), then run "tether mount" again`,
+    { remote, code: err.remoteCode, cause: err.message },
+  );
+}
+
 /** Run until unmounted; resolves once everything is flushed, unmounted and closed. */
 export async function runDaemon(o: DaemonOptions): Promise<void> {
   // The kernel applied the caller's umask to every mode it hands over.
@@ -148,6 +160,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let volume: Volume | undefined;
   let changed: ChangedPaths | undefined;
   let services: Services | undefined;
+  let io: RemoteIo | undefined;
   let culler: Culler | undefined;
   let pre: PreCompose | undefined;
   let stopping: Promise<void> | undefined;
@@ -183,7 +196,21 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   try {
     await takePidFile(o.storeDir);
     pidTaken = true;
-    volume = await Volume.open(store, o.storeDir, o.remote, timesFromEnv(), o.log);
+    // Every call on the remote is the agent's, the first mount's scan of it too.
+    const rio = (io = new RemoteIo(
+      o.storeDir,
+      o.remote,
+      localDirOf(o.storeDir),
+      undefined,
+      undefined,
+      o.log,
+    ));
+    rio.start();
+    volume = await Volume.open(store, o.storeDir, o.remote, timesFromEnv(), o.log, () =>
+      rio.firstScan().catch((err: unknown) => {
+        throw firstScanFailed(err, o.remote, rio.deadlines.metaMs);
+      }),
+    );
     const v = volume;
     const c = (changed = await ChangedPaths.open(store.db('changed-paths')));
     v.onLocalWrite = (paths) => {
@@ -195,7 +222,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       p.noted();
     };
     const snaps = new VolumeSnapshots(v, c, o.mountpoint);
-    const sv = (services = new Services(v, store, o.storeDir, o.remote, o.log));
+    const sv = (services = new Services(v, store, rio, o.log));
     if (process.env[NOTIFY_ENV] === '1') {
       const notifier = Notifier.start(o.mountpoint, o.log);
       if (notifier !== undefined)
@@ -272,6 +299,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     o.log(`mounted ${o.remote} at ${o.mountpoint} (${v.mode})`);
   } catch (err) {
     server?.close();
+    io?.close();
     await store.close();
     if (pidTaken) await unlink(pidFileOf(o.storeDir)).catch(() => undefined);
     throw err;

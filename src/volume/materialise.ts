@@ -1,4 +1,5 @@
-// The first mount of a volume: scan the remote by stamps (no content read), make that tree
+// The first mount of a volume: scan the remote by stamps (no content read; in a daemon the
+// remote agent makes the scan, with its deadlines: remote-io.ts), make that tree
 // base, and build the local view from it: directories and symlinks as themselves, every
 // regular file a placeholder (a sparse file of the right size, mode and mtime, recorded as
 // such). Base and the placeholder records are committed together, last: a mount killed before
@@ -35,15 +36,25 @@ export interface Materialised {
   readonly dirs: number;
 }
 
+/** Scans the remote by stamps into the store: the tree's id. */
+export type FirstScan = () => Promise<Hash>;
+
+/** The first scan made in this process (a volume opened without a daemon's agent). */
+export const scanHere =
+  (store: Store, remote: string): FirstScan =>
+  () =>
+    scanReplica(store, remote, { content: 'stamp' });
+
 export async function materialise(
   store: Store,
-  remote: string,
+  scan: FirstScan,
   local: string,
   placeholders: Placeholders,
 ): Promise<Materialised> {
+  // The scan first: a server that fails it leaves the view as it was.
+  const tree = await scan();
   await rm(local, { recursive: true, force: true });
   await mkdir(local, { mode: 0o755 });
-  const tree = await scanReplica(store, remote, { content: 'stamp' });
   const root = Buffer.from(local);
   const records: [Path, bigint][] = [];
   const asRoot = process.getuid?.() === 0;

@@ -34,14 +34,19 @@ export async function faultOf(err: unknown, probe: () => Promise<void>): Promise
 }
 
 /**
- * The remote's root is a directory that can be listed (its entries counted); `fresh`: and the
- * server answers statfs, which no client cache answers for it.
+ * The remote's root is a directory that can be listed (its entries counted; with `list`
+ * false, not listed); `fresh`: and the server answers statfs, which no client cache answers
+ * for it.
  */
-export async function askRoot(remote: string, fresh: boolean): Promise<number> {
+export async function askRoot(
+  remote: string,
+  fresh: boolean,
+  list = true,
+): Promise<number | undefined> {
   const st = await stat(remote);
   if (!st.isDirectory()) {
     throw Object.assign(new Error(`${remote} is not a directory`), { code: 'ENOTDIR' });
   }
   if (fresh) await statfs(remote);
-  return (await readdir(remote)).length;
+  return list ? (await readdir(remote)).length : undefined;
 }

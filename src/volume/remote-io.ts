@@ -6,6 +6,7 @@ import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentSpawn } from '../agent/client.js';
 import { callWatched } from '../agent/watched-call.js';
 import type {
+  FirstScanArgs,
   OwnerArgs,
   ProbeArgs,
   RangeArgs,
@@ -13,6 +14,7 @@ import type {
   SyncArgs,
   WholeArgs,
 } from '../agent/ops.js';
+import type { Hash } from '../tree/index.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
 import type { RangeSource } from './partial-fetch.js';
 import type { ServerStamp } from './ranges.js';
@@ -139,6 +141,23 @@ export class RemoteIo {
       runMs: this.deadlines.syncMs,
       silence: 'the remote stopped answering during a sync',
       onPhase,
+    });
+  }
+
+  /**
+   * A first mount's scan of the server (by stamps, into the store), run by the agent and
+   * watched as a sync is: cut when the server stops answering the probes, never for the size
+   * of the tree or of one directory.
+   */
+  async firstScan(): Promise<Hash> {
+    const args: FirstScanArgs = { storeDir: this.storeDir, remote: this.remote };
+    return callWatched<Hash>('firstScan', args, {
+      agent: this.agent,
+      prober: this.prober,
+      probe: { remote: this.remote, list: false },
+      metaMs: this.deadlines.metaMs,
+      runMs: this.deadlines.syncMs,
+      silence: 'the remote stopped answering during the first scan',
     });
   }
 

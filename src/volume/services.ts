@@ -10,7 +10,7 @@ import { EventLog } from './events.js';
 import { Hoarder } from './hoard.js';
 import { Pins } from './pins.js';
 import { Reconnector } from './reconnect.js';
-import { RemoteIo } from './remote-io.js';
+import type { RemoteIo } from './remote-io.js';
 import { MODE_TEXT } from './volume-mode.js';
 import type { Volume } from './volume.js';
 
@@ -28,11 +28,11 @@ export class Services {
   constructor(
     private readonly volume: Volume,
     store: Store,
-    storeDir: string,
-    remote: string,
+    /** The daemon's remote agent (made before the volume: it makes the first scan). */
+    io: RemoteIo,
     log: (line: string) => void,
   ) {
-    this.io = new RemoteIo(storeDir, remote, volume.local, undefined, undefined, log);
+    this.io = io;
     this.events = new EventLog(store.db('events'));
     this.pins = new Pins(store.db('pins'));
     const event = (type: string, data: Record<string, unknown>): void => {

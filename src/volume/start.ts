@@ -10,6 +10,7 @@ import { whyNoBinding } from '../fuse/mount.js';
 import { request } from './control.js';
 import { isTetherMount, mountAt } from './find.js';
 import { defaultStoreFor, FSNAME_PREFIX, logFileOf } from './layout.js';
+import { deadlinesFromEnv } from './remote-io.js';
 
 export interface MountRequest {
   readonly remote: string;
@@ -82,11 +83,64 @@ async function daemonAnswers(storeDir: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether the remote's root is a directory, asked of a child with a deadline: a call on a hung
+ * network share cannot be interrupted (the caller would sit in the kernel until the server
+ * answers), so a child that misses it is killed and left behind, never waited for.
+ */
+function remoteAnswers(remote: string, deadlineMs: number): Promise<'dir' | 'other' | 'silent'> {
+  return new Promise((resolve) => {
+    const child = spawn('test', ['-d', remote], { stdio: 'ignore' });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      child.unref();
+      resolve('silent');
+    }, deadlineMs);
+    child.on('error', () => {
+      clearTimeout(timer);
+      resolve('other');
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? 'dir' : 'other');
+    });
+  });
+}
+
+/** The store at `dir` exists and has a base (the volume was mounted before). */
+async function hasBase(dir: string): Promise<boolean> {
+  if (!existsSync(dir)) return false;
+  const { Store } = await import('../store/store.js');
+  const { REF_BASE } = await import('../store/kv.js');
+  const s = await Store.open(dir).catch(() => undefined);
+  if (s === undefined) return false;
+  try {
+    return s.getRef(REF_BASE) !== undefined;
+  } finally {
+    await s.close();
+  }
+}
+
 export async function mountVolume(
   m: MountRequest,
 ): Promise<{ remote: string; mountpoint: string; store: string }> {
-  const rs = await stat(m.remote).catch(() => undefined);
-  if (rs === undefined || !rs.isDirectory()) {
+  const answered = await remoteAnswers(m.remote, deadlinesFromEnv().metaMs);
+  if (answered === 'silent') {
+    const seconds = deadlinesFromEnv().metaMs / 1000;
+    const storeDir = m.store ?? defaultStoreFor(m.remote);
+    if (!(await hasBase(storeDir))) {
+      throw new TetherError(
+        'EIO',
+        `the server did not answer within ${seconds} s (ls ${m.remote} hangs): a first mount must scan it, so nothing was mounted; check that the server and its share answer, then run "tether mount" again`,
+        { remote: m.remote },
+      );
+    }
+    m.log(
+      `the server did not answer within ${seconds} s: the volume mounts from its cache and goes offline; it reconnects once the server answers ("tether status" shows the mode)`,
+    );
+  }
+  const rs = answered === 'silent' ? undefined : await stat(m.remote).catch(() => undefined);
+  if (answered !== 'silent' && (rs === undefined || !rs.isDirectory())) {
     throw new TetherError(
       'EUSAGE',
       `the remote ${m.remote} ${rs === undefined ? 'does not exist' : 'is not a directory'}: give the directory on the server (mount the share first if it is one)`,

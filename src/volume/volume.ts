@@ -40,7 +40,7 @@ import { RangeStore } from './range-store.js';
 import { emptyMap, presentBytes, withoutRange, withRange, type RangeMap } from './ranges.js';
 import { askRoot, faultOf } from './remote-fault.js';
 import { localDirOf } from './layout.js';
-import { materialise } from './materialise.js';
+import { materialise, scanHere, type FirstScan } from './materialise.js';
 import { BaseIdLearner } from './learn-ids.js';
 import { Placeholders } from './placeholders.js';
 import type { CacheUse } from './cache-use.js';
@@ -172,13 +172,17 @@ export class Volume {
     ({ mode: this.modeNow, cause: this.causeNow } = modeOf(m));
   }
 
-  /** Open the volume of `store`, binding it to `remote` (and materialising it) on first use. */
+  /**
+   * Open the volume of `store`, binding it to `remote` (and materialising it) on first use,
+   * with the first scan made by `scan` (a daemon's: its remote agent's).
+   */
   static async open(
     store: Store,
     storeDir: string,
     remote: string,
     times: VolumeTimes = DEFAULT_TIMES,
     log: (line: string) => void = () => undefined,
+    scan: FirstScan = scanHere(store, remote),
   ): Promise<Volume> {
     const local = localDirOf(storeDir);
     const bound = readBinding(store);
@@ -194,7 +198,7 @@ export class Volume {
     await checkBinding(store, { local, server: remote }, true);
     const v = new Volume(store, storeDir, remote, times, log);
     if (store.getRef(REF_BASE) === undefined) {
-      const m = await materialise(store, remote, local, v.placeholders);
+      const m = await materialise(store, scan, local, v.placeholders);
       log(`first mount: ${m.files} files, ${m.dirs} directories, all remote-only`);
     }
     return v;

@@ -16,7 +16,7 @@ import {
   startSshd,
   why as sshdWhy,
 } from '../sync/sshd.js';
-import { cannotMount, tetherRun } from './harness.js';
+import { cannotMount, tetherRun, type Ran } from './harness.js';
 
 export const cannotSshfs: string | undefined = cannotMount ?? sshdWhy;
 
@@ -35,6 +35,8 @@ export interface SshfsVolume {
   kill(): void;
   /** Start the sshd again on the same port and keys. */
   restart(): Promise<void>;
+  /** `tether mount` of the share (with the volume's environment), answered within `limitMs`. */
+  mount(limitMs?: number): Promise<Ran>;
 }
 
 export async function sshfsVolume(
@@ -48,6 +50,8 @@ export async function sshfsVolume(
   user?: { name: string; uid: number; gid: number },
   /** SFTP requests the server refuses (startSshd's `deny`). */
   deny: readonly string[] = [],
+  /** Mount tether over the share now (false: the test calls `mount` itself). */
+  mountNow = true,
 ): Promise<SshfsVolume> {
   const { dir, cleanup } = tempDir('tether-sshfs-');
   const exported = join(dir, 'exported');
@@ -85,12 +89,14 @@ export async function sshfsVolume(
     { timeout: 20_000 },
   );
   if (m.status !== 0) throw new Error(`sshfs failed: ${String(m.stderr)}`);
-  const r = await tetherRun(['mount', share, mnt, '--store', store], 60_000, {
-    ...process.env,
-    ...env,
-  });
-  if (r.status !== 0) throw new Error(`tether mount failed: ${r.stderr}`);
+  const mount = (limitMs = 60_000): Promise<Ran> =>
+    tetherRun(['mount', share, mnt, '--store', store], limitMs, { ...process.env, ...env });
+  if (mountNow) {
+    const r = await mount();
+    if (r.status !== 0) throw new Error(`tether mount failed: ${r.stderr}`);
+  }
   return {
+    mount,
     dir,
     exported,
     share,
