@@ -136,7 +136,9 @@ export class RemoteIo {
     return callWatched<VolumeSyncSummary>('sync', args, {
       agent: this.agent,
       prober: this.prober,
-      probe: { remote: this.remote, list: false },
+      // The root's stat and statfs: statfs reaches the server itself, where a network
+      // filesystem may answer a stat from its caches long after the server stopped answering.
+      probe: { remote: this.remote, list: false, fresh: true },
       metaMs: this.deadlines.metaMs,
       runMs: this.deadlines.syncMs,
       silence: 'the remote stopped answering during a sync',
@@ -154,7 +156,9 @@ export class RemoteIo {
     return callWatched<Hash>('firstScan', args, {
       agent: this.agent,
       prober: this.prober,
-      probe: { remote: this.remote, list: false },
+      // The root's stat and statfs: statfs reaches the server itself, where a network
+      // filesystem may answer a stat from its caches long after the server stopped answering.
+      probe: { remote: this.remote, list: false, fresh: true },
       metaMs: this.deadlines.metaMs,
       runMs: this.deadlines.syncMs,
       silence: 'the remote stopped answering during the first scan',
