@@ -14,7 +14,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { cannotMount, eventually, mounted, sh, tetherRun, type Volume } from './harness.js';
+import {
+  cannotMount,
+  eventually,
+  modeDetail,
+  mounted,
+  sh,
+  tetherRun,
+  type Volume,
+} from './harness.js';
 
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
@@ -174,7 +182,8 @@ serial(`online, a rename of a never-fetched file fetches nothing${skipped}`, asy
   t.false(existsSync(join(v.remote, 'a.txt')));
   t.is(lstatSync(join(v.remote, 'b.txt')).ino, ino);
   t.is(await stateOf(`${v.mnt}/b.txt`), 'remote-only');
-  t.is((await sh(`cat ${v.mnt}/b.txt`)).stdout, bytesOf('a'));
+  const r = await sh(`cat ${v.mnt}/b.txt`);
+  t.is(r.stdout, bytesOf('a'), `${r.stderr}; mode ${await modeDetail(v.mnt)}`);
   await v.unmount();
   const fsck = await tetherRun(['fsck', '--store', v.store]);
   t.is(fsck.status, 0, fsck.stdout + fsck.stderr);
