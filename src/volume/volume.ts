@@ -525,13 +525,23 @@ export class Volume {
     return new VolumeError(this.why.note(path, 'EDISCONDATA', op, message));
   }
 
-  private async fetchRoomHeld(path: Path, origin: Path, op: string): Promise<void> {
+  private async fetchRoomHeld(path: Path, origin: Path, op: string, again = false): Promise<void> {
     const dst = fsPath(this.localBuf, path);
     let got: FetchOutcome;
     try {
       const source = this.rangeSource();
       got = await fetchInPlace(source, this.ranges, this.localBuf, path, this.fetchPolicy, origin);
     } catch (err) {
+      const sync = this.syncInFlight;
+      if (!again && sync !== undefined && failedForTheFile(err)) {
+        // A sync under way may be moving this file on the server (a rename flushed, base not
+        // moved yet): once it ends, the file is fetched from where base then has it, or is no
+        // placeholder any more.
+        await sync;
+        const r = this.placeholders.recordNow(path);
+        if (r === undefined) return;
+        return this.fetchRoomHeld(path, r.origin, op, true);
+      }
       throw await this.fetchFailed(path, err, op);
     }
     const resumed = resumedLine(this.describe(path), got);
@@ -582,8 +592,21 @@ export class Volume {
       const { profiled } = await import('../agent/profile.js');
       return profiled(dir, () => this.syncTimed(dryRun, quiet), 'daemon');
     }
-    return this.syncTimed(dryRun, quiet);
+    const run = this.syncTimed(dryRun, quiet);
+    if (dryRun) return run;
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.syncInFlight = settled;
+    void settled.then(() => {
+      if (this.syncInFlight === settled) this.syncInFlight = undefined;
+    });
+    return run;
   }
+
+  /** The sync under way (its end, however it ends), for a fetch that met the server mid-change. */
+  private syncInFlight: Promise<void> | undefined;
 
   private async syncTimed(dryRun: boolean, quiet: boolean): Promise<SyncSummary> {
     this.busy++;
