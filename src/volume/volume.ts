@@ -497,7 +497,7 @@ export class Volume {
   }
 
   /** Whether the server answers now (its root, asked of the server itself: remote-fault.ts). */
-  private async serverAnswers(): Promise<void> {
+  async serverAnswers(): Promise<void> {
     if (this.remoteIo !== undefined) await this.remoteIo.probe(true);
     else await withDeadline(askRoot(this.remote, true), this.times.fetchDeadlineMs, 'probe');
   }

@@ -3,7 +3,8 @@
 // every read of some files with EIO while it answers everything else. Reading such a file
 // fails with EIO at once, with a `data-unavailable` event and `tether why` saying why, and the
 // volume stays online and goes on serving other files. Once the server is dead (its process
-// killed: every call fails), a read takes the volume offline as before.
+// killed: every call fails), a read takes the volume offline as before. A chown the server
+// fails for one file is judged by the same rule.
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,5 +58,41 @@ serial(
     t.regex(later.stderr, /No data available/);
     t.true(await eventually(async () => (await modeDetail(m)) === 'offline:failure', 15_000));
     t.is((await sh(`cat ${join(m, 'good.txt')}`)).stdout, 'good\n', 'cached content still reads');
+  },
+);
+
+serial(
+  `a chown the server fails for one file gives EIO and keeps the volume online${skipped}`,
+  async (t) => {
+    const fx = await mountFixture('faulty');
+    t.teardown(() => fx.unmount());
+    writeFileSync(join(fx.root, 'good.txt'), 'good\n');
+    writeFileSync(join(fx.root, 'eio-owned.txt'), 'its owner cannot be changed on the server\n');
+    const v = await mounted(t, () => undefined, { TETHER_PULL_MS: '600000' }, [], fx.dir);
+    const m = v.mnt;
+    const ids = `${String(process.getuid?.())}:${String(process.getgid?.())}`;
+
+    const at = Date.now();
+    const bad = await sh(`chown ${ids} ${join(m, 'eio-owned.txt')}`);
+    const ms = Date.now() - at;
+    t.not(bad.status, 0, 'the chown failed');
+    t.regex(bad.stderr, /Input\/output error/);
+    t.true(ms < 3000, `answered after ${ms} ms`);
+    t.is(await modeDetail(m), 'online', 'one file failing is no outage');
+    const e = await events(m);
+    t.false(
+      e.some((x) => x.type === 'mode'),
+      JSON.stringify(e),
+    );
+    const good = await sh(`chown ${ids} ${join(m, 'good.txt')}`);
+    t.is(good.status, 0, good.stderr);
+    t.is(await modeDetail(m), 'online');
+
+    // The server dead: the chown's failure is the remote's, and the volume goes offline (the
+    // chown is then made in the cache, as every offline change is).
+    fx.kill();
+    const later = await sh(`chown ${ids} ${join(m, 'good.txt')}`);
+    t.is(later.status, 0, later.stderr);
+    t.is(await modeDetail(m), 'offline:failure');
   },
 );
