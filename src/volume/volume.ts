@@ -662,7 +662,10 @@ export class Volume {
     }
   }
 
-  /** A flush or pull; a failure takes the volume offline and keeps the changes local. */
+  /**
+   * A flush or pull; a failure of the remote takes the volume offline and keeps the changes
+   * local.
+   */
   private background(): Promise<void> {
     return this.exclusive(async () => {
       if (this.modeNow !== 'online') return;
@@ -672,8 +675,20 @@ export class Volume {
           this.log(`sync: ${s.applied} actions applied, ${s.open} conflicts open`);
         }
       } catch (err) {
-        const cause = isAuthTrouble(err) ? 'auth' : 'failure';
-        await this.goOffline(`a sync failed: ${(err as Error).message}`, cause);
+        const message = `a sync failed: ${(err as Error).message}`;
+        if (isAuthTrouble(err)) {
+          await this.goOffline(message, 'auth');
+          return;
+        }
+        // A failure the server answered while it answers a fresh probe is some file's (one
+        // directory failing on the server's disk, say), not an outage (remote-fault.ts): the
+        // volume stays online, the failure is kept for status, and the next flush or pull
+        // tries again.
+        if ((await faultOf(err, () => this.serverAnswers())) === 'file') {
+          this.log(`${message} (the server answers: the volume stays online and retries)`);
+          return;
+        }
+        await this.goOffline(message);
       }
     });
   }

@@ -4,7 +4,7 @@
 // fails with EIO at once, with a `data-unavailable` event and `tether why` saying why, and the
 // volume stays online and goes on serving other files. Once the server is dead (its process
 // killed: every call fails), a read takes the volume offline as before. A chown the server
-// fails for one file is judged by the same rule.
+// fails for one file is judged by the same rule, and so is a flush that must fetch such a file.
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,3 +96,27 @@ serial(
     t.is(await modeDetail(m), 'offline:failure');
   },
 );
+
+serial(`a flush the server fails for one file keeps the volume online${skipped}`, async (t) => {
+  const fx = await mountFixture('faulty');
+  t.teardown(() => fx.unmount());
+  writeFileSync(join(fx.root, 'good.txt'), 'good\n');
+  writeFileSync(join(fx.root, 'eio-linked.txt'), 'unreadable on the server\n');
+  const v = await mounted(t, () => undefined, { TETHER_PULL_MS: '500' }, [], fx.dir);
+  const m = v.mnt;
+  // A second name of a file never fetched: the flush must fetch its content first (a link is
+  // uploaded as content), and the server fails that read while it answers everything else.
+  const ln = await sh(`ln ${join(m, 'eio-linked.txt')} ${join(m, 'second.txt')}`);
+  t.is(ln.status, 0, ln.stderr);
+  t.true(
+    await eventually(async () => (await events(m)).some((x) => x.type === 'sync-failed'), 15_000),
+    'a flush met the file',
+  );
+  t.is(await modeDetail(m), 'online', 'one file failing is no outage');
+  t.is((await sh(`cat ${join(m, 'good.txt')}`)).stdout, 'good\n');
+  const e = await events(m);
+  t.false(
+    e.some((x) => x.type === 'mode'),
+    JSON.stringify(e),
+  );
+});
