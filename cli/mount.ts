@@ -108,6 +108,7 @@ export class DaemonCommand extends TetherCommand {
   allowOther = Option.Boolean('--allow-other', false);
   cacheSize = Option.String('--cache-size');
   pinCacheSize = Option.String('--pin-cache-size');
+  serverSilent = Option.Boolean('--server-silent', false);
   remote = Option.String({ name: 'REMOTE' });
   mountpoint = Option.String({ name: 'MOUNTPOINT' });
 
@@ -118,6 +119,7 @@ export class DaemonCommand extends TetherCommand {
       remote: this.remote,
       mountpoint: this.mountpoint,
       allowOther: this.allowOther,
+      serverSilent: this.serverSilent,
       ...(this.cacheSize === undefined ? {} : { cacheSize: Number(this.cacheSize) }),
       ...(this.pinCacheSize === undefined ? {} : { pinCacheSize: Number(this.pinCacheSize) }),
       log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),

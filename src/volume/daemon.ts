@@ -44,6 +44,13 @@ export interface DaemonOptions {
   /** Cache limits given to this mount (bytes); each replaces the volume's stored one. */
   readonly cacheSize?: number;
   readonly pinCacheSize?: number;
+  /**
+   * The mount command found the server silent (its root unanswered within the metadata
+   * deadline). The daemon asks the server itself before it mounts, and where the server does
+   * not answer that either, the volume starts offline (offline:failure, retried by the
+   * reconnector) instead of in its stored mode; where it answers, the stored mode stands.
+   */
+  readonly serverSilent?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -206,6 +213,14 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       o.log,
     ));
     rio.start();
+    // Asked beside the volume's opening: its answer is awaited before the mount.
+    const firstLook =
+      o.serverSilent === true
+        ? rio.probe(true).then(
+            () => undefined,
+            (err: unknown) => (err as Error).message,
+          )
+        : Promise.resolve(undefined);
     volume = await Volume.open(store, o.storeDir, o.remote, timesFromEnv(), o.log, () =>
       rio.firstScan().catch((err: unknown) => {
         throw firstScanFailed(err, o.remote, rio.deadlines.metaMs);
@@ -229,6 +244,12 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
         sv.events.onAppend = (e) => {
           notifier.event(e);
         };
+    }
+    const silent = await firstLook;
+    if (silent !== undefined) {
+      await v.goOffline(
+        `the server did not answer at mount (${silent}); the volume starts offline`,
+      );
     }
     const limits = await keepLimits(store.db('volume'), {
       ...(o.cacheSize === undefined ? {} : { cacheSize: o.cacheSize }),

@@ -196,6 +196,7 @@ export async function mountVolume(
       remote: m.remote,
       mountpoint: m.mountpoint,
       allowOther: m.allowOther,
+      serverSilent: answered === 'silent',
       ...(m.cacheSize === undefined ? {} : { cacheSize: m.cacheSize }),
       ...(m.pinCacheSize === undefined ? {} : { pinCacheSize: m.pinCacheSize }),
       log: m.log,
@@ -218,6 +219,8 @@ export async function mountVolume(
       '--store',
       storeDir,
       ...(m.allowOther ? ['--allow-other'] : []),
+      // The daemon then looks for itself before it mounts (daemon.ts).
+      ...(answered === 'silent' ? ['--server-silent'] : []),
       ...(m.cacheSize === undefined ? [] : ['--cache-size', String(m.cacheSize)]),
       ...(m.pinCacheSize === undefined ? [] : ['--pin-cache-size', String(m.pinCacheSize)]),
       m.remote,

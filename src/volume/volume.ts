@@ -497,7 +497,7 @@ export class Volume {
   }
 
   /** Whether the server answers now (its root, asked of the server itself: remote-fault.ts). */
-  private async serverAnswers(): Promise<void> {
+  async serverAnswers(): Promise<void> {
     if (this.remoteIo !== undefined) await this.remoteIo.probe(true);
     else await withDeadline(askRoot(this.remote, true), this.times.fetchDeadlineMs, 'probe');
   }
@@ -685,7 +685,10 @@ export class Volume {
     }
   }
 
-  /** A flush or pull; a failure takes the volume offline and keeps the changes local. */
+  /**
+   * A flush or pull; a failure of the remote takes the volume offline and keeps the changes
+   * local.
+   */
   private background(): Promise<void> {
     return this.exclusive(async () => {
       if (this.modeNow !== 'online') return;
@@ -695,8 +698,20 @@ export class Volume {
           this.log(`sync: ${s.applied} actions applied, ${s.open} conflicts open`);
         }
       } catch (err) {
-        const cause = isAuthTrouble(err) ? 'auth' : 'failure';
-        await this.goOffline(`a sync failed: ${(err as Error).message}`, cause);
+        const message = `a sync failed: ${(err as Error).message}`;
+        if (isAuthTrouble(err)) {
+          await this.goOffline(message, 'auth');
+          return;
+        }
+        // A failure the server answered while it answers a fresh probe is some file's (one
+        // directory failing on the server's disk, say), not an outage (remote-fault.ts): the
+        // volume stays online, the failure is kept for status, and the next flush or pull
+        // tries again.
+        if ((await faultOf(err, () => this.serverAnswers())) === 'file') {
+          this.log(`${message} (the server answers: the volume stays online and retries)`);
+          return;
+        }
+        await this.goOffline(message);
       }
     });
   }

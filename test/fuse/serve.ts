@@ -20,17 +20,26 @@ const options = JSON.parse(json ?? '{}') as FixtureOptions;
 process.umask(0);
 
 /**
- * 'faulty': the passthrough, but a file whose name starts with `eio-` fails every read with
- * EIO, as a file on a failing disk does while the rest of the filesystem answers. Its reads
- * must reach these handlers, so the session thread is given no directory to serve them from.
+ * 'faulty': the passthrough, but a file whose name starts with `eio-` fails every read and
+ * every chown with EIO, as a file on a failing disk does while the rest of the filesystem
+ * answers. Its reads must reach these handlers, so the session thread is given no directory to
+ * serve them from.
  */
 function faulty(ops: Operations): Operations {
   const read = ops.read;
+  const chown = ops.chown;
+  const failing = (p: string | null): boolean =>
+    p !== null && p.slice(p.lastIndexOf('/') + 1).startsWith('eio-');
   return {
     ...ops,
     read(p, fd, buf, len, pos, cb, caller) {
-      if (p !== null && p.slice(p.lastIndexOf('/') + 1).startsWith('eio-')) cb(-5);
+      if (failing(p)) cb(-5);
       else read?.(p, fd, buf, len, pos, cb, caller);
+    },
+    chown(p, uid, gid, cb, caller) {
+      if (failing(p)) cb(-5);
+      else if (chown !== undefined) chown(p, uid, gid, cb, caller);
+      else cb(-38);
     },
   };
 }

@@ -3,7 +3,8 @@
 // every read of some files with EIO while it answers everything else. Reading such a file
 // fails with EIO at once, with a `data-unavailable` event and `tether why` saying why, and the
 // volume stays online and goes on serving other files. Once the server is dead (its process
-// killed: every call fails), a read takes the volume offline as before.
+// killed: every call fails), a read takes the volume offline as before. A chown the server
+// fails for one file is judged by the same rule, and so is a flush that must fetch such a file.
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,3 +60,63 @@ serial(
     t.is((await sh(`cat ${join(m, 'good.txt')}`)).stdout, 'good\n', 'cached content still reads');
   },
 );
+
+serial(
+  `a chown the server fails for one file gives EIO and keeps the volume online${skipped}`,
+  async (t) => {
+    const fx = await mountFixture('faulty');
+    t.teardown(() => fx.unmount());
+    writeFileSync(join(fx.root, 'good.txt'), 'good\n');
+    writeFileSync(join(fx.root, 'eio-owned.txt'), 'its owner cannot be changed on the server\n');
+    const v = await mounted(t, () => undefined, { TETHER_PULL_MS: '600000' }, [], fx.dir);
+    const m = v.mnt;
+    const ids = `${String(process.getuid?.())}:${String(process.getgid?.())}`;
+
+    const at = Date.now();
+    const bad = await sh(`chown ${ids} ${join(m, 'eio-owned.txt')}`);
+    const ms = Date.now() - at;
+    t.not(bad.status, 0, 'the chown failed');
+    t.regex(bad.stderr, /Input\/output error/);
+    t.true(ms < 3000, `answered after ${ms} ms`);
+    t.is(await modeDetail(m), 'online', 'one file failing is no outage');
+    const e = await events(m);
+    t.false(
+      e.some((x) => x.type === 'mode'),
+      JSON.stringify(e),
+    );
+    const good = await sh(`chown ${ids} ${join(m, 'good.txt')}`);
+    t.is(good.status, 0, good.stderr);
+    t.is(await modeDetail(m), 'online');
+
+    // The server dead: the chown's failure is the remote's, and the volume goes offline (the
+    // chown is then made in the cache, as every offline change is).
+    fx.kill();
+    const later = await sh(`chown ${ids} ${join(m, 'good.txt')}`);
+    t.is(later.status, 0, later.stderr);
+    t.is(await modeDetail(m), 'offline:failure');
+  },
+);
+
+serial(`a flush the server fails for one file keeps the volume online${skipped}`, async (t) => {
+  const fx = await mountFixture('faulty');
+  t.teardown(() => fx.unmount());
+  writeFileSync(join(fx.root, 'good.txt'), 'good\n');
+  writeFileSync(join(fx.root, 'eio-linked.txt'), 'unreadable on the server\n');
+  const v = await mounted(t, () => undefined, { TETHER_PULL_MS: '500' }, [], fx.dir);
+  const m = v.mnt;
+  // A second name of a file never fetched: the flush must fetch its content first (a link is
+  // uploaded as content), and the server fails that read while it answers everything else.
+  const ln = await sh(`ln ${join(m, 'eio-linked.txt')} ${join(m, 'second.txt')}`);
+  t.is(ln.status, 0, ln.stderr);
+  t.true(
+    await eventually(async () => (await events(m)).some((x) => x.type === 'sync-failed'), 15_000),
+    'a flush met the file',
+  );
+  t.is(await modeDetail(m), 'online', 'one file failing is no outage');
+  t.is((await sh(`cat ${join(m, 'good.txt')}`)).stdout, 'good\n');
+  const e = await events(m);
+  t.false(
+    e.some((x) => x.type === 'mode'),
+    JSON.stringify(e),
+  );
+});

@@ -3,12 +3,15 @@
 // (every call on the share hangs). `tether mount` fails within its deadlines with a message
 // saying what was wrong and what to do, leaving nothing mounted and no base in the store; once
 // the server is resumed the next `tether mount` works. A second mount with the server hung
-// starts from the cache, offline. Every call the test makes is a child with a deadline.
+// starts from the cache, offline from its first status on, keeps the writes made while hung and
+// syncs them once the server answers. Every call the test makes is a child with a deadline.
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REF_BASE } from '../../src/store/kv.js';
 import { Store } from '../../src/store/store.js';
+import { MAIN } from '../cli/run.js';
 import { mountedAt } from '../sync/sshd.js';
 import { eventually, modeDetail, sh, tetherRun } from './harness.js';
 import { cannotSshfs, sshfsVolume } from './sshfs-remote.js';
@@ -90,20 +93,61 @@ serial(`first mount: the daemon's scan is cut when the server hangs${skipped}`, 
   t.is((await sh(`cat ${v.mnt}/d7/f3`, 10_000)).stdout, '7/3\n');
 });
 
-serial(`second mount of a hung server: mounts from the cache, offline${skipped}`, async (t) => {
+serial(
+  `second mount of a hung server: starts offline at once, syncs on resume${skipped}`,
+  async (t) => {
+    const v = await sshfsVolume(t, fill, { TETHER_PULL_MS: '500' });
+    t.is((await sh(`cat ${v.mnt}/a.txt`, 10_000)).stdout, 'a\n');
+    const un = await tetherRun(['unmount', v.mnt], 30_000);
+    t.is(un.status, 0, un.stderr);
+    v.hang();
+    const r = await v.mount(30_000);
+    t.is(r.status, 0, r.stderr);
+    t.regex(r.stderr + r.stdout, /mounts from its cache/);
+    // The first status already says it: the daemon found the server silent before it mounted.
+    t.is(await modeDetail(v.mnt), 'offline:failure');
+    const events = await tetherRun(['events', v.mnt, '--json'], 15_000);
+    t.regex(events.stdout, /"mode":"offline:failure"[^\n]*did not answer at mount/);
+    const read = await sh(`cat ${v.mnt}/a.txt`, 5000);
+    t.is(read.stdout, 'a\n');
+    const w = await sh(`printf 'written while hung' > ${v.mnt}/b.txt && cat ${v.mnt}/b.txt`, 5000);
+    t.is(w.stdout, 'written while hung', w.stderr);
+    t.is(await modeDetail(v.mnt), 'offline:failure');
+
+    v.resume();
+    t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'online', 30_000));
+    t.true(
+      await eventually(() => existsSync(join(v.exported, 'b.txt')), 30_000),
+      'the write made while hung reached the server',
+    );
+    t.is(readFileSync(join(v.exported, 'b.txt'), 'utf8'), 'written while hung');
+  },
+);
+
+serial(`a daemon told the server is silent looks for itself${skipped}`, async (t) => {
+  // The command's word alone does not take the volume offline: the server answers the
+  // daemon's own first look, so the volume starts in its stored mode (online).
   const v = await sshfsVolume(t, fill, { TETHER_PULL_MS: '500' });
-  t.is((await sh(`cat ${v.mnt}/a.txt`, 10_000)).stdout, 'a\n');
   const un = await tetherRun(['unmount', v.mnt], 30_000);
   t.is(un.status, 0, un.stderr);
-  v.hang();
-  const r = await v.mount(30_000);
-  t.is(r.status, 0, r.stderr);
-  t.regex(r.stderr + r.stdout, /mounts from its cache/);
-  const read = await sh(`cat ${v.mnt}/a.txt`, 5000);
-  t.is(read.stdout, 'a\n');
-  t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'offline:failure', 15_000));
-  v.resume();
-  t.true(await eventually(async () => (await modeDetail(v.mnt)) === 'online', 30_000));
+  const daemon = spawn(
+    process.execPath,
+    [MAIN, '__daemon', '--store', v.store, '--server-silent', v.share, v.mnt],
+    { detached: true, stdio: 'ignore' },
+  );
+  daemon.unref();
+  let first = '';
+  t.true(
+    await eventually(async () => {
+      if (!mountedAt(v.mnt)) return false;
+      first = await modeDetail(v.mnt);
+      return !first.startsWith('status failed');
+    }, 30_000),
+  );
+  t.is(first, 'online', 'the first status');
+  const events = await tetherRun(['events', v.mnt, '--json'], 15_000);
+  t.notRegex(events.stdout, /"mode":"offline/);
+  t.is((await sh(`cat ${v.mnt}/a.txt`, 10_000)).stdout, 'a\n');
 });
 
 serial(
