@@ -85,7 +85,10 @@ export default tseslint.config(
   {
     files: ['src/sync/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [above('sync', 'view', 'fuse'), noCli] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [above('sync', 'agent', 'volume', 'view', 'fuse'), noCli] },
+      ],
     },
   },
   {

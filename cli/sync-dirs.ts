@@ -101,7 +101,7 @@ export class SyncDirsCommand extends TetherCommand {
     // A server directory that may hang (a network share) is synced by the remote agent, with
     // deadlines; one on a local disk here, at full speed (src/sync/network-fs.ts).
     if (mayHang(this.server)) {
-      const { syncDirsByAgent } = await import('../src/sync/sync-dirs-agent.js');
+      const { syncDirsByAgent } = await import('../src/agent/sync-dirs-agent.js');
       const args = { storeDir, local: resolve(this.local), server: resolve(this.server), ...opts };
       return this.print(await syncDirsByAgent(args, onPhase));
     }

@@ -1,16 +1,16 @@
-// `tether sync-dirs` with a server directory that may hang (network-fs.ts): the run is made by
-// the remote agent (agent/sync-dirs-op.ts) while a second agent asks the server directory every
+// `tether sync-dirs` with a server directory that may hang (sync/network-fs.ts): the run is made by
+// the remote agent (sync-dirs-op.ts) while a second agent asks the server directory every
 // second (watched-call.ts) whether it still answers, within the metadata deadline (TETHER_DEADLINE_MS, 2 s).
 // When it does not, the run's agent is killed and abandoned, never awaited (DESIGN decision 2:
 // a process blocked on a hung share cannot even be killed until the server answers), and the
 // command ends at once with a message saying what hung and what to do. A run cut short in its
 // apply left its plan in the store; the next run finishes it before it scans.
-import { AgentCallError, AgentClient, type AgentSpawn } from '../agent/client.js';
-import { callWatched } from '../agent/watched-call.js';
-import type { SyncDirsArgs } from '../agent/sync-dirs-op.js';
+import { AgentCallError, AgentClient, type AgentSpawn } from './client.js';
+import { callWatched } from './watched-call.js';
+import type { SyncDirsArgs } from './sync-dirs-op.js';
 import { TetherError } from '../errors.js';
 import { deadlinesFromEnv, defaultAgentSpawn, type Deadlines } from '../volume/remote-io.js';
-import type { SyncPhase, SyncSummary } from './sync-dirs.js';
+import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
 
 export async function syncDirsByAgent(
   args: SyncDirsArgs,
