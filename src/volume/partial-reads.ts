@@ -53,7 +53,7 @@ const recordOf = (err: unknown): string | undefined =>
 const refusedForRoom = (err: unknown): boolean => recordOf(err) === 'EDISCONFULL';
 
 /** A fetch failed for this file alone (gone, changed, or failed by the server): EIO, as is. */
-const failedForTheFile = (err: unknown): boolean => recordOf(err) === 'EREMOTE';
+const failedAlone = (err: unknown): boolean => recordOf(err) === 'EREMOTE';
 
 function inoAt(local: Buffer, path: Path): bigint | undefined {
   try {
@@ -115,7 +115,7 @@ class RangeReader {
           // where it is this file's. Where the cache cannot hold it, it is read by range.
           await this.v.fetch(this.path, 'read').catch((err: unknown) => {
             if (refusedForRoom(err)) this.byRange = true;
-            else if (failedForTheFile(err)) throw err;
+            else if (failedAlone(err)) throw err;
           });
         }
         if (this.byRange) await this.serial(() => this.fetchChunks(chunks));

@@ -124,10 +124,11 @@ async function hasBase(dir: string): Promise<boolean> {
 export async function mountVolume(
   m: MountRequest,
 ): Promise<{ remote: string; mountpoint: string; store: string }> {
-  const answered = await remoteAnswers(m.remote, deadlinesFromEnv().metaMs);
+  const storeDir = m.store ?? defaultStoreFor(m.remote);
+  const { metaMs } = deadlinesFromEnv();
+  const answered = await remoteAnswers(m.remote, metaMs);
   if (answered === 'silent') {
-    const seconds = deadlinesFromEnv().metaMs / 1000;
-    const storeDir = m.store ?? defaultStoreFor(m.remote);
+    const seconds = metaMs / 1000;
     if (!(await hasBase(storeDir))) {
       throw new TetherError(
         'EIO',
@@ -139,16 +140,18 @@ export async function mountVolume(
       `the server did not answer within ${seconds} s: the volume mounts from its cache and goes offline; it reconnects once the server answers ("tether status" shows the mode)`,
     );
   }
-  const rs = answered === 'silent' ? undefined : await stat(m.remote).catch(() => undefined);
-  if (answered !== 'silent' && (rs === undefined || !rs.isDirectory())) {
-    throw new TetherError(
-      'EUSAGE',
-      `the remote ${m.remote} ${rs === undefined ? 'does not exist' : 'is not a directory'}: give the directory on the server (mount the share first if it is one)`,
-      { remote: m.remote },
-    );
+  if (answered === 'other') {
+    // The child just answered: a stat here tells which way the remote is wrong.
+    const rs = await stat(m.remote).catch(() => undefined);
+    if (rs === undefined || !rs.isDirectory()) {
+      throw new TetherError(
+        'EUSAGE',
+        `the remote ${m.remote} ${rs === undefined ? 'does not exist' : 'is not a directory'}: give the directory on the server (mount the share first if it is one)`,
+        { remote: m.remote },
+      );
+    }
   }
   checkFuse();
-  const storeDir = m.store ?? defaultStoreFor(m.remote);
   const there = mountAt(m.mountpoint);
   if (there !== undefined) {
     const stale =

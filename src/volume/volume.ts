@@ -293,11 +293,7 @@ export class Volume {
   async fetch(path: Path, op: string): Promise<void> {
     const r = this.placeholders.recordNow(path);
     if (r === undefined) return;
-    if (this.modeNow !== 'online') {
-      const reason = `${this.describe(path)} was never fetched and the volume is offline`;
-      this.onEvent('data-unavailable', { path, reason });
-      throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, reason));
-    }
+    if (this.modeNow !== 'online') throw this.unfetchedOffline(path, op);
     let p = this.fetching.get(path);
     if (p === undefined) {
       p = this.fetchNow(path, r.origin, op).finally(() => this.fetching.delete(path));
@@ -412,11 +408,7 @@ export class Volume {
   async fetchRange(path: Path, ino: bigint, start: number, end: number, op: string): Promise<void> {
     const r = this.placeholders.recordNow(path);
     if (r === undefined) return;
-    if (this.modeNow !== 'online') {
-      const reason = `${this.describe(path)} was never fetched and the volume is offline`;
-      this.onEvent('data-unavailable', { path, reason, range: [start, end] });
-      throw new VolumeError(this.why.note(path, 'EDISCONDATA', op, reason));
-    }
+    if (this.modeNow !== 'online') throw this.unfetchedOffline(path, op, [start, end]);
     const release = await this.beforeFetch(path, () => end - start, op);
     try {
       await this.withRanges(path, async () => {
@@ -494,6 +486,13 @@ export class Volume {
       this.rangeLocks.delete(path);
       end();
     }
+  }
+
+  /** The refusal of a fetch of `path` (or of its bytes `range`) while the volume is offline. */
+  private unfetchedOffline(path: Path, op: string, range?: [number, number]): VolumeError {
+    const reason = `${this.describe(path)} was never fetched and the volume is offline`;
+    this.onEvent('data-unavailable', { path, reason, ...(range === undefined ? {} : { range }) });
+    return new VolumeError(this.why.note(path, 'EDISCONDATA', op, reason));
   }
 
   /** Whether the server answers now (its root, asked of the server itself: remote-fault.ts). */
