@@ -75,6 +75,10 @@ export class CheckedDb implements KvDb {
     return this.db.remove(key);
   }
 
+  removeSync(key: Buffer): void {
+    this.db.removeSync(key);
+  }
+
   *getRange(o: {
     start?: Buffer;
     end?: Buffer;

@@ -10,6 +10,8 @@ export interface KvDb {
   /** Put now: inside a transaction (the store's transactionSync), as part of it. */
   putSync(key: Buffer, value: Buffer): void;
   remove(key: Buffer): Promise<boolean>;
+  /** Remove now: inside a transaction (the store's transactionSync), as part of it. */
+  removeSync(key: Buffer): void;
   getRange(options: {
     start?: Buffer;
     end?: Buffer;

@@ -50,6 +50,10 @@ export class MemoryKvDb implements KvDb {
     return Promise.resolve(this.map.delete(key.toString('hex')));
   }
 
+  removeSync(key: Buffer): void {
+    this.map.delete(key.toString('hex'));
+  }
+
   *getRange(options: {
     start?: Buffer;
     end?: Buffer;

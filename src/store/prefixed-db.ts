@@ -30,6 +30,10 @@ export class PrefixedDb implements KvDb {
     return this.db.remove(this.key(key));
   }
 
+  removeSync(key: Buffer): void {
+    this.db.removeSync(this.key(key));
+  }
+
   *getRange(o: {
     start?: Buffer;
     end?: Buffer;

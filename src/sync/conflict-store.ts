@@ -98,15 +98,30 @@ export class ConflictStore {
    * a kill records nothing twice; any other conflict at the path is a record of its own.
    */
   async put(conflict: Conflict): Promise<void> {
-    const here = this.recordsAt(conflict.path);
-    const same = here.find((r) => sameConflict(r.conflict, conflict));
-    if (same !== undefined) {
-      await this.db.put(same.key, encodeConflict(conflict));
-      return;
+    await this.putAll([conflict]);
+  }
+
+  /**
+   * put() of several conflicts, their writes issued at once (one commit, with whatever the
+   * caller issues in the same turn); several at one path each get a record of their own.
+   */
+  putAll(conflicts: readonly Conflict[]): Promise<void> {
+    const writes: Promise<boolean>[] = [];
+    const made = new Map<Path, OpenRecord[]>();
+    for (const conflict of conflicts) {
+      let here = made.get(conflict.path);
+      if (here === undefined) made.set(conflict.path, (here = this.recordsAt(conflict.path)));
+      const same = here.find((r) => sameConflict(r.conflict, conflict));
+      let key = same?.key;
+      if (key === undefined) {
+        let n = 0;
+        for (const r of here) n = Math.max(n, suffixOf(r.key, conflict.path));
+        key = openKey(conflict.path, n + 1);
+      }
+      here.push({ key, conflict });
+      writes.push(this.db.put(key, encodeConflict(conflict)));
     }
-    let n = 0;
-    for (const r of here) n = Math.max(n, suffixOf(r.key, conflict.path));
-    await this.db.put(openKey(conflict.path, n + 1), encodeConflict(conflict));
+    return Promise.all(writes).then(() => undefined);
   }
 
   /** Forget the open conflict `name` names (no history); true when there was one. */

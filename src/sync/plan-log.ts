@@ -231,10 +231,15 @@ export class PlanLog {
     return v === undefined ? undefined : decodePlan(v);
   }
 
-  /** Persist a plan before acting on it (durable when the promise resolves). */
-  async begin(plan: Plan, now: Date): Promise<void> {
-    await this.clear();
-    await this.db.put(PLAN_KEY, encodePlan(plan, now));
+  /**
+   * Persist a plan before acting on it (durable when the promise resolves). Stale marks go
+   * first, in the same batch as the plan: its writes are all issued here, at once, so that
+   * writes the caller issues right after (the plan's conflicts) share one commit with them.
+   */
+  begin(plan: Plan, now: Date): Promise<void> {
+    const writes = [...this.writes.splice(0), ...this.keys().map((k) => this.db.remove(k))];
+    writes.push(this.db.put(PLAN_KEY, encodePlan(plan, now)));
+    return Promise.all(writes).then(() => undefined);
   }
 
   /** Statuses recorded so far, by action index. */
@@ -265,16 +270,24 @@ export class PlanLog {
     await Promise.all(this.writes.splice(0));
   }
 
-  /** Forget the plan and its marks (the run is finished and base committed). */
-  async clear(): Promise<void> {
-    await this.flush();
+  /**
+   * Forget the plan and its marks (the run is finished), inside the store's transaction that
+   * moves base (so base moves and the plan goes at once). The marks must have been flushed.
+   */
+  clearSync(): void {
+    for (const k of this.keys()) this.db.removeSync(k);
+  }
+
+  /** Every key: the plan first, then its marks (stale marks without a plan are harmless). */
+  private keys(): Buffer[] {
     const keys: Buffer[] = [];
+    let plan = false;
     for (const { key } of this.db.getRange({})) {
       const k = asBytes(key);
-      if (k !== undefined) keys.push(k);
+      if (k === undefined) continue;
+      if (k.equals(PLAN_KEY)) plan = true;
+      else keys.push(Buffer.from(k));
     }
-    // The plan goes first: stale marks without a plan are harmless (begin() clears them).
-    await this.db.remove(PLAN_KEY);
-    await Promise.all(keys.filter((k) => !k.equals(PLAN_KEY)).map((k) => this.db.remove(k)));
+    return plan ? [PLAN_KEY, ...keys] : keys;
   }
 }

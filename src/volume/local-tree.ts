@@ -129,7 +129,8 @@ export async function localTree(
     return whole();
   }
   const id = withLinks(v.store, composed, links.keys);
-  if (name) await v.store.setRef(REF_VOLUME_LOCAL, id);
+  // The same tree as composed last (in the background, while the writes paused): named.
+  if (name && v.store.getRef(REF_VOLUME_LOCAL) !== id) await v.store.setRef(REF_VOLUME_LOCAL, id);
   return {
     id,
     changedPaths,

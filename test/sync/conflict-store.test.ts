@@ -211,6 +211,26 @@ test('several conflicts at one path: each its own record, named by its variant',
   });
 });
 
+test('putAll, at once: several at one path each get a record, and the same batch again adds none', async (t) => {
+  await withDb(async (db, reopen) => {
+    const s = new ConflictStore(db);
+    const second: Conflict = {
+      ...editEdit,
+      local: file('notes.txt', 'b2'),
+      variantPath: fromText('docs/notes.conflict-local-20260103T030405Z-87654321.txt'),
+    };
+    // A plan's conflicts, written without waiting between them (one commit).
+    await s.putAll([editEdit, second, modifyDelete]);
+    // A resumed run records the same plan again.
+    await s.putAll([editEdit, second, modifyDelete]);
+    const s2 = new ConflictStore(reopen());
+    t.deepEqual(s2.at(editEdit.path), [editEdit, second], 'two records, oldest first');
+    t.deepEqual(s2.list().length, 3);
+    t.deepEqual(s2.get(second.variantPath!), second);
+    t.deepEqual(s2.get(editEdit.variantPath!), editEdit);
+  });
+});
+
 test('a record an older version wrote (key without a number) is read, named and resolved', async (t) => {
   await withDb(async (db) => {
     await db.put(

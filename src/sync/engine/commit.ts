@@ -13,17 +13,16 @@ import type { Clock, EngineStore } from './ports.js';
 /**
  * Record the plan's conflicts that wait for a decision, before any variant is made: the scan
  * leaves recorded variants out, so a variant is never taken for a user's file (and uploaded),
- * however the run ends. Recording the same plan again (a resumed run) changes nothing.
+ * however the run ends. Recording the same plan again (a resumed run) changes nothing. The
+ * writes are issued at once, in one commit with any issued in the same turn (the plan's).
  */
-export async function recordConflicts(
+export function recordConflicts(
   conflicts: ConflictStore,
   plan: Plan,
   skip: ReadonlySet<number> = new Set(),
 ): Promise<void> {
   const skipped = new Set([...skip].map((i) => plan.actions[i]!.path));
-  for (const c of plan.conflicts) {
-    if (!c.informational && !skipped.has(c.path)) await conflicts.put(c);
-  }
+  return conflicts.putAll(plan.conflicts.filter((c) => !c.informational && !skipped.has(c.path)));
 }
 
 /**
@@ -74,7 +73,10 @@ export interface CommitEnv {
   readonly clock: Clock;
 }
 
-/** Record the plan's conflicts, advance base by what succeeded, and forget the plan. */
+/**
+ * Record the plan's conflicts, advance base by what succeeded, and forget the plan: base, the
+ * last scans, `records` (run inside the transaction) and the plan's removal commit at once.
+ */
 export async function commit(
   env: CommitEnv,
   plan: Plan,
@@ -102,8 +104,11 @@ export async function commit(
     }
   }
   const newBase = advanceBase(store, plan, statuses, applied.copied);
-  await store.flush();
-  // Base and the last scans move together, in one transaction, with the scans' cache records.
-  await store.setRefs({ ...scans, [REF_BASE]: newBase }, records);
-  await log.clear();
+  await Promise.all([store.flush(), log.flush()]);
+  // Base and the last scans move together, in one transaction, with the scans' cache records
+  // and the plan's removal: a run killed now either finishes its plan again or has none.
+  await store.setRefs({ ...scans, [REF_BASE]: newBase }, () => {
+    records?.();
+    log.clearSync();
+  });
 }

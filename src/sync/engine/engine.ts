@@ -25,7 +25,7 @@ import { PlanLog } from '../plan-log.js';
 import { actionsOn, commit, recordConflicts, type CommitEnv } from './commit.js';
 import { checkFirstRun } from './first-run.js';
 import { hasherOf, nsOf, type Clock, type EngineStore, type Side, type Sides } from './ports.js';
-import { automergeEnabled, lastRunStart, setAutomerge, setLastRunStart } from './settings.js';
+import { automergeEnabled, lastRunStart, setAutomerge, setLastRunStartSync } from './settings.js';
 import { findTextMerges, mergedTrees, writeTextMerges } from './text-merges.js';
 
 export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
@@ -131,16 +131,17 @@ export async function runEngine(engine: Engine, opts: EngineOptions = {}): Promi
   }
 
   opts.onPhase?.('apply');
-  await log.begin(plan, run.now);
   const skip = actionsOn(plan, scanned.problems);
-  await recordConflicts(conflicts, plan, skip);
+  // Both durable before any action, in one commit: the plan, then its conflicts (a run killed
+  // between the two, were they split, finishes the plan and records them: resume()).
+  await Promise.all([log.begin(plan, run.now), recordConflicts(conflicts, plan, skip)]);
   const replicas = { local: sides.local.replica, server: sides.server.replica };
   const r = await applyActions(plan, replicas, log, opts.hooks, skip);
   const scans = { [REF_LOCAL]: scanned.local, [REF_SERVER]: scanned.server };
   await commit(env, plan, r, scans, () => {
     for (const h of scanned.held) h.write();
+    setLastRunStartSync(store, startNs);
   });
-  await setLastRunStart(store, startNs);
   return {
     ...summary,
     applied: r.applied,

@@ -1,5 +1,5 @@
 // Small records the engine keeps in the store's 'sync' database: the automatic text merge
-// setting and when the last completed run started. Every write is awaited.
+// setting and when the last completed run started (written with the run's commit).
 import { asBytes, type SyncStore } from '../../store/kv.js';
 
 const SETTINGS = Buffer.from('automerge');
@@ -21,8 +21,9 @@ export function lastRunStart(store: SyncStore): bigint | undefined {
   return v?.length === 8 ? v.readBigInt64LE(0) : undefined;
 }
 
-export async function setLastRunStart(store: SyncStore, ns: bigint): Promise<void> {
+/** Inside the store's transaction that moves base (the run's commit), as part of it. */
+export function setLastRunStartSync(store: SyncStore, ns: bigint): void {
   const v = Buffer.alloc(8);
   v.writeBigInt64LE(ns, 0);
-  await store.db('sync').put(LAST_RUN, v);
+  store.db('sync').putSync(LAST_RUN, v);
 }
