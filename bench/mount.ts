@@ -11,6 +11,9 @@
 // `tether online MOUNTPOINT` (whole command: scan both sides, merge, apply, commit) and
 // `unison A B -batch` (whole command), each a wall time from process start to exit.
 //
+// Each round also prints the daemon's phase timings of that sync, from its log (compose,
+// start, scan, merge, apply, commit, post).
+//
 // Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_CHANGES per side (100), BENCH_CONFLICTS
 // (5, part of the changes), BENCH_ROUNDS (1: rounds of offline → changes → tether online, then
 // unison, interleaved so both see the same machine load; medians reported), BENCH_DIR (where
@@ -31,6 +34,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { content, generateTree, makePool, mulberry32, shuffle } from './lib/gentree.js';
 import { median, must, TETHER, timed } from './lib/run.js';
+import { logFileOf } from '../src/volume/layout.js';
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -106,6 +110,13 @@ function apply(root: string, changes: readonly Change[]): void {
     else if (c.op === 'delete') unlinkSync(file);
     else renameSync(file, join(root, c.to));
   }
+}
+
+/** The daemon's last "sync phases (ms): …" line (its log, in the store), for each round's report. */
+function lastPhases(store: string): string {
+  const lines = readFileSync(logFileOf(store), 'utf8').split('\n');
+  const at = lines.findLastIndex((l) => l.includes('sync phases'));
+  return at < 0 ? 'sync phases: none logged' : lines[at]!.slice(lines[at]!.indexOf('sync phases'));
 }
 
 /** Seconds from starting `argv` to the first answered stat of `probe` after it returned. */
@@ -198,7 +209,8 @@ function main(): void {
       rounds.push({ tether: t.seconds, unison: u.seconds });
       console.log(
         `round ${r + 1}: tether online ${t.seconds.toFixed(2)} s, unison -batch ` +
-          `${u.seconds.toFixed(2)} s, ratio ${(t.seconds / u.seconds).toFixed(2)}x`,
+          `${u.seconds.toFixed(2)} s, ratio ${(t.seconds / u.seconds).toFixed(2)}x ` +
+          `(daemon's ${lastPhases(store)})`,
       );
     }
     const tm = median(rounds.map((x) => x.tether));

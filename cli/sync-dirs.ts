@@ -37,6 +37,7 @@ const PHASES: Record<SyncPhase, string> = {
   scan: 'scanning both replicas',
   merge: 'merging',
   apply: 'applying',
+  commit: 'advancing base',
 };
 
 export class SyncDirsCommand extends TetherCommand {

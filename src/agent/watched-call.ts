@@ -7,7 +7,13 @@ import { AgentCallError, type AgentClient } from './client.js';
 
 const HEARTBEAT_MS = 1000;
 
-const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>(['resume', 'scan', 'merge', 'apply']);
+const PHASES: ReadonlySet<unknown> = new Set<SyncPhase>([
+  'resume',
+  'scan',
+  'merge',
+  'apply',
+  'commit',
+]);
 
 export interface WatchedCall {
   /** The agent that runs the call, and the one that probes meanwhile. */

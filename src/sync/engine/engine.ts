@@ -28,7 +28,7 @@ import { hasherOf, nsOf, type Clock, type EngineStore, type Side, type Sides } f
 import { automergeEnabled, lastRunStart, setAutomerge, setLastRunStartSync } from './settings.js';
 import { findTextMerges, mergedTrees, writeTextMerges } from './text-merges.js';
 
-export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply';
+export type SyncPhase = 'resume' | 'scan' | 'merge' | 'apply' | 'commit';
 
 export interface EngineOptions {
   readonly dryRun?: boolean;
@@ -138,6 +138,7 @@ export async function runEngine(engine: Engine, opts: EngineOptions = {}): Promi
   const replicas = { local: sides.local.replica, server: sides.server.replica };
   const r = await applyActions(plan, replicas, log, opts.hooks, skip);
   const scans = { [REF_LOCAL]: scanned.local, [REF_SERVER]: scanned.server };
+  opts.onPhase?.('commit');
   await commit(env, plan, r, scans, () => {
     for (const h of scanned.held) h.write();
     setLastRunStartSync(store, startNs);
