@@ -233,13 +233,15 @@ export class PlanLog {
 
   /**
    * Persist a plan before acting on it (durable when the promise resolves). Stale marks go
-   * first, in the same batch as the plan: its writes are all issued here, at once, so that
-   * writes the caller issues right after (the plan's conflicts) share one commit with them.
+   * first, in the same batch as the plan: its writes are issued before this returns (marks
+   * not yet written are waited for first, so that none is left behind), so that writes the
+   * caller issues right after (the plan's conflicts) follow them, in the same commit.
    */
-  begin(plan: Plan, now: Date): Promise<void> {
-    const writes = [...this.writes.splice(0), ...this.keys().map((k) => this.db.remove(k))];
+  async begin(plan: Plan, now: Date): Promise<void> {
+    if (this.writes.length > 0) await this.flush();
+    const writes = this.keys().map((k) => this.db.remove(k));
     writes.push(this.db.put(PLAN_KEY, encodePlan(plan, now)));
-    return Promise.all(writes).then(() => undefined);
+    await Promise.all(writes);
   }
 
   /** Statuses recorded so far, by action index. */
