@@ -1,7 +1,7 @@
 // Writing many small files in one call, off the JavaScript thread (`tether snapshot restore`).
 // JavaScript reads and verifies each content, then hands a batch of files here: for each, a
 // new file is created (never an existing one replaced), its bytes written, then owner, mode and
-// times set on the open descriptor, as cp -a does. Batches run on the libuv thread pool, so a
+// times set on the open descriptor, as cp -a does (owner and mode only where they differ). Batches run on the libuv thread pool, so a
 // few are written at once while JavaScript reads and verifies the next.
 //
 // writeFilesAsync(paths, contents, meta, chown): Promise<null | [index, errno, step]>
@@ -57,20 +57,32 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
   return 0;
 }
 
-// One file; on failure sets errno and names the step.
+// One file; on failure sets errno and names the step. Made with its mode (less the umask),
+// then only the fields that differ from what the new file has are set: each change of an
+// inode is a journal update, and most files restored are the restorer's with a plain mode.
 static int write_one(const batch *b, size_t i, const char **step) {
   const double *m = b->meta + i * META_FIELDS;
+  const mode_t mode = (mode_t)m[META_MODE] & 07777;
+  const uid_t uid = (uid_t)m[META_UID];
+  const gid_t gid = (gid_t)m[META_GID];
   *step = "open";
-  int fd = open(b->paths[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = open(b->paths[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return -1;
   int rc = -1;
+  struct stat st;
   *step = "write";
   if (write_all(fd, b->data[i], b->lens[i]) != 0) goto out;
-  *step = "fchown";
-  if (b->chown && fchown(fd, (uid_t)m[META_UID], (gid_t)m[META_GID]) != 0) goto out;
-  // After the owner: fchown as root clears the set-id bits.
+  *step = "fstat";
+  if (fstat(fd, &st) != 0) goto out;
+  bool set_mode = (st.st_mode & 07777) != mode;
+  if (b->chown && (st.st_uid != uid || st.st_gid != gid)) {
+    *step = "fchown";
+    if (fchown(fd, uid, gid) != 0) goto out;
+    // fchown as root clears the set-id bits.
+    if ((mode & 06000) != 0) set_mode = true;
+  }
   *step = "fchmod";
-  if (fchmod(fd, (mode_t)m[META_MODE] & 07777) != 0) goto out;
+  if (set_mode && fchmod(fd, mode) != 0) goto out;
   struct timespec ts[2];
   ts[0].tv_sec = ts[1].tv_sec = (time_t)m[META_MTIME_SEC];
   ts[0].tv_nsec = ts[1].tv_nsec = (long)m[META_MTIME_NSEC];

@@ -53,6 +53,8 @@ export interface LocalTree {
   readonly scanned: boolean;
   /** The view's directories were listed to find hard links (local-links.ts). */
   readonly linksWalked: boolean;
+  /** The last tree composed, still true of the view (local-memo.ts): nothing composed. */
+  readonly reused?: boolean;
 }
 
 interface Node {
@@ -131,6 +133,7 @@ export async function localTree(
       hashedBytes: 0,
       scanned: false,
       linksWalked: false,
+      reused: true,
     };
   }
   // Taken before composing, which drops paths that equal base again from the list.
