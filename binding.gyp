@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tether_native",
-      "sources": ["native/scandir.c"],
+      "sources": ["native/scandir.c", "native/restore.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ],

@@ -2,7 +2,10 @@
 // 5,000-file tree, against fuse-overlayfs serving the same files read-only (a lower directory
 // and no upper) in the same run. Timed, per mount: `find MNT -ls` (every lookup and getattr)
 // and `tar cf - -C MNT . | wc -c` (every byte), the first run right after mounting (nothing
-// in the kernel's caches for the mount) and then the median of BENCH_RUNS warm runs.
+// in the kernel's caches for the mount) and then the median of BENCH_RUNS warm runs. Then
+// the local variant view of a volume mounted over the same tree (`--variant local --of`, kept
+// by the kernel and invalidated from the volume's journal) against the directory itself:
+// `find -ls` (a stat of every file), the median of BENCH_RUNS warm runs.
 //
 // Sizes: BENCH_FILES (5000), BENCH_MB (50), BENCH_RUNS (3), BENCH_DIR (where the work
 // directory is made; default the temp dir), BENCH_KEEP=1 keeps it. Needs /dev/fuse,
@@ -59,7 +62,9 @@ function main(): void {
   const store = join(work, 'store');
   const view = join(work, 'view');
   const overlay = join(work, 'overlay');
-  for (const d of [src, view, overlay]) mkdirSync(d);
+  const volume = join(work, 'volume');
+  const local = join(work, 'local');
+  for (const d of [src, view, overlay, volume, local]) mkdirSync(d);
   try {
     generateTree(src, {
       files: FILES,
@@ -74,6 +79,18 @@ function main(): void {
     if (t.bytes !== o.bytes)
       throw new Error(`tar sizes differ: view ${t.bytes}, overlay ${o.bytes}`);
     const ratio = (a: number, b: number): number => round3(a / b);
+    tether(['mount', src, volume, '--store', join(work, 'volume-store')]);
+    tether(['mount', '--variant', 'local', '--of', volume, local]);
+    const findLs = (dir: string): number => {
+      must(['sh', '-c', `find ${dir} -ls > /dev/null`]);
+      const runs = Array.from(
+        { length: RUNS },
+        () => must(['sh', '-c', `find ${dir} -ls > /dev/null`]).seconds,
+      );
+      return median(runs);
+    };
+    const localFind = findLs(local);
+    const nativeFind = findLs(src);
     const result = {
       bench: 'view',
       files: FILES,
@@ -96,6 +113,11 @@ function main(): void {
         tarCold: ratio(t.tarCold, o.tarCold),
         tar: ratio(t.tar, o.tar),
       },
+      localVariant: {
+        find: round3(localFind),
+        nativeFind: round3(nativeFind),
+        ratio: ratio(localFind, nativeFind),
+      },
     };
     console.log(
       `find -ls: view ${result.tether.find} s (cold ${result.tether.findCold}), fuse-overlayfs ${result.overlayfs.find} s (cold ${result.overlayfs.findCold}): ×${result.ratio.find} (cold ×${result.ratio.findCold})`,
@@ -103,8 +125,14 @@ function main(): void {
     console.log(
       `tar c:    view ${result.tether.tar} s (cold ${result.tether.tarCold}), fuse-overlayfs ${result.overlayfs.tar} s (cold ${result.overlayfs.tarCold}): ×${result.ratio.tar} (cold ×${result.ratio.tarCold})`,
     );
+    console.log(
+      `find -ls of the local variant view ${result.localVariant.find} s, of the directory ${result.localVariant.nativeFind} s: ×${result.localVariant.ratio}`,
+    );
     console.log(JSON.stringify(result));
   } finally {
+    // The volume's unmount unmounts its views first.
+    if (mountedAt(volume)) timed([process.execPath, TETHER, 'unmount', volume]);
+    for (const m of [local, volume]) if (mountedAt(m)) spawnSync('fusermount', ['-uz', m]);
     if (mountedAt(view)) timed([process.execPath, TETHER, 'unmount', view]);
     if (mountedAt(view)) spawnSync('fusermount', ['-uz', view]);
     if (mountedAt(overlay)) spawnSync('fusermount', ['-u', overlay]);

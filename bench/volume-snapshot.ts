@@ -35,6 +35,12 @@ function inMount(script: string, timeoutMs = 600_000): void {
   if (r.status !== 0) throw new Error(`${script.slice(0, 200)}: exit ${String(r.status)}`);
 }
 
+/** The daemon's phases (ms), as "wait 0.1, compose 3.2, …". */
+const phasesOf = (p: Record<string, number>): string =>
+  Object.entries(p)
+    .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+    .join(', ');
+
 interface Round {
   volume: number;
   daemonMs: number;
@@ -75,7 +81,11 @@ try {
     });
     inMount(`cd '${plain}' && cp --parents ${changed.join(' ')} '${mnt}/'`);
     const v = tether(['snapshot', 'take', `v${i}`, mnt, '--json']);
-    const info = JSON.parse(v.stdout) as { ms: number; hashedFiles: number };
+    const info = JSON.parse(v.stdout) as {
+      ms: number;
+      hashedFiles: number;
+      phases: Record<string, number>;
+    };
     const d = tether(['snapshot', 'take', `p${i}`, '--of', plain, '--store', dirStore]);
     const git =
       must(['git', 'add', '-A'], { env, cwd: plain }).seconds +
@@ -89,7 +99,8 @@ try {
     });
     console.log(
       `round ${i}: ${changed.length} changed; volume ${v.seconds.toFixed(3)} s ` +
-        `(daemon ${info.ms.toFixed(1)} ms, ${info.hashedFiles} read), directory snapshot ` +
+        `(daemon ${info.ms.toFixed(1)} ms: ${phasesOf(info.phases)}; ${info.hashedFiles} read), ` +
+        `directory snapshot ` +
         `${d.seconds.toFixed(3)} s, git ${git.toFixed(3)} s`,
     );
   }

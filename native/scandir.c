@@ -25,6 +25,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "restore.h"
+
 enum {
   FIELD_MODE,
   FIELD_UID,
@@ -910,5 +912,6 @@ NAPI_MODULE_INIT() {
   }
   napi_create_uint32(env, RECORD_FIELDS, &fields);
   napi_set_named_property(env, exports, "recordFields", fields);
+  restore_register(env, exports);
   return exports;
 }

@@ -3,9 +3,11 @@
 // not empty, and checks before writing anything that every file's content is in the store (a
 // snapshot of a volume may name content that was never fetched). Devices and sockets are not
 // made (MERGE.md rule T). Files of one hard-link group (entry.ts `link`) are one file again:
-// the first member reached is written, the others are linked to it.
+// the first member reached is written, the others are linked to it. Directories are made
+// first, then files written in batches off the main thread (write-files.ts) while the next
+// contents are read and verified, then hard links, then the directories' own fields, deepest
+// first.
 import { spawn } from 'node:child_process';
-import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { chmod, lchown, link, lutimes, mkdir, readdir, symlink } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import { fsPath, isMissing } from '../scan/fs-entry.js';
@@ -13,6 +15,7 @@ import { timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
 import type { Store } from '../store/store.js';
 import { bytesOf, display, joinPath, type Entry, type Hash } from '../tree/index.js';
+import { FileWriter } from './write-files.js';
 
 export interface RestoreProgress {
   files: number;
@@ -28,7 +31,6 @@ export interface RestoreResult extends RestoreProgress {
 
 /** Contents read whole (verified) below this size; larger ones are streamed. */
 const WHOLE = 1 << 20;
-const PARALLEL = 16;
 /** Paths named in the message when content is missing (the error's data has up to 100). */
 const SHOWN = 20;
 
@@ -115,50 +117,91 @@ class Restorer {
   dirs = 0;
   symlinks = 0;
   readonly skipped: { path: string; reason: string }[] = [];
-  /** Each link group's first member, once written (set before the write starts). */
-  private readonly groups = new Map<string, Promise<Buffer>>();
+  /** Each link group's first member (written by the time `links` are made). */
+  private readonly groups = new Map<string, Buffer>();
+  private readonly links: [Buffer, Buffer][] = [];
+  /** Directories made, parents before children: their own fields are set last, in reverse. */
+  private readonly made: [Buffer, Entry][] = [];
   private readonly asRoot = process.getuid?.() === 0;
+  private readonly writer: FileWriter;
 
   constructor(
     private readonly store: Store,
     private readonly root: Buffer,
     private readonly onProgress: (p: Readonly<RestoreProgress>) => void,
-  ) {}
+  ) {
+    this.writer = new FileWriter(this.asRoot, (files) => {
+      for (const f of files) this.wrote(f.bytes.length);
+    });
+  }
 
-  async dir(id: Hash, path: string): Promise<void> {
-    const entries = this.store.readTree(id);
-    const subdirs: Entry[] = [];
-    const rest: Entry[] = [];
-    for (const e of entries) (e.kind === 'dir' ? subdirs : rest).push(e);
-    for (let i = 0; i < rest.length; i += PARALLEL) {
-      await Promise.all(rest.slice(i, i + PARALLEL).map((e) => this.leaf(e, path)));
+  async run(root: Hash): Promise<void> {
+    const leaves: [Entry, string][] = [];
+    await this.mkdirs(root, '', leaves);
+    for (const [e, dir] of leaves) await this.leaf(e, dir);
+    await this.writer.finish();
+    for (const [to, from] of this.links) await link(from, to);
+    // Children before parents: a read-only mode or an mtime would not survive its children.
+    for (let i = this.made.length - 1; i >= 0; i--) {
+      const [abs, d] = this.made[i]!;
+      await this.finish(abs, d);
     }
-    for (const d of subdirs) {
-      const p = joinPath(path, d.name);
+  }
+
+  /** Every directory made first (owner-only until its fields are set), leaves gathered. */
+  private async mkdirs(id: Hash, path: string, leaves: [Entry, string][]): Promise<void> {
+    for (const e of this.store.readTree(id)) {
+      if (e.kind !== 'dir') {
+        leaves.push([e, path]);
+        continue;
+      }
+      const p = joinPath(path, e.name);
       const abs = fsPath(this.root, p);
       await mkdir(abs, { mode: 0o700 });
-      if (d.id !== undefined) await this.dir(d.id, p);
-      // Its own fields last: a read-only mode or an mtime would not survive its children.
-      await this.finish(abs, d);
+      this.made.push([abs, e]);
       this.dirs++;
+      if (e.id !== undefined) await this.mkdirs(e.id, p, leaves);
     }
+  }
+
+  private wrote(bytes: number): void {
+    this.done.files++;
+    this.done.bytes += bytes;
+    this.onProgress(this.done);
   }
 
   private async leaf(e: Entry, dir: string): Promise<void> {
     const p = joinPath(dir, e.name);
     const abs = fsPath(this.root, p);
     switch (e.kind) {
-      case 'file':
-        if (e.link !== undefined) await this.linkedFile(abs, e, e.link);
-        else if (e.size < WHOLE) await this.smallFile(abs, e);
-        else {
-          await this.store.writeBlobToFile(e.id!, abs, 0o600); // checkContents made sure
-          await this.finish(abs, e);
+      case 'file': {
+        if (e.link !== undefined) {
+          const first = this.groups.get(e.link);
+          if (first !== undefined) {
+            this.links.push([abs, first]);
+            this.wrote(e.size);
+            return;
+          }
+          this.groups.set(e.link, abs);
         }
-        this.done.files++;
-        this.done.bytes += e.size;
-        this.onProgress(this.done);
-        return;
+        // checkContents made sure every content is here.
+        if (e.size >= WHOLE || e.xattrs !== undefined) {
+          // Streamed (large) or with xattrs (set before the mode, which may forbid writing).
+          await this.store.writeBlobToFile(e.id!, abs, 0o600);
+          await this.finish(abs, e);
+          this.wrote(e.size);
+          return;
+        }
+        const bytes = await this.store.readBlob(e.id!);
+        return this.writer.add({
+          path: abs,
+          bytes,
+          mode: e.mode,
+          uid: e.uid,
+          gid: e.gid,
+          mtimeNs: e.mtimeNs,
+        });
+      }
       case 'symlink':
         await symlink(bytesOf(e.target ?? ''), abs);
         if (this.asRoot) await lchown(abs, e.uid, e.gid);
@@ -174,43 +217,6 @@ class Restorer {
       case 'blockdev':
         this.skipped.push({ path: display(p), reason: `a ${e.kind} is recorded, never made` });
         return;
-    }
-  }
-
-  /** A member of a link group: the group's first member written, or a link to it. */
-  private async linkedFile(abs: Buffer, e: Entry, key: string): Promise<void> {
-    const first = this.groups.get(key);
-    if (first !== undefined) {
-      await link(await first, abs);
-      return;
-    }
-    const written = (async (): Promise<Buffer> => {
-      if (e.size < WHOLE) await this.smallFile(abs, e);
-      else {
-        await this.store.writeBlobToFile(e.id!, abs, 0o600);
-        await this.finish(abs, e);
-      }
-      return abs;
-    })();
-    this.groups.set(key, written);
-    await written;
-  }
-
-  /**
-   * A small file in calls that do not wait (as cp does): from the page cache they take
-   * microseconds, less than a trip through the I/O threads. Fields set on the descriptor.
-   */
-  private async smallFile(abs: Buffer, e: Entry): Promise<void> {
-    const bytes = await this.store.readBlob(e.id!); // checkContents made sure
-    const fd = openSync(abs, 'wx', 0o600);
-    try {
-      writeSync(fd, bytes);
-      if (e.xattrs !== undefined) await setXattrs(abs, e.xattrs);
-      if (this.asRoot) fchownSync(fd, e.uid, e.gid);
-      fchmodSync(fd, e.mode);
-      futimesSync(fd, timeArg(e.mtimeNs), timeArg(e.mtimeNs));
-    } finally {
-      closeSync(fd);
     }
   }
 
@@ -234,6 +240,6 @@ export async function restoreTree(
   const r = new Restorer(store, Buffer.from(dir), (p) => {
     onProgress(p, total);
   });
-  await r.dir(root, '');
+  await r.run(root);
   return { ...r.done, dirs: r.dirs, symlinks: r.symlinks, skipped: r.skipped };
 }

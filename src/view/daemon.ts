@@ -18,6 +18,7 @@ import { createViewHandlers } from './handlers.js';
 import { VIEW_FSNAME_PREFIX } from './layout.js';
 import { invalidateChanged } from './changes.js';
 import { FOLLOW_MS, LiveRoot } from './live.js';
+import { askLocalChanges, localFollower } from './local-follow.js';
 import type { ViewSource } from './node.js';
 import {
   fingerprintOf,
@@ -67,7 +68,7 @@ export function rootOf(
   variantSource(side, of.variant);
   const live = new LiveRoot(
     () => variantSource(side, of.variant),
-    () => fingerprintOf(store),
+    () => fingerprintOf(store, of.variant),
     FOLLOW_MS,
     Date.now,
     changed,
@@ -129,19 +130,27 @@ export async function runViewDaemon(o: ViewDaemonOptions): Promise<void> {
     // changes; the server and base variants change only with the store's refs and conflicts,
     // which this daemon checks every FOLLOW_MS, invalidating exactly what differs between the
     // old root and the new (changes.ts). The local variant is the volume's local directory,
-    // written through the volume's mount without this daemon knowing: the kernel keeps none
-    // of it (no entry, attribute, listing or page outlives its request).
-    const volatile = 'variant' in o.of && o.of.variant === 'local';
+    // written through the volume's mount: every FOLLOW_MS the volume's daemon is asked which
+    // of its paths changed since, and those are invalidated (local-follow.ts). The cursor is
+    // set before the mount, while the kernel holds nothing.
+    const local =
+      'variant' in o.of && o.of.variant === 'local'
+        ? localFollower(store, () => mounted, '')
+        : undefined;
+    if (local !== undefined) await askLocalChanges(o.storeDir, local);
     mounted = await mountHandlers(o.mountpoint, ops, {
       fsname: VIEW_FSNAME_PREFIX + o.viewDir,
       allowOther: o.allowOther,
       readOnly: true,
       log: o.log,
-      ...(volatile ? { volatile: () => true } : {}),
     });
-    if ('variant' in o.of && !volatile) {
+    if ('variant' in o.of) {
+      let asking = false;
       follow = setInterval(() => {
         root();
+        if (local === undefined || asking) return;
+        asking = true;
+        void askLocalChanges(o.storeDir, local).finally(() => (asking = false));
       }, FOLLOW_MS);
     }
     o.log(`mounted the ${describeView(o.of)} of ${o.storeDir} at ${o.mountpoint}`);

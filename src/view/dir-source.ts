@@ -30,6 +30,7 @@ const TEMP = Buffer.from(TEMP_PREFIX);
 export class DirSource implements ViewSource {
   private readonly root: Buffer;
   private readonly overrides: ReadonlyMap<Path, DirOverride>;
+  readonly live = true;
 
   constructor(
     root: string,

@@ -31,15 +31,20 @@ const AT = `/${HIDDEN_NAME}`;
 export const inHiddenTree = (p: string): boolean => p === AT || p.startsWith(`${AT}/`);
 
 /**
- * The variants whose trees change only with the store's refs and conflicts: followed (checked
- * every FOLLOW_MS), and what changed in them invalidated, so the kernel may keep the rest.
+ * The variants followed (checked every FOLLOW_MS), and what changed in them invalidated, so the
+ * kernel may keep the rest: the server and base variants change with the store's refs and
+ * conflicts; the local variant also with every write to the local view, which the volume's
+ * daemon invalidates from its journal (local-follow.ts).
  */
-const FOLLOWED: readonly Variant[] = ['server', 'base'];
+const FOLLOWED: readonly Variant[] = VARIANTS;
 const KEPT = new RegExp(`^${AT.replace('.', '\\.')}/variants/(${FOLLOWED.join('|')})(/|$)`);
+
+/** Where the volume's mount shows the local variant (a tree path). */
+export const LOCAL_IN_MOUNT = `${HIDDEN_NAME}/variants/local`;
 
 /**
  * Whether the kernel must keep nothing of a handler path: the hidden tree, but for the
- * followed variants (snapshots come and go by name; the local variant is the local view).
+ * followed variants (snapshots come and go by name).
  */
 export const volatileInHiddenTree = (p: string): boolean => inHiddenTree(p) && !KEPT.test(p);
 
@@ -66,7 +71,7 @@ export function hiddenSource(
       x,
       new LiveRoot(
         () => variantSource(v, x),
-        () => fingerprintOf(v.store),
+        () => fingerprintOf(v.store, x),
         FOLLOW_MS,
         Date.now,
         (was, now) => changed?.(`${HIDDEN_NAME}/variants/${x}`, was, now),

@@ -32,6 +32,11 @@ export interface ViewSource {
   lookup(path: Path): Promise<ViewNode | undefined>;
   /** The names in the directory at `path`, or undefined when it is not a directory. */
   list(path: Path): Promise<ByteString[] | undefined>;
+  /**
+   * Reads a directory as it is now (dir-source.ts): an earlier root shows the same, so what
+   * changed cannot be told by comparing roots (changes.ts invalidates all it cached).
+   */
+  readonly live?: boolean;
 }
 
 /** When this process started: the time of the directories a view makes up. */

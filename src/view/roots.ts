@@ -107,12 +107,15 @@ function sameFileIn(
   };
 }
 
-/** What a variant root depends on: when this changes, the root is built again. */
-export function fingerprintOf(store: Store): string {
+/**
+ * What a variant root depends on: when this changes, the root is built again. The local
+ * variant's root depends on the conflicts alone (its directory's changes are followed apart).
+ */
+export function fingerprintOf(store: Store, variant?: Variant): string {
   const conflicts = new ConflictStore(store.db('conflicts')).list();
   return JSON.stringify([
-    store.getRef(REF_BASE),
-    store.getRef(REF_SERVER),
+    variant === 'local' ? null : store.getRef(REF_BASE),
+    variant === 'local' ? null : store.getRef(REF_SERVER),
     conflicts.map((c) => [c.path, c.variantPath, c.kind]),
   ]);
 }

@@ -63,7 +63,7 @@ export class ChangedPaths {
   private readonly writes = new Set<Promise<unknown>>();
   private seq = 0;
   /** Called at every note (the daemon's background compose waits for a pause in them). */
-  onNote: () => void = () => undefined;
+  onNote: (path: Path) => void = () => undefined;
   private writeError: unknown;
 
   private constructor(
@@ -108,7 +108,7 @@ export class ChangedPaths {
     if (path === '') return;
     const had = this.paths.has(path);
     this.paths.set(path, ++this.seq);
-    this.onNote();
+    this.onNote(path);
     if (!had) this.queue(path, true);
   }
 

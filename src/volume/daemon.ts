@@ -13,9 +13,11 @@ import { processAlive, Store } from '../store/store.js';
 import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
 import { invalidateChanged } from '../view/changes.js';
-import { volatileInHiddenTree } from '../view/hidden.js';
+import { LOCAL_IN_MOUNT, volatileInHiddenTree } from '../view/hidden.js';
 import { FOLLOW_MS } from '../view/live.js';
 import { withVolumeViews } from '../view/volume-hook.js';
+import { answerLocalChanges, localFollower } from '../view/local-follow.js';
+import { LocalJournal } from './local-journal.js';
 import { keepLimits } from './cache-limits.js';
 import { ChangedPaths } from './changed-paths.js';
 import { Culler } from './culler.js';
@@ -233,9 +235,14 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     };
     v.composeLocal = () => composeForSync(v, c);
     const p = (pre = new PreCompose(v, c, o.log, preComposePauseMs()));
-    c.onNote = () => {
+    const journal = new LocalJournal();
+    c.onNote = (path) => {
       p.noted();
+      journal.add(path);
     };
+    v.onViewChanged((path) => {
+      journal.add(path);
+    });
     const snaps = new VolumeSnapshots(v, c, o.mountpoint);
     const sv = (services = new Services(v, store, rio, o.log));
     if (process.env[NOTIFY_ENV] === '1') {
@@ -278,7 +285,10 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       });
     };
     server = await serveControl(o.storeDir, async (req) => {
-      const r = (await snaps.control(req)) ?? (await control(v, req, o, stop, sv, cu));
+      const r =
+        answerLocalChanges(journal, req) ??
+        (await snaps.control(req)) ??
+        (await control(v, req, o, stop, sv, cu));
       // These store or free objects: the cache's total is counted again at its next look.
       if (STORE_CHANGING.has(req.op)) cu.changedOutside();
       return r;
@@ -304,13 +314,19 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,
       log: o.log,
-      // The views in `.tether/` follow the store, not the view: the kernel keeps none of them
-      // but the server and base variants, which are followed and invalidated (views.follow).
+      // The views in `.tether/` follow the store and the view: the kernel keeps none of the
+      // snapshots, and keeps the variants, which are followed and invalidated (views.follow;
+      // the local variant's changed paths from the journal, local-follow.ts).
       volatile: volatileInHiddenTree,
       checked,
     });
     mounted = m;
-    follow = setInterval(views.follow, FOLLOW_MS);
+    const local = localFollower(store, () => m, LOCAL_IN_MOUNT);
+    local.apply(journal.since(undefined, 0));
+    follow = setInterval(() => {
+      views.follow();
+      local.apply(journal.since(local.cursor.epoch, local.cursor.seq));
+    }, FOLLOW_MS);
     v.onViewChanged((path) => {
       m.invalidate(path);
     });

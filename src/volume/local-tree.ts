@@ -34,6 +34,8 @@ import {
 } from '../tree/index.js';
 import { nowNs, type ChangedPaths } from './changed-paths.js';
 import { localLinkKeys, rememberedMembers } from './local-links.js';
+import { memoOf, SeenStats } from './local-memo.js';
+import { totalsOf } from './tree-totals.js';
 import type { Volume } from './volume.js';
 import { placeholderHook, type PlaceholderHook } from './placeholder-scan.js';
 
@@ -51,6 +53,8 @@ export interface LocalTree {
   readonly scanned: boolean;
   /** The view's directories were listed to find hard links (local-links.ts). */
   readonly linksWalked: boolean;
+  /** The last tree composed, still true of the view (local-memo.ts): nothing composed. */
+  readonly reused?: boolean;
 }
 
 interface Node {
@@ -109,13 +113,36 @@ export async function localTree(
       linksWalked: true,
     };
   };
-  if (!changed.complete) return whole();
+  const memo = memoOf(changed);
+  if (!changed.complete) {
+    memo.forget();
+    return whole();
+  }
+  const variantsKey = [...variants].sort().join('\0');
+  const reused = memo.reuse(Buffer.from(v.local), {
+    base,
+    seq: since,
+    variants: variantsKey,
+    named: v.store.getRef(REF_VOLUME_LOCAL),
+  });
+  if (reused !== undefined) {
+    return {
+      id: reused,
+      changedPaths,
+      hashedFiles: 0,
+      hashedBytes: 0,
+      scanned: false,
+      linksWalked: false,
+      reused: true,
+    };
+  }
   // Taken before composing, which drops paths that equal base again from the list.
   const candidates = changed.list();
   let composed: Hash;
   let links: Awaited<ReturnType<typeof localLinkKeys>>;
+  const seen = new SeenStats(nowNs());
   try {
-    const c = new Composer(v, changed, variants, since, count);
+    const c = new Composer(v, changed, variants, since, count, seen);
     // Every name of a linked file too: a write through one changed them all (one lstat each;
     // read again only where the stat moved).
     const members = rememberedMembers(linksDb);
@@ -125,12 +152,16 @@ export async function localTree(
   } catch (err) {
     // A changed path deeper than PATH_MAX: the composer reaches paths whole, the scan walks
     // directory by directory and reaches every depth.
+    memo.forget();
     if ((err as { code?: unknown }).code !== 'ENAMETOOLONG') throw err;
     return whole();
   }
   const id = withLinks(v.store, composed, links.keys);
-  // The same tree as composed last (in the background, while the writes paused): named.
-  if (name && v.store.getRef(REF_VOLUME_LOCAL) !== id) await v.store.setRef(REF_VOLUME_LOCAL, id);
+  if (name) {
+    // The same tree as composed last (in the background, while the writes paused) is named already.
+    if (v.store.getRef(REF_VOLUME_LOCAL) !== id) await v.store.setRef(REF_VOLUME_LOCAL, id);
+    memo.record({ id, base, seq: since, variants: variantsKey, seen });
+  } else memo.forget();
   return {
     id,
     changedPaths,
@@ -208,6 +239,7 @@ class Composer {
     private readonly variants: ReadonlySet<Path>,
     private readonly since: number,
     private readonly count: { files: number; bytes: number },
+    private readonly seen: SeenStats,
   ) {
     this.root = Buffer.from(v.local);
     this.placeholder = placeholderHook(v.store, v.placeholders);
@@ -224,7 +256,7 @@ class Composer {
       else entries.set(name, e);
       if (kid.self && sameAsBase(e, b)) this.changed.forget(p, this.since, b?.kind === 'dir');
     }
-    return this.v.store.putTree(sortTree([...entries.values()]));
+    return this.put(sortTree([...entries.values()]));
   }
 
   private listing(id: Hash | undefined): Map<string, Entry> {
@@ -246,6 +278,7 @@ class Composer {
     const abs = fsPath(this.root, p);
     // Metadata calls without the event loop, as a scan makes them (microseconds each).
     const st = lstatOrNoneSync(abs);
+    this.seen.saw(p, st);
     if (st === undefined) return undefined;
     if (!kid.self && st.isDirectory() && b?.kind === 'dir') {
       // Only something below changed: the directory's own fields as they are now.
@@ -322,10 +355,18 @@ class Composer {
       const p = joinPath(path, name);
       if (this.left(p, name)) continue;
       const st = lstatOrNoneSync(fsPath(this.root, p));
+      this.seen.saw(p, st);
       if (st === undefined) continue;
       const e = await this.entry(p, name, st, base.get(name));
       if (e !== undefined) out.push(e);
     }
-    return this.v.store.putTree(sortTree(out));
+    return this.put(sortTree(out));
+  }
+
+  /** A listing stored, and counted for the snapshot's totals from its entries. */
+  private put(entries: Entry[]): Hash {
+    const id = this.v.store.putTree(entries);
+    totalsOf(this.v.store).note(this.v.store, id, entries);
+    return id;
   }
 }

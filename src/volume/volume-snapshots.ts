@@ -8,46 +8,14 @@ import { TetherError } from '../errors.js';
 import { scanDirectory } from '../scan/index.js';
 import { checkNameFree, removeSnapshot, saveSnapshot } from '../store/snapshots.js';
 import { unreachable } from '../store/gc.js';
-import type { Hash, TreeReader } from '../tree/index.js';
 import type { ChangedPaths } from './changed-paths.js';
 import { locate } from './find.js';
 import { localTree, type LocalTree } from './local-tree.js';
 import type { Request } from './control.js';
+import { totalsOf } from './tree-totals.js';
 import type { Volume } from './volume.js';
 
-export interface Totals {
-  readonly files: number;
-  readonly bytes: number;
-}
-
-/** Files and bytes under a tree, remembering each subtree's (unchanged ones cost nothing). */
-export class TotalsCache {
-  private readonly byId = new Map<Hash, Totals>();
-
-  of(reader: TreeReader, id: Hash): Totals {
-    const had = this.byId.get(id);
-    if (had !== undefined) return had;
-    let files = 0;
-    let bytes = 0;
-    for (const e of reader.readTree(id)) {
-      if (e.kind === 'dir' && e.id !== undefined) {
-        const t = this.of(reader, e.id);
-        files += t.files;
-        bytes += t.bytes;
-      } else if (e.kind === 'file') {
-        files++;
-        bytes += e.size;
-      }
-    }
-    const t = { files, bytes };
-    this.byId.set(id, t);
-    return t;
-  }
-}
-
 export class VolumeSnapshots {
-  private readonly totals = new TotalsCache();
-
   constructor(
     private readonly v: Volume,
     private readonly changed: ChangedPaths,
@@ -66,7 +34,7 @@ export class VolumeSnapshots {
       const t1 = performance.now();
       const t = await localTree(this.v, this.changed, false);
       const t2 = performance.now();
-      const { files, bytes } = this.totals.of(this.v.store, t.id);
+      const { files, bytes } = totalsOf(this.v.store).of(this.v.store, t.id);
       const takenAt = new Date().toISOString();
       const t3 = performance.now();
       await saveSnapshot(

@@ -1,0 +1,218 @@
+// Writing many small files in one call, off the JavaScript thread (`tether snapshot restore`).
+// JavaScript reads and verifies each content, then hands a batch of files here: for each, a
+// new file is created (never an existing one replaced), its bytes written, then owner, mode and
+// times set on the open descriptor, as cp -a does (owner and mode only where they differ). Batches run on the libuv thread pool, so a
+// few are written at once while JavaScript reads and verifies the next.
+//
+// writeFilesAsync(paths, contents, meta, chown): Promise<null | [index, errno, step]>
+//   paths: one Buffer of NUL-terminated paths, one per file, in order;
+//   contents: an Array of Buffers, one per file;
+//   meta: a Float64Array of META_FIELDS numbers per file (mode, uid, gid, mtime s, mtime ns);
+//   chown: whether to set owners (as root).
+// It resolves with null when every file was written, or with the first failure: the file's
+// index, errno and the step that failed. Files after a failure are not written.
+#define NAPI_VERSION 8
+#define _GNU_SOURCE
+#include <node_api.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "restore.h"
+
+enum { META_MODE, META_UID, META_GID, META_MTIME_SEC, META_MTIME_NSEC, META_FIELDS };
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref keep[3];
+  size_t count;
+  const char **paths;
+  const uint8_t **data;
+  size_t *lens;
+  const double *meta;
+  bool chown;
+  // The first failure (index -1: none).
+  int64_t failed;
+  int err;
+  const char *step;
+} batch;
+
+static int write_all(int fd, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+// One file; on failure sets errno and names the step. Made with its mode (less the umask),
+// then only the fields that differ from what the new file has are set: each change of an
+// inode is a journal update, and most files restored are the restorer's with a plain mode.
+static int write_one(const batch *b, size_t i, const char **step) {
+  const double *m = b->meta + i * META_FIELDS;
+  const mode_t mode = (mode_t)m[META_MODE] & 07777;
+  const uid_t uid = (uid_t)m[META_UID];
+  const gid_t gid = (gid_t)m[META_GID];
+  *step = "open";
+  int fd = open(b->paths[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return -1;
+  int rc = -1;
+  struct stat st;
+  *step = "write";
+  if (write_all(fd, b->data[i], b->lens[i]) != 0) goto out;
+  *step = "fstat";
+  if (fstat(fd, &st) != 0) goto out;
+  bool set_mode = (st.st_mode & 07777) != mode;
+  if (b->chown && (st.st_uid != uid || st.st_gid != gid)) {
+    *step = "fchown";
+    if (fchown(fd, uid, gid) != 0) goto out;
+    // fchown as root clears the set-id bits.
+    if ((mode & 06000) != 0) set_mode = true;
+  }
+  *step = "fchmod";
+  if (set_mode && fchmod(fd, mode) != 0) goto out;
+  struct timespec ts[2];
+  ts[0].tv_sec = ts[1].tv_sec = (time_t)m[META_MTIME_SEC];
+  ts[0].tv_nsec = ts[1].tv_nsec = (long)m[META_MTIME_NSEC];
+  *step = "futimens";
+  if (futimens(fd, ts) != 0) goto out;
+  rc = 0;
+out:;
+  int saved = errno;
+  if (close(fd) != 0 && rc == 0) {
+    *step = "close";
+    return -1;
+  }
+  errno = saved;
+  return rc;
+}
+
+static void execute(napi_env env, void *p) {
+  batch *b = p;
+  for (size_t i = 0; i < b->count; i++) {
+    const char *step = NULL;
+    if (write_one(b, i, &step) != 0) {
+      b->failed = (int64_t)i;
+      b->err = errno;
+      b->step = step;
+      return;
+    }
+  }
+}
+
+static void complete(napi_env env, napi_status status, void *p) {
+  batch *b = p;
+  napi_value result;
+  if (status != napi_ok && b->failed < 0) {
+    b->failed = 0;
+    b->err = ECANCELED;
+    b->step = "cancelled";
+  }
+  if (b->failed < 0) {
+    napi_get_null(env, &result);
+  } else {
+    napi_value v;
+    napi_create_array_with_length(env, 3, &result);
+    napi_create_int64(env, b->failed, &v);
+    napi_set_element(env, result, 0, v);
+    napi_create_int32(env, b->err, &v);
+    napi_set_element(env, result, 1, v);
+    napi_create_string_utf8(env, b->step, NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, result, 2, v);
+  }
+  napi_resolve_deferred(env, b->deferred, result);
+  for (int k = 0; k < 3; k++) napi_delete_reference(env, b->keep[k]);
+  napi_delete_async_work(env, b->work);
+  free(b->paths);
+  free(b->data);
+  free(b->lens);
+  free(b);
+}
+
+static napi_value fail(napi_env env, batch *b, const char *msg) {
+  if (b != NULL) {
+    free(b->paths);
+    free(b->data);
+    free(b->lens);
+    free(b);
+  }
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+static napi_value write_files_async(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4) return fail(env, NULL, "writeFilesAsync(paths, contents, meta, chown)");
+  char *pathbuf;
+  size_t pathlen;
+  uint32_t count;
+  napi_typedarray_type type;
+  size_t metalen;
+  void *metadata;
+  bool is_array;
+  if (napi_get_buffer_info(env, argv[0], (void **)&pathbuf, &pathlen) != napi_ok)
+    return fail(env, NULL, "writeFilesAsync: paths must be a Buffer");
+  if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[1], &count) != napi_ok)
+    return fail(env, NULL, "writeFilesAsync: contents must be an Array of Buffers");
+  if (napi_get_typedarray_info(env, argv[2], &type, &metalen, &metadata, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || metalen != (size_t)count * META_FIELDS)
+    return fail(env, NULL, "writeFilesAsync: meta must be a Float64Array of 5 numbers a file");
+  batch *b = calloc(1, sizeof *b);
+  if (b == NULL) return fail(env, NULL, "writeFilesAsync: out of memory");
+  b->count = count;
+  b->failed = -1;
+  b->meta = metadata;
+  napi_get_value_bool(env, argv[3], &b->chown);
+  b->paths = calloc(count + 1, sizeof *b->paths);
+  b->data = calloc(count + 1, sizeof *b->data);
+  b->lens = calloc(count + 1, sizeof *b->lens);
+  if (b->paths == NULL || b->data == NULL || b->lens == NULL)
+    return fail(env, b, "writeFilesAsync: out of memory");
+  size_t at = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (at >= pathlen) return fail(env, b, "writeFilesAsync: fewer paths than contents");
+    b->paths[i] = pathbuf + at;
+    const char *nul = memchr(pathbuf + at, 0, pathlen - at);
+    if (nul == NULL) return fail(env, b, "writeFilesAsync: a path is not NUL-terminated");
+    at = (size_t)(nul - pathbuf) + 1;
+    napi_value e;
+    void *d;
+    size_t n;
+    if (napi_get_element(env, argv[1], i, &e) != napi_ok ||
+        napi_get_buffer_info(env, e, &d, &n) != napi_ok)
+      return fail(env, b, "writeFilesAsync: every content must be a Buffer");
+    b->data[i] = d;
+    b->lens[i] = n;
+  }
+  // The arguments stay alive (and their bytes in place) until the batch completes.
+  for (int k = 0; k < 3; k++) napi_create_reference(env, argv[k], 1, &b->keep[k]);
+  napi_value promise, name;
+  napi_create_promise(env, &b->deferred, &promise);
+  napi_create_string_utf8(env, "tether.writeFiles", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, b, &b->work);
+  napi_queue_async_work(env, b->work);
+  return promise;
+}
+
+void restore_register(napi_env env, napi_value exports) {
+  napi_value fn, fields;
+  napi_create_function(env, "writeFilesAsync", NAPI_AUTO_LENGTH, write_files_async, NULL, &fn);
+  napi_set_named_property(env, exports, "writeFilesAsync", fn);
+  napi_create_uint32(env, META_FIELDS, &fields);
+  napi_set_named_property(env, exports, "writeFilesMetaFields", fields);
+}
