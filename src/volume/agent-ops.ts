@@ -1,4 +1,5 @@
-// What the remote agent does: every call that touches the remote. `probe` asks whether the
+// What the remote agent does for a volume (and serves beside sync-dirs and the Lister's
+// calls, which live with the agent): every call that touches the remote. `probe` asks whether the
 // server answers; `stamp` and `copyRange` fetch a file range by range into its placeholder in
 // the local view (volume/partial-fetch.ts; progress per read), `copyWhole` a small file at
 // once; `owner` makes a chown there;
@@ -14,14 +15,14 @@ import { fsPath } from '../scan/fs-entry.js';
 import { scanReplica } from '../scan/scan-replica.js';
 import { Store } from '../store/store.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
-import { copyRange, copyWhole, serverStamp } from '../volume/range-copy.js';
-import { askRoot } from '../volume/remote-fault.js';
-import type { ServerStamp } from '../volume/ranges.js';
+import { copyRange, copyWhole, serverStamp } from './range-copy.js';
+import { askRoot } from './remote-fault.js';
+import type { ServerStamp } from './ranges.js';
 import type { Hash } from '../tree/index.js';
-import { syncVolume, type Composed, type VolumeSyncSummary } from '../volume/volume-sync.js';
-import { LISTER_OPS } from './lister.js';
-import type { Operation } from './serve.js';
-import { syncDirsOp } from './sync-dirs-op.js';
+import { syncVolume, type Composed, type VolumeSyncSummary } from './volume-sync.js';
+import { LISTER_OPS } from '../agent/lister.js';
+import type { Operation } from '../agent/serve.js';
+import { syncDirsOp } from '../agent/sync-dirs-op.js';
 
 export interface StampArgs {
   readonly remote: string;
@@ -150,7 +151,7 @@ async function sync(args: unknown, progress: (v?: unknown) => void): Promise<Vol
   const dir = process.env['TETHER_PROFILE_SYNC'];
   if (dir !== undefined && dir !== '') {
     // A CPU profile of each sync, for finding where a reconnect's time goes.
-    const { profiled } = await import('./profile.js');
+    const { profiled } = await import('../agent/profile.js');
     return profiled(dir, () => syncOnce(store, a, progress));
   }
   return syncOnce(store, a, progress);
@@ -194,7 +195,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
 
 /** Run as the agent (`tether __agent`) until the daemon goes. */
 export async function runAgent(): Promise<void> {
-  const { serveAgent } = await import('./serve.js');
+  const { serveAgent } = await import('../agent/serve.js');
   await serveAgent(OPERATIONS);
   for (const s of stores.values()) await (await s).close();
   // Whoever asked is gone (a command ended by Ctrl-C, a daemon killed): a call still running
