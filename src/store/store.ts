@@ -19,6 +19,7 @@ import {
   encodeWithId,
   hashBytes,
   isHash,
+  SkimCache,
   type Hash,
   type Tree,
 } from '../tree/index.js';
@@ -51,6 +52,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   /** Small blobs put whose batched write has not committed yet. */
   private readonly pendingBlobs = new Map<Hash, Buffer>();
   private readonly cache = new LruCache<Hash, Tree>(4096);
+  /** Listings skimmed for walks (tree/skims.ts): this store's, dropped when it closes. */
+  readonly skims = new SkimCache();
   private closed = false;
   /** The first failed batched write: every later flush (and so every ref move) reports it. */
   private writeError: unknown = undefined;
@@ -447,6 +450,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.skims.clear();
     try {
       await this.flush();
     } finally {
