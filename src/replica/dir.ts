@@ -306,14 +306,27 @@ export class DirReplica implements Replica {
     source: ContentSource,
     fromPath: ByteString,
   ): Promise<Outcome> {
+    return this.viaTemp(path, expect, (tmp) =>
+      entry.kind === 'symlink'
+        ? makeSymlink(tmp, entry, source, fromPath)
+        : makeFile(tmp, entry, source, fromPath),
+    );
+  }
+
+  /**
+   * A new file made by `make` at a fresh temporary name beside `path` (its content id, if it
+   * answers one; a problem stops there), renamed over `path` if that is still `expect`. The
+   * temporary name is removed unless renamed into place (then it is gone: no unlink to fail).
+   */
+  private async viaTemp(
+    path: ByteString,
+    expect: Entry | null,
+    make: (tmp: Buffer) => Promise<Problem | Hash | undefined>,
+  ): Promise<Outcome> {
     const tmp = await this.tempFor(path);
-    // Renamed into place: the temporary name is gone (no unlink to fail).
     let placed = false;
     try {
-      const made =
-        entry.kind === 'symlink'
-          ? await makeSymlink(tmp, entry, source, fromPath)
-          : await makeFile(tmp, entry, source, fromPath);
+      const made = await make(tmp);
       if (made !== undefined && typeof made !== 'string') return made;
       const done = await this.install(tmp, path, expect);
       placed = done.ok;
@@ -340,18 +353,12 @@ export class DirReplica implements Replica {
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
-    const tmp = await this.tempFor(path);
-    let placed = false;
-    try {
+    return this.viaTemp(path, expect, async (tmp) => {
       if (entry.kind === 'symlink') await symlink(bytesOf(entry.target ?? ''), tmp);
       else if (data !== null) await writeSynced(tmp, data);
       await finishMeta(tmp, entry);
-      const done = await this.install(tmp, path, expect);
-      placed = done.ok;
-      return done;
-    } finally {
-      if (!placed) await unlink(tmp).catch(() => undefined);
-    }
+      return undefined;
+    });
   }
 
   /**
@@ -367,17 +374,11 @@ export class DirReplica implements Replica {
   ): Promise<Outcome> {
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
-    const tmp = await this.tempFor(path);
-    let placed = false;
-    try {
+    return this.viaTemp(path, expect, async (tmp) => {
       await writeSynced(tmp, data);
       await finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
-      const done = await this.install(tmp, path, expect);
-      placed = done.ok;
-      return done;
-    } finally {
-      if (!placed) await unlink(tmp).catch(() => undefined);
-    }
+      return undefined;
+    });
   }
 
   /** Create a directory (or accept the one already there). */
