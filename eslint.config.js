@@ -83,6 +83,17 @@ export default tseslint.config(
     },
   },
   {
+    // The agent is the remote's transport and the calls it makes for sync-dirs and the
+    // Lister; the volume's own calls (volume/agent-ops.ts) live in the volume, above it.
+    files: ['src/agent/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [above('agent', 'volume', 'view', 'fuse'), noCli] },
+      ],
+    },
+  },
+  {
     files: ['src/sync/**/*.ts'],
     rules: {
       'no-restricted-imports': [

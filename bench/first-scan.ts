@@ -15,7 +15,8 @@ import { AgentClient } from '../src/agent/client.js';
 import { agentLister } from '../src/agent/lister.js';
 import { scanReplica } from '../src/scan/scan-replica.js';
 import { Store } from '../src/store/store.js';
-import { deadlinesFromEnv, RemoteIo } from '../src/volume/remote-io.js';
+import { deadlinesFromEnv } from '../src/agent/deadlines.js';
+import { RemoteIo } from '../src/volume/remote-io.js';
 import { generateTree, makePool, mulberry32 } from './lib/gentree.js';
 import { envInt, median, round3, TETHER } from './lib/run.js';
 

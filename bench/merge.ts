@@ -31,6 +31,7 @@ const PER_LEAF = Math.max(1, Math.ceil(ENTRIES / (FAN * FAN)));
 // does: a reader handing out ready-made listings would make decoding free, which it is not.
 class MapReader implements TreeReader {
   private readonly store = new MemoryStore();
+  readonly skims = this.store.skims;
   readTree(id: Hash): Tree {
     return this.store.readTree(id);
   }

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { Store } from '../src/store/store.js';
 import { runSyncDirs } from '../src/sync/sync-dirs.js';
 import { syncDirsByAgent } from '../src/agent/sync-dirs-agent.js';
-import { deadlinesFromEnv } from '../src/volume/remote-io.js';
+import { deadlinesFromEnv } from '../src/agent/deadlines.js';
 import { generateTree, makePool, mulberry32, mutateTree } from './lib/gentree.js';
 import { envInt, round3, TETHER } from './lib/run.js';
 

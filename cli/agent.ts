@@ -6,7 +6,7 @@ export class AgentCommand extends TetherCommand {
   static override paths = [['__agent']];
 
   async execute(): Promise<number> {
-    const { runAgent } = await import('../src/agent/ops.js');
+    const { runAgent } = await import('../src/volume/agent-ops.js');
     await runAgent();
     return 0;
   }

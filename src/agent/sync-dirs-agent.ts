@@ -9,7 +9,7 @@ import { AgentCallError, AgentClient, type AgentSpawn } from './client.js';
 import { callWatched } from './watched-call.js';
 import type { SyncDirsArgs } from './sync-dirs-op.js';
 import { TetherError } from '../errors.js';
-import { deadlinesFromEnv, defaultAgentSpawn, type Deadlines } from '../volume/remote-io.js';
+import { deadlinesFromEnv, defaultAgentSpawn, type Deadlines } from './deadlines.js';
 import type { SyncPhase, SyncSummary } from '../sync/sync-dirs.js';
 
 export async function syncDirsByAgent(

@@ -34,28 +34,20 @@ import {
 import * as fs from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Path } from '../merge/plan.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { native } from '../scan/native.js';
-import {
-  UTIME_NOW,
-  UTIME_OMIT,
-  type Caller,
-  type Operations,
-  type Timespec,
-} from './operations.js';
+import { UTIME_NOW, UTIME_OMIT, type Operations, type Timespec } from './operations.js';
 import { ATTR_FIELDS, loadLowLevel } from './lowlevel-addon.js';
 import { CheckedReads, type ReadCheck } from './checked-reads.js';
 import { errno, errnoOf } from './errno.js';
-import { LIMIT, reachable } from './long-path.js';
+import { LIMIT } from './long-path.js';
 import { fuseStat } from './stat.js';
 import { fsTime, fsTimeNs } from './times.js';
 import type { VolumeView } from './view.js';
+import { errOf, handlerContext, treePath } from './handler-context.js';
+import { xattrHandlers } from './xattr-handlers.js';
 
-/** The attributes every path shows (DESIGN decision 8); they are the volume's, not the file's. */
-export const STATE_XATTR = 'user.tether.state';
-export const ID_XATTR = 'user.tether.id';
-const OURS = [STATE_XATTR, ID_XATTR];
+export { ID_XATTR, STATE_XATTR } from './xattr-handlers.js';
 
 // The local view is a directory on a local disk (never the remote, DESIGN decision 2), so its
 // metadata calls are made synchronously: each would otherwise be a hop through libuv's pool
@@ -72,69 +64,16 @@ const TEMP = Buffer.from(TEMP_PREFIX);
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
 
-/** The tree path of a FUSE path ('/a/b' → 'a/b'; both are byte strings). */
-export const treePath = (p: string): Path => p.replace(/^\/+/, '');
-
-const errOf = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
-
-/** Whether this daemon may give files to their creators (as root, it creates them). */
-const AS_ROOT = process.getuid?.() === 0;
-
 export function createHandlers(
   view: VolumeView,
   log: (line: string) => void = () => undefined,
   /** Descriptors of partial files, whose reads are checked (the binding is told of them). */
   checked: CheckedReads = new CheckedReads(),
 ): Operations {
-  const rootBuf = Buffer.from(view.root);
-  const full = (p: string): Buffer =>
-    p === '/' ? rootBuf : Buffer.concat([rootBuf, Buffer.from(p, 'latin1')]);
-  /**
-   * Answer `cb` once with the outcome of `work`: 0 (and its value) or the mapped errno. `work`
-   * reaches local paths through `reach`, which opens the leading directories of a path longer
-   * than PATH_MAX (a path in the mount can be; node:fs has no *at() calls); they are closed
-   * once `work` is done.
-   */
-  const answer = <T>(
-    cb: (err: number, value?: T) => void,
-    work: (reach: (p: string) => Buffer) => Promise<T>,
-  ): void => {
-    const fds: number[] = [];
-    const reach = (p: string): Buffer => {
-      const whole = full(p);
-      return whole.length < LIMIT ? whole : reachable(whole, fds);
-    };
-    (async () => work(reach))()
-      .finally(() => {
-        for (const fd of fds.splice(0)) closeSync(fd);
-      })
-      .then(
-        (v) => {
-          cb(0, v);
-        },
-        (err: unknown) => {
-          cb(errnoOf(err, log));
-        },
-      );
-  };
-  /** read and write answer a byte count or a negative errno. */
-  const count = (cb: (n: number) => void, work: () => Promise<number>): void => {
-    work().then(cb, (err: unknown) => {
-      cb(errnoOf(err, log));
-    });
-  };
-  const changed = (p: string | null): void => {
-    view.changed(p === null ? '' : treePath(p));
-  };
-  /** A new node belongs to its creator (the kernel checked that they may make it). */
-  const own = (path: Buffer, caller: Caller | undefined): void => {
-    if (AS_ROOT && caller !== undefined && (caller.uid !== 0 || caller.gid !== 0)) {
-      lchownSync(path, caller.uid, caller.gid);
-    }
-  };
+  const ctx = handlerContext(view, log);
+  const { full, answer, count, changed, own } = ctx;
   /** Descriptors written through, so their release is a change. */
   const written = new Set<number>();
-
   const timeOf = (path: Buffer, t: Timespec, which: 'atime' | 'mtime'): number | Date => {
     if (t.nsec === UTIME_NOW) return Date.now() / 1000;
     if (t.nsec === UTIME_OMIT) {
@@ -408,82 +347,9 @@ export function createHandlers(
         changed(p);
       });
     },
-    getxattr: (p, name, _position, cb) => {
-      // The kernel asks for security.capability before every write: "none" is answered at
-      // once, without an exception.
-      const whole = full(p);
-      if (!OURS.includes(name) && native !== undefined && whole.length < LIMIT) {
-        let v: Buffer | null;
-        try {
-          v = native.xattrGet(whole, Buffer.from(name, 'latin1'));
-        } catch (err) {
-          cb(errnoOf(err, log));
-          return;
-        }
-        if (v === null) cb(ENODATA);
-        else cb(0, v);
-        return;
-      }
-      answer(cb, async (reach) => {
-        if (OURS.includes(name)) {
-          const s = await view.stateOf(treePath(p));
-          const v = name === STATE_XATTR ? s.state : s.id;
-          if (v === undefined) throw errOf('ENODATA');
-          return Buffer.from(v);
-        }
-        const v = xattrs().xattrGet(reach(p), Buffer.from(name, 'latin1'));
-        if (v === null) throw errOf('ENODATA');
-        return v;
-      });
-    },
-    setxattr: (p, name, value, _position, flags, cb) => {
-      answer(cb, async (reach) => {
-        if (OURS.includes(name)) throw errOf('EPERM');
-        const n = Buffer.from(name, 'latin1');
-        // XATTR_CREATE / XATTR_REPLACE: the helper has no flags, so they are checked first
-        // (the daemon is the view's one writer).
-        if (flags & (XATTR_CREATE | XATTR_REPLACE)) {
-          const exists = xattrs().xattrGet(reach(p), n) !== null;
-          if (exists && flags & XATTR_CREATE) throw errOf('EEXIST');
-          if (!exists && flags & XATTR_REPLACE) throw errOf('ENODATA');
-        }
-        xattrs().xattrSet(reach(p), n, Buffer.from(value));
-        changed(p);
-        return Promise.resolve();
-      });
-    },
-    listxattr: (p, cb) => {
-      answer(cb, async (reach) => {
-        const have = xattrs()
-          .xattrNames(reach(p))
-          .map((n) => n.toString('latin1'));
-        const s = await view.stateOf(treePath(p));
-        const ours = s.id === undefined ? [STATE_XATTR] : OURS;
-        return [...ours, ...have.filter((n) => !OURS.includes(n))];
-      });
-    },
-    removexattr: (p, name, cb) => {
-      answer(cb, async (reach) => {
-        if (OURS.includes(name)) throw errOf('EPERM');
-        const n = Buffer.from(name, 'latin1');
-        // The helper ignores a missing name (the engine wants that); removexattr(2) does not.
-        if (xattrs().xattrGet(reach(p), n) === null) throw errOf('ENODATA');
-        xattrs().xattrRemove(reach(p), n);
-        changed(p);
-        return Promise.resolve();
-      });
-    },
+    ...xattrHandlers(ctx),
   };
 }
 
 const ENOENT = errno('ENOENT');
 const ENOSYS = errno('ENOSYS');
-const ENODATA = errno('ENODATA');
-const XATTR_CREATE = 1;
-const XATTR_REPLACE = 2;
-
-/** Extended attributes by byte path (the native helper; without it, none are offered). */
-function xattrs(): NonNullable<typeof native> {
-  if (native === undefined) throw errOf('ENOTSUP');
-  return native;
-}

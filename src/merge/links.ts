@@ -16,13 +16,13 @@
 // once, and only when the plan puts a file that has a key.
 import {
   joinPath,
+  lookupSkimmed,
   type ByteString,
   type Entry,
   type Hash,
   type TreeReader,
 } from '../tree/index.js';
 import type { Action, LinkTo, Path, Side } from './plan.js';
-import { lookup } from './tree-edit.js';
 import { closeMtimes } from './diff.js';
 
 /** The trees the plan's actions were decided from (after renames). */
@@ -99,7 +99,7 @@ export function linkPuts(
   seen: LinksSeen = { local: true, server: true },
 ): Action[] {
   const treeOf = (s: Side): Hash => (s === 'local' ? trees.local : trees.server);
-  const at = (tree: Hash, p: Path): Entry | undefined => lookup(trees.reader, tree, p);
+  const at = (tree: Hash, p: Path): Entry | undefined => lookupSkimmed(trees.reader, tree, p);
   // The source's key of each put file (a put's entry may be merged field by field from base).
   const keyOf = new Map<number, { src: Entry; key: ByteString }>();
   const keyed = new Map<Side, Set<ByteString>>();

@@ -8,6 +8,7 @@ import {
   treeBytesOf,
   type Entry,
   type Hash,
+  type SkimCache,
   type Tree,
   type TreeReader,
 } from '../tree/index.js';
@@ -19,6 +20,10 @@ export { lookup };
 export class OverlayReader implements TreeReader {
   private readonly trees = new Map<Hash, { tree: Tree; bytes: Buffer }>();
   constructor(private readonly under: TreeReader) {}
+  /** The reader's under it: an id names its bytes in the overlay as there. */
+  get skims(): SkimCache | undefined {
+    return this.under.skims;
+  }
   readTree(id: Hash): Tree {
     return this.trees.get(id)?.tree ?? this.under.readTree(id);
   }

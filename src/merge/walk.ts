@@ -8,10 +8,10 @@
 import {
   decodeEntryAt,
   joinPath,
-  skimEntries,
-  treeBytesOf,
+  skimTree,
   type Entry,
   type Hash,
+  type Skimmed,
   type Tree,
   type TreeReader,
 } from '../tree/index.js';
@@ -31,35 +31,11 @@ export function allSameId(entries: readonly (Entry | undefined)[]): boolean {
   return true;
 }
 
-/** A directory listing as its canonical encoding, with where each entry and name lies. */
-export interface Skimmed {
-  readonly bytes: Buffer;
-  /** Four offsets per entry: entry start and end, name start and end (skimEntries). */
-  readonly at: Uint32Array;
-}
+export type { Skimmed };
 
-/**
- * Skimmed trees by id. An id names its bytes whichever reader serves them (a store verifies
- * what it reads against the id), so one cache serves every reader; the walks of one sync (the
- * both-changed and rename passes, the merge) read the same directories. Emptied past a budget.
- */
-const skims = new Map<Hash, Skimmed>();
-let skimBytes = 0;
-const SKIM_BUDGET = 32 << 20;
-
-/** The encoding of tree \`id\`, skimmed (a copy: a store lends its read buffer only briefly). */
+/** The encoding of tree `id`, skimmed: kept by the reader's owner where it keeps any (skims.ts). */
 export function skimmedTree(reader: TreeReader, id: Hash): Skimmed {
-  const hit = skims.get(id);
-  if (hit !== undefined) return hit;
-  const bytes = Buffer.from(treeBytesOf(reader, id));
-  const skimmed = { bytes, at: skimEntries(bytes) };
-  if (skimBytes > SKIM_BUDGET) {
-    skims.clear();
-    skimBytes = 0;
-  }
-  skims.set(id, skimmed);
-  skimBytes += bytes.length + skimmed.at.byteLength;
-  return skimmed;
+  return reader.skims?.get(reader, id) ?? skimTree(reader, id);
 }
 
 /** The skimmed listing of a directory entry, or undefined when absent or not a directory. */

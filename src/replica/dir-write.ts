@@ -1,12 +1,20 @@
 // Writing the files of a directory replica: a copy from another replica's content, a new
 // file from bytes, and the metadata of a fresh file, each on a temporary name that is then
-// renamed over its target (dir.ts).
-import { chmod, lutimes, open, utimes } from 'node:fs/promises';
-import { newHasher, type ByteString, type Entry, type Hash } from '../tree/index.js';
-import { timeArg } from '../scan/stamp.js';
+// renamed over its target (dir.ts); and metadata set on a file in place.
+import { chmod, lutimes, open, symlink, utimes } from 'node:fs/promises';
+import {
+  bytesOf,
+  display,
+  newHasher,
+  type ByteString,
+  type Entry,
+  type Field,
+  type Hash,
+} from '../tree/index.js';
+import { sameStamp, timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
 import { setOwner } from './owner.js';
-import type { ContentSource } from './replica.js';
+import { problem, type ContentSource, type Problem } from './replica.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -57,4 +65,89 @@ export async function writeSynced(tmp: Buffer, data: Buffer): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * A copy of the file `fromPath` of `source` at `tmp`, with `entry`'s metadata: its content id,
+ * or a problem when the source's file is no longer what the plan saw.
+ */
+export async function makeFile(
+  tmp: Buffer,
+  entry: Entry,
+  source: ContentSource,
+  fromPath: ByteString,
+): Promise<Problem | Hash> {
+  const before = await source.entry(fromPath);
+  const sourceMoved = problem(
+    `${source.label}: ${display(fromPath)} changed since the scan; nothing was copied and it will be planned again on the next run`,
+  );
+  if (
+    before?.kind !== 'file' ||
+    (entry.id === undefined && !sameStamp(before, entry, source.mtimeWindowNs))
+  ) {
+    return sourceMoved;
+  }
+  const { id, size } = await copyFrom(source, fromPath, tmp);
+  if (size !== entry.size) return sourceMoved;
+  if (entry.id !== undefined ? id !== entry.id : !(await source.matches(fromPath, before))) {
+    return sourceMoved;
+  }
+  await finishMeta(tmp, entry);
+  return id;
+}
+
+/** The symlink `entry` at `tmp`, if `source` still has it at `fromPath`. */
+export async function makeSymlink(
+  tmp: Buffer,
+  entry: Entry,
+  source: ContentSource,
+  fromPath: ByteString,
+): Promise<Problem | undefined> {
+  const have = await source.entry(fromPath);
+  if (have?.kind !== 'symlink' || have.target !== entry.target) {
+    return problem(
+      `${source.label}: the symlink ${display(fromPath)} changed since the scan; it will be planned again on the next run`,
+    );
+  }
+  await symlink(bytesOf(entry.target ?? ''), tmp);
+  await finishMeta(tmp, entry);
+  return undefined;
+}
+
+/**
+ * Set `fields` of `entry` (mode, owner, xattrs, mtime) on `p`, in order; the first field that
+ * is no metadata stops there and is answered.
+ */
+export async function setFields(
+  p: Buffer,
+  entry: Entry,
+  fields: readonly Field[],
+): Promise<Field | undefined> {
+  for (const f of fields) {
+    switch (f) {
+      case 'mode':
+        if (entry.kind !== 'symlink') await chmod(p, entry.mode);
+        break;
+      case 'uid':
+      case 'gid':
+        // A refused owner is no failure: the next scan reads back the one the server keeps.
+        await setOwner(p, entry.uid, entry.gid);
+        break;
+      case 'xattrs':
+        if (entry.kind === 'file' || entry.kind === 'dir') await setXattrs(p, entry.xattrs);
+        break;
+      case 'mtime': {
+        const t = timeArg(entry.mtimeNs);
+        if (entry.kind === 'symlink') await lutimes(p, t, t);
+        else await utimes(p, t, t);
+        break;
+      }
+      case 'kind':
+      case 'content':
+      case 'rdev':
+      case 'links':
+        return f;
+    }
+  }
+  return undefined;
 }

@@ -16,7 +16,6 @@ import { TEMP_PREFIX } from '../scan/temp-name.js';
 import {
   chmod,
   link as fsLink,
-  lutimes,
   mkdir,
   readFile,
   rename,
@@ -24,7 +23,6 @@ import {
   rmdir,
   symlink,
   unlink,
-  utimes,
 } from 'node:fs/promises';
 import {
   bytesOf,
@@ -35,11 +33,12 @@ import {
   type Hash,
 } from '../tree/index.js';
 import { openToRead, pump, type OnPiece } from '../store/stream.js';
-import { copyFrom, finishMeta, writeSynced } from './dir-write.js';
+import { finishMeta, makeFile, makeSymlink, setFields, writeSynced } from './dir-write.js';
+import { HashedFiles } from './hashed-files.js';
 import { setOwner } from './owner.js';
 import type { BigIntStats } from 'node:fs';
 import { entryOf, hashFile, lstatOrNone } from '../scan/fs-entry.js';
-import { closeMtime, MTIME_WINDOW_NS, RACY_NS, sameStamp, timeArg } from '../scan/stamp.js';
+import { closeMtime, MTIME_WINDOW_NS, RACY_NS } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
 import { held, SafeRoot } from './safe-path.js';
 import {
@@ -67,33 +66,11 @@ const LINK_REFUSED: ReadonlySet<string> = new Set([
   'EMLINK',
 ]);
 
-/**
- * A file this replica hashed: its lstat taken just before, and the time before that lstat
- * less a margin (git's racy-clean rule, see `matches`).
- */
-interface Hashed {
-  readonly st: BigIntStats;
-  readonly id: Hash;
-  readonly beforeNs: bigint;
-}
-
-/** A file's whole identity on a local disk: the same bytes unless written since (see matches). */
-function sameStat(a: BigIntStats, b: BigIntStats): boolean {
-  return (
-    a.ino === b.ino &&
-    a.dev === b.dev &&
-    a.size === b.size &&
-    a.mtimeNs === b.mtimeNs &&
-    a.ctimeNs === b.ctimeNs &&
-    a.mode === b.mode
-  );
-}
-
 export class DirReplica implements Replica {
   readonly root: Buffer;
   readonly safe: SafeRoot;
   /** Content-checked files hashed by this object, by path (see matches). */
-  private readonly hashed = new Map<ByteString, Hashed>();
+  private readonly hashed = new HashedFiles();
 
   constructor(
     root: string | Buffer,
@@ -227,7 +204,7 @@ export class DirReplica implements Replica {
         }
         if (want.id === undefined) return false;
         if (this.contentChecked && now !== undefined)
-          return this.checkContent(path, want.id, now.st, beforeNs);
+          return this.hashed.check(path, want.id, now.st, beforeNs, () => this.hash(path));
         return (await this.hash(path)) === want.id;
     }
   }
@@ -235,30 +212,6 @@ export class DirReplica implements Replica {
   /** How long before a check a file's last change must lie for its stat to vouch for it. */
   private get racyMarginNs(): bigint {
     return this.mtimeWindowNs > RACY_NS ? this.mtimeWindowNs : RACY_NS;
-  }
-
-  /**
-   * Whether the file at `path` (lstat `st`, taken after `beforeNs`) holds `id`. A file this
-   * object hashed before is not read again while its lstat is the same in every field (inode,
-   * device, size, mode, mtime, ctime) and its ctime lies before the moment that hash began, by
-   * a margin: git's racy-clean rule. Any write since changes ctime to a time after it, which
-   * the clock's coarseness cannot fold back onto the old value across the margin. So apply's
-   * second check of a target, right before its rename (install), costs one lstat, not a read.
-   */
-  private async checkContent(
-    path: ByteString,
-    id: Hash,
-    st: BigIntStats,
-    beforeNs: bigint,
-  ): Promise<boolean> {
-    const h = this.hashed.get(path);
-    if (h !== undefined && h.id === id && sameStat(h.st, st) && st.ctimeNs < h.beforeNs) {
-      return true;
-    }
-    const got = await this.hash(path);
-    if (got === id) this.hashed.set(path, { st, id, beforeNs });
-    else this.hashed.delete(path);
-    return got === id;
   }
 
   private async expectAt(path: ByteString, expect: Entry | null): Promise<Problem | undefined> {
@@ -353,14 +306,27 @@ export class DirReplica implements Replica {
     source: ContentSource,
     fromPath: ByteString,
   ): Promise<Outcome> {
+    return this.viaTemp(path, expect, (tmp) =>
+      entry.kind === 'symlink'
+        ? makeSymlink(tmp, entry, source, fromPath)
+        : makeFile(tmp, entry, source, fromPath),
+    );
+  }
+
+  /**
+   * A new file made by `make` at a fresh temporary name beside `path` (its content id, if it
+   * answers one; a problem stops there), renamed over `path` if that is still `expect`. The
+   * temporary name is removed unless renamed into place (then it is gone: no unlink to fail).
+   */
+  private async viaTemp(
+    path: ByteString,
+    expect: Entry | null,
+    make: (tmp: Buffer) => Promise<Problem | Hash | undefined>,
+  ): Promise<Outcome> {
     const tmp = await this.tempFor(path);
-    // Renamed into place: the temporary name is gone (no unlink to fail).
     let placed = false;
     try {
-      const made =
-        entry.kind === 'symlink'
-          ? await this.makeSymlink(tmp, entry, source, fromPath)
-          : await this.makeFile(tmp, entry, source, fromPath);
+      const made = await make(tmp);
       if (made !== undefined && typeof made !== 'string') return made;
       const done = await this.install(tmp, path, expect);
       placed = done.ok;
@@ -368,48 +334,6 @@ export class DirReplica implements Replica {
     } finally {
       if (!placed) await unlink(tmp).catch(() => undefined);
     }
-  }
-
-  private async makeFile(
-    tmp: Buffer,
-    entry: Entry,
-    source: ContentSource,
-    fromPath: ByteString,
-  ): Promise<Problem | Hash> {
-    const before = await source.entry(fromPath);
-    const sourceMoved = problem(
-      `${source.label}: ${display(fromPath)} changed since the scan; nothing was copied and it will be planned again on the next run`,
-    );
-    if (
-      before?.kind !== 'file' ||
-      (entry.id === undefined && !sameStamp(before, entry, source.mtimeWindowNs))
-    ) {
-      return sourceMoved;
-    }
-    const { id, size } = await copyFrom(source, fromPath, tmp);
-    if (size !== entry.size) return sourceMoved;
-    if (entry.id !== undefined ? id !== entry.id : !(await source.matches(fromPath, before))) {
-      return sourceMoved;
-    }
-    await finishMeta(tmp, entry);
-    return id;
-  }
-
-  private async makeSymlink(
-    tmp: Buffer,
-    entry: Entry,
-    source: ContentSource,
-    fromPath: ByteString,
-  ): Promise<Problem | undefined> {
-    const have = await source.entry(fromPath);
-    if (have?.kind !== 'symlink' || have.target !== entry.target) {
-      return problem(
-        `${source.label}: the symlink ${display(fromPath)} changed since the scan; it will be planned again on the next run`,
-      );
-    }
-    await symlink(bytesOf(entry.target ?? ''), tmp);
-    await finishMeta(tmp, entry);
-    return undefined;
   }
 
   /**
@@ -429,18 +353,12 @@ export class DirReplica implements Replica {
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
-    const tmp = await this.tempFor(path);
-    let placed = false;
-    try {
+    return this.viaTemp(path, expect, async (tmp) => {
       if (entry.kind === 'symlink') await symlink(bytesOf(entry.target ?? ''), tmp);
       else if (data !== null) await writeSynced(tmp, data);
       await finishMeta(tmp, entry);
-      const done = await this.install(tmp, path, expect);
-      placed = done.ok;
-      return done;
-    } finally {
-      if (!placed) await unlink(tmp).catch(() => undefined);
-    }
+      return undefined;
+    });
   }
 
   /**
@@ -456,17 +374,11 @@ export class DirReplica implements Replica {
   ): Promise<Outcome> {
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
-    const tmp = await this.tempFor(path);
-    let placed = false;
-    try {
+    return this.viaTemp(path, expect, async (tmp) => {
       await writeSynced(tmp, data);
       await finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
-      const done = await this.install(tmp, path, expect);
-      placed = done.ok;
-      return done;
-    } finally {
-      if (!placed) await unlink(tmp).catch(() => undefined);
-    }
+      return undefined;
+    });
   }
 
   /** Create a directory (or accept the one already there). */
@@ -500,34 +412,10 @@ export class DirReplica implements Replica {
     if (wrong !== undefined) {
       return (await this.matches(path, entry)) && !fields.includes('xattrs') ? ALREADY : wrong;
     }
-    const p = await this.safe.need(path);
-    for (const f of fields) {
-      switch (f) {
-        case 'mode':
-          if (entry.kind !== 'symlink') await chmod(p, entry.mode);
-          break;
-        case 'uid':
-        case 'gid':
-          // A refused owner is no failure: the next scan reads back the one the server keeps.
-          await setOwner(p, entry.uid, entry.gid);
-          break;
-        case 'xattrs':
-          if (entry.kind === 'file' || entry.kind === 'dir') await setXattrs(p, entry.xattrs);
-          break;
-        case 'mtime': {
-          const t = timeArg(entry.mtimeNs);
-          if (entry.kind === 'symlink') await lutimes(p, t, t);
-          else await utimes(p, t, t);
-          break;
-        }
-        case 'kind':
-        case 'content':
-        case 'rdev':
-        case 'links':
-          return problem(`${this.label}: ${f} of ${display(path)} cannot be set as metadata`);
-      }
-    }
-    return DONE;
+    const cannot = await setFields(await this.safe.need(path), entry, fields);
+    return cannot === undefined
+      ? DONE
+      : problem(`${this.label}: ${cannot} of ${display(path)} cannot be set as metadata`);
   }
 
   /** Remove `path` (a directory only when empty). */

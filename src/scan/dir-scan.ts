@@ -12,7 +12,10 @@ import type { FileStat } from './list-dir.js';
 import type { Lister } from './lister.js';
 import { TEMP_PREFIX } from './temp-name.js';
 import { DirListingView, TreeCursor } from './old-listing.js';
-import { EMPTY, type DirAt, type Scanner } from './scanner.js';
+import type { DirAt, Scanner } from './scanner.js';
+
+/** No bytes: an empty id, listing or tree. */
+export const EMPTY = Buffer.alloc(0);
 
 export class DirScan {
   private readonly parts: Part[];

@@ -23,7 +23,7 @@ import { asBytes, type KvDb } from '../store/kv.js';
 import { decodeRecord, encodeRecord, keyOf, rangeOf, type DirRecord } from './dir-record.js';
 import { MTIME_WINDOW_NS, RACY_NS } from './stamp.js';
 import { dirLister, type Lister } from './lister.js';
-import { DirScan } from './dir-scan.js';
+import { DirScan, EMPTY } from './dir-scan.js';
 
 /** At most this many files are hashed at once. */
 const PARALLEL = 16;
@@ -411,4 +411,3 @@ export class Scanner {
 }
 
 const NONE: ReadonlyMap<string, Entry> = new Map();
-export const EMPTY = Buffer.alloc(0);

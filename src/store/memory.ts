@@ -12,6 +12,7 @@ import {
   encodeWithId,
   hashBytes,
   isHash,
+  SkimCache,
   type Hash,
   type Tree,
 } from '../tree/index.js';
@@ -89,6 +90,8 @@ export class MemoryStore implements ObjectStore, RefStore, SyncStore {
   private readonly blobs = new Map<Hash, Buffer>();
   private readonly refs = new Map<string, Hash>();
   private readonly dbs = new Map<string, MemoryKvDb>();
+  /** Listings skimmed for walks (tree/skims.ts). */
+  readonly skims = new SkimCache();
 
   has(id: Hash): boolean {
     return id === EMPTY_TREE_ID || this.trees.has(id) || this.blobs.has(id);

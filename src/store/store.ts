@@ -19,24 +19,23 @@ import {
   encodeWithId,
   hashBytes,
   isHash,
+  SkimCache,
   type Hash,
   type Tree,
 } from '../tree/index.js';
 import { BlobFiles, corrupt } from './blob-files.js';
-import { CheckedDb, sealRecord } from './checked-db.js';
 import { LruCache } from './lru.js';
 import { FIRST, giveFirst, openToRead, openToReadSync, takeFirst } from './stream.js';
 import type { ObjectStore, RefStore } from './types.js';
-import { CACHES, PrefixedDb } from './prefixed-db.js';
 import { isNoEntry } from './store-files.js';
 import { createStoreDir, openStoreEnv } from './store-open.js';
+import { Refs } from './refs.js';
+import { UserRecords } from './user-records.js';
 
 export { FORMAT, FORMAT_VERSION, MARKER, processAlive } from './store-files.js';
 
 /** Blobs of at least this many bytes live as files under blobs/; smaller ones in LMDB. */
 export const BLOB_FILE_THRESHOLD = FIRST;
-/** The key, in the `o:meta` database, that says every user record is sealed. */
-const SEALED = 'records-sealed';
 
 function idKey(id: Hash): Buffer {
   return Buffer.from(id, 'hex');
@@ -45,19 +44,16 @@ function idKey(id: Hash): Buffer {
 export class Store implements ObjectStore, RefStore, SyncStore {
   private readonly trees: Database<Buffer, Buffer>;
   private readonly blobs: Database<Buffer, Buffer>;
-  private readonly refs: Database<string, string>;
-  /** Undefined in a store opened read-only that has none yet (made before it existed). */
-  private readonly meta: Database<string, string> | undefined;
-  private readonly userDbs = new Map<string, Database<Buffer, Buffer>>();
-  private readonly checkedDbs = new Map<string, KvDb>();
-  /** Every user record carries its checksum (false only for an old store opened read-only). */
-  private sealed = false;
+  private readonly refTable: Refs;
+  private readonly records: UserRecords;
   /** Trees put in this tick whose batched LMDB write has not committed yet. */
   private readonly pending = new Map<Hash, Buffer>();
   private readonly files: BlobFiles;
   /** Small blobs put whose batched write has not committed yet. */
   private readonly pendingBlobs = new Map<Hash, Buffer>();
   private readonly cache = new LruCache<Hash, Tree>(4096);
+  /** Listings skimmed for walks (tree/skims.ts): this store's, dropped when it closes. */
+  readonly skims = new SkimCache();
   private closed = false;
   /** The first failed batched write: every later flush (and so every ref move) reports it. */
   private writeError: unknown = undefined;
@@ -70,42 +66,21 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     const bin = { keyEncoding: 'binary', encoding: 'binary' } as const;
     this.trees = env.openDB<Buffer, Buffer>('o:trees', bin);
     this.blobs = env.openDB<Buffer, Buffer>('o:blobs', bin);
-    this.refs = env.openDB<string, string>('o:refs', { encoding: 'string' });
+    this.refTable = new Refs(
+      dir,
+      env,
+      env.openDB<string, string>('o:refs', { encoding: 'string' }),
+      () => {
+        this.writable();
+      },
+      () => this.flush(),
+    );
     // lmdb's types say a database always opens; read-only, one that does not exist does not.
     const meta: Database<string, string> | undefined = env.openDB<string, string>('o:meta', {
       encoding: 'string',
     });
-    this.meta = meta;
     this.files = new BlobFiles(dir);
-  }
-
-  /**
-   * Seal every user record of a store made before records had checksums, in one transaction
-   * with the flag that says so (a crash leaves all or nothing sealed).
-   */
-  private sealRecords(): void {
-    if (this.meta?.get(SEALED) === '1') {
-      this.sealed = true;
-      return;
-    }
-    if (this.readOnly) return;
-    this.env.transactionSync(() => {
-      for (const name of this.userDbNames()) {
-        const db = this.userDb(name);
-        for (const { key, value } of db.getRange({})) db.putSync(key, sealRecord(key, value));
-      }
-      this.meta?.putSync(SEALED, '1');
-    });
-    this.sealed = true;
-  }
-
-  /** Names of the user databases there are (without their 'u:' prefix). */
-  userDbNames(): string[] {
-    const out: string[] = [];
-    for (const key of this.env.getKeys({})) {
-      if (typeof key === 'string' && key.startsWith('u:')) out.push(key.slice(2));
-    }
-    return out;
+    this.records = new UserRecords(dir, env, meta);
   }
 
   /** Make a new store in `dir` (made mode 0700 whoever created it; it must be empty). */
@@ -118,7 +93,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   static async open(dir: string, opts: { readOnly?: boolean } = {}): Promise<Store> {
     const readOnly = opts.readOnly ?? false;
     const store = new Store(dir, await openStoreEnv(dir, readOnly), readOnly);
-    store.sealRecords();
+    store.records.seal(readOnly);
     return store;
   }
 
@@ -315,134 +290,69 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   // ---- refs ------------------------------------------------------------------------------
 
   getRef(name: string): Hash | undefined {
-    const id = this.refs.get(name) ?? undefined;
-    if (id !== undefined && !isHash(id)) {
-      throw new TetherError(
-        'EDAMAGED',
-        `the store's ref ${name} is damaged (it names no object): run "tether fsck --repair ` +
-          `--store ${this.dir}" to set it aside, or restore the store from a backup`,
-        { name },
-      );
-    }
-    return id;
+    return this.refTable.get(name);
   }
 
   /**
    * Move a ref (compare-and-set when `expected` is given: null for "no such ref"). `alongside`
    * runs inside the same transaction, for records that go with the ref (putSync).
    */
-  async setRef(
-    name: string,
-    id: Hash,
-    expected?: Hash | null,
-    alongside?: () => void,
-  ): Promise<void> {
-    this.writable();
-    if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${String(id)}`);
-    // The objects the ref names must be durable before the ref is.
-    await this.flush();
-    const ok = this.refs.transactionSync(() => {
-      const now = this.refs.get(name);
-      if (expected !== undefined && (now ?? null) !== expected) return false;
-      this.refs.putSync(name, id);
-      alongside?.();
-      return true;
-    });
-    if (!ok) {
-      throw new TetherError(
-        'ECHANGED',
-        `ref ${name} changed while this command ran (another tether process?); run it again`,
-        { name },
-      );
-    }
-    await this.env.flushed;
+  setRef(name: string, id: Hash, expected?: Hash | null, alongside?: () => void): Promise<void> {
+    return this.refTable.set(name, id, expected, alongside);
   }
 
   /** Move several refs at once, atomically (no compare-and-set). */
-  async setRefs(refs: Readonly<Record<string, Hash>>, alongside?: () => void): Promise<void> {
-    this.writable();
-    for (const id of Object.values(refs)) {
-      if (!isHash(id)) throw new TetherError('EUSAGE', `not an object id: ${String(id)}`);
-    }
-    await this.flush();
-    this.refs.transactionSync(() => {
-      for (const [name, id] of Object.entries(refs)) this.refs.putSync(name, id);
-      alongside?.();
-    });
-    await this.env.flushed;
+  setRefs(refs: Readonly<Record<string, Hash>>, alongside?: () => void): Promise<void> {
+    return this.refTable.setAll(refs, alongside);
   }
 
-  async deleteRef(name: string): Promise<void> {
-    this.writable();
-    await this.refs.remove(name);
-    await this.env.flushed;
+  deleteRef(name: string): Promise<void> {
+    return this.refTable.delete(name);
   }
 
   listRefs(prefix: string): { name: string; id: Hash }[] {
-    const out: { name: string; id: Hash }[] = [];
-    for (const { key, value } of this.refs.getRange({ start: prefix })) {
-      if (!key.startsWith(prefix)) break;
-      out.push({ name: key, id: value });
-    }
-    return out;
+    return this.refTable.list(prefix);
   }
 
   // ---- records of other layers -------------------------------------------------------------
 
   db(name: string): KvDb {
-    let d = this.checkedDbs.get(name);
-    if (d === undefined) {
-      d = this.sealed ? new CheckedDb(this.userDb(name), name, this.dir) : this.userDb(name);
-      this.checkedDbs.set(name, d);
-    }
-    return d;
+    return this.records.db(name);
   }
 
   /** Every record of a user database as stored (key, value with its checksum), for fsck. */
-  *rawRecords(name: string): Iterable<{ key: Buffer; stored: Buffer }> {
-    for (const { key, value } of this.userDb(name).getRange({})) yield { key, stored: value };
+  rawRecords(name: string): Iterable<{ key: Buffer; stored: Buffer }> {
+    return this.records.raw(name);
   }
 
   get recordsSealed(): boolean {
-    return this.sealed;
+    return this.records.sealed;
   }
 
   /** Remove one record of a user database (fsck --repair, after it was quarantined). */
   async dropUserRecord(name: string, key: Buffer): Promise<void> {
     this.writable();
-    await this.userDb(name).remove(key);
+    await this.records.drop(name, key);
     await this.env.flushed;
   }
 
-  private userDb(name: string): Database<Buffer, Buffer> {
-    let d = this.userDbs.get(name);
-    if (d === undefined) {
-      d = this.env.openDB<Buffer, Buffer>('u:' + name, {
-        keyEncoding: 'binary',
-        encoding: 'binary',
-      });
-      this.userDbs.set(name, d);
-    }
-    return d;
+  /** Names of the user databases there are (without their 'u:' prefix). */
+  userDbNames(): string[] {
+    return this.records.names();
   }
 
   /**
    * A cache inside the store (scan caches): kept across runs to skip work, never the only
    * record of anything, and dropped whole by dropCaches (fsck --repair, after objects went).
-   * All caches share one database; each name is a key prefix.
    */
   cacheDb(name: string): KvDb {
-    // A damaged cache record reads as absent: a cache is only ever a shortcut.
-    const db = this.sealed
-      ? new CheckedDb(this.userDb(CACHES), CACHES, this.dir, true)
-      : this.db(CACHES);
-    return new PrefixedDb(db, Buffer.from(name + '\0', 'utf8'));
+    return this.records.cacheDb(name);
   }
 
   /** Forget every cache (they may name objects that are gone). */
   async dropCaches(): Promise<void> {
     this.writable();
-    await this.userDb(CACHES).clearAsync();
+    await this.records.dropCaches();
   }
 
   // ---- for fsck ----------------------------------------------------------------------------
@@ -540,6 +450,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.skims.clear();
     try {
       await this.flush();
     } finally {

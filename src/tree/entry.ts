@@ -1,6 +1,7 @@
 // A tree entry: one name in a directory listing, with every field the merge treats separately.
 import type { ByteString } from './bytes.js';
 import type { Hash } from './hash.js';
+import type { SkimCache } from './skims.js';
 
 export type Kind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chardev' | 'blockdev';
 export const KINDS: readonly Kind[] = [
@@ -60,6 +61,11 @@ export interface TreeReader {
    * bytes, and encode \`readTree\`'s listing where a reader has no bytes of its own.
    */
   treeBytes?(id: Hash): Uint8Array;
+  /**
+   * Listings this reader's owner keeps skimmed for walks (skims.ts). Optional: without it
+   * each walk reads and skims every listing it zips.
+   */
+  readonly skims?: SkimCache | undefined;
 }
 
 export function xattrsEqual(

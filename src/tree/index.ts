@@ -6,3 +6,4 @@ export * from './name.js';
 export * from './encode.js';
 export * from './decode.js';
 export * from './lookup.js';
+export * from './skims.js';

@@ -5,7 +5,7 @@
 import { constants as C } from 'node:fs';
 import type { Operations } from '../fuse/operations.js';
 import { errno, errnoOf } from '../fuse/errno.js';
-import { treePath } from '../fuse/handlers.js';
+import { treePath } from '../fuse/handler-context.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { NoData, openContent, type OpenContent } from './content.js';

@@ -84,3 +84,43 @@ export function toFree(t: CacheTotals, limits: CacheLimits): number {
   if (limits.cacheSize === undefined || overBy(t, limits) <= 0) return 0;
   return Math.ceil(automaticUse(t, limits) - limits.cacheSize * LOW_WATER);
 }
+
+/**
+ * Room held for fetches under way (bytes, and whether pinned), less what of the fetched file
+ * the ledger counts already (counted): the same bytes are never counted twice, or a cull run
+ * while a fetch ends would evict a file more than the fetch needs.
+ */
+export class HeldRoom {
+  private readonly held = new Map<
+    number,
+    { path: Path; want: number; bytes: number; pinned: boolean }
+  >();
+  private seq = 0;
+
+  /** Hold `want` for a fetch of `path`; answers the release. */
+  hold(path: Path, want: { bytes: number; pinned: boolean }): () => void {
+    const key = ++this.seq;
+    this.held.set(key, { path, want: want.bytes, ...want });
+    return () => {
+      this.held.delete(key);
+    };
+  }
+
+  /** The ledger counts `bytes` of `path` now (Infinity: all of it). */
+  counted(path: Path, bytes: number): void {
+    for (const h of this.held.values()) {
+      if (h.path === path) h.bytes = Math.max(0, h.want - bytes);
+    }
+  }
+
+  /** Totals `t` with the room held, and `extra` more. */
+  added(t: CacheTotals, extra: { bytes: number; pinned: boolean }): CacheTotals {
+    let total = t.total + extra.bytes;
+    let pinned = t.pinned + (extra.pinned ? extra.bytes : 0);
+    for (const h of this.held.values()) {
+      total += h.bytes;
+      if (h.pinned) pinned += h.bytes;
+    }
+    return { total, pinned };
+  }
+}

@@ -1,10 +1,13 @@
 // One walk of the local view for the cache: every regular file that takes blocks (fetched or
 // written content; placeholders are sparse and take none), with the stat a cull re-checks
 // before it evicts. Directories and links are counted as bytes but are never candidates.
+// And the walk that sets the cache's running total (walkCache): the view and the store.
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
+import { allocated } from './cache-use.js';
+import type { Volume } from './volume.js';
 
 export interface WalkedFile {
   readonly path: Path;
@@ -56,4 +59,38 @@ export async function walkLocal(root: string): Promise<Walked> {
   };
   await walk(rootBuf, '');
   return { files, otherBytes };
+}
+
+/**
+ * One walk of the view and of the store for the running total: each file of the view with
+ * what it takes and whether it is pinned (a pinned file's blob is pinned content too: counted
+ * with it, not with the store), and what the store takes apart from those blobs.
+ */
+export async function walkCache(
+  v: Volume,
+  isPinned: (path: Path) => boolean,
+): Promise<{
+  readonly files: WalkedFile[];
+  readonly entries: [Path, number, boolean][];
+  readonly storeBytes: number;
+}> {
+  const w = await walkLocal(v.local);
+  const storeBytes = await allocated(v.storeDir, new Set([v.local]), new Set());
+  let pinnedBlobs = 0;
+  const entries: [Path, number, boolean][] = [];
+  for (const f of w.files) {
+    const pinned = isPinned(f.path);
+    const blob = pinned ? await blobBytes(v, f.path) : 0;
+    pinnedBlobs += blob;
+    entries.push([f.path, f.bytes + blob, pinned]);
+  }
+  return { files: w.files, entries, storeBytes: storeBytes + w.otherBytes - pinnedBlobs };
+}
+
+/** What the blob of base's content at `path` takes as a file in the store (0: none). */
+async function blobBytes(v: Volume, path: Path): Promise<number> {
+  const id = v.baseEntry(path)?.id;
+  if (id === undefined) return 0;
+  const st = await lstat(v.store.blobPath(id)).catch(() => undefined);
+  return st === undefined ? 0 : st.blocks * 512;
 }

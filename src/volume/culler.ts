@@ -26,25 +26,26 @@
 // running total costs a comparison. The limit may so be passed by what one open writes; the
 // next open that would write is refused, and nothing written is ever lost.
 import { lstatSync } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
-import { fsPath, hashFile } from '../scan/fs-entry.js';
-import { closeMtime } from '../scan/stamp.js';
-import { allocated } from './cache-use.js';
+import { fsPath } from '../scan/fs-entry.js';
 import type { CacheLimits } from './cache-limits.js';
-import { CacheLedger, automaticUse, overBy, toFree, type CacheTotals } from './cache-ledger.js';
+import {
+  CacheLedger,
+  HeldRoom,
+  automaticUse,
+  overBy,
+  toFree,
+  type CacheTotals,
+} from './cache-ledger.js';
 import type { ChangedPaths } from './changed-paths.js';
-import { planCull, type CachedFile, type CullPlan, type KeepReason } from './cull-plan.js';
-import { walkLocal, type WalkedFile } from './cache-walk.js';
-import { evictToPlaceholders, type Claims } from './evict.js';
-import { gcHere } from './daemon-gc.js';
-import { forgetIds } from './forget-ids.js';
+import { planCull } from './cull-plan.js';
+import { cullCandidates, RECENT_MS, type Candidate } from './cull-candidates.js';
+import { Evicting } from './evicting.js';
+import { walkCache, type WalkedFile } from './cache-walk.js';
 import { covers, type Pins } from './pins.js';
 import { UseTimes } from './use-times.js';
 import { VolumeError, type Volume } from './volume.js';
 
-/** A file opened this recently is not evicted: its open may be between the fetch check and the open itself. */
-const RECENT_MS = 1000;
 /**
  * Look at the running total this often (ms; TETHER_CULL_MS): a cull where it is over the limit,
  * a walk where something the total does not follow changed (a sync wrote). Costs nothing when
@@ -61,13 +62,6 @@ const NOTHING = { bytes: 0, pinned: false };
 /** The share of --cache-size one file read range by range may keep. */
 const RANGE_SHARE = 0.5;
 
-type Candidate = CachedFile & {
-  readonly st: WalkedFile['st'];
-  readonly verify: boolean;
-  /** A placeholder's fetched ranges (given back by punching them out), not a cached file. */
-  readonly ranges?: true;
-};
-
 export interface CullOutcome {
   readonly evicted: number;
   /** Files left only because they were opened a moment ago. */
@@ -78,22 +72,6 @@ export interface CullOutcome {
   readonly ms: number;
 }
 
-/** Paths of the local view this process holds open (the mount's open files). */
-async function openPaths(local: Buffer): Promise<Set<Path>> {
-  const out = new Set<Path>();
-  const prefix = Buffer.concat([local, Buffer.from('/')]);
-  // Linux only, as tether is: without /proc nothing could be told open, so nothing is culled.
-  const fds = await readdir('/proc/self/fd').catch(() => undefined);
-  if (fds === undefined) throw new Error('cannot list /proc/self/fd: no cull without it');
-  for (const fd of fds) {
-    const to = await readlink(`/proc/self/fd/${fd}`, { encoding: 'buffer' }).catch(() => null);
-    if (to?.subarray(0, prefix.length).equals(prefix) === true) {
-      out.add(to.subarray(prefix.length).toString('latin1'));
-    }
-  }
-  return out;
-}
-
 export class Culler {
   readonly ledger = new CacheLedger();
   readonly uses: UseTimes;
@@ -102,8 +80,8 @@ export class Culler {
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private full = false;
-  /** Files of the eviction under way: chosen, or being renamed (with its end). */
-  private readonly evicting = new Map<Path, 'chosen' | { done: Promise<void>; end: () => void }>();
+  /** Files of the eviction under way. */
+  private readonly evicting = new Evicting();
   private gcMs = 0;
   /** Whether the running total may be wrong (set until the first walk). */
   private stale = true;
@@ -168,9 +146,7 @@ export class Culler {
    */
   async used(path: Path): Promise<void> {
     this.uses.touch(path);
-    const e = this.evicting.get(path);
-    if (e === 'chosen') this.evicting.delete(path);
-    else if (e !== undefined) await e.done;
+    await this.evicting.withdraw(path);
   }
 
   /** A fetch made `path` present: count it, and cull if that took the cache over. */
@@ -179,32 +155,17 @@ export class Culler {
     // Base learns its id next: the blob will take about as much in the store.
     this.ledger.addStore(this.bytesAt.get(path) ?? 0);
     // Counted whole now: the room held for it is in the ledger.
-    for (const h of this.held.values()) if (h.path === path) h.bytes = 0;
+    this.held.counted(path, Infinity);
     if (overBy(this.ledger.totals, this.limits) > 0) this.soon();
   }
 
   private readonly bytesAt = new Map<Path, number>();
-  /**
-   * Room held for fetches under way (bytes, and whether pinned), less what of the fetched file
-   * the ledger counts already (noted): the same bytes are never counted twice, or a cull run
-   * while a fetch ends would evict a file more than the fetch needs.
-   */
-  private readonly held = new Map<
-    number,
-    { path: Path; want: number; bytes: number; pinned: boolean }
-  >();
-  private heldSeq = 0;
+  /** Room held for fetches under way. */
+  private readonly held = new HeldRoom();
 
   /** The running total with the room held for fetches under way, and `extra` more. */
   private totalsWith(extra: { bytes: number; pinned: boolean }): CacheTotals {
-    const t = this.ledger.totals;
-    let total = t.total + extra.bytes;
-    let pinned = t.pinned + (extra.pinned ? extra.bytes : 0);
-    for (const h of this.held.values()) {
-      total += h.bytes;
-      if (h.pinned) pinned += h.bytes;
-    }
-    return { total, pinned };
+    return this.held.added(this.ledger.totals, extra);
   }
 
   /**
@@ -256,11 +217,7 @@ export class Culler {
         );
       }
     }
-    const key = ++this.heldSeq;
-    this.held.set(key, { path, want: want.bytes, ...want });
-    return () => {
-      this.held.delete(key);
-    };
+    return this.held.hold(path, want);
   }
 
   /**
@@ -308,9 +265,7 @@ export class Culler {
       this.bytesAt.delete(path);
       this.ledger.drop(path);
     }
-    for (const h of this.held.values()) {
-      if (h.path === path) h.bytes = Math.max(0, h.want - (this.bytesAt.get(path) ?? 0));
-    }
+    this.held.counted(path, this.bytesAt.get(path) ?? 0);
     if (overBy(this.totalsWith(NOTHING), this.limits) > 0) this.soon();
     return Promise.resolve();
   }
@@ -384,22 +339,12 @@ export class Culler {
   private async recount(upkeep = true): Promise<void> {
     const t0 = performance.now();
     if (upkeep) this.stale = false;
-    const w = await walkLocal(this.v.local);
-    const storeBytes = await allocated(this.v.storeDir, new Set([this.v.local]), new Set());
     const pins = this.pins.list();
+    const w = await walkCache(this.v, (path) => this.isPinned(path, pins));
     this.walked = w.files;
     this.bytesAt.clear();
-    let pinnedBlobs = 0;
-    const entries: [Path, number, boolean][] = [];
-    for (const f of w.files) {
-      this.bytesAt.set(f.path, f.bytes);
-      const pinned = this.isPinned(f.path, pins);
-      // A pinned file's blob is pinned content too: counted with it, not with the store.
-      const blob = pinned ? await this.blobBytes(f.path) : 0;
-      pinnedBlobs += blob;
-      entries.push([f.path, f.bytes + blob, pinned]);
-    }
-    this.ledger.reset(entries, storeBytes + w.otherBytes - pinnedBlobs);
+    for (const f of w.files) this.bytesAt.set(f.path, f.bytes);
+    this.ledger.reset(w.entries, w.storeBytes);
     this.walkedAt = performance.now();
     if (upkeep) this.walks++;
     this.walkMs = this.walkedAt - t0;
@@ -408,14 +353,6 @@ export class Culler {
   /** Walks made so far, and the last one's time (ms), for `tether status`. */
   private walks = 0;
   private walkMs = 0;
-
-  /** What the blob of base's content at `path` takes as a file in the store (0: none). */
-  private async blobBytes(path: Path): Promise<number> {
-    const id = this.v.baseEntry(path)?.id;
-    if (id === undefined) return 0;
-    const st = await lstat(this.v.store.blobPath(id)).catch(() => undefined);
-    return st === undefined ? 0 : st.blocks * 512;
-  }
 
   private async cullNow(extra: number): Promise<CullOutcome> {
     const t0 = performance.now();
@@ -427,10 +364,25 @@ export class Culler {
     }
     const before = this.ledger.totals.total;
     const t1 = performance.now();
-    const plan = planCull(this.candidates(), want);
+    const pins = this.pins.list();
+    const candidates = cullCandidates(
+      this.v,
+      this.walked,
+      (path) => this.isPinned(path, pins),
+      this.changed,
+      this.uses,
+    );
+    const plan = planCull(candidates, want);
     const t2 = performance.now();
     const { evicted, busy, busyBytes } =
-      plan.evict.length === 0 ? { evicted: 0, busy: 0, busyBytes: 0 } : await this.apply(plan);
+      plan.evict.length === 0
+        ? { evicted: 0, busy: 0, busyBytes: 0 }
+        : await this.evicting.evict(
+            this.v,
+            plan.evict as Candidate[],
+            this.uses,
+            (ms) => (this.gcMs = ms),
+          );
     const recent = (plan.kept.recent ?? 0) + busy;
     const recentBytes = busyBytes + plan.passing;
     const t3 = performance.now();
@@ -461,150 +413,5 @@ export class Culler {
       }, RECENT_MS);
     }
     return { evicted, recent, recentBytes, freedBytes, ms };
-  }
-
-  /** Every cached file, with why it must stay where it must. */
-  private candidates(): Candidate[] {
-    const pins = this.pins.list();
-    const conflicted = new Set(
-      this.v.conflicts
-        .list()
-        .flatMap((c) => (c.variantPath === undefined ? [c.path] : [c.path, c.variantPath])),
-    );
-    const noted = new Set(this.changed.list());
-    const now = Date.now();
-    return this.walked.flatMap((f): Candidate[] => {
-      const lastUse = this.uses.lastUse(f.path);
-      if (this.v.placeholders.is(f.path, f.st.ino)) {
-        // A placeholder's fetched ranges (a fetch cut short, a file read range by range): the
-        // server's bytes, clean; given back whole unless pinned or just used.
-        if (f.bytes === 0 || this.v.ranges.of(f.path, f.st.ino) === undefined) return [];
-        const keep: KeepReason | undefined = this.isPinned(f.path, pins)
-          ? 'pinned'
-          : now - lastUse < RECENT_MS
-            ? 'recent'
-            : undefined;
-        const r = { path: f.path, frees: f.bytes, lastUse, st: f.st, verify: false };
-        return [{ ...r, ranges: true, ...(keep === undefined ? {} : { keep }) }];
-      }
-      const b = this.v.baseEntry(f.path);
-      let keep: KeepReason | undefined;
-      if (this.isPinned(f.path, pins)) keep = 'pinned';
-      else if (conflicted.has(f.path)) keep = 'conflict';
-      else if (b === undefined) keep = 'provisional';
-      else if (
-        b.kind !== 'file' ||
-        b.size !== Number(f.st.size) ||
-        !closeMtime(b.mtimeNs, f.st.mtimeNs) ||
-        b.mode !== (Number(f.st.mode) & 0o7777)
-      )
-        keep = 'dirty';
-      else if (f.st.nlink > 1n) keep = 'linked';
-      else if (now - lastUse < RECENT_MS) keep = 'recent';
-      // Written through the mount since it last equalled base, and its stamp is no proof of
-      // its bytes (a write may keep size and mtime): only base's id can clear it. A file just
-      // fetched is such a file too until base learns its id, a moment later: it is kept, but
-      // counted as passing (a fetch is not refused for it).
-      const verify = noted.has(f.path) || !this.changed.complete;
-      if (keep === undefined && verify && b?.id === undefined) {
-        keep = this.v.learner.pending(f.path) ? 'unverified' : 'dirty';
-      }
-      const frees = f.bytes + (b?.id === undefined ? 0 : b.size);
-      return [
-        { path: f.path, frees, lastUse, st: f.st, verify, ...(keep === undefined ? {} : { keep }) },
-      ];
-    });
-  }
-
-  /**
-   * Evict the plan's files (between syncs), then free what base no longer names. `busy`: files
-   * left because they were open, or opened since the plan, at the time.
-   */
-  private async apply(
-    plan: CullPlan,
-  ): Promise<{ evicted: number; busy: number; busyBytes: number }> {
-    let busy = 0;
-    let busyBytes = 0;
-    const evicted = await this.v.between(async () => {
-      const open = await openPaths(this.localBuf);
-      const chosen: Candidate[] = [];
-      const ranged: Candidate[] = [];
-      for (const f of plan.evict as Candidate[]) {
-        if (open.has(f.path) || Date.now() - this.uses.lastUse(f.path) < RECENT_MS) {
-          busy++;
-          busyBytes += f.frees;
-          continue;
-        }
-        if (f.ranges === true) {
-          ranged.push(f);
-          continue;
-        }
-        const b = this.v.baseEntry(f.path);
-        if (b?.kind !== 'file') continue;
-        if (f.verify) {
-          const id = await hashFile(fsPath(this.localBuf, f.path)).catch(() => undefined);
-          if (id === undefined || id !== b.id) continue;
-        }
-        chosen.push(f);
-      }
-      for (const f of [...chosen, ...ranged]) this.evicting.set(f.path, 'chosen');
-      const claims: Claims = {
-        claim: (path) => {
-          if (this.evicting.get(path) !== 'chosen') return false;
-          let end!: () => void;
-          const done = new Promise<void>((r) => (end = r));
-          this.evicting.set(path, { done, end });
-          return true;
-        },
-        release: (path) => {
-          const e = this.evicting.get(path);
-          this.evicting.delete(path);
-          if (e !== undefined && e !== 'chosen') e.end();
-        },
-      };
-      const gaveBack = await this.giveBackRanges(ranged, claims).finally(() => {
-        for (const f of ranged) this.evicting.delete(f.path);
-      });
-      const done = await evictToPlaceholders(
-        this.localBuf,
-        chosen.map((f) => ({ path: f.path, was: f.st })),
-        this.v.placeholders,
-        claims,
-      ).finally(() => {
-        for (const f of chosen) this.evicting.delete(f.path);
-      });
-      const forget = done.flatMap((path) => {
-        const id = this.v.baseEntry(path)?.id;
-        return id === undefined ? [] : [{ path, id }];
-      });
-      await forgetIds(this.v.store, forget);
-      // In the same turn: a sync in between would take the ids back from the scan caches
-      // (which vouch for a stamp's id), and the gc drops those caches as it frees.
-      const g0 = performance.now();
-      if (done.length > 0) await gcHere(this.v, false);
-      this.gcMs = performance.now() - g0;
-      this.v.viewChanged(done);
-      return done.length + gaveBack;
-    });
-    return { evicted, busy, busyBytes };
-  }
-
-  /**
-   * Give back every range of each partial file in `files` that is still the one planned from
-   * and not being fetched into (claimed as an eviction is); answers how many were.
-   */
-  private async giveBackRanges(files: readonly Candidate[], claims: Claims): Promise<number> {
-    let n = 0;
-    for (const f of files) {
-      const map = this.v.ranges.of(f.path, f.st.ino);
-      if (map === undefined || !claims.claim(f.path)) continue;
-      try {
-        const end = Math.max(Number(f.st.size), map.size);
-        if (await this.v.dropRange(f.path, f.st.ino, 0, end, true)) n++;
-      } finally {
-        claims.release(f.path);
-      }
-    }
-    return n;
   }
 }

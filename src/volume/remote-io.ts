@@ -4,6 +4,7 @@
 // call as a transport error; the volume then goes offline and answers from its cache.
 import type { Path } from '../merge/plan.js';
 import { AgentClient, type AgentSpawn } from '../agent/client.js';
+import { deadlinesFromEnv, defaultAgentSpawn, type Deadlines } from '../agent/deadlines.js';
 import { callWatched } from '../agent/watched-call.js';
 import type {
   FirstScanArgs,
@@ -13,43 +14,12 @@ import type {
   StampArgs,
   SyncArgs,
   WholeArgs,
-} from '../agent/ops.js';
+} from './agent-ops.js';
 import type { Hash } from '../tree/index.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
 import type { RangeSource } from './partial-fetch.js';
 import type { ServerStamp } from './ranges.js';
 import type { Composed, VolumeSyncSummary } from './volume-sync.js';
-
-export interface Deadlines {
-  /** A metadata call, or the first sign of life of a transfer (ms). */
-  readonly metaMs: number;
-  /** Between two signs of progress of a transfer, or for the remote to answer during a sync (ms). */
-  readonly idleMs: number;
-  /** A phase of a sync (scan, merge, apply), however long the server keeps answering (ms). */
-  readonly syncMs: number;
-}
-
-export function deadlinesFromEnv(): Deadlines {
-  const ms = (name: string, dflt: number): number => {
-    const v = Number(process.env[name]);
-    return Number.isFinite(v) && v > 0 ? v : dflt;
-  };
-  return {
-    metaMs: ms('TETHER_DEADLINE_MS', 2000),
-    idleMs: ms('TETHER_IDLE_MS', 5000),
-    syncMs: ms('TETHER_SYNC_MS', 30 * 60_000),
-  };
-}
-
-/** How the daemon starts its agent: the same tether, hidden command `__agent`. */
-export function defaultAgentSpawn(): AgentSpawn {
-  return {
-    command: process.execPath,
-    args: [process.argv[1] ?? '', '__agent'],
-    // Room for concurrent fetches beside a heartbeat (libuv's pool has 4 threads).
-    env: { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '16' },
-  };
-}
 
 /** How often a running sync checks that the remote still answers (ms). */
 

@@ -10,7 +10,7 @@ import { whyNoBinding } from '../fuse/mount.js';
 import { request } from './control.js';
 import { isTetherMount, mountAt } from './find.js';
 import { defaultStoreFor, FSNAME_PREFIX, logFileOf } from './layout.js';
-import { deadlinesFromEnv } from './remote-io.js';
+import { deadlinesFromEnv } from '../agent/deadlines.js';
 
 export interface MountRequest {
   readonly remote: string;

@@ -1,4 +1,5 @@
-// What the remote agent does: every call that touches the remote. `probe` asks whether the
+// What the remote agent does for a volume (and serves beside sync-dirs and the Lister's
+// calls, which live with the agent): every call that touches the remote. `probe` asks whether the
 // server answers; `stamp` and `copyRange` fetch a file range by range into its placeholder in
 // the local view (volume/partial-fetch.ts; progress per read), `copyWhole` a small file at
 // once; `owner` makes a chown there;
@@ -14,14 +15,14 @@ import { fsPath } from '../scan/fs-entry.js';
 import { scanReplica } from '../scan/scan-replica.js';
 import { Store } from '../store/store.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
-import { copyRange, copyWhole, serverStamp } from '../volume/range-copy.js';
-import { askRoot } from '../volume/remote-fault.js';
-import type { ServerStamp } from '../volume/ranges.js';
+import { copyRange, copyWhole, serverStamp } from './range-copy.js';
+import { askRoot } from './remote-fault.js';
+import type { ServerStamp } from './ranges.js';
 import type { Hash } from '../tree/index.js';
-import { syncVolume, type Composed, type VolumeSyncSummary } from '../volume/volume-sync.js';
-import { LISTER_OPS } from './lister.js';
-import type { Operation } from './serve.js';
-import { syncDirsOp } from './sync-dirs-op.js';
+import { syncVolume, type Composed, type VolumeSyncSummary } from './volume-sync.js';
+import { LISTER_OPS } from '../agent/lister.js';
+import type { Operation } from '../agent/serve.js';
+import { syncDirsOp } from '../agent/sync-dirs-op.js';
 
 export interface StampArgs {
   readonly remote: string;
@@ -133,33 +134,45 @@ async function owner(args: unknown): Promise<null> {
   return null;
 }
 
-const stores = new Map<string, Promise<Store>>();
+/** The stores an agent opened, by directory, kept open until it ends. */
+class OpenStores {
+  private readonly byDir = new Map<string, Promise<Store>>();
 
-function storeAt(dir: string): Promise<Store> {
-  let s = stores.get(dir);
-  if (s === undefined) {
-    s = Store.open(dir);
-    stores.set(dir, s);
+  at(dir: string): Promise<Store> {
+    let s = this.byDir.get(dir);
+    if (s === undefined) {
+      s = Store.open(dir);
+      this.byDir.set(dir, s);
+    }
+    return s;
   }
-  return s;
+
+  async close(): Promise<void> {
+    for (const s of this.byDir.values()) await (await s).close();
+    this.byDir.clear();
+  }
 }
 
-async function sync(args: unknown, progress: (v?: unknown) => void): Promise<VolumeSyncSummary> {
+async function sync(
+  stores: OpenStores,
+  args: unknown,
+  progress: (v?: unknown) => void,
+): Promise<VolumeSyncSummary> {
   const a = args as SyncArgs;
-  const store = await storeAt(a.storeDir);
+  const store = await stores.at(a.storeDir);
   const dir = process.env['TETHER_PROFILE_SYNC'];
   if (dir !== undefined && dir !== '') {
     // A CPU profile of each sync, for finding where a reconnect's time goes.
-    const { profiled } = await import('./profile.js');
+    const { profiled } = await import('../agent/profile.js');
     return profiled(dir, () => syncOnce(store, a, progress));
   }
   return syncOnce(store, a, progress);
 }
 
 /** A volume's first scan of the server, by stamps, into the store: the tree's id. */
-async function firstScan(args: unknown): Promise<Hash> {
+async function firstScan(stores: OpenStores, args: unknown): Promise<Hash> {
   const a = args as FirstScanArgs;
-  const store = await storeAt(a.storeDir);
+  const store = await stores.at(a.storeDir);
   const tree = await scanReplica(store, a.remote, { content: 'stamp' });
   // Written before the answer: the daemon reads the tree from the store next.
   await store.flush();
@@ -180,23 +193,27 @@ function syncOnce(
   });
 }
 
-export const OPERATIONS: Readonly<Record<string, Operation>> = {
-  probe,
-  stamp,
-  copyRange: copy,
-  copyWhole: whole,
-  owner,
-  sync,
-  firstScan,
-  'sync-dirs': syncDirsOp,
-  ...LISTER_OPS,
-};
+/** The agent's operations, the stores they open kept in `stores`. */
+function operations(stores: OpenStores): Readonly<Record<string, Operation>> {
+  return {
+    probe,
+    stamp,
+    copyRange: copy,
+    copyWhole: whole,
+    owner,
+    sync: (args, progress) => sync(stores, args, progress),
+    firstScan: (args) => firstScan(stores, args),
+    'sync-dirs': syncDirsOp,
+    ...LISTER_OPS,
+  };
+}
 
 /** Run as the agent (`tether __agent`) until the daemon goes. */
 export async function runAgent(): Promise<void> {
-  const { serveAgent } = await import('./serve.js');
-  await serveAgent(OPERATIONS);
-  for (const s of stores.values()) await (await s).close();
+  const { serveAgent } = await import('../agent/serve.js');
+  const stores = new OpenStores();
+  await serveAgent(operations(stores));
+  await stores.close();
   // Whoever asked is gone (a command ended by Ctrl-C, a daemon killed): a call still running
   // is cut here, as by kill -9, which every operation survives (a sync's plan is kept).
   process.exit(0);
