@@ -20,6 +20,12 @@ static void put_bit(uint8_t *map, uint64_t fd, bool on) {
   else __atomic_fetch_and(&map[fd / 8], (uint8_t)~mask, __ATOMIC_ACQ_REL);
 }
 
+// From now on the session thread serves fd's reads and writes (or no longer).
+void ll_direct_on(ll_session *s, uint64_t fd, bool on) {
+  put_bit(s->direct, fd, on);
+  if (on) put_bit(s->written, fd, false);
+}
+
 bool ll_direct_read(ll_session *s, fuse_req_t req, size_t size, off_t off, uint64_t fh) {
   if (!test_bit(s->direct, fh)) return false;
   char *buf = malloc(size > 0 ? size : 1);
@@ -78,8 +84,7 @@ napi_value ll_set_direct(napi_env env, napi_callback_info info) {
   if (!fd_args(env, info, 3, argv, &s, &fd) || napi_get_value_bool(env, argv[2], &on) != napi_ok) {
     return ll_throw(env, "setDirect(session, fd, on)");
   }
-  put_bit(s->direct, (uint64_t)fd, on);
-  if (on) put_bit(s->written, (uint64_t)fd, false);
+  ll_direct_on(s, (uint64_t)fd, on);
   napi_value out;
   napi_get_boolean(env, on && (uint64_t)fd < LL_DIRECT_FDS, &out);
   return out;
