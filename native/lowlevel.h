@@ -127,6 +127,8 @@ void ll_define_replies(napi_env env, napi_value exports);
 bool ll_direct_read(ll_session *s, fuse_req_t req, size_t size, off_t off, uint64_t fh);
 bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size, off_t off,
                      uint64_t fh);
+bool ll_direct_setattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const struct stat *attr,
+                       int to_set, struct fuse_file_info *fi);
 napi_value ll_set_direct(napi_env env, napi_callback_info info);
 napi_value ll_take_written(napi_env env, napi_callback_info info);
 napi_value ll_list_attrs(napi_env env, napi_callback_info info);

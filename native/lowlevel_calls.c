@@ -104,6 +104,7 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi) {
+  if (ll_direct_setattr(fuse_req_userdata(req), req, ino, attr, to_set, fi)) return;
   ll_call *c = new_call(req, OP_SETATTR, ino);
   if (c == NULL) return;
   c->attr = *attr;

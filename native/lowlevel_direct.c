@@ -6,6 +6,7 @@
 #include "lowlevel.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool test_bit(const uint8_t *map, uint64_t fd) {
@@ -63,6 +64,47 @@ bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size
     done += (size_t)n;
   }
   fuse_reply_write(req, done);
+  return true;
+}
+
+// A chmod or utimens of a file the session thread serves a descriptor of (as an untar makes
+// for each new file: futimens and fchmod before close; the kernel names the node, not the
+// descriptor, so it is the node's own, lowlevel_nodes.c): applied here and answered from
+// fstat. The descriptor is marked written, so JavaScript notes the change at fsync or release
+// as for a write. Owners and sizes still go to JavaScript (online, an owner is set on the
+// server first; a size may need room).
+static int setattr_here(int fd, const struct stat *attr, int to_set, struct stat *st) {
+  if ((to_set & FUSE_SET_ATTR_MODE) != 0 && fchmod(fd, attr->st_mode & 07777) != 0) return errno;
+  if ((to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+                 FUSE_SET_ATTR_MTIME_NOW)) != 0) {
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+    if ((to_set & FUSE_SET_ATTR_ATIME_NOW) != 0) ts[0].tv_nsec = UTIME_NOW;
+    else if ((to_set & FUSE_SET_ATTR_ATIME) != 0) ts[0] = attr->st_atim;
+    if ((to_set & FUSE_SET_ATTR_MTIME_NOW) != 0) ts[1].tv_nsec = UTIME_NOW;
+    else if ((to_set & FUSE_SET_ATTR_MTIME) != 0) ts[1] = attr->st_mtim;
+    if (futimens(fd, ts) != 0) return errno;
+  }
+  return fstat(fd, st) == 0 ? 0 : errno;
+}
+
+bool ll_direct_setattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const struct stat *attr,
+                       int to_set, struct fuse_file_info *fi) {
+  const int here = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+                   FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
+  if ((to_set & ~here) != 0) return false;
+  int fd = ll_node_hold(s, ino);
+  if (fd < 0) return false;
+  // Only a descriptor of the file itself, open and served here (not a directory's O_PATH one).
+  if (!test_bit(s->direct, (uint64_t)fd)) {
+    ll_node_let_go(s);
+    return false;
+  }
+  put_bit(s->written, (uint64_t)fd, true);
+  struct stat st;
+  int err = setattr_here(fd, attr, to_set, &st);
+  ll_node_let_go(s);
+  if (err != 0) fuse_reply_err(req, err);
+  else fuse_reply_attr(req, &st, s->attr_timeout);
   return true;
 }
 

@@ -3,7 +3,8 @@
 // What a create through the handlers did must still hold: the file is the caller's, with the
 // mode asked for less the umask, reachable by every later request (write, rename, link,
 // unlink), noted as a change (flushed once online), refused where the name is taken (O_EXCL),
-// and not made while the cache is full.
+// and not made while the cache is full. The modes and times set through such a file's
+// descriptor (an untar's futimens and fchmod) are the session thread's too, and noted.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,6 +71,47 @@ serial(
     t.is(n.get('create') ?? 0, 0, [...n].join(' '));
     const fsck = await tetherRun(['fsck', '--store', v.store]);
     t.is(fsck.status, 0, fsck.stdout + fsck.stderr);
+  },
+);
+
+serial(
+  `an untar's modes and times, set through each new file's descriptor, hold and are noted${skipped}`,
+  async (t) => {
+    const v = await mounted(t, () => undefined, {
+      TETHER_PULL_MS: '600000',
+      TETHER_FUSE_TRACE: '1',
+    });
+    const m = v.mnt;
+    const src = join(v.dir, 'src');
+    const files = 30;
+    const made = await sh(
+      `mkdir -p ${src}/t && cd ${src}/t && for i in $(seq 1 ${files}); do echo "f $i" > f$i; done && ` +
+        `chmod 751 f1 && chmod 600 f2 && touch -m -d @981173106.5 f1 f3 && ` +
+        `tar cf ${v.dir}/t.tar -C ${src} t`,
+    );
+    t.is(made.status, 0, made.stderr);
+    t.is((await tetherRun(['offline', m])).status, 0);
+    const x = await sh(
+      `tar xf ${v.dir}/t.tar -C ${m} && stat -c '%a %Y' ${m}/t/f1 ${m}/t/f2 ${m}/t/f3`,
+    );
+    t.is(x.status, 0, x.stderr);
+    const [f1, f2, f3] = x.stdout.trim().split('\n');
+    t.is(f1, '751 981173106');
+    t.is(f2?.split(' ')[0], '600');
+    t.is(f3, '644 981173106');
+    const online = await tetherRun(['online', m]);
+    t.is(online.status, 0, online.stdout + online.stderr);
+    const remote = await sh(
+      `stat -c '%a %Y' ${v.remote}/t/f1 ${v.remote}/t/f3 && cat ${v.remote}/t/f${files}`,
+    );
+    t.is(remote.stdout, `751 981173106\n644 981173106\nf ${files}\n`, remote.stderr);
+    await v.unmount();
+    const n = requestCounts(v.store);
+    // As root, tar also sets each file's owner: that one still goes to the handlers, as do the
+    // directory's owner, mode and times (set by name).
+    const chowns = process.getuid?.() === 0 ? files : 0;
+    t.true((n.get('created') ?? 0) >= files, [...n].join(' '));
+    t.true((n.get('setattr') ?? 0) <= chowns + 3, [...n].join(' '));
   },
 );
 
