@@ -142,6 +142,7 @@ napi_value ll_set_node_fd(napi_env env, napi_callback_info info);
 int ll_node_hold(ll_session *s, fuse_ino_t ino);
 void ll_node_let_go(ll_session *s);
 void ll_node_set_fd(ll_session *s, uint64_t node, int fd);
+void ll_node_released(ll_session *s, fuse_ino_t ino, uint64_t fh);
 void ll_direct_on(ll_session *s, uint64_t fd, bool on);
 
 bool ll_direct_create(ll_session *s, fuse_req_t req, fuse_ino_t parent, const char *name,

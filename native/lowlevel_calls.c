@@ -254,6 +254,7 @@ static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
 }
 
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  ll_node_released(fuse_req_userdata(req), ino, fi->fh);
   with_fh(req, OP_RELEASE, ino, fi->flags, fi);
 }
 

@@ -9,6 +9,7 @@
 #include "lowlevel.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -91,6 +92,17 @@ void ll_node_set_fd(ll_session *s, uint64_t node, int fd) {
   if (s->node_fd == NULL || node >= LL_NODE_FDS) return;
   pthread_rwlock_wrlock(&s->node_lock);
   s->node_fd[node] = fd < 0 ? 0 : fd + 1;
+  pthread_rwlock_unlock(&s->node_lock);
+}
+
+// At a release of fh: a node answered from fh (a file created and open) no longer is, before
+// JavaScript closes it. Done here, on the only thread that reads the table, so that the
+// release costs JavaScript no wait for the lock (it drops the descriptor from its own map).
+void ll_node_released(ll_session *s, fuse_ino_t ino, uint64_t fh) {
+  if (s->node_fd == NULL || ino >= LL_NODE_FDS || fh >= INT32_MAX) return;
+  if (__atomic_load_n(&s->node_fd[ino], __ATOMIC_RELAXED) != (int)fh + 1) return;
+  pthread_rwlock_wrlock(&s->node_lock);
+  if (s->node_fd[ino] == (int)fh + 1) s->node_fd[ino] = 0;
   pthread_rwlock_unlock(&s->node_lock);
 }
 

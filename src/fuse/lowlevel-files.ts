@@ -136,7 +136,8 @@ export async function write(
 }
 
 export async function release(c: Ctx, req: number, ino: number, fd: number, who: Caller) {
-  if (c.nodeFds.get(ino)?.fd === fd) takeNodeFd(c, ino);
+  // The session thread stopped answering for the node from fd before it sent the release.
+  if (c.nodeFds.get(ino)?.fd === fd) c.nodeFds.delete(ino);
   c.nodes.get(ino)?.fds.delete(fd);
   if (c.session !== undefined) c.addon.setDirect(c.session, fd, false);
   await noteDirectWrites(c, ino, fd, who);
