@@ -20,7 +20,8 @@
               "native/lowlevel_notify.c",
               "native/lowlevel_direct.c",
               "native/lowlevel_list.c",
-              "native/lowlevel_nodes.c"
+              "native/lowlevel_nodes.c",
+              "native/lowlevel_create.c"
             ],
             "cflags": [
               "-O2",

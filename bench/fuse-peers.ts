@@ -15,7 +15,9 @@
 // a table of ratios to native and one JSON line last. Needs root, /dev/fuse; a peer whose tool
 // is missing is skipped. BENCH_PEERS (names, comma-separated, e.g. "fuse-overlayfs,rclone,
 // tether") picks peers; BENCH_TETHER_BEFORE names another build's tether.cjs, measured
-// as one more peer in the same run (before and after a change, side by side).
+// as one more peer in the same run (before and after a change, side by side); BENCH_ONLY
+// (workloads, comma-separated: stat, create, git, write, read, untar, find, du; read needs
+// write) measures only those, for a quick round.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +33,15 @@ const DU = envInt('BENCH_DU', 50_000);
 const BEFORE = process.env['BENCH_TETHER_BEFORE'];
 const PEERS = process.env['BENCH_PEERS']?.split(',').map((s) => s.trim());
 const KEEP = process.env['BENCH_KEEP'] === '1';
+const ONLY = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim());
+const WORKLOADS = ['stat', 'create', 'git', 'write', 'read', 'untar', 'find', 'du'];
+const unknown = ONLY?.filter((w) => !WORKLOADS.includes(w)) ?? [];
+if (unknown.length > 0) {
+  throw new Error(
+    `BENCH_ONLY names no such workload: ${unknown.join(', ')} (${WORKLOADS.join(', ')})`,
+  );
+}
+const wants = (w: string): boolean => ONLY === undefined || ONLY.includes(w);
 const LIMIT = { timeout: 600_000 };
 
 interface Peer {
@@ -212,40 +223,56 @@ function measure(p: Peer, tars: { untar: string; du: string }): Row {
   const row: Row = {};
   try {
     writeFileSync(join(p.dir, 'f'), 'x');
-    row['stat µs'] = child(STAT_US, join(p.dir, 'f'), String(STATS));
-    row[`create ${String(FILES)} s`] = child(CREATE_S, join(p.dir, 'many'), String(FILES));
-    gitRepo(join(p.dir, 'repo'));
-    seconds(['git', '-C', join(p.dir, 'repo'), 'status', '--porcelain']);
-    row['git status s'] = seconds(['git', '-C', join(p.dir, 'repo'), 'status', '--porcelain']);
+    if (wants('stat')) row['stat µs'] = child(STAT_US, join(p.dir, 'f'), String(STATS));
+    if (wants('create')) {
+      row[`create ${String(FILES)} s`] = child(CREATE_S, join(p.dir, 'many'), String(FILES));
+    }
+    if (wants('git')) {
+      gitRepo(join(p.dir, 'repo'));
+      seconds(['git', '-C', join(p.dir, 'repo'), 'status', '--porcelain']);
+      row['git status s'] = seconds(['git', '-C', join(p.dir, 'repo'), 'status', '--porcelain']);
+    }
     const big = join(p.dir, 'big');
-    row[`write ${String(MB)} MiB+fsync s`] = child(WRITE_S, big, String(MB));
-    row['cached read s'] = child(READ_S, big);
-    mkdirSync(join(p.dir, 'untar'));
-    row[`untar ${String(UNTAR)} s`] = seconds([
-      'tar',
-      'xf',
-      tars.untar,
-      '-C',
-      join(p.dir, 'untar'),
-    ]);
+    if (wants('write') || wants('read')) {
+      row[`write ${String(MB)} MiB+fsync s`] = child(WRITE_S, big, String(MB));
+    }
+    if (wants('read')) row['cached read s'] = child(READ_S, big);
+    if (wants('untar')) {
+      mkdirSync(join(p.dir, 'untar'));
+      row[`untar ${String(UNTAR)} s`] = seconds([
+        'tar',
+        'xf',
+        tars.untar,
+        '-C',
+        join(p.dir, 'untar'),
+      ]);
+    }
   } finally {
     p.unmount();
   }
-  p.mount();
-  try {
-    row['find cold s'] = seconds(['find', p.dir, '-mount']);
-    row['find warm s'] = seconds(['find', p.dir, '-mount']);
-    mkdirSync(join(p.dir, 'du'));
-    must(['tar', 'xf', tars.du, '-C', join(p.dir, 'du')], LIMIT);
-  } finally {
-    p.unmount();
+  if (wants('find') || wants('du')) {
+    p.mount();
+    try {
+      if (wants('find')) {
+        row['find cold s'] = seconds(['find', p.dir, '-mount']);
+        row['find warm s'] = seconds(['find', p.dir, '-mount']);
+      }
+      if (wants('du')) {
+        mkdirSync(join(p.dir, 'du'));
+        must(['tar', 'xf', tars.du, '-C', join(p.dir, 'du')], LIMIT);
+      }
+    } finally {
+      p.unmount();
+    }
   }
-  p.mount();
-  try {
-    row[`du ${String(DU)} cold s`] = seconds(['du', '-s', join(p.dir, 'du')]);
-    row[`du ${String(DU)} warm s`] = seconds(['du', '-s', join(p.dir, 'du')]);
-  } finally {
-    p.unmount();
+  if (wants('du')) {
+    p.mount();
+    try {
+      row[`du ${String(DU)} cold s`] = seconds(['du', '-s', join(p.dir, 'du')]);
+      row[`du ${String(DU)} warm s`] = seconds(['du', '-s', join(p.dir, 'du')]);
+    } finally {
+      p.unmount();
+    }
   }
   return row;
 }
@@ -264,7 +291,10 @@ function main(): void {
   const chosen = peers.filter(
     (p) => p.name === 'native' || PEERS === undefined || PEERS.some((n) => p.name.startsWith(n)),
   );
-  const tars = { untar: tarball(work, 'untar', UNTAR), du: tarball(work, 'du', DU) };
+  const tars = {
+    untar: wants('untar') ? tarball(work, 'untar', UNTAR) : '',
+    du: wants('du') ? tarball(work, 'du', DU) : '',
+  };
   const rows = new Map<string, Row>();
   try {
     for (const p of chosen) {

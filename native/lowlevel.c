@@ -153,6 +153,7 @@ static bool string_arg(napi_env env, napi_value v, char *out, size_t cap) {
 static void free_session(ll_session *s) {
   if (s->se != NULL) fuse_session_destroy(s->se);
   pthread_mutex_destroy(&s->lock);
+  pthread_mutex_destroy(&s->ids_lock);
   pthread_cond_destroy(&s->wake);
   ll_nodes_free(s);
   free(s);
@@ -171,6 +172,7 @@ static napi_value mount(napi_env env, napi_callback_info info) {
   ll_session *s = calloc(1, sizeof *s);
   if (s == NULL) return ll_throw(env, "out of memory");
   pthread_mutex_init(&s->lock, NULL);
+  pthread_mutex_init(&s->ids_lock, NULL);
   pthread_cond_init(&s->wake, NULL);
   ll_nodes_init(s);
   char *args[] = {"tether", "-o", options, NULL};
@@ -238,6 +240,8 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "listAttrs", ll_list_attrs);
   define(env, exports, "setNodeFd", ll_set_node_fd);
   define(env, exports, "setTimes", ll_set_times);
+  define(env, exports, "setCreates", ll_set_creates);
+  define(env, exports, "giveNodeIds", ll_give_node_ids);
   ll_define_replies(env, exports);
   napi_value abi;
   napi_create_int32(env, LL_ABI, &abi);

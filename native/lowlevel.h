@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 5
+#define LL_ABI 6
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -53,6 +53,7 @@ enum ll_op {
   OP_ACCESS,
   OP_CREATE,
   OP_BATCH_FORGET,
+  OP_CREATED,  // a create the session thread answered itself (lowlevel_create.c)
 };
 
 // One request, copied out of libfuse's receive buffer on the session thread and handed to
@@ -100,12 +101,21 @@ struct ll_session {
   pthread_rwlock_t node_lock;
   int *node_fd;
   double attr_timeout, negative_timeout;
+  // Creates answered by the session thread (see lowlevel_create.c): on or off, the entry
+  // lifetime of their replies, and the node ids JavaScript set aside for them.
+  bool creates;
+  double entry_timeout;
+  pthread_mutex_t ids_lock;
+  uint64_t ids_next, ids_end, spare_first, spare_count;
 };
 
 extern const struct fuse_lowlevel_ops ll_ops;
 
 void ll_call_js(napi_env env, napi_value handler, void *context, void *data);
 void ll_free_call(ll_call *c);
+ll_call *ll_new_call(fuse_req_t req, int op, fuse_ino_t ino);
+void ll_set_name(ll_call *c, const char *name);
+void ll_send_call(ll_call *c);
 
 void ll_notifier_start(ll_session *s);
 void ll_notifier_stop(ll_session *s);
@@ -117,6 +127,8 @@ void ll_define_replies(napi_env env, napi_value exports);
 bool ll_direct_read(ll_session *s, fuse_req_t req, size_t size, off_t off, uint64_t fh);
 bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size, off_t off,
                      uint64_t fh);
+bool ll_direct_setattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const struct stat *attr,
+                       int to_set, struct fuse_file_info *fi);
 napi_value ll_set_direct(napi_env env, napi_callback_info info);
 napi_value ll_take_written(napi_env env, napi_callback_info info);
 napi_value ll_list_attrs(napi_env env, napi_callback_info info);
@@ -127,6 +139,16 @@ bool ll_node_lookup(ll_session *s, fuse_req_t req, fuse_ino_t parent, const char
 bool ll_node_getattr(ll_session *s, fuse_req_t req, fuse_ino_t ino);
 bool ll_node_getxattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
 napi_value ll_set_node_fd(napi_env env, napi_callback_info info);
+int ll_node_hold(ll_session *s, fuse_ino_t ino);
+void ll_node_let_go(ll_session *s);
+void ll_node_set_fd(ll_session *s, uint64_t node, int fd);
+void ll_node_released(ll_session *s, fuse_ino_t ino, uint64_t fh);
+void ll_direct_on(ll_session *s, uint64_t fd, bool on);
+
+bool ll_direct_create(ll_session *s, fuse_req_t req, fuse_ino_t parent, const char *name,
+                      mode_t mode, struct fuse_file_info *fi);
+napi_value ll_set_creates(napi_env env, napi_callback_info info);
+napi_value ll_give_node_ids(napi_env env, napi_callback_info info);
 napi_value ll_set_times(napi_env env, napi_callback_info info);
 
 // Helpers shared by the files.

@@ -6,6 +6,7 @@
 #include "lowlevel.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool test_bit(const uint8_t *map, uint64_t fd) {
@@ -18,6 +19,12 @@ static void put_bit(uint8_t *map, uint64_t fd, bool on) {
   uint8_t mask = (uint8_t)(1u << (fd % 8));
   if (on) __atomic_fetch_or(&map[fd / 8], mask, __ATOMIC_ACQ_REL);
   else __atomic_fetch_and(&map[fd / 8], (uint8_t)~mask, __ATOMIC_ACQ_REL);
+}
+
+// From now on the session thread serves fd's reads and writes (or no longer).
+void ll_direct_on(ll_session *s, uint64_t fd, bool on) {
+  put_bit(s->direct, fd, on);
+  if (on) put_bit(s->written, fd, false);
 }
 
 bool ll_direct_read(ll_session *s, fuse_req_t req, size_t size, off_t off, uint64_t fh) {
@@ -60,6 +67,47 @@ bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size
   return true;
 }
 
+// A chmod or utimens of a file the session thread serves a descriptor of (as an untar makes
+// for each new file: futimens and fchmod before close; the kernel names the node, not the
+// descriptor, so it is the node's own, lowlevel_nodes.c): applied here and answered from
+// fstat. The descriptor is marked written, so JavaScript notes the change at fsync or release
+// as for a write. Owners and sizes still go to JavaScript (online, an owner is set on the
+// server first; a size may need room).
+static int setattr_here(int fd, const struct stat *attr, int to_set, struct stat *st) {
+  if ((to_set & FUSE_SET_ATTR_MODE) != 0 && fchmod(fd, attr->st_mode & 07777) != 0) return errno;
+  if ((to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+                 FUSE_SET_ATTR_MTIME_NOW)) != 0) {
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+    if ((to_set & FUSE_SET_ATTR_ATIME_NOW) != 0) ts[0].tv_nsec = UTIME_NOW;
+    else if ((to_set & FUSE_SET_ATTR_ATIME) != 0) ts[0] = attr->st_atim;
+    if ((to_set & FUSE_SET_ATTR_MTIME_NOW) != 0) ts[1].tv_nsec = UTIME_NOW;
+    else if ((to_set & FUSE_SET_ATTR_MTIME) != 0) ts[1] = attr->st_mtim;
+    if (futimens(fd, ts) != 0) return errno;
+  }
+  return fstat(fd, st) == 0 ? 0 : errno;
+}
+
+bool ll_direct_setattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const struct stat *attr,
+                       int to_set, struct fuse_file_info *fi) {
+  const int here = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+                   FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
+  if ((to_set & ~here) != 0) return false;
+  int fd = ll_node_hold(s, ino);
+  if (fd < 0) return false;
+  // Only a descriptor of the file itself, open and served here (not a directory's O_PATH one).
+  if (!test_bit(s->direct, (uint64_t)fd)) {
+    ll_node_let_go(s);
+    return false;
+  }
+  put_bit(s->written, (uint64_t)fd, true);
+  struct stat st;
+  int err = setattr_here(fd, attr, to_set, &st);
+  ll_node_let_go(s);
+  if (err != 0) fuse_reply_err(req, err);
+  else fuse_reply_attr(req, &st, s->attr_timeout);
+  return true;
+}
+
 static bool fd_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv,
                     ll_session **s, double *fd) {
   size_t argc = want;
@@ -78,8 +126,7 @@ napi_value ll_set_direct(napi_env env, napi_callback_info info) {
   if (!fd_args(env, info, 3, argv, &s, &fd) || napi_get_value_bool(env, argv[2], &on) != napi_ok) {
     return ll_throw(env, "setDirect(session, fd, on)");
   }
-  put_bit(s->direct, (uint64_t)fd, on);
-  if (on) put_bit(s->written, (uint64_t)fd, false);
+  ll_direct_on(s, (uint64_t)fd, on);
   napi_value out;
   napi_get_boolean(env, on && (uint64_t)fd < LL_DIRECT_FDS, &out);
   return out;

@@ -9,6 +9,7 @@
 #include "lowlevel.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -26,7 +27,7 @@ void ll_nodes_free(ll_session *s) {
 }
 
 // The node's descriptor, with the read lock held (released by the caller), or -1 unlocked.
-static int hold(ll_session *s, fuse_ino_t ino) {
+int ll_node_hold(ll_session *s, fuse_ino_t ino) {
   if (s->node_fd == NULL || ino >= LL_NODE_FDS) return -1;
   pthread_rwlock_rdlock(&s->node_lock);
   int fd = s->node_fd[ino] - 1;
@@ -36,7 +37,7 @@ static int hold(ll_session *s, fuse_ino_t ino) {
 
 bool ll_node_lookup(ll_session *s, fuse_req_t req, fuse_ino_t parent, const char *name) {
   if (s->negative_timeout <= 0) return false;
-  int fd = hold(s, parent);
+  int fd = ll_node_hold(s, parent);
   if (fd < 0) return false;
   struct stat st;
   int err = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
@@ -50,7 +51,7 @@ bool ll_node_lookup(ll_session *s, fuse_req_t req, fuse_ino_t parent, const char
 }
 
 bool ll_node_getattr(ll_session *s, fuse_req_t req, fuse_ino_t ino) {
-  int fd = hold(s, ino);
+  int fd = ll_node_hold(s, ino);
   if (fd < 0) return false;
   struct stat st;
   int rc = fstat(fd, &st);
@@ -62,7 +63,7 @@ bool ll_node_getattr(ll_session *s, fuse_req_t req, fuse_ino_t ino) {
 
 bool ll_node_getxattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
   if (strncmp(name, "user.tether.", 12) == 0) return false;
-  int fd = hold(s, ino);
+  int fd = ll_node_hold(s, ino);
   if (fd < 0) return false;
   char *buf = size > 0 ? malloc(size) : NULL;
   if (size > 0 && buf == NULL) {
@@ -84,6 +85,27 @@ bool ll_node_getxattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const char 
   return true;
 }
 
+void ll_node_let_go(ll_session *s) { pthread_rwlock_unlock(&s->node_lock); }
+
+// The session thread answers for node from fd (-1: no more).
+void ll_node_set_fd(ll_session *s, uint64_t node, int fd) {
+  if (s->node_fd == NULL || node >= LL_NODE_FDS) return;
+  pthread_rwlock_wrlock(&s->node_lock);
+  s->node_fd[node] = fd < 0 ? 0 : fd + 1;
+  pthread_rwlock_unlock(&s->node_lock);
+}
+
+// At a release of fh: a node answered from fh (a file created and open) no longer is, before
+// JavaScript closes it. Done here, on the only thread that reads the table, so that the
+// release costs JavaScript no wait for the lock (it drops the descriptor from its own map).
+void ll_node_released(ll_session *s, fuse_ino_t ino, uint64_t fh) {
+  if (s->node_fd == NULL || ino >= LL_NODE_FDS || fh >= INT32_MAX) return;
+  if (__atomic_load_n(&s->node_fd[ino], __ATOMIC_RELAXED) != (int)fh + 1) return;
+  pthread_rwlock_wrlock(&s->node_lock);
+  if (s->node_fd[ino] == (int)fh + 1) s->node_fd[ino] = 0;
+  pthread_rwlock_unlock(&s->node_lock);
+}
+
 // setNodeFd(session, node, fd): the session thread may answer for node from fd (-1: no more).
 // Returns once the thread no longer uses the node's previous descriptor.
 napi_value ll_set_node_fd(napi_env env, napi_callback_info info) {
@@ -97,9 +119,7 @@ napi_value ll_set_node_fd(napi_env env, napi_callback_info info) {
   }
   bool taken = false;
   if (s->node_fd != NULL && node >= 0 && node < LL_NODE_FDS) {
-    pthread_rwlock_wrlock(&s->node_lock);
-    s->node_fd[(size_t)node] = fd < 0 ? 0 : (int)fd + 1;
-    pthread_rwlock_unlock(&s->node_lock);
+    ll_node_set_fd(s, (uint64_t)node, fd < 0 ? -1 : (int)fd);
     taken = fd >= 0;
   }
   napi_value out;

@@ -197,6 +197,15 @@ export function createHandlers(
         return fd;
       });
     },
+    created: (p, fd, cb) => {
+      answer(cb, async () => {
+        written.add(fd);
+        if (p === null) return;
+        changed(p);
+        await view.forget(treePath(p));
+      });
+    },
+    mayCreate: () => view.roomNow?.() ?? true,
     read: (_p, fd, buf, len, pos, cb) => {
       const partial = checked.get(fd);
       const read = async (): Promise<number> => (await pRead(fd, buf, 0, len, pos)).bytesRead;

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './operations.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 5;
+export const ABI = 6;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -41,6 +41,8 @@ export const OP = {
   removexattr: 28,
   access: 29,
   create: 30,
+  /** A create the session thread answered itself: no reply (lowlevel-created.ts). */
+  created: 32,
 } as const;
 
 /**
@@ -108,6 +110,10 @@ export interface LowLevelAddon {
   setNodeFd(session: Session, node: number, fd: number): boolean;
   /** The attribute and negative-entry lifetimes of what the session thread answers itself. */
   setTimes(session: Session, attr: number, negative: number): void;
+  /** Whether the session thread makes new files itself (native/lowlevel_create.c). */
+  setCreates(session: Session, on: boolean, entryTimeout: number): void;
+  /** Node ids [first, first + count) for those creates; false while the last block is unused. */
+  giveNodeIds(session: Session, first: number, count: number): boolean;
   replyErr(req: number, errno: number): number;
   replyEntry(req: number, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;
   replyCreate(

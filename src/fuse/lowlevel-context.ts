@@ -37,7 +37,7 @@ export interface CacheTimes {
 }
 
 /** The handler calls the low-level binding makes: every one of them must be there. */
-export type Handlers = Pick<Operations, 'readdirAttrs'> &
+export type Handlers = Pick<Operations, 'readdirAttrs' | 'created' | 'mayCreate'> &
   Required<
     Pick<
       Operations,
@@ -129,6 +129,8 @@ export interface Ctx {
   readonly volatile?: (path: string) => boolean;
   /** Descriptors whose reads the handlers must check (partial files): never served directly. */
   readonly checked?: CheckedReads;
+  /** Creates the session thread answers itself, where it may (lowlevel-created.ts). */
+  creates?: { refresh(): void };
 }
 
 const NO_CACHE: CacheTimes = { attr: 0, entry: 0, negative: 0 };

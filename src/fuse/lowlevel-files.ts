@@ -94,6 +94,7 @@ export async function create(
   // While it is open, the new file's getattr and getxattr (the kernel asks for
   // security.capability before each write) are answered by the session thread from fd.
   giveNodeFd(c, node.id, fd, false);
+  c.creates?.refresh();
   const a = attrsOf(node.id, st);
   if (c.addon.replyCreate(req, a, c.times.attr, c.times.entry, fd, OPEN_KEEP_CACHE) !== 0) {
     c.nodes.forget(node.id, 1);
@@ -135,7 +136,8 @@ export async function write(
 }
 
 export async function release(c: Ctx, req: number, ino: number, fd: number, who: Caller) {
-  if (c.nodeFds.get(ino)?.fd === fd) takeNodeFd(c, ino);
+  // The session thread stopped answering for the node from fd before it sent the release.
+  if (c.nodeFds.get(ino)?.fd === fd) c.nodeFds.delete(ino);
   c.nodes.get(ino)?.fds.delete(fd);
   if (c.session !== undefined) c.addon.setDirect(c.session, fd, false);
   await noteDirectWrites(c, ino, fd, who);
@@ -143,6 +145,7 @@ export async function release(c: Ctx, req: number, ino: number, fd: number, who:
     c.h.release(c.nodes.pathOf(ino) ?? null, fd, cb, who);
   });
   c.addon.replyErr(req, 0);
+  c.creates?.refresh(); // the file's bytes are counted now
 }
 
 export async function fsync(

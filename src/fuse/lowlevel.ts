@@ -18,6 +18,7 @@ import {
   type Ctx,
   type Handlers,
 } from './lowlevel-context.js';
+import { DirectCreates } from './lowlevel-created.js';
 import { Listings } from './lowlevel-dirs.js';
 import * as E from './lowlevel-entries.js';
 import * as F from './lowlevel-files.js';
@@ -102,6 +103,7 @@ export async function mountLowLevel(
     ...(o.checked === undefined ? {} : { checked: o.checked }),
   };
   const dirs = new Listings(c);
+  const creates = new DirectCreates(c);
   const trace = RequestTrace.fromEnv();
   let inflight = 0;
   let exited = false;
@@ -128,6 +130,7 @@ export async function mountLowLevel(
     umask: number,
   ): void => {
     if (op === OP.exit) {
+      creates.stop();
       if (trace !== undefined) log(`requests: ${trace.report()}`);
       exited = true;
       onExit();
@@ -143,13 +146,17 @@ export async function mountLowLevel(
     const who: Caller = { uid, gid, pid, umask };
     let work: Promise<void>;
     try {
-      work = dispatch(c, dirs, op, req, ino, [a1, a2, a3, a4], who);
+      work =
+        op === OP.created
+          ? creates.created(ino, bytes(a1), num(a2), num(a3), a4, who)
+          : dispatch(c, dirs, op, req, ino, [a1, a2, a3, a4], who);
     } catch (err) {
       work = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     work
       .catch((err: unknown) => {
-        addon.replyErr(req, errnoOf(err, log));
+        const errno = errnoOf(err, log);
+        if (req !== 0) addon.replyErr(req, errno);
       })
       .finally(() => {
         traced?.();
@@ -165,6 +172,10 @@ export async function mountLowLevel(
   held.session = s;
   c.session = s;
   addon.setTimes(s, c.times.attr, c.times.negative);
+  if (DirectCreates.usable(c)) {
+    c.creates = creates;
+    creates.start();
+  }
   return {
     mountpoint,
     get nodeCount() {

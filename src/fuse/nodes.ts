@@ -116,6 +116,29 @@ export class NodeTable {
     return node;
   }
 
+  /** `n` ids no node has yet, for nodes made elsewhere (`adopt`): the first of them. */
+  reserve(n: number): number {
+    const first = this.nextId;
+    this.nextId += n;
+    return first;
+  }
+
+  /**
+   * A node the kernel was handed (once) as id `id`, from `reserve`, for a file just made as
+   * `name` in `parent` (view inode `ino`). An older node of the same inode number is of a
+   * file gone since (the number was free to reuse): it keeps its id until forgotten.
+   */
+  adopt(id: number, parent: number, name: Buffer, ino: bigint): FsNode {
+    const key = keyOf(parent, name);
+    const held = this.byName.get(key);
+    if (held !== undefined) this.dropName(held, key);
+    const node: FsNode = { id, ino, lookups: 1, names: [key], fds: new Set() };
+    this.byId.set(id, node);
+    this.byIno.set(ino, node);
+    this.byName.set(key, node);
+    return node;
+  }
+
   /** The kernel was handed the node `n` more times. */
   ref(node: FsNode, n = 1): void {
     node.lookups += n;

@@ -166,6 +166,17 @@ export interface Operations {
     cb: (err: number, fd?: number) => void,
     caller: Caller,
   ) => void;
+  /**
+   * Optional: a file the binding made itself at `path` in the directory behind the handlers
+   * (as `create` would, the name new), open as `fd`; its release comes as for a create. null:
+   * its directory has no name now.
+   */
+  created?: (path: Path | null, fd: number, cb: Done, caller: Caller) => void;
+  /**
+   * Optional: whether the binding may make files itself now (`created`); false sends each
+   * create to `create`, which may refuse it (no room). Asked often: answers at once.
+   */
+  mayCreate?: () => boolean;
   unlink?: (path: Path, cb: Done, caller: Caller) => void;
   rename?: (src: Path, dest: Path, cb: Done, caller: Caller) => void;
   link?: (src: Path, dest: Path, cb: Done, caller: Caller) => void;

@@ -24,6 +24,8 @@ export interface VolumeView {
   emptied(path: Path): Promise<void>;
   /** A write to `path` is about to start (open to write, create, truncate): ENOSPC when the cache has no room. */
   room?(path: Path, op: string): Promise<void>;
+  /** Whether a write may start now without `room` (false: room must be made or refused). */
+  roomNow?(): boolean;
   /** A write through a descriptor began (a flush waits for its release). */
   writing?(path: Path): void;
   /** A chown of `path` is about to be made (-1: that id unchanged); online, on the server first. */

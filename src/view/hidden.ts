@@ -183,7 +183,8 @@ export function withHiddenTree(
   };
   const out: Table = { ...(ops as Table) };
   for (const [name, fn] of Object.entries(ops as Table)) {
-    if (fn === undefined || name === 'init' || name === 'statfs') continue;
+    // mayCreate is no request about a path: the volume's answers it.
+    if (fn === undefined || name === 'init' || name === 'statfs' || name === 'mayCreate') continue;
     out[name] = routed(name, fn, view[name], seen);
   }
   if (out['readdir'] !== undefined) out['readdir'] = unlistedAtRoot(out['readdir']);

@@ -270,12 +270,17 @@ export class Culler {
     return Promise.resolve();
   }
 
+  /** Whether the cache is under its limits (a write may start without a cull). */
+  hasRoom(): boolean {
+    return overBy(this.ledger.totals, this.limits) < 0;
+  }
+
   /**
    * Before a write to `path` starts: room is made by a cull where the cache is full, and where
    * none can be made the write is refused (ENOSPC, EDISCONFULL) with a `cache-full` event.
    */
   async room(path: Path, op: string): Promise<void> {
-    if (overBy(this.ledger.totals, this.limits) < 0) return;
+    if (this.hasRoom()) return;
     const o = await this.cull();
     if (overBy(this.ledger.totals, this.limits) < 0) return;
     if (o.recent > 0) {

@@ -114,6 +114,7 @@ function viewOf(v: Volume, changed: ChangedPaths, culler: Culler): VolumeView {
       if (was) changed.note(path);
     },
     room: (path, op) => culler.room(path, op),
+    roomNow: () => culler.hasRoom(),
     presentToRead: async (path, op) => {
       await culler.used(path);
       const was = v.placeholders.isNow(path);

@@ -91,3 +91,24 @@ test('a node made for a reply that did not carry it is dropped; a referenced one
   t.is(n.get(unused.id), undefined);
   t.is(n.get(used.id), used);
 });
+
+test('a node made elsewhere under a reserved id: its name, its inode, one reference', (t) => {
+  const n = new NodeTable(1n);
+  const d = n.learn(ROOT, b('d'), 2n);
+  const first = n.reserve(4);
+  // Ids made after the reservation are none of the reserved ones.
+  const other = n.learn(ROOT, b('other'), 3n);
+  t.true(other.id >= first + 4);
+  // A stale node of a gone file whose inode number the new file now has.
+  const stale = n.learn(d.id, b('old'), 9n);
+  const f = n.adopt(first, d.id, b('new'), 9n);
+  t.is(f.id, first);
+  t.is(n.get(first), f);
+  t.is(n.pathOf(f.id), '/d/new');
+  t.is(n.child(d.id, b('new')), f);
+  // A later lookup of the file finds the adopted node, not the stale one.
+  t.is(n.learn(d.id, b('link'), 9n), f);
+  t.is(n.get(stale.id), stale);
+  n.forget(f.id, 1);
+  t.is(n.get(f.id), undefined);
+});

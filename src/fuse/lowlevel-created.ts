@@ -1,0 +1,87 @@
+// Creates the session thread answers itself (native/lowlevel_create.c): a new file in a
+// directory it holds a descriptor for is made, stat'ed and handed to the kernel there, with
+// no trip to JavaScript on the way. What JavaScript did for such a create comes after, from
+// the created call the session thread queues before any later request: the node enters the
+// table under the id set aside for it, and the handlers note the new file (`created`: the
+// volume's change list and, online, its flush; no placeholder by that name any more). The
+// file is on the local disk before the reply, as a create through JavaScript leaves it; what
+// is noted after is what a daemon killed in between recovers by its scan (changed-paths.ts).
+//
+// The session thread makes files only while the handlers say it may (`mayCreate`: the cache
+// has room); otherwise each create goes to the handlers' `create`, which makes room or refuses.
+import type { Caller } from './operations.js';
+import { done, type Ctx } from './lowlevel-context.js';
+
+/** Node ids set aside at a time. */
+const BLOCK = 256;
+/** Nodes below this id may have a descriptor the session thread answers from (lowlevel.h). */
+const NODE_FDS = 1 << 20;
+
+export class DirectCreates {
+  /** The first id of the block given last (the session thread starts on it once the one before is used up). */
+  private spare = 0;
+  private on = false;
+
+  constructor(private readonly c: Ctx) {}
+
+  /** Whether the binding and the handlers can make creates of the session thread's at all. */
+  static usable(c: Ctx): boolean {
+    return c.root !== undefined && c.session !== undefined && c.h.created !== undefined;
+  }
+
+  /** A block of ids (the session thread's spare) and creates on where the handlers allow. */
+  start(): void {
+    this.give();
+    this.refresh();
+  }
+
+  /** Creates on or off as the handlers now allow (after anything that changes the cache's use). */
+  refresh(): void {
+    const want = this.c.h.mayCreate === undefined || this.c.h.mayCreate();
+    if (want === this.on || this.c.session === undefined) return;
+    this.on = want;
+    this.c.addon.setCreates(this.c.session, want, this.c.times.entry);
+  }
+
+  /** Turned off for good (the session is ending). */
+  stop(): void {
+    if (this.on && this.c.session !== undefined) this.c.addon.setCreates(this.c.session, false, 0);
+    this.on = false;
+  }
+
+  private give(): void {
+    if (this.c.session === undefined) return;
+    const first = this.c.nodes.reserve(BLOCK);
+    if (this.c.addon.giveNodeIds(this.c.session, first, BLOCK)) this.spare = first;
+  }
+
+  /**
+   * The created call: `fdArg` is the descriptor, or -(fd + 1) where the kernel did not take
+   * the reply (the file is there all the same: noted, then closed).
+   */
+  async created(parent: number, name: Buffer, id: number, ino: number, fdArg: number, who: Caller) {
+    const c = this.c;
+    // The session thread took its first id of the spare block: give it the next one.
+    if (id >= this.spare) this.give();
+    const answered = fdArg >= 0;
+    const fd = answered ? fdArg : -fdArg - 1;
+    const path = c.nodes.childPath(parent, name) ?? null;
+    if (answered) {
+      const node = c.nodes.adopt(id, parent, name, BigInt(ino));
+      node.fds.add(fd);
+      if (id < NODE_FDS) c.nodeFds.set(id, { fd, owned: false });
+    }
+    try {
+      await done((cb) => {
+        c.h.created?.(path, fd, cb, who);
+      });
+    } finally {
+      if (!answered) {
+        await done((cb) => {
+          c.h.release(path, fd, cb, who);
+        }).catch(() => undefined);
+      }
+      this.refresh();
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// Creates the session thread answers itself (native/lowlevel_create.c, lowlevel-created.ts):
+// a new file in a directory the kernel has looked up is made without a trip to JavaScript.
+// What a create through the handlers did must still hold: the file is the caller's, with the
+// mode asked for less the umask, reachable by every later request (write, rename, link,
+// unlink), noted as a change (flushed once online), refused where the name is taken (O_EXCL),
+// and not made while the cache is full. The modes and times set through such a file's
+// descriptor (an untar's futimens and fchmod) are the session thread's too, and noted.
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cannotMount, mounted, sh, tetherRun } from './harness.js';
+import { events, limitedVolume } from './cache-limit.js';
+
+const serial = cannotMount === undefined ? test.serial : test.serial.skip;
+const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
+
+/** The request counts the daemon logged at unmount (TETHER_FUSE_TRACE=1), by kind. */
+function requestCounts(store: string): Map<string, number> {
+  const line = readFileSync(join(store, 'daemon.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('requests: '))
+    .pop();
+  const out = new Map<string, number>();
+  for (const m of (line ?? '').matchAll(/(\w+) (\d+) [\d.]+µs/g)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+serial(
+  `creates in a directory are the session thread's, and everything after them holds${skipped}`,
+  async (t) => {
+    const v = await mounted(t, () => undefined, {
+      TETHER_PULL_MS: '600000',
+      TETHER_FUSE_TRACE: '1',
+    });
+    const m = v.mnt;
+    t.is((await tetherRun(['offline', m])).status, 0);
+    const w = await sh(
+      `umask 027 && mkdir ${m}/d && for i in $(seq 1 40); do echo "file $i" > ${m}/d/f$i; done && ` +
+        `stat -c '%a %u %s' ${m}/d/f7 && cat ${m}/d/f40 && ` +
+        // O_EXCL on a name made here: refused, and the file is untouched.
+        `( (set -C; echo clobbered > ${m}/d/f1) 2>/dev/null || echo refused ) && cat ${m}/d/f1 && ` +
+        `mv ${m}/d/f2 ${m}/d/moved && ln ${m}/d/f3 ${m}/d/linked && rm ${m}/d/f4 && ` +
+        `echo more >> ${m}/d/linked && stat -c %h ${m}/d/f3 && ls ${m}/d | wc -l`,
+    );
+    t.is(w.status, 0, w.stderr);
+    t.deepEqual(w.stdout.split('\n'), [
+      `640 ${String(process.getuid?.() ?? 0)} 7`,
+      'file 40',
+      'refused',
+      'file 1',
+      '2',
+      '40',
+      '',
+    ]);
+    t.is((await sh(`cat ${m}/d/f3`)).stdout, 'file 3\nmore\n');
+    // Noted as changes: the reconnect sends every one of them.
+    const online = await tetherRun(['online', m]);
+    t.is(online.status, 0, online.stdout + online.stderr);
+    const remote = join(v.remote, 'd');
+    t.is(readFileSync(join(remote, 'f40'), 'utf8'), 'file 40\n');
+    t.is(readFileSync(join(remote, 'moved'), 'utf8'), 'file 2\n');
+    t.is(readFileSync(join(remote, 'linked'), 'utf8'), 'file 3\nmore\n');
+    t.is((await sh(`ls ${remote} | wc -l`)).stdout, '40\n');
+    // Made online too: flushed at close.
+    t.is((await sh(`echo late > ${m}/d/late`)).status, 0);
+    t.is((await tetherRun(['sync', m])).status, 0);
+    t.is(readFileSync(join(remote, 'late'), 'utf8'), 'late\n');
+    await v.unmount();
+    const n = requestCounts(v.store);
+    t.true((n.get('created') ?? 0) >= 40, [...n].join(' '));
+    t.is(n.get('create') ?? 0, 0, [...n].join(' '));
+    const fsck = await tetherRun(['fsck', '--store', v.store]);
+    t.is(fsck.status, 0, fsck.stdout + fsck.stderr);
+  },
+);
+
+serial(
+  `an untar's modes and times, set through each new file's descriptor, hold and are noted${skipped}`,
+  async (t) => {
+    const v = await mounted(t, () => undefined, {
+      TETHER_PULL_MS: '600000',
+      TETHER_FUSE_TRACE: '1',
+    });
+    const m = v.mnt;
+    const src = join(v.dir, 'src');
+    const files = 30;
+    const made = await sh(
+      `mkdir -p ${src}/t && cd ${src}/t && for i in $(seq 1 ${files}); do echo "f $i" > f$i; done && ` +
+        `chmod 751 f1 && chmod 600 f2 && touch -m -d @981173106.5 f1 f3 && ` +
+        `tar cf ${v.dir}/t.tar -C ${src} t`,
+    );
+    t.is(made.status, 0, made.stderr);
+    t.is((await tetherRun(['offline', m])).status, 0);
+    const x = await sh(
+      `tar xf ${v.dir}/t.tar -C ${m} && stat -c '%a %Y' ${m}/t/f1 ${m}/t/f2 ${m}/t/f3`,
+    );
+    t.is(x.status, 0, x.stderr);
+    const [f1, f2, f3] = x.stdout.trim().split('\n');
+    t.is(f1, '751 981173106');
+    t.is(f2?.split(' ')[0], '600');
+    t.is(f3, '644 981173106');
+    const online = await tetherRun(['online', m]);
+    t.is(online.status, 0, online.stdout + online.stderr);
+    const remote = await sh(
+      `stat -c '%a %Y' ${v.remote}/t/f1 ${v.remote}/t/f3 && cat ${v.remote}/t/f${files}`,
+    );
+    t.is(remote.stdout, `751 981173106\n644 981173106\nf ${files}\n`, remote.stderr);
+    await v.unmount();
+    const n = requestCounts(v.store);
+    // As root, tar also sets each file's owner: that one still goes to the handlers, as do the
+    // directory's owner, mode and times (set by name).
+    const chowns = process.getuid?.() === 0 ? files : 0;
+    t.true((n.get('created') ?? 0) >= files, [...n].join(' '));
+    t.true((n.get('setattr') ?? 0) <= chowns + 3, [...n].join(' '));
+  },
+);
+
+serial(
+  `offline with the cache full of changes, a create in a directory is refused (ENOSPC)${skipped}`,
+  async (t) => {
+    const FILE = 512 * 1024;
+    const { v } = await limitedVolume(t, () => undefined, 5 * FILE);
+    const m = v.mnt;
+    t.is((await tetherRun(['offline', m])).status, 0);
+    const w = await sh(
+      `mkdir ${m}/d && for i in $(seq 1 30); do head -c ${FILE} /dev/urandom > ${m}/d/f$i || exit $i; ` +
+        `md5sum < ${m}/d/f$i > ${v.dir}/f$i.md5; done`,
+    );
+    t.true(w.status > 1 && w.status <= 30, `a create was refused (exit ${w.status}): ${w.stderr}`);
+    t.regex(w.stderr, /No space left on device/);
+    const why = await tetherRun(['why', join(m, 'd', `f${w.status}`)]);
+    t.regex(why.stdout, /EDISCONFULL/);
+    t.true((await events(m)).some((e) => e.type === 'cache-full'));
+    for (let i = 1; i < w.status; i++) {
+      const now = await sh(`md5sum < ${m}/d/f${i}`);
+      t.is(now.stdout, readFileSync(join(v.dir, `f${i}.md5`), 'utf8'), `f${i} intact`);
+    }
+  },
+);
