@@ -393,9 +393,9 @@ export class Volume {
     return this.fetchPolicy.chunk;
   }
 
-  private rangeSource(): RangeSource {
+  private rangeSource(op = ''): RangeSource {
     return (
-      this.remoteIo?.ranges ??
+      this.remoteIo?.rangesFor(op) ??
       localRangeSource(this.remoteBuf, this.localBuf, this.times.fetchDeadlineMs)
     );
   }
@@ -528,7 +528,7 @@ export class Volume {
     const dst = fsPath(this.localBuf, path);
     let got: FetchOutcome;
     try {
-      const source = this.rangeSource();
+      const source = this.rangeSource(op);
       got = await fetchInPlace(source, this.ranges, this.localBuf, path, this.fetchPolicy, origin);
     } catch (err) {
       const sync = this.syncInFlight;
