@@ -24,8 +24,13 @@ export type BatchResult =
   | { readonly stamp: ServerStamp; readonly copied: boolean }
   | { readonly code: string; readonly message: string };
 
-/** Files of a batch read from the server at once (the agent's I/O threads: remote-io.ts). */
-const AT_ONCE = 16;
+/**
+ * Files of a batch read from the server at once. With whole-batches.ts's IN_FLIGHT batches,
+ * 16 files are copied at once, as many as the agent has I/O threads for beside a hoard's large
+ * files (remote-io.ts): more would only queue for a thread, and a queued request's deadline
+ * runs while it waits, with no progress to show.
+ */
+const AT_ONCE = 4;
 
 /**
  * Every file of `files` copied from `remote` into `local` (see the header); `failed` turns a
