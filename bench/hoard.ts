@@ -1,6 +1,7 @@
 // Benchmark (issue 16, Performance): hoarding a pinned directory over a real sshfs share (an
 // sshd on loopback) against `cp -a` and `rsync -a` of the same directory from the same share,
-// in the same run; then the time from a server hang to the first answered request in the
+// in the same run, and how fast any reader gets those bytes out of the share at all (parallel
+// cats, one tar: the ceiling); then the time from a server hang to the first answered request in the
 // mount, and from the server's resume to a completed automatic sync.
 //
 // Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_DIR (where the work directory is made;
@@ -91,6 +92,15 @@ async function main(): Promise<void> {
     must(['sshfs', ...sshfsArgs(sshd, exported, share, { more: ['reconnect'] })]);
     const cp = timed(['cp', '-a', join(share, 'tree'), join(work, 'cp-copy')]);
     const rsync = timed(['rsync', '-a', join(share, 'tree') + '/', join(work, 'rsync-copy') + '/']);
+    // The ceiling: how fast any reader gets these bytes out of this share (16 readers of 64
+    // files each at a time; one tar's sequential walk), nothing written.
+    const tree = join(share, 'tree');
+    const catAll = must([
+      'sh',
+      '-c',
+      `find ${tree} -type f -print0 | xargs -0 -P16 -n64 cat > /dev/null`,
+    ]);
+    const tarAll = must(['sh', '-c', `tar cf - -C ${tree} . | cat > /dev/null`]);
     const mount = tether(['mount', share, mnt, '--store', store], {
       env: { ...process.env, TETHER_PULL_MS: '600000' },
     });
@@ -135,6 +145,8 @@ async function main(): Promise<void> {
       cp_a_s: round3(cp.seconds),
       rsync_a_s: round3(rsync.seconds),
       speedup_vs_faster: round3(faster / hoard.seconds),
+      bound_parallel_cat_s: round3(catAll.seconds),
+      bound_tar_s: round3(tarAll.seconds),
       hang_to_first_answer_s: round3(hangToAnswer),
       first_answer: first.status === 0 ? 'content (unexpected)' : first.stderr.trim(),
       resume_to_synced_s: round3(resumeToSync),
@@ -143,6 +155,9 @@ async function main(): Promise<void> {
     console.log(
       `hoard of ${FILES} files / ${MB} MB over sshfs: tether ${summary.hoard_s} s, cp -a ${summary.cp_a_s} s, ` +
         `rsync -a ${summary.rsync_a_s} s (${summary.speedup_vs_faster}x the faster); mount ${summary.mount_s} s`,
+    );
+    console.log(
+      `reading it all, nothing written: 16 parallel cats ${summary.bound_parallel_cat_s} s, tar ${summary.bound_tar_s} s`,
     );
     console.log(
       `server hang → first answer ${summary.hang_to_first_answer_s} s; resume → synced ${summary.resume_to_synced_s} s`,

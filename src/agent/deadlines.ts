@@ -28,7 +28,9 @@ export function defaultAgentSpawn(): AgentSpawn {
   return {
     command: process.execPath,
     args: [process.argv[1] ?? '', '__agent'],
-    // Room for concurrent fetches beside a heartbeat (libuv's pool has 4 threads).
-    env: { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '16' },
+    // Room for concurrent fetches beside a heartbeat (libuv's pool has 4 threads): a hoard's
+    // small files (16 at once, volume/batch-copy.ts) beside its large ones (16 at once), so no
+    // request waits for a thread while its deadline runs.
+    env: { ...process.env, UV_THREADPOOL_SIZE: process.env['UV_THREADPOOL_SIZE'] ?? '32' },
   };
 }

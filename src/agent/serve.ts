@@ -10,7 +10,7 @@ function send(m: AgentMessage): void {
 }
 
 /** The error's code: a transport errno wherever it hides (a wrapped cause), else its own. */
-function codeOf(err: unknown): string {
+export function codeOf(err: unknown): string {
   const e = err as {
     code?: unknown;
     errno?: unknown;

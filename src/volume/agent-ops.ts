@@ -2,7 +2,7 @@
 // calls, which live with the agent): every call that touches the remote. `probe` asks whether the
 // server answers; `stamp` and `copyRange` fetch a file range by range into its placeholder in
 // the local view (volume/partial-fetch.ts; progress per read), `copyWhole` a small file at
-// once; `owner` makes a chown there;
+// once, `copyBatch` many small files at once (volume/batch-copy.ts); `owner` makes a chown there;
 // `sync` runs the whole engine
 // (scan → merge → apply) between the local view and the remote, with the store opened here
 // (LMDB serves several processes; the daemon waits for the answer, cutting the sync if the
@@ -15,13 +15,14 @@ import { fsPath } from '../scan/fs-entry.js';
 import { scanReplica } from '../scan/scan-replica.js';
 import { Store } from '../store/store.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
+import { copyBatch, type BatchFile, type BatchResult } from './batch-copy.js';
 import { copyRange, copyWhole, serverStamp } from './range-copy.js';
 import { askRoot } from './remote-fault.js';
 import type { ServerStamp } from './ranges.js';
 import type { Hash } from '../tree/index.js';
 import { syncVolume, type Composed, type VolumeSyncSummary } from './volume-sync.js';
 import { LISTER_OPS } from '../agent/lister.js';
-import type { Operation } from '../agent/serve.js';
+import { codeOf, type Operation } from '../agent/serve.js';
 import { syncDirsOp } from '../agent/sync-dirs-op.js';
 
 export interface StampArgs {
@@ -42,6 +43,12 @@ export interface WholeArgs extends StampArgs {
   readonly local: string;
   /** Larger server files are not copied (they are fetched by ranges). */
   readonly max: number;
+}
+
+export interface BatchArgs {
+  readonly remote: string;
+  readonly local: string;
+  readonly files: readonly BatchFile[];
 }
 
 export interface OwnerArgs extends StampArgs {
@@ -127,6 +134,45 @@ function whole(
   );
 }
 
+/** How often, at most, a batch reports progress (its deadline restarts at each report). */
+const BATCH_PROGRESS_MS = 200;
+
+/**
+ * Many small files copied whole by one request, each with its own result. Progress (a read
+ * made) is reported at most every BATCH_PROGRESS_MS, the last one always: a batch of many
+ * files sends a few messages, not one per read.
+ */
+async function batch(args: unknown, progress: (v?: unknown) => void): Promise<BatchResult[]> {
+  const a = args as BatchArgs;
+  let last = 0;
+  let trailing: NodeJS.Timeout | undefined;
+  const report = (): void => {
+    last = Date.now();
+    progress();
+  };
+  const tick = (): void => {
+    const wait = last + BATCH_PROGRESS_MS - Date.now();
+    if (wait <= 0) report();
+    else
+      trailing ??= setTimeout(() => {
+        trailing = undefined;
+        report();
+      }, wait);
+  };
+  try {
+    return await copyBatch(
+      Buffer.from(a.remote),
+      Buffer.from(a.local),
+      a.files,
+      (err) => ({ code: codeOf(err), message: err instanceof Error ? err.message : String(err) }),
+      tick,
+      () => !process.connected,
+    );
+  } finally {
+    clearTimeout(trailing);
+  }
+}
+
 /** A chown made on the remote (the mount asks the server first: remote-owner.ts). */
 async function owner(args: unknown): Promise<null> {
   const a = args as OwnerArgs;
@@ -200,6 +246,7 @@ function operations(stores: OpenStores): Readonly<Record<string, Operation>> {
     stamp,
     copyRange: copy,
     copyWhole: whole,
+    copyBatch: batch,
     owner,
     sync: (args, progress) => sync(stores, args, progress),
     firstScan: (args) => firstScan(stores, args),

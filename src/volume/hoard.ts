@@ -1,12 +1,17 @@
 // Hoarding (DESIGN decision 11): fetch every file of the pinned set that is not cached yet,
-// at most PARALLEL at a time, through the volume's ordinary fetch (so through the remote agent,
-// with its deadlines). Resumable by nature: a fetched file is no longer a placeholder, so a
+// through the volume's ordinary fetch (so through the remote agent, with its deadlines): large
+// files PARALLEL at a time (each fetched by ranges), small ones SMALL_PARALLEL at a time, which
+// the agent copies many per request (whole-batches.ts), so their round trips, messages and
+// fsyncs are shared. Resumable by nature: a fetched file is no longer a placeholder, so a
 // hoard interrupted (offline, unmount) simply has less to do the next time.
 import type { Path } from '../merge/plan.js';
 import { covers, type Pin, type Pins } from './pins.js';
 import type { Volume } from './volume.js';
+import { FILES, IN_FLIGHT } from './whole-batches.js';
 
 export const PARALLEL = 16;
+/** Small files (one range at most) fetched at once: FILES × IN_FLIGHT of whole-batches.ts. */
+export const SMALL_PARALLEL = FILES * IN_FLIGHT;
 
 export interface HoardStatus {
   readonly running: boolean;
@@ -79,14 +84,30 @@ export class Hoarder {
   }
 
   private async run(targets: readonly Path[]): Promise<void> {
+    const small: Path[] = [];
+    const large: Path[] = [];
+    for (const p of targets) {
+      // By base's size at the path (a moved placeholder's origin may differ: only the lane is
+      // chosen by it, the fetch itself is the same).
+      const size = this.volume.baseEntry(p)?.size;
+      (size !== undefined && size <= this.volume.rangeChunk ? small : large).push(p);
+    }
+    await Promise.all([this.lane(small, SMALL_PARALLEL), this.lane(large, PARALLEL)]);
+    // Done means the content is in the store too: base knows its id (a later merge needs those
+    // bytes), and the cache's count includes its blobs.
+    await this.volume.learner.settled();
+  }
+
+  /** Fetch `paths`, `parallel` at a time, until done, offline, or stopped for room. */
+  private async lane(paths: readonly Path[], parallel: number): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (
-        next < targets.length &&
+        next < paths.length &&
         this.volume.mode === 'online' &&
         this.state.stopped === undefined
       ) {
-        const path = targets[next++]!;
+        const path = paths[next++]!;
         try {
           await this.volume.fetch(path, 'hoard');
           this.state = { ...this.state, done: this.state.done + 1 };
@@ -105,9 +126,6 @@ export class Hoarder {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL, targets.length) }, worker));
-    // Done means the content is in the store too: base knows its id (a later merge needs those
-    // bytes), and the cache's count includes its blobs.
-    await this.volume.learner.settled();
+    await Promise.all(Array.from({ length: Math.min(parallel, paths.length) }, worker));
   }
 }

@@ -2,7 +2,7 @@
 // agent runs for each range request (and the daemon itself where no agent runs). The copy
 // first checks that the server's file is still the version the range map belongs to, and
 // answers only once the bytes are on disk (fdatasync), so the daemon may record the range.
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { timeArg } from '../scan/stamp.js';
 import { TetherError } from '../errors.js';
 import { native } from '../scan/native.js';
@@ -82,14 +82,39 @@ export async function copyWhole(
   progress: (bytes: number) => void = () => undefined,
   cancelled: () => boolean = () => false,
 ): Promise<{ stamp: ServerStamp; copied: boolean }> {
+  const w = await writeWhole(src, dst, max, progress, cancelled);
+  if (w.written !== undefined) {
+    try {
+      await w.written.sync();
+    } finally {
+      await w.written.close();
+    }
+  }
+  return { stamp: w.stamp, copied: w.written !== undefined };
+}
+
+/**
+ * copyWhole without its fsync: `written` is `dst`, still open, complete but not yet durable
+ * (the caller syncs and closes it: a batch syncs all its files at once, batch-copy.ts); unset
+ * where `src` has more than `max` bytes and nothing was written.
+ */
+export async function writeWhole(
+  src: Buffer,
+  dst: Buffer,
+  max: number,
+  progress: (bytes: number) => void = () => undefined,
+  cancelled: () => boolean = () => false,
+): Promise<{ stamp: ServerStamp; written?: FileHandle }> {
   const from = await open(src, 'r');
+  let buf: Buffer;
+  let stamp: ServerStamp;
   try {
     const st = await from.stat({ bigint: true });
     if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-    const stamp = { size: Number(st.size), mtimeNs: st.mtimeNs };
-    if (stamp.size > max) return { stamp, copied: false };
+    stamp = { size: Number(st.size), mtimeNs: st.mtimeNs };
+    if (stamp.size > max) return { stamp };
     progress(0);
-    const buf = Buffer.allocUnsafe(stamp.size);
+    buf = Buffer.allocUnsafe(stamp.size);
     let got = 0;
     while (got < stamp.size) {
       const { bytesRead } = await from.read(buf, got, stamp.size - got, got);
@@ -97,25 +122,25 @@ export async function copyWhole(
       got += bytesRead;
       progress(got);
     }
-    if (cancelled()) throw Object.assign(new Error('cancelled'), { code: 'ECANCELED' });
-    const to = await open(dst, 'r+');
-    try {
-      let done = 0;
-      while (done < got) {
-        const { bytesWritten } = await to.write(buf, done, got - done, done);
-        done += bytesWritten;
-      }
-      await to.truncate(got);
-      const t = timeArg(stamp.mtimeNs);
-      await to.utimes(t, t);
-      await to.sync();
-    } finally {
-      await to.close();
-    }
-    return { stamp, copied: true };
   } finally {
     await from.close();
   }
+  if (cancelled()) throw Object.assign(new Error('cancelled'), { code: 'ECANCELED' });
+  const to = await open(dst, 'r+');
+  try {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await to.write(buf, done, buf.length - done, done);
+      done += bytesWritten;
+    }
+    await to.truncate(buf.length);
+    const t = timeArg(stamp.mtimeNs);
+    await to.utimes(t, t);
+  } catch (err) {
+    await to.close();
+    throw err;
+  }
+  return { stamp, written: to };
 }
 
 /** Bytes [start, start + length) of the file at `path` freed (a hole that reads as zeros). */

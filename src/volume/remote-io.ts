@@ -7,6 +7,7 @@ import { AgentClient, type AgentSpawn } from '../agent/client.js';
 import { deadlinesFromEnv, defaultAgentSpawn, type Deadlines } from '../agent/deadlines.js';
 import { callWatched } from '../agent/watched-call.js';
 import type {
+  BatchArgs,
   FirstScanArgs,
   OwnerArgs,
   ProbeArgs,
@@ -18,6 +19,7 @@ import type {
 import type { Hash } from '../tree/index.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
 import type { RangeSource } from './partial-fetch.js';
+import { WholeBatches } from './whole-batches.js';
 import type { ServerStamp } from './ranges.js';
 import type { Composed, VolumeSyncSummary } from './volume-sync.js';
 
@@ -28,6 +30,8 @@ export class RemoteIo {
   readonly agent: AgentClient;
   /** Probes: whether the server answers, also while the other agent is busy or stuck. */
   readonly prober: AgentClient;
+  /** A hoard's small files, copied many per request (whole-batches.ts). */
+  private readonly batches: WholeBatches;
 
   constructor(
     private readonly storeDir: string,
@@ -39,6 +43,13 @@ export class RemoteIo {
   ) {
     this.agent = new AgentClient(how, log);
     this.prober = new AgentClient(how, log);
+    this.batches = new WholeBatches((files) => {
+      const args: BatchArgs = { remote: this.remote, local: this.local, files };
+      return this.agent.call('copyBatch', args, {
+        deadlineMs: this.deadlines.metaMs,
+        idleMs: this.deadlines.idleMs,
+      });
+    });
   }
 
   /**
@@ -84,6 +95,16 @@ export class RemoteIo {
         });
       },
     };
+  }
+
+  /**
+   * The fetching for `op`: a hoard's small files go in batches (whole-batches.ts), each batch
+   * one request with the deadlines of one file's (a first sign of life, then progress).
+   */
+  rangesFor(op: string): RangeSource {
+    const ranges = this.ranges;
+    if (op !== 'hoard') return ranges;
+    return { ...ranges, whole: (path, max, from) => this.batches.whole(path, max, from) };
   }
 
   /**

@@ -84,9 +84,9 @@ export class VolumeFetch {
     return this.fetchPolicy.chunk;
   }
 
-  private rangeSource(): RangeSource {
+  private rangeSource(op = ''): RangeSource {
     return (
-      this.v.remoteIo?.ranges ??
+      this.v.remoteIo?.rangesFor(op) ??
       localRangeSource(this.remoteBuf, this.localBuf, this.v.times.fetchDeadlineMs)
     );
   }
@@ -219,7 +219,7 @@ export class VolumeFetch {
     const dst = fsPath(this.localBuf, path);
     let got: FetchOutcome;
     try {
-      const source = this.rangeSource();
+      const source = this.rangeSource(op);
       got = await fetchInPlace(
         source,
         this.v.ranges,

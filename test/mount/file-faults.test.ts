@@ -6,7 +6,7 @@
 // killed: every call fails), a read takes the volume offline as before. A chown the server
 // fails for one file is judged by the same rule, and so is a flush that must fetch such a file.
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountFixture, whyNoMount } from '../fuse/harness.js';
 import { events } from './cache-limit.js';
@@ -58,6 +58,42 @@ serial(
     t.regex(later.stderr, /No data available/);
     t.true(await eventually(async () => (await modeDetail(m)) === 'offline:failure', 15_000));
     t.is((await sh(`cat ${join(m, 'good.txt')}`)).stdout, 'good\n', 'cached content still reads');
+  },
+);
+
+serial(
+  `a hoard whose batches meet files the server fails caches the others and reports those${skipped}`,
+  async (t) => {
+    const fx = await mountFixture('faulty');
+    t.teardown(() => fx.unmount());
+    mkdirSync(join(fx.root, 'set'));
+    // Small files, fetched many per agent request: two of them fail on the server.
+    for (let i = 0; i < 60; i++) writeFileSync(join(fx.root, 'set', `f${i}.txt`), `file ${i}\n`);
+    writeFileSync(join(fx.root, 'set', 'eio-a.txt'), 'unreadable on the server\n');
+    writeFileSync(join(fx.root, 'set', 'eio-b.txt'), 'unreadable on the server\n');
+    const v = await mounted(t, () => undefined, { TETHER_PULL_MS: '600000' }, [], fx.dir);
+    const m = v.mnt;
+    t.is((await tetherRun(['pin', '--recursive', join(m, 'set')])).status, 0);
+
+    const h = await tetherRun(['hoard', m, '--json'], 60_000);
+    const got = JSON.parse(h.stdout) as { total: number; done: number; failed: number };
+    t.like(got, { total: 62, done: 62, failed: 2 }, h.stdout);
+    t.regex(h.stdout, /eio-[ab]\.txt.*this file alone failed/);
+    t.is(await modeDetail(m), 'online', 'failed files are no outage');
+    const e = await events(m);
+    const unavailable = e.filter((x) => x.type === 'data-unavailable').map((x) => x['path']);
+    t.deepEqual(unavailable.sort(), ['set/eio-a.txt', 'set/eio-b.txt']);
+
+    // Only those two are left to fetch.
+    const again = await tetherRun(['hoard', m, '--json'], 60_000);
+    t.like(JSON.parse(again.stdout), { total: 2, failed: 2 });
+
+    // The server dead: every other file reads from the cache.
+    fx.kill();
+    const all = Array.from({ length: 60 }, (_, i) => join(m, 'set', `f${i}.txt`)).join(' ');
+    const read = await sh(`cat ${all}`, 10_000);
+    t.is(read.status, 0, read.stderr);
+    t.is(read.stdout, Array.from({ length: 60 }, (_, i) => `file ${i}\n`).join(''));
   },
 );
 

@@ -1,10 +1,13 @@
 // The working set over a real sshfs share: pinned paths hoarded, then the server killed, and
 // every pinned file still reads while the files left out fail with ENODATA; a recursive pin
 // covers files created on the server later; a hoard run again after it finished has nothing
-// left to fetch (resumable: what is fetched is no longer a placeholder).
+// left to fetch (resumable: what is fetched is no longer a placeholder), also after a daemon
+// killed with -9 in the middle of a hoard, whose store then verifies.
 import test from 'ava';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { localDirOf } from '../../src/volume/layout.js';
 import { eventually, sh, tetherRun } from './harness.js';
 import { cannotSshfs, sshfsVolume } from './sshfs-remote.js';
 
@@ -63,3 +66,48 @@ serial(`pinned files hoarded before an outage read during it${skipped}`, async (
   const after = await tetherRun(['pins', v.mnt, '--json']);
   t.is((JSON.parse(after.stdout) as unknown[]).length, 1);
 });
+
+serial(
+  `a daemon killed with -9 mid-hoard: the store verifies, the next hoard fetches the rest${skipped}`,
+  async (t) => {
+    const N = 3000;
+    const v = await sshfsVolume(
+      t,
+      (e) => {
+        mkdirSync(join(e, 'set'));
+        for (let i = 0; i < N; i++)
+          writeFileSync(join(e, 'set', `f${i}`), `file ${i}\n`.repeat(i % 50));
+      },
+      { TETHER_PULL_MS: '600000' },
+    );
+    t.is((await tetherRun(['pin', '--recursive', join(v.mnt, 'set')])).status, 0);
+    const pid = Number(readFileSync(join(v.store, 'daemon.pid'), 'utf8'));
+    // Fetched so far: files of the local view with blocks (a placeholder is sparse).
+    const view = join(localDirOf(v.store), 'set');
+    const fetched = (): number =>
+      readdirSync(view).filter((n) => statSync(join(view, n)).blocks > 0).length;
+    const hoard = tetherRun(['hoard', v.mnt, '--json'], 120_000);
+    t.true(await eventually(() => fetched() >= N / 10, 60_000, 5), 'the hoard got under way');
+    process.kill(pid, 'SIGKILL');
+    const cut = await hoard;
+    t.not(cut.status, 0, 'the hoard was cut');
+    spawnSync('fusermount', ['-uz', v.mnt]);
+    const fsck = await tetherRun(['fsck', '--store', v.store], 60_000);
+    t.is(fsck.status, 0, fsck.stdout + fsck.stderr);
+
+    const m = await v.mount();
+    t.is(m.status, 0, m.stderr);
+    const again = await tetherRun(['hoard', v.mnt, '--json'], 120_000);
+    t.is(again.status, 0, again.stderr);
+    const h = JSON.parse(again.stdout) as { total: number; done: number; failed: number };
+    t.log(`after the kill: ${h.total} of ${N} files left to fetch`);
+    t.true(h.total > 0 && h.total < N, again.stdout);
+    t.like(h, { done: h.total, failed: 0 });
+    // Offline, the server gone: every file reads from the cache.
+    t.is((await tetherRun(['offline', v.mnt])).status, 0);
+    v.kill();
+    const sum = await sh(`cd ${v.mnt}/set && cat $(ls | sort) | md5sum`, 30_000);
+    const want = await sh(`cd ${v.exported}/set && cat $(ls | sort) | md5sum`, 30_000);
+    t.is(sum.stdout, want.stdout, 'every file reads offline with its content');
+  },
+);
