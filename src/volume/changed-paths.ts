@@ -17,6 +17,7 @@ import type { BigIntStats } from 'node:fs';
 import type { Path } from '../merge/plan.js';
 import { asBytes, type KvDb } from '../store/kv.js';
 import type { Hash } from '../tree/index.js';
+import { LocalMemo } from './local-memo.js';
 import { PathKeys } from './path-key.js';
 
 const CHANGED = Buffer.from('c:');
@@ -54,6 +55,8 @@ export function isUnder(path: Path, dir: Path): boolean {
 const BATCH_MS = 50;
 
 export class ChangedPaths {
+  /** The last local tree composed from this list, reused while still true (local-memo.ts). */
+  readonly memo = new LocalMemo();
   /** Each path and the sequence number of its latest note. */
   private readonly paths = new Map<Path, number>();
   /** Records not yet written: true to put, false to remove (the latest decision wins). */

@@ -68,12 +68,3 @@ export class LocalMemo {
     return c.id;
   }
 }
-
-const memos = new WeakMap<object, LocalMemo>();
-
-/** The memo of one volume's changed-path list (one per daemon). */
-export function memoOf(changed: object): LocalMemo {
-  let m = memos.get(changed);
-  if (m === undefined) memos.set(changed, (m = new LocalMemo()));
-  return m;
-}

@@ -34,8 +34,7 @@ import {
 } from '../tree/index.js';
 import { nowNs, type ChangedPaths } from './changed-paths.js';
 import { localLinkKeys, rememberedMembers } from './local-links.js';
-import { memoOf, SeenStats } from './local-memo.js';
-import { totalsOf } from './tree-totals.js';
+import { SeenStats } from './local-memo.js';
 import type { Volume } from './volume.js';
 import { placeholderHook, type PlaceholderHook } from './placeholder-scan.js';
 
@@ -113,7 +112,7 @@ export async function localTree(
       linksWalked: true,
     };
   };
-  const memo = memoOf(changed);
+  const memo = changed.memo;
   if (!changed.complete) {
     memo.forget();
     return whole();
@@ -366,7 +365,7 @@ class Composer {
   /** A listing stored, and counted for the snapshot's totals from its entries. */
   private put(entries: Entry[]): Hash {
     const id = this.v.store.putTree(entries);
-    totalsOf(this.v.store).note(this.v.store, id, entries);
+    this.v.totals.note(this.v.store, id, entries);
     return id;
   }
 }

@@ -38,12 +38,3 @@ export class TotalsCache {
     return t;
   }
 }
-
-const caches = new WeakMap<object, TotalsCache>();
-
-/** The cache of one store (keyed by the store object: one per daemon). */
-export function totalsOf(store: object): TotalsCache {
-  let c = caches.get(store);
-  if (c === undefined) caches.set(store, (c = new TotalsCache()));
-  return c;
-}

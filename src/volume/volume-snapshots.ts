@@ -12,7 +12,6 @@ import type { ChangedPaths } from './changed-paths.js';
 import { locate } from './find.js';
 import { localTree, type LocalTree } from './local-tree.js';
 import type { Request } from './control.js';
-import { totalsOf } from './tree-totals.js';
 import type { Volume } from './volume.js';
 
 export class VolumeSnapshots {
@@ -34,7 +33,7 @@ export class VolumeSnapshots {
       const t1 = performance.now();
       const t = await localTree(this.v, this.changed, false);
       const t2 = performance.now();
-      const { files, bytes } = totalsOf(this.v.store).of(this.v.store, t.id);
+      const { files, bytes } = this.v.totals.of(this.v.store, t.id);
       const takenAt = new Date().toISOString();
       const t3 = performance.now();
       await saveSnapshot(

@@ -39,6 +39,7 @@ import { Placeholders } from './placeholders.js';
 import type { CacheUse } from './cache-use.js';
 import { pathsStatus, pathState, type PathState } from './volume-state.js';
 import type { RemoteIo } from './remote-io.js';
+import { TotalsCache } from './tree-totals.js';
 import { WhyLog, type WhyRecord } from './why.js';
 import { ViewChanges, type ViewListener } from './view-changes.js';
 import { authRequired, MODE_TEXT, modeOf, type Mode, type OfflineCause } from './volume-mode.js';
@@ -96,6 +97,8 @@ export class Volume {
   /** Syncs through the engine, and their outcomes. */
   private readonly syncs: VolumeSyncs;
   readonly why = new WhyLog();
+  /** Files and bytes per stored tree, for snapshots' records (tree-totals.ts). */
+  readonly totals = new TotalsCache();
   readonly conflicts: ConflictStore;
   private readonly viewChanges = new ViewChanges();
   private modeNow: Mode;
