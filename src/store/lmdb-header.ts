@@ -62,8 +62,11 @@ function metaProblem(
   if (m.readBigUInt64LE(OFF.address) !== 0n) return 'a fixed map address is set';
   const mapsize = m.readBigUInt64LE(OFF.mapsize);
   if (mapsize === 0n || mapsize % BigInt(pageSize) !== 0n) return 'bad map size';
+  // The last page may lie past the end of the file: LMDB counts pages it allocated and freed
+  // again in one transaction (never written) and leaves the file short of them. So the last
+  // page is held to the map, and the roots, which every commit writes, to the file.
   const lastPg = m.readBigUInt64LE(OFF.lastPg);
-  if (lastPg < 1n || lastPg >= pages) return 'last page beyond the end of the file';
+  if (lastPg < 1n || lastPg >= mapsize / BigInt(pageSize)) return 'last page beyond the map';
   for (const [i, flags] of [
     [0, MDB_INTEGERKEY],
     [1, 0],
@@ -75,7 +78,9 @@ function metaProblem(
     }
     const depth = m.readUInt16LE(db + DB.depth);
     const root = m.readBigUInt64LE(db + DB.root);
-    if (root === P_INVALID ? depth !== 0 : depth === 0 || depth > 32 || root > lastPg) {
+    if (
+      root === P_INVALID ? depth !== 0 : depth === 0 || depth > 32 || root > lastPg || root >= pages
+    ) {
       return `bad root of database ${i}`;
     }
     let used = 0n;

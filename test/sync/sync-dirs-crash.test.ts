@@ -113,6 +113,8 @@ test('kill -9 during apply, again and again: the reruns converge to the uninterr
     let finished = false;
     for (let attempt = 0; attempt < 40; attempt++) {
       const child = tetherAsync(['sync-dirs', run.a, run.b, '--store', run.store]);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       // Kills come later and later, so that some run is certain to finish even on a slow machine.
       const delay = 60 + Math.floor(random() * 400) + attempt * 150;
       const timer = setTimeout(() => child.kill('SIGKILL'), delay);
@@ -126,7 +128,7 @@ test('kill -9 during apply, again and again: the reruns converge to the uninterr
         kills++;
         continue;
       }
-      t.true(code === 0 || code === 3, `exit ${code}`);
+      t.true(code === 0 || code === 3, `exit ${code} after ${kills} kills: ${stderr}`);
       finished = true;
       break;
     }
