@@ -6,10 +6,10 @@
 // /proc/self/mountinfo alone (their fsname names their directory under the store).
 import { resolve } from 'node:path';
 import { request } from '../volume/control.js';
-import { mounts } from '../volume/find.js';
-import { isViewMount } from './find.js';
-import { storeOfViewDir, VIEW_FSNAME_PREFIX } from './layout.js';
-import { unmountView } from './start.js';
+import { mounts } from '../sync/mounts.js';
+import { isViewMount } from '../view/find.js';
+import { storeOfViewDir, VIEW_FSNAME_PREFIX } from '../view/layout.js';
+import { unmountView } from './view-start.js';
 
 /** The mount points of the views of `storeDir`. */
 export function viewsOfStore(storeDir: string): string[] {

@@ -5,15 +5,17 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TetherError } from '../errors.js';
 import { processAlive, Store } from '../store/store.js';
 import { request } from '../volume/control.js';
-import { locate, mountAt } from '../volume/find.js';
+import { mountAt } from '../sync/mounts.js';
+import { locate } from '../volume/find.js';
 import { logFileOf, pidFileOf } from '../volume/layout.js';
-import { checkFuse, lazyUnmount, readLog, sleep } from '../volume/start.js';
-import { describeView, rootOf, type ViewOf } from './daemon.js';
-import { isViewMount } from './find.js';
-import { VIEW_FSNAME_PREFIX, viewDirOf } from './layout.js';
+import { checkFuse, lazyUnmount, readLog } from './volume-start.js';
+import { describeView, rootOf, type ViewOf } from './view-daemon.js';
+import { isViewMount } from '../view/find.js';
+import { VIEW_FSNAME_PREFIX, viewDirOf } from '../view/layout.js';
 
 export interface ViewRequest {
   readonly mountpoint: string;
@@ -106,7 +108,7 @@ export async function mountView(r: ViewRequest): Promise<{ store: string; what: 
   const out = { store: storeDir, what: describeView(r.of) };
   const opts = { storeDir, viewDir, mountpoint: r.mountpoint, of: r.of, allowOther: r.allowOther };
   if (r.foreground) {
-    const { runViewDaemon } = await import('./daemon.js');
+    const { runViewDaemon } = await import('./view-daemon.js');
     await runViewDaemon({ ...opts, log: r.log });
     return out;
   }
