@@ -8,7 +8,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TetherError } from '../errors.js';
 import { processAlive, Store } from '../store/store.js';
-import { request } from '../volume/control.js';
+import { daemonAnswers, request } from '../volume/control.js';
 import { mountAt } from '../sync/mounts.js';
 import { locate } from '../volume/find.js';
 import { logFileOf, pidFileOf } from '../volume/layout.js';
@@ -28,15 +28,6 @@ export interface ViewRequest {
   readonly allowOther: boolean;
   readonly launcher: string;
   readonly log: (line: string) => void;
-}
-
-async function answers(viewDir: string): Promise<boolean> {
-  try {
-    await request(viewDir, { op: 'ping' }, 3000);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function storeOf(r: ViewRequest): string {
@@ -59,7 +50,7 @@ async function checkMountpoint(mp: string, viewDir: string, log: (l: string) => 
   const there = mountAt(mp);
   if (there !== undefined) {
     const stale =
-      isViewMount(there) && !(await answers(there.source.slice(VIEW_FSNAME_PREFIX.length)));
+      isViewMount(there) && !(await daemonAnswers(there.source.slice(VIEW_FSNAME_PREFIX.length)));
     if (!stale) {
       throw new TetherError(
         'EUSAGE',
@@ -84,7 +75,7 @@ async function checkMountpoint(mp: string, viewDir: string, log: (l: string) => 
       `the mount point ${mp} is not empty: mount on an empty directory`,
     );
   }
-  if (await answers(viewDir)) {
+  if (await daemonAnswers(viewDir)) {
     throw new TetherError('ELOCKED', `a view daemon already serves ${mp}: unmount it first`);
   }
 }
@@ -148,7 +139,7 @@ export async function mountView(r: ViewRequest): Promise<{ store: string; what: 
       );
     }
     const now = mountAt(r.mountpoint);
-    if (now !== undefined && isViewMount(now) && (await answers(viewDir))) return out;
+    if (now !== undefined && isViewMount(now) && (await daemonAnswers(viewDir))) return out;
     await sleep(50);
   }
 }

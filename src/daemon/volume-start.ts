@@ -8,7 +8,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TetherError } from '../errors.js';
 import { whyNoBinding } from '../fuse/mount.js';
-import { request } from '../volume/control.js';
+import { daemonAnswers, request } from '../volume/control.js';
 import { mountAt } from '../sync/mounts.js';
 import { isTetherMount } from '../volume/find.js';
 import { defaultStoreFor, FSNAME_PREFIX, logFileOf } from '../volume/layout.js';
@@ -72,15 +72,6 @@ export function lazyUnmount(mountpoint: string): void {
   if (fm === undefined)
     throw new TetherError('EUSAGE', 'fusermount is not installed (Debian: apt-get install fuse3)');
   execFileSync(fm, ['-uz', mountpoint], { stdio: 'ignore' });
-}
-
-async function daemonAnswers(storeDir: string): Promise<boolean> {
-  try {
-    await request(storeDir, { op: 'ping' }, 3000);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
