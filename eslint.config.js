@@ -5,6 +5,8 @@ import tseslint from 'typescript-eslint';
 
 // Later blocks replace a rule's options for their files: each repeats this one.
 const noCli = { group: ['**/cli/*'], message: 'src/ never imports the command line' };
+/** src/daemon joins a volume and its views into processes: only the command line is above it. */
+const noDaemon = { group: ['../daemon/*'], message: 'only the command line imports src/daemon' };
 
 const impure = ['node:fs', 'node:fs/promises', 'fs', 'fs/promises', 'lmdb'];
 const noFuse = { group: ['**/fuse/*'], message: 'the pure layers import no FUSE' };
@@ -12,6 +14,12 @@ const noFuse = { group: ['**/fuse/*'], message: 'the pure layers import no FUSE'
 const above = (layer, ...layers) => ({
   group: layers.map((l) => `../${l}/*`),
   message: `src/${layer} imports nothing above it (${layers.join(', ')})`,
+});
+
+/** Two layers side by side: neither imports the other. */
+const beside = (layer, other) => ({
+  group: [`../${other}/*`],
+  message: `src/${layer} and src/${other} sit side by side: neither imports the other`,
 });
 
 export default tseslint.config(
@@ -38,12 +46,14 @@ export default tseslint.config(
     // The engine and the layers below it never reach up into the command line.
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [noCli] }],
+      'no-restricted-imports': ['error', { patterns: [noCli, noDaemon] }],
     },
   },
   {
     files: ['src/tree/**/*.ts', 'src/merge/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: impure, patterns: [noCli, noFuse] }] },
+    rules: {
+      'no-restricted-imports': ['error', { paths: impure, patterns: [noCli, noFuse, noDaemon] }],
+    },
   },
   {
     // The store is the bottom layer but for the pure tree model: it imports nothing above it.
@@ -69,7 +79,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [above('scan', 'replica', 'sync', 'agent', 'volume', 'view', 'fuse'), noCli] },
+        {
+          patterns: [
+            above('scan', 'replica', 'sync', 'agent', 'volume', 'view', 'fuse', 'daemon'),
+            noCli,
+          ],
+        },
       ],
     },
   },
@@ -78,7 +93,9 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [above('replica', 'sync', 'agent', 'volume', 'view', 'fuse'), noCli] },
+        {
+          patterns: [above('replica', 'sync', 'agent', 'volume', 'view', 'fuse', 'daemon'), noCli],
+        },
       ],
     },
   },
@@ -89,7 +106,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [above('agent', 'volume', 'view', 'fuse'), noCli] },
+        { patterns: [above('agent', 'volume', 'view', 'fuse', 'daemon'), noCli] },
       ],
     },
   },
@@ -98,8 +115,34 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [above('sync', 'agent', 'volume', 'view', 'fuse'), noCli] },
+        { patterns: [above('sync', 'agent', 'volume', 'view', 'fuse', 'daemon'), noCli] },
       ],
+    },
+  },
+  {
+    // The FUSE binding and its handler table serve whatever view they are given: they know
+    // neither the volume nor the read-only views.
+    files: ['src/fuse/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [above('fuse', 'volume', 'view', 'daemon'), noCli] },
+      ],
+    },
+  },
+  {
+    // A volume and the read-only views of a store sit side by side, neither importing the
+    // other: what joins them (a volume's daemon serving its .tether/ views, a view following a
+    // mounted volume) is src/daemon, above both.
+    files: ['src/view/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [beside('view', 'volume'), noDaemon, noCli] }],
+    },
+  },
+  {
+    files: ['src/volume/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [beside('volume', 'view'), noDaemon, noCli] }],
     },
   },
   {

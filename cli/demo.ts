@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { editForDiff, editLocal, editServer, writeExample } from '../src/demo/example.js';
 import { mountDemo } from '../src/demo/mount-demo.js';
-import { checkFuse } from '../src/volume/start.js';
+import { checkFuse } from '../src/daemon/volume-start.js';
 import { TetherCommand } from './base.js';
 
 // The script this process runs (the bundled CLI, or cli/main.js when run from the build).

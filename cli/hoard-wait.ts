@@ -1,5 +1,6 @@
 // A hoard started in a volume's daemon and followed to its end with a progress bar (shared by
 // `tether hoard` and `tether snapshot take --fetch`).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HoardStatus } from '../src/volume/hoard.js';
 import { progress } from './progress.js';
 import { ask, type Located } from './volume.js';
@@ -12,7 +13,7 @@ export async function hoardAndWait(l: Located, paths: readonly string[]): Promis
   const bar = progress('fetch', 'files', s.total);
   try {
     while (s.running) {
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await sleep(POLL_MS);
       s = (await ask(l, { op: 'hoard-status' }))['hoard'] as HoardStatus;
       bar.update(s.done);
     }

@@ -4,7 +4,7 @@
 import { Command, Option } from 'clipanion';
 import { resolve } from 'node:path';
 import { TetherError } from '../src/errors.js';
-import type { ViewOf } from '../src/view/daemon.js';
+import type { ViewOf } from '../src/daemon/view-daemon.js';
 import { VARIANTS, type Variant } from '../src/view/roots.js';
 import { TetherCommand } from './base.js';
 
@@ -62,7 +62,7 @@ export class MountViewCommand extends TetherCommand {
   mountpoint = Option.String({ name: 'MOUNTPOINT' });
 
   async execute(): Promise<number> {
-    const { mountView } = await import('../src/view/start.js');
+    const { mountView } = await import('../src/daemon/view-start.js');
     const mp = resolve(this.mountpoint);
     const r = await mountView({
       mountpoint: mp,
@@ -90,7 +90,7 @@ export class ViewDaemonCommand extends TetherCommand {
   mountpoint = Option.String({ name: 'MOUNTPOINT' });
 
   async execute(): Promise<number> {
-    const { runViewDaemon } = await import('../src/view/daemon.js');
+    const { runViewDaemon } = await import('../src/daemon/view-daemon.js');
     const { viewDirOf } = await import('../src/view/layout.js');
     await runViewDaemon({
       storeDir: this.store,

@@ -4,11 +4,11 @@
 import { Command, Option } from 'clipanion';
 import { resolve } from 'node:path';
 import { TetherError } from '../src/errors.js';
-import { NOTIFY_ENV } from '../src/volume/notify.js';
-import { cleanUpOrphanViews } from '../src/view/with-volume.js';
+import { NOTIFY_ENV } from '../src/daemon/notify.js';
+import { cleanUpOrphanViews } from '../src/daemon/with-volume.js';
 import { defaultStoreFor } from '../src/volume/layout.js';
 import { parseSize } from '../src/volume/size-arg.js';
-import { mountVolume } from '../src/volume/start.js';
+import { mountVolume } from '../src/daemon/volume-start.js';
 import { TetherCommand } from './base.js';
 
 export class MountCommand extends TetherCommand {
@@ -113,7 +113,7 @@ export class DaemonCommand extends TetherCommand {
   mountpoint = Option.String({ name: 'MOUNTPOINT' });
 
   async execute(): Promise<number> {
-    const { runDaemon } = await import('../src/volume/daemon.js');
+    const { runDaemon } = await import('../src/daemon/volume-daemon.js');
     await runDaemon({
       storeDir: this.store,
       remote: this.remote,

@@ -1,14 +1,15 @@
 // `tether unmount MOUNTPOINT`: the daemon flushes what is dirty (online), unmounts and stops;
 // a mount whose daemon died is detached. A read-only view's daemon simply stops. The views of
-// a volume's store are unmounted with it, first (src/view/with-volume.ts).
+// a volume's store are unmounted with it, first (src/daemon/with-volume.ts).
 import { Command, Option } from 'clipanion';
 import { resolve } from 'node:path';
 import { isViewMount } from '../src/view/find.js';
-import { unmountView } from '../src/view/start.js';
-import { unmountViewsOf } from '../src/view/with-volume.js';
-import { isTetherMount, mountAt } from '../src/volume/find.js';
+import { unmountView } from '../src/daemon/view-start.js';
+import { unmountViewsOf } from '../src/daemon/with-volume.js';
+import { mountAt } from '../src/sync/mounts.js';
+import { isTetherMount } from '../src/volume/find.js';
 import { FSNAME_PREFIX } from '../src/volume/layout.js';
-import { unmountVolume } from '../src/volume/start.js';
+import { unmountVolume } from '../src/daemon/volume-start.js';
 import { TetherCommand } from './base.js';
 
 export class UnmountCommand extends TetherCommand {

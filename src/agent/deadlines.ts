@@ -11,15 +11,17 @@ export interface Deadlines {
   readonly syncMs: number;
 }
 
+/** A duration from the environment variable `name` (ms): a positive number, else `dflt`. */
+export function msFromEnv(name: string, dflt: number): number {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+}
+
 export function deadlinesFromEnv(): Deadlines {
-  const ms = (name: string, dflt: number): number => {
-    const v = Number(process.env[name]);
-    return Number.isFinite(v) && v > 0 ? v : dflt;
-  };
   return {
-    metaMs: ms('TETHER_DEADLINE_MS', 2000),
-    idleMs: ms('TETHER_IDLE_MS', 5000),
-    syncMs: ms('TETHER_SYNC_MS', 30 * 60_000),
+    metaMs: msFromEnv('TETHER_DEADLINE_MS', 2000),
+    idleMs: msFromEnv('TETHER_IDLE_MS', 5000),
+    syncMs: msFromEnv('TETHER_SYNC_MS', 30 * 60_000),
   };
 }
 

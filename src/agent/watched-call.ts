@@ -2,6 +2,7 @@
 // HEARTBEAT_MS whether it still answers, within the metadata deadline. When it does not, the
 // run's agent is replaced (killed and abandoned, never awaited: DESIGN decision 2), which ends
 // the run's call with a transport error at once.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SyncPhase } from '../sync/sync-dirs.js';
 import { AgentCallError, type AgentClient } from './client.js';
 
@@ -36,7 +37,7 @@ export async function callWatched<T>(op: string, args: unknown, w: WatchedCall):
   const finished = (): boolean => run.finished;
   const watch = async (): Promise<void> => {
     while (!finished()) {
-      await new Promise((r) => setTimeout(r, HEARTBEAT_MS));
+      await sleep(HEARTBEAT_MS);
       if (finished()) return;
       try {
         await w.prober.call('probe', w.probe, { deadlineMs: w.metaMs });

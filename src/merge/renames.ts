@@ -13,10 +13,12 @@ import {
   EMPTY_TREE_ID,
   type Entry,
   type Hash,
+  lastName,
+  parentOf,
   type TreeReader,
 } from '../tree/index.js';
 import type { Action, BaseUpdate, Conflict, Path, Side } from './plan.js';
-import { baseName, isDirAt, lookup, OverlayReader, parentOf, setAt } from './tree-edit.js';
+import { isDirAt, lookup, OverlayReader, setAt } from './tree-edit.js';
 import { walkTrees } from './walk.js';
 
 export interface Rename {
@@ -130,7 +132,7 @@ export function applyRenames(
     const target: Side = c.side === 'local' ? 'server' : 'local';
     const moved = lookup(overlay, roots[target], c.from)!;
     const b = lookup(overlay, roots.base, c.from)!;
-    const name = baseName(c.to);
+    const name = lastName(c.to);
     actions.push({
       op: 'rename',
       side: target,

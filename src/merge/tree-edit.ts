@@ -38,15 +38,6 @@ export class OverlayReader implements TreeReader {
   }
 }
 
-export function parentOf(path: Path): Path {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
-}
-
-export function baseName(path: Path): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 /** True when `path` is the root or a directory under `root`. */
 export function isDirAt(reader: TreeReader, root: Hash, path: Path): boolean {
   return path === '' || lookup(reader, root, path)?.kind === 'dir';

@@ -95,11 +95,4 @@ export interface Replica extends ContentSource {
   variant(path: ByteString, variantPath: ByteString, entry: Entry): Promise<Outcome>;
 }
 
-export function lastName(path: ByteString): ByteString {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-export function parentOf(path: ByteString): ByteString {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
-}
+export { lastName, parentOf } from '../tree/index.js';

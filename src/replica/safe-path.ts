@@ -17,7 +17,14 @@ import { close as closeCb, constants, open as openCb } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { TetherError } from '../errors.js';
-import { bytesOf, display, unsafeNameReason, type ByteString } from '../tree/index.js';
+import {
+  bytesOf,
+  display,
+  lastName,
+  parentOf,
+  unsafeNameReason,
+  type ByteString,
+} from '../tree/index.js';
 
 // Descriptors, not FileHandles: a FileHandle closes itself when collected, and these are held
 // by number in the paths handed out.
@@ -44,15 +51,6 @@ export function unsafeParent(label: string, path: ByteString, why: string): Teth
 /** The kernel path of `name` inside the directory open as `fd`. */
 function viaFd(fd: number, name: ByteString): Buffer {
   return Buffer.concat([Buffer.from(`/proc/self/fd/${fd}/`), bytesOf(name)]);
-}
-
-function parentOf(path: ByteString): ByteString {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
-}
-
-function lastName(path: ByteString): ByteString {
-  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 // Descriptors of replicas no longer referenced: closed when the replica object is collected.

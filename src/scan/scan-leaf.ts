@@ -57,12 +57,6 @@ export async function hashOf(
   }
 }
 
-/** The directory \`path\` is in ('' for the root's entries). */
-export function parentOf(path: Path): Path {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
-
 /** Runs at most `n` tasks at once. */
 export class Limiter {
   private active = 0;

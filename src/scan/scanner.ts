@@ -3,7 +3,7 @@
 // steps per directory — list it, reuse its cached tree whole when its listing is unchanged,
 // else look at it entry by entry (dir-scan.ts), recurse, and record what was made of it.
 import { isTetherError, TetherError } from '../errors.js';
-import { hashOf, Limiter, normalize, parentOf, reuse } from './scan-leaf.js';
+import { hashOf, Limiter, normalize, reuse } from './scan-leaf.js';
 import type { ScanOptions, ScanStore } from './scan-options.js';
 import { putRecords } from './cache-learn.js';
 import type { Path } from '../merge/plan.js';
@@ -11,6 +11,7 @@ import {
   display,
   encodeParts,
   joinPath,
+  parentOf,
   type EncodedParts,
   type Entry,
   type Hash,

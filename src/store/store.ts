@@ -29,6 +29,7 @@ import { FIRST, giveFirst, openToRead, openToReadSync, takeFirst } from './strea
 import type { ObjectStore, RefStore } from './types.js';
 import { isNoEntry } from './store-files.js';
 import { createStoreDir, openStoreEnv } from './store-open.js';
+import { ObjectTables } from './object-tables.js';
 import { Refs } from './refs.js';
 import { UserRecords } from './user-records.js';
 
@@ -37,35 +38,23 @@ export { FORMAT, FORMAT_VERSION, MARKER, processAlive } from './store-files.js';
 /** Blobs of at least this many bytes live as files under blobs/; smaller ones in LMDB. */
 export const BLOB_FILE_THRESHOLD = FIRST;
 
-function idKey(id: Hash): Buffer {
-  return Buffer.from(id, 'hex');
-}
-
 export class Store implements ObjectStore, RefStore, SyncStore {
-  private readonly trees: Database<Buffer, Buffer>;
-  private readonly blobs: Database<Buffer, Buffer>;
+  /** Trees and small blobs (object-tables.ts). */
+  private readonly objects: ObjectTables;
   private readonly refTable: Refs;
   private readonly records: UserRecords;
-  /** Trees put in this tick whose batched LMDB write has not committed yet. */
-  private readonly pending = new Map<Hash, Buffer>();
   private readonly files: BlobFiles;
-  /** Small blobs put whose batched write has not committed yet. */
-  private readonly pendingBlobs = new Map<Hash, Buffer>();
   private readonly cache = new LruCache<Hash, Tree>(4096);
   /** Listings skimmed for walks (tree/skims.ts): this store's, dropped when it closes. */
   readonly skims = new SkimCache();
   private closed = false;
-  /** The first failed batched write: every later flush (and so every ref move) reports it. */
-  private writeError: unknown = undefined;
 
   private constructor(
     readonly dir: string,
     private readonly env: RootDatabase,
     readonly readOnly: boolean,
   ) {
-    const bin = { keyEncoding: 'binary', encoding: 'binary' } as const;
-    this.trees = env.openDB<Buffer, Buffer>('o:trees', bin);
-    this.blobs = env.openDB<Buffer, Buffer>('o:blobs', bin);
+    this.objects = new ObjectTables(env);
     this.refTable = new Refs(
       dir,
       env,
@@ -118,17 +107,13 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   has(id: Hash): boolean {
     if (!isHash(id)) return false;
-    if (id === EMPTY_TREE_ID || this.pending.has(id) || this.pendingBlobs.has(id)) return true;
-    const k = idKey(id);
-    if (this.trees.doesExist(k)) return true;
-    if (this.blobs.doesExist(k)) return true;
+    if (id === EMPTY_TREE_ID || this.objects.has(id)) return true;
     return this.files.size(id) !== undefined;
   }
 
   /** has() for a blob id: skips the tree lookup (a scan asks this once per unchanged file). */
   hasBlob(id: Hash): boolean {
-    if (this.pendingBlobs.has(id)) return true;
-    if (isHash(id) && this.blobs.doesExist(idKey(id))) return true;
+    if (this.objects.hasSmallBlob(id)) return true;
     return this.files.size(id) !== undefined;
   }
 
@@ -138,20 +123,14 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   }
 
   putTreeBytes(bytes: Buffer, id: Hash): Hash {
-    if (this.pending.has(id) || this.cache.get(id) !== undefined) return id;
-    const k = idKey(id);
-    if (this.trees.doesExist(k)) return id;
-    this.pending.set(id, bytes);
-    void this.trees.put(k, bytes).then(
-      () => this.pending.delete(id),
-      (err: unknown) => (this.writeError ??= err),
-    );
+    if (this.objects.treePending(id) || this.cache.get(id) !== undefined) return id;
+    this.objects.putTree(bytes, id);
     return id;
   }
 
   treeBytes(id: Hash): Buffer {
     if (id === EMPTY_TREE_ID) return EMPTY_TREE_BYTES;
-    const bytes = this.pending.get(id) ?? (isHash(id) ? this.lentTree(id) : undefined);
+    const bytes = this.objects.tree(id);
     if (bytes === undefined) {
       throw new TetherError(
         'ENOTFOUND',
@@ -183,32 +162,10 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     return tree;
   }
 
-  /**
-   * A tree's stored bytes without a copy: lmdb lends its read buffer (its \`length\` set to the
-   * value's) until the next read, so the caller hashes and decodes them at once (decoding
-   * copies what it keeps). A view of exactly the value's bytes is returned.
-   */
-  private lentTree(id: Hash): Buffer | undefined {
-    const lent = this.trees.getBinaryFast(idKey(id));
-    return lent === undefined ? undefined : lent.subarray(0, lent.length);
-  }
-
   async putBlob(bytes: Uint8Array): Promise<Hash> {
     const id = hashBytes(bytes);
     if (bytes.byteLength < BLOB_FILE_THRESHOLD) {
-      // Batched like trees: durable by the next flush (which every ref move waits for).
-      if (this.pendingBlobs.has(id)) return id;
-      // Not looked up here: a lookup in a big blob database costs the main thread page faults;
-      // the write, made only if the blob is not there, is decided on lmdb's write thread.
-      const copy = Buffer.from(bytes);
-      const k = idKey(id);
-      this.pendingBlobs.set(id, copy);
-      void this.blobs
-        .ifNoExists(k, () => void this.blobs.put(k, copy))
-        .then(
-          () => this.pendingBlobs.delete(id),
-          (err: unknown) => (this.writeError ??= err),
-        );
+      this.objects.putSmallBlob(bytes, id);
       return id;
     }
     await this.files.write(bytes, id);
@@ -252,7 +209,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   }
 
   async readBlob(id: Hash): Promise<Buffer> {
-    const small = this.smallBlob(id);
+    const small = this.objects.smallBlob(id);
     if (small !== undefined) {
       if (hashBytes(small) !== id) throw corrupt(id, 'blob');
       return Buffer.from(small);
@@ -262,7 +219,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   /** Write blob `id` to exactly `dest` (created or truncated), verified; the caller renames. */
   async writeBlobToFile(id: Hash, dest: string | Buffer, mode = 0o600): Promise<void> {
-    const small = this.smallBlob(id);
+    const small = this.objects.smallBlob(id);
     const out = await open(dest, 'w', mode);
     try {
       if (small !== undefined) {
@@ -282,7 +239,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
 
   blobSize(id: Hash): number | undefined {
     if (!isHash(id)) return undefined;
-    const small = this.smallBlob(id);
+    const small = this.objects.smallBlob(id);
     if (small !== undefined) return small.length;
     return this.files.size(id);
   }
@@ -358,17 +315,13 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   // ---- for fsck ----------------------------------------------------------------------------
 
   /** Every tree (id, stored bytes). */
-  *treeRecords(): Iterable<{ id: Hash; bytes: Buffer }> {
-    for (const { key, value } of this.trees.getRange({})) {
-      yield { id: key.toString('hex'), bytes: value };
-    }
+  treeRecords(): Iterable<{ id: Hash; bytes: Buffer }> {
+    return this.objects.records('tree');
   }
 
   /** Every small blob (id, stored bytes). */
-  *blobRecords(): Iterable<{ id: Hash; bytes: Buffer }> {
-    for (const { key, value } of this.blobs.getRange({})) {
-      yield { id: key.toString('hex'), bytes: value };
-    }
+  blobRecords(): Iterable<{ id: Hash; bytes: Buffer }> {
+    return this.objects.records('blob');
   }
 
   /**
@@ -378,7 +331,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
   async dropRecord(kind: 'tree' | 'blob', id: Hash): Promise<void> {
     this.writable();
     this.cache.delete(id);
-    await (kind === 'tree' ? this.trees : this.blobs).remove(idKey(id));
+    await this.objects.remove(kind, id);
     await this.dropCaches();
     await this.env.flushed;
   }
@@ -394,10 +347,7 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     await this.dropCaches();
     await this.env.flushed;
     if (trees.length > 0 || blobs.length > 0) {
-      this.env.transactionSync(() => {
-        for (const id of trees) this.trees.removeSync(idKey(id));
-        for (const id of blobs) this.blobs.removeSync(idKey(id));
-      });
+      this.objects.removeAll(trees, blobs);
       await this.env.flushed;
     }
     for (const id of trees) this.cache.delete(id);
@@ -434,15 +384,15 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     await this.files.syncDirty();
     await this.env.flushed;
     // Pending entries leave their maps as their own puts resolve.
-    await this.trees.committed;
-    await this.blobs.committed;
-    if (this.writeError !== undefined) {
+    await this.objects.committed();
+    const writeError = this.objects.writeError;
+    if (writeError !== undefined) {
       throw new TetherError(
         'EIO',
-        `writing to the store at ${this.dir} failed: ${this.writeError instanceof Error ? this.writeError.message : 'unknown error'}; ` +
+        `writing to the store at ${this.dir} failed: ${writeError instanceof Error ? writeError.message : 'unknown error'}; ` +
           'nothing was made to name the unwritten objects; check the disk and run "tether fsck"',
         { dir: this.dir },
-        { cause: this.writeError },
+        { cause: writeError },
       );
     }
   }
@@ -464,10 +414,5 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     if (this.readOnly) {
       throw new TetherError('EUSAGE', `the store at ${this.dir} was opened read-only`);
     }
-  }
-
-  private smallBlob(id: Hash): Buffer | undefined {
-    if (!isHash(id)) return undefined;
-    return this.pendingBlobs.get(id) ?? this.blobs.getBinary(idKey(id));
   }
 }

@@ -1,6 +1,6 @@
 // One process at a time changes a sync store's replicas: sync-dirs and resolve take this lock
 // (a file holding the pid, in the store directory). A lock whose process is gone is stale and
-// taken over.
+// taken over. A volume's daemon holds its store the same way (takePidFile).
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TetherError } from '../errors.js';
@@ -8,26 +8,42 @@ import { processAlive } from '../store/store.js';
 
 const lockPath = (storeDir: string): string => join(storeDir, 'sync.lock');
 
-export async function takeSyncLock(storeDir: string, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lockPath(storeDir), String(process.pid), { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number(await readFile(lockPath(storeDir), 'utf8').catch(() => '0'));
-    if (pid > 0 && pid !== process.pid && processAlive(pid)) {
-      throw new TetherError(
+export function takeSyncLock(storeDir: string, what: string): Promise<void> {
+  return takePidFile(
+    lockPath(storeDir),
+    (pid) =>
+      new TetherError(
         'ELOCKED',
         `another tether command (pid ${pid}) is syncing or resolving with the store ${storeDir}: ` +
           `wait for it to finish, then run ${what} again`,
         { pid },
-      );
+      ),
+    () =>
+      new TetherError('ELOCKED', `cannot take the lock ${lockPath(storeDir)}; run ${what} again`),
+  );
+}
+
+/**
+ * Take the file at `path` for this process: made holding its pid, or taken over from a process
+ * that is gone (a stale one is removed and made again). Held by a running process: `held`.
+ */
+export async function takePidFile(
+  path: string,
+  held: (pid: number) => Error,
+  stuck: () => Error,
+): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    await unlink(lockPath(storeDir)).catch(() => undefined); // stale: its process is gone
+    const pid = Number(await readFile(path, 'utf8').catch(() => '0'));
+    if (pid > 0 && pid !== process.pid && processAlive(pid)) throw held(pid);
+    await unlink(path).catch(() => undefined); // stale: its process is gone
   }
-  throw new TetherError('ELOCKED', `cannot take the lock ${lockPath(storeDir)}; run ${what} again`);
+  throw stuck();
 }
 
 export async function releaseSyncLock(storeDir: string): Promise<void> {

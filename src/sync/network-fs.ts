@@ -11,6 +11,7 @@
 // may hang.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { mountHolding, parseMounts } from './mounts.js';
 
 /** Local disk and memory file systems: the kernel answers them without any other party. */
 const LOCAL: ReadonlySet<string> = new Set([
@@ -33,10 +34,6 @@ const LOCAL: ReadonlySet<string> = new Set([
   'hfsplus',
 ]);
 
-/** mountinfo escapes space, tab, newline and backslash in paths as octal. */
-const unescape = (s: string): string =>
-  s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-
 /** The type of the file system holding `path` (undefined when mountinfo cannot be read). */
 export function fileSystemOf(path: string, mountinfo?: string): string | undefined {
   let text = mountinfo;
@@ -47,22 +44,7 @@ export function fileSystemOf(path: string, mountinfo?: string): string | undefin
       return undefined;
     }
   }
-  const abs = resolve(path);
-  let best: { at: string; type: string } | undefined;
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-');
-    const point = fields[4];
-    const type = fields[dash + 1];
-    if (dash < 5 || point === undefined || type === undefined) continue;
-    const at = unescape(point);
-    const inside = at === '/' || abs === at || abs.startsWith(at + '/');
-    // The later of two mounts on one point hides the earlier: `>=` keeps the later.
-    if (inside && (best === undefined || at.length >= best.at.length)) {
-      best = { at, type };
-    }
-  }
-  return best?.type;
+  return mountHolding(resolve(path), parseMounts(text))?.fstype;
 }
 
 /** True unless `path` is known to be on a local disk (see above). */

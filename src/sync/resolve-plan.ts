@@ -17,7 +17,7 @@
 // tell how far it got.
 import { TetherError } from '../errors.js';
 import type { Action, Conflict, Path, Side } from '../merge/plan.js';
-import { display, joinPath, type Entry, type Field } from '../tree/index.js';
+import { display, joinPath, lastName, type Entry, type Field } from '../tree/index.js';
 import type { DirReplica } from '../replica/dir.js';
 import type { ResolveEnv, SyncBase, Take } from './resolve-env.js';
 import {
@@ -173,7 +173,7 @@ async function chosen(
     }
     supported(c, variant, 'take');
     return {
-      want: { ...variant, name: baseName(c.path) },
+      want: { ...variant, name: lastName(c.path) },
       source: { from: 'replica', path: c.variantPath },
     };
   }
@@ -186,7 +186,7 @@ async function chosen(
   const want =
     c.kind === 'metadata' && current !== null
       ? withFields(current, side, c.fields)
-      : { ...side, name: baseName(c.path) };
+      : { ...side, name: lastName(c.path) };
   if (current !== null && sameContentAs(current, want)) return { want, source: { from: 'none' } };
   supported(c, want, 'take');
   if (want.kind === 'symlink') return { want, source: { from: 'store', data: null } };
@@ -343,8 +343,4 @@ async function done(
   if (current === null ? have === undefined : await holds(r, path, current, trees)) return false;
   if (have === undefined && (await r.entry(stagingOf(path).old)) !== undefined) return false;
   throw changed(r.label, path, want);
-}
-
-function baseName(path: Path): string {
-  return path.slice(path.lastIndexOf('/') + 1);
 }

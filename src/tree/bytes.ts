@@ -62,3 +62,14 @@ export function display(s: ByteString): string {
 export function joinPath(parent: ByteString, name: ByteString): ByteString {
   return parent === '' ? name : parent + '/' + name;
 }
+
+/** The directory `path` is in ('' for the root's entries). */
+export function parentOf(path: ByteString): ByteString {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+/** The last name of `path` (the whole of a top-level one). */
+export function lastName(path: ByteString): ByteString {
+  return path.slice(path.lastIndexOf('/') + 1);
+}

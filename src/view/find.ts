@@ -1,8 +1,8 @@
 // Which view a path is in, from /proc/self/mountinfo alone (never by touching the mount).
-import { resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { fromText } from '../tree/index.js';
 import type { Path } from '../merge/plan.js';
-import { mounts, type MountInfo } from '../volume/find.js';
+import { mountHolding, mounts, type MountInfo } from '../sync/mounts.js';
 import { VIEW_FSNAME_PREFIX } from './layout.js';
 
 export interface LocatedView {
@@ -17,12 +17,10 @@ export const isViewMount = (m: MountInfo): boolean =>
 
 export function locateView(arg: string, cwd: string = process.cwd()): LocatedView | undefined {
   const abs = resolve(cwd, arg);
-  let best: MountInfo | undefined;
-  for (const m of mounts()) {
-    if (m.fstype !== 'fuse.tether') continue;
-    const inside = abs === m.mountpoint || abs.startsWith(m.mountpoint + sep);
-    if (inside && (best === undefined || m.mountpoint.length >= best.mountpoint.length)) best = m;
-  }
+  const best = mountHolding(
+    abs,
+    mounts().filter((m) => m.fstype === 'fuse.tether'),
+  );
   if (best === undefined || !isViewMount(best)) return undefined;
   const rel = abs === best.mountpoint ? '' : abs.slice(best.mountpoint.length + 1);
   return {

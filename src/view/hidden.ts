@@ -34,7 +34,7 @@ export const inHiddenTree = (p: string): boolean => p === AT || p.startsWith(`${
  * The variants followed (checked every FOLLOW_MS), and what changed in them invalidated, so the
  * kernel may keep the rest: the server and base variants change with the store's refs and
  * conflicts; the local variant also with every write to the local view, which the volume's
- * daemon invalidates from its journal (local-follow.ts).
+ * daemon invalidates from its journal (daemon/local-follow.ts).
  */
 const FOLLOWED: readonly Variant[] = VARIANTS;
 const KEPT = new RegExp(`^${AT.replace('.', '\\.')}/variants/(${FOLLOWED.join('|')})(/|$)`);

@@ -67,6 +67,16 @@ export async function serveControl(
   return server;
 }
 
+/** Whether a daemon serves `dir` (a store's or a view's) and answers a ping within 3 s. */
+export async function daemonAnswers(dir: string): Promise<boolean> {
+  try {
+    await request(dir, { op: 'ping' }, 3000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Ask the daemon of `storeDir`; a daemon that is not there or does not answer is an error. */
 export function request(
   storeDir: string,

@@ -25,6 +25,7 @@
 // lowlevel_direct.c), so a per-write check would cost that path; an open-time check against a
 // running total costs a comparison. The limit may so be passed by what one open writes; the
 // next open that would write is refused, and nothing written is ever lost.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { lstatSync } from 'node:fs';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
@@ -45,6 +46,7 @@ import { walkCache, type WalkedFile } from './cache-walk.js';
 import { covers, type Pins } from './pins.js';
 import { UseTimes } from './use-times.js';
 import { VolumeError, type Volume } from './volume.js';
+import { msFromEnv } from '../agent/deadlines.js';
 
 /**
  * Look at the running total this often (ms; TETHER_CULL_MS): a cull where it is over the limit,
@@ -103,11 +105,7 @@ export class Culler {
   }
 
   start(): void {
-    const ms = (name: string, dflt: number): number => {
-      const v = Number(process.env[name]);
-      return Number.isFinite(v) && v > 0 ? v : dflt;
-    };
-    const walkMs = ms('TETHER_CULL_WALK_MS', WALK_MS);
+    const walkMs = msFromEnv('TETHER_CULL_WALK_MS', WALK_MS);
     this.timer = setInterval(
       () => {
         this.uses.flush().catch((err: unknown) => {
@@ -119,7 +117,7 @@ export class Culler {
         const due = this.stale || performance.now() - this.walkedAt >= walkMs;
         if (due || overBy(this.totalsWith(NOTHING), this.limits) > 0) this.soon();
       },
-      ms('TETHER_CULL_MS', CULL_MS),
+      msFromEnv('TETHER_CULL_MS', CULL_MS),
     );
     if (this.limits.cacheSize !== undefined) this.soon();
   }
@@ -285,7 +283,7 @@ export class Culler {
     if (overBy(this.ledger.totals, this.limits) < 0) return;
     if (o.recent > 0) {
       // Files opened a moment ago can be evicted in a moment: worth the wait before a refusal.
-      await new Promise((r) => setTimeout(r, RECENT_MS));
+      await sleep(RECENT_MS);
       await this.cull();
       if (overBy(this.ledger.totals, this.limits) < 0) return;
     }

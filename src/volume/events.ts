@@ -22,7 +22,7 @@ export class EventLog {
   private last: number;
   /** Appends in order, one at a time (each waits for the one before). */
   private chain: Promise<void> = Promise.resolve();
-  /** Told of every event as it is recorded (desktop notifications: notify.ts). */
+  /** Told of every event as it is recorded (desktop notifications: daemon/notify.ts). */
   onAppend: (e: VolumeEventRecord) => void = () => undefined;
 
   constructor(

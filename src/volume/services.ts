@@ -13,6 +13,7 @@ import { Reconnector } from './reconnect.js';
 import type { RemoteIo } from './remote-io.js';
 import { MODE_TEXT } from './volume-mode.js';
 import type { Volume } from './volume.js';
+import { msFromEnv } from '../agent/deadlines.js';
 
 /** The daemon re-walks the pins this often while online (ms; TETHER_HOARD_MS). */
 const REHOARD_MS = 5 * 60_000;
@@ -47,12 +48,11 @@ export class Services {
   start(): void {
     this.io.start();
     this.reconnect.start();
-    const every = Number(process.env['TETHER_HOARD_MS']);
     this.rehoard = setInterval(
       () => {
         if (this.volume.mode === 'online' && this.pins.list().length > 0) this.hoarder.start();
       },
-      Number.isFinite(every) && every > 0 ? every : REHOARD_MS,
+      msFromEnv('TETHER_HOARD_MS', REHOARD_MS),
     );
   }
 

@@ -25,8 +25,8 @@ import { closeMtime } from '../scan/stamp.js';
 import { REF_BASE } from '../store/kv.js';
 import type { Store } from '../store/store.js';
 import { advanceBaseAt } from '../sync/binding.js';
-import type { Entry } from '../tree/index.js';
-import { baseName, lookup, parentOf } from '../merge/tree-edit.js';
+import { lastName, parentOf, type Entry } from '../tree/index.js';
+import { lookup } from '../merge/tree-edit.js';
 import { DirReplica } from '../replica/dir.js';
 import { fetchInPlace, localRangeSource } from './fetch.js';
 import { DEFAULT_POLICY } from './partial-fetch.js';
@@ -139,7 +139,7 @@ async function renameOnServer(
 ): Promise<boolean> {
   const parent = parentOf(to);
   if (parent !== '' && baseAt(store, parent)?.kind !== 'dir') return false;
-  const entry = { ...b, name: baseName(to) };
+  const entry = { ...b, name: lastName(to) };
   let done;
   try {
     // (Done already, by a run killed before base followed: the target matches, and that is it.)

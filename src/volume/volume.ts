@@ -11,7 +11,7 @@
 // writer, the daemon.
 //
 // A placeholder's content is fetched by volume-fetch.ts; each sync is run and booked by
-// volume-syncs.ts.
+// volume-syncs.ts, and started on its own by the timers of sync-timers.ts.
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
@@ -31,60 +31,32 @@ import { PartialReads } from './partial-reads.js';
 import { VolumeFetch } from './volume-fetch.js';
 import { VolumeSyncs } from './volume-syncs.js';
 import { RangeStore } from './range-store.js';
+import { SyncTimers } from './sync-timers.js';
 import { faultOf } from './remote-fault.js';
 import { localDirOf } from './layout.js';
 import { materialise, scanHere, type FirstScan } from './materialise.js';
 import { BaseIdLearner } from './learn-ids.js';
 import { Placeholders } from './placeholders.js';
-import type { CacheUse } from './cache-use.js';
 import { pathsStatus, pathState, type PathState } from './volume-state.js';
 import type { RemoteIo } from './remote-io.js';
 import { TotalsCache } from './tree-totals.js';
-import { WhyLog, type WhyRecord } from './why.js';
+import { WhyLog } from './why.js';
 import { ViewChanges, type ViewListener } from './view-changes.js';
+import {
+  DEFAULT_TIMES,
+  VolumeError,
+  type VolumeEvent,
+  type VolumeStatus,
+  type VolumeTimes,
+} from './volume-types.js';
 import { authRequired, MODE_TEXT, modeOf, type Mode, type OfflineCause } from './volume-mode.js';
 
 export type { PathState };
 export type { Mode, OfflineCause };
-export type VolumeEvent = (type: string, data: Record<string, unknown>) => void;
-
-export interface VolumeTimes {
-  /** Flush this long after the last change (ms). */
-  readonly flushDelayMs: number;
-  /** Pull the server's changes this often while online (ms; like NFS's attribute cache). */
-  readonly pullEveryMs: number;
-  /** A fetch that takes longer is abandoned and the volume goes offline (ms). */
-  readonly fetchDeadlineMs: number;
-}
-
-export const DEFAULT_TIMES: VolumeTimes = {
-  flushDelayMs: 250,
-  pullEveryMs: 1500,
-  fetchDeadlineMs: 30_000,
-};
-
-export interface VolumeStatus {
-  readonly mode: Mode;
-  readonly remote: string;
-  readonly store: string;
-  readonly placeholders: number;
-  /** Files and links made here that the server has not seen yet. */
-  readonly provisional: number;
-  readonly cache: CacheUse;
-  readonly dirty: readonly { path: string; status: string }[];
-  readonly conflicts: readonly { path: string; variant?: string; kind: string }[];
-  readonly lastSync?: { at: number; applied: number; conflicts: number };
-  readonly lastError?: string;
-}
+export { DEFAULT_TIMES, VolumeError } from './volume-types.js';
+export type { VolumeEvent, VolumeStatus, VolumeTimes } from './volume-types.js';
 
 const MODE_KEY = Buffer.from('mode');
-
-/** An error the mount answers with `errno`; `why` says which tether condition it was. */
-export class VolumeError extends TetherError {
-  constructor(readonly record: WhyRecord) {
-    super('EIO', record.message, { why: record.name }, { errno: record.errno });
-  }
-}
 
 export class Volume {
   readonly local: string;
@@ -108,8 +80,7 @@ export class Volume {
   /** Mode changes, syncs, conflicts and data unavailable, as events (events.ts keeps them). */
   onEvent: VolumeEvent = () => undefined;
   private chain: Promise<unknown> = Promise.resolve();
-  private flushTimer: NodeJS.Timeout | undefined;
-  private pullTimer: NodeJS.Timeout | undefined;
+  private readonly timers: SyncTimers;
   /** Base learns fetched files' ids (and forgets evicted ones'). */
   readonly learner: BaseIdLearner;
   private closed = false;
@@ -163,6 +134,11 @@ export class Volume {
       (r) => new VolumeError(r),
     );
     this.conflicts = new ConflictStore(store.db('conflicts'));
+    this.timers = new SyncTimers(
+      times,
+      () => void this.background(),
+      () => this.syncs.busy === 0,
+    );
     this.learner = new BaseIdLearner(
       store,
       (path) => this.baseEntry(path),
@@ -232,7 +208,7 @@ export class Volume {
     if (this.modeNow === 'offline' && (cause !== 'auth' || this.causeNow === 'auth')) return;
     this.modeNow = 'offline';
     this.causeNow = cause;
-    this.stopTimers();
+    this.timers.stop();
     const text = MODE_TEXT[cause];
     await this.store.db('volume').put(MODE_KEY, Buffer.from(text));
     this.log(`${text}: ${reason}`);
@@ -271,11 +247,7 @@ export class Volume {
   changed(): void {
     this.syncs.dirty = true;
     if (this.modeNow !== 'online' || this.closed) return;
-    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.background();
-    }, this.times.flushDelayMs);
+    this.timers.flushSoon();
   }
 
   /** Answers after a flush that started after the call (fsync); never fails for the remote. */
@@ -377,7 +349,7 @@ export class Volume {
   /** Stop the timers and, online, flush what is dirty (a failure leaves it local). */
   async close(): Promise<void> {
     this.closed = true;
-    this.stopTimers();
+    this.timers.stop();
     if (this.modeNow === 'online' && this.syncs.dirty) await this.background();
     await this.chain.catch(() => undefined);
   }
@@ -439,16 +411,6 @@ export class Volume {
   }
 
   private startPull(): void {
-    if (this.pullTimer !== undefined || this.closed) return;
-    this.pullTimer = setInterval(() => {
-      if (this.syncs.busy === 0 && this.flushTimer === undefined) void this.background();
-    }, this.times.pullEveryMs);
-  }
-
-  private stopTimers(): void {
-    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
-    if (this.pullTimer !== undefined) clearInterval(this.pullTimer);
-    this.flushTimer = undefined;
-    this.pullTimer = undefined;
+    if (!this.closed) this.timers.startPull();
   }
 }

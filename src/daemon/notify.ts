@@ -6,8 +6,9 @@
 // notify-send the daemon says once in its log that notifications are off. Sending never
 // blocks the daemon: notify-send runs detached and is not waited for.
 import { spawn } from 'node:child_process';
-import type { VolumeEventRecord } from './events.js';
-import { onPath } from './start.js';
+import type { VolumeEventRecord } from '../volume/events.js';
+import { onPath } from './volume-start.js';
+import { msFromEnv } from '../agent/deadlines.js';
 
 /** `tether mount --notify` reaches the daemon through its environment. */
 export const NOTIFY_ENV = 'TETHER_NOTIFY';
@@ -77,8 +78,7 @@ export class Notifier {
     private readonly volume: string,
     private readonly log: (line: string) => void,
   ) {
-    const gap = Number(process.env['TETHER_NOTIFY_GAP_MS']);
-    this.gapMs = Number.isFinite(gap) && gap > 0 ? gap : GAP_MS;
+    this.gapMs = msFromEnv('TETHER_NOTIFY_GAP_MS', GAP_MS);
   }
 
   /** A notifier for `volume` (its mount point), or undefined when notify-send is missing. */

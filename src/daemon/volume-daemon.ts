@@ -1,7 +1,7 @@
 // The daemon of one mounted volume (DESIGN decision 14): it owns the FUSE session and the
 // store's write side, serves the control socket, and stops on "unmount" or SIGTERM, flushing
 // first. One daemon per store: S/daemon.pid holds its pid (a stale one is taken over).
-import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { rm, unlink } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { TetherError } from '../errors.js';
 import type { Path } from '../merge/plan.js';
@@ -9,34 +9,36 @@ import { CheckedReads } from '../fuse/checked-reads.js';
 import { createHandlers } from '../fuse/handlers.js';
 import { mountHandlers, type VolumeMount } from '../fuse/mount.js';
 import type { VolumeView } from '../fuse/view.js';
-import { processAlive, Store } from '../store/store.js';
+import { Store } from '../store/store.js';
+import { takePidFile } from '../sync/lock.js';
 import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
 import { invalidateChanged } from '../view/changes.js';
 import { LOCAL_IN_MOUNT, volatileInHiddenTree } from '../view/hidden.js';
 import { FOLLOW_MS } from '../view/live.js';
-import { withVolumeViews } from '../view/volume-hook.js';
-import { answerLocalChanges, localFollower } from '../view/local-follow.js';
-import { LocalJournal } from './local-journal.js';
-import { keepLimits } from './cache-limits.js';
-import { ChangedPaths } from './changed-paths.js';
-import { Culler } from './culler.js';
-import { gcInDaemon } from './daemon-gc.js';
-import { serveControl, type Request } from './control.js';
-import { mountAt } from './find.js';
+import { withVolumeViews } from './volume-hook.js';
+import { answerLocalChanges, localFollower } from './local-follow.js';
+import { LocalJournal } from '../volume/local-journal.js';
+import { keepLimits } from '../volume/cache-limits.js';
+import { ChangedPaths } from '../volume/changed-paths.js';
+import { Culler } from '../volume/culler.js';
+import { gcInDaemon } from '../volume/daemon-gc.js';
+import { serveControl, type Request } from '../volume/control.js';
+import { mountAt } from '../sync/mounts.js';
 import { Notifier, NOTIFY_ENV } from './notify.js';
-import { Services } from './services.js';
-import { RemoteIo } from './remote-io.js';
+import { Services } from '../volume/services.js';
+import { RemoteIo } from '../volume/remote-io.js';
 import { AgentCallError } from '../agent/client.js';
-import { atticOf, FSNAME_PREFIX, localDirOf, pidFileOf } from './layout.js';
-import { DEFAULT_TIMES, Volume, type VolumeTimes } from './volume.js';
-import { VolumeSnapshots } from './volume-snapshots.js';
-import { MEANING } from './why.js';
-import { linkPlaceholder, movePlaceholders } from './placeholder-moves.js';
-import { PAUSE_MS, PreCompose } from './pre-compose.js';
-import { composeForSync } from './local-tree.js';
-import { ownerOnServer } from './remote-owner.js';
+import { atticOf, FSNAME_PREFIX, localDirOf, pidFileOf } from '../volume/layout.js';
+import { DEFAULT_TIMES, Volume, type VolumeTimes } from '../volume/volume.js';
+import { VolumeSnapshots } from '../volume/volume-snapshots.js';
+import { MEANING } from '../volume/why.js';
+import { linkPlaceholder, movePlaceholders } from '../volume/placeholder-moves.js';
+import { PAUSE_MS, PreCompose } from '../volume/pre-compose.js';
+import { composeForSync } from '../volume/local-tree.js';
+import { ownerOnServer } from '../volume/remote-owner.js';
 import type { SyncSummary } from '../sync/engine/engine.js';
+import { msFromEnv } from '../agent/deadlines.js';
 
 export interface DaemonOptions {
   readonly storeDir: string;
@@ -56,26 +58,18 @@ export interface DaemonOptions {
   readonly log: (line: string) => void;
 }
 
-async function takePidFile(storeDir: string): Promise<void> {
+function takeStore(storeDir: string): Promise<void> {
   const path = pidFileOf(storeDir);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(path, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number(await readFile(path, 'utf8').catch(() => '0'));
-    if (pid > 0 && pid !== process.pid && processAlive(pid)) {
-      throw new TetherError(
+  return takePidFile(
+    path,
+    (pid) =>
+      new TetherError(
         'ELOCKED',
         `a tether daemon (pid ${pid}) already serves the store ${storeDir}: unmount its volume first ("tether unmount MOUNTPOINT")`,
         { pid },
-      );
-    }
-    await unlink(path).catch(() => undefined);
-  }
-  throw new TetherError('ELOCKED', `cannot take ${path}; run the mount again`);
+      ),
+    () => new TetherError('ELOCKED', `cannot take ${path}; run the mount again`),
+  );
 }
 
 /**
@@ -83,21 +77,16 @@ async function takePidFile(storeDir: string): Promise<void> {
  * slower pull for a costly remote, and deterministic tests.
  */
 function timesFromEnv(): VolumeTimes {
-  const ms = (name: string, dflt: number): number => {
-    const v = Number(process.env[name]);
-    return Number.isFinite(v) && v > 0 ? v : dflt;
-  };
   return {
     ...DEFAULT_TIMES,
-    pullEveryMs: ms('TETHER_PULL_MS', DEFAULT_TIMES.pullEveryMs),
-    flushDelayMs: ms('TETHER_FLUSH_MS', DEFAULT_TIMES.flushDelayMs),
+    pullEveryMs: msFromEnv('TETHER_PULL_MS', DEFAULT_TIMES.pullEveryMs),
+    flushDelayMs: msFromEnv('TETHER_FLUSH_MS', DEFAULT_TIMES.flushDelayMs),
   };
 }
 
 /** TETHER_PRECOMPOSE_MS: the pause in offline writes before the background compose. */
 function preComposePauseMs(): number {
-  const v = Number(process.env['TETHER_PRECOMPOSE_MS']);
-  return Number.isFinite(v) && v > 0 ? v : PAUSE_MS;
+  return msFromEnv('TETHER_PRECOMPOSE_MS', PAUSE_MS);
 }
 
 /** The view the handlers get: the volume's local directory and its hooks. */
@@ -204,7 +193,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     })());
 
   try {
-    await takePidFile(o.storeDir);
+    await takeStore(o.storeDir);
     pidTaken = true;
     // Every call on the remote is the agent's, the first mount's scan of it too.
     const rio = (io = new RemoteIo(
@@ -297,7 +286,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     // An attic an older tether kept unlinked open files in (FUSE's high-level API renamed them
     // away): what it held was closed when that mount went.
     await rm(atticOf(o.storeDir), { recursive: true, force: true });
-    // `.tether/` (read-only views of the volume) is served beside it: view/volume-hook.ts.
+    // `.tether/` (read-only views of the volume) is served beside it: volume-hook.ts.
     const checked = new CheckedReads();
     const views = withVolumeViews(
       createHandlers(viewOf(v, c, cu), o.log, checked),

@@ -5,11 +5,13 @@ import { spawn, execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TetherError } from '../errors.js';
 import { whyNoBinding } from '../fuse/mount.js';
-import { request } from './control.js';
-import { isTetherMount, mountAt } from './find.js';
-import { defaultStoreFor, FSNAME_PREFIX, logFileOf } from './layout.js';
+import { daemonAnswers, request } from '../volume/control.js';
+import { mountAt } from '../sync/mounts.js';
+import { isTetherMount } from '../volume/find.js';
+import { defaultStoreFor, FSNAME_PREFIX, logFileOf } from '../volume/layout.js';
 import { deadlinesFromEnv } from '../agent/deadlines.js';
 
 export interface MountRequest {
@@ -25,8 +27,6 @@ export interface MountRequest {
   readonly launcher: string;
   readonly log: (line: string) => void;
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The fusermount program (fuse3 names it fusermount3, with fusermount as a link). */
 export function fusermount(): string | undefined {
@@ -72,15 +72,6 @@ export function lazyUnmount(mountpoint: string): void {
   if (fm === undefined)
     throw new TetherError('EUSAGE', 'fusermount is not installed (Debian: apt-get install fuse3)');
   execFileSync(fm, ['-uz', mountpoint], { stdio: 'ignore' });
-}
-
-async function daemonAnswers(storeDir: string): Promise<boolean> {
-  try {
-    await request(storeDir, { op: 'ping' }, 3000);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -193,7 +184,7 @@ export async function mountVolume(
   const out = { remote: m.remote, mountpoint: m.mountpoint, store: storeDir };
 
   if (m.foreground) {
-    const { runDaemon } = await import('./daemon.js');
+    const { runDaemon } = await import('./volume-daemon.js');
     await runDaemon({
       storeDir,
       remote: m.remote,
@@ -222,7 +213,7 @@ export async function mountVolume(
       '--store',
       storeDir,
       ...(m.allowOther ? ['--allow-other'] : []),
-      // The daemon then looks for itself before it mounts (daemon.ts).
+      // The daemon then looks for itself before it mounts (volume-daemon.ts).
       ...(answered === 'silent' ? ['--server-silent'] : []),
       ...(m.cacheSize === undefined ? [] : ['--cache-size', String(m.cacheSize)]),
       ...(m.pinCacheSize === undefined ? [] : ['--pin-cache-size', String(m.pinCacheSize)]),

@@ -5,15 +5,17 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TetherError } from '../errors.js';
 import { processAlive, Store } from '../store/store.js';
-import { request } from '../volume/control.js';
-import { locate, mountAt } from '../volume/find.js';
+import { daemonAnswers, request } from '../volume/control.js';
+import { mountAt } from '../sync/mounts.js';
+import { locate } from '../volume/find.js';
 import { logFileOf, pidFileOf } from '../volume/layout.js';
-import { checkFuse, lazyUnmount, readLog, sleep } from '../volume/start.js';
-import { describeView, rootOf, type ViewOf } from './daemon.js';
-import { isViewMount } from './find.js';
-import { VIEW_FSNAME_PREFIX, viewDirOf } from './layout.js';
+import { checkFuse, lazyUnmount, readLog } from './volume-start.js';
+import { describeView, rootOf, type ViewOf } from './view-daemon.js';
+import { isViewMount } from '../view/find.js';
+import { VIEW_FSNAME_PREFIX, viewDirOf } from '../view/layout.js';
 
 export interface ViewRequest {
   readonly mountpoint: string;
@@ -26,15 +28,6 @@ export interface ViewRequest {
   readonly allowOther: boolean;
   readonly launcher: string;
   readonly log: (line: string) => void;
-}
-
-async function answers(viewDir: string): Promise<boolean> {
-  try {
-    await request(viewDir, { op: 'ping' }, 3000);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function storeOf(r: ViewRequest): string {
@@ -57,7 +50,7 @@ async function checkMountpoint(mp: string, viewDir: string, log: (l: string) => 
   const there = mountAt(mp);
   if (there !== undefined) {
     const stale =
-      isViewMount(there) && !(await answers(there.source.slice(VIEW_FSNAME_PREFIX.length)));
+      isViewMount(there) && !(await daemonAnswers(there.source.slice(VIEW_FSNAME_PREFIX.length)));
     if (!stale) {
       throw new TetherError(
         'EUSAGE',
@@ -82,7 +75,7 @@ async function checkMountpoint(mp: string, viewDir: string, log: (l: string) => 
       `the mount point ${mp} is not empty: mount on an empty directory`,
     );
   }
-  if (await answers(viewDir)) {
+  if (await daemonAnswers(viewDir)) {
     throw new TetherError('ELOCKED', `a view daemon already serves ${mp}: unmount it first`);
   }
 }
@@ -106,7 +99,7 @@ export async function mountView(r: ViewRequest): Promise<{ store: string; what: 
   const out = { store: storeDir, what: describeView(r.of) };
   const opts = { storeDir, viewDir, mountpoint: r.mountpoint, of: r.of, allowOther: r.allowOther };
   if (r.foreground) {
-    const { runViewDaemon } = await import('./daemon.js');
+    const { runViewDaemon } = await import('./view-daemon.js');
     await runViewDaemon({ ...opts, log: r.log });
     return out;
   }
@@ -146,7 +139,7 @@ export async function mountView(r: ViewRequest): Promise<{ store: string; what: 
       );
     }
     const now = mountAt(r.mountpoint);
-    if (now !== undefined && isViewMount(now) && (await answers(viewDir))) return out;
+    if (now !== undefined && isViewMount(now) && (await daemonAnswers(viewDir))) return out;
     await sleep(50);
   }
 }

@@ -14,19 +14,19 @@ import { serveControl, type Request } from '../volume/control.js';
 import { localDirOf, pidFileOf } from '../volume/layout.js';
 import { Placeholders } from '../volume/placeholders.js';
 import { MEANING, WhyLog } from '../volume/why.js';
-import { createViewHandlers } from './handlers.js';
-import { VIEW_FSNAME_PREFIX } from './layout.js';
-import { invalidateChanged } from './changes.js';
-import { FOLLOW_MS, LiveRoot } from './live.js';
+import { createViewHandlers } from '../view/handlers.js';
+import { VIEW_FSNAME_PREFIX } from '../view/layout.js';
+import { invalidateChanged } from '../view/changes.js';
+import { FOLLOW_MS, LiveRoot } from '../view/live.js';
 import { askLocalChanges, localFollower } from './local-follow.js';
-import type { ViewSource } from './node.js';
+import type { ViewSource } from '../view/node.js';
 import {
   fingerprintOf,
   snapshotSource,
   variantSource,
   type Variant,
   type VolumeSide,
-} from './roots.js';
+} from '../view/roots.js';
 
 export type ViewOf = { readonly snapshot: string } | { readonly variant: Variant };
 

@@ -4,7 +4,7 @@
 import type { Operations } from '../fuse/operations.js';
 import { joinPath } from '../tree/index.js';
 import type { Volume } from '../volume/volume.js';
-import { HIDDEN_NAME, withHiddenTree, type RootChanged } from './hidden.js';
+import { HIDDEN_NAME, withHiddenTree, type RootChanged } from '../view/hidden.js';
 
 export function withVolumeViews(
   ops: Operations,

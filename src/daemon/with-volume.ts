@@ -5,11 +5,11 @@
 // up the views that daemon left behind, before the new one starts. Views are found from
 // /proc/self/mountinfo alone (their fsname names their directory under the store).
 import { resolve } from 'node:path';
-import { request } from '../volume/control.js';
-import { mounts } from '../volume/find.js';
-import { isViewMount } from './find.js';
-import { storeOfViewDir, VIEW_FSNAME_PREFIX } from './layout.js';
-import { unmountView } from './start.js';
+import { daemonAnswers } from '../volume/control.js';
+import { mounts } from '../sync/mounts.js';
+import { isViewMount } from '../view/find.js';
+import { storeOfViewDir, VIEW_FSNAME_PREFIX } from '../view/layout.js';
+import { unmountView } from './view-start.js';
 
 /** The mount points of the views of `storeDir`. */
 export function viewsOfStore(storeDir: string): string[] {
@@ -52,11 +52,7 @@ export async function cleanUpOrphanViews(
   log: (line: string) => void,
 ): Promise<string[]> {
   if (viewsOfStore(storeDir).length === 0) return [];
-  try {
-    await request(storeDir, { op: 'ping' }, 3000);
-    return [];
-  } catch {
-    log(`the daemon of an earlier mount of ${storeDir} is gone; unmounting its views`);
-    return unmountViewsOf(storeDir, log);
-  }
+  if (await daemonAnswers(storeDir)) return [];
+  log(`the daemon of an earlier mount of ${storeDir} is gone; unmounting its views`);
+  return unmountViewsOf(storeDir, log);
 }
