@@ -248,10 +248,9 @@ static void with_fh(fuse_req_t req, int op, fuse_ino_t ino, double x, struct fus
 }
 
 // flush (each close of a descriptor) has nothing to do: changes are noted at fsync and
-// release, and the view's file is written through at once.
-static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  fuse_reply_err(req, 0);
-}
+// release, and the view's file is written through at once. It is left out of the table, so
+// libfuse answers the first one ENOSYS and the kernel sends no more (each close then costs no
+// round trip; a release is asynchronous).
 
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   ll_node_released(fuse_req_userdata(req), ino, fi->fh);
@@ -356,7 +355,6 @@ const struct fuse_lowlevel_ops ll_ops = {
     .open = ll_open,
     .read = ll_read,
     .write = ll_write,
-    .flush = ll_flush,
     .release = ll_release,
     .fsync = ll_fsync,
     .opendir = ll_opendir,
