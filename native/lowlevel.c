@@ -156,6 +156,7 @@ static void free_session(ll_session *s) {
   pthread_mutex_destroy(&s->ids_lock);
   pthread_cond_destroy(&s->wake);
   ll_nodes_free(s);
+  free(s->listed);
   free(s);
 }
 
