@@ -243,6 +243,7 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "setTimes", ll_set_times);
   define(env, exports, "setCreates", ll_set_creates);
   define(env, exports, "giveNodeIds", ll_give_node_ids);
+  define(env, exports, "createdSent", ll_created_sent);
   ll_define_replies(env, exports);
   napi_value abi;
   napi_create_int32(env, LL_ABI, &abi);

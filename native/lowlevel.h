@@ -113,6 +113,9 @@ struct ll_session {
   // The mount's root for creates only (fd + 1, 0: none; under node_lock): not a node
   // descriptor, since the root's lookups and getattrs stay JavaScript's.
   int root_create_fd;
+  // Created calls sent to JavaScript so far (it holds back invalidations until it has seen
+  // them all: a node made here is not in its table before).
+  uint64_t created_sent;
   pthread_mutex_t ids_lock;
   uint64_t ids_next, ids_end, spare_first, spare_count;
 };
@@ -157,6 +160,7 @@ bool ll_direct_create(ll_session *s, fuse_req_t req, fuse_ino_t parent, const ch
                       mode_t mode, struct fuse_file_info *fi);
 napi_value ll_set_creates(napi_env env, napi_callback_info info);
 napi_value ll_give_node_ids(napi_env env, napi_callback_info info);
+napi_value ll_created_sent(napi_env env, napi_callback_info info);
 napi_value ll_set_times(napi_env env, napi_callback_info info);
 
 // Helpers shared by the files.

@@ -78,6 +78,9 @@ bool ll_direct_create(ll_session *s, fuse_req_t req, fuse_ino_t parent, const ch
   if (fd < 0) return false;  // there already, or a failure: JavaScript answers
   const struct fuse_ctx *ctx = fuse_req_ctx(req);
   ll_call *c = created_call(req, parent, name, id);
+  // Counted before the kernel has the node: JavaScript holds back invalidations until it
+  // has seen this call.
+  if (c != NULL) __atomic_add_fetch(&s->created_sent, 1, __ATOMIC_RELEASE);
   struct stat st;
   int err = 0;
   // A new file belongs to its creator (the kernel checked that they may make it).
@@ -156,5 +159,18 @@ napi_value ll_give_node_ids(napi_env env, napi_callback_info info) {
   pthread_mutex_unlock(&s->ids_lock);
   napi_value out;
   napi_get_boolean(env, taken, &out);
+  return out;
+}
+
+// createdSent(session): how many created calls the session thread has made (each counted
+// before its create is answered, and sent after).
+napi_value ll_created_sent(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  ll_session *s = argc == 1 ? ll_session_arg(env, argv[0]) : NULL;
+  if (s == NULL) return ll_throw(env, "createdSent(session)");
+  napi_value out;
+  napi_create_double(env, (double)__atomic_load_n(&s->created_sent, __ATOMIC_ACQUIRE), &out);
   return out;
 }

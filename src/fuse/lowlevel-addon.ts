@@ -118,6 +118,8 @@ export interface LowLevelAddon {
   setCreates(session: Session, on: boolean, entryTimeout: number, rootFd?: number): void;
   /** Node ids [first, first + count) for those creates; false while the last block is unused. */
   giveNodeIds(session: Session, first: number, count: number): boolean;
+  /** How many created calls the session thread has sent so far. */
+  createdSent(session: Session): number;
   replyErr(req: number, errno: number): number;
   replyEntry(req: number, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;
   replyCreate(

@@ -14,6 +14,8 @@ import { closeSync, constants, openSync } from 'node:fs';
 import type { Caller } from './operations.js';
 import { done, mayKeep, O_PATH, type Ctx } from './lowlevel-context.js';
 
+/** The longest an invalidation waits for the created calls made before it. */
+const HELD_MS = 100;
 /** Node ids set aside at a time. */
 const BLOCK = 256;
 /** Nodes below this id may have a descriptor the session thread answers from (lowlevel.h). */
@@ -24,6 +26,11 @@ export class DirectCreates {
   private spare = 0;
   private on = false;
   private rootFd = -1;
+  /** Created calls handled so far (their nodes are in the table). */
+  private seen = 0;
+  /** Work held back until the created calls made before it are seen, in order. */
+  private readonly held: { readonly upTo: number; readonly run: () => void }[] = [];
+  private heldTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly c: Ctx) {}
 
@@ -59,6 +66,9 @@ export class DirectCreates {
       this.c.addon.setCreates(this.c.session, false, 0, -1);
     }
     this.on = false;
+    // The session is ending: nothing is left to invalidate.
+    this.held.length = 0;
+    this.runHeld(false);
     if (this.rootFd >= 0) closeSync(this.rootFd);
     this.rootFd = -1;
   }
@@ -75,6 +85,36 @@ export class DirectCreates {
       return openSync(root, O_PATH | constants.O_DIRECTORY);
     } catch {
       return -1; // creates in the root go to JavaScript, as before
+    }
+  }
+
+  /**
+   * Runs `work` (an invalidation) once every created call the session thread made before now
+   * is handled: a file it made a moment ago is then in the node table, so its node is
+   * invalidated (and its descriptor taken back) with its name. Should a call never come (it
+   * could not be queued), the work runs after HELD_MS all the same.
+   */
+  afterCreated(work: () => void): void {
+    const s = this.c.session;
+    const upTo = s === undefined ? 0 : this.c.addon.createdSent(s);
+    if (this.held.length === 0 && upTo <= this.seen) {
+      work();
+      return;
+    }
+    this.held.push({ upTo, run: work });
+    this.heldTimer ??= setTimeout(() => {
+      this.heldTimer = undefined;
+      this.runHeld(true);
+    }, HELD_MS).unref();
+  }
+
+  private runHeld(all: boolean): void {
+    while (this.held.length > 0 && (all || this.held[0]!.upTo <= this.seen)) {
+      this.held.shift()!.run();
+    }
+    if (this.held.length === 0 && this.heldTimer !== undefined) {
+      clearTimeout(this.heldTimer);
+      this.heldTimer = undefined;
     }
   }
 
@@ -100,6 +140,8 @@ export class DirectCreates {
       node.fds.add(fd);
       if (id < NODE_FDS) c.nodeFds.set(id, { fd, owned: false });
     }
+    this.seen++;
+    this.runHeld(false);
     try {
       await done((cb) => {
         c.h.created?.(path, fd, cb, who);
