@@ -156,6 +156,7 @@ static void free_session(ll_session *s) {
   pthread_mutex_destroy(&s->ids_lock);
   pthread_cond_destroy(&s->wake);
   ll_nodes_free(s);
+  free(s->listed);
   free(s);
 }
 
@@ -242,6 +243,7 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "setTimes", ll_set_times);
   define(env, exports, "setCreates", ll_set_creates);
   define(env, exports, "giveNodeIds", ll_give_node_ids);
+  define(env, exports, "createdSent", ll_created_sent);
   ll_define_replies(env, exports);
   napi_value abi;
   napi_create_int32(env, LL_ABI, &abi);

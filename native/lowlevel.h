@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 6
+#define LL_ABI 7
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -96,6 +96,11 @@ struct ll_session {
   // Descriptors the session thread reads and writes itself (see lowlevel_direct.c).
   uint8_t direct[LL_DIRECT_FDS / 8];
   uint64_t next_dir;  // the last directory handle given out
+  // Directory handles JavaScript was sent a readdir of (it holds a listing for each until the
+  // releasedir): a set touched only by the session thread (lowlevel_calls.c).
+  uint64_t *listed;
+  size_t listed_cap, listed_n;
+  bool listed_overflow;  // a handle could not be added: every releasedir is sent from then on
   uint8_t written[LL_DIRECT_FDS / 8];
   // Descriptors for nodes (see lowlevel_nodes.c): fd + 1 by node id, 0 for none.
   pthread_rwlock_t node_lock;
@@ -105,6 +110,12 @@ struct ll_session {
   // lifetime of their replies, and the node ids JavaScript set aside for them.
   bool creates;
   double entry_timeout;
+  // The mount's root for creates only (fd + 1, 0: none; under node_lock): not a node
+  // descriptor, since the root's lookups and getattrs stay JavaScript's.
+  int root_create_fd;
+  // Created calls sent to JavaScript so far (it holds back invalidations until it has seen
+  // them all: a node made here is not in its table before).
+  uint64_t created_sent;
   pthread_mutex_t ids_lock;
   uint64_t ids_next, ids_end, spare_first, spare_count;
 };
@@ -149,6 +160,7 @@ bool ll_direct_create(ll_session *s, fuse_req_t req, fuse_ino_t parent, const ch
                       mode_t mode, struct fuse_file_info *fi);
 napi_value ll_set_creates(napi_env env, napi_callback_info info);
 napi_value ll_give_node_ids(napi_env env, napi_callback_info info);
+napi_value ll_created_sent(napi_env env, napi_callback_info info);
 napi_value ll_set_times(napi_env env, napi_callback_info info);
 
 // Helpers shared by the files.

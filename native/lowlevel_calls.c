@@ -211,14 +211,74 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
   sized(req, OP_READ, ino, size, off, fi);
 }
 
+// The handles JavaScript holds a listing for: an open-addressed set (handles start at 1, 0 is
+// an empty slot), so that a releasedir of a directory only opened (a warm walk's: the kernel
+// lists it from its cache) is not sent there. Only the session thread touches it.
+static size_t slot_of(const ll_session *s, uint64_t fh) {
+  size_t i = (size_t)(fh * 0x9E3779B97F4A7C15ull) & (s->listed_cap - 1);
+  while (s->listed[i] != 0 && s->listed[i] != fh) i = (i + 1) & (s->listed_cap - 1);
+  return i;
+}
+
+// Whether fh is in the set (and, with drop, takes it out).
+static bool listed(ll_session *s, uint64_t fh, bool drop) {
+  if (s->listed_n == 0) return false;
+  size_t i = slot_of(s, fh);
+  if (s->listed[i] == 0) return false;
+  if (!drop) return true;
+  // Backward-shift deletion keeps every probe run unbroken.
+  size_t mask = s->listed_cap - 1, j = i;
+  s->listed[i] = 0;
+  for (;;) {
+    j = (j + 1) & mask;
+    if (s->listed[j] == 0) break;
+    size_t home = (size_t)(s->listed[j] * 0x9E3779B97F4A7C15ull) & mask;
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      s->listed[i] = s->listed[j];
+      s->listed[j] = 0;
+      i = j;
+    }
+  }
+  s->listed_n--;
+  return true;
+}
+
+// Adds fh; false when out of memory (the releasedir is then sent, as before).
+static bool list_add(ll_session *s, uint64_t fh) {
+  if (s->listed_cap != 0 && listed(s, fh, false)) return true;
+  if ((s->listed_n + 1) * 2 > s->listed_cap) {
+    size_t cap = s->listed_cap == 0 ? 64 : s->listed_cap * 2;
+    uint64_t *old = s->listed, *grown = calloc(cap, sizeof *grown);
+    if (grown == NULL) return false;
+    size_t old_cap = s->listed_cap;
+    s->listed = grown;
+    s->listed_cap = cap;
+    for (size_t i = 0; i < old_cap; i++) {
+      if (old[i] != 0) s->listed[slot_of(s, old[i])] = old[i];
+    }
+    free(old);
+  }
+  s->listed[slot_of(s, fh)] = fh;
+  s->listed_n++;
+  return true;
+}
+
+// A readdir reaches JavaScript (which lists the directory): its releasedir must too.
+static void dir_call(fuse_req_t req, int op, fuse_ino_t ino, size_t size, off_t off,
+                     struct fuse_file_info *fi) {
+  ll_session *s = fuse_req_userdata(req);
+  if (!list_add(s, fi->fh)) s->listed_overflow = true;
+  sized(req, op, ino, size, off, fi);
+}
+
 static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi) {
-  sized(req, OP_READDIR, ino, size, off, fi);
+  dir_call(req, OP_READDIR, ino, size, off, fi);
 }
 
 static void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                            struct fuse_file_info *fi) {
-  sized(req, OP_READDIRPLUS, ino, size, off, fi);
+  dir_call(req, OP_READDIRPLUS, ino, size, off, fi);
 }
 
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -248,10 +308,9 @@ static void with_fh(fuse_req_t req, int op, fuse_ino_t ino, double x, struct fus
 }
 
 // flush (each close of a descriptor) has nothing to do: changes are noted at fsync and
-// release, and the view's file is written through at once.
-static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  fuse_reply_err(req, 0);
-}
+// release, and the view's file is written through at once. It is left out of the table, so
+// libfuse answers the first one ENOSYS and the kernel sends no more (each close then costs no
+// round trip; a release is asynchronous).
 
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   ll_node_released(fuse_req_userdata(req), ino, fi->fh);
@@ -259,6 +318,12 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 static void ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  ll_session *s = fuse_req_userdata(req);
+  // JavaScript holds no listing for a handle it was never sent a readdir of.
+  if (!listed(s, fi->fh, true) && !s->listed_overflow) {
+    fuse_reply_err(req, 0);
+    return;
+  }
   ll_call *c = new_call(req, OP_RELEASEDIR, ino);
   fuse_reply_err(req, 0);
   if (c == NULL) return;
@@ -356,7 +421,6 @@ const struct fuse_lowlevel_ops ll_ops = {
     .open = ll_open,
     .read = ll_read,
     .write = ll_write,
-    .flush = ll_flush,
     .release = ll_release,
     .fsync = ll_fsync,
     .opendir = ll_opendir,

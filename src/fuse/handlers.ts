@@ -201,7 +201,10 @@ export function createHandlers(
       answer(cb, async () => {
         written.add(fd);
         if (p === null) return;
-        changed(p);
+        // Noted as a write begun: the file is new and empty, and its release (written) notes
+        // the change with what it then holds, as after any write.
+        if (view.writing === undefined) changed(p);
+        else view.writing(treePath(p));
         await view.forget(treePath(p));
       });
     },

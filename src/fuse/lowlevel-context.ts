@@ -193,7 +193,7 @@ export function entryNode(c: Ctx, parent: number, name: Buffer, st: Stat): FsNod
 }
 
 /** Linux's O_PATH (node has no constant for it): a descriptor that names, not opens. */
-const O_PATH = 0o10000000;
+export const O_PATH = 0o10000000;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 
@@ -217,12 +217,13 @@ export function takeNodeFd(c: Ctx, node: number): void {
 }
 
 /**
- * A directory handed to the kernel: its lookups of names it lacks (every create asks one)
- * and its getattrs (every create in it makes the kernel ask one) are answered by the session
- * thread from a descriptor on the view's directory. Not the root (the hidden tree's name is
- * found there) nor anything the kernel must not cache.
+ * A directory handed to the kernel (by a lookup or a readdirplus): its lookups of names it
+ * lacks (every create asks one) and its getattrs (every create in it makes the kernel ask
+ * one, and so does a stat of it after each listing, which leaves its atime stale) are
+ * answered by the session thread from a descriptor on the view's directory. Not the root
+ * (the hidden tree's name is found there) nor anything the kernel must not cache.
  */
-function keepDirFd(c: Ctx, node: FsNode, st: Stat): void {
+export function keepDirFd(c: Ctx, node: FsNode, st: Pick<Stat, 'mode' | 'ino'>): void {
   if (
     c.root === undefined ||
     node.id === ROOT ||

@@ -9,6 +9,7 @@ import { ATTR_FIELDS, putAttrs } from './lowlevel-addon.js';
 import {
   Errno,
   fail,
+  keepDirFd,
   mayKeep,
   pathOf,
   settle,
@@ -167,6 +168,9 @@ export class Listings {
       if (node === undefined) continue;
       if (i < sent) {
         this.c.nodes.ref(node);
+        const row = i * ATTR_FIELDS;
+        const mode = l.attrs[row + 3] ?? 0;
+        keepDirFd(this.c, node, { mode, ino: BigInt(l.attrs[row + 2] ?? -1) });
       } else {
         this.c.nodes.dropIfUnused(node);
       }

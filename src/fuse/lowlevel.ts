@@ -182,7 +182,11 @@ export async function mountLowLevel(
       return c.nodes.size;
     },
     invalidate: (path) => {
-      if (!exited) invalidatePath(c, s, path);
+      if (exited) return;
+      // After the created calls made so far: a file just made is in the table, with its node.
+      creates.afterCreated(() => {
+        if (!exited) invalidatePath(c, s, path);
+      });
     },
     cached: () => c.nodes.paths().map((p) => p.slice(1)),
     unmount: async (ms = 5000) => {

@@ -6,7 +6,7 @@
 // and not made while the cache is full. The modes and times set through such a file's
 // descriptor (an untar's futimens and fchmod) are the session thread's too, and noted.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cannotMount, mounted, sh, tetherRun } from './harness.js';
 import { events, limitedVolume } from './cache-limit.js';
@@ -135,5 +135,73 @@ serial(
       const now = await sh(`md5sum < ${m}/d/f${i}`);
       t.is(now.stdout, readFileSync(join(v.dir, `f${i}.md5`), 'utf8'), `f${i} intact`);
     }
+  },
+);
+
+serial(
+  `creates in the mount's root are the session thread's too, and the hidden tree stays${skipped}`,
+  async (t) => {
+    const v = await mounted(t, () => undefined, {
+      TETHER_PULL_MS: '600000',
+      TETHER_FUSE_TRACE: '1',
+    });
+    const m = v.mnt;
+    t.is((await tetherRun(['offline', m])).status, 0);
+    const w = await sh(
+      `umask 027 && for i in $(seq 1 30); do echo "top $i" > ${m}/t$i; done && ` +
+        `stat -c '%a %u %s' ${m}/t9 && cat ${m}/t30 && ` +
+        `( (set -C; echo clobbered > ${m}/t1) 2>/dev/null || echo refused ) && cat ${m}/t1 && ` +
+        // The hidden tree is found by name, and no file is made in its place.
+        `test -d ${m}/.tether/snapshots && ( { echo y > ${m}/.tether; } 2>/dev/null || echo kept ) && ` +
+        `ls ${m} | wc -l`,
+    );
+    t.is(w.status, 0, w.stderr);
+    t.deepEqual(w.stdout.split('\n'), [
+      `640 ${String(process.getuid?.() ?? 0)} 6`,
+      'top 30',
+      'refused',
+      'top 1',
+      'kept',
+      '30',
+      '',
+    ]);
+    const online = await tetherRun(['online', m]);
+    t.is(online.status, 0, online.stdout + online.stderr);
+    t.is(readFileSync(join(v.remote, 't30'), 'utf8'), 'top 30\n');
+    t.is((await sh(`ls ${v.remote} | wc -l`)).stdout, '30\n');
+    await v.unmount();
+    const n = requestCounts(v.store);
+    t.true((n.get('created') ?? 0) >= 30, [...n].join(' '));
+    t.is(n.get('create') ?? 0, 0, [...n].join(' '));
+  },
+);
+
+serial(
+  `a second find asks JavaScript nothing: directories' getattrs and releasedirs stay on the session thread${skipped}`,
+  async (t) => {
+    const DIRS = 30;
+    const v = await mounted(
+      t,
+      (remote) => {
+        for (let d = 0; d < DIRS; d++) {
+          mkdirSync(join(remote, `d${String(d)}`, 'sub'), { recursive: true });
+          for (let f = 0; f < 5; f++)
+            writeFileSync(join(remote, `d${String(d)}`, `f${String(f)}`), 'x');
+        }
+      },
+      { TETHER_FUSE_TRACE: '1' },
+    );
+    const listed = `${String(2 * DIRS + 1)}\n`; // the root, each d and each d/sub
+    const cold = await sh(`find ${v.mnt} -mount -type d | wc -l`);
+    t.is(cold.stdout, listed, cold.stderr);
+    const warm = await sh(`find ${v.mnt} -mount | wc -l && find ${v.mnt} -mount -type d | wc -l`);
+    t.is(warm.stdout, `${String(2 * DIRS + 1 + 5 * DIRS)}\n${listed}`, warm.stderr);
+    await v.unmount();
+    const n = requestCounts(v.store);
+    const lists = n.get('readdirplus') ?? 0;
+    t.true(lists >= 2 * DIRS + 1, [...n].join(' '));
+    // Each directory was listed once; the warm walks' opens and stats were answered natively.
+    t.true((n.get('releasedir') ?? 0) <= lists, [...n].join(' '));
+    t.true((n.get('getattr') ?? 0) < DIRS / 2, [...n].join(' '));
   },
 );
