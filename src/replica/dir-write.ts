@@ -24,17 +24,23 @@ import { problem, type ContentSource, type Problem } from './replica.js';
 const isRoot = process.getuid?.() === 0;
 
 /**
- * This process's umask, read once from /proc (process.umask() without an argument sets it
- * twice to read it, racing other threads); undefined where it cannot be read.
+ * This process's umask, read from /proc at the first file written (process.umask() without an
+ * argument sets it twice to read it, racing other threads); undefined where it cannot be read.
+ * A process sets its umask once, at start (the mount daemon: 0), before it writes any file.
  */
-const umask: number | undefined = (() => {
+let umask: { readonly value: number | undefined } | undefined;
+function currentUmask(): number | undefined {
+  umask ??= { value: readUmask() };
+  return umask.value;
+}
+function readUmask(): number | undefined {
   try {
     const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
     return m === null ? undefined : parseInt(m[1]!, 8);
   } catch {
     return undefined;
   }
-})();
+}
 
 /**
  * A new file at `tmp` (which must not exist), open for writing. It is created with the mode
@@ -47,7 +53,8 @@ async function create(tmp: Buffer, entry: Entry): Promise<FileHandle> {
 
 /** True when a file made by `create` for `entry` does not have its mode yet. */
 function needsChmod(entry: Entry): boolean {
-  return umask === undefined || (entry.mode & 0o755 & ~umask) !== entry.mode;
+  const mask = currentUmask();
+  return mask === undefined || (entry.mode & 0o755 & ~mask) !== entry.mode;
 }
 
 /**
