@@ -1,7 +1,12 @@
 // Writing the files of a directory replica: a copy from another replica's content, a new
 // file from bytes, and the metadata of a fresh file, each on a temporary name that is then
 // renamed over its target (dir.ts); and metadata set on a file in place.
-import { chmod, lutimes, open, symlink, utimes } from 'node:fs/promises';
+//
+// A fresh file gets its owner, mode, xattrs and mtime through its open descriptor before its
+// fsync: no path is looked up again, and the fsync puts them on disk with the bytes, so a
+// crash after the rename never leaves the file with the temporary's mode or today's mtime.
+import { readFileSync } from 'node:fs';
+import { chmod, lutimes, open, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import {
   bytesOf,
   display,
@@ -19,36 +24,85 @@ import { problem, type ContentSource, type Problem } from './replica.js';
 const isRoot = process.getuid?.() === 0;
 
 /**
- * Mode, owner (when running as root, and where the server allows it: owner.ts), xattrs and
- * mtime of a fresh file or symlink.
+ * This process's umask, read from /proc at the first file written (process.umask() without an
+ * argument sets it twice to read it, racing other threads); undefined where it cannot be read.
+ * A process sets its umask once, at start (the mount daemon: 0), before it writes any file.
  */
-export async function finishMeta(p: Buffer, entry: Entry): Promise<void> {
-  if (entry.kind !== 'symlink') await chmod(p, entry.mode);
-  if (isRoot) await setOwner(p, entry.uid, entry.gid);
-  if (entry.kind !== 'symlink' && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);
-  const t = timeArg(entry.mtimeNs);
-  if (entry.kind === 'symlink') await lutimes(p, t, t);
-  else await utimes(p, t, t);
+let umask: { readonly value: number | undefined } | undefined;
+function currentUmask(): number | undefined {
+  umask ??= { value: readUmask() };
+  return umask.value;
+}
+function readUmask(): number | undefined {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+    return m === null ? undefined : parseInt(m[1]!, 8);
+  } catch {
+    return undefined;
+  }
 }
 
-/** Copy `fromPath` of `source` to a new file `dst` (which must not exist), hashing on the way, then fsync. */
+/**
+ * A new file at `tmp` (which must not exist), open for writing. It is created with the mode
+ * it will have where the umask leaves that mode whole (then no chmod follows: `needsChmod`),
+ * never writable by others while it is written.
+ */
+async function create(tmp: Buffer, entry: Entry): Promise<FileHandle> {
+  return open(tmp, 'wx', entry.mode & 0o755);
+}
+
+/** True when a file made by `create` for `entry` does not have its mode yet. */
+function needsChmod(entry: Entry): boolean {
+  const mask = currentUmask();
+  return mask === undefined || (entry.mode & 0o755 & ~mask) !== entry.mode;
+}
+
+/**
+ * Owner (when running as root, and where the server allows it: owner.ts), mode, xattrs and
+ * mtime of the fresh file `tmp`, open as `fh`, set through the descriptor (xattrs by `tmp`: the
+ * native helper never follows a last link, /proc/self/fd/N being one); the caller fsyncs after.
+ * The owner comes first: a chown clears the set-id bits of a mode set before it.
+ */
+async function finishOpen(fh: FileHandle, tmp: Buffer, entry: Entry): Promise<void> {
+  if (isRoot) await setOwner(fh, entry.uid, entry.gid);
+  if (needsChmod(entry)) await fh.chmod(entry.mode);
+  if (entry.xattrs !== undefined) await setXattrs(tmp, entry.xattrs);
+  const t = timeArg(entry.mtimeNs);
+  await fh.utimes(t, t);
+}
+
+/** Owner (as for a file) and mtime of a fresh symlink. */
+export async function finishSymlink(p: Buffer, entry: Entry): Promise<void> {
+  if (isRoot) await setOwner(p, entry.uid, entry.gid);
+  const t = timeArg(entry.mtimeNs);
+  await lutimes(p, t, t);
+}
+
+/**
+ * Copy `fromPath` of `source` to a new file `dst` (which must not exist), hashing on the way,
+ * give it `entry`'s metadata, then fsync.
+ */
 export async function copyFrom(
   source: ContentSource,
   fromPath: ByteString,
   dst: Buffer,
+  entry: Entry,
 ): Promise<{ id: Hash; size: number }> {
-  const output = await open(dst, 'wx', 0o600);
+  const output = await create(dst, entry);
   try {
     const h = newHasher();
+    let end = 0;
     const size = await source.readContent(fromPath, async (piece, pos, hole) => {
       h.update(piece);
-      if (hole) return; // left unwritten: the copy keeps the hole (truncated to size below)
+      if (hole) return; // left unwritten: the copy keeps the hole (see the truncate below)
       let off = 0;
       while (off < piece.length) {
         off += (await output.write(piece, off, piece.length - off, pos + off)).bytesWritten;
       }
+      end = pos + piece.length;
     });
-    await output.truncate(size); // a trailing hole was not written
+    if (end < size) await output.truncate(size); // a trailing hole was not written
+    await finishOpen(output, dst, entry);
     await output.sync();
     return { id: h.digest(), size };
   } finally {
@@ -56,11 +110,15 @@ export async function copyFrom(
   }
 }
 
-/** A new private file holding `data`, on disk before this returns (the temp of temp → rename). */
-export async function writeSynced(tmp: Buffer, data: Buffer): Promise<void> {
-  const fh = await open(tmp, 'wx', 0o600);
+/**
+ * A new file holding `data`, with `entry`'s metadata, on disk before this returns (the temp of
+ * temp → rename).
+ */
+export async function writeSynced(tmp: Buffer, data: Buffer, entry: Entry): Promise<void> {
+  const fh = await create(tmp, entry);
   try {
     await fh.writeFile(data);
+    await finishOpen(fh, tmp, entry);
     await fh.sync();
   } finally {
     await fh.close();
@@ -87,12 +145,11 @@ export async function makeFile(
   ) {
     return sourceMoved;
   }
-  const { id, size } = await copyFrom(source, fromPath, tmp);
+  const { id, size } = await copyFrom(source, fromPath, tmp, entry);
   if (size !== entry.size) return sourceMoved;
   if (entry.id !== undefined ? id !== entry.id : !(await source.matches(fromPath, before))) {
     return sourceMoved;
   }
-  await finishMeta(tmp, entry);
   return id;
 }
 
@@ -110,7 +167,7 @@ export async function makeSymlink(
     );
   }
   await symlink(bytesOf(entry.target ?? ''), tmp);
-  await finishMeta(tmp, entry);
+  await finishSymlink(tmp, entry);
   return undefined;
 }
 

@@ -5,25 +5,16 @@
 // already in place answers "done": that is what makes re-running an interrupted plan safe
 // (invariant 7).
 //
-// Files are written to a temporary name in the target's directory, fsynced, given their mode,
-// xattrs and mtime, and renamed over the target: a reader sees the old or the new content,
-// never half. Temporary names start with TEMP_PREFIX; scans skip them and a crash leaves
-// nothing else behind.
+// Files are written to a temporary name in the target's directory, given their owner, mode,
+// xattrs and mtime, fsynced, and renamed over the target: a reader sees the old or the new
+// content, never half. The target is checked once, right before the rename (a copy made while
+// it changed is thrown away: the path is planned again). Temporary names start with
+// TEMP_PREFIX; scans skip them and a crash leaves nothing else behind.
 //
 // Every path is reached through safe-path.ts: no parent of a target is ever a symlink followed
 // (a parent that became one is a per-path problem), and the root is pinned by an open handle.
 import { TEMP_PREFIX } from '../scan/temp-name.js';
-import {
-  chmod,
-  link as fsLink,
-  mkdir,
-  readFile,
-  rename,
-  rm,
-  rmdir,
-  symlink,
-  unlink,
-} from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import {
   bytesOf,
   display,
@@ -33,7 +24,8 @@ import {
   type Hash,
 } from '../tree/index.js';
 import { openToRead, pump, type OnPiece } from '../store/stream.js';
-import { finishMeta, makeFile, makeSymlink, setFields, writeSynced } from './dir-write.js';
+import { finishSymlink, makeFile, makeSymlink, setFields, writeSynced } from './dir-write.js';
+import { putLink, type LinkSide } from './dir-link.js';
 import { HashedFiles } from './hashed-files.js';
 import { setOwner } from './owner.js';
 import type { BigIntStats } from 'node:fs';
@@ -55,16 +47,6 @@ import {
 import type { LinkTo } from '../merge/plan.js';
 
 const AS_ROOT = process.getuid?.() === 0;
-
-/** A file system's refusals of a hard link (where a copy still does): MERGE.md rule H. */
-const LINK_REFUSED: ReadonlySet<string> = new Set([
-  'EPERM',
-  'EXDEV',
-  'ENOTSUP',
-  'EOPNOTSUPP',
-  'ENOSYS',
-  'EMLINK',
-]);
 
 export class DirReplica implements Replica {
   readonly root: Buffer;
@@ -92,12 +74,36 @@ export class DirReplica implements Replica {
     this.safe = new SafeRoot(this.root, label);
   }
 
-  /** Rename a finished temporary file over `path`, if the target is still `expect`. */
-  private async install(tmp: Buffer, path: ByteString, expect: Entry | null): Promise<Outcome> {
+  /**
+   * Rename a finished temporary file over `path`, if the target is still `expect`; where it is
+   * not but already holds `done` (a resumed plan whose rename happened), that is done already.
+   */
+  private async install(
+    tmp: Buffer,
+    path: ByteString,
+    expect: Entry | null,
+    done?: Entry,
+  ): Promise<Outcome> {
     const moved = await this.expectAt(path, expect);
-    if (moved !== undefined) return moved;
+    if (moved !== undefined) {
+      return done !== undefined && (await this.matches(path, done)) ? ALREADY : moved;
+    }
     await rename(tmp, await this.safe.need(path));
     return DONE;
+  }
+
+  /** This replica as dir-link.ts makes links in it. */
+  private linkSide(): LinkSide {
+    const placeholder = this.placeholder;
+    return {
+      label: this.label,
+      safe: this.safe,
+      matches: (p, want) => this.matches(p, want),
+      hash: (p) => this.hash(p),
+      neverFetched: placeholder && ((p, st) => placeholder(p, st) !== false),
+      tempFor: (p) => this.tempFor(p),
+      install: (tmp, p, want, done) => this.install(tmp, p, want, done),
+    };
   }
 
   /** A fresh temporary name beside `path` (scans skip and clean these). */
@@ -237,100 +243,43 @@ export class DirReplica implements Replica {
     if (entry.kind !== 'file' && entry.kind !== 'symlink') {
       return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never copied`);
     }
-    const wrong = await this.expectAt(path, expect);
-    if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
     let note: string | undefined;
     if (link !== undefined && entry.kind === 'file') {
-      const linked = await this.putLink(path, expect, entry, source, fromPath, link);
+      const linked = await putLink(this.linkSide(), path, expect, entry, source, fromPath, link);
       if (!('copy' in linked)) return linked;
       note = linked.copy;
     }
-    const copied = await this.putCopy(path, expect, entry, source, fromPath);
-    return note !== undefined && copied.ok ? { ...copied, note } : copied;
-  }
-
-  /**
-   * `path` made a hard link to `link.to` (MERGE.md rule H): that file must be as the plan
-   * expects, and the source's file still the one the plan saw. Answers `copy` instead where
-   * the link cannot be made but a copy can, with a note for the report where that is news (the
-   * side refuses links; a never-fetched file), none where the bytes of a `verify` link differ
-   * (the plan could not tell; a copy is what it makes of other bytes).
-   */
-  private async putLink(
-    path: ByteString,
-    expect: Entry | null,
-    entry: Entry,
-    source: ContentSource,
-    fromPath: ByteString,
-    link: LinkTo,
-  ): Promise<Outcome | { copy: string | undefined }> {
-    if (!(await this.matches(link.to, link.expect)) || !(await source.matches(fromPath, entry))) {
-      return problem(
-        `${this.label}: ${display(path)} was to be a hard link to ${display(link.to)}, and one of them changed since the scan; ` +
-          `nothing was made and it will be planned again on the next run`,
-      );
-    }
-    if (this.placeholder !== undefined) {
-      const st = await lstatOrNone(await this.safe.need(link.to));
-      if (st !== undefined && this.placeholder(link.to, st) !== false) {
-        return {
-          copy: `${display(path)} was copied, not linked to ${display(link.to)}, whose content was never fetched here`,
-        };
-      }
-    }
-    if (link.verify === true && (await source.hash(fromPath)) !== (await this.hash(link.to))) {
-      return { copy: undefined };
-    }
-    const tmp = await this.tempFor(path);
-    try {
-      await fsLink(await this.safe.need(link.to), tmp);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      if (!LINK_REFUSED.has(code)) throw err;
-      return {
-        copy: `${this.label}: ${display(path)} was made as a copy, not as a hard link to ${display(link.to)}: the file system refused the link (${code})`,
-      };
-    }
-    try {
-      return await this.install(tmp, path, expect);
-    } finally {
-      // Not placed, or renamed onto another name of the same file (rename then does nothing).
-      await unlink(tmp).catch(() => undefined);
-    }
-  }
-
-  private async putCopy(
-    path: ByteString,
-    expect: Entry | null,
-    entry: Entry,
-    source: ContentSource,
-    fromPath: ByteString,
-  ): Promise<Outcome> {
-    return this.viaTemp(path, expect, (tmp) =>
+    const copied = await this.viaTemp(path, expect, entry, (tmp) =>
       entry.kind === 'symlink'
         ? makeSymlink(tmp, entry, source, fromPath)
         : makeFile(tmp, entry, source, fromPath),
     );
+    return note !== undefined && copied.ok ? { ...copied, note } : copied;
   }
 
   /**
    * A new file made by `make` at a fresh temporary name beside `path` (its content id, if it
-   * answers one; a problem stops there), renamed over `path` if that is still `expect`. The
-   * temporary name is removed unless renamed into place (then it is gone: no unlink to fail).
+   * answers one; a problem stops there), renamed over `path` if that is still `expect`. Where
+   * `path` already holds `done` instead, the plan was interrupted after this rename: done
+   * already (whatever `make` found). The temporary name is removed unless renamed into place
+   * (then it is gone: no unlink to fail).
    */
   private async viaTemp(
     path: ByteString,
     expect: Entry | null,
+    done: Entry | undefined,
     make: (tmp: Buffer) => Promise<Problem | Hash | undefined>,
   ): Promise<Outcome> {
     const tmp = await this.tempFor(path);
     let placed = false;
     try {
       const made = await make(tmp);
-      if (made !== undefined && typeof made !== 'string') return made;
-      const done = await this.install(tmp, path, expect);
-      placed = done.ok;
-      return done.ok && made !== undefined ? { ...done, id: made } : done;
+      if (made !== undefined && typeof made !== 'string') {
+        return done !== undefined && (await this.matches(path, done)) ? ALREADY : made;
+      }
+      const put = await this.install(tmp, path, expect, done);
+      placed = put.ok && !put.already;
+      return put.ok && !put.already && made !== undefined ? { ...put, id: made } : put;
     } finally {
       if (!placed) await unlink(tmp).catch(() => undefined);
     }
@@ -351,12 +300,11 @@ export class DirReplica implements Replica {
     if (entry.kind !== 'symlink' && (entry.kind !== 'file' || data === null)) {
       return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never written`);
     }
-    const wrong = await this.expectAt(path, expect);
-    if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
-    return this.viaTemp(path, expect, async (tmp) => {
-      if (entry.kind === 'symlink') await symlink(bytesOf(entry.target ?? ''), tmp);
-      else if (data !== null) await writeSynced(tmp, data);
-      await finishMeta(tmp, entry);
+    return this.viaTemp(path, expect, entry, async (tmp) => {
+      if (entry.kind === 'symlink') {
+        await symlink(bytesOf(entry.target ?? ''), tmp);
+        await finishSymlink(tmp, entry);
+      } else if (data !== null) await writeSynced(tmp, data, entry);
       return undefined;
     });
   }
@@ -372,11 +320,8 @@ export class DirReplica implements Replica {
     data: Buffer,
     mtimeNs: bigint,
   ): Promise<Outcome> {
-    const wrong = await this.expectAt(path, expect);
-    if (wrong !== undefined) return wrong;
-    return this.viaTemp(path, expect, async (tmp) => {
-      await writeSynced(tmp, data);
-      await finishMeta(tmp, { ...expect, size: data.length, mtimeNs });
+    return this.viaTemp(path, expect, undefined, async (tmp) => {
+      await writeSynced(tmp, data, { ...expect, size: data.length, mtimeNs });
       return undefined;
     });
   }
@@ -393,7 +338,7 @@ export class DirReplica implements Replica {
     const p = await this.safe.need(path);
     if (have === undefined) await mkdir(p, { mode: entry.mode });
     if (have?.mode !== entry.mode) await chmod(p, entry.mode);
-    // A new directory gets its recorded owner as a new file does (finishMeta): else the next
+    // A new directory gets its recorded owner as a new file does (dir-write.ts): else the next
     // scan reads the creator's owner back as a change on this side.
     if (have === undefined && AS_ROOT) await setOwner(p, entry.uid, entry.gid);
     if (have === undefined && entry.xattrs !== undefined) await setXattrs(p, entry.xattrs);

@@ -1,6 +1,6 @@
 // A directory replica on a server that will not let us choose owners (a share logged in as
 // another user, NFS with root_squash): the server's refusal is played by replacing the owner
-// call, since root on a local disk is never refused. A refused owner is no failure: the file
+// calls, since root on a local disk is never refused. A refused owner is no failure: the file
 // is written with the owner it gets. Any failure of a write leaves no temporary file behind.
 import test, { type ExecutionContext } from 'ava';
 import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import type { Entry } from '../../src/tree/index.js';
 import { tempDir } from '../cli/run.js';
 
 const refuse = (code: string) => (): Promise<void> =>
-  Promise.reject(Object.assign(new Error(`${code}: refused`), { code, syscall: 'lchown' }));
+  Promise.reject(Object.assign(new Error(`${code}: refused`), { code, syscall: 'chown' }));
 
 function replicas(t: ExecutionContext): {
   local: DirReplica;
@@ -41,10 +41,16 @@ async function fileIn(r: DirReplica, dir: string, name: string, data: string): P
 
 const temps = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('.tether-'));
 
-const real = ownerCalls.lchown;
+const real = { ...ownerCalls };
 test.afterEach.always(() => {
-  ownerCalls.lchown = real;
+  Object.assign(ownerCalls, real);
 });
+
+/** The server refuses every owner change, by path or by open file. */
+function refuseAll(code: string): void {
+  ownerCalls.lchown = refuse(code);
+  ownerCalls.fchown = refuse(code);
+}
 
 for (const code of ['EPERM', 'EACCES', 'ENOTSUP']) {
   test.serial(
@@ -53,7 +59,7 @@ for (const code of ['EPERM', 'EACCES', 'ENOTSUP']) {
       const { local, server, serverDir } = replicas(t);
       const localDir = local.root.toString();
       const e = { ...(await fileIn(local, localDir, 'f.txt', 'hello\n')), uid: 4321, gid: 4321 };
-      ownerCalls.lchown = refuse(code);
+      refuseAll(code);
       const put = await server.put('f.txt', null, e, local, 'f.txt');
       t.true(put.ok, JSON.stringify(put));
       t.is(readFileSync(join(serverDir, 'f.txt'), 'utf8'), 'hello\n');
@@ -78,7 +84,7 @@ test.serial('a put that fails for another reason leaves no temporary file', asyn
   const { local, server, serverDir } = replicas(t);
   const localDir = local.root.toString();
   const e = { ...(await fileIn(local, localDir, 'f.txt', 'hello\n')), uid: 4321, gid: 4321 };
-  ownerCalls.lchown = refuse('EIO');
+  refuseAll('EIO');
   await t.throwsAsync(server.put('f.txt', null, e, local, 'f.txt'), { message: /EIO/ });
   await t.throwsAsync(server.putData('g.txt', null, e, Buffer.from('x')), { message: /EIO/ });
   t.deepEqual(temps(serverDir), []);

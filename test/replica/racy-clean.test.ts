@@ -1,7 +1,7 @@
 // The content-checked directory replica (the local side) re-reads a file it hashed only where
 // its lstat could hide a change (git's racy-clean rule, replica/dir.ts): a second check of an
-// unchanged, settled file costs no read; a rewrite that keeps size and mtime between the two
-// checks of one put is still caught, and nothing is overwritten.
+// unchanged, settled file costs no read; a rewrite that keeps size and mtime between an earlier
+// check and the one a put makes before its rename is still caught, and nothing is overwritten.
 import test from 'ava';
 import { utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,7 +22,7 @@ class Counting extends DirReplica {
   }
 }
 
-/** A source whose copy runs `during` (a write between the target's two checks). */
+/** A source whose copy runs `during` (a write between two checks of the target). */
 class Meddling extends DirReplica {
   during: () => void = () => undefined;
   override async readContent(path: ByteString, onPiece: OnPiece): Promise<number> {
@@ -84,7 +84,7 @@ test('a file changed within the margin is read at every check', async (t) => {
   t.is(r.reads, 2);
 });
 
-test('put: a write to the target between its two checks is never overwritten', async (t) => {
+test('put: a write to the target after it was checked is never overwritten', async (t) => {
   const local = tempDir('racy-clean-local-');
   const server = tempDir('racy-clean-server-');
   t.teardown(() => {
@@ -99,6 +99,8 @@ test('put: a write to the target between its two checks is never overwritten', a
   const source = new Meddling(server.dir, 'server');
   const expect = await withId(r, 'f', 'base\n');
   const entry = await withId(source, 'f', 'theirs, longer\n');
+  // Checked (and hashed) once as unchanged: a stat alone would now vouch for it.
+  t.true(await r.matches('f', expect));
   // The user saves the file while the copy runs: same size, same mtime, other bytes.
   source.during = () => {
     write(target, 'mine\n');
