@@ -4,8 +4,8 @@
 // snapshot of a volume may name content that was never fetched). Devices and sockets are not
 // made (MERGE.md rule T). Files of one hard-link group (entry.ts `link`) are one file again:
 // the first member reached is written, the others are linked to it. Directories are made
-// first, then files written in batches off the main thread (write-files.ts) while the next
-// contents are read and verified, then hard links, then the directories' own fields, deepest
+// first, then files verified and written in batches off the main thread (write-files.ts) while
+// the next are gathered, then hard links, then the directories' own fields, deepest
 // first.
 import { spawn } from 'node:child_process';
 import { chmod, lchown, link, lutimes, mkdir, readdir, symlink } from 'node:fs/promises';
@@ -131,7 +131,7 @@ class Restorer {
     private readonly onProgress: (p: Readonly<RestoreProgress>) => void,
   ) {
     this.writer = new FileWriter(this.asRoot, (files) => {
-      for (const f of files) this.wrote(f.bytes.length);
+      for (const f of files) this.wrote(f.size);
     });
   }
 
@@ -192,10 +192,12 @@ class Restorer {
           this.wrote(e.size);
           return;
         }
-        const bytes = await this.store.readBlob(e.id!);
+        // Verified by the writer before the file is made (the store lends, unverified).
         return this.writer.add({
           path: abs,
-          bytes,
+          id: e.id!,
+          content: this.store.blobForCopy(e.id!),
+          size: e.size,
           mode: e.mode,
           uid: e.uid,
           gid: e.gid,

@@ -1,17 +1,36 @@
-// New files written in batches (restore): each file created (never replaced), its bytes
-// written, then owner, mode and times set on its descriptor. With the native addon
-// (native/restore.c) a batch is written on a thread-pool thread while the caller reads and
-// verifies the next, a few batches at once; without it, each file in a few calls that do not
-// wait (from the page cache they take microseconds, less than a trip through the I/O threads).
-import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from 'node:fs';
+// New files written in batches (restore): each file's content verified against its id, then
+// the file created (never replaced), its bytes written, then owner, mode and times set on its
+// descriptor. With the native addon (native/restore.c) a batch is verified and written on a
+// thread-pool thread, a few batches at once, while the caller gathers the next: the caller's
+// thread only copies small contents into the batch (a store lends them briefly) and names the
+// files that hold larger ones. Without it, each file is verified and written at once, in a few
+// calls that do not wait (from the page cache they take microseconds, less than a trip through
+// the I/O threads).
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import { timeArg } from '../scan/stamp.js';
+import { corrupt } from '../store/blob-files.js';
 import { loadNativeAddon } from '../store/native-addon.js';
+import { hashBytes, type Hash } from '../tree/index.js';
 
-/** A file to write: where, its bytes, and the fields set once they are written. */
+/**
+ * A file to write: where, the id its content must have, the content, and the fields set once
+ * it is written. The content is bytes lent for the length of the `add` call (copied before it
+ * returns), or a file holding them.
+ */
 export interface NewFile {
   readonly path: Buffer;
-  readonly bytes: Buffer;
+  readonly id: Hash;
+  readonly content: { readonly lent: Buffer } | { readonly file: string };
+  readonly size: number;
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
@@ -23,12 +42,22 @@ type WriteFiles = (
   contents: Buffer[],
   meta: Float64Array,
   chown: boolean,
+  ids: Buffer,
+  sources: Buffer,
 ) => Promise<null | [number, number, string]>;
 
 const META_FIELDS = 5;
+const ID_BYTES = 32;
 
-const addon = loadNativeAddon<{ writeFilesAsync?: WriteFiles; writeFilesMetaFields?: number }>(
-  (n) => typeof n.writeFilesAsync === 'function' && n.writeFilesMetaFields === META_FIELDS,
+const addon = loadNativeAddon<{
+  writeFilesAsync?: WriteFiles;
+  writeFilesMetaFields?: number;
+  writeFilesIdBytes?: number;
+}>(
+  (n) =>
+    typeof n.writeFilesAsync === 'function' &&
+    n.writeFilesMetaFields === META_FIELDS &&
+    n.writeFilesIdBytes === ID_BYTES,
 );
 
 /** Files or bytes a batch holds before it is handed to a thread. */
@@ -38,9 +67,11 @@ const BATCH_BYTES = 4 << 20;
 const IN_FLIGHT = 3;
 
 const NS = 1_000_000_000n;
+const NUL = Buffer.of(0);
+const EMPTY = Buffer.alloc(0);
 
 /** An error as node:fs would throw it for `step` on `path`. */
-function fsError(errno: number, step: string, path: Buffer): NodeJS.ErrnoException {
+function fsError(errno: number, step: string, path: Buffer | string): NodeJS.ErrnoException {
   const code = getSystemErrorName(-errno);
   const shown = path.toString();
   const err: NodeJS.ErrnoException = new Error(`${code}: ${step} '${shown}'`);
@@ -51,10 +82,15 @@ function fsError(errno: number, step: string, path: Buffer): NodeJS.ErrnoExcepti
   return err;
 }
 
+const where = (f: NewFile): string =>
+  'file' in f.content ? `blob file ${f.content.file}` : 'blob';
+
 function writeNow(f: NewFile, chown: boolean): void {
+  const bytes = 'file' in f.content ? readFileSync(f.content.file) : f.content.lent;
+  if (hashBytes(bytes) !== f.id) throw corrupt(f.id, where(f));
   const fd = openSync(f.path, 'wx', 0o600);
   try {
-    writeSync(fd, f.bytes);
+    writeSync(fd, bytes);
     if (chown) fchownSync(fd, f.uid, f.gid);
     fchmodSync(fd, f.mode & 0o7777);
     futimesSync(fd, timeArg(f.mtimeNs), timeArg(f.mtimeNs));
@@ -63,9 +99,42 @@ function writeNow(f: NewFile, chown: boolean): void {
   }
 }
 
+/** A batch being gathered: its files, and the buffer their lent contents are copied into. */
+class Batch {
+  readonly files: NewFile[] = [];
+  readonly contents: Buffer[] = [];
+  /** Bytes of content, copied or in files: a batch is sent past BATCH_BYTES. */
+  bytes = 0;
+  private arena: Buffer | undefined;
+  private used = 0;
+
+  fits(size: number): boolean {
+    return this.files.length < BATCH_FILES && this.bytes + size <= BATCH_BYTES;
+  }
+
+  add(f: NewFile): void {
+    this.files.push(f);
+    this.bytes += f.size;
+    if ('file' in f.content) {
+      this.contents.push(EMPTY);
+      return;
+    }
+    const lent = f.content.lent;
+    if (lent.length > BATCH_BYTES - this.used) {
+      // Larger than a batch (only the first file of a batch gets here): a copy of its own.
+      this.contents.push(Buffer.from(lent));
+      return;
+    }
+    this.arena ??= Buffer.allocUnsafeSlow(BATCH_BYTES);
+    const copy = this.arena.subarray(this.used, this.used + lent.length);
+    lent.copy(copy);
+    this.used += lent.length;
+    this.contents.push(copy);
+  }
+}
+
 export class FileWriter {
-  private files: NewFile[] = [];
-  private bytes = 0;
+  private batch = new Batch();
   private readonly running = new Set<Promise<void>>();
   private failure: Error | undefined;
 
@@ -75,36 +144,36 @@ export class FileWriter {
     private readonly onWritten: (files: readonly NewFile[]) => void,
   ) {}
 
-  /** Queue a file; resolves once there is room for more (not when the file is written). */
+  /**
+   * Queue a file (its lent content copied before this returns, before any wait); resolves
+   * once there is room for more (not when the file is written).
+   */
   async add(f: NewFile): Promise<void> {
     if (addon === undefined) {
       writeNow(f, this.chown);
       this.onWritten([f]);
       return;
     }
-    this.files.push(f);
-    this.bytes += f.bytes.length;
-    if (this.files.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) await this.send();
-  }
-
-  /** Every queued file written; throws the first failure. */
-  async finish(): Promise<void> {
-    if (this.files.length > 0) this.start();
-    while (this.running.size > 0) await Promise.race(this.running);
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  private async send(): Promise<void> {
-    this.start();
+    if (this.batch.files.length > 0 && !this.batch.fits(f.size)) this.start();
+    this.batch.add(f);
     while (this.running.size >= IN_FLIGHT) await Promise.race(this.running);
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /** Every queued file written; throws the first failure. */
+  async finish(): Promise<void> {
+    if (this.batch.files.length > 0) this.start();
+    while (this.running.size > 0) await Promise.race(this.running);
+    if (this.failure !== undefined) throw this.failure;
+  }
+
   private start(): void {
-    const files = this.files;
-    this.files = [];
-    this.bytes = 0;
+    const { files, contents } = this.batch;
+    this.batch = new Batch();
     const meta = new Float64Array(files.length * META_FIELDS);
+    const ids = Buffer.allocUnsafe(files.length * ID_BYTES);
+    const paths: Buffer[] = [];
+    const sources: Buffer[] = [];
     files.forEach((f, i) => {
       const at = i * META_FIELDS;
       meta[at] = f.mode;
@@ -115,17 +184,30 @@ export class FileWriter {
       if (ns < 0n) ns += NS;
       meta[at + 3] = Number((f.mtimeNs - ns) / NS);
       meta[at + 4] = Number(ns);
+      ids.write(f.id, i * ID_BYTES, ID_BYTES, 'hex');
+      paths.push(f.path, NUL);
+      if ('file' in f.content) sources.push(Buffer.from(f.content.file));
+      sources.push(NUL);
     });
-    const paths = Buffer.concat(files.flatMap((f) => [f.path, Buffer.of(0)]));
     const p = addon!.writeFilesAsync!(
-      paths,
-      files.map((f) => f.bytes),
+      Buffer.concat(paths),
+      contents,
       meta,
       this.chown,
+      ids,
+      Buffer.concat(sources),
     )
       .then((failed) => {
-        if (failed === null) this.onWritten(files);
-        else this.failure ??= fsError(failed[1], failed[2], files[failed[0]]!.path);
+        if (failed === null) {
+          this.onWritten(files);
+          return;
+        }
+        const [index, errno, step] = failed;
+        const f = files[index]!;
+        if (step === 'verify') this.failure ??= corrupt(f.id, where(f));
+        else if (step === 'source' && 'file' in f.content)
+          this.failure ??= fsError(errno, 'open', f.content.file);
+        else this.failure ??= fsError(errno, step, f.path);
       })
       .finally(() => this.running.delete(p));
     this.running.add(p);
