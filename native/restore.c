@@ -11,7 +11,9 @@
 //     Promise<null | [index, errno, step]>
 //   paths: one Buffer of NUL-terminated paths, one per file, in order;
 //   contents: an Array of Buffers, one per file (ignored where the file has a source);
-//   meta: a Float64Array of META_FIELDS numbers per file (mode, uid, gid, mtime s, mtime ns);
+//   meta: a Float64Array of META_FIELDS numbers per file (mode, uid, gid, mtime): the mtime is
+//     a signed 64-bit count of nanoseconds since 1970 in the number's 8 bytes (JavaScript
+//     writes it through a BigInt64Array over the same memory: no number can hold it exactly);
 //   chown: whether to set owners (as root);
 //   ids: a Buffer of 32 bytes per file, the BLAKE3-256 its content must have;
 //   sources: one Buffer of NUL-terminated paths, one per file: the file whose bytes are the
@@ -38,7 +40,7 @@
 
 enum { KEEP = 5, ID_BYTES = 32 };
 
-enum { META_MODE, META_UID, META_GID, META_MTIME_SEC, META_MTIME_NSEC, META_FIELDS };
+enum { META_MODE, META_UID, META_GID, META_MTIME_NS, META_FIELDS };
 
 typedef struct {
   napi_async_work work;
@@ -156,8 +158,16 @@ static int write_one(batch *b, size_t i, const char **step) {
   *step = "fchmod";
   if (set_mode && fchmod(fd, mode) != 0) goto out;
   struct timespec ts[2];
-  ts[0].tv_sec = ts[1].tv_sec = (time_t)m[META_MTIME_SEC];
-  ts[0].tv_nsec = ts[1].tv_nsec = (long)m[META_MTIME_NSEC];
+  int64_t ns;
+  memcpy(&ns, &m[META_MTIME_NS], sizeof ns);
+  // Whole seconds rounded down, nanoseconds 0..1e9-1 (a time before 1970 too).
+  int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+  if (rem < 0) {
+    sec -= 1;
+    rem += 1000000000;
+  }
+  ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
+  ts[0].tv_nsec = ts[1].tv_nsec = (long)rem;
   *step = "futimens";
   if (futimens(fd, ts) != 0) goto out;
   rc = 0;
@@ -259,7 +269,7 @@ static napi_value write_files_async(napi_env env, napi_callback_info info) {
     return fail(env, NULL, "writeFilesAsync: contents must be an Array of Buffers");
   if (napi_get_typedarray_info(env, argv[2], &type, &metalen, &metadata, NULL, NULL) != napi_ok ||
       type != napi_float64_array || metalen != (size_t)count * META_FIELDS)
-    return fail(env, NULL, "writeFilesAsync: meta must be a Float64Array of 5 numbers a file");
+    return fail(env, NULL, "writeFilesAsync: meta must be a Float64Array of 4 numbers a file");
   if (napi_get_buffer_info(env, argv[4], &ids, &idlen) != napi_ok ||
       idlen != (size_t)count * ID_BYTES)
     return fail(env, NULL, "writeFilesAsync: ids must be a Buffer of 32 bytes a file");

@@ -46,7 +46,7 @@ type WriteFiles = (
   sources: Buffer,
 ) => Promise<null | [number, number, string]>;
 
-const META_FIELDS = 5;
+const META_FIELDS = 4;
 const ID_BYTES = 32;
 
 const addon = loadNativeAddon<{
@@ -66,7 +66,6 @@ const BATCH_BYTES = 4 << 20;
 /** Batches written at once (the thread pool has four threads; the store's reads use them too). */
 const IN_FLIGHT = 3;
 
-const NS = 1_000_000_000n;
 const NUL = Buffer.of(0);
 const EMPTY = Buffer.alloc(0);
 
@@ -171,6 +170,8 @@ export class FileWriter {
     const { files, contents } = this.batch;
     this.batch = new Batch();
     const meta = new Float64Array(files.length * META_FIELDS);
+    // The mtime field holds the int64 nanoseconds' own bytes (native/restore.c).
+    const times = new BigInt64Array(meta.buffer);
     const ids = Buffer.allocUnsafe(files.length * ID_BYTES);
     const paths: Buffer[] = [];
     const sources: Buffer[] = [];
@@ -179,11 +180,7 @@ export class FileWriter {
       meta[at] = f.mode;
       meta[at + 1] = f.uid;
       meta[at + 2] = f.gid;
-      // Whole seconds rounded down, nanoseconds 0..1e9-1 (a time before 1970 too).
-      let ns = f.mtimeNs % NS;
-      if (ns < 0n) ns += NS;
-      meta[at + 3] = Number((f.mtimeNs - ns) / NS);
-      meta[at + 4] = Number(ns);
+      times[at + 3] = f.mtimeNs;
       ids.write(f.id, i * ID_BYTES, ID_BYTES, 'hex');
       paths.push(f.path, NUL);
       if ('file' in f.content) sources.push(Buffer.from(f.content.file));
