@@ -104,8 +104,11 @@ class Batch {
   readonly contents: Buffer[] = [];
   /** Bytes of content, copied or in files: a batch is sent past BATCH_BYTES. */
   bytes = 0;
-  private arena: Buffer | undefined;
+  /** BATCH_BYTES taken from `spare` (or made) at the first copy; given back once written. */
+  arena: Buffer | undefined;
   private used = 0;
+
+  constructor(private readonly spare: Buffer[]) {}
 
   fits(size: number): boolean {
     return this.files.length < BATCH_FILES && this.bytes + size <= BATCH_BYTES;
@@ -124,7 +127,8 @@ class Batch {
       this.contents.push(Buffer.from(lent));
       return;
     }
-    this.arena ??= Buffer.allocUnsafeSlow(BATCH_BYTES);
+    // A buffer used before: its pages are already mapped (a new one faults each in).
+    this.arena ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES);
     const copy = this.arena.subarray(this.used, this.used + lent.length);
     lent.copy(copy);
     this.used += lent.length;
@@ -133,7 +137,9 @@ class Batch {
 }
 
 export class FileWriter {
-  private batch = new Batch();
+  /** Arenas of written batches, for the next batches. */
+  private readonly spare: Buffer[] = [];
+  private batch = new Batch(this.spare);
   private readonly running = new Set<Promise<void>>();
   private failure: Error | undefined;
 
@@ -167,8 +173,8 @@ export class FileWriter {
   }
 
   private start(): void {
-    const { files, contents } = this.batch;
-    this.batch = new Batch();
+    const { files, contents, arena } = this.batch;
+    this.batch = new Batch(this.spare);
     const meta = new Float64Array(files.length * META_FIELDS);
     // The mtime field holds the int64 nanoseconds' own bytes (native/restore.c).
     const times = new BigInt64Array(meta.buffer);
@@ -196,6 +202,8 @@ export class FileWriter {
     )
       .then((failed) => {
         if (failed === null) {
+          // The thread is done with the batch's bytes.
+          if (arena !== undefined) this.spare.push(arena);
           this.onWritten(files);
           return;
         }
