@@ -2,10 +2,13 @@
 // JavaScript hands a batch of files here, each with its content (bytes it copied out of the
 // store, or the path of a blob file) and the id the content must have. For each file, on a
 // thread-pool thread: the content is read (from a blob file) and hashed (BLAKE3-256), and only
-// if it matches its id is a new file created (never an existing one replaced), its bytes
-// written, then owner, mode and times set on the open descriptor, as cp -a does (owner and mode
-// only where they differ). Batches run on the libuv thread pool, so a few are written at once
-// while JavaScript gathers the next.
+// if it matches its id is a new file created, its bytes written, then owner, mode and times set
+// on the open descriptor, as cp -a does (owner and mode only where they differ), and only then
+// is it given its name (never an existing one replaced): it is made unnamed (O_TMPFILE) and
+// linked, so a restore killed midway leaves no part of a file under a real name. Where the
+// filesystem cannot make unnamed files, it is made under its name, as cp does (without that
+// guarantee). Batches run on the libuv thread pool, so a few are written at once while
+// JavaScript gathers the next.
 //
 // writeFilesAsync(paths, contents, meta, chown, ids, sources):
 //     Promise<null | [index, errno, step]>
@@ -28,6 +31,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -117,6 +122,38 @@ out:;
   return rc;
 }
 
+// A new file with no name yet (O_TMPFILE) in the directory of `path`, or -1 where the
+// filesystem has none (the file is then made under its name, as cp does). A file gets its name
+// only once it is whole, its fields set: a restore killed midway leaves no part of a file under
+// a real name.
+static int open_unnamed(const char *path, mode_t mode) {
+  const char *slash = strrchr(path, '/');
+  char dir[PATH_MAX];
+  size_t n = slash == NULL ? 0 : (size_t)(slash - path);
+  if (n >= sizeof dir) return -1;
+  if (slash == NULL) {
+    dir[0] = '.';
+    n = 1;
+  } else if (n == 0) {
+    dir[0] = '/';
+    n = 1;
+  } else {
+    memcpy(dir, path, n);
+  }
+  dir[n] = '\0';
+  return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+}
+
+// Give the unnamed file `fd` its name `path` (EEXIST if something has it: never replaced).
+static int name_unnamed(int fd, const char *path) {
+  if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0) return 0;
+  // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; through /proc it needs none.
+  if (errno != ENOENT && errno != EPERM) return -1;
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
 static int write_one(batch *b, size_t i, const char **step) {
   const double *m = b->meta + i * META_FIELDS;
   const uint8_t *bytes = b->data[i];
@@ -140,7 +177,10 @@ static int write_one(batch *b, size_t i, const char **step) {
   const uid_t uid = (uid_t)m[META_UID];
   const gid_t gid = (gid_t)m[META_GID];
   *step = "open";
-  int fd = open(b->paths[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  const char *path = b->paths[i];
+  int fd = open_unnamed(path, mode);
+  const bool unnamed = fd >= 0;
+  if (!unnamed) fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return -1;
   int rc = -1;
   struct stat st;
@@ -170,6 +210,8 @@ static int write_one(batch *b, size_t i, const char **step) {
   ts[0].tv_nsec = ts[1].tv_nsec = (long)rem;
   *step = "futimens";
   if (futimens(fd, ts) != 0) goto out;
+  *step = "link";
+  if (unnamed && name_unnamed(fd, path) != 0) goto out;
   rc = 0;
 out:;
   int saved = errno;

@@ -5,17 +5,18 @@
 // made (MERGE.md rule T). Files of one hard-link group (entry.ts `link`) are one file again:
 // the first member reached is written, the others are linked to it. Directories are made
 // first, then files verified and written in batches off the main thread (write-files.ts) while
-// the next are gathered, then hard links, then the directories' own fields, deepest
-// first.
+// the next are gathered, each named only once whole with its fields set (a restore killed
+// midway leaves no part of a file under a real name), then hard links, then the directories'
+// own fields, deepest first.
 import { spawn } from 'node:child_process';
-import { chmod, lchown, link, lutimes, mkdir, readdir, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import { fsPath, isMissing } from '../scan/fs-entry.js';
 import { timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
 import type { Store } from '../store/store.js';
 import { bytesOf, display, joinPath, type Entry, type Hash } from '../tree/index.js';
-import { FileWriter } from './write-files.js';
+import { FileWriter, unnamed } from './write-files.js';
 
 export interface RestoreProgress {
   files: number;
@@ -186,9 +187,17 @@ class Restorer {
         }
         // checkContents made sure every content is here.
         if (e.size >= WHOLE || e.xattrs !== undefined) {
-          // Streamed (large) or with xattrs (set before the mode, which may forbid writing).
-          await this.store.writeBlobToFile(e.id!, abs, 0o600);
-          await this.finish(abs, e);
+          // Streamed (large) or with xattrs (set before the mode, which may forbid writing),
+          // under a temporary name beside it, named once whole with its fields set.
+          const tmp = fsPath(this.root, joinPath(dir, unnamed()));
+          try {
+            await this.store.writeBlobToFile(e.id!, tmp, 0o600);
+            await this.finish(tmp, e);
+            // A link, not a rename: a name already taken is refused (EEXIST), never replaced.
+            await link(tmp, abs);
+          } finally {
+            await rm(tmp, { force: true });
+          }
           this.wrote(e.size);
           return;
         }

@@ -1,18 +1,21 @@
 // New files written in batches (restore): each file's content verified against its id, then
 // the file created (never replaced), its bytes written, then owner, mode and times set on its
-// descriptor. With the native addon (native/restore.c) a batch is verified and written on a
-// thread-pool thread, a few batches at once, while the caller gathers the next: the caller's
-// thread only copies small contents into the batch (a store lends them briefly) and names the
-// files that hold larger ones. Without it, each file is verified and written at once, in a few
-// calls that do not wait (from the page cache they take microseconds, less than a trip through
-// the I/O threads).
+// descriptor, and only then given its name (a restore killed midway leaves no part of a file
+// under a real name). With the native addon (native/restore.c) a batch is verified and written
+// on a thread-pool thread, a few batches at once, while the caller gathers the next: the
+// caller's thread only copies small contents into the batch (a store lends them briefly) and
+// names the files that hold larger ones. Without it, each file is verified and written at
+// once, in a few calls that do not wait (from the page cache they take microseconds, less than
+// a trip through the I/O threads), under a temporary name then linked to its own.
 import {
   closeSync,
   fchmodSync,
   fchownSync,
   futimesSync,
+  linkSync,
   openSync,
   readFileSync,
+  unlinkSync,
   writeSync,
 } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
@@ -84,17 +87,35 @@ function fsError(errno: number, step: string, path: Buffer | string): NodeJS.Err
 const where = (f: NewFile): string =>
   'file' in f.content ? `blob file ${f.content.file}` : 'blob';
 
+let unnamedCount = 0;
+
+/**
+ * A temporary name for a file being written, in the directory where it goes: hidden, with this
+ * process's id. A restore killed midway may leave one, never part of a file under a real name.
+ */
+export const unnamed = (): string => `.tether-restore-${process.pid}-${++unnamedCount}`;
+
 function writeNow(f: NewFile, chown: boolean): void {
   const bytes = 'file' in f.content ? readFileSync(f.content.file) : f.content.lent;
   if (hashBytes(bytes) !== f.id) throw corrupt(f.id, where(f));
-  const fd = openSync(f.path, 'wx', 0o600);
+  // Written under a temporary name beside it, named once whole with its fields set (as the
+  // native writer does with an unnamed file).
+  const slash = f.path.lastIndexOf(0x2f);
+  const tmp = Buffer.concat([f.path.subarray(0, slash + 1), Buffer.from(unnamed())]);
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
-    writeSync(fd, bytes);
-    if (chown) fchownSync(fd, f.uid, f.gid);
-    fchmodSync(fd, f.mode & 0o7777);
-    futimesSync(fd, timeArg(f.mtimeNs), timeArg(f.mtimeNs));
+    try {
+      writeSync(fd, bytes);
+      if (chown) fchownSync(fd, f.uid, f.gid);
+      fchmodSync(fd, f.mode & 0o7777);
+      futimesSync(fd, timeArg(f.mtimeNs), timeArg(f.mtimeNs));
+    } finally {
+      closeSync(fd);
+    }
+    // A link, not a rename: a name already taken is refused (EEXIST), never replaced.
+    linkSync(tmp, f.path);
   } finally {
-    closeSync(fd);
+    unlinkSync(tmp);
   }
 }
 
@@ -123,7 +144,7 @@ class Batch {
     }
     const lent = f.content.lent;
     if (lent.length > BATCH_BYTES - this.used) {
-      // Larger than a batch (only the first file of a batch gets here): a copy of its own.
+      // More than the buffer has left (bytes larger than the entry said): a copy of its own.
       this.contents.push(Buffer.from(lent));
       return;
     }

@@ -2,14 +2,16 @@
 // verified and written on its threads) and without it (TETHER_NATIVE=0): every kind of file
 // comes back with its content, mode, times and xattrs, in several batches, small contents (in
 // LMDB) and larger ones (blob files, streamed ones), and the round trip diffs equal; content
-// that does not match its id is refused (ECORRUPT) and never written under the file's name.
+// that does not match its id is refused (ECORRUPT) and never written under the file's name; a
+// restore killed with -9 leaves every file under a real name whole.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   statSync,
@@ -20,7 +22,7 @@ import {
 import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { hashBytes } from '../../src/tree/index.js';
-import { tempDir, tether } from './run.js';
+import { MAIN, tempDir, tether } from './run.js';
 
 const WRITERS = [
   { name: 'native writer', env: { ...process.env }, native: true },
@@ -159,4 +161,62 @@ for (const w of WRITERS) {
     t.regex(r2.stderr, /does not match its hash/);
     t.false(existsSync(join(out2, 'large')), 'the damaged blob file is not written');
   });
+}
+
+/** Every regular file under `dir`, relative. */
+function filesUnder(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    const p = rel === '' ? d.name : `${rel}/${d.name}`;
+    if (d.isDirectory()) out.push(...filesUnder(dir, p));
+    else if (d.isFile()) out.push(p);
+  }
+  return out;
+}
+
+for (const w of WRITERS) {
+  test.serial(
+    `restore (${w.name}) killed with -9 leaves no part of a file under a real name`,
+    async (t) => {
+      const { dir, cleanup } = tempDir();
+      t.teardown(cleanup);
+      const src = join(dir, 'src');
+      const store = join(dir, 'store');
+      // Many files (the native writer is fast: the kill must find it writing), a few large. Serial:
+      // another test's synchronous work would hold up the polling below.
+      for (let d = 0; d < 20; d++) mkdirSync(join(src, `d${d}`), { recursive: true });
+      for (let i = 0; i < 6000; i++) {
+        const size = i % 1000 === 0 ? 300_000 : 1 + ((i * 7919) % 300);
+        writeFileSync(join(src, `d${i % 20}`, `f${i}`), bytesOf(i, size));
+      }
+      const took = tether(['snapshot', 'take', 'v1', '--of', src, '--store', store]);
+      t.is(took.status, 0, took.stderr);
+      const out = join(dir, 'out');
+      const child = spawn(
+        process.execPath,
+        [MAIN, 'snapshot', 'restore', 'v1', out, '--store', store],
+        {
+          env: w.env,
+          stdio: 'ignore',
+        },
+      );
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      // Killed once files are being written (or when it is done, if it was faster than the poll).
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && child.exitCode === null) {
+        if (existsSync(join(out, 'd19')) && readdirSync(join(out, 'd0')).length > 0) break;
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      child.kill('SIGKILL');
+      await exited;
+      let whole = 0;
+      for (const p of filesUnder(out)) {
+        const name = p.slice(p.lastIndexOf('/') + 1);
+        if (name.startsWith('.tether-restore-')) continue;
+        t.true(readFileSync(join(out, p)).equals(readFileSync(join(src, p))), `${p} is whole`);
+        whole++;
+      }
+      t.log(`${whole} files whole when killed`);
+    },
+  );
 }
