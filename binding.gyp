@@ -2,8 +2,30 @@
   "targets": [
     {
       "target_name": "tether_native",
-      "sources": ["native/scandir.c", "native/restore.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+      "sources": [
+        "native/scandir.c",
+        "native/restore.c",
+        "native/blake3/blake3.c",
+        "native/blake3/blake3_dispatch.c",
+        "native/blake3/blake3_portable.c"
+      ],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        [
+          "OS=='linux' and target_arch=='x64'",
+          {
+            "sources": [
+              "native/blake3/blake3_sse2_x86-64_unix.S",
+              "native/blake3/blake3_sse41_x86-64_unix.S",
+              "native/blake3/blake3_avx2_x86-64_unix.S",
+              "native/blake3/blake3_avx512_x86-64_unix.S"
+            ]
+          },
+          {
+            "defines": ["BLAKE3_NO_SSE2", "BLAKE3_NO_SSE41", "BLAKE3_NO_AVX2", "BLAKE3_NO_AVX512"]
+          }
+        ]
+      ]
     }
   ],
   "conditions": [

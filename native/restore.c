@@ -1,22 +1,38 @@
 // Writing many small files in one call, off the JavaScript thread (`tether snapshot restore`).
-// JavaScript reads and verifies each content, then hands a batch of files here: for each, a
-// new file is created (never an existing one replaced), its bytes written, then owner, mode and
-// times set on the open descriptor, as cp -a does (owner and mode only where they differ). Batches run on the libuv thread pool, so a
-// few are written at once while JavaScript reads and verifies the next.
+// JavaScript hands a batch of files here, each with its content (bytes it copied out of the
+// store, or the path of a blob file) and the id the content must have. For each file, on a
+// thread-pool thread: the content is read (from a blob file) and hashed (BLAKE3-256), and only
+// if it matches its id is a new file created, its bytes written, then owner, mode and times set
+// on the open descriptor, as cp -a does (owner and mode only where they differ), and only then
+// is it given its name (never an existing one replaced): it is made unnamed (O_TMPFILE) and
+// linked, so a restore killed midway leaves no part of a file under a real name. Where the
+// filesystem cannot make unnamed files, it is made under its name, as cp does (without that
+// guarantee). Batches run on the libuv thread pool, so a few are written at once while
+// JavaScript gathers the next.
 //
-// writeFilesAsync(paths, contents, meta, chown): Promise<null | [index, errno, step]>
+// writeFilesAsync(paths, contents, meta, chown, ids, sources):
+//     Promise<null | [index, errno, step]>
 //   paths: one Buffer of NUL-terminated paths, one per file, in order;
-//   contents: an Array of Buffers, one per file;
-//   meta: a Float64Array of META_FIELDS numbers per file (mode, uid, gid, mtime s, mtime ns);
-//   chown: whether to set owners (as root).
+//   contents: an Array of Buffers, one per file (ignored where the file has a source);
+//   meta: a Float64Array of META_FIELDS numbers per file (mode, uid, gid, mtime): the mtime is
+//     a signed 64-bit count of nanoseconds since 1970 in the number's 8 bytes (JavaScript
+//     writes it through a BigInt64Array over the same memory: no number can hold it exactly);
+//   chown: whether to set owners (as root);
+//   ids: a Buffer of 32 bytes per file, the BLAKE3-256 its content must have;
+//   sources: one Buffer of NUL-terminated paths, one per file: the file whose bytes are the
+//     content, or empty where the content is in `contents`.
 // It resolves with null when every file was written, or with the first failure: the file's
-// index, errno and the step that failed. Files after a failure are not written.
+// index, errno and the step that failed ("verify" with EBADMSG: the content does not match its
+// id; "source": the source could not be read). Files after a failure are not written; a file
+// whose content failed is not created.
 #define NAPI_VERSION 8
 #define _GNU_SOURCE
 #include <node_api.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,18 +40,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blake3/blake3.h"
 #include "restore.h"
 
-enum { META_MODE, META_UID, META_GID, META_MTIME_SEC, META_MTIME_NSEC, META_FIELDS };
+enum { KEEP = 5, ID_BYTES = 32 };
+
+enum { META_MODE, META_UID, META_GID, META_MTIME_NS, META_FIELDS };
 
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
-  napi_ref keep[3];
+  napi_ref keep[KEEP];
   size_t count;
   const char **paths;
+  const char **sources;
   const uint8_t **data;
   size_t *lens;
+  const uint8_t *ids;
+  // Where a source's bytes are read (grown as needed, freed with the batch).
+  uint8_t *buf;
+  size_t cap;
   const double *meta;
   bool chown;
   // The first failure (index -1: none).
@@ -60,18 +84,108 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
 // One file; on failure sets errno and names the step. Made with its mode (less the umask),
 // then only the fields that differ from what the new file has are set: each change of an
 // inode is a journal update, and most files restored are the restorer's with a plain mode.
-static int write_one(const batch *b, size_t i, const char **step) {
+// A source file's bytes, read whole into the batch's buffer.
+static int read_source(batch *b, const char *path, const uint8_t **out, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  struct stat st;
+  size_t n = 0;
+  int rc = -1;
+  if (fstat(fd, &st) != 0) goto out;
+  for (;;) {
+    // One byte more than the size, so a file grown since the fstat is read to its end.
+    size_t want = (n < (size_t)st.st_size ? (size_t)st.st_size : n + (1 << 16)) + 1;
+    if (want > b->cap) {
+      uint8_t *p = realloc(b->buf, want);
+      if (p == NULL) {
+        errno = ENOMEM;
+        goto out;
+      }
+      b->buf = p;
+      b->cap = want;
+    }
+    ssize_t r = read(fd, b->buf + n, b->cap - n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      goto out;
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  *out = b->buf;
+  *len = n;
+  rc = 0;
+out:;
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+
+// A new file with no name yet (O_TMPFILE) in the directory of `path`, or -1 where the
+// filesystem has none (the file is then made under its name, as cp does). A file gets its name
+// only once it is whole, its fields set: a restore killed midway leaves no part of a file under
+// a real name.
+static int open_unnamed(const char *path, mode_t mode) {
+  const char *slash = strrchr(path, '/');
+  char dir[PATH_MAX];
+  size_t n = slash == NULL ? 0 : (size_t)(slash - path);
+  if (n >= sizeof dir) return -1;
+  if (slash == NULL) {
+    dir[0] = '.';
+    n = 1;
+  } else if (n == 0) {
+    dir[0] = '/';
+    n = 1;
+  } else {
+    memcpy(dir, path, n);
+  }
+  dir[n] = '\0';
+  return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+}
+
+// Give the unnamed file `fd` its name `path` (EEXIST if something has it: never replaced).
+static int name_unnamed(int fd, const char *path) {
+  if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0) return 0;
+  // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; through /proc it needs none.
+  if (errno != ENOENT && errno != EPERM) return -1;
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+static int write_one(batch *b, size_t i, const char **step) {
   const double *m = b->meta + i * META_FIELDS;
+  const uint8_t *bytes = b->data[i];
+  size_t len = b->lens[i];
+  if (b->sources[i][0] != '\0') {
+    *step = "source";
+    if (read_source(b, b->sources[i], &bytes, &len) != 0) return -1;
+  }
+  // Verified before anything is created: content that does not match its id is never written.
+  uint8_t hash[ID_BYTES];
+  blake3_hasher hasher;
+  blake3_hasher_init(&hasher);
+  blake3_hasher_update(&hasher, bytes, len);
+  blake3_hasher_finalize(&hasher, hash, ID_BYTES);
+  if (memcmp(hash, b->ids + i * ID_BYTES, ID_BYTES) != 0) {
+    *step = "verify";
+    errno = EBADMSG;
+    return -1;
+  }
   const mode_t mode = (mode_t)m[META_MODE] & 07777;
   const uid_t uid = (uid_t)m[META_UID];
   const gid_t gid = (gid_t)m[META_GID];
   *step = "open";
-  int fd = open(b->paths[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  const char *path = b->paths[i];
+  int fd = open_unnamed(path, mode);
+  const bool unnamed = fd >= 0;
+  if (!unnamed) fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return -1;
   int rc = -1;
   struct stat st;
   *step = "write";
-  if (write_all(fd, b->data[i], b->lens[i]) != 0) goto out;
+  if (write_all(fd, bytes, len) != 0) goto out;
   *step = "fstat";
   if (fstat(fd, &st) != 0) goto out;
   bool set_mode = (st.st_mode & 07777) != mode;
@@ -84,10 +198,20 @@ static int write_one(const batch *b, size_t i, const char **step) {
   *step = "fchmod";
   if (set_mode && fchmod(fd, mode) != 0) goto out;
   struct timespec ts[2];
-  ts[0].tv_sec = ts[1].tv_sec = (time_t)m[META_MTIME_SEC];
-  ts[0].tv_nsec = ts[1].tv_nsec = (long)m[META_MTIME_NSEC];
+  int64_t ns;
+  memcpy(&ns, &m[META_MTIME_NS], sizeof ns);
+  // Whole seconds rounded down, nanoseconds 0..1e9-1 (a time before 1970 too).
+  int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+  if (rem < 0) {
+    sec -= 1;
+    rem += 1000000000;
+  }
+  ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
+  ts[0].tv_nsec = ts[1].tv_nsec = (long)rem;
   *step = "futimens";
   if (futimens(fd, ts) != 0) goto out;
+  *step = "link";
+  if (unnamed && name_unnamed(fd, path) != 0) goto out;
   rc = 0;
 out:;
   int saved = errno;
@@ -112,6 +236,15 @@ static void execute(napi_env env, void *p) {
   }
 }
 
+static void free_batch(batch *b) {
+  free(b->paths);
+  free(b->sources);
+  free(b->data);
+  free(b->lens);
+  free(b->buf);
+  free(b);
+}
+
 static void complete(napi_env env, napi_status status, void *p) {
   batch *b = p;
   napi_value result;
@@ -133,32 +266,39 @@ static void complete(napi_env env, napi_status status, void *p) {
     napi_set_element(env, result, 2, v);
   }
   napi_resolve_deferred(env, b->deferred, result);
-  for (int k = 0; k < 3; k++) napi_delete_reference(env, b->keep[k]);
+  for (int k = 0; k < KEEP; k++) napi_delete_reference(env, b->keep[k]);
   napi_delete_async_work(env, b->work);
-  free(b->paths);
-  free(b->data);
-  free(b->lens);
-  free(b);
+  free_batch(b);
 }
 
 static napi_value fail(napi_env env, batch *b, const char *msg) {
-  if (b != NULL) {
-    free(b->paths);
-    free(b->data);
-    free(b->lens);
-    free(b);
-  }
+  if (b != NULL) free_batch(b);
   napi_throw_type_error(env, NULL, msg);
   return NULL;
 }
 
+// The NUL-terminated strings of `buf`, one per file, into `out`; false if there are too few.
+static bool split_paths(const char *buf, size_t len, size_t count, const char **out) {
+  size_t at = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (at >= len) return false;
+    const char *nul = memchr(buf + at, 0, len - at);
+    if (nul == NULL) return false;
+    out[i] = buf + at;
+    at = (size_t)(nul - buf) + 1;
+  }
+  return true;
+}
+
 static napi_value write_files_async(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 4) return fail(env, NULL, "writeFilesAsync(paths, contents, meta, chown)");
-  char *pathbuf;
-  size_t pathlen;
+  if (argc < 6)
+    return fail(env, NULL, "writeFilesAsync(paths, contents, meta, chown, ids, sources)");
+  char *pathbuf, *srcbuf;
+  size_t pathlen, srclen, idlen;
+  void *ids;
   uint32_t count;
   napi_typedarray_type type;
   size_t metalen;
@@ -171,25 +311,30 @@ static napi_value write_files_async(napi_env env, napi_callback_info info) {
     return fail(env, NULL, "writeFilesAsync: contents must be an Array of Buffers");
   if (napi_get_typedarray_info(env, argv[2], &type, &metalen, &metadata, NULL, NULL) != napi_ok ||
       type != napi_float64_array || metalen != (size_t)count * META_FIELDS)
-    return fail(env, NULL, "writeFilesAsync: meta must be a Float64Array of 5 numbers a file");
+    return fail(env, NULL, "writeFilesAsync: meta must be a Float64Array of 4 numbers a file");
+  if (napi_get_buffer_info(env, argv[4], &ids, &idlen) != napi_ok ||
+      idlen != (size_t)count * ID_BYTES)
+    return fail(env, NULL, "writeFilesAsync: ids must be a Buffer of 32 bytes a file");
+  if (napi_get_buffer_info(env, argv[5], (void **)&srcbuf, &srclen) != napi_ok)
+    return fail(env, NULL, "writeFilesAsync: sources must be a Buffer");
   batch *b = calloc(1, sizeof *b);
   if (b == NULL) return fail(env, NULL, "writeFilesAsync: out of memory");
   b->count = count;
   b->failed = -1;
   b->meta = metadata;
+  b->ids = ids;
   napi_get_value_bool(env, argv[3], &b->chown);
   b->paths = calloc(count + 1, sizeof *b->paths);
+  b->sources = calloc(count + 1, sizeof *b->sources);
   b->data = calloc(count + 1, sizeof *b->data);
   b->lens = calloc(count + 1, sizeof *b->lens);
-  if (b->paths == NULL || b->data == NULL || b->lens == NULL)
+  if (b->paths == NULL || b->sources == NULL || b->data == NULL || b->lens == NULL)
     return fail(env, b, "writeFilesAsync: out of memory");
-  size_t at = 0;
+  if (!split_paths(pathbuf, pathlen, count, b->paths))
+    return fail(env, b, "writeFilesAsync: one NUL-terminated path a file");
+  if (!split_paths(srcbuf, srclen, count, b->sources))
+    return fail(env, b, "writeFilesAsync: one NUL-terminated source a file");
   for (uint32_t i = 0; i < count; i++) {
-    if (at >= pathlen) return fail(env, b, "writeFilesAsync: fewer paths than contents");
-    b->paths[i] = pathbuf + at;
-    const char *nul = memchr(pathbuf + at, 0, pathlen - at);
-    if (nul == NULL) return fail(env, b, "writeFilesAsync: a path is not NUL-terminated");
-    at = (size_t)(nul - pathbuf) + 1;
     napi_value e;
     void *d;
     size_t n;
@@ -200,7 +345,8 @@ static napi_value write_files_async(napi_env env, napi_callback_info info) {
     b->lens[i] = n;
   }
   // The arguments stay alive (and their bytes in place) until the batch completes.
-  for (int k = 0; k < 3; k++) napi_create_reference(env, argv[k], 1, &b->keep[k]);
+  const int kept[KEEP] = {0, 1, 2, 4, 5};
+  for (int k = 0; k < KEEP; k++) napi_create_reference(env, argv[kept[k]], 1, &b->keep[k]);
   napi_value promise, name;
   napi_create_promise(env, &b->deferred, &promise);
   napi_create_string_utf8(env, "tether.writeFiles", NAPI_AUTO_LENGTH, &name);
@@ -215,4 +361,8 @@ void restore_register(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "writeFilesAsync", fn);
   napi_create_uint32(env, META_FIELDS, &fields);
   napi_set_named_property(env, exports, "writeFilesMetaFields", fields);
+  // Marks a build that verifies each content against its id (an older one took no ids).
+  napi_value id_bytes;
+  napi_create_uint32(env, ID_BYTES, &id_bytes);
+  napi_set_named_property(env, exports, "writeFilesIdBytes", id_bytes);
 }

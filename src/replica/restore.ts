@@ -4,18 +4,19 @@
 // snapshot of a volume may name content that was never fetched). Devices and sockets are not
 // made (MERGE.md rule T). Files of one hard-link group (entry.ts `link`) are one file again:
 // the first member reached is written, the others are linked to it. Directories are made
-// first, then files written in batches off the main thread (write-files.ts) while the next
-// contents are read and verified, then hard links, then the directories' own fields, deepest
-// first.
+// first, then files verified and written in batches off the main thread (write-files.ts) while
+// the next are gathered, each named only once whole with its fields set (a restore killed
+// midway leaves no part of a file under a real name), then hard links, then the directories'
+// own fields, deepest first.
 import { spawn } from 'node:child_process';
-import { chmod, lchown, link, lutimes, mkdir, readdir, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { TetherError } from '../errors.js';
 import { fsPath, isMissing } from '../scan/fs-entry.js';
 import { timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
 import type { Store } from '../store/store.js';
 import { bytesOf, display, joinPath, type Entry, type Hash } from '../tree/index.js';
-import { FileWriter } from './write-files.js';
+import { FileWriter, unnamed } from './write-files.js';
 
 export interface RestoreProgress {
   files: number;
@@ -131,7 +132,7 @@ class Restorer {
     private readonly onProgress: (p: Readonly<RestoreProgress>) => void,
   ) {
     this.writer = new FileWriter(this.asRoot, (files) => {
-      for (const f of files) this.wrote(f.bytes.length);
+      for (const f of files) this.wrote(f.size);
     });
   }
 
@@ -186,16 +187,26 @@ class Restorer {
         }
         // checkContents made sure every content is here.
         if (e.size >= WHOLE || e.xattrs !== undefined) {
-          // Streamed (large) or with xattrs (set before the mode, which may forbid writing).
-          await this.store.writeBlobToFile(e.id!, abs, 0o600);
-          await this.finish(abs, e);
+          // Streamed (large) or with xattrs (set before the mode, which may forbid writing),
+          // under a temporary name beside it, named once whole with its fields set.
+          const tmp = fsPath(this.root, joinPath(dir, unnamed()));
+          try {
+            await this.store.writeBlobToFile(e.id!, tmp, 0o600);
+            await this.finish(tmp, e);
+            // A link, not a rename: a name already taken is refused (EEXIST), never replaced.
+            await link(tmp, abs);
+          } finally {
+            await rm(tmp, { force: true });
+          }
           this.wrote(e.size);
           return;
         }
-        const bytes = await this.store.readBlob(e.id!);
+        // Verified by the writer before the file is made (the store lends, unverified).
         return this.writer.add({
           path: abs,
-          bytes,
+          id: e.id!,
+          content: this.store.blobForCopy(e.id!),
+          size: e.size,
           mode: e.mode,
           uid: e.uid,
           gid: e.gid,

@@ -217,6 +217,20 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     return this.files.read(id);
   }
 
+  /**
+   * Where blob `id`'s bytes are, unverified, for a caller that verifies them itself against
+   * `id` before using them (restore's writer threads hash what they write): a small blob's
+   * stored bytes, lent (lmdb's read buffer, valid until the next read: copy them at once), or
+   * else the path of its blob file (which may not exist).
+   */
+  blobForCopy(id: Hash): { readonly lent: Buffer } | { readonly file: string } {
+    const pending = this.pendingBlobs.get(id);
+    if (pending !== undefined) return { lent: pending };
+    const lent = isHash(id) ? this.blobs.getBinaryFast(idKey(id)) : undefined;
+    if (lent !== undefined) return { lent: lent.subarray(0, lent.length) };
+    return { file: this.files.path(id) };
+  }
+
   /** Write blob `id` to exactly `dest` (created or truncated), verified; the caller renames. */
   async writeBlobToFile(id: Hash, dest: string | Buffer, mode = 0o600): Promise<void> {
     const small = this.objects.smallBlob(id);
