@@ -90,6 +90,15 @@ export class ObjectTables {
     return this.pendingBlobs.get(id) ?? this.blobs.getBinary(idKey(id));
   }
 
+  /** A small blob's stored bytes, unverified and lent as lentTree's (copy them at once). */
+  lentSmallBlob(id: Hash): Buffer | undefined {
+    if (!isHash(id)) return undefined;
+    const pending = this.pendingBlobs.get(id);
+    if (pending !== undefined) return pending;
+    const lent = this.blobs.getBinaryFast(idKey(id));
+    return lent === undefined ? undefined : lent.subarray(0, lent.length);
+  }
+
   /** Every tree or small blob (id, stored bytes), for fsck. */
   *records(kind: 'tree' | 'blob'): Iterable<{ id: Hash; bytes: Buffer }> {
     for (const { key, value } of (kind === 'tree' ? this.trees : this.blobs).getRange({})) {

@@ -224,11 +224,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
    * else the path of its blob file (which may not exist).
    */
   blobForCopy(id: Hash): { readonly lent: Buffer } | { readonly file: string } {
-    const pending = this.pendingBlobs.get(id);
-    if (pending !== undefined) return { lent: pending };
-    const lent = isHash(id) ? this.blobs.getBinaryFast(idKey(id)) : undefined;
-    if (lent !== undefined) return { lent: lent.subarray(0, lent.length) };
-    return { file: this.files.path(id) };
+    const lent = this.objects.lentSmallBlob(id);
+    return lent !== undefined ? { lent } : { file: this.files.path(id) };
   }
 
   /** Write blob `id` to exactly `dest` (created or truncated), verified; the caller renames. */
