@@ -23,7 +23,7 @@ import { asBytes, REF_BASE } from '../store/kv.js';
 import { resolveConflict, type Take } from '../sync/resolve.js';
 import { resolveEnvOf } from '../sync/resolve-session.js';
 import { conflictPathOf } from '../sync/conflict-path.js';
-import { lookupSkimmed } from '../tree/skims.js';
+import { lookup } from '../merge/tree-edit.js';
 import type { SyncSummary } from '../sync/sync-dirs.js';
 import type { ReadCheck } from '../fuse/checked-reads.js';
 import type { Composed } from './volume-sync.js';
@@ -387,17 +387,13 @@ export class Volume {
     return path === '' ? 'the volume root' : JSON.stringify(Buffer.from(path, 'latin1').toString());
   }
 
-  /**
-   * Base's entry at `path` (the root's is made up), if base has one. Through the store's
-   * skimmed listings: a hoard asks this several times per file, and decoding the whole listing
-   * of a large directory for each ask was most of its cost.
-   */
+  /** Base's entry at `path` (the root's is made up), if base has one. */
   baseEntry(path: Path): Entry | undefined {
     const base = this.store.getRef(REF_BASE);
     if (base === undefined) return undefined;
     if (path === '')
       return { name: '', kind: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeNs: 0n, id: base };
-    return lookupSkimmed(this.store, base, path);
+    return lookup(this.store, base, path);
   }
 
   /** Run `fn` between syncs, resolves and fetches' bookkeeping (they write base and the view). */
