@@ -13,6 +13,9 @@ import type { Entry, Hash } from '../tree/index.js';
 import { closeMtime } from '../scan/stamp.js';
 import type { ServerStamp } from './ranges.js';
 
+/** How long ids wait for others before base moves (see soon). */
+export const GATHER_MS = 200;
+
 export class BaseIdLearner {
   private readonly waiting = new Map<Path, { was: Entry; id: string }>();
   /** Fetched files whose id base is still to learn (a count per path: fetches may overlap). */
@@ -24,6 +27,8 @@ export class BaseIdLearner {
   /** Every learning under way, to wait for (a hoard ends once what it fetched is in the store). */
   private readonly under = new Set<Promise<unknown>>();
   private gate: Promise<void> | undefined;
+  /** When base last moved for learnt ids (Date.now()). */
+  private movedAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -107,10 +112,25 @@ export class BaseIdLearner {
   /** Give base's entry at `path` (as `was`) the id `id`; resolves once base moved. */
   soon(path: Path, was: Entry, id: string): Promise<void> {
     this.waiting.set(path, { was, id });
-    this.next ??= this.exclusive(async () => {
+    // A lone fetch moves base at once (a cull may not give back a file until base has its id).
+    // Fetches one after another (a hoard: the files of a batch copy, whole-batches.ts, finish
+    // over a few turns) move it at most once per GATHER_MS: moved for each as it came, base
+    // took a synchronous ref commit per file, most of a hoard's own CPU.
+    const wait = this.movedAt + GATHER_MS - Date.now();
+    this.next ??=
+      wait <= 0
+        ? this.moveBase()
+        : new Promise<void>((r) => setTimeout(r, wait)).then(() => this.moveBase());
+    return this.next;
+  }
+
+  /** Base moved once for every id waiting (in the volume's one-writer-at-a-time chain). */
+  private moveBase(): Promise<void> {
+    return this.exclusive(async () => {
       const batch = [...this.waiting];
       this.waiting.clear();
       this.next = undefined;
+      this.movedAt = Date.now();
       const updates = batch.flatMap(([p, { was: w, id: i }]) => {
         const now = this.baseEntry(p);
         const same =
@@ -122,6 +142,5 @@ export class BaseIdLearner {
       });
       if (updates.length > 0) await advanceBaseAt(this.store, updates);
     });
-    return this.next;
   }
 }

@@ -51,7 +51,13 @@ export async function linkPlaceholder(
   op: () => Promise<void>,
 ): Promise<void> {
   const r = p.recordNow(from);
-  if (r === undefined) return op();
+  if (r === undefined) {
+    await op();
+    // The new name was free, so a record there is one a move killed midway left (step 1):
+    // it must not make this file, which has content, a placeholder.
+    await p.remove(to);
+    return;
+  }
   const before = await writeMoved(p, [{ ...r, path: to }]);
   try {
     await op();

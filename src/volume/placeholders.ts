@@ -84,18 +84,24 @@ export class Placeholders {
 
   /** The placeholder at `path` now (one lstat), where it came from, or undefined. */
   recordNow(path: Path): PlaceholderRecord | undefined {
+    return this.recordWithLinks(path)?.record;
+  }
+
+  /** recordNow, with the number of names the file has (its link count). */
+  private recordWithLinks(path: Path): { record: PlaceholderRecord; links: bigint } | undefined {
     const p = asBytes(this.db.get(keyOf(path)));
     const m = readMoved(asBytes(this.db.get(MOVED.key(path))));
     if (p === undefined && m === undefined) return undefined;
     let ino: bigint;
+    let links: bigint;
     try {
-      ino = lstatSync(fsPath(this.root, path), { bigint: true }).ino;
+      ({ ino, nlink: links } = lstatSync(fsPath(this.root, path), { bigint: true }));
     } catch {
       return undefined;
     }
-    if (m !== undefined && m.ino === ino) return { path, ino, origin: m.origin };
+    if (m !== undefined && m.ino === ino) return { record: { path, ino, origin: m.origin }, links };
     if (p !== undefined && p.length >= 8 && p.readBigUInt64LE(0) === ino)
-      return { path, ino, origin: path };
+      return { record: { path, ino, origin: path }, links };
     return undefined;
   }
 
@@ -146,10 +152,17 @@ export class Placeholders {
    * other names (hard links share the inode). Their records all go.
    */
   async removeInode(path: Path): Promise<void> {
-    const r = this.recordNow(path);
+    const found = this.recordWithLinks(path);
     await this.remove(path);
-    if (r === undefined) return;
+    if (found === undefined) return;
+    const r = found.record;
     if (this.is(r.origin, r.ino)) await this.db.remove(keyOf(r.origin));
+    // A file with one name has no other name to hold a moved record of it (a rename writes
+    // the new name's record and drops the old one's): nothing to look for. This is nearly
+    // every fetched file, and scanning the moved records for each one was a hoard's cost. A
+    // record left by a rename killed midway names a path that is not this inode: it counts
+    // for nothing (recordNow checks the inode), and the next sync's settling drops it.
+    if (found.links <= 1n) return;
     for (const m of [...this.moved('')]) {
       if (m.ino === r.ino && m.origin === r.origin) await this.db.remove(MOVED.key(m.path));
     }

@@ -101,6 +101,10 @@ export class VolumeSyncs {
         this.lastSync = { at: Date.now(), applied: s.applied, conflicts: s.open };
         this.lastError = undefined;
         for (const c of s.conflicts) this.v.onEvent('conflict', { path: c.path, kind: c.kind });
+        // A path the sync failed or skipped (each tried again by the next): `tether why` says
+        // why, as it does for a fetch that failed.
+        for (const f of s.failures) this.v.why.note(f.action.path, 'EREMOTE', 'sync', f.reason);
+        for (const p of s.problems) this.v.why.note(p.path, 'EREMOTE', 'sync', p.reason);
         for (const n of s.notes) this.log(n.note);
         if (!quiet || s.applied > 0 || s.conflicts.length > 0) {
           this.v.onEvent('sync-finish', {
