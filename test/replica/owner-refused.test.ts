@@ -2,34 +2,16 @@
 // another user, NFS with root_squash): the server's refusal is played by replacing the owner
 // calls, since root on a local disk is never refused. A refused owner is no failure: the file
 // is written with the owner it gets. Any failure of a write leaves no temporary file behind.
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirReplica } from '../../src/replica/dir.js';
 import { ownerCalls } from '../../src/replica/owner.js';
 import type { Entry } from '../../src/tree/index.js';
-import { tempDir } from '../cli/run.js';
+import { dirPair } from './pair.js';
 
 const refuse = (code: string) => (): Promise<void> =>
   Promise.reject(Object.assign(new Error(`${code}: refused`), { code, syscall: 'chown' }));
-
-function replicas(t: ExecutionContext): {
-  local: DirReplica;
-  server: DirReplica;
-  serverDir: string;
-} {
-  const a = tempDir('owner-local-');
-  const b = tempDir('owner-server-');
-  t.teardown(() => {
-    a.cleanup();
-    b.cleanup();
-  });
-  return {
-    local: new DirReplica(a.dir, 'local'),
-    server: new DirReplica(b.dir, 'server'),
-    serverDir: b.dir,
-  };
-}
 
 async function fileIn(r: DirReplica, dir: string, name: string, data: string): Promise<Entry> {
   writeFileSync(join(dir, name), data);
@@ -56,7 +38,7 @@ for (const code of ['EPERM', 'EACCES', 'ENOTSUP']) {
   test.serial(
     `put and putData write the file when the server refuses its owner (${code})`,
     async (t) => {
-      const { local, server, serverDir } = replicas(t);
+      const { local, server, serverDir } = dirPair(t, 'owner');
       const localDir = local.root.toString();
       const e = { ...(await fileIn(local, localDir, 'f.txt', 'hello\n')), uid: 4321, gid: 4321 };
       refuseAll(code);
@@ -81,7 +63,7 @@ for (const code of ['EPERM', 'EACCES', 'ENOTSUP']) {
 }
 
 test.serial('a put that fails for another reason leaves no temporary file', async (t) => {
-  const { local, server, serverDir } = replicas(t);
+  const { local, server, serverDir } = dirPair(t, 'owner');
   const localDir = local.root.toString();
   const e = { ...(await fileIn(local, localDir, 'f.txt', 'hello\n')), uid: 4321, gid: 4321 };
   refuseAll('EIO');

@@ -8,31 +8,11 @@ import { join } from 'node:path';
 import { DirReplica } from '../../src/replica/dir.js';
 import { readXattrs, setXattrs } from '../../src/scan/xattrs.js';
 import { byteString, type Entry, type Xattr } from '../../src/tree/index.js';
-import { tempDir } from '../cli/run.js';
+import { dirPair } from './pair.js';
 
 const MTIME = 1_700_000_000;
 const AS_ROOT = process.getuid?.() === 0;
 const XATTRS: Xattr[] = [[byteString(Buffer.from('user.tether-test')), Buffer.from('value')]];
-
-function sides(t: { teardown: (f: () => void) => void }): {
-  local: DirReplica;
-  server: DirReplica;
-  localDir: string;
-  serverDir: string;
-} {
-  const a = tempDir('written-meta-local-');
-  const b = tempDir('written-meta-server-');
-  t.teardown(() => {
-    a.cleanup();
-    b.cleanup();
-  });
-  return {
-    local: new DirReplica(a.dir, 'local'),
-    server: new DirReplica(b.dir, 'server'),
-    localDir: a.dir,
-    serverDir: b.dir,
-  };
-}
 
 async function entryAt(r: DirReplica, path: string): Promise<Entry> {
   const e = await r.entry(path);
@@ -53,7 +33,7 @@ async function metaOf(file: string): Promise<{ mode: number; mtimeNs: bigint; xa
 // 0o640 is whole under the usual umask (created with it, no chmod), 0o666 and 0o4755 are not.
 for (const mode of [0o640, 0o666, 0o4755]) {
   test(`put, putData and writeContent give the file mode ${mode.toString(8)}, xattrs and mtime`, async (t) => {
-    const { local, server, localDir, serverDir } = sides(t);
+    const { local, server, localDir, serverDir } = dirPair(t, 'written-meta');
     const src = join(localDir, 'f');
     writeFileSync(src, 'hello\n');
     await setXattrs(Buffer.from(src), XATTRS);
@@ -91,7 +71,7 @@ test('put gives a new file its recorded owner (as root)', async (t) => {
     t.pass('owners are set only as root');
     return;
   }
-  const { local, server, localDir, serverDir } = sides(t);
+  const { local, server, localDir, serverDir } = dirPair(t, 'written-meta');
   writeFileSync(join(localDir, 'f'), 'hello\n');
   const e = { ...(await entryAt(local, 'f')), mode: 0o2755, uid: 4321, gid: 4322 };
   const put = await server.put('f', null, e, local, 'f');
@@ -101,7 +81,7 @@ test('put gives a new file its recorded owner (as root)', async (t) => {
 });
 
 test('a copy of a file that ends in a hole has its size and its bytes', async (t) => {
-  const { local, server, localDir, serverDir } = sides(t);
+  const { local, server, localDir, serverDir } = dirPair(t, 'written-meta');
   const src = join(localDir, 'sparse');
   writeFileSync(src, Buffer.alloc(200 << 10, 7)); // more than one first read
   truncateSync(src, 8 << 20);
