@@ -3,6 +3,7 @@ import { Command, Option } from 'clipanion';
 import { unreachable } from '../src/store/gc.js';
 import { removeSnapshot } from '../src/store/snapshots.js';
 import { TetherError } from '../src/errors.js';
+import { tellSnapshotsChanged } from '../src/volume/volume-snapshots.js';
 import { formatBytes } from './format.js';
 import { ask, LONG_MS, locateOrThrow } from './volume.js';
 import { resolveStore, storeOption, TetherCommand, withStore } from './base.js';
@@ -33,6 +34,8 @@ export class SnapshotRmCommand extends TetherCommand {
     }
     return withStore(resolveStore(this.store), async (store) => {
       await removeSnapshot(store, this.name);
+      // A mounted volume's store: its daemon drops the name from `.tether/snapshots` at once.
+      await tellSnapshotsChanged(store.dir);
       const free = await unreachable(store);
       this.out(
         `removed snapshot ${this.name}; "tether gc" would now free ${free.count} objects ` +

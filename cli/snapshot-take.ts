@@ -16,6 +16,7 @@ import type { Located } from './volume.js';
 import { progress } from './progress.js';
 import { hoardAndWait } from './hoard-wait.js';
 import { mountedAt, takeOfVolume } from './volume-store.js';
+import { tellSnapshotsChanged } from '../src/volume/volume-snapshots.js';
 
 export class SnapshotTakeCommand extends TetherCommand {
   static override paths = [['snapshot', 'take']];
@@ -161,6 +162,8 @@ export class SnapshotTakeCommand extends TetherCommand {
       this.force,
       records.write,
     );
+    // A mounted volume's store: its daemon shows the new name in `.tether/snapshots` at once.
+    await tellSnapshotsChanged(store.dir);
     const ms = performance.now() - t0;
     const leftOut = problems.map((p) => ({ path: display(p.path), reason: p.reason }));
     if (this.asJson) this.json({ name, ...r, leftOut, ms: Math.round(ms) });

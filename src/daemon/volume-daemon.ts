@@ -14,7 +14,7 @@ import { takePidFile } from '../sync/lock.js';
 import { TAKES, type Take } from '../sync/resolve.js';
 import { fromText } from '../tree/index.js';
 import { invalidateChanged } from '../view/changes.js';
-import { LOCAL_IN_MOUNT, volatileInHiddenTree } from '../view/hidden.js';
+import { LOCAL_IN_MOUNT } from '../view/hidden.js';
 import { FOLLOW_MS } from '../view/live.js';
 import { withVolumeViews } from './volume-hook.js';
 import { answerLocalChanges, localFollower } from './local-follow.js';
@@ -156,6 +156,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let server: Server | undefined;
   let mounted: VolumeMount | undefined;
   let follow: NodeJS.Timeout | undefined;
+  let followViews: (() => void) | undefined;
   let volume: Volume | undefined;
   let changed: ChangedPaths | undefined;
   let services: Services | undefined;
@@ -275,10 +276,12 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       });
     };
     server = await serveControl(o.storeDir, async (req) => {
+      const taken = await snaps.control(req);
+      // A snapshot taken or removed (by this daemon, or in its store by another process) shows
+      // in `.tether/snapshots` once this is answered.
+      if (taken !== undefined) followViews?.();
       const r =
-        answerLocalChanges(journal, req) ??
-        (await snaps.control(req)) ??
-        (await control(v, req, o, stop, sv, cu));
+        answerLocalChanges(journal, req) ?? taken ?? (await control(v, req, o, stop, sv, cu));
       // These store or free objects: the cache's total is counted again at its next look.
       if (STORE_CHANGING.has(req.op)) cu.changedOutside();
       return r;
@@ -298,16 +301,17 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
           o.log(`invalidating ${under}: ${(err as Error).message}`);
         });
       },
+      (path) => mounted?.invalidate(path),
     );
+    followViews = views.follow;
     const m = await mountHandlers(o.mountpoint, views.ops, {
       root: v.local,
       fsname: FSNAME_PREFIX + o.storeDir,
       allowOther: o.allowOther,
       log: o.log,
-      // The views in `.tether/` follow the store and the view: the kernel keeps none of the
-      // snapshots, and keeps the variants, which are followed and invalidated (views.follow;
-      // the local variant's changed paths from the journal, local-follow.ts).
-      volatile: volatileInHiddenTree,
+      // The views in `.tether/` follow the store and the view, and the kernel keeps them: the
+      // snapshots' names and the variants are followed and invalidated (views.follow; the local
+      // variant's changed paths from the journal, local-follow.ts).
       checked,
     });
     mounted = m;

@@ -1,6 +1,7 @@
 // The hidden `.tether/` tree in a mounted volume (hidden.ts), wired to the volume: it reads
 // the volume's store and local view, what fails there is told by `tether why`, and `changed`
-// is told of each new root of a followed variant (the mount invalidates what differs).
+// is told of each new root of a followed variant (the mount invalidates what differs), and
+// `invalidate` of each snapshot name taken or removed.
 import type { Operations } from '../fuse/operations.js';
 import { joinPath } from '../tree/index.js';
 import type { Volume } from '../volume/volume.js';
@@ -11,6 +12,7 @@ export function withVolumeViews(
   v: Volume,
   log: (line: string) => void,
   changed: RootChanged,
+  invalidate: (path: string) => void,
 ): { ops: Operations; follow: () => void } {
   return withHiddenTree(
     ops,
@@ -18,6 +20,7 @@ export function withVolumeViews(
     {
       log,
       changed,
+      invalidate,
       noData: (path, op, why) => {
         v.why.note(joinPath(HIDDEN_NAME, path), 'EDISCONDATA', op, why);
       },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Operations } from '../fuse/operations.js';
 import type { Path } from '../merge/plan.js';
 import { errno } from '../fuse/errno.js';
-import { listSnapshots } from '../store/snapshots.js';
+import { listSnapshots, type SnapshotInfo } from '../store/snapshots.js';
 import type { ByteString } from '../tree/index.js';
 import { BranchSource, fixedBranch } from './branches.js';
 import { createViewHandlers, type ViewHandlerOptions } from './handlers.js';
@@ -27,45 +27,76 @@ import type { TreeSource } from './tree-source.js';
 export const HIDDEN_NAME = '.tether';
 const AT = `/${HIDDEN_NAME}`;
 
-/** Whether a handler path lies in the hidden tree (its views change behind the volume). */
-export const inHiddenTree = (p: string): boolean => p === AT || p.startsWith(`${AT}/`);
-
 /**
- * The variants followed (checked every FOLLOW_MS), and what changed in them invalidated, so the
- * kernel may keep the rest: the server and base variants change with the store's refs and
- * conflicts; the local variant also with every write to the local view, which the volume's
- * daemon invalidates from its journal (daemon/local-follow.ts).
+ * Everything here is kept by the kernel. The variants are followed (checked every FOLLOW_MS),
+ * and what changed in them invalidated: the server and base variants change with the store's
+ * refs and conflicts; the local variant also with every write to the local view, which the
+ * volume's daemon invalidates from its journal (daemon/local-follow.ts). A snapshot's content
+ * never changes while its name stands; the names are followed, and a name taken, removed or
+ * taken again invalidated (its entry, and the listing of `snapshots`). A name taken again
+ * shows other inodes (ViewNode.space), so nothing kept of the old snapshot is the new one's.
  */
 const FOLLOWED: readonly Variant[] = VARIANTS;
-const KEPT = new RegExp(`^${AT.replace('.', '\\.')}/variants/(${FOLLOWED.join('|')})(/|$)`);
 
 /** Where the volume's mount shows the local variant (a tree path). */
 export const LOCAL_IN_MOUNT = `${HIDDEN_NAME}/variants/local`;
 
-/**
- * Whether the kernel must keep nothing of a handler path: the hidden tree, but for the
- * followed variants (snapshots come and go by name).
- */
-export const volatileInHiddenTree = (p: string): boolean => inHiddenTree(p) && !KEPT.test(p);
+/** Where the volume's mount shows the snapshots (a tree path). */
+const SNAPSHOTS_IN_MOUNT = `${HIDDEN_NAME}/snapshots`;
 
 /** Told of a followed variant's new root, and the one it replaces, at `under` in the volume. */
 export type RootChanged = (under: Path, was: ViewSource, now: ViewSource) => void;
 
+/** What one snapshot shows: its tree, and when it was taken (a name may be taken again). */
+const snapshotKey = (s: SnapshotInfo): string => `${s.id}@${s.takenAt ?? ''}`;
+
+/** A snapshot's source, every node of it numbered in its own `space`. */
+function spaced(s: TreeSource, space: string): ViewSource & { readonly rootId: string } {
+  return {
+    rootId: s.rootId,
+    lookup: async (path) => {
+      const n = await s.lookup(path);
+      return n === undefined ? undefined : { ...n, space };
+    },
+    list: (path) => s.list(path),
+  };
+}
+
 export function hiddenSource(
   v: VolumeSide,
   changed?: RootChanged,
+  invalidate?: (path: Path) => void,
 ): { source: ViewSource; follow: () => void } {
-  const snaps = new Map<ByteString, TreeSource>();
+  const snaps = new Map<ByteString, ViewSource & { readonly rootId: string }>();
+  const keysNow = (): Map<ByteString, string> =>
+    new Map(listSnapshots(v.store).map((s) => [s.name, snapshotKey(s)]));
+  let seen = keysNow();
   const snapshots = new BranchSource({
     names: () => listSnapshots(v.store).map((s) => s.name),
     open: (name) => {
       const id = v.store.getRef(`snap/${name}`);
       if (id === undefined) return undefined;
       let s = snaps.get(name);
-      if (s?.rootId !== id) snaps.set(name, (s = snapshotSource(v.store, name)));
+      if (s?.rootId !== id) {
+        const info = listSnapshots(v.store).find((x) => x.name === name);
+        const key = info === undefined ? id : snapshotKey(info);
+        snaps.set(name, (s = spaced(snapshotSource(v.store, name), key)));
+      }
       return s;
     },
   });
+  /** The names whose snapshot came, went or was taken again since last looked at. */
+  const followSnapshots = (): void => {
+    const now = keysNow();
+    const changedNames = new Set<ByteString>();
+    for (const [name, key] of now) if (seen.get(name) !== key) changedNames.add(name);
+    for (const name of seen.keys()) if (!now.has(name)) changedNames.add(name);
+    seen = now;
+    for (const name of changedNames) {
+      snaps.delete(name);
+      invalidate?.(`${SNAPSHOTS_IN_MOUNT}/${name}`);
+    }
+  };
   const live = Object.fromEntries(
     VARIANTS.map((x) => [
       x,
@@ -84,6 +115,7 @@ export function hiddenSource(
   return {
     source: new BranchSource(fixedBranch({ snapshots: () => snapshots, variants: () => variants })),
     follow: () => {
+      followSnapshots();
       for (const x of FOLLOWED) live[x]!.get();
     },
   };
@@ -173,9 +205,14 @@ function attrsUnlistedAtRoot(readdirAttrs: Handler): Handler {
 export function withHiddenTree(
   ops: Operations,
   v: VolumeSide & { readonly local: string },
-  o: ViewHandlerOptions & { readonly shadowed?: () => void; readonly changed?: RootChanged },
+  o: ViewHandlerOptions & {
+    readonly shadowed?: () => void;
+    readonly changed?: RootChanged;
+    /** Told of a path of the volume's mount the kernel must forget (a snapshot's name). */
+    readonly invalidate?: (path: Path) => void;
+  },
 ): { ops: Operations; follow: () => void } {
-  const { source, follow } = hiddenSource(v, o.changed);
+  const { source, follow } = hiddenSource(v, o.changed, o.invalidate);
   const view = createViewHandlers(v.store, () => source, o) as Table;
   const real = join(v.local, HIDDEN_NAME);
   const seen = (): void => {

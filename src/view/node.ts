@@ -25,6 +25,12 @@ export interface ViewNode {
    * shows that member's inode number.
    */
   readonly links?: { readonly first: Path; readonly count: number };
+  /**
+   * What the node's inode number is made from besides its path: a tree shown again at the
+   * same path with other content (a snapshot removed and taken again) gets new inodes, so
+   * nothing the kernel kept of the old one is taken for the new one's.
+   */
+  readonly space?: string;
 }
 
 export interface ViewSource {
@@ -77,7 +83,8 @@ export function inodeOf(viewPath: string): bigint {
  * the source the node came from): hard links show one inode, the first member's.
  */
 export function statOf(node: ViewNode, viewPath: string): Stat {
-  const { entry, links } = node;
+  const { entry, links, space } = node;
+  const named = links === undefined ? viewPath : `/${links.first}`;
   const size = entry.kind === 'file' || entry.kind === 'symlink' ? entry.size : 0;
   return {
     mode: TYPE_BITS[entry.kind] | (entry.mode & 0o7777),
@@ -86,7 +93,7 @@ export function statOf(node: ViewNode, viewPath: string): Stat {
     size: BigInt(size),
     dev: 0,
     nlink: entry.kind === 'dir' ? 2 : (links?.count ?? 1),
-    ino: inodeOf(links === undefined ? viewPath : `/${links.first}`),
+    ino: inodeOf(space === undefined ? named : `${space}\0${named}`),
     rdev: entry.rdev ?? 0,
     blksize: 4096,
     blocks: BigInt(Math.ceil(size / 512)),

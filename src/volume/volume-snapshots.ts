@@ -11,8 +11,19 @@ import { unreachable } from '../store/gc.js';
 import type { ChangedPaths } from './changed-paths.js';
 import { locate } from './find.js';
 import { localTree, type LocalTree } from './local-tree.js';
-import type { Request } from './control.js';
+import { request, type Request } from './control.js';
 import type { Volume } from './volume.js';
+
+/** Told by a process that took or removed a snapshot in a mounted volume's store itself. */
+const SNAPSHOTS_CHANGED_OP = 'snapshots-changed';
+
+/**
+ * Tell the daemon of `storeDir`, if one serves it, that its snapshots changed: its mount shows
+ * them (`.tether/snapshots`) as they are now once this returns. No daemon: nothing to tell.
+ */
+export async function tellSnapshotsChanged(storeDir: string): Promise<void> {
+  await request(storeDir, { op: SNAPSHOTS_CHANGED_OP }, 5000).catch(() => undefined);
+}
 
 export class VolumeSnapshots {
   constructor(
@@ -87,6 +98,8 @@ export class VolumeSnapshots {
         return { ...(await this.local()) };
       case 'scan-dir':
         return this.scanDir(text('dir'));
+      case SNAPSHOTS_CHANGED_OP:
+        return {};
       default:
         return undefined;
     }
