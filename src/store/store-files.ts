@@ -6,6 +6,8 @@ import { join } from 'node:path';
 
 export const MARKER = 'tether-store.json';
 export const FORMAT = 'tether-store';
+/** The pid of the daemon that owns a store's write side (a mounted volume's). */
+export const daemonPidFile = (storeDir: string): string => join(storeDir, 'daemon.pid');
 /** 2: records of the other layers carry a checksum (checked-db.ts). */
 export const FORMAT_VERSION = 2;
 

@@ -1,14 +1,44 @@
 // One process at a time changes a sync store's replicas: sync-dirs and resolve take this lock
 // (a file holding the pid, in the store directory). A lock whose process is gone is stale and
-// taken over. A volume's daemon holds its store the same way (takePidFile).
+// taken over. A volume's daemon holds its store the same way (takePidFile). While a volume
+// daemon serves the store, a held lock is waited for, a while, rather than refused: the
+// volume's background syncs (run by the daemon's agent) take it and end by themselves, and a
+// command run next to a mounted volume should not fail because one happened to be running.
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TetherError } from '../errors.js';
 import { processAlive } from '../store/store.js';
+import { daemonPidFile } from '../store/store-files.js';
 
 const lockPath = (storeDir: string): string => join(storeDir, 'sync.lock');
 
-export function takeSyncLock(storeDir: string, what: string): Promise<void> {
+/** How long a command waits for the store's daemon to finish its sync. */
+const DAEMON_WAIT_MS = Number(process.env['TETHER_LOCK_WAIT_MS'] ?? 30_000);
+const POLL_MS = 50;
+
+export async function takeSyncLock(storeDir: string, what: string): Promise<void> {
+  const until = Date.now() + DAEMON_WAIT_MS;
+  for (;;) {
+    try {
+      await takeSyncLockOnce(storeDir, what);
+      return;
+    } catch (err) {
+      const holder = err instanceof TetherError ? err.data['pid'] : undefined;
+      if (typeof holder !== 'number' || Date.now() >= until) throw err;
+      const daemon = await daemonPid(storeDir);
+      if (daemon === undefined || !processAlive(daemon)) throw err;
+      await sleep(POLL_MS);
+    }
+  }
+}
+
+async function daemonPid(storeDir: string): Promise<number | undefined> {
+  const pid = Number(await readFile(daemonPidFile(storeDir), 'utf8').catch(() => '0'));
+  return pid > 0 ? pid : undefined;
+}
+
+function takeSyncLockOnce(storeDir: string, what: string): Promise<void> {
   return takePidFile(
     lockPath(storeDir),
     (pid) =>

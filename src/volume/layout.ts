@@ -8,11 +8,12 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { daemonPidFile } from '../store/store-files.js';
 
 export const localDirOf = (storeDir: string): string => join(storeDir, 'local');
 export const atticOf = (storeDir: string): string => join(storeDir, 'attic');
 export const socketOf = (storeDir: string): string => join(storeDir, 'control.sock');
-export const pidFileOf = (storeDir: string): string => join(storeDir, 'daemon.pid');
+export const pidFileOf = daemonPidFile;
 export const logFileOf = (storeDir: string): string => join(storeDir, 'daemon.log');
 
 /** The fsname a mount carries, so the store is found from /proc/self/mountinfo. */

@@ -2,9 +2,9 @@
 // another live process holds the store's lock, and take over a lock its dead owner left.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, tether } from '../cli/run.js';
+import { tempDir, tether, tetherAsync } from '../cli/run.js';
 
 function pair(): { a: string; b: string; store: string; cleanup: () => void } {
   const tmp = tempDir();
@@ -56,6 +56,30 @@ test('a lock left by a process that is gone is taken over', (t) => {
     t.is(resolve.status, 1);
     t.regex(resolve.stderr, /no conflict is recorded at f/);
     t.false(existsSync(join(p.store, 'sync.lock')));
+  } finally {
+    p.cleanup();
+  }
+});
+
+test('while a volume daemon serves the store, a held lock (its background sync) is waited for, not refused', async (t) => {
+  const p = pair();
+  try {
+    t.is(tether(['sync-dirs', p.a, p.b, '--store', p.store]).status, 0);
+    // This process plays the daemon: its pid in daemon.pid and in the lock, which it lets go
+    // of after a second.
+    writeFileSync(join(p.store, 'daemon.pid'), String(process.pid));
+    writeFileSync(join(p.store, 'sync.lock'), String(process.pid));
+    const started = Date.now();
+    setTimeout(() => {
+      rmSync(join(p.store, 'sync.lock'), { force: true });
+    }, 1000);
+    const child = tetherAsync(['sync-dirs', p.a, p.b, '--store', p.store]);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    t.is(code, 0, stderr);
+    t.true(Date.now() - started >= 1000, 'it ran once the daemon let go');
+    t.false(existsSync(join(p.store, 'sync.lock')), 'released after the run');
   } finally {
     p.cleanup();
   }
