@@ -155,3 +155,14 @@ export async function modeDetail(mnt: string): Promise<string> {
   if (s.status !== 0) return `status failed: ${s.stderr}`;
   return (JSON.parse(s.stdout) as { modeDetail: string }).modeDetail;
 }
+
+/** The request counts the daemon logged at unmount (TETHER_FUSE_TRACE=1), by kind. */
+export function requestCounts(store: string): Map<string, number> {
+  const line = readFileSync(join(store, 'daemon.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('requests: '))
+    .pop();
+  const out = new Map<string, number>();
+  for (const m of (line ?? '').matchAll(/(\w+) (\d+) [\d.]+µs/g)) out.set(m[1]!, Number(m[2]));
+  return out;
+}

@@ -8,22 +8,11 @@
 import test from 'ava';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cannotMount, mounted, sh, tetherRun } from './harness.js';
+import { cannotMount, mounted, requestCounts, sh, tetherRun } from './harness.js';
 import { events, limitedVolume } from './cache-limit.js';
 
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
-
-/** The request counts the daemon logged at unmount (TETHER_FUSE_TRACE=1), by kind. */
-function requestCounts(store: string): Map<string, number> {
-  const line = readFileSync(join(store, 'daemon.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('requests: '))
-    .pop();
-  const out = new Map<string, number>();
-  for (const m of (line ?? '').matchAll(/(\w+) (\d+) [\d.]+µs/g)) out.set(m[1]!, Number(m[2]));
-  return out;
-}
 
 serial(
   `creates in a directory are the session thread's, and everything after them holds${skipped}`,

@@ -2,23 +2,12 @@
 // snapshot's content never changes while its name stands), and the names are followed: a
 // name removed and taken again with other content shows the new content at once.
 import test from 'ava';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cannotMount, mounted, sh, tetherRun } from '../mount/harness.js';
+import { cannotMount, mounted, requestCounts, sh, tetherRun } from '../mount/harness.js';
 
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
-
-/** The request counts the daemon logged at unmount (TETHER_FUSE_TRACE=1), by kind. */
-function requestCounts(store: string): Map<string, number> {
-  const line = readFileSync(join(store, 'daemon.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('requests: '))
-    .pop();
-  const out = new Map<string, number>();
-  for (const m of (line ?? '').matchAll(/(\w+) (\d+) [\d.]+µs/g)) out.set(m[1]!, Number(m[2]));
-  return out;
-}
 
 serial(
   `a second find and stat of a snapshot in .tether asks JavaScript nothing${skipped}`,
