@@ -131,7 +131,9 @@ serial(`.tether/ is hidden from listings, found by name, and read-only${skipped}
   }
   t.is((await sh(`cat ${m}/a.txt`)).stdout, 'a\n');
 
-  // A snapshot shows up at once, with the same bytes as its own view.
+  // A snapshot shows up at once, with the same bytes as its own view. The remote is taken once
+  // the volume has sent it everything (git's files reach it by background flushes).
+  t.is((await tetherRun(['sync', m])).status, 0);
   const take = await tetherRun(['snapshot', 'take', 's1', '--of', v.remote, '--store', v.store]);
   t.is(take.status, 0, take.stderr);
   t.is((await sh(`ls ${m}/.tether/snapshots`)).stdout, 's1\n');
