@@ -276,10 +276,6 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       });
     };
     server = await serveControl(o.storeDir, async (req) => {
-      // What a program did in the mount before it ran this command is seen by it: a file
-      // closed a moment ago has its release handled first (the kernel sends it after the
-      // close returns, on another queue than this socket's).
-      if (req.op !== 'ping') await mounted?.settled();
       const taken = await snaps.control(req);
       // A snapshot taken or removed (by this daemon, or in its store by another process) shows
       // in `.tether/snapshots` once this is answered.

@@ -54,8 +54,6 @@ export interface LowLevelMount {
   invalidate(path: Path): void;
   /** The tree paths ('' the root) of every node the kernel holds: all it may have cached. */
   cached(): Path[];
-  /** Resolves once the requests read before the call are handled (VolumeMount.settled). */
-  settled(deadlineMs?: number): Promise<void>;
   /** Unmounts (lazily, if busy); rejects if that does not finish within deadlineMs. */
   unmount(deadlineMs?: number): Promise<void>;
   /** Nodes the kernel holds (for tests). */
@@ -108,8 +106,6 @@ export async function mountLowLevel(
   const creates = new DirectCreates(c);
   const trace = RequestTrace.fromEnv();
   let inflight = 0;
-  /** The requests being handled, for settled(). */
-  const running = new Set<Promise<void>>();
   let exited = false;
   let destroyed = false;
   let onExit: () => void = () => undefined;
@@ -157,14 +153,12 @@ export async function mountLowLevel(
     } catch (err) {
       work = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    running.add(work);
     work
       .catch((err: unknown) => {
         const errno = errnoOf(err, log);
         if (req !== 0) addon.replyErr(req, errno);
       })
       .finally(() => {
-        running.delete(work);
         traced?.();
         inflight--;
         destroyIfIdle();
@@ -195,8 +189,6 @@ export async function mountLowLevel(
       });
     },
     cached: () => c.nodes.paths().map((p) => p.slice(1)),
-    settled: (ms = SETTLE_MS) =>
-      settledBefore(() => (exited ? undefined : addon.callsCounted(s)), running, ms),
     unmount: async (ms = 5000) => {
       if (!exited) {
         await fusermount(['-u', mountpoint], ms).catch(() => fusermount(['-uz', mountpoint], ms));
@@ -212,39 +204,6 @@ export async function mountLowLevel(
       });
     },
   };
-}
-
-/** The longest a control request waits for the requests read before it. */
-const SETTLE_MS = 2000;
-
-/**
- * Resolves once JavaScript has taken every call queued before now (`counted`: [queued, taken],
- * undefined once the session ended) and the requests then being handled are done, or after `ms`.
- */
-export async function settledBefore(
-  counted: () => [number, number] | undefined,
-  running: ReadonlySet<Promise<void>>,
-  ms: number,
-): Promise<void> {
-  const until = Date.now() + ms;
-  const upTo = counted()?.[0];
-  if (upTo === undefined) return;
-  // Calls are taken in queue order: once as many were taken as were queued, all those were.
-  for (;;) {
-    const now = counted();
-    if (now === undefined || now[1] >= upTo) break;
-    if (Date.now() >= until) return;
-    await new Promise<void>((r) => setImmediate(r));
-  }
-  const left = until - Date.now();
-  if (running.size === 0 || left <= 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled([...running]),
-    new Promise<void>((r) => (timer = setTimeout(r, left))),
-  ]).finally(() => {
-    clearTimeout(timer);
-  });
 }
 
 /** The root's attributes as the handlers answer them (a table with no directory behind it). */

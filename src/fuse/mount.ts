@@ -34,12 +34,6 @@ export interface VolumeMount {
   invalidate(path: Path): void;
   /** The paths ('' the root) the kernel may hold cached entries, attributes or pages of. */
   cached(): Path[];
-  /**
-   * Resolves once every request the kernel handed the session before this call has been
-   * handled (or after `deadlineMs`): what a program did before it asked the daemon something
-   * is then what the daemon sees.
-   */
-  settled(deadlineMs?: number): Promise<void>;
   unmount(deadlineMs?: number): Promise<void>;
 }
 
