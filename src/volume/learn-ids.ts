@@ -13,8 +13,12 @@ import type { Entry, Hash } from '../tree/index.js';
 import { closeMtime } from '../scan/stamp.js';
 import type { ServerStamp } from './ranges.js';
 
-/** How long ids wait for others before base moves (see soon). */
-export const GATHER_MS = 200;
+/**
+ * How long ids wait for others before base moves (see soon). None: a cull deciding meanwhile
+ * would keep a just-fetched file as unverified and squeeze others instead (seen in the cull
+ * tests); ids that arrive while a move waits its turn in the writer chain still share it.
+ */
+export const GATHER_MS = 0;
 
 export class BaseIdLearner {
   private readonly waiting = new Map<Path, { was: Entry; id: string }>();
@@ -112,10 +116,9 @@ export class BaseIdLearner {
   /** Give base's entry at `path` (as `was`) the id `id`; resolves once base moved. */
   soon(path: Path, was: Entry, id: string): Promise<void> {
     this.waiting.set(path, { was, id });
-    // A lone fetch moves base at once (a cull may not give back a file until base has its id).
-    // Fetches one after another (a hoard: the files of a batch copy, whole-batches.ts, finish
-    // over a few turns) move it at most once per GATHER_MS: moved for each as it came, base
-    // took a synchronous ref commit per file, most of a hoard's own CPU.
+    // A fetch moves base at once (a cull may not give back a file until base has its id);
+    // fetches that finish while a move waits its turn (a hoard's batch copies) share it, and
+    // with GATHER_MS above 0 moves would also be spaced out, at the cost of that wait.
     const wait = this.movedAt + GATHER_MS - Date.now();
     this.next ??=
       wait <= 0
