@@ -14,7 +14,13 @@ import { daemonPidFile } from '../store/store-files.js';
 const lockPath = (storeDir: string): string => join(storeDir, 'sync.lock');
 
 /** How long a command waits for the store's daemon to finish its sync. */
-const DAEMON_WAIT_MS = Number(process.env['TETHER_LOCK_WAIT_MS'] ?? 30_000);
+const DAEMON_WAIT_MS = waitFromEnv(process.env['TETHER_LOCK_WAIT_MS']);
+
+function waitFromEnv(text: string | undefined): number {
+  const v = Number(text);
+  return text !== undefined && text !== '' && Number.isFinite(v) && v >= 0 ? v : 30_000;
+}
+
 const POLL_MS = 50;
 
 export async function takeSyncLock(storeDir: string, what: string): Promise<void> {

@@ -13,13 +13,6 @@ import type { Entry, Hash } from '../tree/index.js';
 import { closeMtime } from '../scan/stamp.js';
 import type { ServerStamp } from './ranges.js';
 
-/**
- * How long ids wait for others before base moves (see soon). None: a cull deciding meanwhile
- * would keep a just-fetched file as unverified and squeeze others instead (seen in the cull
- * tests); ids that arrive while a move waits its turn in the writer chain still share it.
- */
-export const GATHER_MS = 0;
-
 export class BaseIdLearner {
   private readonly waiting = new Map<Path, { was: Entry; id: string }>();
   /** Fetched files whose id base is still to learn (a count per path: fetches may overlap). */
@@ -31,8 +24,6 @@ export class BaseIdLearner {
   /** Every learning under way, to wait for (a hoard ends once what it fetched is in the store). */
   private readonly under = new Set<Promise<unknown>>();
   private gate: Promise<void> | undefined;
-  /** When base last moved for learnt ids (Date.now()). */
-  private movedAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -116,14 +107,11 @@ export class BaseIdLearner {
   /** Give base's entry at `path` (as `was`) the id `id`; resolves once base moved. */
   soon(path: Path, was: Entry, id: string): Promise<void> {
     this.waiting.set(path, { was, id });
-    // A fetch moves base at once (a cull may not give back a file until base has its id);
-    // fetches that finish while a move waits its turn (a hoard's batch copies) share it, and
-    // with GATHER_MS above 0 moves would also be spaced out, at the cost of that wait.
-    const wait = this.movedAt + GATHER_MS - Date.now();
-    this.next ??=
-      wait <= 0
-        ? this.moveBase()
-        : new Promise<void>((r) => setTimeout(r, wait)).then(() => this.moveBase());
+    // A fetch moves base at once (a cull may not give back a file until base has its id, and
+    // one deciding while a move is held back keeps the file as unverified and squeezes
+    // another); fetches that finish while a move waits its turn (a hoard's batch copies)
+    // share it.
+    this.next ??= this.moveBase();
     return this.next;
   }
 
@@ -133,7 +121,6 @@ export class BaseIdLearner {
       const batch = [...this.waiting];
       this.waiting.clear();
       this.next = undefined;
-      this.movedAt = Date.now();
       const updates = batch.flatMap(([p, { was: w, id: i }]) => {
         const now = this.baseEntry(p);
         const same =
