@@ -99,6 +99,7 @@ static void batch_forget(napi_env env, napi_value handler, ll_call *c) {
 
 void ll_call_js(napi_env env, napi_value handler, void *context, void *data) {
   ll_call *c = data;
+  if (c->op != OP_EXIT) __atomic_add_fetch(&c->session->calls_seen, 1, __ATOMIC_RELEASE);
   if (env == NULL) {
     // The thread-safe function is being torn down: answer what can still be answered.
     if (c->req != NULL) fuse_reply_err(c->req, EIO);
@@ -244,6 +245,7 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "setCreates", ll_set_creates);
   define(env, exports, "giveNodeIds", ll_give_node_ids);
   define(env, exports, "createdSent", ll_created_sent);
+  define(env, exports, "callsCounted", ll_calls_counted);
   ll_define_replies(env, exports);
   napi_value abi;
   napi_create_int32(env, LL_ABI, &abi);

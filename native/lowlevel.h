@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 6
+#define LL_ABI 7
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -113,6 +113,9 @@ struct ll_session {
   // Created calls sent to JavaScript so far (it holds back invalidations until it has seen
   // them all: a node made here is not in its table before).
   uint64_t created_sent;
+  // Calls queued to JavaScript, and calls it has taken from the queue (a control request waits
+  // until JavaScript has taken every call queued before it: see callsCounted).
+  uint64_t calls_sent, calls_seen;
   pthread_mutex_t ids_lock;
   uint64_t ids_next, ids_end, spare_first, spare_count;
 };
@@ -158,6 +161,7 @@ bool ll_direct_create(ll_session *s, fuse_req_t req, fuse_ino_t parent, const ch
 napi_value ll_set_creates(napi_env env, napi_callback_info info);
 napi_value ll_give_node_ids(napi_env env, napi_callback_info info);
 napi_value ll_created_sent(napi_env env, napi_callback_info info);
+napi_value ll_calls_counted(napi_env env, napi_callback_info info);
 napi_value ll_set_times(napi_env env, napi_callback_info info);
 
 // Helpers shared by the files.

@@ -47,7 +47,11 @@ static void set_name2(ll_call *c, const char *name) {
 
 static void send_call(ll_call *c) {
   if (c == NULL) return;
-  if (napi_call_threadsafe_function(c->session->tsfn, c, napi_tsfn_blocking) != napi_ok) {
+  ll_session *s = c->session;
+  // Counted before it is queued, so a count read later never misses a call queued before.
+  __atomic_add_fetch(&s->calls_sent, 1, __ATOMIC_RELEASE);
+  if (napi_call_threadsafe_function(s->tsfn, c, napi_tsfn_blocking) != napi_ok) {
+    __atomic_add_fetch(&s->calls_seen, 1, __ATOMIC_RELEASE);
     if (c->req != NULL) fuse_reply_err(c->req, EIO);
     ll_free_call(c);
   }

@@ -148,6 +148,9 @@ function firstScanFailed(err: unknown, remote: string, metaMs: number): unknown 
 }
 
 /** Run until unmounted; resolves once everything is flushed, unmounted and closed. */
+/** Control requests that need not see the mount's requests before them. */
+const UNORDERED = new Set(['ping', 'unmount', 'events']);
+
 export async function runDaemon(o: DaemonOptions): Promise<void> {
   // The kernel applied the caller's umask to every mode it hands over.
   process.umask(0);
@@ -276,6 +279,10 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       });
     };
     server = await serveControl(o.storeDir, async (req) => {
+      // What a program did in the mount before it ran this command is seen by it: a file
+      // closed a moment ago has its release noted first (the kernel sends it after the close
+      // returns, on another queue than this socket's).
+      if (!UNORDERED.has(req.op)) await mounted?.settled();
       const taken = await snaps.control(req);
       // A snapshot taken or removed (by this daemon, or in its store by another process) shows
       // in `.tether/snapshots` once this is answered.

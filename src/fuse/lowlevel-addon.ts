@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './operations.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 6;
+export const ABI = 7;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -116,6 +116,8 @@ export interface LowLevelAddon {
   giveNodeIds(session: Session, first: number, count: number): boolean;
   /** How many created calls the session thread has sent so far. */
   createdSent(session: Session): number;
+  /** [calls queued to JavaScript, calls it has taken from the queue], counted natively. */
+  callsCounted(session: Session): [number, number];
   replyErr(req: number, errno: number): number;
   replyEntry(req: number, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;
   replyCreate(

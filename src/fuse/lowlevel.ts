@@ -54,6 +54,8 @@ export interface LowLevelMount {
   invalidate(path: Path): void;
   /** The tree paths ('' the root) of every node the kernel holds: all it may have cached. */
   cached(): Path[];
+  /** Resolves once the calls queued before it are taken by JavaScript (VolumeMount.settled). */
+  settled(deadlineMs?: number): Promise<void>;
   /** Unmounts (lazily, if busy); rejects if that does not finish within deadlineMs. */
   unmount(deadlineMs?: number): Promise<void>;
   /** Nodes the kernel holds (for tests). */
@@ -189,6 +191,8 @@ export async function mountLowLevel(
       });
     },
     cached: () => c.nodes.paths().map((p) => p.slice(1)),
+    settled: (ms = SETTLE_MS) =>
+      settledBefore(() => (exited ? undefined : addon.callsCounted(s)), ms),
     unmount: async (ms = 5000) => {
       if (!exited) {
         await fusermount(['-u', mountpoint], ms).catch(() => fusermount(['-uz', mountpoint], ms));
@@ -204,6 +208,32 @@ export async function mountLowLevel(
       });
     },
   };
+}
+
+/** The longest a control request waits for the calls queued before it. */
+const SETTLE_MS = 2000;
+
+/**
+ * Resolves once JavaScript has taken every call queued before now (`counted`: [queued, taken],
+ * undefined once the session ended), or after `ms`. A call's handler notes what it changed as
+ * it is taken (a release notes its file written before any await), so only the taking is
+ * waited for, never the requests' work: a request parked on the server, or one waiting for the
+ * very command that waits here, holds nothing up.
+ */
+export async function settledBefore(
+  counted: () => [number, number] | undefined,
+  ms: number,
+): Promise<void> {
+  const until = Date.now() + ms;
+  const upTo = counted()?.[0];
+  if (upTo === undefined) return;
+  // Calls are taken in queue order: once as many were taken as were queued, all those were.
+  for (;;) {
+    // A turn of the event loop: calls taken meanwhile ran their handlers' first steps.
+    await new Promise<void>((r) => setImmediate(r));
+    const now = counted();
+    if (now === undefined || now[1] >= upTo || Date.now() >= until) return;
+  }
 }
 
 /** The root's attributes as the handlers answer them (a table with no directory behind it). */

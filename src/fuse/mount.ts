@@ -34,6 +34,12 @@ export interface VolumeMount {
   invalidate(path: Path): void;
   /** The paths ('' the root) the kernel may hold cached entries, attributes or pages of. */
   cached(): Path[];
+  /**
+   * Resolves once every request the kernel handed the session before this call has reached
+   * its handler (or after `deadlineMs`): what a program did before it asked the daemon
+   * something (a file closed, so released) is then what the daemon sees.
+   */
+  settled(deadlineMs?: number): Promise<void>;
   unmount(deadlineMs?: number): Promise<void>;
 }
 
