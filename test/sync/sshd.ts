@@ -152,3 +152,9 @@ export function signalAll(pids: readonly number[], sig: NodeJS.Signals): void {
     }
   }
 }
+
+/**
+ * Options for a tether run against the share that is not about hangs: the metadata deadline
+ * (2 s) raised, since sshfs on a loaded machine can take longer to answer one call.
+ */
+export const PATIENT = { env: { ...process.env, TETHER_DEADLINE_MS: '10000' } };

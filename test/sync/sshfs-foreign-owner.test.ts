@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, tether } from '../cli/run.js';
-import { sshfsArgs, startSshd, why } from './sshd.js';
+import { PATIENT, sshfsArgs, startSshd, why } from './sshd.js';
 
 const NOBODY = { name: 'nobody', uid: 65534, gid: 65534 };
 
@@ -34,7 +34,7 @@ const NOBODY = { name: 'nobody', uid: 65534, gid: 65534 };
       t.is(m.status, 0, String(m.stderr));
       mounted = true;
 
-      const first = tether(['sync-dirs', a, mnt, '--store', store, '--initial']);
+      const first = tether(['sync-dirs', a, mnt, '--store', store, '--initial'], PATIENT);
       t.is(first.status, 0, first.stdout + first.stderr);
       t.is(readFileSync(join(exported, 'mine.txt'), 'utf8'), 'made by root\n');
       t.is(statSync(join(exported, 'mine.txt')).uid, NOBODY.uid);
@@ -44,8 +44,8 @@ const NOBODY = { name: 'nobody', uid: 65534, gid: 65534 };
         [],
       );
       // The owner the share gave reaches the local side once; then there is nothing to do.
-      tether(['sync-dirs', a, mnt, '--store', store]);
-      const idle = tether(['sync-dirs', a, mnt, '--store', store]);
+      tether(['sync-dirs', a, mnt, '--store', store], PATIENT);
+      const idle = tether(['sync-dirs', a, mnt, '--store', store], PATIENT);
       t.regex(idle.stdout, /^0 applied, 0 conflicts/m, idle.stdout + idle.stderr);
     } finally {
       if (mounted) spawnSync('fusermount3', ['-uz', mnt]);

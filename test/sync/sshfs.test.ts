@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, tether } from '../cli/run.js';
-import { sshfsArgs, startSshd, why } from './sshd.js';
+import { PATIENT, sshfsArgs, startSshd, why } from './sshd.js';
 
 (why === undefined ? test : test.skip)(
   why === undefined
@@ -34,11 +34,11 @@ import { sshfsArgs, startSshd, why } from './sshd.js';
       t.is(m.status, 0, String(m.stderr));
       mounted = true;
 
-      const first = tether(['sync-dirs', a, mnt, '--store', store, '--initial']);
+      const first = tether(['sync-dirs', a, mnt, '--store', store, '--initial'], PATIENT);
       t.is(first.status, 0, first.stdout + first.stderr);
       t.deepEqual(readdirSync(exported).sort(), ['README', 'docs', 'on-server.txt']);
       t.is(readFileSync(join(a, 'on-server.txt'), 'utf8'), 'from the server\n');
-      const idle = tether(['sync-dirs', a, mnt, '--store', store]);
+      const idle = tether(['sync-dirs', a, mnt, '--store', store], PATIENT);
       t.regex(
         idle.stdout,
         /^0 applied, 0 conflicts/m,
@@ -50,7 +50,7 @@ import { sshfsArgs, startSshd, why } from './sshd.js';
       writeFileSync(join(exported, 'docs', 'notes.txt'), 'one\ntwo (server)\nthree\n');
       writeFileSync(join(a, 'docs', 'notes.txt'), 'one\ntwo (laptop)\nthree\n');
       writeFileSync(join(exported, 'new-on-server.txt'), 'new\n');
-      const second = tether(['sync-dirs', a, mnt, '--store', store]);
+      const second = tether(['sync-dirs', a, mnt, '--store', store], PATIENT);
       t.is(second.status, 3, second.stdout + second.stderr);
       t.is(readFileSync(join(exported, 'README'), 'utf8'), 'readme, edited on the laptop\n');
       t.is(readFileSync(join(a, 'new-on-server.txt'), 'utf8'), 'new\n');
@@ -59,13 +59,13 @@ import { sshfsArgs, startSshd, why } from './sshd.js';
       t.is(readFileSync(join(a, 'docs', variant!), 'utf8'), 'one\ntwo (laptop)\nthree\n');
       t.false(readdirSync(join(exported, 'docs')).some((n) => n.includes('.conflict-')));
 
-      const third = tether(['sync-dirs', a, mnt, '--store', store]);
+      const third = tether(['sync-dirs', a, mnt, '--store', store], PATIENT);
       t.regex(third.stdout, /^0 applied/m);
 
       // The share goes away: the mount point is an empty directory again.
       spawnSync('fusermount3', ['-u', mnt]);
       mounted = false;
-      const gone = tether(['sync-dirs', a, mnt, '--store', store]);
+      const gone = tether(['sync-dirs', a, mnt, '--store', store], PATIENT);
       t.is(gone.status, 1);
       t.regex(gone.stderr, /is empty: an unmounted share looks like this/);
       t.true(existsSync(join(a, 'README')), 'nothing deleted locally');
