@@ -193,6 +193,12 @@ export class FileWriter {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /** No batch is being written (one not yet handed to a thread is dropped); never throws. */
+  async idle(): Promise<void> {
+    this.batch = new Batch(this.spare);
+    while (this.running.size > 0) await Promise.race(this.running).catch(() => undefined);
+  }
+
   private start(): void {
     const { files, contents, arena } = this.batch;
     this.batch = new Batch(this.spare);
