@@ -2,7 +2,10 @@
 // (`tether snapshot restore`, every content in its store) to a new directory against `cp -a`
 // of the same tree, in interleaved rounds (which of the two goes first alternates) so both see
 // the same load. Wall time swings 2-4x with this machine's load, so CPU time (user + system of
-// the command and its children) is reported beside it. The restore part of volume-snapshot.ts
+// the command and its children) is reported beside it. Every copy is kept until the end: on
+// ext4 without a journal, making files just after many were removed costs far more system time
+// (new inodes skip the recently freed ones), which the first of each round would pay alone.
+// The restore part of volume-snapshot.ts
 // alone, without a mount. Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_RUNS (5). Last
 // line: JSON.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,25 +31,21 @@ try {
   tether(['snapshot', 'take', 's', '--of', plain, '--store', store]);
   const cps: Timed[] = [];
   const restores: Timed[] = [];
-  const copied = join(work, 'copied');
-  const restored = join(work, 'restored');
-  const runs = {
-    cp: (): void => {
-      cps.push(must(['cp', '-a', plain, copied]));
-    },
-    restore: (): void => {
-      restores.push(tether(['snapshot', 'restore', 's', restored, '--store', store]));
-    },
-  };
   for (let i = 1; i <= RUNS; i++) {
+    const runs = {
+      cp: (): void => {
+        cps.push(must(['cp', '-a', plain, join(work, `copied${i}`)]));
+      },
+      restore: (): void => {
+        const out = join(work, `restored${i}`);
+        restores.push(tether(['snapshot', 'restore', 's', out, '--store', store]));
+      },
+    };
     for (const run of i % 2 === 1 ? [runs.cp, runs.restore] : [runs.restore, runs.cp]) {
       // Each starts with no dirty pages left by the one before (writeback would be timed too).
       must(['sync']);
       run();
     }
-    rmSync(copied, { recursive: true });
-    rmSync(restored, { recursive: true });
-    must(['sync']);
     console.log(
       `round ${i}: cp -a ${show(cps.at(-1)!)}, restore ${show(restores.at(-1)!)} ` +
         `(load ${loadavg()[0]!.toFixed(2)})`,

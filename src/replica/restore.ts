@@ -120,8 +120,13 @@ class Restorer {
     private readonly onProgress: (p: Readonly<RestoreProgress>) => void,
   ) {
     this.rootPath = root.toString('latin1');
+    // Progress once a batch, not once a file.
     this.writer = new FileWriter(this.asRoot, (files) => {
-      for (const f of files) this.wrote(f.size);
+      for (const f of files) {
+        this.done.files++;
+        this.done.bytes += f.size;
+      }
+      this.onProgress(this.done);
     });
   }
 
