@@ -138,7 +138,10 @@ class Restorer {
     const leaves: [Entry, string][] = [];
     try {
       await this.mkdirs(root, '', leaves);
-      for (const [e, dir] of leaves) if (!(await this.leaf(e, dir))) return false;
+      for (const [e, dir] of leaves) {
+        const made = this.leaf(e, dir);
+        if (!(typeof made === 'boolean' ? made : await made)) return false;
+      }
       await this.writer.finish();
     } finally {
       // Nothing is left writing once this returns or throws (a failed restore removes its files).
@@ -183,8 +186,30 @@ class Restorer {
     this.onProgress(this.done);
   }
 
-  /** Made (or queued, or skipped); false if it is a file whose content is not here. */
-  private async leaf(e: Entry, dir: string): Promise<boolean> {
+  /**
+   * Queued (most files: at once, unless the writer is full), or made, or skipped; false if it
+   * is a file whose content is not here.
+   */
+  private leaf(e: Entry, dir: string): boolean | Promise<boolean> {
+    if (e.kind !== 'file' || e.link !== undefined || e.size >= WHOLE || e.xattrs !== undefined) {
+      return this.other(e, dir);
+    }
+    return this.queue(e, this.abs(joinPath(dir, e.name)));
+  }
+
+  /** A file handed to the writer (at once, unless it is full); false if its content is not here. */
+  private queue(e: Entry, path: Buffer): boolean | Promise<boolean> {
+    if (e.id === undefined) return false;
+    const content = this.store.blobForCopy(e.id);
+    if (content === undefined) return false;
+    const { id, size, mode, uid, gid, mtimeNs } = e;
+    // Verified by the writer before the file is made (the store lends, unverified).
+    const wait = this.writer.add({ path, id, content, size, mode, uid, gid, mtimeNs });
+    return wait === undefined ? true : wait.then(() => true);
+  }
+
+  /** leaf() for all but a plain file: linked, large, with xattrs, or not a file. */
+  private async other(e: Entry, dir: string): Promise<boolean> {
     const p = joinPath(dir, e.name);
     const abs = this.abs(p);
     switch (e.kind) {
@@ -199,35 +224,21 @@ class Restorer {
           }
           this.groups.set(e.link, abs);
         }
-        if (e.size >= WHOLE || e.xattrs !== undefined) {
-          if (!this.store.hasBlob(e.id)) return false;
-          // Streamed (large) or with xattrs (set before the mode, which may forbid writing),
-          // under a temporary name beside it, named once whole with its fields set.
-          const tmp = this.abs(joinPath(dir, unnamed()));
-          try {
-            await this.store.writeBlobToFile(e.id, tmp, 0o600);
-            await this.finish(tmp, e);
-            // A link, not a rename: a name already taken is refused (EEXIST), never replaced.
-            await link(tmp, abs);
-          } finally {
-            await rm(tmp, { force: true });
-          }
-          this.wrote(e.size);
-          return true;
+        // The group's first member, small: written as any plain file.
+        if (e.size < WHOLE && e.xattrs === undefined) return this.queue(e, abs);
+        if (!this.store.hasBlob(e.id)) return false;
+        // Streamed (large) or with xattrs (set before the mode, which may forbid writing),
+        // under a temporary name beside it, named once whole with its fields set.
+        const tmp = this.abs(joinPath(dir, unnamed()));
+        try {
+          await this.store.writeBlobToFile(e.id, tmp, 0o600);
+          await this.finish(tmp, e);
+          // A link, not a rename: a name already taken is refused (EEXIST), never replaced.
+          await link(tmp, abs);
+        } finally {
+          await rm(tmp, { force: true });
         }
-        const content = this.store.blobForCopy(e.id);
-        if (content === undefined) return false;
-        // Verified by the writer before the file is made (the store lends, unverified).
-        await this.writer.add({
-          path: abs,
-          id: e.id,
-          content,
-          size: e.size,
-          mode: e.mode,
-          uid: e.uid,
-          gid: e.gid,
-          mtimeNs: e.mtimeNs,
-        });
+        this.wrote(e.size);
         return true;
       }
       case 'symlink':
