@@ -15,9 +15,10 @@ export class SnapshotRestoreCommand extends TetherCommand {
     details: `
       Writes every path of the snapshot into DIR (made if it does not exist; refused if it is
       not empty) with its content, mode, times, symbolic link target and user xattrs, and its
-      owner when run as root. Before anything is written, checks that the store holds every
-      file's content: a snapshot of a volume names files never fetched by their content only.
-      Devices and sockets are recorded in snapshots but never made.
+      owner when run as root. Every file's content must be in the store (a snapshot of a volume
+      names files never fetched by their content only): at the first one missing, the restore
+      removes what it wrote, leaving DIR as it was, and names every file missing. Devices and
+      sockets are recorded in snapshots but never made.
     `,
     examples: [
       ['From a store', '$0 snapshot restore v1 ./v1-copy --store ./store'],

@@ -122,39 +122,46 @@ out:;
   return rc;
 }
 
-// A new file with no name yet (O_TMPFILE) in the directory of `path`, or -1 where the
-// filesystem has none (the file is then made under its name, as cp does). A file gets its name
-// only once it is whole, its fields set: a restore killed midway leaves no part of a file under
-// a real name.
-static int open_unnamed(const char *path, mode_t mode) {
+// The directory a batch's files go to, kept open while consecutive files share it (most do:
+// files are queued directory by directory), so each file is made and named by its last name
+// alone rather than by a walk of its whole path, twice.
+typedef struct {
+  int fd;
+  size_t len;
+  char path[PATH_MAX];
+} dir_cache;
+
+// The open directory of `path`, and where its last name starts; -1 on failure, errno set.
+static int dir_of(dir_cache *c, const char *path, const char **name) {
   const char *slash = strrchr(path, '/');
-  char dir[PATH_MAX];
-  size_t n = slash == NULL ? 0 : (size_t)(slash - path);
-  if (n >= sizeof dir) return -1;
-  if (slash == NULL) {
-    dir[0] = '.';
-    n = 1;
-  } else if (n == 0) {
-    dir[0] = '/';
-    n = 1;
-  } else {
-    memcpy(dir, path, n);
+  *name = slash == NULL ? path : slash + 1;
+  const char *dir = slash == NULL ? "." : path;
+  size_t n = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+  if (c->fd >= 0 && c->len == n && memcmp(c->path, dir, n) == 0) return c->fd;
+  if (n >= sizeof c->path) {
+    errno = ENAMETOOLONG;
+    return -1;
   }
-  dir[n] = '\0';
-  return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  if (c->fd >= 0) close(c->fd);
+  memcpy(c->path, dir, n);
+  c->path[n] = '\0';
+  c->len = n;
+  c->fd = open(c->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return c->fd;
 }
 
-// Give the unnamed file `fd` its name `path` (EEXIST if something has it: never replaced).
-static int name_unnamed(int fd, const char *path) {
-  if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0) return 0;
+// Give the unnamed file `fd` its name `name` in `dir` (EEXIST if something has it: never
+// replaced).
+static int name_unnamed(int fd, int dir, const char *name) {
+  if (linkat(fd, "", dir, name, AT_EMPTY_PATH) == 0) return 0;
   // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; through /proc it needs none.
   if (errno != ENOENT && errno != EPERM) return -1;
   char proc[64];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-  return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+  return linkat(AT_FDCWD, proc, dir, name, AT_SYMLINK_FOLLOW);
 }
 
-static int write_one(batch *b, size_t i, const char **step) {
+static int write_one(batch *b, dir_cache *dirs, size_t i, const char **step) {
   const double *m = b->meta + i * META_FIELDS;
   const uint8_t *bytes = b->data[i];
   size_t len = b->lens[i];
@@ -177,10 +184,16 @@ static int write_one(batch *b, size_t i, const char **step) {
   const uid_t uid = (uid_t)m[META_UID];
   const gid_t gid = (gid_t)m[META_GID];
   *step = "open";
-  const char *path = b->paths[i];
-  int fd = open_unnamed(path, mode);
+  const char *name;
+  const int dir = dir_of(dirs, b->paths[i], &name);
+  if (dir < 0) return -1;
+  // A new file with no name yet (O_TMPFILE), named once whole with its fields set: a restore
+  // killed midway leaves no part of a file under a real name. Where the filesystem has none,
+  // it is made under its name, as cp does.
+  int fd = openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
   const bool unnamed = fd >= 0;
-  if (!unnamed) fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (!unnamed)
+    fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return -1;
   int rc = -1;
   struct stat st;
@@ -211,7 +224,7 @@ static int write_one(batch *b, size_t i, const char **step) {
   *step = "futimens";
   if (futimens(fd, ts) != 0) goto out;
   *step = "link";
-  if (unnamed && name_unnamed(fd, path) != 0) goto out;
+  if (unnamed && name_unnamed(fd, dir, name) != 0) goto out;
   rc = 0;
 out:;
   int saved = errno;
@@ -225,15 +238,17 @@ out:;
 
 static void execute(napi_env env, void *p) {
   batch *b = p;
+  dir_cache dirs = {.fd = -1};
   for (size_t i = 0; i < b->count; i++) {
     const char *step = NULL;
-    if (write_one(b, i, &step) != 0) {
+    if (write_one(b, &dirs, i, &step) != 0) {
       b->failed = (int64_t)i;
       b->err = errno;
       b->step = step;
-      return;
+      break;
     }
   }
+  if (dirs.fd >= 0) close(dirs.fd);
 }
 
 static void free_batch(batch *b) {

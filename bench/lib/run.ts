@@ -1,6 +1,8 @@
 // Running and timing whole commands for the benchmarks: wall time from process start to exit,
-// as a user waits for it.
+// as a user waits for it, and CPU time (user + system, of the command and every process it
+// waited for), which swings less than wall time with the machine's load.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -8,12 +10,34 @@ export const TETHER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 
 
 export interface Timed {
   readonly seconds: number;
+  /** User + system CPU seconds (NaN where /proc is not there); 10 ms steps. */
+  readonly cpuSeconds: number;
   readonly status: number;
   readonly stdout: string;
   readonly stderr: string;
 }
 
+let ticksPerSecond: number | undefined;
+
+/**
+ * CPU seconds of this process's waited-for children so far (Linux: /proc/self/stat's cutime and
+ * cstime, in clock ticks), or NaN. A command run by spawnSync is waited for, so its time, and
+ * its own children's, is added here when it exits.
+ */
+function childrenCpu(): number {
+  try {
+    ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout);
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    // Fields after the command's name (in parentheses, which may hold spaces), from field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / ticksPerSecond;
+  } catch {
+    return NaN;
+  }
+}
+
 export function timed(argv: readonly string[], opts: SpawnSyncOptions = {}): Timed {
+  const cpu0 = childrenCpu();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0]!, argv.slice(1), {
     encoding: 'utf8',
@@ -21,8 +45,15 @@ export function timed(argv: readonly string[], opts: SpawnSyncOptions = {}): Tim
     ...opts,
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpuSeconds = childrenCpu() - cpu0;
   if (r.error !== undefined) throw r.error;
-  return { seconds, status: r.status ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  return {
+    seconds,
+    cpuSeconds,
+    status: r.status ?? -1,
+    stdout: String(r.stdout),
+    stderr: String(r.stderr),
+  };
 }
 
 /** Run and insist on success (a benchmark of a failing command measures nothing). */

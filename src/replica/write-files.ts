@@ -171,17 +171,24 @@ export class FileWriter {
   ) {}
 
   /**
-   * Queue a file (its lent content copied before this returns, before any wait); resolves
-   * once there is room for more (not when the file is written).
+   * Queue a file (its lent content copied before this returns); throws a failure of a file
+   * queued before. Returns undefined while there is room for more, else a promise resolving
+   * once there is (not when the file is written): a restore queues thousands of files a
+   * second, and most need no wait.
    */
-  async add(f: NewFile): Promise<void> {
+  add(f: NewFile): Promise<void> | undefined {
+    if (this.failure !== undefined) throw this.failure;
     if (addon === undefined) {
       writeNow(f, this.chown);
       this.onWritten([f]);
-      return;
+      return undefined;
     }
     if (this.batch.files.length > 0 && !this.batch.fits(f.size)) this.start();
     this.batch.add(f);
+    return this.running.size >= IN_FLIGHT ? this.room() : undefined;
+  }
+
+  private async room(): Promise<void> {
     while (this.running.size >= IN_FLIGHT) await Promise.race(this.running);
     if (this.failure !== undefined) throw this.failure;
   }
@@ -191,6 +198,12 @@ export class FileWriter {
     if (this.batch.files.length > 0) this.start();
     while (this.running.size > 0) await Promise.race(this.running);
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** No batch is being written (one not yet handed to a thread is dropped); never throws. */
+  async idle(): Promise<void> {
+    this.batch = new Batch(this.spare);
+    while (this.running.size > 0) await Promise.race(this.running).catch(() => undefined);
   }
 
   private start(): void {

@@ -3,7 +3,9 @@
 // comes back with its content, mode, times and xattrs, in several batches, small contents (in
 // LMDB) and larger ones (blob files, streamed ones), and the round trip diffs equal; content
 // that does not match its id is refused (ECORRUPT) and never written under the file's name; a
-// restore killed with -9 leaves every file under a real name whole.
+// restore that meets a content missing from the store, after writing others, removes what it
+// wrote and names the files missing; a restore killed with -9 leaves every file under a real
+// name whole.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -14,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   utimesSync,
@@ -160,6 +163,49 @@ for (const w of WRITERS) {
     t.not(r2.status, 0);
     t.regex(r2.stderr, /does not match its hash/);
     t.false(existsSync(join(out2, 'large')), 'the damaged blob file is not written');
+  });
+}
+
+for (const w of WRITERS) {
+  test(`restore (${w.name}) that meets a missing content removes what it wrote`, async (t) => {
+    const { dir, cleanup } = tempDir();
+    t.teardown(cleanup);
+    const src = join(dir, 'src');
+    const store = join(dir, 'store');
+    // The files missing come last (names are written in byte order): many are written first.
+    mkdirSync(join(src, 'a'), { recursive: true });
+    mkdirSync(join(src, 'z'), { recursive: true });
+    for (let i = 0; i < 600; i++) writeFileSync(join(src, 'a', `f${i}`), bytesOf(i, 1 + i * 13));
+    const small = bytesOf(7001, 3000);
+    const large = bytesOf(7002, 200_000);
+    writeFileSync(join(src, 'z', 'small'), small);
+    writeFileSync(join(src, 'z', 'large'), large);
+    const took = tether(['snapshot', 'take', 'v1', '--of', src, '--store', store]);
+    t.is(took.status, 0, took.stderr);
+    // Gone from the store: the small content's LMDB record, the large one's blob file.
+    const env = openLmdb({ path: join(store, 'db'), maxDbs: 64 });
+    const blobs = env.openDB<Buffer, Buffer>('o:blobs', {
+      keyEncoding: 'binary',
+      encoding: 'binary',
+    });
+    t.true(await blobs.remove(Buffer.from(hashBytes(small), 'hex')));
+    await env.close();
+    const id = hashBytes(large);
+    rmSync(join(store, 'blobs', id.slice(0, 2), id.slice(2)));
+
+    const fresh = join(dir, 'fresh');
+    const r1 = tether(['snapshot', 'restore', 'v1', fresh, '--store', store], { env: w.env });
+    t.is(r1.status, 1, r1.stderr);
+    t.regex(r1.stderr, /2 files of the snapshot have no content in the store/);
+    t.regex(r1.stderr, /z\/large/);
+    t.regex(r1.stderr, /z\/small/);
+    t.false(existsSync(fresh), 'the directory it made is gone');
+
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const r2 = tether(['snapshot', 'restore', 'v1', empty, '--store', store], { env: w.env });
+    t.is(r2.status, 1, r2.stderr);
+    t.deepEqual(readdirSync(empty), [], 'the empty directory is empty again');
   });
 }
 
