@@ -10,6 +10,7 @@ import { open as openLmdb, type Database } from 'lmdb';
 import { DB } from './lmdb-header.js';
 import { damagedDb } from './lmdb-header.js';
 import { checkLmdbTrees, gatherLmdb } from './lmdb-trees.js';
+import { FREE_PAGES } from './lmdb-walk.js';
 import { syncDir } from './store-files.js';
 
 /** What the rebuild did, in lines for the user. */
@@ -75,7 +76,11 @@ export async function salvageLmdb(dir: string): Promise<Salvage | undefined> {
   renameSync(join(dir, 'db'), quarantine);
   renameSync(fresh, join(dir, 'db'));
   await syncDir(dir);
-  const lines = damages.map((d) => `damaged: ${d.message}: the records under it are lost`);
+  const lines = damages.map(
+    (d) =>
+      `damaged: ${d.message}: ` +
+      (d.db === FREE_PAGES ? 'the rebuilt database has its own' : 'the records under it are lost'),
+  );
   for (const [name, expected] of names) {
     const got = kept.get(name) ?? 0;
     if (got < expected) {

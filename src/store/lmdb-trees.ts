@@ -41,7 +41,7 @@ function pageReader(fd: number, pageSize: number): PageReader {
 }
 
 /** How many times the walk starts again when a writer commits meanwhile. */
-const ATTEMPTS = 4;
+const ATTEMPTS = 5;
 /**
  * At open, leaf and overflow pages are walked only in a file of at most this many pages (a few
  * milliseconds); in a bigger one only the branch pages and the main database are (a full walk
@@ -68,6 +68,9 @@ export function checkLmdbTrees(dir: string, mode: 'open' | 'full'): number {
     throw err;
   }
   try {
+    // Damage counts once two walks of one snapshot found it (a meta page read while a writer
+    // wrote it could have named a root that was never written with it).
+    let suspect: bigint | undefined;
     for (let attempt = 1; ; attempt++) {
       const snap = readSnapshot(fd);
       if (snap === undefined) return 0;
@@ -76,7 +79,9 @@ export function checkLmdbTrees(dir: string, mode: 'open' | 'full'): number {
         return walkSnapshot(snap, pageReader(fd, snap.pageSize), { leaves });
       } catch (err) {
         if (!(err instanceof TreeDamage)) throw err;
-        if (readSnapshot(fd)?.txnid === snap.txnid) throw damagedTree(dir, err);
+        const same = readSnapshot(fd)?.txnid === snap.txnid;
+        if (same && suspect === snap.txnid) throw damagedTree(dir, err);
+        suspect = same ? snap.txnid : undefined;
         if (attempt === ATTEMPTS) return 0;
       }
     }

@@ -34,6 +34,9 @@ import {
 
 export { TreeDamage } from './lmdb-layout.js';
 
+/** How damage to LMDB's own list of free pages is named. */
+export const FREE_PAGES = '(free pages)';
+
 /** Reads page `pgno`'s first `into.length` bytes into `into` (zeros past the file's end). */
 export type PageReader = (pgno: number, into: Buffer) => void;
 
@@ -81,7 +84,7 @@ export interface WalkOptions {
 /** Walk the snapshot's trees; throws TreeDamage at the first damage. Returns pages visited. */
 export function walkSnapshot(snap: Snapshot, read: PageReader, opts: WalkOptions = {}): number {
   const walker = new Walker(snap, read, opts);
-  walker.database('(free pages)', snap.free, { free: true });
+  walker.database(FREE_PAGES, snap.free, { free: true });
   walker.database('(main)', snap.main, { main: true });
   return walker.pages;
 }
