@@ -38,6 +38,8 @@ export class FsckCommand extends TetherCommand {
   repair = Option.Boolean('--repair', false, { description: 'Move corrupt objects to quarantine' });
   asJson = Option.Boolean('--json', false, { description: 'Print the report as JSON' });
   store = storeOption();
+  /** What --repair did to the database file before opening it (said first, or in the JSON). */
+  private readonly mended: string[] = [];
 
   async execute(): Promise<number> {
     const dir = resolveStore(this.store);
@@ -56,7 +58,7 @@ export class FsckCommand extends TetherCommand {
       }).finally(() => {
         bar.stop();
       });
-      if (this.asJson) this.json(r);
+      if (this.asJson) this.json(this.mended.length > 0 ? { ...r, mended: this.mended } : r);
       else {
         for (const p of r.problems) {
           const refs = p.refs.length > 0 ? ` (reached from ${p.refs.join(', ')})` : '';
@@ -86,7 +88,7 @@ export class FsckCommand extends TetherCommand {
 
   private async mendDatabase(dir: string): Promise<void> {
     const mended = repairLmdbHeader(dir);
-    if (mended !== undefined && !this.asJson) this.out(`repaired: ${mended}`);
+    if (mended !== undefined) this.said(mended);
     try {
       checkLmdbTrees(dir, 'full');
       return;
@@ -104,7 +106,7 @@ export class FsckCommand extends TetherCommand {
     await takeSyncLock(dir, 'tether fsck --repair');
     try {
       const salvage = await salvageLmdb(dir);
-      if (!this.asJson) for (const line of salvage?.lines ?? []) this.out(`repaired: ${line}`);
+      for (const line of salvage?.lines ?? []) this.said(line);
     } catch (err) {
       if (err instanceof TetherError) throw err;
       throw new TetherError(
@@ -117,5 +119,10 @@ export class FsckCommand extends TetherCommand {
     } finally {
       await releaseSyncLock(dir);
     }
+  }
+
+  private said(repair: string): void {
+    this.mended.push(repair);
+    if (!this.asJson) this.out(`repaired: ${repair}`);
   }
 }

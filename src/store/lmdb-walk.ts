@@ -338,7 +338,8 @@ class Walker {
         this.database(`${tree.name} (duplicates)`, data, { dupOf: tree.flags });
         return undefined;
       }
-      const id = key.toString('utf8');
+      // lmdb-js names a database by its name's C string, the terminating NUL included.
+      const id = key.toString('utf8').replace(/\0$/, '');
       this.opts.onDatabase?.(id, data);
       this.database(JSON.stringify(id), data, { id });
       return undefined;
