@@ -105,10 +105,13 @@ test('a store with many records in several databases passes, before and after co
 const cases: {
   readonly name: string;
   readonly kind: number;
+  /** Found by the walk every open makes (branch pages only; leaves and overflow by fsck). */
+  readonly atOpen: boolean;
   readonly damage: (file: string, at: number, lastPage: number) => void;
 }[] = [
   {
     name: "a branch page's node offset",
+    atOpen: true,
     kind: P_BRANCH,
     damage: (file, at) => {
       flip(file, at + 24 + 3, 0x80); // node 1's offset, far past the page
@@ -116,6 +119,7 @@ const cases: {
   },
   {
     name: "a leaf page's key size",
+    atOpen: false,
     kind: P_LEAF,
     damage: (file, at) => {
       flip(file, nodeAt(file, at, 0) + 7, 0x40); // node 0's key size, 16 KiB more
@@ -123,6 +127,7 @@ const cases: {
   },
   {
     name: "an overflow page's header",
+    atOpen: false,
     kind: P_OVERFLOW,
     damage: (file, at) => {
       flip(file, at + 18, P_OVERFLOW); // its flags: no longer an overflow page
@@ -130,6 +135,7 @@ const cases: {
   },
   {
     name: 'a child pointer past the last page',
+    atOpen: true,
     kind: P_BRANCH,
     damage: (file, at, lastPage) => {
       const pgno = Buffer.alloc(4);
@@ -163,10 +169,12 @@ for (const c of cases) {
         `the store's database is damaged .*database "[^"]+", page ${page.pgno}: .*fsck --repair`,
       ),
     );
-    // Every command opens the store the same way, and says the same.
-    const list = run('snapshot', 'list', '--store', store);
-    sane(t, 'snapshot list', list);
-    t.regex(list.stderr, new RegExp(`page ${page.pgno}: `));
+    if (c.atOpen) {
+      // Every command opens the store the same way, and says the same.
+      const list = run('snapshot', 'list', '--store', store);
+      sane(t, 'snapshot list', list);
+      t.regex(list.stderr, new RegExp(`page ${page.pgno}: `));
+    }
 
     const repair = run('fsck', '--repair', '--store', store);
     sane(t, 'fsck --repair', repair);
