@@ -12,7 +12,7 @@ import { resolveStore, storeOption, TetherCommand, withStore } from './base.js';
 import { formatBytes } from './format.js';
 
 /** True when a volume daemon owns the store: its pid is alive or its socket answers. */
-async function daemonHolds(dir: string): Promise<boolean> {
+export async function daemonHolds(dir: string): Promise<boolean> {
   const pid = Number(await readFile(pidFileOf(dir), 'utf8').catch(() => '0'));
   if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) return true;
   return new Promise((resolve) => {

@@ -16,14 +16,14 @@ const P_META = 0x08;
 const MDB_INTEGERKEY = 0x08;
 /** A flag LMDB sets on a database record while it runs (seen on the free-page database). */
 const RUNTIME_FLAG = 0x1000;
-const P_INVALID = 0xffffffffffffffffn;
-const META_BYTES = 0xa0;
+export const P_INVALID = 0xffffffffffffffffn;
+export const META_BYTES = 0xa0;
 /** Page sizes LMDB can have chosen (the system's page size when the file was made). */
 const PAGE_SIZES = new Set([4096, 8192, 16384, 32768, 65536]);
 /** Where the second meta page is when the first cannot say the page size. */
 const FALLBACK_PAGE = 4096;
 
-const OFF = {
+export const OFF = {
   pgno: 0x00,
   flags: 0x12,
   magic: 0x18,
@@ -34,16 +34,28 @@ const OFF = {
   lastPg: 0x90,
   txnid: 0x98,
 } as const;
-const DB = { pad: 0x00, flags: 0x04, depth: 0x06, pages: 0x08, root: 0x28, size: 0x30 } as const;
+/** An MDB_db record (48 bytes): in a meta page, and as the value of a named database's node. */
+export const DB = {
+  pad: 0x00,
+  flags: 0x04,
+  depth: 0x06,
+  pages: 0x08,
+  root: 0x28,
+  size: 0x30,
+} as const;
 
 /** What the store says about a damaged database: where, what, and what to do. */
-export function damagedDb(dir: string, what: string): TetherError {
+export function damagedDb(
+  dir: string,
+  what: string,
+  more: Record<string, unknown> = {},
+): TetherError {
   return new TetherError(
     'EDAMAGED',
     `the store's database is damaged (${join(dir, 'db', 'data.mdb')}: ${what}); tether did not ` +
       `open it. Run "tether fsck --repair --store ${dir}" to rebuild what can be rebuilt, or ` +
       `restore the store directory from a backup`,
-    { dir, what },
+    { dir, what, ...more },
   );
 }
 

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open as openLmdb, type RootDatabase } from 'lmdb';
 import { TetherError } from '../errors.js';
-import { checkLmdbHeader } from './lmdb-header.js';
+import { checkLmdbTrees } from './lmdb-trees.js';
 import { makePrivateDb, makePrivateDir } from './private.js';
 import {
   FORMAT,
@@ -105,7 +105,7 @@ export async function openStoreEnv(dir: string, readOnly: boolean): Promise<Root
     await removeStaleTemps(join(dir, 'tmp'));
     await makePrivateDb(join(dir, 'db'));
   }
-  checkLmdbHeader(dir);
+  checkLmdbTrees(dir, 'open');
   return openLmdb({
     path: join(dir, 'db'),
     maxDbs: 64,
