@@ -1,7 +1,8 @@
 // TETHER_PROFILE_SYNC=DIR: the agent writes a CPU profile of each sync it runs to DIR
 // (`sync-<time>.cpuprofile`, for Chrome's DevTools or any reader of that format); the daemon
 // its side of each sync (`daemon-<time>.cpuprofile`). TETHER_PROFILE_HOARD=DIR: the daemon
-// its side of each hoard (`hoard-<time>.cpuprofile`).
+// its side of each hoard (`hoard-<time>.cpuprofile`). TETHER_PROFILE_AGENT=DIR: each agent its
+// whole life (`agent-<time>.cpuprofile`).
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';

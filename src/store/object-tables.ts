@@ -68,12 +68,18 @@ export class ObjectTables {
     return lent === undefined ? undefined : lent.subarray(0, lent.length);
   }
 
-  /** Batched like trees: durable by the next flush (which every ref move waits for). */
-  putSmallBlob(bytes: Uint8Array, id: Hash): void {
+  /**
+   * Batched like trees: durable by the next flush (which every ref move waits for). `owned`:
+   * nothing else writes `bytes` (a buffer read for this alone), so they are kept as they are
+   * until written, not copied.
+   */
+  putSmallBlob(bytes: Uint8Array, id: Hash, owned = false): void {
     if (this.pendingBlobs.has(id)) return;
     // Not looked up here: a lookup in a big blob database costs the main thread page faults;
     // the write, made only if the blob is not there, is decided on lmdb's write thread.
-    const copy = Buffer.from(bytes);
+    const copy = owned
+      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : Buffer.from(bytes);
     const k = idKey(id);
     this.pendingBlobs.set(id, copy);
     void this.blobs

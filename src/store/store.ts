@@ -162,10 +162,15 @@ export class Store implements ObjectStore, RefStore, SyncStore {
     return tree;
   }
 
-  async putBlob(bytes: Uint8Array): Promise<Hash> {
+  putBlob(bytes: Uint8Array): Promise<Hash> {
+    return this.putBlobBytes(bytes, false);
+  }
+
+  /** putBlob; `owned`: nothing else writes `bytes`, so a small blob's are kept, not copied. */
+  private async putBlobBytes(bytes: Uint8Array, owned: boolean): Promise<Hash> {
     const id = hashBytes(bytes);
     if (bytes.byteLength < BLOB_FILE_THRESHOLD) {
-      this.objects.putSmallBlob(bytes, id);
+      this.objects.putSmallBlob(bytes, id, owned);
       return id;
     }
     await this.files.write(bytes, id);
@@ -189,7 +194,8 @@ export class Store implements ObjectStore, RefStore, SyncStore {
       } finally {
         closeSync(fd);
       }
-      return { id: await this.putBlob(bytes), size: bytes.length, stat };
+      // Read for this alone: stored without a copy.
+      return { id: await this.putBlobBytes(bytes, true), size: bytes.length, stat };
     }
     const src = await openToRead(path);
     const first = takeFirst();

@@ -13,7 +13,7 @@ import { lchown } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
 import { scanReplica } from '../scan/scan-replica.js';
-import { Store } from '../store/store.js';
+import { BLOB_FILE_THRESHOLD, Store } from '../store/store.js';
 import { isDenied, rootDenied } from '../sync/auth-trouble.js';
 import { copyBatch, type BatchFile, type BatchResult } from './batch-copy.js';
 import { copyRange, copyWhole, serverStamp } from './range-copy.js';
@@ -49,6 +49,11 @@ export interface BatchArgs {
   readonly remote: string;
   readonly local: string;
   readonly files: readonly BatchFile[];
+  /**
+   * The store each file's bytes are kept in too, as a blob (its id in the file's result), the
+   * blobs durable before the answer; unset: none is.
+   */
+  readonly storeDir?: string;
 }
 
 export interface OwnerArgs extends StampArgs {
@@ -134,16 +139,32 @@ function whole(
   );
 }
 
+/**
+ * A copied file's bytes kept as a blob file of the store if they are large enough for one
+ * (their id answered); a smaller file is left to the daemon, which stores it in LMDB with its
+ * other writes: blobs put here would cost this process LMDB commits of its own, each synced,
+ * beside the daemon's, more than reading a small file back and hashing it costs the daemon.
+ */
+async function keepLarge(store: Store, bytes: Buffer): Promise<Hash | undefined> {
+  return bytes.length >= BLOB_FILE_THRESHOLD ? store.putBlob(bytes) : undefined;
+}
+
 /** How often, at most, a batch reports progress (its deadline restarts at each report). */
 const BATCH_PROGRESS_MS = 200;
 
 /**
- * Many small files copied whole by one request, each with its own result. Progress (a read
- * made) is reported at most every BATCH_PROGRESS_MS, the last one always: a batch of many
- * files sends a few messages, not one per read.
+ * Many small files copied whole by one request, each with its own result (and kept in the
+ * store too where the request names one). Progress (a read made) is reported at most every
+ * BATCH_PROGRESS_MS, the last one always: a batch of many files sends a few messages, not one
+ * per read.
  */
-async function batch(args: unknown, progress: (v?: unknown) => void): Promise<BatchResult[]> {
+async function batch(
+  stores: OpenStores,
+  args: unknown,
+  progress: (v?: unknown) => void,
+): Promise<BatchResult[]> {
   const a = args as BatchArgs;
+  const store = a.storeDir === undefined ? undefined : await stores.at(a.storeDir);
   let last = 0;
   let trailing: NodeJS.Timeout | undefined;
   const report = (): void => {
@@ -160,13 +181,24 @@ async function batch(args: unknown, progress: (v?: unknown) => void): Promise<Ba
       }, wait);
   };
   try {
-    return await copyBatch(
+    const results = await copyBatch(
       Buffer.from(a.remote),
       Buffer.from(a.local),
       a.files,
       (err) => ({ code: codeOf(err), message: err instanceof Error ? err.message : String(err) }),
-      tick,
-      () => !process.connected,
+      {
+        progress: tick,
+        // The daemon is gone (killed): a later one may have moved on, so write nothing more.
+        cancelled: () => !process.connected,
+        ...(store === undefined ? {} : { keep: (bytes: Buffer) => keepLarge(store, bytes) }),
+      },
+    );
+    if (store === undefined) return results;
+    // The ids answered name blobs that are on disk; if they cannot be made so, none is
+    // answered (the daemon stores those files itself, as it does any other fetch's).
+    return await store.flush().then(
+      () => results,
+      () => results.map((r) => ('id' in r ? { stamp: r.stamp, copied: r.copied } : r)),
     );
   } finally {
     clearTimeout(trailing);
@@ -246,7 +278,7 @@ function operations(stores: OpenStores): Readonly<Record<string, Operation>> {
     stamp,
     copyRange: copy,
     copyWhole: whole,
-    copyBatch: batch,
+    copyBatch: (args, progress) => batch(stores, args, progress),
     owner,
     sync: (args, progress) => sync(stores, args, progress),
     firstScan: (args) => firstScan(stores, args),
@@ -259,7 +291,14 @@ function operations(stores: OpenStores): Readonly<Record<string, Operation>> {
 export async function runAgent(): Promise<void> {
   const { serveAgent } = await import('../agent/serve.js');
   const stores = new OpenStores();
-  await serveAgent(operations(stores));
+  const dir = process.env['TETHER_PROFILE_AGENT'];
+  if (dir !== undefined && dir !== '') {
+    // A CPU profile of the agent's whole life (profile.ts), written as its daemon goes.
+    const { profiled } = await import('../agent/profile.js');
+    await profiled(dir, () => serveAgent(operations(stores)), 'agent');
+  } else {
+    await serveAgent(operations(stores));
+  }
   await stores.close();
   // Whoever asked is gone (a command ended by Ctrl-C, a daemon killed): a call still running
   // is cut here, as by kill -9, which every operation survives (a sync's plan is kept).

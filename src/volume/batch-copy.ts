@@ -4,12 +4,14 @@
 // journal commit, where one after another each waits for its own) before the answer, so the
 // daemon may drop every copied file's placeholder record as soon as it has the answer. Each
 // file has its own result: one file's failure (gone or unreadable on the server) is that
-// file's alone, the others are copied all the same.
-import type { FileHandle } from 'node:fs/promises';
+// file's alone, the others are copied all the same. With `keep`, each file's bytes, still in
+// memory from the copy, are also stored as a blob (hashed once, read once), and its result
+// carries the blob's id: the daemon then neither reads the file again nor hashes it.
 import type { Path } from '../merge/plan.js';
 import { fsPath } from '../scan/fs-entry.js';
-import { writeWhole } from './range-copy.js';
+import { writeWhole, type Written } from './range-copy.js';
 import type { ServerStamp } from './ranges.js';
+import type { Hash } from '../tree/index.js';
 
 export interface BatchFile {
   readonly path: Path;
@@ -19,10 +21,26 @@ export interface BatchFile {
   readonly max: number;
 }
 
-/** A file's outcome: copied (or too large, `copied` false), or its error's code and message. */
+/**
+ * A file's outcome: copied (or too large, `copied` false), with the id of its content where it
+ * was kept as a blob, or its error's code and message.
+ */
 export type BatchResult =
-  | { readonly stamp: ServerStamp; readonly copied: boolean }
+  | { readonly stamp: ServerStamp; readonly copied: boolean; readonly id?: Hash }
   | { readonly code: string; readonly message: string };
+
+export interface BatchHooks {
+  /** Called after each read (a deadline on lack of progress). */
+  readonly progress?: () => void;
+  /** Asked before each write (an agent whose daemon is gone writes nothing more). */
+  readonly cancelled?: () => boolean;
+  /**
+   * Stores a copied file's bytes as a blob and answers its id (durable once the batch has
+   * answered: the caller flushes), or undefined where it leaves that file to the daemon. A
+   * failure only leaves that file without an id.
+   */
+  readonly keep?: (bytes: Buffer) => Promise<Hash | undefined>;
+}
 
 /**
  * Files of a batch read from the server at once. With whole-batches.ts's IN_FLIGHT batches,
@@ -34,19 +52,18 @@ const AT_ONCE = 4;
 
 /**
  * Every file of `files` copied from `remote` into `local` (see the header); `failed` turns a
- * file's error into its result. `progress` is called after each read, `cancelled` asked before
- * each write (as copyWhole).
+ * file's error into its result.
  */
 export async function copyBatch(
   remote: Buffer,
   local: Buffer,
   files: readonly BatchFile[],
   failed: (err: unknown) => BatchResult,
-  progress: () => void = () => undefined,
-  cancelled: () => boolean = () => false,
+  hooks: BatchHooks = {},
 ): Promise<BatchResult[]> {
+  const { progress = () => undefined, cancelled = () => false, keep } = hooks;
   const results: BatchResult[] = [];
-  const written: { readonly i: number; readonly fh: FileHandle }[] = [];
+  const written: { readonly i: number; readonly fh: Written }[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < files.length) {
@@ -57,6 +74,10 @@ export async function copyBatch(
         const w = await writeWhole(src, fsPath(local, f.path), f.max, progress, cancelled);
         results[i] = { stamp: w.stamp, copied: w.written !== undefined };
         if (w.written !== undefined) written.push({ i, fh: w.written });
+        if (keep !== undefined && w.bytes !== undefined) {
+          const id = await keep(w.bytes).catch(() => undefined);
+          if (id !== undefined) results[i] = { stamp: w.stamp, copied: true, id };
+        }
       } catch (err) {
         results[i] = failed(err);
       }

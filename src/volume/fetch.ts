@@ -38,7 +38,10 @@ export async function fetchInPlace(
   if (src.whole !== undefined && size <= policy.chunk && recorded === undefined) {
     // A small file, nothing of it fetched yet: one request copies and completes it.
     const w = await src.whole(path, policy.chunk, origin);
-    if (w.copied) return { stamp: w.stamp, fetched: w.stamp.size, kept: 0, restarted: false };
+    if (w.copied) {
+      const id = w.id === undefined ? {} : { id: w.id };
+      return { stamp: w.stamp, fetched: w.stamp.size, kept: 0, restarted: false, ...id };
+    }
   }
   const got = await fetchRanges(src, maps, path, ino, policy, origin);
   const f = await open(dst, 'r+');

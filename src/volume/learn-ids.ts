@@ -3,9 +3,13 @@
 // one-writer-at-a-time chain, so a hoard of thousands of files moves base a few times, not once
 // per file. An entry is updated only where base is still as it was when the file was fetched.
 //
+// A fetched file's content is stored here, read back from the view, unless the fetch stored it
+// already (a hoard's batch copies: the agent keeps each file's bytes as a blob as it copies
+// them, batch-copy.ts, so they are read and hashed once) and knows its id.
+//
 // Between a fetched file's blob being stored and base naming it, nothing in the store refers to
-// the blob: a gc in the daemon (daemon-gc.ts) pauses new stores, waits for those under way, and
-// takes the ids not yet in base as roots.
+// the blob: a gc in the daemon (daemon-gc.ts) pauses new stores (the agent's batches too),
+// waits for those under way, and takes the ids not yet in base as roots.
 import type { Path } from '../merge/plan.js';
 import type { Store } from '../store/store.js';
 import { advanceBaseAt } from '../sync/binding.js';
@@ -35,13 +39,27 @@ export class BaseIdLearner {
    * `path` was fetched into `file` from the server file `got`: if that is base's version, its
    * content is kept in the store and base learns its id. Base moves one writer at a time, so
    * this waits its turn without holding up the open that fetched; a failure is only logged.
+   * `kept`: the id of the content, stored already and held (by `keeping`); let go here.
    */
-  fetched(path: Path, file: Buffer, got: ServerStamp, log: (line: string) => void): void {
+  fetched(
+    path: Path,
+    file: Buffer,
+    got: ServerStamp,
+    log: (line: string) => void,
+    kept?: Hash,
+  ): void {
     const b = this.baseEntry(path);
-    if (b?.kind !== 'file' || b.id !== undefined || b.size !== got.size) return;
-    if (!closeMtime(b.mtimeNs, got.mtimeNs)) return;
+    const base =
+      b?.kind === 'file' &&
+      b.id === undefined &&
+      b.size === got.size &&
+      closeMtime(b.mtimeNs, got.mtimeNs);
+    if (!base) {
+      if (kept !== undefined) this.release(kept);
+      return;
+    }
     this.learning.set(path, (this.learning.get(path) ?? 0) + 1);
-    const learned = this.learnFile(path, b, file, got.size).finally(() => {
+    const learned = this.learnFile(path, b, file, got.size, kept).finally(() => {
       const n = (this.learning.get(path) ?? 1) - 1;
       if (n > 0) this.learning.set(path, n);
       else this.learning.delete(path);
@@ -63,28 +81,51 @@ export class BaseIdLearner {
     return this.learning.has(path);
   }
 
-  /** Store the fetched file at `file` as a blob, then give base's entry at `path` its id. */
-  async learnFile(path: Path, was: Entry, file: Buffer, size: number): Promise<Hash> {
-    while (this.gate !== undefined) await this.gate;
-    const stored = this.store.putBlobFile(file, size).then(({ id }) => {
-      this.held.set(id, (this.held.get(id) ?? 0) + 1);
-      return id;
-    });
-    this.storing.add(stored);
+  /**
+   * Store the fetched file at `file` as a blob (unless `kept`: stored already, held), then give
+   * base's entry at `path` its id.
+   */
+  async learnFile(path: Path, was: Entry, file: Buffer, size: number, kept?: Hash): Promise<Hash> {
     let id: Hash;
-    try {
-      id = await stored;
-    } finally {
-      this.storing.delete(stored);
+    if (kept !== undefined) id = kept;
+    else {
+      const stored = await this.keeping(
+        () => this.store.putBlobFile(file, size),
+        (r) => [r.id],
+      );
+      id = stored.id;
     }
     try {
       await this.soon(path, was, id);
     } finally {
-      const n = (this.held.get(id) ?? 1) - 1;
-      if (n > 0) this.held.set(id, n);
-      else this.held.delete(id);
+      this.release(id);
     }
     return id;
+  }
+
+  /**
+   * Run `store`, which stores blobs, never while a gc runs (a gc waits for it); each id its
+   * answer holds (`ids`) is held, a root for a gc, until `release`d: base names it by then.
+   */
+  async keeping<T>(store: () => Promise<T>, ids: (answer: T) => readonly Hash[]): Promise<T> {
+    while (this.gate !== undefined) await this.gate;
+    const stored = store().then((answer) => {
+      for (const id of ids(answer)) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+      return answer;
+    });
+    this.storing.add(stored);
+    try {
+      return await stored;
+    } finally {
+      this.storing.delete(stored);
+    }
+  }
+
+  /** One hold of `id` (keeping) let go. */
+  release(id: Hash): void {
+    const n = (this.held.get(id) ?? 1) - 1;
+    if (n > 0) this.held.set(id, n);
+    else this.held.delete(id);
   }
 
   /**

@@ -6,6 +6,7 @@
 // own deadline on lack of progress. Completing the file (its size, mtime, the records dropped)
 // is the caller's: see Volume.fetchNow.
 import type { Path } from '../merge/plan.js';
+import type { Hash } from '../tree/index.js';
 import type { RangeStore } from './range-store.js';
 import {
   emptyMap,
@@ -16,6 +17,16 @@ import {
   type RangeMap,
   type ServerStamp,
 } from './ranges.js';
+
+/**
+ * A whole file's copy: the server file's stamp, whether it was copied (not: larger than asked),
+ * and the id of its content where the copy stored it in the store too (a hoard's batches).
+ */
+export interface Whole {
+  readonly stamp: ServerStamp;
+  readonly copied: boolean;
+  readonly id?: Hash;
+}
 
 /** Where ranges come from: the remote agent, or the daemon itself. */
 export interface RangeSource {
@@ -30,7 +41,7 @@ export interface RangeSource {
    * The whole server file at `from` copied over the placeholder at `path` and completed (its
    * size and mtime, synced), if it has at most `max` bytes (range-copy.ts, copyWhole).
    */
-  whole?(path: Path, max: number, from?: Path): Promise<{ stamp: ServerStamp; copied: boolean }>;
+  whole?(path: Path, max: number, from?: Path): Promise<Whole>;
 }
 
 export interface FetchPolicy {
@@ -62,6 +73,8 @@ export interface FetchOutcome {
   readonly kept: number;
   /** A map of another version of the server's file was dropped. */
   readonly restarted: boolean;
+  /** The content's id, where the fetch stored it in the store already (Whole). */
+  readonly id?: Hash;
 }
 
 /** How many times a server file changing under the fetch restarts it before giving up. */

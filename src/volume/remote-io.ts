@@ -18,6 +18,7 @@ import type {
 } from './agent-ops.js';
 import type { Hash } from '../tree/index.js';
 import type { SyncPhase } from '../sync/sync-dirs.js';
+import type { BatchResult } from './batch-copy.js';
 import type { RangeSource } from './partial-fetch.js';
 import { WholeBatches } from './whole-batches.js';
 import type { ServerStamp } from './ranges.js';
@@ -32,6 +33,13 @@ export class RemoteIo {
   readonly prober: AgentClient;
   /** A hoard's small files, copied many per request (whole-batches.ts). */
   private readonly batches: WholeBatches;
+  /**
+   * Set by the volume's services: a hoard's batches then keep their files in the store too
+   * (the agent stores each file's bytes as it copies them, so they are read and hashed once),
+   * each batch run through this (the learner's `keeping`: a gc waits for it and keeps what it
+   * stored until base names it).
+   */
+  keepBlobs: ((batch: () => Promise<BatchResult[]>) => Promise<BatchResult[]>) | undefined;
 
   constructor(
     private readonly storeDir: string,
@@ -44,11 +52,16 @@ export class RemoteIo {
     this.agent = new AgentClient(how, log);
     this.prober = new AgentClient(how, log);
     this.batches = new WholeBatches((files) => {
+      const call = (args: BatchArgs): Promise<BatchResult[]> =>
+        this.agent.call('copyBatch', args, {
+          deadlineMs: this.deadlines.metaMs,
+          idleMs: this.deadlines.idleMs,
+        });
       const args: BatchArgs = { remote: this.remote, local: this.local, files };
-      return this.agent.call('copyBatch', args, {
-        deadlineMs: this.deadlines.metaMs,
-        idleMs: this.deadlines.idleMs,
-      });
+      const keep = this.keepBlobs;
+      return keep === undefined
+        ? call(args)
+        : keep(() => call({ ...args, storeDir: this.storeDir }));
     });
   }
 

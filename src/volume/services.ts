@@ -42,6 +42,8 @@ export class Services {
     this.hoarder = new Hoarder(volume, this.pins, event);
     this.reconnect = new Reconnector(volume, this.io, store.db('volume'), log);
     volume.remoteIo = this.io;
+    io.keepBlobs = (batch) =>
+      volume.learner.keeping(batch, (results) => results.flatMap((r) => ('id' in r ? [r.id] : [])));
     volume.onEvent = event;
   }
 

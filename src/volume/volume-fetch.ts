@@ -251,8 +251,14 @@ export class VolumeFetch {
     this.v.onFetched(path);
     // Base's content, as fetched: kept in the store, and base learns its id (a later text
     // merge needs base's bytes; MERGE.md rule P).
-    this.v.learner.fetched(origin, dst, got.stamp, (line) => {
-      this.log(`${this.v.describe(path)}: ${line}`);
-    });
+    this.v.learner.fetched(
+      origin,
+      dst,
+      got.stamp,
+      (line) => {
+        this.log(`${this.v.describe(path)}: ${line}`);
+      },
+      got.id,
+    );
   }
 }

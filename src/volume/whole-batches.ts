@@ -10,12 +10,10 @@ import { AgentCallError } from '../agent/client.js';
 import { isTransportCode } from '../agent/protocol.js';
 import type { Path } from '../merge/plan.js';
 import type { BatchFile, BatchResult } from './batch-copy.js';
-import type { ServerStamp } from './ranges.js';
+import type { Whole } from './partial-fetch.js';
 
 export const FILES = 32;
 export const IN_FLIGHT = 4;
-
-type Whole = { stamp: ServerStamp; copied: boolean };
 
 interface Waiting {
   readonly file: BatchFile;

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentCallError } from '../../src/agent/client.js';
 import { codeOf } from '../../src/agent/serve.js';
+import { Store } from '../../src/store/store.js';
+import { hashBytes } from '../../src/tree/index.js';
 import { copyBatch, type BatchFile, type BatchResult } from '../../src/volume/batch-copy.js';
 import { WholeBatches } from '../../src/volume/whole-batches.js';
 
@@ -40,8 +42,10 @@ test('a batch copies every file it can; a missing one is that file’s failure',
   files.push({ path: 'renamed', from: 'origin', max: 1 << 20 });
 
   let reports = 0;
-  const r = await copyBatch(Buffer.from(remote), Buffer.from(local), files, failed, () => {
-    reports++;
+  const r = await copyBatch(Buffer.from(remote), Buffer.from(local), files, failed, {
+    progress: () => {
+      reports++;
+    },
   });
   t.is(r.length, files.length);
   t.true(reports > 0);
@@ -58,6 +62,43 @@ test('a batch copies every file it can; a missing one is that file’s failure',
   t.is(readFileSync(join(local, 'big')).length, 3);
   t.like(r[42], { copied: true });
   t.is(readFileSync(join(local, 'renamed'), 'utf8'), 'from elsewhere\n');
+});
+
+test('a batch with a store keeps each file copied as a blob, its id the content’s', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-batch-'));
+  const store = await Store.create(join(dir, 'store'));
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const remote = join(dir, 'remote');
+  const local = join(dir, 'local');
+  mkdirSync(remote);
+  mkdirSync(local);
+  // Small ones (stored in LMDB), one large enough for a blob file, an empty one, one too large.
+  const contents = [
+    ...Array.from({ length: 9 }, (_, i) => Buffer.from(`kept ${i}\n`.repeat(i * 7))),
+    Buffer.alloc(150_000, 'large '),
+    Buffer.alloc(5000, 1),
+  ];
+  const files: BatchFile[] = contents.map((c, i) => {
+    writeFileSync(join(remote, `f${i}`), c);
+    writeFileSync(join(local, `f${i}`), Buffer.alloc(3));
+    return { path: `f${i}`, max: i === 10 ? 4096 : 1 << 20 };
+  });
+  const r = await copyBatch(Buffer.from(remote), Buffer.from(local), files, failed, {
+    keep: (bytes) => store.putBlob(bytes),
+  });
+  await store.flush();
+  for (let i = 0; i < 10; i++) {
+    const want = contents[i]!;
+    t.deepEqual(readFileSync(join(local, `f${i}`)), want);
+    const id = (r[i] as { id?: string }).id;
+    t.is(id, hashBytes(want), `f${i}: the id of its content`);
+    t.deepEqual(await store.readBlob(id!), want, `f${i}: its bytes in the store`);
+  }
+  t.like(r[10], { copied: false });
+  t.false('id' in r[10]!, 'nothing copied, nothing kept');
 });
 
 test('waiting requests leave together, each answered with its own result', async (t) => {

@@ -2,17 +2,47 @@
 // every pinned file still reads while the files left out fail with ENODATA; a recursive pin
 // covers files created on the server later; a hoard run again after it finished has nothing
 // left to fetch (resumable: what is fetched is no longer a placeholder), also after a daemon
-// killed with -9 in the middle of a hoard, whose store then verifies.
+// killed with -9 in the middle of a hoard, whose store then verifies. Base learns each hoarded
+// file's id: the id of the server's bytes, with those bytes in the store.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REF_BASE } from '../../src/store/kv.js';
+import { Store } from '../../src/store/store.js';
+import { hashBytes, lookup } from '../../src/tree/index.js';
 import { localDirOf } from '../../src/volume/layout.js';
 import { eventually, sh, tetherRun } from './harness.js';
 import { cannotSshfs, sshfsVolume } from './sshfs-remote.js';
 
 const skipped = cannotSshfs === undefined ? '' : ` — skipped: ${cannotSshfs}`;
 const serial = cannotSshfs === undefined ? test.serial : test.skip;
+
+/**
+ * For each of `paths`, the id base gives it and whether the store holds that blob with exactly
+ * those bytes (read beside the daemon, the store opened read-only).
+ */
+async function baseBlobs(
+  store: string,
+  paths: readonly string[],
+): Promise<Map<string, { id?: string; bytes?: Buffer }>> {
+  const s = await Store.open(store, { readOnly: true });
+  try {
+    const base = s.getRef(REF_BASE);
+    const out = new Map<string, { id?: string; bytes?: Buffer }>();
+    for (const p of paths) {
+      const id = base === undefined ? undefined : lookup(s, base, p)?.id;
+      const bytes = id === undefined ? undefined : await s.readBlob(id).catch(() => undefined);
+      out.set(p, {
+        ...(id === undefined ? {} : { id }),
+        ...(bytes === undefined ? {} : { bytes }),
+      });
+    }
+    return out;
+  } finally {
+    await s.close();
+  }
+}
 
 serial(`pinned files hoarded before an outage read during it${skipped}`, async (t) => {
   const v = await sshfsVolume(
@@ -22,6 +52,8 @@ serial(`pinned files hoarded before an outage read during it${skipped}`, async (
       for (let i = 0; i < 40; i++)
         writeFileSync(join(e, 'project', 'src', `f${i}.txt`), `file ${i}\n`);
       writeFileSync(join(e, 'project', 'README'), 'readme\n');
+      // Large enough for a blob file of its own in the store (small ones live in LMDB).
+      writeFileSync(join(e, 'project', 'big.bin'), Buffer.alloc(200_000, 'big '));
       writeFileSync(join(e, 'notes.txt'), 'notes\n');
       writeFileSync(join(e, 'other.txt'), 'other\n');
     },
@@ -36,7 +68,18 @@ serial(`pinned files hoarded before an outage read during it${skipped}`, async (
   ]);
   const h = await tetherRun(['hoard', v.mnt, '--json'], 60_000);
   t.is(h.status, 0, h.stderr);
-  t.like(JSON.parse(h.stdout), { total: 42, done: 42, failed: 0 });
+  t.like(JSON.parse(h.stdout), { total: 43, done: 43, failed: 0 });
+  const hoarded = [
+    ...Array.from({ length: 40 }, (_, i) => `project/src/f${i}.txt`),
+    'project/README',
+    'project/big.bin',
+    'notes.txt',
+  ];
+  for (const [p, got] of await baseBlobs(v.store, hoarded)) {
+    const want = readFileSync(join(v.exported, p));
+    t.is(got.id, hashBytes(want), `${p}: base has the id of the server's bytes`);
+    t.deepEqual(got.bytes, want, `${p}: the store holds those bytes`);
+  }
 
   // Created on the server after the pin: the next hoard covers it (recursive pin).
   writeFileSync(join(v.exported, 'project', 'later.txt'), 'later\n');
