@@ -125,7 +125,9 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
   if (c == NULL) return;
   c->attr = *attr;
   c->x1 = to_set;
-  c->x3 = fh_of(fi);
+  // An open directory's handle (an fchmod or futimens of it) is 0, the kernel's own: the
+  // directory has no descriptor here (and fd 0 is never a file's).
+  c->x3 = fi != NULL && fi->fh == 0 ? -1 : fh_of(fi);
   send_call(c);
 }
 

@@ -6,6 +6,7 @@
 import test from 'ava';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAIN } from '../cli/run.js';
 import { cannotMount, mounted, run, sh } from './harness.js';
 
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
@@ -106,12 +107,15 @@ serial(
       );
       t.is(both.stdout, `${whole}---\n${whole}`, both.stderr);
     }
-    // A reader pauses; another reads the whole directory, then names it has passed are
-    // removed through the mount; the first reads on.
+    // A reader pauses; another reads the whole directory (the kernel keeps the listing the
+    // two made), then names are removed on the server and a sync brings that in, which drops
+    // the kernel's listing: the first reader reads on from the daemon.
     const removed = ALL.filter((_, i) => i % 10 === 0);
     const r = await readPausing(
       big,
-      `cd ${big} && touch new && rm new && ls -f . | sort && rm ${removed.join(' ')}`,
+      `cd ${big} && touch new && rm new && ls -f . | sort && ` +
+        `cd ${join(v.remote, 'big')} && rm ${removed.join(' ')} && ` +
+        `${process.execPath} ${MAIN} sync ${v.mnt} >/dev/null`,
     );
     t.is(r.meanwhile, whole, 'the second reader read the whole directory');
     t.deepEqual(twice(r.read), []);
@@ -121,5 +125,28 @@ serial(
       [],
       'the paused reader read every name that stayed',
     );
+    const after = await sh(`ls -f ${big} | wc -l`);
+    t.is(after.stdout, `${String(FILES - removed.length + 2)}\n`, after.stderr);
+  },
+);
+
+serial(
+  `an open directory's fchmod and futimens answer the directory's own attributes${skipped}`,
+  async (t) => {
+    // The kernel opens directories itself: their handle is 0, not a descriptor of the daemon.
+    const v = await mounted(t, (remote) => {
+      mkdirSync(join(remote, 'd'));
+    });
+    const script = `
+const fs = require('node:fs');
+const fd = fs.openSync(process.argv[1], 'r');
+fs.fchmodSync(fd, 0o701);
+fs.futimesSync(fd, 1000, 2000);
+const st = fs.fstatSync(fd);
+process.stdout.write(st.mode.toString(8) + ' ' + String(st.mtimeMs));
+`;
+    const r = await run(process.execPath, ['-e', script, join(v.mnt, 'd')]);
+    t.is(r.stdout, '40701 2000000', r.stderr);
+    t.is((await sh(`stat -c '%a %F %Y' ${join(v.mnt, 'd')}`)).stdout, '701 directory 2000\n');
   },
 );
