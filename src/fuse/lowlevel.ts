@@ -99,14 +99,10 @@ export async function mountLowLevel(
     h,
     nodes: new NodeTable(rootIno, (id) => {
       takeNodeFd(c, id);
-      dirs.forgotten(id);
     }),
     times: o.times ?? LONG_CACHE,
     ...(o.volatile === undefined ? {} : { volatile: o.volatile }),
     ...(o.checked === undefined ? {} : { checked: o.checked }),
-    namesChanged: (node) => {
-      dirs.invalidated(node);
-    },
   };
   const dirs = new Listings(c);
   const creates = new DirectCreates(c);
@@ -137,11 +133,7 @@ export async function mountLowLevel(
   ): void => {
     if (op === OP.exit) {
       creates.stop();
-      if (trace !== undefined) {
-        log(`requests: ${trace.report()}`);
-        if (held.session !== undefined)
-          log(`at the kernel: ${RequestTrace.kernelReport(addon.kernelCounts(held.session))}`);
-      }
+      if (trace !== undefined) log(`requests: ${trace.report()}`);
       exited = true;
       onExit();
       destroyIfIdle();
@@ -195,7 +187,7 @@ export async function mountLowLevel(
       if (exited) return;
       // After the created calls made so far: a file just made is in the table, with its node.
       creates.afterCreated(() => {
-        if (!exited) invalidatePath(c, dirs, s, path);
+        if (!exited) invalidatePath(c, s, path);
       });
     },
     cached: () => c.nodes.paths().map((p) => p.slice(1)),
@@ -267,10 +259,9 @@ function errnoOf(err: unknown, log: (line: string) => void): number {
 }
 
 /** Invalidate the node at `path`, its entry in its parent, and the parent's listing. */
-function invalidatePath(c: Ctx, dirs: Listings, s: Session, path: Path): void {
+function invalidatePath(c: Ctx, s: Session, path: Path): void {
   const { addon, nodes } = c;
   if (path === '') {
-    dirs.invalidated(ROOT);
     addon.notifyInvalInode(s, ROOT);
     return;
   }
@@ -286,11 +277,8 @@ function invalidatePath(c: Ctx, dirs: Listings, s: Session, path: Path): void {
   // The name may now be another file: the session thread no longer answers for its node.
   if (node !== undefined) takeNodeFd(c, node.id);
   addon.notifyInvalEntry(s, parent, name);
-  dirs.invalidated(parent);
   addon.notifyInvalInode(s, parent);
-  if (node === undefined) return;
-  dirs.invalidated(node.id);
-  addon.notifyInvalInode(s, node.id);
+  if (node !== undefined) addon.notifyInvalInode(s, node.id);
 }
 
 type Args = [number | Buffer, number | Float64Array, number | Buffer, number];
@@ -360,9 +348,16 @@ function dispatch(
       return F.setxattr(c, req, ino, bytes(a1), bytes(a3), a4, who);
     case OP.removexattr:
       return F.removexattr(c, req, ino, bytes(a1), who);
+    case OP.opendir:
+      // Answered by the session thread; only an older addon would send it.
+      c.addon.replyOpen(req, 0, 0);
+      return Promise.resolve();
     case OP.readdir:
     case OP.readdirplus:
-      return dirs.readdir(req, ino, num(a1), num(a2), op === OP.readdirplus, who);
+      return dirs.readdir(req, ino, num(a3), num(a1), num(a2), op === OP.readdirplus, who);
+    case OP.releasedir:
+      dirs.releasedir(num(a1));
+      return Promise.resolve();
     case OP.flush:
     case OP.fsyncdir:
       c.addon.replyErr(req, 0);
