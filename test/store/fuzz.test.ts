@@ -8,13 +8,13 @@
 // so without it the same seed would damage other structures from one run to the next.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { open } from 'lmdb';
 import { mulberry32 } from '../../bench/lib/gentree.js';
 import { Store } from '../../src/store/store.js';
 import { tempDir, tether, type Run } from '../cli/run.js';
 import { flip, makeStore } from './damage.js';
+import { compact } from './lmdb-pages.js';
 
 const FLIPS = Number(process.env['TETHER_FUZZ_FLIPS'] ?? 24);
 const SEED = Number(process.env['TETHER_FUZZ_SEED'] ?? 20261204);
@@ -26,20 +26,6 @@ function files(dir: string, rel = ''): { path: string; size: number }[] {
     if (e.isDirectory()) return files(dir, p);
     return [{ path: p, size: statSync(join(dir, p)).size }];
   });
-}
-
-/** The store's database rewritten compact: the same records, in pages laid out by them alone. */
-async function compact(store: string): Promise<void> {
-  const env = open({ path: join(store, 'db'), maxDbs: 64 });
-  const to = join(store, 'compact');
-  mkdirSync(to);
-  try {
-    await env.backup(to, true);
-  } finally {
-    await env.close();
-  }
-  renameSync(join(to, 'data.mdb'), join(store, 'db', 'data.mdb'));
-  rmSync(to, { recursive: true });
 }
 
 /** What the read-only commands show of a store (the meaning of its records). */
