@@ -102,6 +102,38 @@ function metaProblem(
   return undefined;
 }
 
+/** The two meta pages of the data file open at `fd` (the second as far as the file holds it). */
+export interface MetaPages {
+  readonly size: number;
+  readonly pageSize: number;
+  readonly first: Buffer;
+  readonly second: Buffer;
+}
+
+/** Reads the meta pages; undefined for an empty file (a store LMDB has not written yet). */
+export function readMetaPages(fd: number): MetaPages | undefined {
+  const size = fstatSync(fd).size;
+  if (size === 0) return undefined;
+  const first = Buffer.alloc(META_BYTES);
+  readSync(fd, first, 0, META_BYTES, 0);
+  const pageSize = first.readUInt32LE(OFF.dbs + DB.pad);
+  const second = Buffer.alloc(META_BYTES);
+  const got = PAGE_SIZES.has(pageSize) ? readSync(fd, second, 0, META_BYTES, pageSize) : 0;
+  return { size, pageSize, first, second: second.subarray(0, got) };
+}
+
+/** Throws EDAMAGED when a meta page of the data file open at `fd` is one LMDB would misread. */
+export function checkMetaPages(dir: string, fd: number): void {
+  const m = readMetaPages(fd);
+  if (m === undefined) return;
+  if (!PAGE_SIZES.has(m.pageSize)) throw damagedDb(dir, 'meta page 0: bad page size');
+  const pages = BigInt(Math.floor(m.size / m.pageSize));
+  for (const [i, page] of [m.first, m.second].entries()) {
+    const why = metaProblem(page, i, m.pageSize, pages);
+    if (why !== undefined) throw damagedDb(dir, `meta page ${i}: ${why}`);
+  }
+}
+
 /**
  * Throws EDAMAGED when the environment in `<dir>/db` has a meta page LMDB would misread. No
  * data file yet (a new store) is fine.
@@ -115,19 +147,7 @@ export function checkLmdbHeader(dir: string): void {
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return;
-    const first = Buffer.alloc(META_BYTES);
-    readSync(fd, first, 0, META_BYTES, 0);
-    const pageSize = first.readUInt32LE(OFF.dbs + DB.pad);
-    if (!PAGE_SIZES.has(pageSize)) throw damagedDb(dir, 'meta page 0: bad page size');
-    const pages = BigInt(Math.floor(size / pageSize));
-    const second = Buffer.alloc(META_BYTES);
-    const got = readSync(fd, second, 0, META_BYTES, pageSize);
-    for (const [i, m] of [first, second.subarray(0, got)].entries()) {
-      const why = metaProblem(m, i, pageSize, pages);
-      if (why !== undefined) throw damagedDb(dir, `meta page ${i}: ${why}`);
-    }
+    checkMetaPages(dir, fd);
   } finally {
     closeSync(fd);
   }

@@ -1,9 +1,9 @@
 // Checking a store's LMDB trees before LMDB opens them (lmdb-walk.ts walks them): at every
 // open, and in full by fsck, which can also rebuild a damaged database (lmdb-salvage.ts).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TetherError } from '../errors.js';
-import { checkLmdbHeader, damagedDb, DB, META_BYTES, OFF } from './lmdb-header.js';
+import { checkMetaPages, damagedDb, DB, META_BYTES, OFF, readMetaPages } from './lmdb-header.js';
 import {
   TreeDamage,
   walkSnapshot,
@@ -14,15 +14,14 @@ import {
 
 /** The newest snapshot's meta page as the walk needs it (both were checked by lmdb-header). */
 function readSnapshot(fd: number): Snapshot | undefined {
-  const size = fstatSync(fd).size;
-  if (size === 0) return undefined;
-  const first = Buffer.alloc(META_BYTES);
-  readSync(fd, first, 0, META_BYTES, 0);
-  const pageSize = first.readUInt32LE(OFF.dbs + DB.pad);
-  const second = Buffer.alloc(META_BYTES);
-  readSync(fd, second, 0, META_BYTES, pageSize);
+  const metas = readMetaPages(fd);
+  if (metas === undefined) return undefined;
+  const { size, pageSize, first, second } = metas;
   // LMDB's choice (mdb_pick_meta without MDB_PREVSNAPSHOT): the higher txn id, page 0 on a tie.
-  const m = second.readBigUInt64LE(OFF.txnid) > first.readBigUInt64LE(OFF.txnid) ? second : first;
+  const newer =
+    second.length === META_BYTES &&
+    second.readBigUInt64LE(OFF.txnid) > first.readBigUInt64LE(OFF.txnid);
+  const m = newer ? second : first;
   return {
     pageSize,
     filePages: Math.floor(size / pageSize),
@@ -44,7 +43,7 @@ function pageReader(fd: number, pageSize: number): PageReader {
 const ATTEMPTS = 5;
 
 /**
- * Throws EDAMAGED when a meta page (checkLmdbHeader) or a B-tree page of the environment in
+ * Throws EDAMAGED when a meta page (checkMetaPages) or a B-tree page of the environment in
  * `<dir>/db` is damaged. Another process may be writing meanwhile (the walk holds no read
  * transaction, so a writer may reuse pages of the snapshot it reads once two newer ones are
  * committed): damage counts only when the newest snapshot is still the one walked. A store
@@ -52,7 +51,6 @@ const ATTEMPTS = 5;
  * Returns the pages walked (leaf pages not read are counted).
  */
 export function checkLmdbTrees(dir: string, mode: 'open' | 'full'): number {
-  checkLmdbHeader(dir);
   let fd: number;
   try {
     fd = openSync(join(dir, 'db', 'data.mdb'), 'r');
@@ -61,6 +59,7 @@ export function checkLmdbTrees(dir: string, mode: 'open' | 'full'): number {
     throw err;
   }
   try {
+    checkMetaPages(dir, fd);
     // Damage counts once two walks of one snapshot found it (a meta page read while a writer
     // wrote it could have named a root that was never written with it).
     let suspect: bigint | undefined;
