@@ -151,12 +151,21 @@ export async function applyActions(
   const copied = new Map<number, Hash>();
   let applied = 0;
   let finished = 0;
+  // The marks of the wave running, issued together when it ends: one store commit a wave
+  // instead of one an action (each commit is a disk flush, beside the files' own). Marks need
+  // not be durable one by one (plan-log.ts): a mark lost is an action run again, answered
+  // "already done". Marks made after their wave ended (a run cut short) are issued at once.
+  let held: [number, Status][] | undefined;
+  const mark = (i: number, st: Status): void => {
+    if (held === undefined) log.mark(i, st);
+    else held.push([i, st]);
+  };
   const one = async (i: number): Promise<void> => {
     const a = plan.actions[i]!;
     if (statuses[i] === undefined && skip.has(i)) {
       // On a path that could not be read (reported as a problem, not as a failure here).
       statuses[i] = 'failed';
-      log.mark(i, 'failed');
+      mark(i, 'failed');
     } else if (statuses[i] === undefined) {
       await hooks.beforeAction?.(i, a);
       const out = await runAction(a, replicas);
@@ -166,7 +175,7 @@ export async function applyActions(
       if (out.ok && out.id !== undefined) copied.set(i, out.id);
       if (out.ok && out.note !== undefined) notes.push({ index: i, action: a, note: out.note });
       if (!out.ok) failures.push({ index: i, action: a, reason: out.reason });
-      log.mark(i, st);
+      mark(i, st);
     } else if (statuses[i] === 'failed') {
       failures.push({ index: i, action: a, reason: 'failed in the interrupted run' });
     }
@@ -177,7 +186,14 @@ export async function applyActions(
     const worker = async (): Promise<void> => {
       while (next < wave.length) await one(wave[next++]!);
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL, wave.length) }, worker));
+    held = [];
+    try {
+      await Promise.all(Array.from({ length: Math.min(PARALLEL, wave.length) }, worker));
+    } finally {
+      const marks = held;
+      held = undefined;
+      for (const [i, st] of marks) log.mark(i, st);
+    }
   }
   await log.flush();
   failures.sort((x, y) => x.index - y.index);
