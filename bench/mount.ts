@@ -17,8 +17,10 @@
 // Sizes: BENCH_FILES (20000), BENCH_MB (200), BENCH_CHANGES per side (100), BENCH_CONFLICTS
 // (5, part of the changes), BENCH_ROUNDS (1: rounds of offline → changes → tether online, then
 // unison, interleaved so both see the same machine load; medians reported), BENCH_DIR (where
-// the work directory is made; default the temp dir), BENCH_KEEP=1 keeps it. Needs /dev/fuse, fusermount and unison; prints one JSON line
-// last.
+// the work directory is made; default the temp dir), BENCH_KEEP=1 keeps it. BENCH_BASELINE=FILE
+// (another build's tether.cjs) reconnects a second volume (its own copy of the server
+// directory and its own store) with the same changes in the same rounds, timed between this
+// build and unison. Needs /dev/fuse, fusermount and unison; prints one JSON line last.
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -51,6 +53,7 @@ const CHANGES = envInt('BENCH_CHANGES', 100);
 const CONFLICTS = Math.min(envInt('BENCH_CONFLICTS', 5), CHANGES);
 const ROUNDS = Math.max(1, envInt('BENCH_ROUNDS', 1));
 const KEEP = process.env['BENCH_KEEP'] === '1';
+const BASELINE = process.env['BENCH_BASELINE'];
 
 type Change =
   | { op: 'write'; path: string; data: Buffer }
@@ -127,6 +130,15 @@ function toFirstStat(argv: readonly string[], probe: string, env: NodeJS.Process
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+/** The 1-minute load average (Linux), for the report. */
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'latin1').split(' ')[0]!;
+  } catch {
+    return '?';
+  }
+}
+
 function main(): void {
   for (const [what, ok] of [
     ['/dev/fuse', existsSync('/dev/fuse')],
@@ -146,6 +158,7 @@ function main(): void {
   const ub = join(work, 'ub');
   const env = { ...process.env, TETHER_PULL_MS: '3600000', UNISON: join(work, 'unison-home') };
   let mounted = false;
+  let otherMounted: string | undefined;
   try {
     console.log(`generating ${FILES} files / ${MB} MB in ${work}`);
     const pool = makePool(4 * 1024 * 1024, mulberry32(3));
@@ -153,6 +166,19 @@ function main(): void {
     must(['cp', '-a', remote, ua]);
     must(['cp', '-a', remote, ub]);
     mkdirSync(mnt);
+    const other =
+      BASELINE === undefined
+        ? undefined
+        : {
+            cli: BASELINE,
+            remote: join(work, 'remote2'),
+            mnt: join(work, 'mnt2'),
+            store: join(work, 'store2'),
+          };
+    if (other !== undefined) {
+      must(['cp', '-a', remote, other.remote]);
+      mkdirSync(other.mnt);
+    }
     const unison = [
       'unison',
       ua,
@@ -185,9 +211,20 @@ function main(): void {
     const remountToStat = toFirstStat(mountArgv, probe, env);
     mounted = true;
     must([process.execPath, TETHER, 'sync', mnt], { env });
+    if (other !== undefined) {
+      must(
+        [process.execPath, other.cli, 'mount', other.remote, other.mnt, '--store', other.store],
+        {
+          env,
+        },
+      );
+      otherMounted = other.mnt;
+      must([process.execPath, other.cli, 'sync', other.mnt], { env });
+      must([process.execPath, other.cli, 'sync', other.mnt], { env });
+    }
 
     const used = new Set<string>();
-    const rounds: { tether: number; unison: number }[] = [];
+    const rounds: { tether: number; unison: number; baseline: number }[] = [];
     let offlineToStat = 0;
     for (let r = 0; r < ROUNDS; r++) {
       const changes = plan(paths, pool, r, used);
@@ -196,6 +233,12 @@ function main(): void {
       for (const c of changes.local) if (c.op === 'rename') readFileSync(join(mnt, c.path));
       const off = toFirstStat([process.execPath, TETHER, 'offline', mnt], probe, env);
       if (r === 0) offlineToStat = off;
+      if (other !== undefined) {
+        for (const c of changes.local) if (c.op === 'rename') readFileSync(join(other.mnt, c.path));
+        must([process.execPath, other.cli, 'offline', other.mnt], { env });
+        apply(other.mnt, changes.local);
+        apply(other.remote, changes.server);
+      }
 
       apply(mnt, changes.local);
       apply(remote, changes.server);
@@ -204,18 +247,39 @@ function main(): void {
 
       const t = timed([process.execPath, TETHER, 'online', mnt], { env });
       if (t.status !== 0 && t.status !== 3) throw new Error(`tether online: ${t.stderr}`);
+      const b =
+        other === undefined
+          ? undefined
+          : timed([process.execPath, other.cli, 'online', other.mnt], { env });
+      if (b !== undefined && b.status !== 0 && b.status !== 3) {
+        throw new Error(`baseline online: ${b.stderr}`);
+      }
       const u = timed(unison, { env });
       if (u.status !== 0 && u.status !== 1) throw new Error(`unison: ${u.stderr.slice(0, 2000)}`);
-      rounds.push({ tether: t.seconds, unison: u.seconds });
+      rounds.push({ tether: t.seconds, unison: u.seconds, baseline: b?.seconds ?? NaN });
       console.log(
         `round ${r + 1}: tether online ${t.seconds.toFixed(2)} s, unison -batch ` +
           `${u.seconds.toFixed(2)} s, ratio ${(t.seconds / u.seconds).toFixed(2)}x ` +
-          `(daemon's ${lastPhases(store)})`,
+          `(daemon's ${lastPhases(store)}); load ${loadAverage()}`,
       );
+      if (other !== undefined && b !== undefined) {
+        console.log(
+          `  baseline online ${b.seconds.toFixed(2)} s, ratio ${(b.seconds / u.seconds).toFixed(2)}x ` +
+            `(daemon's ${lastPhases(other.store)})`,
+        );
+      }
     }
     const tm = median(rounds.map((x) => x.tether));
     const um = median(rounds.map((x) => x.unison));
     const ratio = median(rounds.map((x) => x.tether / x.unison));
+    const bm = median(rounds.map((x) => x.baseline));
+    if (other !== undefined) {
+      const br = median(rounds.map((x) => x.baseline / x.unison));
+      console.log(
+        `baseline (${other.cli}), median of ${ROUNDS}: online ${bm.toFixed(2)} s, ratio ` +
+          `${br.toFixed(2)}x unison; this build / baseline ${(tm / bm).toFixed(2)}`,
+      );
+    }
     console.log(
       `reconnect, ${CHANGES} changes per side, median of ${ROUNDS}: tether online ` +
         `${tm.toFixed(2)} s, unison -batch ${um.toFixed(2)} s, ratio ${ratio.toFixed(2)}x`,
@@ -236,12 +300,17 @@ function main(): void {
         tetherOnline: tm,
         unison: um,
         ratio,
+        ...(other === undefined ? {} : { baseline: bm }),
         mountToStat,
         remountToStat,
         offlineToStat,
       }),
     );
   } finally {
+    if (otherMounted !== undefined && BASELINE !== undefined) {
+      const r = timed([process.execPath, BASELINE, 'unmount', otherMounted]);
+      if (r.status !== 0) spawnSync('fusermount', ['-uz', otherMounted]);
+    }
     if (mounted) {
       const r = timed([process.execPath, TETHER, 'unmount', mnt]);
       if (r.status !== 0) spawnSync('fusermount', ['-uz', mnt]);
