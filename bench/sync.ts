@@ -19,7 +19,10 @@
 // (5, part of the changes), BENCH_ROUNDS (1: more rounds apply fresh changes and sync again;
 // the median is reported), BENCH_DIR (where the work directory is made; default the temp
 // dir), BENCH_KEEP=1 keeps the work directory, BENCH_PROFILE=DIR writes a CPU profile of each
-// timed tether run there.
+// timed tether run there. BENCH_TETHER_BEFORE names another build's tether.cjs, synced as a
+// tool of its own (a pair and a store of its own) in the same rounds, the order of all tools
+// alternating each round; BENCH_PEERS=0 leaves Unison and rclone out (a comparison of two
+// tether builds alone).
 // The last line printed is one JSON summary.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import {
@@ -60,9 +63,19 @@ const ROUNDS = Math.max(1, envInt('BENCH_ROUNDS', 1));
 const KEEP = process.env['BENCH_KEEP'] === '1';
 /** A directory for CPU profiles of tether's timed runs (node --cpu-prof), or unset. */
 const PROFILE = process.env['BENCH_PROFILE'] || undefined;
+/** Another build's tether.cjs, timed as the tool 'tether-before', or unset. */
+const BEFORE = process.env['BENCH_TETHER_BEFORE'] || undefined;
+const PEERS = process.env['BENCH_PEERS'] !== '0';
 
-type Tool = 'tether' | 'unison' | 'rclone';
-const TOOLS: readonly Tool[] = ['tether', 'unison', 'rclone'];
+type Tool = 'tether' | 'tether-before' | 'unison' | 'rclone';
+const TOOLS: readonly Tool[] = [
+  'tether',
+  ...(BEFORE === undefined ? [] : (['tether-before'] as const)),
+  ...(PEERS ? (['unison', 'rclone'] as const) : []),
+];
+
+/** The tether.cjs a tether tool runs. */
+const cjsOf = (tool: 'tether' | 'tether-before'): string => (tool === 'tether' ? MAIN : BEFORE!);
 
 // --- the tree --------------------------------------------------------------------------
 
@@ -187,18 +200,20 @@ function run(argv: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<stri
 
 const INSTALL: Record<Tool, string> = {
   tether: 'build it first: npx tsc -p .',
+  'tether-before': 'build that tree first, or unset BENCH_TETHER_BEFORE',
   unison: 'apt-get install -y unison',
   rclone: 'apt-get install -y rclone',
 };
 
 function missing(tool: Tool): string | undefined {
   switch (tool) {
-    case 'tether': {
+    case 'tether':
+    case 'tether-before': {
       try {
-        statSync(MAIN);
+        statSync(cjsOf(tool));
         return undefined;
       } catch {
-        return `tether is not built (${MAIN} is missing)`;
+        return `${tool} is not built (${cjsOf(tool)} is missing)`;
       }
     }
     case 'unison':
@@ -212,7 +227,8 @@ function missing(tool: Tool): string | undefined {
 function version(tool: Tool): string {
   switch (tool) {
     case 'tether':
-      return run([process.execPath, MAIN, '--version']).stdout.trim();
+    case 'tether-before':
+      return run([process.execPath, cjsOf(tool), '--version']).stdout.trim();
     case 'unison':
       return run(['unison', '-version']).stdout.trim();
     case 'rclone':
@@ -224,11 +240,14 @@ function version(tool: Tool): string {
 function syncArgv(tool: Tool, p: Pair, first: boolean): { argv: string[]; env: NodeJS.ProcessEnv } {
   switch (tool) {
     case 'tether':
+    case 'tether-before':
       return {
         argv: [
           process.execPath,
-          ...(PROFILE === undefined || first ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`]),
-          MAIN,
+          ...(PROFILE === undefined || first
+            ? []
+            : ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE, tool)}`]),
+          cjsOf(tool),
           'sync-dirs',
           p.a,
           p.b,
@@ -278,7 +297,7 @@ function syncArgv(tool: Tool, p: Pair, first: boolean): { argv: string[]; env: N
 
 /** Exit statuses that mean "done" (tether: 3 = done, conflicts remain). */
 function okStatus(tool: Tool, status: number | null): boolean {
-  return status === 0 || (tool === 'tether' && status === 3);
+  return status === 0 || ((tool === 'tether' || tool === 'tether-before') && status === 3);
 }
 
 function timedSync(
@@ -424,6 +443,12 @@ function main(): void {
       fastest !== undefined && tether !== undefined
         ? median(times.get(fastest)!) / median(tether)
         : null;
+    const before = times.get('tether-before');
+    const overBefore =
+      before !== undefined && tether !== undefined ? median(tether) / median(before) : null;
+    if (overBefore !== null) {
+      say(`tether takes ${(overBefore * 100).toFixed(1)}% of tether-before's time (medians)`);
+    }
     say(
       speedup === null
         ? 'no ratio: tether or both peers did not run'
@@ -441,6 +466,7 @@ function main(): void {
         fasterPeer: fastest ?? null,
         speedupOverFasterPeer: speedup === null ? null : round3(speedup),
         tetherOverPeerTime: speedup === null ? null : round3(1 / speedup),
+        tetherOverBeforeTime: overBefore === null ? null : round3(overBefore),
         target: 2,
         met: speedup !== null && speedup >= 2,
       }) + '\n',
