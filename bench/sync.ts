@@ -22,7 +22,8 @@
 // timed tether run there. BENCH_TETHER_BEFORE names another build's tether.cjs, synced as a
 // tool of its own (a pair and a store of its own) in the same rounds, the order of all tools
 // alternating each round; BENCH_PEERS=0 leaves Unison and rclone out (a comparison of two
-// tether builds alone).
+// tether builds alone). Each timed run's CPU time (user and system, from /proc) is reported
+// beside its wall time.
 // The last line printed is one JSON summary.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import {
@@ -300,21 +301,39 @@ function okStatus(tool: Tool, status: number | null): boolean {
   return status === 0 || ((tool === 'tether' || tool === 'tether-before') && status === 3);
 }
 
+/**
+ * CPU seconds (user and system) of this process's waited-for children so far, from
+ * /proc/self/stat (clock ticks of 10 ms); undefined where there is no /proc. On a loaded
+ * machine a command's CPU time varies far less than its wall time.
+ */
+function childCpu(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function timedSync(
   tool: Tool,
   p: Pair,
   first: boolean,
-): { seconds: number; status: number | null } {
+): { seconds: number; cpu: number | undefined; status: number | null } {
   const { argv, env } = syncArgv(tool, p, first);
+  const c0 = childCpu();
   const t0 = performance.now();
   const r = run(argv, env);
   const seconds = (performance.now() - t0) / 1000;
+  const c1 = childCpu();
+  const cpu = c0 === undefined || c1 === undefined ? undefined : c1 - c0;
   if (!okStatus(tool, r.status)) {
     process.stdout.write(
       `  ${tool} exited ${String(r.status)}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}\n`,
     );
   }
-  return { seconds, status: r.status };
+  return { seconds, cpu, status: r.status };
 }
 
 // --- checking --------------------------------------------------------------------------
@@ -393,6 +412,8 @@ function main(): void {
     rmSync(gen, { recursive: true, force: true });
 
     const times = new Map<Tool, number[]>();
+    /** CPU seconds (user and system) of each timed run, where /proc tells. */
+    const cpus = new Map<Tool, number[]>();
     const kept = new Map<Tool, number>();
     const statuses = new Map<Tool, (number | null)[]>();
     let conflictsTotal = 0;
@@ -411,11 +432,14 @@ function main(): void {
         const p = pairs.get(tool)!;
         const r = timedSync(tool, p, false);
         times.set(tool, [...(times.get(tool) ?? []), r.seconds]);
+        if (r.cpu !== undefined) cpus.set(tool, [...(cpus.get(tool) ?? []), r.cpu]);
         statuses.set(tool, [...(statuses.get(tool) ?? []), r.status]);
         const k = conflictsKept(p.a, changes.conflicts);
         kept.set(tool, (kept.get(tool) ?? 0) + k);
         say(
-          `round ${round}: ${tool} sync ${r.seconds.toFixed(3)} s (exit ${String(r.status)}), ` +
+          `round ${round}: ${tool} sync ${r.seconds.toFixed(3)} s` +
+            (r.cpu === undefined ? '' : ` (CPU ${r.cpu.toFixed(2)} s)`) +
+            ` (exit ${String(r.status)}), ` +
             `conflicts kept ${k}/${changes.conflicts.length}`,
         );
       }
@@ -432,6 +456,12 @@ function main(): void {
               firstSyncSeconds: round3(first[tool]!),
               secondSyncSeconds: round3(median(ts)),
               runs: ts.map(round3),
+              ...(cpus.has(tool)
+                ? {
+                    secondSyncCpuSeconds: round3(median(cpus.get(tool)!)),
+                    cpuRuns: cpus.get(tool)!.map(round3),
+                  }
+                : {}),
               exit: statuses.get(tool),
               conflictsKept: kept.get(tool) ?? 0,
             };
@@ -448,6 +478,17 @@ function main(): void {
       before !== undefined && tether !== undefined ? median(tether) / median(before) : null;
     if (overBefore !== null) {
       say(`tether takes ${(overBefore * 100).toFixed(1)}% of tether-before's time (medians)`);
+    }
+    const cpuBefore = cpus.get('tether-before');
+    const cpuTether = cpus.get('tether');
+    const cpuOverBefore =
+      cpuBefore !== undefined && cpuTether !== undefined
+        ? median(cpuTether) / median(cpuBefore)
+        : null;
+    if (cpuOverBefore !== null) {
+      say(
+        `tether takes ${(cpuOverBefore * 100).toFixed(1)}% of tether-before's CPU time (medians)`,
+      );
     }
     say(
       speedup === null
@@ -467,6 +508,7 @@ function main(): void {
         speedupOverFasterPeer: speedup === null ? null : round3(speedup),
         tetherOverPeerTime: speedup === null ? null : round3(1 / speedup),
         tetherOverBeforeTime: overBefore === null ? null : round3(overBefore),
+        tetherOverBeforeCpu: cpuOverBefore === null ? null : round3(cpuOverBefore),
         target: 2,
         met: speedup !== null && speedup >= 2,
       }) + '\n',
