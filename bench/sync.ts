@@ -41,12 +41,13 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
 
 import { content, generateTree, makePool, mulberry32, shuffle } from './lib/gentree.js';
+import { median, round3, timed } from './lib/run.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'tether.cjs');
 
+/** A whole number of at least 0 (lib/run.ts's envInt wants more than 0: no BENCH_CONFLICTS=0). */
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
   if (v === undefined || v === '') return fallback;
@@ -301,33 +302,15 @@ function okStatus(tool: Tool, status: number | null): boolean {
   return status === 0 || ((tool === 'tether' || tool === 'tether-before') && status === 3);
 }
 
-/**
- * CPU seconds (user and system) of this process's waited-for children so far, from
- * /proc/self/stat (clock ticks of 10 ms); undefined where there is no /proc. On a loaded
- * machine a command's CPU time varies far less than its wall time.
- */
-function childCpu(): number | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'latin1');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[13]) + Number(f[14])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 function timedSync(
   tool: Tool,
   p: Pair,
   first: boolean,
 ): { seconds: number; cpu: number | undefined; status: number | null } {
   const { argv, env } = syncArgv(tool, p, first);
-  const c0 = childCpu();
-  const t0 = performance.now();
-  const r = run(argv, env);
-  const seconds = (performance.now() - t0) / 1000;
-  const c1 = childCpu();
-  const cpu = c0 === undefined || c1 === undefined ? undefined : c1 - c0;
+  const r = timed(argv, { env: { ...process.env, ...env } });
+  const seconds = r.seconds;
+  const cpu = Number.isNaN(r.cpuSeconds) ? undefined : r.cpuSeconds;
   if (!okStatus(tool, r.status)) {
     process.stdout.write(
       `  ${tool} exited ${String(r.status)}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}\n`,
@@ -359,12 +342,6 @@ function conflictsKept(a: string, conflicts: RoundChanges['conflicts']): number 
   const present = (data: Buffer): boolean =>
     (bySize.get(data.length) ?? []).some((p) => readFileSync(join(a, p)).equals(data));
   return conflicts.filter((c) => present(c.local) && present(c.server)).length;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 // --- main ------------------------------------------------------------------------------
@@ -516,10 +493,6 @@ function main(): void {
   } finally {
     if (!KEEP) rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 main();
