@@ -4,7 +4,8 @@
 // same files from the same page cache; each is timed as a whole command. Medians of
 // BENCH_RUNS runs (default 5). Sizes: BENCH_FILES (20000), BENCH_MB (200). BENCH_TETHER_BEFORE
 // names another build's tether.cjs, timed beside this one in the same runs (a store of its
-// own), with this build's time as a share of its. Last line: JSON.
+// own), with this build's time as a share of its; the two take turns going first. Last line:
+// JSON.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,13 @@ const MB = envInt('BENCH_MB', 200);
 const RUNS = envInt('BENCH_RUNS', 5);
 const BEFORE = process.env['BENCH_TETHER_BEFORE'] || undefined;
 const before = (args: readonly string[]): Timed => must([process.execPath, BEFORE!, ...args]);
+/**
+ * The builds timed in run `i`, in the order they run: with a build before, which one goes
+ * first alternates, so neither always meets the disk still writing back what the step before
+ * it wrote (the tree just generated, git's objects).
+ */
+const buildsInRun = (i: number): readonly ('this' | 'before')[] =>
+  BEFORE === undefined ? ['this'] : i % 2 === 0 ? ['this', 'before'] : ['before', 'this'];
 
 const work = mkdtempSync(join(tmpdir(), 'tether-bench-snapshot-'));
 try {
@@ -27,14 +35,19 @@ try {
   const tetherCold: number[] = [];
   const gitCold: number[] = [];
   const beforeCold: number[] = [];
+  /** CPU seconds of the same runs (they swing less than wall time on a loaded machine). */
+  const tetherColdCpu: number[] = [];
+  const beforeColdCpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const store = join(work, `store${i}`);
-    tetherCold.push(tether(['snapshot', 'take', 'cold', '--of', tree, '--store', store]).seconds);
-    rmSync(store, { recursive: true, force: true });
-    if (BEFORE !== undefined) {
-      beforeCold.push(before(['snapshot', 'take', 'cold', '--of', tree, '--store', store]).seconds);
+    const coldOf = (build: 'this' | 'before'): void => {
+      const args = ['snapshot', 'take', 'cold', '--of', tree, '--store', store];
+      const t = build === 'this' ? tether(args) : before(args);
+      (build === 'this' ? tetherCold : beforeCold).push(t.seconds);
+      (build === 'this' ? tetherColdCpu : beforeColdCpu).push(t.cpuSeconds);
       rmSync(store, { recursive: true, force: true });
-    }
+    };
+    for (const build of buildsInRun(i)) coldOf(build);
     const gitDir = join(work, `git${i}`);
     const env = { ...process.env, GIT_DIR: join(gitDir, '.git'), GIT_WORK_TREE: tree };
     must(['git', 'init', '-q', gitDir]);
@@ -58,6 +71,8 @@ try {
   if (BEFORE !== undefined)
     before(['snapshot', 'take', 'v0', '--of', tree, '--store', storeBefore]);
   const beforeAgain: number[] = [];
+  const beforeAgainCpu: number[] = [];
+  const tetherAgainCpu: number[] = [];
   const gitDir = join(work, 'git');
   const env = { ...process.env, GIT_DIR: join(gitDir, '.git'), GIT_WORK_TREE: tree };
   must(['git', 'init', '-q', gitDir]);
@@ -65,12 +80,18 @@ try {
   const rounds: { seconds: number; read: number; changed: number; git: number }[] = [];
   for (let i = 1; i <= RUNS; i++) {
     const changed = mutateTree(tree, paths, { fraction: 0.01, pool, seed: 100 + i });
-    const again = tether(['snapshot', 'take', `v${i}`, '--of', tree, '--store', store, '--json']);
-    if (BEFORE !== undefined) {
-      beforeAgain.push(
-        before(['snapshot', 'take', `v${i}`, '--of', tree, '--store', storeBefore]).seconds,
-      );
+    let again: Timed | undefined;
+    for (const build of buildsInRun(i)) {
+      if (build === 'this') {
+        again = tether(['snapshot', 'take', `v${i}`, '--of', tree, '--store', store, '--json']);
+      } else {
+        const t = before(['snapshot', 'take', `v${i}`, '--of', tree, '--store', storeBefore]);
+        beforeAgain.push(t.seconds);
+        beforeAgainCpu.push(t.cpuSeconds);
+      }
     }
+    if (again === undefined) throw new Error('this build was not run');
+    tetherAgainCpu.push(again.cpuSeconds);
     const gitAgain =
       must(['git', 'add', '-A'], { env, cwd: tree }).seconds +
       must(['git', 'write-tree'], { env, cwd: tree }).seconds;
@@ -103,11 +124,17 @@ try {
           coldShareOfBefore: round3(first / median(beforeCold)),
           beforeResnapshotSeconds: round3(median(beforeAgain)),
           resnapshotShareOfBefore: round3(reSeconds / median(beforeAgain)),
+          coldCpuSeconds: round3(median(tetherColdCpu)),
+          beforeColdCpuSeconds: round3(median(beforeColdCpu)),
+          resnapshotCpuSeconds: round3(median(tetherAgainCpu)),
+          beforeResnapshotCpuSeconds: round3(median(beforeAgainCpu)),
         };
   if (BEFORE !== undefined) {
     console.log(
       `before (${BEFORE}): cold ${vsBefore.beforeColdSeconds} s, re-snapshot ${vsBefore.beforeResnapshotSeconds} s; ` +
-        `this build / before: cold ${vsBefore.coldShareOfBefore}, re-snapshot ${vsBefore.resnapshotShareOfBefore}`,
+        `this build / before: cold ${vsBefore.coldShareOfBefore}, re-snapshot ${vsBefore.resnapshotShareOfBefore}; ` +
+        `CPU this build / before: cold ${vsBefore.coldCpuSeconds} / ${vsBefore.beforeColdCpuSeconds} s, ` +
+        `re-snapshot ${vsBefore.resnapshotCpuSeconds} / ${vsBefore.beforeResnapshotCpuSeconds} s`,
     );
   }
   console.log(

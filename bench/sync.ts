@@ -19,7 +19,11 @@
 // (5, part of the changes), BENCH_ROUNDS (1: more rounds apply fresh changes and sync again;
 // the median is reported), BENCH_DIR (where the work directory is made; default the temp
 // dir), BENCH_KEEP=1 keeps the work directory, BENCH_PROFILE=DIR writes a CPU profile of each
-// timed tether run there.
+// timed tether run there. BENCH_TETHER_BEFORE names another build's tether.cjs, synced as a
+// tool of its own (a pair and a store of its own) in the same rounds, the order of all tools
+// alternating each round; BENCH_PEERS=0 leaves Unison and rclone out (a comparison of two
+// tether builds alone). Each timed run's CPU time (user and system, from /proc) is reported
+// beside its wall time.
 // The last line printed is one JSON summary.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import {
@@ -37,12 +41,13 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
 
 import { content, generateTree, makePool, mulberry32, shuffle } from './lib/gentree.js';
+import { median, round3, timed } from './lib/run.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'tether.cjs');
 
+/** A whole number of at least 0 (lib/run.ts's envInt wants more than 0: no BENCH_CONFLICTS=0). */
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
   if (v === undefined || v === '') return fallback;
@@ -60,9 +65,19 @@ const ROUNDS = Math.max(1, envInt('BENCH_ROUNDS', 1));
 const KEEP = process.env['BENCH_KEEP'] === '1';
 /** A directory for CPU profiles of tether's timed runs (node --cpu-prof), or unset. */
 const PROFILE = process.env['BENCH_PROFILE'] || undefined;
+/** Another build's tether.cjs, timed as the tool 'tether-before', or unset. */
+const BEFORE = process.env['BENCH_TETHER_BEFORE'] || undefined;
+const PEERS = process.env['BENCH_PEERS'] !== '0';
 
-type Tool = 'tether' | 'unison' | 'rclone';
-const TOOLS: readonly Tool[] = ['tether', 'unison', 'rclone'];
+type Tool = 'tether' | 'tether-before' | 'unison' | 'rclone';
+const TOOLS: readonly Tool[] = [
+  'tether',
+  ...(BEFORE === undefined ? [] : (['tether-before'] as const)),
+  ...(PEERS ? (['unison', 'rclone'] as const) : []),
+];
+
+/** The tether.cjs a tether tool runs. */
+const cjsOf = (tool: 'tether' | 'tether-before'): string => (tool === 'tether' ? MAIN : BEFORE!);
 
 // --- the tree --------------------------------------------------------------------------
 
@@ -187,18 +202,20 @@ function run(argv: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<stri
 
 const INSTALL: Record<Tool, string> = {
   tether: 'build it first: npx tsc -p .',
+  'tether-before': 'build that tree first, or unset BENCH_TETHER_BEFORE',
   unison: 'apt-get install -y unison',
   rclone: 'apt-get install -y rclone',
 };
 
 function missing(tool: Tool): string | undefined {
   switch (tool) {
-    case 'tether': {
+    case 'tether':
+    case 'tether-before': {
       try {
-        statSync(MAIN);
+        statSync(cjsOf(tool));
         return undefined;
       } catch {
-        return `tether is not built (${MAIN} is missing)`;
+        return `${tool} is not built (${cjsOf(tool)} is missing)`;
       }
     }
     case 'unison':
@@ -212,7 +229,8 @@ function missing(tool: Tool): string | undefined {
 function version(tool: Tool): string {
   switch (tool) {
     case 'tether':
-      return run([process.execPath, MAIN, '--version']).stdout.trim();
+    case 'tether-before':
+      return run([process.execPath, cjsOf(tool), '--version']).stdout.trim();
     case 'unison':
       return run(['unison', '-version']).stdout.trim();
     case 'rclone':
@@ -224,11 +242,14 @@ function version(tool: Tool): string {
 function syncArgv(tool: Tool, p: Pair, first: boolean): { argv: string[]; env: NodeJS.ProcessEnv } {
   switch (tool) {
     case 'tether':
+    case 'tether-before':
       return {
         argv: [
           process.execPath,
-          ...(PROFILE === undefined || first ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`]),
-          MAIN,
+          ...(PROFILE === undefined || first
+            ? []
+            : ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE, tool)}`]),
+          cjsOf(tool),
           'sync-dirs',
           p.a,
           p.b,
@@ -278,24 +299,24 @@ function syncArgv(tool: Tool, p: Pair, first: boolean): { argv: string[]; env: N
 
 /** Exit statuses that mean "done" (tether: 3 = done, conflicts remain). */
 function okStatus(tool: Tool, status: number | null): boolean {
-  return status === 0 || (tool === 'tether' && status === 3);
+  return status === 0 || ((tool === 'tether' || tool === 'tether-before') && status === 3);
 }
 
 function timedSync(
   tool: Tool,
   p: Pair,
   first: boolean,
-): { seconds: number; status: number | null } {
+): { seconds: number; cpu: number | undefined; status: number | null } {
   const { argv, env } = syncArgv(tool, p, first);
-  const t0 = performance.now();
-  const r = run(argv, env);
-  const seconds = (performance.now() - t0) / 1000;
+  const r = timed(argv, { env: { ...process.env, ...env } });
+  const seconds = r.seconds;
+  const cpu = Number.isNaN(r.cpuSeconds) ? undefined : r.cpuSeconds;
   if (!okStatus(tool, r.status)) {
     process.stdout.write(
       `  ${tool} exited ${String(r.status)}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}\n`,
     );
   }
-  return { seconds, status: r.status };
+  return { seconds, cpu, status: r.status };
 }
 
 // --- checking --------------------------------------------------------------------------
@@ -321,12 +342,6 @@ function conflictsKept(a: string, conflicts: RoundChanges['conflicts']): number 
   const present = (data: Buffer): boolean =>
     (bySize.get(data.length) ?? []).some((p) => readFileSync(join(a, p)).equals(data));
   return conflicts.filter((c) => present(c.local) && present(c.server)).length;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 // --- main ------------------------------------------------------------------------------
@@ -374,6 +389,8 @@ function main(): void {
     rmSync(gen, { recursive: true, force: true });
 
     const times = new Map<Tool, number[]>();
+    /** CPU seconds (user and system) of each timed run, where /proc tells. */
+    const cpus = new Map<Tool, number[]>();
     const kept = new Map<Tool, number>();
     const statuses = new Map<Tool, (number | null)[]>();
     let conflictsTotal = 0;
@@ -392,11 +409,14 @@ function main(): void {
         const p = pairs.get(tool)!;
         const r = timedSync(tool, p, false);
         times.set(tool, [...(times.get(tool) ?? []), r.seconds]);
+        if (r.cpu !== undefined) cpus.set(tool, [...(cpus.get(tool) ?? []), r.cpu]);
         statuses.set(tool, [...(statuses.get(tool) ?? []), r.status]);
         const k = conflictsKept(p.a, changes.conflicts);
         kept.set(tool, (kept.get(tool) ?? 0) + k);
         say(
-          `round ${round}: ${tool} sync ${r.seconds.toFixed(3)} s (exit ${String(r.status)}), ` +
+          `round ${round}: ${tool} sync ${r.seconds.toFixed(3)} s` +
+            (r.cpu === undefined ? '' : ` (CPU ${r.cpu.toFixed(2)} s)`) +
+            ` (exit ${String(r.status)}), ` +
             `conflicts kept ${k}/${changes.conflicts.length}`,
         );
       }
@@ -413,6 +433,12 @@ function main(): void {
               firstSyncSeconds: round3(first[tool]!),
               secondSyncSeconds: round3(median(ts)),
               runs: ts.map(round3),
+              ...(cpus.has(tool)
+                ? {
+                    secondSyncCpuSeconds: round3(median(cpus.get(tool)!)),
+                    cpuRuns: cpus.get(tool)!.map(round3),
+                  }
+                : {}),
               exit: statuses.get(tool),
               conflictsKept: kept.get(tool) ?? 0,
             };
@@ -424,6 +450,23 @@ function main(): void {
       fastest !== undefined && tether !== undefined
         ? median(times.get(fastest)!) / median(tether)
         : null;
+    const before = times.get('tether-before');
+    const overBefore =
+      before !== undefined && tether !== undefined ? median(tether) / median(before) : null;
+    if (overBefore !== null) {
+      say(`tether takes ${(overBefore * 100).toFixed(1)}% of tether-before's time (medians)`);
+    }
+    const cpuBefore = cpus.get('tether-before');
+    const cpuTether = cpus.get('tether');
+    const cpuOverBefore =
+      cpuBefore !== undefined && cpuTether !== undefined
+        ? median(cpuTether) / median(cpuBefore)
+        : null;
+    if (cpuOverBefore !== null) {
+      say(
+        `tether takes ${(cpuOverBefore * 100).toFixed(1)}% of tether-before's CPU time (medians)`,
+      );
+    }
     say(
       speedup === null
         ? 'no ratio: tether or both peers did not run'
@@ -441,6 +484,8 @@ function main(): void {
         fasterPeer: fastest ?? null,
         speedupOverFasterPeer: speedup === null ? null : round3(speedup),
         tetherOverPeerTime: speedup === null ? null : round3(1 / speedup),
+        tetherOverBeforeTime: overBefore === null ? null : round3(overBefore),
+        tetherOverBeforeCpu: cpuOverBefore === null ? null : round3(cpuOverBefore),
         target: 2,
         met: speedup !== null && speedup >= 2,
       }) + '\n',
@@ -448,10 +493,6 @@ function main(): void {
   } finally {
     if (!KEEP) rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 main();

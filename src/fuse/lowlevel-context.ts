@@ -36,42 +36,6 @@ export interface CacheTimes {
   readonly negative: number;
 }
 
-/** The handler calls the low-level binding makes: every one of them must be there. */
-export type Handlers = Pick<Operations, 'readdirAttrs' | 'created' | 'mayCreate'> &
-  Required<
-    Pick<
-      Operations,
-      | 'access'
-      | 'statfs'
-      | 'getattr'
-      | 'fgetattr'
-      | 'readdir'
-      | 'readlink'
-      | 'open'
-      | 'create'
-      | 'read'
-      | 'write'
-      | 'fsync'
-      | 'release'
-      | 'truncate'
-      | 'ftruncate'
-      | 'unlink'
-      | 'rename'
-      | 'link'
-      | 'symlink'
-      | 'mkdir'
-      | 'rmdir'
-      | 'chmod'
-      | 'chown'
-      | 'utimens'
-      | 'mknod'
-      | 'getxattr'
-      | 'setxattr'
-      | 'listxattr'
-      | 'removexattr'
-    >
-  >;
-
 /** Every handler the low-level binding calls (a table lacking one cannot be mounted). */
 export const HANDLER_NAMES = [
   'access',
@@ -102,7 +66,11 @@ export const HANDLER_NAMES = [
   'setxattr',
   'listxattr',
   'removexattr',
-] as const satisfies readonly (keyof Handlers)[];
+] as const satisfies readonly (keyof Operations)[];
+
+/** The handler calls the low-level binding makes: every one of them must be there. */
+export type Handlers = Pick<Operations, 'readdirAttrs' | 'created' | 'mayCreate'> &
+  Required<Pick<Operations, (typeof HANDLER_NAMES)[number]>>;
 
 export function requireHandlers(ops: Operations): Handlers {
   const missing = HANDLER_NAMES.filter((k) => typeof ops[k] !== 'function');

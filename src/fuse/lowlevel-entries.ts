@@ -117,12 +117,26 @@ export async function readlink(c: Ctx, req: number, ino: number, who: Caller) {
   c.addon.replyReadlink(req, typeof target === 'string' ? Buffer.from(target, 'latin1') : target);
 }
 
-/** After a handler made `name` in `parent`: answer its entry. */
-async function made(c: Ctx, req: number, parent: number, name: Buffer, p: string, who: Caller) {
+/**
+ * Make `name` in `parent` by the handler call `make` (given the new name's path) and answer
+ * the new name's entry.
+ */
+async function makeName(
+  c: Ctx,
+  req: number,
+  parent: number,
+  name: Buffer,
+  who: Caller,
+  make: (p: string, cb: (err: number) => void) => void,
+) {
+  const p = childPathOf(c, parent, name);
+  await done((cb) => {
+    make(p, cb);
+  });
   replyEntry(c, req, parent, name, await statOf(c, p, who));
 }
 
-export async function mknod(
+export function mknod(
   c: Ctx,
   req: number,
   parent: number,
@@ -131,14 +145,12 @@ export async function mknod(
   rdev: number,
   who: Caller,
 ) {
-  const p = childPathOf(c, parent, name);
-  await done((cb) => {
+  return makeName(c, req, parent, name, who, (p, cb) => {
     c.h.mknod(p, mode, rdev, cb, who);
   });
-  await made(c, req, parent, name, p, who);
 }
 
-export async function mkdir(
+export function mkdir(
   c: Ctx,
   req: number,
   parent: number,
@@ -146,14 +158,12 @@ export async function mkdir(
   mode: number,
   who: Caller,
 ) {
-  const p = childPathOf(c, parent, name);
-  await done((cb) => {
+  return makeName(c, req, parent, name, who, (p, cb) => {
     c.h.mkdir(p, mode, cb, who);
   });
-  await made(c, req, parent, name, p, who);
 }
 
-export async function symlink(
+export function symlink(
   c: Ctx,
   req: number,
   parent: number,
@@ -161,14 +171,12 @@ export async function symlink(
   target: Buffer,
   who: Caller,
 ) {
-  const p = childPathOf(c, parent, name);
-  await done((cb) => {
+  return makeName(c, req, parent, name, who, (p, cb) => {
     c.h.symlink(target.toString('latin1'), p, cb, who);
   });
-  await made(c, req, parent, name, p, who);
 }
 
-export async function link(
+export function link(
   c: Ctx,
   req: number,
   ino: number,
@@ -176,11 +184,9 @@ export async function link(
   newName: Buffer,
   who: Caller,
 ) {
-  const dest = childPathOf(c, newParent, newName);
-  await done((cb) => {
+  return makeName(c, req, newParent, newName, who, (dest, cb) => {
     c.h.link(pathOf(c, ino), dest, cb, who);
   });
-  await made(c, req, newParent, newName, dest, who);
 }
 
 /** `name` in `parent` is gone: a node with no name left is answered by JavaScript only. */

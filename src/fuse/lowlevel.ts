@@ -8,7 +8,7 @@ import { lstat } from 'node:fs/promises';
 import type { Path } from '../merge/plan.js';
 import type { Caller, Operations, Stat } from './operations.js';
 import type { CheckedReads } from './checked-reads.js';
-import { loadLowLevel, OP, type Session } from './lowlevel-addon.js';
+import { loadLowLevel, OP, type RequestHandler, type Session } from './lowlevel-addon.js';
 import {
   Errno,
   requireHandlers,
@@ -118,19 +118,7 @@ export async function mountLowLevel(
     destroyed = true;
     addon.destroy(held.session);
   };
-  const handler = (
-    op: number,
-    req: number,
-    ino: number,
-    a1: number | Buffer,
-    a2: number | Float64Array,
-    a3: number | Buffer,
-    a4: number,
-    uid: number,
-    gid: number,
-    pid: number,
-    umask: number,
-  ): void => {
+  const handler: RequestHandler = (op, req, ino, a1, a2, a3, a4, uid, gid, pid, umask) => {
     if (op === OP.exit) {
       creates.stop();
       if (trace !== undefined) log(`requests: ${trace.report()}`);

@@ -20,6 +20,7 @@ import { sameStamp, timeArg } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
 import { setOwner } from './owner.js';
 import { problem, type ContentSource, type Problem } from './replica.js';
+import { sourceChanged } from './refusals.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -136,9 +137,7 @@ export async function makeFile(
   fromPath: ByteString,
 ): Promise<Problem | Hash> {
   const before = await source.entry(fromPath);
-  const sourceMoved = problem(
-    `${source.label}: ${display(fromPath)} changed since the scan; nothing was copied and it will be planned again on the next run`,
-  );
+  const sourceMoved = sourceChanged(source.label, fromPath);
   if (
     before?.kind !== 'file' ||
     (entry.id === undefined && !sameStamp(before, entry, source.mtimeWindowNs))

@@ -15,14 +15,7 @@
 // (a parent that became one is a per-path problem), and the root is pinned by an open handle.
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { chmod, mkdir, readFile, rename, rm, rmdir, symlink, unlink } from 'node:fs/promises';
-import {
-  bytesOf,
-  display,
-  type ByteString,
-  type Entry,
-  type Field,
-  type Hash,
-} from '../tree/index.js';
+import { bytesOf, type ByteString, type Entry, type Field, type Hash } from '../tree/index.js';
 import { openToRead, pump, type OnPiece } from '../store/stream.js';
 import { finishSymlink, makeFile, makeSymlink, setFields, writeSynced } from './dir-write.js';
 import { putLink, type LinkSide } from './dir-link.js';
@@ -34,11 +27,18 @@ import { closeMtime, MTIME_WINDOW_NS, RACY_NS } from '../scan/stamp.js';
 import { setXattrs } from '../scan/xattrs.js';
 import { held, SafeRoot } from './safe-path.js';
 import {
+  appearedSinceScan,
+  changedSinceScan,
+  neverMade,
+  notEmpty,
+  notMetadata,
+  targetExists,
+} from './refusals.js';
+import {
   ALREADY,
   DONE,
   lastName,
   parentOf,
-  problem,
   type ContentSource,
   type Outcome,
   type Problem,
@@ -222,12 +222,7 @@ export class DirReplica implements Replica {
 
   private async expectAt(path: ByteString, expect: Entry | null): Promise<Problem | undefined> {
     if (await this.matches(path, expect)) return undefined;
-    const have = await this.entry(path);
-    return problem(
-      `${this.label}: ${display(path)} changed since the scan ` +
-        `(expected ${expect === null ? 'nothing' : `a ${expect.kind}`}, found ${have === undefined ? 'nothing' : `a ${have.kind}`}); ` +
-        `it was left as it is and will be planned again on the next run`,
-    );
+    return changedSinceScan(this.label, path, expect, await this.entry(path));
   }
 
   /** Create or replace a file or symlink at `path` with `entry`, copied from `source`. */
@@ -241,7 +236,7 @@ export class DirReplica implements Replica {
     link?: LinkTo,
   ): Promise<Outcome> {
     if (entry.kind !== 'file' && entry.kind !== 'symlink') {
-      return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never copied`);
+      return neverMade(this.label, path, entry, 'copied');
     }
     let note: string | undefined;
     if (link !== undefined && entry.kind === 'file') {
@@ -298,7 +293,7 @@ export class DirReplica implements Replica {
     data: Buffer | null,
   ): Promise<Outcome> {
     if (entry.kind !== 'symlink' && (entry.kind !== 'file' || data === null)) {
-      return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never written`);
+      return neverMade(this.label, path, entry, 'written');
     }
     return this.viaTemp(path, expect, entry, async (tmp) => {
       if (entry.kind === 'symlink') {
@@ -331,9 +326,7 @@ export class DirReplica implements Replica {
   async mkdir(path: ByteString, entry: Entry): Promise<Outcome> {
     const have = await this.entry(path);
     if (have !== undefined && have.kind !== 'dir') {
-      return problem(
-        `${this.label}: ${display(path)} appeared since the scan (a ${have.kind}); the directory was not made`,
-      );
+      return appearedSinceScan(this.label, path, have);
     }
     const p = await this.safe.need(path);
     if (have === undefined) await mkdir(p, { mode: entry.mode });
@@ -358,9 +351,7 @@ export class DirReplica implements Replica {
       return (await this.matches(path, entry)) && !fields.includes('xattrs') ? ALREADY : wrong;
     }
     const cannot = await setFields(await this.safe.need(path), entry, fields);
-    return cannot === undefined
-      ? DONE
-      : problem(`${this.label}: ${cannot} of ${display(path)} cannot be set as metadata`);
+    return cannot === undefined ? DONE : notMetadata(this.label, path, cannot);
   }
 
   /** Remove `path` (a directory only when empty). */
@@ -375,9 +366,7 @@ export class DirReplica implements Replica {
         await rmdir(p);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
-          return problem(
-            `${this.label}: directory ${display(path)} is not empty (something was added since the scan); it was kept`,
-          );
+          return notEmpty(this.label, path);
         }
         throw err;
       }
@@ -406,9 +395,7 @@ export class DirReplica implements Replica {
   ): Promise<Outcome> {
     if ((await this.entry(to)) !== undefined) {
       if (await this.matches(to, entry)) return ALREADY;
-      return problem(
-        `${this.label}: ${display(to)} exists; ${display(path)} was not moved there (tether never overwrites)`,
-      );
+      return targetExists(this.label, path, to);
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;

@@ -23,6 +23,15 @@ import {
   type Outcome,
   type Replica,
 } from './replica.js';
+import {
+  appearedSinceScan,
+  changedSinceScan,
+  neverMade,
+  notEmpty,
+  notMetadata,
+  sourceChanged,
+  targetExists,
+} from './refusals.js';
 
 interface Node {
   entry: Entry;
@@ -149,15 +158,11 @@ export class MemoryReplica implements Replica {
     fromPath: ByteString,
   ): Promise<Outcome> {
     if (entry.kind !== 'file' && entry.kind !== 'symlink') {
-      return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never copied`);
+      return neverMade(this.label, path, entry, 'copied');
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
-    if (!(await source.matches(fromPath, entry))) {
-      return problem(
-        `${source.label}: ${display(fromPath)} changed since the scan; nothing was copied and it will be planned again on the next run`,
-      );
-    }
+    if (!(await source.matches(fromPath, entry))) return sourceChanged(source.label, fromPath);
     if (entry.kind === 'symlink') return this.install(path, { entry: this.named(path, entry) });
     const pieces: Buffer[] = [];
     const size = await source.readContent(fromPath, (piece) => {
@@ -179,7 +184,7 @@ export class MemoryReplica implements Replica {
     data: Buffer | null,
   ): Promise<Outcome> {
     if (entry.kind !== 'symlink' && (entry.kind !== 'file' || data === null)) {
-      return problem(`${this.label}: a ${entry.kind} at ${display(path)} is never written`);
+      return neverMade(this.label, path, entry, 'written');
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return (await this.matches(path, entry)) ? ALREADY : wrong;
@@ -202,11 +207,7 @@ export class MemoryReplica implements Replica {
   mkdir(path: ByteString, entry: Entry): Promise<Outcome> {
     const have = this.nodes.get(path);
     if (have !== undefined && have.entry.kind !== 'dir') {
-      return Promise.resolve(
-        problem(
-          `${this.label}: ${display(path)} appeared since the scan (a ${have.entry.kind}); the directory was not made`,
-        ),
-      );
+      return Promise.resolve(appearedSinceScan(this.label, path, have.entry));
     }
     this.needParent(path);
     const made = this.named(path, entry);
@@ -230,7 +231,7 @@ export class MemoryReplica implements Replica {
     let e = node.entry;
     for (const f of fields) {
       if (f === 'kind' || f === 'content' || f === 'rdev') {
-        return problem(`${this.label}: ${f} of ${display(path)} cannot be set as metadata`);
+        return notMetadata(this.label, path, f);
       }
       if (f === 'mode' && e.kind !== 'symlink') e = { ...e, mode: entry.mode };
       if (f === 'uid' || f === 'gid') e = { ...e, uid: entry.uid, gid: entry.gid };
@@ -246,9 +247,7 @@ export class MemoryReplica implements Replica {
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
     if (expect.kind === 'dir' && this.paths().some((p) => p.startsWith(path + '/'))) {
-      return problem(
-        `${this.label}: directory ${display(path)} is not empty (something was added since the scan); it was kept`,
-      );
+      return notEmpty(this.label, path);
     }
     this.nodes.delete(path);
     return DONE;
@@ -272,9 +271,7 @@ export class MemoryReplica implements Replica {
   ): Promise<Outcome> {
     if (this.nodes.has(to)) {
       if (await this.matches(to, entry)) return ALREADY;
-      return problem(
-        `${this.label}: ${display(to)} exists; ${display(path)} was not moved there (tether never overwrites)`,
-      );
+      return targetExists(this.label, path, to);
     }
     const wrong = await this.expectAt(path, expect);
     if (wrong !== undefined) return wrong;
@@ -290,12 +287,7 @@ export class MemoryReplica implements Replica {
 
   private async expectAt(path: ByteString, expect: Entry | null): Promise<Outcome | undefined> {
     if (await this.matches(path, expect)) return undefined;
-    const have = this.nodes.get(path)?.entry;
-    return problem(
-      `${this.label}: ${display(path)} changed since the scan ` +
-        `(expected ${expect === null ? 'nothing' : `a ${expect.kind}`}, found ${have === undefined ? 'nothing' : `a ${have.kind}`}); ` +
-        `it was left as it is and will be planned again on the next run`,
-    );
+    return changedSinceScan(this.label, path, expect, this.nodes.get(path)?.entry);
   }
 
   private install(path: ByteString, node: Node): Outcome {

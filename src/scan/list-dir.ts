@@ -9,6 +9,7 @@
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import type { ByteString, Kind } from '../tree/index.js';
+import type { StatFields } from './fs-entry.js';
 import { native, RECORD_FIELDS } from './native.js';
 import { readXattrs, readXattrsSync } from './xattrs.js';
 
@@ -34,18 +35,12 @@ const STAT_BYTES = FIELD_NAME_OFFSET * 8;
 const FLAG_USER_XATTRS = 1;
 
 /** What a scan needs of one entry's lstat (times in ns; sizes of files fit a double). */
-export interface FileStat {
-  readonly kind: Kind | undefined;
+export interface FileStat extends StatFields {
   /** st_mode: type and permission bits. */
   readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
-  readonly mtimeNs: bigint;
   readonly ctimeNs: bigint;
   readonly ino: bigint;
   readonly dev: bigint;
-  readonly rdev: number;
   /** The entry may carry user.* xattrs (false: it has none, or they were not asked for). */
   readonly userXattrs: boolean;
 }

@@ -16,17 +16,9 @@
 import { Packr } from 'msgpackr';
 import { TetherError } from '../errors.js';
 import type { Conflict, ConflictKind, Path } from '../merge/plan.js';
-import {
-  byteString,
-  bytesOf,
-  decodeTree,
-  display,
-  encodeTree,
-  FIELDS,
-  unsafePathReason,
-} from '../tree/index.js';
-import type { Entry, Field } from '../tree/index.js';
-import type { KvDb } from '../store/kv.js';
+import { bytesOf, display, type Entry } from '../tree/index.js';
+import { asBytes, type KvDb } from '../store/kv.js';
+import { entryBytesOrNull, RecordFields } from './record-fields.js';
 
 /** What ConflictStore needs of a database: a store's named database (Buffer keys). */
 export type ConflictDb = KvDb;
@@ -270,7 +262,7 @@ function sameConflict(a: Conflict, b: Conflict): boolean {
     return a.variantPath === b.variantPath;
   }
   const three = (c: Conflict): Buffer[] =>
-    [c.base, c.local, c.server].map((e) => entryBytes(e) ?? Buffer.alloc(0));
+    [c.base, c.local, c.server].map((e) => entryBytesOrNull(e) ?? Buffer.alloc(0));
   const [x, y] = [three(a), three(b)];
   return x.every((e, i) => e.equals(y[i]!));
 }
@@ -283,9 +275,9 @@ function historyKey(seq: bigint): Buffer {
 }
 
 function asBuffer(v: unknown): Buffer {
-  if (Buffer.isBuffer(v)) return v;
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  throw corrupt('a conflict record is not stored as bytes');
+  const b = asBytes(v);
+  if (b === undefined) throw corrupt('a conflict record is not stored as bytes');
+  return b;
 }
 
 function corrupt(why: string): TetherError {
@@ -295,31 +287,15 @@ function corrupt(why: string): TetherError {
   );
 }
 
-/** Paths read back pass the tree's name rules: a tampered record must not leave a replica. */
-function safePath(bytes: Uint8Array): void {
-  const why = unsafePathReason(byteString(bytes));
-  if (why !== undefined) throw corrupt(`the path ${display(byteString(bytes))} is unsafe: ${why}`);
-}
-
-function entryBytes(e: Entry | null): Buffer | null {
-  return e === null ? null : encodeTree([e]);
-}
-
-function entryOf(v: unknown): Entry | null {
-  if (v === null) return null;
-  if (!(v instanceof Uint8Array)) throw corrupt('an entry is not bytes');
-  const [e, ...rest] = decodeTree(v);
-  if (e === undefined || rest.length > 0) throw corrupt('an entry encodes no single entry');
-  return e;
-}
+const read = new RecordFields(corrupt);
 
 function conflictArray(c: Conflict): unknown[] {
   return [
     bytesOf(c.path),
     c.kind,
-    entryBytes(c.base),
-    entryBytes(c.local),
-    entryBytes(c.server),
+    entryBytesOrNull(c.base),
+    entryBytesOrNull(c.local),
+    entryBytesOrNull(c.server),
     [...c.fields],
     c.variantPath === undefined ? null : bytesOf(c.variantPath),
     c.informational,
@@ -331,24 +307,21 @@ function conflictOf(raw: unknown): Conflict {
   if (!Array.isArray(raw) || raw.length !== 9) throw corrupt('a record has the wrong shape');
   const [path, kind, base, local, server, fields, variantPath, informational, message] =
     raw as unknown[];
-  if (!(path instanceof Uint8Array)) throw corrupt('a path is not bytes');
-  safePath(path);
+  const checkedPath = read.path(path);
   if (!KINDS.includes(kind as ConflictKind)) throw corrupt(`unknown kind ${String(kind)}`);
-  if (!Array.isArray(fields) || !fields.every((f) => FIELDS.includes(f as Field)))
-    throw corrupt('bad field list');
-  if (variantPath !== null && !(variantPath instanceof Uint8Array))
-    throw corrupt('a variant path is not bytes');
-  if (variantPath !== null) safePath(variantPath);
+  const checkedFields = read.fields(fields);
+  const variant =
+    variantPath === null ? null : read.path(variantPath, 'a variant path is not bytes');
   if (typeof informational !== 'boolean' || typeof message !== 'string')
     throw corrupt('bad flags or message');
   return {
-    path: byteString(path),
+    path: checkedPath,
     kind: kind as ConflictKind,
-    base: entryOf(base),
-    local: entryOf(local),
-    server: entryOf(server),
-    fields: fields as Field[],
-    ...(variantPath === null ? {} : { variantPath: byteString(variantPath) }),
+    base: read.entryOrNull(base),
+    local: read.entryOrNull(local),
+    server: read.entryOrNull(server),
+    fields: checkedFields,
+    ...(variant === null ? {} : { variantPath: variant }),
     informational,
     message,
   };
@@ -369,7 +342,7 @@ function encodeResolved(r: ResolvedConflict): Buffer {
     conflictArray(r.conflict),
     r.resolution,
     r.at,
-    entryBytes(r.result),
+    entryBytesOrNull(r.result),
     r.keptPath === undefined ? null : bytesOf(r.keptPath),
   ]);
 }
@@ -381,14 +354,13 @@ export function decodeResolved(bytes: Buffer): ResolvedConflict {
   if (!RESOLUTIONS.includes(resolution as Resolution))
     throw corrupt(`unknown resolution ${String(resolution)}`);
   if (typeof at !== 'number') throw corrupt('bad resolution time');
-  if (keptPath !== null && !(keptPath instanceof Uint8Array)) throw corrupt('bad kept path');
-  if (keptPath !== null) safePath(keptPath);
+  const kept = keptPath === null ? null : read.path(keptPath, 'bad kept path');
   return {
     conflict: conflictOf(c),
     resolution: resolution as Resolution,
     at,
-    result: entryOf(result),
-    ...(keptPath === null ? {} : { keptPath: byteString(keptPath) }),
+    result: read.entryOrNull(result),
+    ...(kept === null ? {} : { keptPath: kept }),
   };
 }
 

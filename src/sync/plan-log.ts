@@ -10,20 +10,9 @@
 import { Packr } from 'msgpackr';
 import { TetherError } from '../errors.js';
 import type { Action, BaseUpdate, LinkTo, Plan } from '../merge/plan.js';
-import {
-  byteString,
-  bytesOf,
-  decodeTree,
-  display,
-  encodeTree,
-  FIELDS,
-  isHash,
-  unsafePathReason,
-  type Entry,
-  type Field,
-  type Hash,
-} from '../tree/index.js';
+import { bytesOf, isHash, type Hash } from '../tree/index.js';
 import { decodeConflict, encodeConflict } from './conflict-store.js';
+import { entryBytes, entryBytesOrNull, RecordFields } from './record-fields.js';
 import { asBytes, type KvDb } from '../store/kv.js';
 
 const FORMAT = 1;
@@ -47,29 +36,7 @@ function corrupt(why: string): TetherError {
   );
 }
 
-const ent = (e: Entry): Buffer => encodeTree([e]);
-const entN = (e: Entry | null): Buffer | null => (e === null ? null : ent(e));
-function unent(v: unknown): Entry {
-  if (!(v instanceof Uint8Array)) throw corrupt('an entry is not bytes');
-  const [e] = decodeTree(v);
-  if (e === undefined) throw corrupt('an entry is empty');
-  return e;
-}
-const unentN = (v: unknown): Entry | null => (v === null ? null : unent(v));
-/** A path read back: bytes, and safe (a tampered plan must not reach outside a replica). */
-const str = (v: unknown): string => {
-  if (!(v instanceof Uint8Array)) throw corrupt('a path is not bytes');
-  const path = byteString(v);
-  const why = unsafePathReason(path);
-  if (why !== undefined) throw corrupt(`the path ${display(path)} is unsafe: ${why}`);
-  return path;
-};
-function fieldList(v: unknown): Field[] {
-  if (!Array.isArray(v) || !v.every((f) => FIELDS.includes(f as Field))) {
-    throw corrupt('bad field list');
-  }
-  return v as Field[];
-}
+const read = new RecordFields(corrupt);
 
 function encodeAction(a: Action): unknown[] {
   switch (a.op) {
@@ -78,24 +45,38 @@ function encodeAction(a: Action): unknown[] {
         a.op,
         a.side,
         bytesOf(a.path),
-        entN(a.expect),
-        ent(a.entry),
+        entryBytesOrNull(a.expect),
+        entryBytes(a.entry),
         a.from,
         bytesOf(a.fromPath),
         ...(a.link === undefined
           ? []
-          : [[bytesOf(a.link.to), ent(a.link.expect), a.link.verify === true]]),
+          : [[bytesOf(a.link.to), entryBytes(a.link.expect), a.link.verify === true]]),
       ];
     case 'mkdir':
-      return [a.op, a.side, bytesOf(a.path), ent(a.entry)];
+      return [a.op, a.side, bytesOf(a.path), entryBytes(a.entry)];
     case 'setmeta':
-      return [a.op, a.side, bytesOf(a.path), ent(a.expect), ent(a.entry), [...a.fields]];
+      return [
+        a.op,
+        a.side,
+        bytesOf(a.path),
+        entryBytes(a.expect),
+        entryBytes(a.entry),
+        [...a.fields],
+      ];
     case 'delete':
-      return [a.op, a.side, bytesOf(a.path), ent(a.expect)];
+      return [a.op, a.side, bytesOf(a.path), entryBytes(a.expect)];
     case 'rename':
-      return [a.op, a.side, bytesOf(a.path), bytesOf(a.to), ent(a.expect), ent(a.entry)];
+      return [
+        a.op,
+        a.side,
+        bytesOf(a.path),
+        bytesOf(a.to),
+        entryBytes(a.expect),
+        entryBytes(a.entry),
+      ];
     case 'variant':
-      return [a.op, a.side, bytesOf(a.path), bytesOf(a.variantPath), ent(a.entry)];
+      return [a.op, a.side, bytesOf(a.path), bytesOf(a.variantPath), entryBytes(a.entry)];
   }
 }
 
@@ -104,7 +85,7 @@ function linkOf(v: unknown): LinkTo {
     throw corrupt('bad link of a put');
   }
   const [to, expect, verify] = v as [unknown, unknown, boolean];
-  return { to: str(to), expect: unent(expect), ...(verify ? { verify } : {}) };
+  return { to: read.path(to), expect: read.entry(expect), ...(verify ? { verify } : {}) };
 }
 
 function decodeAction(r: unknown): Action {
@@ -112,7 +93,7 @@ function decodeAction(r: unknown): Action {
   const x = r as unknown[];
   const side = x[1];
   if (side !== 'local' && side !== 'server') throw corrupt('bad side');
-  const path = str(x[2]);
+  const path = read.path(x[2]);
   switch (x[0]) {
     case 'put': {
       const from = x[5];
@@ -121,30 +102,37 @@ function decodeAction(r: unknown): Action {
         op: 'put',
         side,
         path,
-        expect: unentN(x[3]),
-        entry: unent(x[4]),
+        expect: read.entryOrNull(x[3]),
+        entry: read.entry(x[4]),
         from,
-        fromPath: str(x[6]),
+        fromPath: read.path(x[6]),
         ...(x[7] === undefined ? {} : { link: linkOf(x[7]) }),
       };
     }
     case 'mkdir':
-      return { op: 'mkdir', side, path, expect: null, entry: unent(x[3]) };
+      return { op: 'mkdir', side, path, expect: null, entry: read.entry(x[3]) };
     case 'setmeta':
       return {
         op: 'setmeta',
         side,
         path,
-        expect: unent(x[3]),
-        entry: unent(x[4]),
-        fields: fieldList(x[5]),
+        expect: read.entry(x[3]),
+        entry: read.entry(x[4]),
+        fields: read.fields(x[5]),
       };
     case 'delete':
-      return { op: 'delete', side, path, expect: unent(x[3]) };
+      return { op: 'delete', side, path, expect: read.entry(x[3]) };
     case 'rename':
-      return { op: 'rename', side, path, to: str(x[3]), expect: unent(x[4]), entry: unent(x[5]) };
+      return {
+        op: 'rename',
+        side,
+        path,
+        to: read.path(x[3]),
+        expect: read.entry(x[4]),
+        entry: read.entry(x[5]),
+      };
     case 'variant':
-      return { op: 'variant', side, path, variantPath: str(x[3]), entry: unent(x[4]) };
+      return { op: 'variant', side, path, variantPath: read.path(x[3]), entry: read.entry(x[4]) };
     default:
       throw corrupt(`unknown action ${String(x[0])}`);
   }
@@ -158,7 +146,7 @@ export function encodePlan(plan: Plan, now: Date): Buffer {
     plan.conflicts.map((c) => encodeConflict(c)),
     plan.baseUpdates.map((u) => [
       bytesOf(u.path),
-      entN(u.entry),
+      entryBytesOrNull(u.entry),
       u.after === undefined ? null : [...u.after],
     ]),
     [plan.from.base, plan.from.local, plan.from.server],
@@ -189,8 +177,8 @@ export function decodePlan(bytes: Buffer): PendingRun {
       throw corrupt('bad action list of a base update');
     }
     return {
-      path: str(u[0]),
-      entry: unentN(u[1]),
+      path: read.path(u[0]),
+      entry: read.entryOrNull(u[1]),
       ...(Array.isArray(after) ? { after: after as number[] } : {}),
     };
   });
