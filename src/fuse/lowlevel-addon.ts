@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './operations.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 7;
+export const ABI = 8;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -118,6 +118,8 @@ export interface LowLevelAddon {
   createdSent(session: Session): number;
   /** [calls queued to JavaScript, calls it has taken from the queue], counted natively. */
   callsCounted(session: Session): [number, number];
+  /** Requests by kind (indexed as OP) as the kernel sent them, answered natively or not. */
+  kernelCounts(session: Session): Float64Array;
   replyErr(req: number, errno: number): number;
   replyEntry(req: number, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;
   replyCreate(

@@ -131,6 +131,11 @@ export interface Ctx {
   readonly checked?: CheckedReads;
   /** Creates the session thread answers itself, where it may (lowlevel-created.ts). */
   creates?: { refresh(): void };
+  /**
+   * A name in directory `node` went away or changed through the mount (unlink, rmdir,
+   * rename): a listing being read there looks its entries up again (lowlevel-dirs.ts).
+   */
+  readonly namesChanged?: (node: number) => void;
 }
 
 const NO_CACHE: CacheTimes = { attr: 0, entry: 0, negative: 0 };
