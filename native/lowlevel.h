@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 8
+#define LL_ABI 9
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -106,6 +106,9 @@ struct ll_session {
   // lifetime of their replies, and the node ids JavaScript set aside for them.
   bool creates;
   double entry_timeout;
+  // The mount's root for creates only (fd + 1, 0: none; under node_lock): not a node
+  // descriptor, since the root's lookups and getattrs stay JavaScript's.
+  int root_create_fd;
   // Created calls sent to JavaScript so far (it holds back invalidations until it has seen
   // them all: a node made here is not in its table before).
   uint64_t created_sent;

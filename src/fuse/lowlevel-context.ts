@@ -198,7 +198,7 @@ export function entryNode(c: Ctx, parent: number, name: Buffer, st: Stat): FsNod
 }
 
 /** Linux's O_PATH (node has no constant for it): a descriptor that names, not opens. */
-const O_PATH = 0o10000000;
+export const O_PATH = 0o10000000;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 
