@@ -157,7 +157,6 @@ static void free_session(ll_session *s) {
   pthread_mutex_destroy(&s->ids_lock);
   pthread_cond_destroy(&s->wake);
   ll_nodes_free(s);
-  free(s->listed);
   free(s);
 }
 
@@ -226,6 +225,25 @@ static napi_value destroy(napi_env env, napi_callback_info info) {
   return ll_undefined(env);
 }
 
+// kernelCounts(session): requests by kind (indexed as OP) as the kernel sent them, those the
+// session thread answered itself among them.
+static napi_value kernel_counts(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  ll_session *s = argc == 1 ? ll_session_arg(env, argv[0]) : NULL;
+  if (s == NULL) return ll_throw(env, "kernelCounts(session)");
+  size_t n = sizeof s->seen / sizeof s->seen[0];
+  napi_value ab, out;
+  void *raw;
+  napi_create_arraybuffer(env, n * sizeof(double), &raw, &ab);
+  for (size_t i = 0; i < n; i++) {
+    ((double *)raw)[i] = (double)__atomic_load_n(&s->seen[i], __ATOMIC_RELAXED);
+  }
+  napi_create_typedarray(env, napi_float64_array, n, ab, 0, &out);
+  return out;
+}
+
 static void define(napi_env env, napi_value exports, const char *name, napi_callback fn) {
   napi_value f;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
@@ -246,6 +264,7 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "giveNodeIds", ll_give_node_ids);
   define(env, exports, "createdSent", ll_created_sent);
   define(env, exports, "callsCounted", ll_calls_counted);
+  define(env, exports, "kernelCounts", kernel_counts);
   ll_define_replies(env, exports);
   napi_value abi;
   napi_create_int32(env, LL_ABI, &abi);

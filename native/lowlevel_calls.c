@@ -18,7 +18,7 @@ static char *dup_bytes(const char *src, size_t len) {
 static ll_call *new_call(fuse_req_t req, int op, fuse_ino_t ino) {
   ll_call *c = calloc(1, sizeof *c);
   if (c == NULL) {
-    if (op != OP_FORGET && op != OP_BATCH_FORGET && op != OP_RELEASEDIR && op != OP_CREATED) {
+    if (op != OP_FORGET && op != OP_BATCH_FORGET && op != OP_CREATED) {
       fuse_reply_err(req, ENOMEM);
     }
     return NULL;
@@ -69,9 +69,17 @@ void ll_free_call(ll_call *c) {
   free(c);
 }
 
+// Requests by kind as the kernel sent them, answered here or in JavaScript (the request
+// trace's "at the kernel" line, kernelCounts): only the session thread adds to them.
+static void seen(fuse_req_t req, int op) {
+  ll_session *s = fuse_req_userdata(req);
+  __atomic_add_fetch(&s->seen[op], 1, __ATOMIC_RELAXED);
+}
+
 static double fh_of(struct fuse_file_info *fi) { return fi == NULL ? -1 : (double)fi->fh; }
 
 static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  seen(req, OP_LOOKUP);
   if (ll_node_lookup(fuse_req_userdata(req), req, parent, name)) return;
   ll_call *c = new_call(req, OP_LOOKUP, parent);
   if (c == NULL) return;
@@ -80,6 +88,7 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 }
 
 static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  seen(req, OP_FORGET);
   ll_call *c = new_call(req, OP_FORGET, ino);
   fuse_reply_none(req);
   if (c == NULL) return;
@@ -89,6 +98,7 @@ static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
 }
 
 static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets) {
+  seen(req, OP_BATCH_FORGET);
   ll_call *c = new_call(req, OP_BATCH_FORGET, 0);
   fuse_reply_none(req);
   if (c == NULL) return;
@@ -99,6 +109,7 @@ static void ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 }
 
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  seen(req, OP_GETATTR);
   if (ll_node_getattr(fuse_req_userdata(req), req, ino)) return;
   ll_call *c = new_call(req, OP_GETATTR, ino);
   if (c == NULL) return;
@@ -108,18 +119,25 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi) {
+  seen(req, OP_SETATTR);
   if (ll_direct_setattr(fuse_req_userdata(req), req, ino, attr, to_set, fi)) return;
   ll_call *c = new_call(req, OP_SETATTR, ino);
   if (c == NULL) return;
   c->attr = *attr;
   c->x1 = to_set;
-  c->x3 = fh_of(fi);
+  // An open directory's handle (an fchmod or futimens of it) is 0, the kernel's own: the
+  // directory has no descriptor here (and fd 0 is never a file's).
+  c->x3 = fi != NULL && fi->fh == 0 ? -1 : fh_of(fi);
   send_call(c);
 }
 
-static void ll_readlink(fuse_req_t req, fuse_ino_t ino) { send_call(new_call(req, OP_READLINK, ino)); }
+static void ll_readlink(fuse_req_t req, fuse_ino_t ino) {
+  seen(req, OP_READLINK);
+  send_call(new_call(req, OP_READLINK, ino));
+}
 
 static void ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) {
+  seen(req, OP_MKNOD);
   ll_call *c = new_call(req, OP_MKNOD, parent);
   if (c == NULL) return;
   set_name(c, name);
@@ -129,6 +147,7 @@ static void ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 }
 
 static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
+  seen(req, OP_MKDIR);
   ll_call *c = new_call(req, OP_MKDIR, parent);
   if (c == NULL) return;
   set_name(c, name);
@@ -144,14 +163,17 @@ static void name_only(fuse_req_t req, int op, fuse_ino_t parent, const char *nam
 }
 
 static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  seen(req, OP_UNLINK);
   name_only(req, OP_UNLINK, parent, name);
 }
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
+  seen(req, OP_RMDIR);
   name_only(req, OP_RMDIR, parent, name);
 }
 
 static void ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) {
+  seen(req, OP_SYMLINK);
   ll_call *c = new_call(req, OP_SYMLINK, parent);
   if (c == NULL) return;
   set_name(c, name);
@@ -161,6 +183,7 @@ static void ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
                       const char *newname, unsigned int flags) {
+  seen(req, OP_RENAME);
   ll_call *c = new_call(req, OP_RENAME, parent);
   if (c == NULL) return;
   set_name(c, name);
@@ -171,6 +194,7 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 }
 
 static void ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname) {
+  seen(req, OP_LINK);
   ll_call *c = new_call(req, OP_LINK, ino);
   if (c == NULL) return;
   set_name2(c, newname);
@@ -186,18 +210,19 @@ static void with_flags(fuse_req_t req, int op, fuse_ino_t ino, struct fuse_file_
 }
 
 static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  seen(req, OP_OPEN);
   with_flags(req, OP_OPEN, ino, fi);
 }
 
-// Directories are opened and released here, never waiting on JavaScript: the kernel checks
-// permissions itself, keeps listings cached across opens, and JavaScript lists a directory at
-// its first readdir (a warm walk opens many directories and reads none of them).
+// OPENDIR is answered ENOSYS, once: the kernel then never sends OPENDIR or RELEASEDIR again
+// (fs/fuse/file.c, no_opendir) and opens every directory itself with keep_cache and
+// cache_readdir, so a walk of directories it has listed costs no request at all. Readdirs
+// arrive with fh 0: JavaScript keeps listings by node (lowlevel-dirs.ts).
 static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  ll_session *s = fuse_req_userdata(req);
-  fi->fh = __atomic_add_fetch(&s->next_dir, 1, __ATOMIC_RELAXED);
-  fi->keep_cache = 1;
-  fi->cache_readdir = 1;
-  fuse_reply_open(req, fi);
+  (void)ino;
+  (void)fi;
+  seen(req, OP_OPENDIR);
+  fuse_reply_err(req, ENOSYS);
 }
 
 static void sized(fuse_req_t req, int op, fuse_ino_t ino, size_t size, off_t off,
@@ -211,82 +236,26 @@ static void sized(fuse_req_t req, int op, fuse_ino_t ino, size_t size, off_t off
 }
 
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+  seen(req, OP_READ);
   if (ll_direct_read(fuse_req_userdata(req), req, size, off, fi->fh)) return;
   sized(req, OP_READ, ino, size, off, fi);
 }
 
-// The handles JavaScript holds a listing for: an open-addressed set (handles start at 1, 0 is
-// an empty slot), so that a releasedir of a directory only opened (a warm walk's: the kernel
-// lists it from its cache) is not sent there. Only the session thread touches it.
-static size_t slot_of(const ll_session *s, uint64_t fh) {
-  size_t i = (size_t)(fh * 0x9E3779B97F4A7C15ull) & (s->listed_cap - 1);
-  while (s->listed[i] != 0 && s->listed[i] != fh) i = (i + 1) & (s->listed_cap - 1);
-  return i;
-}
-
-// Whether fh is in the set (and, with drop, takes it out).
-static bool listed(ll_session *s, uint64_t fh, bool drop) {
-  if (s->listed_n == 0) return false;
-  size_t i = slot_of(s, fh);
-  if (s->listed[i] == 0) return false;
-  if (!drop) return true;
-  // Backward-shift deletion keeps every probe run unbroken.
-  size_t mask = s->listed_cap - 1, j = i;
-  s->listed[i] = 0;
-  for (;;) {
-    j = (j + 1) & mask;
-    if (s->listed[j] == 0) break;
-    size_t home = (size_t)(s->listed[j] * 0x9E3779B97F4A7C15ull) & mask;
-    if (((j - home) & mask) >= ((j - i) & mask)) {
-      s->listed[i] = s->listed[j];
-      s->listed[j] = 0;
-      i = j;
-    }
-  }
-  s->listed_n--;
-  return true;
-}
-
-// Adds fh; false when out of memory (the releasedir is then sent, as before).
-static bool list_add(ll_session *s, uint64_t fh) {
-  if (s->listed_cap != 0 && listed(s, fh, false)) return true;
-  if ((s->listed_n + 1) * 2 > s->listed_cap) {
-    size_t cap = s->listed_cap == 0 ? 64 : s->listed_cap * 2;
-    uint64_t *old = s->listed, *grown = calloc(cap, sizeof *grown);
-    if (grown == NULL) return false;
-    size_t old_cap = s->listed_cap;
-    s->listed = grown;
-    s->listed_cap = cap;
-    for (size_t i = 0; i < old_cap; i++) {
-      if (old[i] != 0) s->listed[slot_of(s, old[i])] = old[i];
-    }
-    free(old);
-  }
-  s->listed[slot_of(s, fh)] = fh;
-  s->listed_n++;
-  return true;
-}
-
-// A readdir reaches JavaScript (which lists the directory): its releasedir must too.
-static void dir_call(fuse_req_t req, int op, fuse_ino_t ino, size_t size, off_t off,
-                     struct fuse_file_info *fi) {
-  ll_session *s = fuse_req_userdata(req);
-  if (!list_add(s, fi->fh)) s->listed_overflow = true;
-  sized(req, op, ino, size, off, fi);
-}
-
 static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi) {
-  dir_call(req, OP_READDIR, ino, size, off, fi);
+  seen(req, OP_READDIR);
+  sized(req, OP_READDIR, ino, size, off, fi);
 }
 
 static void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                            struct fuse_file_info *fi) {
-  dir_call(req, OP_READDIRPLUS, ino, size, off, fi);
+  seen(req, OP_READDIRPLUS);
+  sized(req, OP_READDIRPLUS, ino, size, off, fi);
 }
 
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi) {
+  seen(req, OP_WRITE);
   if (ll_direct_write(fuse_req_userdata(req), req, buf, size, off, fi->fh)) return;
   ll_call *c = new_call(req, OP_WRITE, ino);
   if (c == NULL) return;
@@ -317,37 +286,38 @@ static void with_fh(fuse_req_t req, int op, fuse_ino_t ino, double x, struct fus
 // round trip; a release is asynchronous).
 
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+  seen(req, OP_RELEASE);
   ll_node_released(fuse_req_userdata(req), ino, fi->fh);
   with_fh(req, OP_RELEASE, ino, fi->flags, fi);
 }
 
+// Never sent once OPENDIR was answered ENOSYS (and the one refused open has no handle):
+// answered here all the same, should a kernel send it.
 static void ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  ll_session *s = fuse_req_userdata(req);
-  // JavaScript holds no listing for a handle it was never sent a readdir of.
-  if (!listed(s, fi->fh, true) && !s->listed_overflow) {
-    fuse_reply_err(req, 0);
-    return;
-  }
-  ll_call *c = new_call(req, OP_RELEASEDIR, ino);
+  (void)ino;
+  (void)fi;
+  seen(req, OP_RELEASEDIR);
   fuse_reply_err(req, 0);
-  if (c == NULL) return;
-  c->req = NULL;  // answered: JavaScript only lets go of the listing
-  c->x1 = (double)fi->fh;
-  send_call(c);
 }
 
 static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
+  seen(req, OP_FSYNC);
   with_fh(req, OP_FSYNC, ino, datasync, fi);
 }
 
 static void ll_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
+  seen(req, OP_FSYNCDIR);
   with_fh(req, OP_FSYNCDIR, ino, datasync, fi);
 }
 
-static void ll_statfs(fuse_req_t req, fuse_ino_t ino) { send_call(new_call(req, OP_STATFS, ino)); }
+static void ll_statfs(fuse_req_t req, fuse_ino_t ino) {
+  seen(req, OP_STATFS);
+  send_call(new_call(req, OP_STATFS, ino));
+}
 
 static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags) {
+  seen(req, OP_SETXATTR);
   ll_call *c = new_call(req, OP_SETXATTR, ino);
   if (c == NULL) return;
   set_name(c, name);
@@ -358,6 +328,7 @@ static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 }
 
 static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
+  seen(req, OP_GETXATTR);
   if (ll_node_getxattr(fuse_req_userdata(req), req, ino, name, size)) return;
   ll_call *c = new_call(req, OP_GETXATTR, ino);
   if (c == NULL) return;
@@ -367,6 +338,7 @@ static void ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 }
 
 static void ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  seen(req, OP_LISTXATTR);
   ll_call *c = new_call(req, OP_LISTXATTR, ino);
   if (c == NULL) return;
   c->x1 = (double)size;
@@ -374,10 +346,12 @@ static void ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 }
 
 static void ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name) {
+  seen(req, OP_REMOVEXATTR);
   name_only(req, OP_REMOVEXATTR, ino, name);
 }
 
 static void ll_access(fuse_req_t req, fuse_ino_t ino, int mask) {
+  seen(req, OP_ACCESS);
   ll_call *c = new_call(req, OP_ACCESS, ino);
   if (c == NULL) return;
   c->x1 = mask;
@@ -386,6 +360,7 @@ static void ll_access(fuse_req_t req, fuse_ino_t ino, int mask) {
 
 static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
                       struct fuse_file_info *fi) {
+  seen(req, OP_CREATE);
   if (ll_direct_create(fuse_req_userdata(req), req, parent, name, mode, fi)) return;
   ll_call *c = new_call(req, OP_CREATE, parent);
   if (c == NULL) return;

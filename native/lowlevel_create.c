@@ -48,10 +48,23 @@ static void tell(ll_call *c, const struct stat *st, int fd, bool answered) {
   ll_send_call(c);
 }
 
+// The directory to create in, with the node lock's read side held (released by the caller),
+// or -1 unlocked: the node's descriptor, or for the root the one JavaScript gave for creates.
+// The kernel sends a create only for a name it holds no entry of (a lookup answered "no such
+// name" first), so the root's names JavaScript makes up (its hidden tree) never get here.
+static int dir_hold(ll_session *s, fuse_ino_t parent) {
+  int dir = ll_node_hold(s, parent);
+  if (dir >= 0 || parent != FUSE_ROOT_ID) return dir;
+  pthread_rwlock_rdlock(&s->node_lock);
+  dir = s->root_create_fd - 1;
+  if (dir < 0) pthread_rwlock_unlock(&s->node_lock);
+  return dir;
+}
+
 bool ll_direct_create(ll_session *s, fuse_req_t req, fuse_ino_t parent, const char *name,
                       mode_t mode, struct fuse_file_info *fi) {
   if (!__atomic_load_n(&s->creates, __ATOMIC_ACQUIRE)) return false;
-  int dir = ll_node_hold(s, parent);
+  int dir = dir_hold(s, parent);
   if (dir < 0) return false;
   uint64_t id = take_id(s);
   if (id == 0) {
@@ -101,17 +114,24 @@ bool ll_direct_create(ll_session *s, fuse_req_t req, fuse_ino_t parent, const ch
   return true;
 }
 
-// setCreates(session, on, entryTimeout): whether the session thread makes files itself.
+// setCreates(session, on, entryTimeout[, rootFd]): whether the session thread makes files
+// itself, and (given) a descriptor of the mount's root to make them there too (-1: none;
+// returns once the thread no longer uses the one before).
 napi_value ll_set_creates(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ll_session *s = argc == 3 ? ll_session_arg(env, argv[0]) : NULL;
+  ll_session *s = argc == 3 || argc == 4 ? ll_session_arg(env, argv[0]) : NULL;
   bool on = false;
-  double entry = 0;
+  double entry = 0, root = -1;
   if (s == NULL || napi_get_value_bool(env, argv[1], &on) != napi_ok ||
-      !ll_get_double(env, argv[2], &entry)) {
-    return ll_throw(env, "setCreates(session, on, entryTimeout)");
+      !ll_get_double(env, argv[2], &entry) || (argc == 4 && !ll_get_double(env, argv[3], &root))) {
+    return ll_throw(env, "setCreates(session, on, entryTimeout[, rootFd])");
+  }
+  if (argc == 4) {
+    pthread_rwlock_wrlock(&s->node_lock);
+    s->root_create_fd = root < 0 ? 0 : (int)root + 1;
+    pthread_rwlock_unlock(&s->node_lock);
   }
   s->entry_timeout = entry;
   __atomic_store_n(&s->creates, on, __ATOMIC_RELEASE);

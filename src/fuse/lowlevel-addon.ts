@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './operations.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 7;
+export const ABI = 9;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -110,14 +110,20 @@ export interface LowLevelAddon {
   setNodeFd(session: Session, node: number, fd: number): boolean;
   /** The attribute and negative-entry lifetimes of what the session thread answers itself. */
   setTimes(session: Session, attr: number, negative: number): void;
-  /** Whether the session thread makes new files itself (native/lowlevel_create.c). */
-  setCreates(session: Session, on: boolean, entryTimeout: number): void;
+  /**
+   * Whether the session thread makes new files itself (native/lowlevel_create.c); `rootFd`, a
+   * descriptor of the mount's root to make them there too (-1: none; returns once the
+   * previous one is out of use).
+   */
+  setCreates(session: Session, on: boolean, entryTimeout: number, rootFd?: number): void;
   /** Node ids [first, first + count) for those creates; false while the last block is unused. */
   giveNodeIds(session: Session, first: number, count: number): boolean;
   /** How many created calls the session thread has sent so far. */
   createdSent(session: Session): number;
   /** [calls queued to JavaScript, calls it has taken from the queue], counted natively. */
   callsCounted(session: Session): [number, number];
+  /** Requests by kind (indexed as OP) as the kernel sent them, answered natively or not. */
+  kernelCounts(session: Session): Float64Array;
   replyErr(req: number, errno: number): number;
   replyEntry(req: number, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;
   replyCreate(

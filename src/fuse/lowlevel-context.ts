@@ -99,6 +99,11 @@ export interface Ctx {
   readonly checked?: CheckedReads;
   /** Creates the session thread answers itself, where it may (lowlevel-created.ts). */
   creates?: { refresh(): void };
+  /**
+   * A name in directory `node` went away or changed through the mount (unlink, rmdir,
+   * rename): a listing being read there looks its entries up again (lowlevel-dirs.ts).
+   */
+  readonly namesChanged?: (node: number) => void;
 }
 
 const NO_CACHE: CacheTimes = { attr: 0, entry: 0, negative: 0 };
@@ -161,7 +166,7 @@ export function entryNode(c: Ctx, parent: number, name: Buffer, st: Stat): FsNod
 }
 
 /** Linux's O_PATH (node has no constant for it): a descriptor that names, not opens. */
-const O_PATH = 0o10000000;
+export const O_PATH = 0o10000000;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 

@@ -1,16 +1,18 @@
 // Creates the session thread answers itself (native/lowlevel_create.c): a new file in a
-// directory it holds a descriptor for is made, stat'ed and handed to the kernel there, with
-// no trip to JavaScript on the way. What JavaScript did for such a create comes after, from
-// the created call the session thread queues before any later request: the node enters the
-// table under the id set aside for it, and the handlers note the new file (`created`: the
-// volume's change list and, online, its flush; no placeholder by that name any more). The
-// file is on the local disk before the reply, as a create through JavaScript leaves it; what
-// is noted after is what a daemon killed in between recovers by its scan (changed-paths.ts).
+// directory it holds a descriptor for (the root's is given it for creates alone) is made,
+// stat'ed and handed to the kernel there, with no trip to JavaScript on the way. What
+// JavaScript did for such a create comes after, from the created call the session thread
+// queues before any later request: the node enters the table under the id set aside for it,
+// and the handlers note the new file (`created`: the volume's change list and, online, its
+// flush; no placeholder by that name any more). The file is on the local disk before the
+// reply, as a create through JavaScript leaves it; what is noted after is what a daemon
+// killed in between recovers by its scan (changed-paths.ts).
 //
 // The session thread makes files only while the handlers say it may (`mayCreate`: the cache
 // has room); otherwise each create goes to the handlers' `create`, which makes room or refuses.
+import { closeSync, constants, openSync } from 'node:fs';
 import type { Caller } from './operations.js';
-import { done, type Ctx } from './lowlevel-context.js';
+import { done, mayKeep, O_PATH, type Ctx } from './lowlevel-context.js';
 
 /** The longest an invalidation waits for the created calls made before it. */
 const HELD_MS = 100;
@@ -23,6 +25,7 @@ export class DirectCreates {
   /** The first id of the block given last (the session thread starts on it once the one before is used up). */
   private spare = 0;
   private on = false;
+  private rootFd = -1;
   /** Created calls handled so far (their nodes are in the table). */
   private seen = 0;
   /** Work held back until the created calls made before it are seen, in order. */
@@ -36,9 +39,16 @@ export class DirectCreates {
     return c.root !== undefined && c.session !== undefined && c.h.created !== undefined;
   }
 
-  /** A block of ids (the session thread's spare) and creates on where the handlers allow. */
+  /**
+   * A block of ids (the session thread's spare), the root's descriptor for creates there, and
+   * creates on where the handlers allow.
+   */
   start(): void {
     this.give();
+    this.rootFd = this.openRoot();
+    if (this.rootFd >= 0 && this.c.session !== undefined) {
+      this.c.addon.setCreates(this.c.session, false, this.c.times.entry, this.rootFd);
+    }
     this.refresh();
   }
 
@@ -52,11 +62,30 @@ export class DirectCreates {
 
   /** Turned off for good (the session is ending). */
   stop(): void {
-    if (this.on && this.c.session !== undefined) this.c.addon.setCreates(this.c.session, false, 0);
+    if (this.c.session !== undefined && (this.on || this.rootFd >= 0)) {
+      this.c.addon.setCreates(this.c.session, false, 0, -1);
+    }
     this.on = false;
     // The session is ending: nothing is left to invalidate.
     this.held.length = 0;
     this.runHeld(false);
+    if (this.rootFd >= 0) closeSync(this.rootFd);
+    this.rootFd = -1;
+  }
+
+  /**
+   * The mount's root, for the session thread's creates there (-1: none). Only for creates: the
+   * root's lookups stay JavaScript's (its hidden tree is made up there), and the kernel sends
+   * a create only after a lookup answered "no such name".
+   */
+  private openRoot(): number {
+    const root = this.c.root;
+    if (root === undefined || !mayKeep(this.c, '/') || this.c.times.entry <= 0) return -1;
+    try {
+      return openSync(root, O_PATH | constants.O_DIRECTORY);
+    } catch {
+      return -1; // creates in the root go to JavaScript, as before
+    }
   }
 
   /**

@@ -193,6 +193,7 @@ export function link(
 function unnamed(c: Ctx, parent: number, name: Buffer): void {
   const node = c.nodes.child(parent, name);
   c.nodes.unlinked(parent, name);
+  c.namesChanged?.(parent);
   if (node !== undefined && node.names.length === 0) takeNodeFd(c, node.id);
 }
 
@@ -236,6 +237,8 @@ export async function rename(
   });
   const replaced = c.nodes.child(to.parent, to.name);
   c.nodes.renamed(from.parent, from.name, to.parent, to.name);
+  c.namesChanged?.(from.parent);
+  c.namesChanged?.(to.parent);
   if (replaced !== undefined && replaced.names.length === 0) takeNodeFd(c, replaced.id);
   c.addon.replyErr(req, 0);
 }

@@ -1,7 +1,8 @@
 // A request trace for the low-level binding (TETHER_FUSE_TRACE=1): how many requests of each
 // kind reached JavaScript, and how long each took from its arrival to its answer, written to
-// the daemon's log when the session ends. Requests the session thread answers itself (direct
-// reads and writes, flush, opendir) never reach it. Off, it costs one branch per request.
+// the daemon's log when the session ends; and how many of each kind the kernel sent, those
+// the session thread answered itself (direct reads and writes, opendir…) among them, counted
+// natively. Off, it costs one branch per request.
 import { OP } from './lowlevel-addon.js';
 
 export const TRACE_ENV = 'TETHER_FUSE_TRACE';
@@ -23,6 +24,15 @@ export class RequestTrace {
     return () => {
       this.ns.set(op, (this.ns.get(op) ?? 0n) + process.hrtime.bigint() - t0);
     };
+  }
+
+  /** The kernel's requests by kind (kernelCounts), those it sent: "opendir 1, getattr 3". */
+  static kernelReport(counts: Float64Array): string {
+    return [...counts]
+      .map((n, op) => [NAMES.get(op) ?? String(op), n] as const)
+      .filter(([, n]) => n > 0)
+      .map(([name, n]) => `${name} ${String(n)}`)
+      .join(', ');
   }
 
   /** One line per kind: count, mean µs from arrival to answer. */

@@ -99,10 +99,14 @@ export async function mountLowLevel(
     h,
     nodes: new NodeTable(rootIno, (id) => {
       takeNodeFd(c, id);
+      dirs.forgotten(id);
     }),
     times: o.times ?? LONG_CACHE,
     ...(o.volatile === undefined ? {} : { volatile: o.volatile }),
     ...(o.checked === undefined ? {} : { checked: o.checked }),
+    namesChanged: (node) => {
+      dirs.invalidated(node);
+    },
   };
   const dirs = new Listings(c);
   const creates = new DirectCreates(c);
@@ -121,7 +125,11 @@ export async function mountLowLevel(
   const handler: RequestHandler = (op, req, ino, a1, a2, a3, a4, uid, gid, pid, umask) => {
     if (op === OP.exit) {
       creates.stop();
-      if (trace !== undefined) log(`requests: ${trace.report()}`);
+      if (trace !== undefined) {
+        log(`requests: ${trace.report()}`);
+        if (held.session !== undefined)
+          log(`at the kernel: ${RequestTrace.kernelReport(addon.kernelCounts(held.session))}`);
+      }
       exited = true;
       onExit();
       destroyIfIdle();
@@ -175,7 +183,7 @@ export async function mountLowLevel(
       if (exited) return;
       // After the created calls made so far: a file just made is in the table, with its node.
       creates.afterCreated(() => {
-        if (!exited) invalidatePath(c, s, path);
+        if (!exited) invalidatePath(c, dirs, s, path);
       });
     },
     cached: () => c.nodes.paths().map((p) => p.slice(1)),
@@ -247,9 +255,10 @@ function errnoOf(err: unknown, log: (line: string) => void): number {
 }
 
 /** Invalidate the node at `path`, its entry in its parent, and the parent's listing. */
-function invalidatePath(c: Ctx, s: Session, path: Path): void {
+function invalidatePath(c: Ctx, dirs: Listings, s: Session, path: Path): void {
   const { addon, nodes } = c;
   if (path === '') {
+    dirs.invalidated(ROOT);
     addon.notifyInvalInode(s, ROOT);
     return;
   }
@@ -265,8 +274,11 @@ function invalidatePath(c: Ctx, s: Session, path: Path): void {
   // The name may now be another file: the session thread no longer answers for its node.
   if (node !== undefined) takeNodeFd(c, node.id);
   addon.notifyInvalEntry(s, parent, name);
+  dirs.invalidated(parent);
   addon.notifyInvalInode(s, parent);
-  if (node !== undefined) addon.notifyInvalInode(s, node.id);
+  if (node === undefined) return;
+  dirs.invalidated(node.id);
+  addon.notifyInvalInode(s, node.id);
 }
 
 type Args = [number | Buffer, number | Float64Array, number | Buffer, number];
@@ -336,16 +348,9 @@ function dispatch(
       return F.setxattr(c, req, ino, bytes(a1), bytes(a3), a4, who);
     case OP.removexattr:
       return F.removexattr(c, req, ino, bytes(a1), who);
-    case OP.opendir:
-      // Answered by the session thread; only an older addon would send it.
-      c.addon.replyOpen(req, 0, 0);
-      return Promise.resolve();
     case OP.readdir:
     case OP.readdirplus:
-      return dirs.readdir(req, ino, num(a3), num(a1), num(a2), op === OP.readdirplus, who);
-    case OP.releasedir:
-      dirs.releasedir(num(a1));
-      return Promise.resolve();
+      return dirs.readdir(req, ino, num(a1), num(a2), op === OP.readdirplus, who);
     case OP.flush:
     case OP.fsyncdir:
       c.addon.replyErr(req, 0);

@@ -4,7 +4,10 @@
 // (auth-required) is retried the same way: access may come back without anyone saying so. A
 // volume taken offline by hand, or any volume in `manual` mode, stays offline until `tether
 // online`. Never two syncs at once: going online runs in the volume's one-at-a-time chain, and
-// the probe waits for it.
+// the probe waits for it. The probe asks the server itself (fresh: statfs), not only for the
+// root's attributes and listing: a client may answer those from its caches for a dead server (a
+// FUSE remote whose kernel keeps listings opens directories without asking it), and a volume
+// would then go online to a server that is not there.
 import { asBytes, type KvDb } from '../store/kv.js';
 import { isAuthTrouble } from '../sync/auth-trouble.js';
 import type { RemoteIo } from './remote-io.js';
@@ -79,7 +82,7 @@ export class Reconnector {
       return;
     }
     try {
-      await this.io.probe();
+      await this.io.probe(true);
       this.log('the remote answers again: reconnecting');
       await this.volume.goOnline();
       this.delay = this.minMs;

@@ -9,6 +9,7 @@ import test from 'ava';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountFixture, whyNoMount } from '../fuse/harness.js';
+import { MIN_MS as RECONNECT_MS } from '../../src/volume/reconnect.js';
 import { events } from './cache-limit.js';
 import { cannotMount, eventually, modeDetail, mounted, sh, tetherRun } from './harness.js';
 
@@ -125,11 +126,18 @@ serial(
     t.is(await modeDetail(m), 'online');
 
     // The server dead: the chown's failure is the remote's, and the volume goes offline (the
-    // chown is then made in the cache, as every offline change is).
+    // chown is then made in the cache, as every offline change is). The kernel holds the root's
+    // attributes and listing (the fixture answers OPENDIR ENOSYS: a listing is opened without
+    // asking it), so a stat and a readdir of the root still succeed once the server is dead: the
+    // volume must not take that for the server answering, at the chown or a reconnect's probe.
+    const root = await sh(`ls ${fx.dir} >/dev/null && stat ${fx.dir} >/dev/null && stat ${fx.dir}`);
+    t.is(root.status, 0, root.stderr);
     fx.kill();
     const later = await sh(`chown ${ids} ${join(m, 'good.txt')}`);
     t.is(later.status, 0, later.stderr);
     t.is(await modeDetail(m), 'offline:failure');
+    await new Promise((resolve) => setTimeout(resolve, 2 * RECONNECT_MS));
+    t.is(await modeDetail(m), 'offline:failure', 'still offline after a reconnect probe');
   },
 );
 

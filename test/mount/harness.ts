@@ -166,3 +166,18 @@ export function requestCounts(store: string): Map<string, number> {
   for (const m of (line ?? '').matchAll(/(\w+) (\d+) [\d.]+µs/g)) out.set(m[1]!, Number(m[2]));
   return out;
 }
+
+/**
+ * The requests the kernel sent the daemon by kind, those its session thread answered itself
+ * among them (logged at unmount with TETHER_FUSE_TRACE=1).
+ */
+export function kernelCounts(store: string): Map<string, number> {
+  const line = readFileSync(join(store, 'daemon.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('at the kernel: '))
+    .pop();
+  const out = new Map<string, number>();
+  const counts = (line ?? '').slice((line ?? '').indexOf('at the kernel: ') + 15);
+  for (const m of counts.matchAll(/(\w+) (\d+)/g)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
