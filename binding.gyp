@@ -5,6 +5,7 @@
       "sources": [
         "native/scandir.c",
         "native/restore.c",
+        "native/stats.c",
         "native/blake3/blake3.c",
         "native/blake3/blake3_dispatch.c",
         "native/blake3/blake3_portable.c"

@@ -84,6 +84,7 @@ try {
     const info = JSON.parse(v.stdout) as {
       ms: number;
       hashedFiles: number;
+      reused?: boolean;
       phases: Record<string, number>;
     };
     const d = tether(['snapshot', 'take', `p${i}`, '--of', plain, '--store', dirStore]);
@@ -99,7 +100,8 @@ try {
     });
     console.log(
       `round ${i}: ${changed.length} changed; volume ${v.seconds.toFixed(3)} s ` +
-        `(daemon ${info.ms.toFixed(1)} ms: ${phasesOf(info.phases)}; ${info.hashedFiles} read), ` +
+        `(daemon ${info.ms.toFixed(1)} ms: ${phasesOf(info.phases)}; ${info.hashedFiles} read` +
+        `${info.reused === true ? ', reused the background compose' : ''}), ` +
         `directory snapshot ` +
         `${d.seconds.toFixed(3)} s, git ${git.toFixed(3)} s`,
     );

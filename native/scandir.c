@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "restore.h"
+#include "stats.h"
 
 enum {
   FIELD_MODE,
@@ -913,5 +914,6 @@ NAPI_MODULE_INIT() {
   napi_create_uint32(env, RECORD_FIELDS, &fields);
   napi_set_named_property(env, exports, "recordFields", fields);
   restore_register(env, exports);
+  stats_register(env, exports);
   return exports;
 }

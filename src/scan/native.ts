@@ -21,6 +21,11 @@ export interface Native {
   mknod(path: Buffer, mode: number, rdev: number): void;
   /** fallocate(2) PUNCH_HOLE, the size kept (absent from builds older than it). */
   punchHole?(fd: number, start: number, length: number): void;
+  /**
+   * The index of the first of the NUL-terminated `paths` whose lstat no longer has its 8
+   * `expected` fields (local-memo.ts), or -1 (absent from builds older than it).
+   */
+  statsAlike?(paths: Buffer, expected: BigInt64Array): number;
 }
 
 /** Fields per entry of a listing this code reads (a stale build with another layout is not used). */

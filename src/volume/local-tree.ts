@@ -118,7 +118,7 @@ export async function localTree(
     return whole();
   }
   const variantsKey = [...variants].sort().join('\0');
-  const reused = memo.reuse(Buffer.from(v.local), {
+  const reused = memo.reuse({
     base,
     seq: since,
     variants: variantsKey,
@@ -159,7 +159,7 @@ export async function localTree(
   if (name) {
     // The same tree as composed last (in the background, while the writes paused) is named already.
     if (v.store.getRef(REF_VOLUME_LOCAL) !== id) await v.store.setRef(REF_VOLUME_LOCAL, id);
-    memo.record({ id, base, seq: since, variants: variantsKey, seen });
+    memo.record(Buffer.from(v.local), { id, base, seq: since, variants: variantsKey, seen });
   } else memo.forget();
   return {
     id,
