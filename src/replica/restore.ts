@@ -155,9 +155,14 @@ class Restorer {
     return true;
   }
 
+  /** The path `p` (a byte string, relative to the root) on disk, as a byte string. */
+  private absBytes(p: string): string {
+    return `${this.rootPath}/${p}`;
+  }
+
   /** The path `p` (a byte string, relative to the root) on disk. */
   private abs(p: string): Buffer {
-    return Buffer.from(`${this.rootPath}/${p}`, 'latin1');
+    return Buffer.from(this.absBytes(p), 'latin1');
   }
 
   /** Every directory made first (owner-only until its fields are set), leaves gathered. */
@@ -194,11 +199,11 @@ class Restorer {
     if (e.kind !== 'file' || e.link !== undefined || e.size >= WHOLE || e.xattrs !== undefined) {
       return this.other(e, dir);
     }
-    return this.queue(e, this.abs(joinPath(dir, e.name)));
+    return this.queue(e, this.absBytes(joinPath(dir, e.name)));
   }
 
   /** A file handed to the writer (at once, unless it is full); false if its content is not here. */
-  private queue(e: Entry, path: Buffer): boolean | Promise<boolean> {
+  private queue(e: Entry, path: string): boolean | Promise<boolean> {
     if (e.id === undefined) return false;
     const content = this.store.blobForCopy(e.id);
     if (content === undefined) return false;
@@ -225,7 +230,7 @@ class Restorer {
           this.groups.set(e.link, abs);
         }
         // The group's first member, small: written as any plain file.
-        if (e.size < WHOLE && e.xattrs === undefined) return this.queue(e, abs);
+        if (e.size < WHOLE && e.xattrs === undefined) return this.queue(e, this.absBytes(p));
         if (!this.store.hasBlob(e.id)) return false;
         // Streamed (large) or with xattrs (set before the mode, which may forbid writing),
         // under a temporary name beside it, named once whole with its fields set.

@@ -30,7 +30,8 @@ import { hashBytes, type Hash } from '../tree/index.js';
  * returns), or a file holding them.
  */
 export interface NewFile {
-  readonly path: Buffer;
+  /** A byte string (each char one byte, as latin1): a batch's paths are one string, then bytes. */
+  readonly path: string;
   readonly id: Hash;
   readonly content: { readonly lent: Buffer } | { readonly file: string };
   readonly size: number;
@@ -69,13 +70,12 @@ const BATCH_BYTES = 4 << 20;
 /** Batches written at once (the thread pool has four threads; the store's reads use them too). */
 const IN_FLIGHT = 3;
 
-const NUL = Buffer.of(0);
 const EMPTY = Buffer.alloc(0);
 
 /** An error as node:fs would throw it for `step` on `path`. */
 function fsError(errno: number, step: string, path: Buffer | string): NodeJS.ErrnoException {
   const code = getSystemErrorName(-errno);
-  const shown = path.toString();
+  const shown = typeof path === 'string' ? path : path.toString();
   const err: NodeJS.ErrnoException = new Error(`${code}: ${step} '${shown}'`);
   err.errno = -errno;
   err.code = code;
@@ -100,8 +100,9 @@ function writeNow(f: NewFile, chown: boolean): void {
   if (hashBytes(bytes) !== f.id) throw corrupt(f.id, where(f));
   // Written under a temporary name beside it, named once whole with its fields set (as the
   // native writer does with an unnamed file).
-  const slash = f.path.lastIndexOf(0x2f);
-  const tmp = Buffer.concat([f.path.subarray(0, slash + 1), Buffer.from(unnamed())]);
+  const path = Buffer.from(f.path, 'latin1');
+  const slash = path.lastIndexOf(0x2f);
+  const tmp = Buffer.concat([path.subarray(0, slash + 1), Buffer.from(unnamed())]);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     try {
@@ -113,7 +114,7 @@ function writeNow(f: NewFile, chown: boolean): void {
       closeSync(fd);
     }
     // A link, not a rename: a name already taken is refused (EEXIST), never replaced.
-    linkSync(tmp, f.path);
+    linkSync(tmp, path);
   } finally {
     unlinkSync(tmp);
   }
@@ -212,27 +213,28 @@ export class FileWriter {
     const meta = new Float64Array(files.length * META_FIELDS);
     // The mtime field holds the int64 nanoseconds' own bytes (native/restore.c).
     const times = new BigInt64Array(meta.buffer);
-    const ids = Buffer.allocUnsafe(files.length * ID_BYTES);
-    const paths: Buffer[] = [];
-    const sources: Buffer[] = [];
+    // One hex decode a batch: a Buffer write a file cost more in its calls than in decoding.
+    const ids: string[] = [];
+    const paths: string[] = [];
+    const sources: string[] = [];
     files.forEach((f, i) => {
       const at = i * META_FIELDS;
       meta[at] = f.mode;
       meta[at + 1] = f.uid;
       meta[at + 2] = f.gid;
       times[at + 3] = f.mtimeNs;
-      ids.write(f.id, i * ID_BYTES, ID_BYTES, 'hex');
-      paths.push(f.path, NUL);
-      if ('file' in f.content) sources.push(Buffer.from(f.content.file));
-      sources.push(NUL);
+      ids.push(f.id);
+      paths.push(f.path);
+      sources.push('file' in f.content ? f.content.file : '');
     });
     const p = addon!.writeFilesAsync!(
-      Buffer.concat(paths),
+      // NUL-terminated: a path holds no NUL.
+      Buffer.from(paths.join('\0') + '\0', 'latin1'),
       contents,
       meta,
       this.chown,
-      ids,
-      Buffer.concat(sources),
+      Buffer.from(ids.join(''), 'hex'),
+      Buffer.from(sources.join('\0') + '\0'),
     )
       .then((failed) => {
         if (failed === null) {
@@ -246,7 +248,7 @@ export class FileWriter {
         if (step === 'verify') this.failure ??= corrupt(f.id, where(f));
         else if (step === 'source' && 'file' in f.content)
           this.failure ??= fsError(errno, 'open', f.content.file);
-        else this.failure ??= fsError(errno, step, f.path);
+        else this.failure ??= fsError(errno, step, Buffer.from(f.path, 'latin1'));
       })
       .finally(() => this.running.delete(p));
     this.running.add(p);

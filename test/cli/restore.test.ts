@@ -5,7 +5,7 @@
 // that does not match its id is refused (ECORRUPT) and never written under the file's name; a
 // restore that meets a content missing from the store, after writing others, removes what it
 // wrote and names the files missing; a restore killed with -9 leaves every file under a real
-// name whole.
+// name whole; names that are not ASCII, or not UTF-8, come back byte for byte.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -265,4 +265,40 @@ for (const w of WRITERS) {
       t.log(`${whole} files whole when killed`);
     },
   );
+}
+
+for (const w of WRITERS) {
+  test(`restore (${w.name}) keeps names byte for byte: UTF-8, and bytes that are not`, (t) => {
+    const { dir, cleanup } = tempDir();
+    t.teardown(cleanup);
+    const src = join(dir, 'src');
+    const store = join(dir, 'store');
+    const notUtf8 = Buffer.of(0x66, 0xff, 0xfe);
+    const sub = Buffer.concat([Buffer.from(`${src}/`), notUtf8]);
+    mkdirSync(sub, { recursive: true });
+    // Small (in LMDB) and larger (a blob file) contents, in the directory with such a name too.
+    const files: [Buffer, Buffer][] = [
+      [Buffer.from(`${src}/é-ü`), bytesOf(1, 10)],
+      [Buffer.from(`${src}/日本`), bytesOf(2, 70_000)],
+      [Buffer.concat([sub, Buffer.from('/'), notUtf8]), bytesOf(3, 20)],
+      [Buffer.concat([sub, Buffer.from('/ñ')]), bytesOf(4, 80_000)],
+    ];
+    for (const [p, bytes] of files) writeFileSync(p, bytes);
+    const took = tether(['snapshot', 'take', 'v1', '--of', src, '--store', store]);
+    t.is(took.status, 0, took.stderr);
+    const out = join(dir, 'out-ñ');
+    const r = tether(['snapshot', 'restore', 'v1', out, '--store', store], { env: w.env });
+    t.is(r.status, 0, r.stderr);
+    for (const [p, bytes] of files) {
+      const there = Buffer.concat([Buffer.from(out), p.subarray(Buffer.byteLength(src))]);
+      t.true(readFileSync(there).equals(bytes), `${p.toString()}: content`);
+    }
+    const outSub = Buffer.concat([Buffer.from(`${out}/`), notUtf8]);
+    t.deepEqual(
+      readdirSync(outSub, { encoding: 'buffer' })
+        .map((n) => n.toString('hex'))
+        .sort(),
+      [notUtf8.toString('hex'), Buffer.from('ñ').toString('hex')].sort(),
+    );
+  });
 }
