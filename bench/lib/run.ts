@@ -12,6 +12,9 @@ export interface Timed {
   readonly seconds: number;
   /** User + system CPU seconds (NaN where /proc is not there); 10 ms steps. */
   readonly cpuSeconds: number;
+  /** The user and system parts of cpuSeconds. */
+  readonly userSeconds: number;
+  readonly systemSeconds: number;
   readonly status: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -20,24 +23,24 @@ export interface Timed {
 let ticksPerSecond: number | undefined;
 
 /**
- * CPU seconds of this process's waited-for children so far (Linux: /proc/self/stat's cutime and
- * cstime, in clock ticks), or NaN. A command run by spawnSync is waited for, so its time, and
- * its own children's, is added here when it exits.
+ * User and system CPU seconds of this process's waited-for children so far (Linux:
+ * /proc/self/stat's cutime and cstime, in clock ticks), or NaN. A command run by spawnSync is
+ * waited for, so its time, and its own children's, is added here when it exits.
  */
-function childrenCpu(): number {
+function childrenCpu(): [number, number] {
   try {
     ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout);
     const stat = readFileSync('/proc/self/stat', 'latin1');
     // Fields after the command's name (in parentheses, which may hold spaces), from field 3.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / ticksPerSecond;
+    return [Number(fields[16 - 3]) / ticksPerSecond, Number(fields[17 - 3]) / ticksPerSecond];
   } catch {
-    return NaN;
+    return [NaN, NaN];
   }
 }
 
 export function timed(argv: readonly string[], opts: SpawnSyncOptions = {}): Timed {
-  const cpu0 = childrenCpu();
+  const [user0, system0] = childrenCpu();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0]!, argv.slice(1), {
     encoding: 'utf8',
@@ -45,11 +48,15 @@ export function timed(argv: readonly string[], opts: SpawnSyncOptions = {}): Tim
     ...opts,
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpuSeconds = childrenCpu() - cpu0;
+  const [user1, system1] = childrenCpu();
+  const userSeconds = user1 - user0;
+  const systemSeconds = system1 - system0;
   if (r.error !== undefined) throw r.error;
   return {
     seconds,
-    cpuSeconds,
+    cpuSeconds: userSeconds + systemSeconds,
+    userSeconds,
+    systemSeconds,
     status: r.status ?? -1,
     stdout: String(r.stdout),
     stderr: String(r.stderr),
