@@ -158,13 +158,20 @@ export async function modeDetail(mnt: string): Promise<string> {
 
 /** The request counts the daemon logged at unmount (TETHER_FUSE_TRACE=1), by kind. */
 export function requestCounts(store: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of lastLogLine(store, 'requests: ').matchAll(/(\w+) (\d+) [\d.]+µs/g)) {
+    out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/** The daemon log's last line holding `marker`, from the marker's end on ('' if none). */
+function lastLogLine(store: string, marker: string): string {
   const line = readFileSync(join(store, 'daemon.log'), 'utf8')
     .split('\n')
-    .filter((l) => l.includes('requests: '))
+    .filter((l) => l.includes(marker))
     .pop();
-  const out = new Map<string, number>();
-  for (const m of (line ?? '').matchAll(/(\w+) (\d+) [\d.]+µs/g)) out.set(m[1]!, Number(m[2]));
-  return out;
+  return line === undefined ? '' : line.slice(line.indexOf(marker) + marker.length);
 }
 
 /**
@@ -172,12 +179,9 @@ export function requestCounts(store: string): Map<string, number> {
  * among them (logged at unmount with TETHER_FUSE_TRACE=1).
  */
 export function kernelCounts(store: string): Map<string, number> {
-  const line = readFileSync(join(store, 'daemon.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('at the kernel: '))
-    .pop();
   const out = new Map<string, number>();
-  const counts = (line ?? '').slice((line ?? '').indexOf('at the kernel: ') + 15);
-  for (const m of counts.matchAll(/(\w+) (\d+)/g)) out.set(m[1]!, Number(m[2]));
+  for (const m of lastLogLine(store, 'at the kernel: ').matchAll(/(\w+) (\d+)/g)) {
+    out.set(m[1]!, Number(m[2]));
+  }
   return out;
 }
