@@ -36,6 +36,13 @@ ll_session *ll_session_arg(napi_env env, napi_value v) {
   return p;
 }
 
+ll_session *ll_session_only(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  return argc == 1 ? ll_session_arg(env, argv[0]) : NULL;
+}
+
 static napi_value num(napi_env env, double d) {
   napi_value v;
   napi_create_double(env, d, &v);
@@ -212,10 +219,7 @@ static napi_value mount(napi_env env, napi_callback_info info) {
 // destroy(session): after the exit call (the kernel ended the session) and once every request
 // has been answered; joins the threads and frees the session.
 static napi_value destroy(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ll_session *s = argc == 1 ? ll_session_arg(env, argv[0]) : NULL;
+  ll_session *s = ll_session_only(env, info);
   if (s == NULL) return ll_throw(env, "destroy(session) wants a session");
   if (s->loop_started) pthread_join(s->loop, NULL);
   ll_notifier_stop(s);
@@ -228,10 +232,7 @@ static napi_value destroy(napi_env env, napi_callback_info info) {
 // kernelCounts(session): requests by kind (indexed as OP) as the kernel sent them, those the
 // session thread answered itself among them.
 static napi_value kernel_counts(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ll_session *s = argc == 1 ? ll_session_arg(env, argv[0]) : NULL;
+  ll_session *s = ll_session_only(env, info);
   if (s == NULL) return ll_throw(env, "kernelCounts(session)");
   size_t n = sizeof s->seen / sizeof s->seen[0];
   napi_value ab, out;

@@ -167,6 +167,8 @@ napi_value ll_set_times(napi_env env, napi_callback_info info);
 bool ll_get_double(napi_env env, napi_value v, double *out);
 fuse_req_t ll_req_arg(napi_env env, napi_value v);
 ll_session *ll_session_arg(napi_env env, napi_value v);
+// The session of a call whose one argument is a session (NULL: none given, or not one).
+ll_session *ll_session_only(napi_env env, napi_callback_info info);
 napi_value ll_undefined(napi_env env);
 napi_value ll_throw(napi_env env, const char *msg);
 

@@ -165,10 +165,7 @@ napi_value ll_give_node_ids(napi_env env, napi_callback_info info) {
 // callsCounted(session): [calls queued to JavaScript, calls it has taken] (the session thread
 // counts each before queueing it; JavaScript's thread as it takes it, in queue order).
 napi_value ll_calls_counted(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ll_session *s = argc == 1 ? ll_session_arg(env, argv[0]) : NULL;
+  ll_session *s = ll_session_only(env, info);
   if (s == NULL) return ll_throw(env, "callsCounted(session)");
   napi_value out, sent, seen;
   napi_create_array_with_length(env, 2, &out);
@@ -182,10 +179,7 @@ napi_value ll_calls_counted(napi_env env, napi_callback_info info) {
 // createdSent(session): how many created calls the session thread has made (each counted
 // before its create is answered, and sent after).
 napi_value ll_created_sent(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ll_session *s = argc == 1 ? ll_session_arg(env, argv[0]) : NULL;
+  ll_session *s = ll_session_only(env, info);
   if (s == NULL) return ll_throw(env, "createdSent(session)");
   napi_value out;
   napi_create_double(env, (double)__atomic_load_n(&s->created_sent, __ATOMIC_ACQUIRE), &out);

@@ -147,10 +147,10 @@ function firstScanFailed(err: unknown, remote: string, metaMs: number): unknown 
   );
 }
 
-/** Run until unmounted; resolves once everything is flushed, unmounted and closed. */
 /** Control requests that need not see the mount's requests before them. */
 const UNORDERED = new Set(['ping', 'unmount', 'events']);
 
+/** Run until unmounted; resolves once everything is flushed, unmounted and closed. */
 export async function runDaemon(o: DaemonOptions): Promise<void> {
   // The kernel applied the caller's umask to every mode it hands over.
   process.umask(0);

@@ -77,12 +77,13 @@ function laidOn(old: Listing, fresh: Listing): Listing {
   fresh.names.forEach((n, i) => at.set(n.toString('latin1'), i));
   const from: number[] = [];
   const names: Buffer[] = old.names.map((n) => {
-    const i = n.length === 0 ? undefined : at.get(n.toString('latin1'));
+    const key = n.toString('latin1');
+    const i = n.length === 0 ? undefined : at.get(key);
     if (i === undefined) {
       from.push(-1);
       return GONE;
     }
-    at.delete(n.toString('latin1'));
+    at.delete(key);
     from.push(i);
     return n;
   });

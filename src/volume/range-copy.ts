@@ -4,6 +4,7 @@
 // answers only once the bytes are on disk (fdatasync), so the daemon may record the range.
 import { closeSync, fsync, ftruncateSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { timeArg } from '../scan/stamp.js';
 import { TetherError } from '../errors.js';
 import { native } from '../scan/native.js';
@@ -100,15 +101,11 @@ export interface Written {
   close(): Promise<void>;
 }
 
+const fsyncAsync = promisify(fsync);
+
 function writtenFd(fd: number): Written {
   return {
-    sync: () =>
-      new Promise<void>((resolve, reject) => {
-        fsync(fd, (err) => {
-          if (err === null) resolve();
-          else reject(err);
-        });
-      }),
+    sync: () => fsyncAsync(fd),
     close: () => {
       closeSync(fd);
       return Promise.resolve();
