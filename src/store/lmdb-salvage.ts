@@ -7,8 +7,7 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { open as openLmdb, type Database } from 'lmdb';
-import { DB } from './lmdb-header.js';
-import { damagedDb } from './lmdb-header.js';
+import { damagedDb, DB } from './lmdb-header.js';
 import { checkLmdbTrees, gatherLmdb } from './lmdb-trees.js';
 import { FREE_PAGES } from './lmdb-walk.js';
 import { syncDir } from './store-files.js';
