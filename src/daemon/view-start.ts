@@ -7,12 +7,12 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TetherError } from '../errors.js';
-import { processAlive, Store } from '../store/store.js';
+import { Store } from '../store/store.js';
 import { daemonAnswers, request } from '../volume/control.js';
 import { mountAt } from '../sync/mounts.js';
 import { locate } from '../volume/find.js';
 import { logFileOf, pidFileOf } from '../volume/layout.js';
-import { checkFuse, lazyUnmount, readLog } from './volume-start.js';
+import { checkFuse, daemonFinished, lazyUnmount, readLog } from './volume-start.js';
 import { describeView, rootOf, type ViewOf } from './view-daemon.js';
 import { isViewMount } from '../view/find.js';
 import { VIEW_FSNAME_PREFIX, viewDirOf } from '../view/layout.js';
@@ -151,17 +151,10 @@ export async function unmountView(mountpoint: string, log: (line: string) => voi
     throw new TetherError('EUSAGE', `no tether view is mounted at ${mountpoint}`, { mountpoint });
   }
   const viewDir = there.source.slice(VIEW_FSNAME_PREFIX.length);
-  const pid = Number(readLog(pidFileOf(viewDir)));
   try {
     await request(viewDir, { op: 'unmount' }, 10_000, mountpoint);
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const now = mountAt(mountpoint);
-      const gone = now === undefined || now.source !== there.source;
-      // Returns once the daemon is gone too: a view leaves nothing running behind it.
-      if (gone && !(pid > 0 && processAlive(pid))) return;
-      await sleep(50);
-    }
+    // Returns once the daemon is gone too: a view leaves nothing running behind it.
+    if (await daemonFinished(mountpoint, there.source, pidFileOf(viewDir), 30_000)) return;
     log('the view daemon did not finish unmounting in time; detaching the mount');
   } catch (err) {
     log(`${(err as Error).message.split(':')[0] ?? 'no daemon'}; detaching the mount`);

@@ -11,7 +11,8 @@ import { whyNoBinding } from '../fuse/mount.js';
 import { daemonAnswers, request } from '../volume/control.js';
 import { mountAt } from '../sync/mounts.js';
 import { isTetherMount } from '../volume/find.js';
-import { defaultStoreFor, FSNAME_PREFIX, logFileOf } from '../volume/layout.js';
+import { defaultStoreFor, FSNAME_PREFIX, logFileOf, pidFileOf } from '../volume/layout.js';
+import { processAlive } from '../store/store.js';
 import { deadlinesFromEnv } from '../agent/deadlines.js';
 
 export interface MountRequest {
@@ -272,22 +273,36 @@ export async function unmountVolume(
     );
   }
   const storeDir = there.source.slice(FSNAME_PREFIX.length);
-  let asked = false;
   try {
     await request(storeDir, { op: 'unmount' }, 10_000, mountpoint);
-    asked = true;
+    // The daemon flushes (online), unmounts and exits; a flush may take a while.
+    if (await daemonFinished(mountpoint, there.source, pidFileOf(storeDir), 5 * 60_000)) return;
+    log('the daemon did not finish unmounting in time; detaching the mount');
   } catch (err) {
     log(`${(err as Error).message.split(':')[0] ?? 'no daemon'}; detaching the mount`);
   }
-  if (asked) {
-    // The daemon flushes (online), unmounts and exits; a flush may take a while.
-    const deadline = Date.now() + 5 * 60_000;
-    while (Date.now() < deadline) {
-      const now = mountAt(mountpoint);
-      if (now === undefined || now.source !== there.source) return;
-      await sleep(50);
+  if (mountAt(mountpoint)?.source === there.source) lazyUnmount(mountpoint);
+}
+
+/**
+ * Whether the daemon that served `source` at `mountpoint` unmounted it and finished within `ms`:
+ * its pid file (removed once its store is closed and its log written) no longer names a live
+ * process. A command that unmounts returns once the store is free.
+ */
+export async function daemonFinished(
+  mountpoint: string,
+  source: string,
+  pidFile: string,
+  ms: number,
+): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const now = mountAt(mountpoint);
+    if (now === undefined || now.source !== source) {
+      const pid = Number(readLog(pidFile));
+      if (!(pid > 0 && processAlive(pid))) return true;
     }
-    log('the daemon did not finish unmounting in time; detaching the mount');
+    await sleep(50);
   }
-  lazyUnmount(mountpoint);
+  return false;
 }
