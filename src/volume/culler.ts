@@ -343,11 +343,17 @@ export class Culler {
     const t0 = performance.now();
     if (upkeep) this.stale = false;
     const pins = this.pins.list();
+    // Fetched content still to be stored as a blob (base learns its id a moment later) is
+    // counted at its size in the view, as fetched() counted it: the walk of the store misses it,
+    // and nothing would look again once it lands. Looked at before the walk, so content stored
+    // meanwhile is at worst counted twice (a cull frees a little more), never missed.
+    const unstored = this.v.learner.notYetStored();
     const w = await walkCache(this.v, (path) => this.isPinned(path, pins));
     this.walked = w.files;
     this.bytesAt.clear();
     for (const f of w.files) this.bytesAt.set(f.path, f.bytes);
-    this.ledger.reset(w.entries, w.storeBytes);
+    const coming = unstored.reduce((n, path) => n + (this.bytesAt.get(path) ?? 0), 0);
+    this.ledger.reset(w.entries, w.storeBytes + coming);
     this.walkedAt = performance.now();
     if (upkeep) this.walks++;
     this.walkMs = this.walkedAt - t0;

@@ -21,6 +21,8 @@ export class BaseIdLearner {
   private readonly waiting = new Map<Path, { was: Entry; id: string }>();
   /** Fetched files whose id base is still to learn (a count per path: fetches may overlap). */
   private readonly learning = new Map<Path, number>();
+  /** Of those, the files whose content is still to be stored (a count per path). */
+  private readonly unstored = new Map<Path, number>();
   private next: Promise<void> | undefined;
   /** Ids stored for a fetched file that base does not name yet. */
   private readonly held = new Map<Hash, number>();
@@ -58,11 +60,12 @@ export class BaseIdLearner {
       if (kept !== undefined) this.release(kept);
       return;
     }
-    this.learning.set(path, (this.learning.get(path) ?? 0) + 1);
-    const learned = this.learnFile(path, b, file, got.size, kept).finally(() => {
-      const n = (this.learning.get(path) ?? 1) - 1;
-      if (n > 0) this.learning.set(path, n);
-      else this.learning.delete(path);
+    count(this.learning, path, 1);
+    if (kept === undefined) count(this.unstored, path, 1);
+    const learned = this.learnFile(path, b, file, got.size, kept, () => {
+      if (kept === undefined) count(this.unstored, path, -1);
+    }).finally(() => {
+      count(this.learning, path, -1);
     });
     const logged = learned.catch((err: unknown) => {
       log(`base did not learn the content id of a fetched file: ${(err as Error).message}`);
@@ -82,18 +85,35 @@ export class BaseIdLearner {
   }
 
   /**
-   * Store the fetched file at `file` as a blob (unless `kept`: stored already, held), then give
-   * base's entry at `path` its id.
+   * The fetched files whose content is still to be stored: a walk of the store does not count
+   * it yet, though it will take its size there in a moment.
    */
-  async learnFile(path: Path, was: Entry, file: Buffer, size: number, kept?: Hash): Promise<Hash> {
+  notYetStored(): Path[] {
+    return [...this.unstored.keys()];
+  }
+
+  /**
+   * Store the fetched file at `file` as a blob (unless `kept`: stored already, held), then give
+   * base's entry at `path` its id. `stored`: called once the content is in the store (or
+   * storing it failed).
+   */
+  async learnFile(
+    path: Path,
+    was: Entry,
+    file: Buffer,
+    size: number,
+    kept: Hash | undefined,
+    stored: () => void,
+  ): Promise<Hash> {
     let id: Hash;
     if (kept !== undefined) id = kept;
     else {
-      const stored = await this.keeping(
+      const put = this.keeping(
         () => this.store.putBlobFile(file, size),
         (r) => [r.id],
       );
-      id = stored.id;
+      void put.then(stored, stored);
+      id = (await put).id;
     }
     try {
       await this.soon(path, was, id);
@@ -174,4 +194,11 @@ export class BaseIdLearner {
       if (updates.length > 0) await advanceBaseAt(this.store, updates);
     });
   }
+}
+
+/** Add `by` to `path`'s count in `counts`, dropping the path at zero. */
+function count(counts: Map<Path, number>, path: Path, by: number): void {
+  const n = (counts.get(path) ?? 0) + by;
+  if (n > 0) counts.set(path, n);
+  else counts.delete(path);
 }
