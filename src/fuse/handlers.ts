@@ -36,7 +36,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { native } from '../scan/native.js';
-import { UTIME_NOW, UTIME_OMIT, type Operations, type Timespec } from './operations.js';
+import { O_ACCMODE, UTIME_NOW, UTIME_OMIT, type Operations, type Timespec } from './operations.js';
 import { ATTR_FIELDS, loadLowLevel } from './lowlevel-addon.js';
 import { CheckedReads, type ReadCheck } from './checked-reads.js';
 import { errno, errnoOf } from './errno.js';
@@ -58,8 +58,6 @@ const pWrite = promisify(write);
 const pFsync = promisify(fsync);
 const fstatBig = (fd: number) => fstatSync(fd, { bigint: true });
 const run = promisify(execFile);
-/** O_ACCMODE (not among node's constants). */
-const ACCMODE = 3;
 const TEMP = Buffer.from(TEMP_PREFIX);
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
@@ -167,8 +165,8 @@ export function createHandlers(
     open: (p, flags, cb) => {
       answer(cb, async (reach) => {
         const path = treePath(p);
-        const trunc = (flags & C.O_TRUNC) !== 0 && (flags & ACCMODE) !== C.O_RDONLY;
-        const readOnly = (flags & ACCMODE) === C.O_RDONLY;
+        const trunc = (flags & C.O_TRUNC) !== 0 && (flags & O_ACCMODE) !== C.O_RDONLY;
+        const readOnly = (flags & O_ACCMODE) === C.O_RDONLY;
         let partial: ReadCheck | undefined;
         if (!readOnly) await view.room?.(path, 'open');
         // Opened to be overwritten, a placeholder's old content is not wanted (by any name).

@@ -2,7 +2,7 @@
 // to the handler layer by path (and descriptor) and answers through the addon. A file's pages
 // stay cached across opens (keep_cache): the mount's own writes keep them right, and what the
 // volume changes underneath is invalidated (lowlevel.ts).
-import type { Caller, Statfs } from './operations.js';
+import { O_ACCMODE, type Caller, type Statfs } from './operations.js';
 import { attrsOf, OPEN_DIRECT_IO, OPEN_KEEP_CACHE } from './lowlevel-addon.js';
 import {
   childPathOf,
@@ -50,6 +50,9 @@ export async function open(c: Ctx, req: number, ino: number, flags: number, who:
   } else {
     direct(c, fd);
     flagsOut = mayKeep(c, c.nodes.pathOf(ino)) ? OPEN_KEEP_CACHE : 0;
+    // Opened to write: as for a file just created, the kernel asks security.capability before
+    // each write, and getattrs around them; the session thread answers them from fd.
+    if ((flags & O_ACCMODE) !== 0) giveNodeFd(c, ino, fd, false);
   }
   if (c.addon.replyOpen(req, fd, flagsOut) !== 0) await closeUnanswered(c, ino, fd, who);
 }

@@ -25,6 +25,8 @@ export interface Timespec {
 }
 
 /** utimens: a Timespec whose nsec is UTIME_NOW means "now", UTIME_OMIT "leave as it is". */
+/** O_ACCMODE, the access-mode bits of open's flags (not among node's constants). */
+export const O_ACCMODE = 3;
 export const UTIME_NOW = (1 << 30) - 1;
 export const UTIME_OMIT = (1 << 30) - 2;
 

@@ -3,7 +3,7 @@
 // Every handler answers exactly once; errors are mapped in one place (fuse/errno.ts), and a
 // read of bytes this side never had answers ENODATA and is noted for `tether why`.
 import { constants as C } from 'node:fs';
-import type { Operations } from '../fuse/operations.js';
+import { O_ACCMODE, type Operations } from '../fuse/operations.js';
 import { errno, errnoOf } from '../fuse/errno.js';
 import { treePath } from '../fuse/handler-context.js';
 import type { Path } from '../merge/plan.js';
@@ -20,7 +20,6 @@ export interface ViewHandlerOptions {
   readonly log?: (line: string) => void;
 }
 
-const ACCMODE = 3;
 const fail = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
@@ -125,7 +124,7 @@ export function createViewHandlers(
     },
     open: (p, flags, cb) => {
       answer(cb, async () => {
-        if ((flags & ACCMODE) !== C.O_RDONLY || (flags & C.O_TRUNC) !== 0) throw fail('EROFS');
+        if ((flags & O_ACCMODE) !== C.O_RDONLY || (flags & C.O_TRUNC) !== 0) throw fail('EROFS');
         const n = await node(p);
         if (n.content === undefined) throw fail(n.entry.kind === 'dir' ? 'EISDIR' : 'EACCES');
         let c: OpenContent;
