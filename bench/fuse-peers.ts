@@ -234,6 +234,8 @@ function measure(p: Peer, tars: { untar: string; du: string }): Row {
     }
     const big = join(p.dir, 'big');
     if (wants('write') || wants('read')) {
+      // The disk idle first: what an earlier peer wrote is not written back in this one's time.
+      must(['sync'], LIMIT);
       row[`write ${String(MB)} MiB+fsync s`] = child(WRITE_S, big, String(MB));
     }
     if (wants('read')) row['cached read s'] = child(READ_S, big);
