@@ -260,6 +260,7 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "takeWritten", ll_take_written);
   define(env, exports, "listAttrs", ll_list_attrs);
   define(env, exports, "setNodeFd", ll_set_node_fd);
+  define(env, exports, "setDirEnd", ll_set_dir_end);
   define(env, exports, "setTimes", ll_set_times);
   define(env, exports, "setCreates", ll_set_creates);
   define(env, exports, "giveNodeIds", ll_give_node_ids);

@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 9
+#define LL_ABI 10
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -101,6 +101,8 @@ struct ll_session {
   // Descriptors for nodes (see lowlevel_nodes.c): fd + 1 by node id, 0 for none.
   pthread_rwlock_t node_lock;
   int *node_fd;
+  // Where each directory's listing ends, by node id (0: not known): see ll_dir_end.
+  uint32_t *dir_end;
   double attr_timeout, negative_timeout;
   // Creates answered by the session thread (see lowlevel_create.c): on or off, the entry
   // lifetime of their replies, and the node ids JavaScript set aside for them.
@@ -149,6 +151,8 @@ bool ll_node_lookup(ll_session *s, fuse_req_t req, fuse_ino_t parent, const char
 bool ll_node_getattr(ll_session *s, fuse_req_t req, fuse_ino_t ino);
 bool ll_node_getxattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
 napi_value ll_set_node_fd(napi_env env, napi_callback_info info);
+bool ll_dir_end(ll_session *s, fuse_req_t req, fuse_ino_t ino, off_t off);
+napi_value ll_set_dir_end(napi_env env, napi_callback_info info);
 int ll_node_hold(ll_session *s, fuse_ino_t ino);
 void ll_node_let_go(ll_session *s);
 void ll_node_set_fd(ll_session *s, uint64_t node, int fd);

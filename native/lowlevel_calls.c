@@ -244,12 +244,14 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi) {
   seen(req, OP_READDIR);
+  if (ll_dir_end(fuse_req_userdata(req), req, ino, off)) return;
   sized(req, OP_READDIR, ino, size, off, fi);
 }
 
 static void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                            struct fuse_file_info *fi) {
   seen(req, OP_READDIRPLUS);
+  if (ll_dir_end(fuse_req_userdata(req), req, ino, off)) return;
   sized(req, OP_READDIRPLUS, ino, size, off, fi);
 }
 

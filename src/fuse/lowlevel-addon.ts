@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './operations.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 9;
+export const ABI = 10;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -108,6 +108,11 @@ export interface LowLevelAddon {
    * `fd` (-1: no more; returns once the previous descriptor is out of its use).
    */
   setNodeFd(session: Session, node: number, fd: number): boolean;
+  /**
+   * A readdir of directory `node` at offset `end` is answered "no more entries" by the session
+   * thread (0: no longer); whether it will.
+   */
+  setDirEnd(session: Session, node: number, end: number): boolean;
   /** The attribute and negative-entry lifetimes of what the session thread answers itself. */
   setTimes(session: Session, attr: number, negative: number): void;
   /**

@@ -139,8 +139,10 @@ export class Listings {
       if (off >= had.ended && Date.now() - had.at < KEEP_MS) return undefined;
     }
     // No listing kept at a later offset (let go, or read to its end by another reader):
-    // listed again, and the reader continues at its position.
+    // listed again, and the reader continues at its position. Where the last listing ended
+    // is no longer where this one does.
     const fresh = await this.list(ino, who);
+    this.endAt(ino, 0);
     const now = this.kept.get(ino);
     const old = now === undefined || 'ended' in now ? undefined : now;
     const l = old === undefined ? fresh : laidOn(old, fresh);
@@ -191,8 +193,14 @@ export class Listings {
     const next = this.c.addon.replyDir(req, size, plus, off, l.names, l.attrs, attr, entry);
     if (plus) this.settleNodes(l, made, off, next);
     // Read to its end once a reply carries nothing: the kernel asks past the last entry
-    // before it knows the listing ended.
-    const done = next >= l.names.length && !l.names.slice(off, next).some((n) => n.length > 0);
+    // before it knows the listing ended. Where this reply carried the last entries, the
+    // session thread tells it so (one request fewer per directory listed), and the listing is
+    // read to its end now; a listing others read in, or one dropped once read, waits for it.
+    const last = next >= l.names.length;
+    const done =
+      last &&
+      (!l.names.slice(off, next).some((n) => n.length > 0) ||
+        (l.shared !== true && this.endAt(l, next)));
     if (!done || l.shared === true) {
       this.keep(l);
     } else if (this.kept.get(ino) === l) {
@@ -213,16 +221,29 @@ export class Listings {
    * stayed once; the next readdir at offset 0 lists the directory again.
    */
   invalidated(node: number): void {
+    this.endAt(node, 0);
     const l = this.kept.get(node);
     if (l !== undefined && !('ended' in l)) l.have.fill(0);
   }
 
   /** The kernel forgot `node`: no reader is left in its listing. */
   forgotten(node: number): void {
+    this.endAt(node, 0);
     const l = this.kept.get(node);
     if (l === undefined) return;
     this.kept.delete(node);
     if (!('ended' in l)) this.letGo(l);
+  }
+
+  /**
+   * The session thread answers a readdir of `l` at `end` "no more entries" (0: no longer);
+   * whether it will. Not for a listing the kernel must not keep: it is read to its end here.
+   */
+  private endAt(l: Listing | number, end: number): boolean {
+    const s = this.c.session;
+    if (s === undefined) return false;
+    if (typeof l === 'number') return this.c.addon.setDirEnd(s, l, end);
+    return mayKeep(this.c, l.path) && this.c.addon.setDirEnd(s, l.node, end);
   }
 
   private keep(l: Listing): void {

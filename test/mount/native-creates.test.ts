@@ -199,6 +199,10 @@ serial(
     const all = ['once', once, 'more', more]
       .map((x) => (typeof x === 'string' ? x : [...x.kernel].join(' ')))
       .join('; ');
+    // The cold walk listed each directory in one trip to JavaScript: the kernel's readdir past
+    // the last entries was answered by the session thread (it asked one per directory).
+    t.true((once.kernel.get('readdir') ?? 0) >= dirs, all);
+    t.true((once.js.get('readdir') ?? 0) < DIRS, all);
     // The kernel asked to open a directory once, was told it need not, and from then on
     // opened every directory itself: no opendir or releasedir per directory.
     t.true((more.kernel.get('opendir') ?? 0) <= 1, all);
