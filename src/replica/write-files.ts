@@ -24,16 +24,8 @@ import { corrupt } from '../store/blob-files.js';
 import { loadNativeAddon } from '../store/native-addon.js';
 import { hashBytes, type Hash } from '../tree/index.js';
 
-/**
- * A file to write: where, the id its content must have, the content, and the fields set once
- * it is written. The content is bytes lent for the length of the `add` call (copied before it
- * returns), or a file holding them.
- */
-export interface NewFile {
-  /** A byte string (each char one byte, as latin1): a batch's paths are one string, then bytes. */
-  readonly path: string;
-  readonly id: Hash;
-  readonly content: { readonly lent: Buffer } | { readonly file: string };
+/** The fields of a file to write, set once it is written (a tree entry has them all). */
+export interface FileFields {
   readonly size: number;
   readonly mode: number;
   readonly uid: number;
@@ -41,9 +33,16 @@ export interface NewFile {
   readonly mtimeNs: bigint;
 }
 
+/**
+ * A file's content: bytes lent for the length of the `add` call (copied before it returns),
+ * or the path of a file holding them.
+ */
+export type Content = Buffer | string;
+
 type WriteFiles = (
   paths: Buffer,
-  contents: Buffer[],
+  arena: Buffer,
+  spans: Float64Array,
   meta: Float64Array,
   chown: boolean,
   ids: Buffer,
@@ -52,16 +51,20 @@ type WriteFiles = (
 
 const META_FIELDS = 4;
 const ID_BYTES = 32;
+/** Numbers a file in a batch's spans: where its lent content starts in the arena, and its length. */
+const SPAN_FIELDS = 2;
 
 const addon = loadNativeAddon<{
   writeFilesAsync?: WriteFiles;
   writeFilesMetaFields?: number;
   writeFilesIdBytes?: number;
+  writeFilesSpanFields?: number;
 }>(
   (n) =>
     typeof n.writeFilesAsync === 'function' &&
     n.writeFilesMetaFields === META_FIELDS &&
-    n.writeFilesIdBytes === ID_BYTES,
+    n.writeFilesIdBytes === ID_BYTES &&
+    n.writeFilesSpanFields === SPAN_FIELDS,
 );
 
 /** Files or bytes a batch holds before it is handed to a thread. */
@@ -84,8 +87,7 @@ function fsError(errno: number, step: string, path: Buffer | string): NodeJS.Err
   return err;
 }
 
-const where = (f: NewFile): string =>
-  'file' in f.content ? `blob file ${f.content.file}` : 'blob';
+const where = (source: string): string => (source === '' ? 'blob' : `blob file ${source}`);
 
 let unnamedCount = 0;
 
@@ -95,14 +97,14 @@ let unnamedCount = 0;
  */
 export const unnamed = (): string => `.tether-restore-${process.pid}-${++unnamedCount}`;
 
-function writeNow(f: NewFile, chown: boolean): void {
-  const bytes = 'file' in f.content ? readFileSync(f.content.file) : f.content.lent;
-  if (hashBytes(bytes) !== f.id) throw corrupt(f.id, where(f));
+function writeNow(path: string, id: Hash, f: FileFields, content: Content, chown: boolean): void {
+  const bytes = typeof content === 'string' ? readFileSync(content) : content;
+  if (hashBytes(bytes) !== id) throw corrupt(id, where(typeof content === 'string' ? content : ''));
   // Written under a temporary name beside it, named once whole with its fields set (as the
   // native writer does with an unnamed file).
-  const path = Buffer.from(f.path, 'latin1');
-  const slash = path.lastIndexOf(0x2f);
-  const tmp = Buffer.concat([path.subarray(0, slash + 1), Buffer.from(unnamed())]);
+  const name = Buffer.from(path, 'latin1');
+  const slash = name.lastIndexOf(0x2f);
+  const tmp = Buffer.concat([name.subarray(0, slash + 1), Buffer.from(unnamed())]);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     try {
@@ -114,47 +116,70 @@ function writeNow(f: NewFile, chown: boolean): void {
       closeSync(fd);
     }
     // A link, not a rename: a name already taken is refused (EEXIST), never replaced.
-    linkSync(tmp, path);
+    linkSync(tmp, name);
   } finally {
     unlinkSync(tmp);
   }
 }
 
-/** A batch being gathered: its files, and the buffer their lent contents are copied into. */
+/**
+ * A batch being gathered, in the form the native writer takes: paths, ids and sources as
+ * strings joined once it is sent, numbers in typed arrays, and lent contents copied into one
+ * buffer (no object a file: a restore queues tens of thousands).
+ */
 class Batch {
-  readonly files: NewFile[] = [];
-  readonly contents: Buffer[] = [];
+  count = 0;
   /** Bytes of content, copied or in files: a batch is sent past BATCH_BYTES. */
   bytes = 0;
-  /** BATCH_BYTES taken from `spare` (or made) at the first copy; given back once written. */
-  arena: Buffer | undefined;
+  readonly paths: string[] = [];
+  readonly ids: string[] = [];
+  /** A file holding each file's content, or '' where it was lent (copied to the arena). */
+  readonly sources: string[] = [];
+  readonly meta = new Float64Array(BATCH_FILES * META_FIELDS);
+  /** The mtime field holds the int64 nanoseconds' own bytes (native/restore.c). */
+  readonly times = new BigInt64Array(this.meta.buffer);
+  readonly spans = new Float64Array(BATCH_FILES * SPAN_FIELDS);
+  /** Taken from `spare` (or made) at the first copy; given back once written. */
+  arena: Buffer = EMPTY;
   private used = 0;
 
   constructor(private readonly spare: Buffer[]) {}
 
-  fits(size: number): boolean {
-    return this.files.length < BATCH_FILES && this.bytes + size <= BATCH_BYTES;
+  /** Whether a file of `size` bytes, lent or not, goes in this batch. */
+  fits(size: number, lent: number): boolean {
+    if (this.count === 0) return true;
+    if (this.count >= BATCH_FILES || this.bytes + size > BATCH_BYTES) return false;
+    return lent <= BATCH_BYTES - this.used;
   }
 
-  add(f: NewFile): void {
-    this.files.push(f);
+  add(path: string, id: Hash, f: FileFields, content: Content): void {
+    const i = this.count++;
     this.bytes += f.size;
-    if ('file' in f.content) {
-      this.contents.push(EMPTY);
+    this.paths.push(path);
+    this.ids.push(id);
+    const at = i * META_FIELDS;
+    this.meta[at] = f.mode;
+    this.meta[at + 1] = f.uid;
+    this.meta[at + 2] = f.gid;
+    this.times[at + 3] = f.mtimeNs;
+    if (typeof content === 'string') {
+      this.sources.push(content);
       return;
     }
-    const lent = f.content.lent;
-    if (lent.length > BATCH_BYTES - this.used) {
-      // More than the buffer has left (bytes larger than the entry said): a copy of its own.
-      this.contents.push(Buffer.from(lent));
-      return;
+    this.sources.push('');
+    const n = content.length;
+    if (this.arena === EMPTY) {
+      // A buffer used before: its pages are already mapped (a new one faults each in). Bytes
+      // larger than a batch (more than the entry said) are this batch's alone (fits).
+      this.arena =
+        n > BATCH_BYTES
+          ? Buffer.allocUnsafeSlow(n)
+          : (this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES));
     }
-    // A buffer used before: its pages are already mapped (a new one faults each in).
-    this.arena ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES);
-    const copy = this.arena.subarray(this.used, this.used + lent.length);
-    lent.copy(copy);
-    this.used += lent.length;
-    this.contents.push(copy);
+    content.copy(this.arena, this.used, 0, n);
+    this.spans[i * SPAN_FIELDS] = this.used;
+    this.spans[i * SPAN_FIELDS + 1] = n;
+    this.used += n;
   }
 }
 
@@ -165,27 +190,29 @@ export class FileWriter {
   private readonly running = new Set<Promise<void>>();
   private failure: Error | undefined;
 
-  /** `onWritten` is called with each batch's files once they are all written. */
+  /** `onWritten` is called with each batch's count of files and bytes once they are written. */
   constructor(
     private readonly chown: boolean,
-    private readonly onWritten: (files: readonly NewFile[]) => void,
+    private readonly onWritten: (files: number, bytes: number) => void,
   ) {}
 
   /**
-   * Queue a file (its lent content copied before this returns); throws a failure of a file
-   * queued before. Returns undefined while there is room for more, else a promise resolving
-   * once there is (not when the file is written): a restore queues thousands of files a
-   * second, and most need no wait.
+   * Queue file `path` (a byte string: each char one byte) with `f`'s fields and `content`,
+   * which must have id `id` (lent bytes are copied before this returns); throws a failure of a
+   * file queued before.
+   * Returns undefined while there is room for more, else a promise resolving once there is
+   * (not when the file is written): a restore queues thousands of files a second, and most
+   * need no wait.
    */
-  add(f: NewFile): Promise<void> | undefined {
+  add(path: string, id: Hash, f: FileFields, content: Content): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
     if (addon === undefined) {
-      writeNow(f, this.chown);
-      this.onWritten([f]);
+      writeNow(path, id, f, content, this.chown);
+      this.onWritten(1, f.size);
       return undefined;
     }
-    if (this.batch.files.length > 0 && !this.batch.fits(f.size)) this.start();
-    this.batch.add(f);
+    if (!this.batch.fits(f.size, typeof content === 'string' ? 0 : content.length)) this.start();
+    this.batch.add(path, id, f, content);
     return this.running.size >= IN_FLIGHT ? this.room() : undefined;
   }
 
@@ -196,7 +223,7 @@ export class FileWriter {
 
   /** Every queued file written; throws the first failure. */
   async finish(): Promise<void> {
-    if (this.batch.files.length > 0) this.start();
+    if (this.batch.count > 0) this.start();
     while (this.running.size > 0) await Promise.race(this.running);
     if (this.failure !== undefined) throw this.failure;
   }
@@ -208,47 +235,31 @@ export class FileWriter {
   }
 
   private start(): void {
-    const { files, contents, arena } = this.batch;
+    const b = this.batch;
     this.batch = new Batch(this.spare);
-    const meta = new Float64Array(files.length * META_FIELDS);
-    // The mtime field holds the int64 nanoseconds' own bytes (native/restore.c).
-    const times = new BigInt64Array(meta.buffer);
-    // One hex decode a batch: a Buffer write a file cost more in its calls than in decoding.
-    const ids: string[] = [];
-    const paths: string[] = [];
-    const sources: string[] = [];
-    files.forEach((f, i) => {
-      const at = i * META_FIELDS;
-      meta[at] = f.mode;
-      meta[at + 1] = f.uid;
-      meta[at + 2] = f.gid;
-      times[at + 3] = f.mtimeNs;
-      ids.push(f.id);
-      paths.push(f.path);
-      sources.push('file' in f.content ? f.content.file : '');
-    });
     const p = addon!.writeFilesAsync!(
-      // NUL-terminated: a path holds no NUL.
-      Buffer.from(paths.join('\0') + '\0', 'latin1'),
-      contents,
-      meta,
+      // NUL-terminated: a path holds no NUL. One string turned to bytes a batch, not a Buffer
+      // write a file: the calls cost more than the encoding.
+      Buffer.from(b.paths.join('\0') + '\0', 'latin1'),
+      b.arena,
+      b.spans,
+      b.meta,
       this.chown,
-      Buffer.from(ids.join(''), 'hex'),
-      Buffer.from(sources.join('\0') + '\0'),
+      Buffer.from(b.ids.join(''), 'hex'),
+      Buffer.from(b.sources.join('\0') + '\0'),
     )
       .then((failed) => {
         if (failed === null) {
           // The thread is done with the batch's bytes.
-          if (arena !== undefined) this.spare.push(arena);
-          this.onWritten(files);
+          if (b.arena.length === BATCH_BYTES) this.spare.push(b.arena);
+          this.onWritten(b.count, b.bytes);
           return;
         }
         const [index, errno, step] = failed;
-        const f = files[index]!;
-        if (step === 'verify') this.failure ??= corrupt(f.id, where(f));
-        else if (step === 'source' && 'file' in f.content)
-          this.failure ??= fsError(errno, 'open', f.content.file);
-        else this.failure ??= fsError(errno, step, Buffer.from(f.path, 'latin1'));
+        const source = b.sources[index]!;
+        if (step === 'verify') this.failure ??= corrupt(b.ids[index]!, where(source));
+        else if (step === 'source') this.failure ??= fsError(errno, 'open', source);
+        else this.failure ??= fsError(errno, step, Buffer.from(b.paths[index]!, 'latin1'));
       })
       .finally(() => this.running.delete(p));
     this.running.add(p);
