@@ -10,13 +10,10 @@
 // guarantee). Batches run on the libuv thread pool, so a few are written at once while
 // JavaScript gathers the next.
 //
-// writeFilesAsync(paths, arena, spans, meta, chown, ids, sources):
+// writeFilesAsync(paths, contents, meta, chown, ids, sources):
 //     Promise<null | [index, errno, step]>
 //   paths: one Buffer of NUL-terminated paths, one per file, in order;
-//   arena: one Buffer holding the contents that are not in files;
-//   spans: a Float64Array of SPAN_FIELDS numbers per file, where its content starts in `arena`
-//     and its length (ignored where the file has a source): one buffer and one typed array a
-//     batch, not a Buffer a file, which cost the caller an object and this a call each;
+//   contents: an Array of Buffers, one per file (ignored where the file has a source);
 //   meta: a Float64Array of META_FIELDS numbers per file (mode, uid, gid, mtime): the mtime is
 //     a signed 64-bit count of nanoseconds since 1970 in the number's 8 bytes (JavaScript
 //     writes it through a BigInt64Array over the same memory: no number can hold it exactly);
@@ -46,9 +43,7 @@
 #include "blake3/blake3.h"
 #include "restore.h"
 
-enum { KEEP = 6, ID_BYTES = 32 };
-
-enum { SPAN_START, SPAN_LENGTH, SPAN_FIELDS };
+enum { KEEP = 5, ID_BYTES = 32 };
 
 enum { META_MODE, META_UID, META_GID, META_MTIME_NS, META_FIELDS };
 
@@ -311,32 +306,31 @@ static bool split_paths(const char *buf, size_t len, size_t count, const char **
 }
 
 static napi_value write_files_async(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 7)
-    return fail(env, NULL, "writeFilesAsync(paths, arena, spans, meta, chown, ids, sources)");
+  if (argc < 6)
+    return fail(env, NULL, "writeFilesAsync(paths, contents, meta, chown, ids, sources)");
   char *pathbuf, *srcbuf;
-  size_t pathlen, srclen, idlen, arenalen, spanlen, metalen;
-  void *ids, *arena, *spandata, *metadata;
+  size_t pathlen, srclen, idlen;
+  void *ids;
+  uint32_t count;
   napi_typedarray_type type;
+  size_t metalen;
+  void *metadata;
+  bool is_array;
   if (napi_get_buffer_info(env, argv[0], (void **)&pathbuf, &pathlen) != napi_ok)
     return fail(env, NULL, "writeFilesAsync: paths must be a Buffer");
-  if (napi_get_buffer_info(env, argv[1], &arena, &arenalen) != napi_ok)
-    return fail(env, NULL, "writeFilesAsync: arena must be a Buffer");
-  if (napi_get_typedarray_info(env, argv[2], &type, &spanlen, &spandata, NULL, NULL) != napi_ok ||
-      type != napi_float64_array)
-    return fail(env, NULL, "writeFilesAsync: spans must be a Float64Array");
-  if (napi_get_typedarray_info(env, argv[3], &type, &metalen, &metadata, NULL, NULL) != napi_ok ||
-      type != napi_float64_array)
-    return fail(env, NULL, "writeFilesAsync: meta must be a Float64Array");
-  if (napi_get_buffer_info(env, argv[5], &ids, &idlen) != napi_ok || idlen % ID_BYTES != 0)
+  if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[1], &count) != napi_ok)
+    return fail(env, NULL, "writeFilesAsync: contents must be an Array of Buffers");
+  if (napi_get_typedarray_info(env, argv[2], &type, &metalen, &metadata, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || metalen != (size_t)count * META_FIELDS)
+    return fail(env, NULL, "writeFilesAsync: meta must be a Float64Array of 4 numbers a file");
+  if (napi_get_buffer_info(env, argv[4], &ids, &idlen) != napi_ok ||
+      idlen != (size_t)count * ID_BYTES)
     return fail(env, NULL, "writeFilesAsync: ids must be a Buffer of 32 bytes a file");
-  // The count is the ids'; the typed arrays may have room for more (a batch's are made whole).
-  const size_t count = idlen / ID_BYTES;
-  if (spanlen < count * SPAN_FIELDS || metalen < count * META_FIELDS)
-    return fail(env, NULL, "writeFilesAsync: 2 spans and 4 meta numbers a file");
-  if (napi_get_buffer_info(env, argv[6], (void **)&srcbuf, &srclen) != napi_ok)
+  if (napi_get_buffer_info(env, argv[5], (void **)&srcbuf, &srclen) != napi_ok)
     return fail(env, NULL, "writeFilesAsync: sources must be a Buffer");
   batch *b = calloc(1, sizeof *b);
   if (b == NULL) return fail(env, NULL, "writeFilesAsync: out of memory");
@@ -344,7 +338,7 @@ static napi_value write_files_async(napi_env env, napi_callback_info info) {
   b->failed = -1;
   b->meta = metadata;
   b->ids = ids;
-  napi_get_value_bool(env, argv[4], &b->chown);
+  napi_get_value_bool(env, argv[3], &b->chown);
   b->paths = calloc(count + 1, sizeof *b->paths);
   b->sources = calloc(count + 1, sizeof *b->sources);
   b->data = calloc(count + 1, sizeof *b->data);
@@ -355,17 +349,18 @@ static napi_value write_files_async(napi_env env, napi_callback_info info) {
     return fail(env, b, "writeFilesAsync: one NUL-terminated path a file");
   if (!split_paths(srcbuf, srclen, count, b->sources))
     return fail(env, b, "writeFilesAsync: one NUL-terminated source a file");
-  const double *spans = spandata;
-  for (size_t i = 0; i < count; i++) {
-    if (b->sources[i][0] != '\0') continue;
-    const double at = spans[i * SPAN_FIELDS + SPAN_START], n = spans[i * SPAN_FIELDS + SPAN_LENGTH];
-    if (!(at >= 0 && n >= 0 && at + n <= (double)arenalen))
-      return fail(env, b, "writeFilesAsync: a span outside the arena");
-    b->data[i] = (const uint8_t *)arena + (size_t)at;
-    b->lens[i] = (size_t)n;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e;
+    void *d;
+    size_t n;
+    if (napi_get_element(env, argv[1], i, &e) != napi_ok ||
+        napi_get_buffer_info(env, e, &d, &n) != napi_ok)
+      return fail(env, b, "writeFilesAsync: every content must be a Buffer");
+    b->data[i] = d;
+    b->lens[i] = n;
   }
   // The arguments stay alive (and their bytes in place) until the batch completes.
-  const int kept[KEEP] = {0, 1, 2, 3, 5, 6};
+  const int kept[KEEP] = {0, 1, 2, 4, 5};
   for (int k = 0; k < KEEP; k++) napi_create_reference(env, argv[kept[k]], 1, &b->keep[k]);
   napi_value promise, name;
   napi_create_promise(env, &b->deferred, &promise);
@@ -385,8 +380,4 @@ void restore_register(napi_env env, napi_value exports) {
   napi_value id_bytes;
   napi_create_uint32(env, ID_BYTES, &id_bytes);
   napi_set_named_property(env, exports, "writeFilesIdBytes", id_bytes);
-  // Marks a build that takes a batch's contents as one arena and its spans.
-  napi_value span_fields;
-  napi_create_uint32(env, SPAN_FIELDS, &span_fields);
-  napi_set_named_property(env, exports, "writeFilesSpanFields", span_fields);
 }

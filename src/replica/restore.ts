@@ -5,13 +5,11 @@
 // missing the restore stops, removes everything it made (the directory was new or empty, so it
 // is left as it was) and fails naming every file missing. Devices and sockets are not made
 // (MERGE.md rule T). Files of one hard-link group (entry.ts `link`) are one file again: the
-// first member reached is written, the others are linked to it. Directories are made first
-// (in a walk that also counts the files, the progress bar's total), then the tree is walked
-// again and each directory's files are verified and written in batches off the main thread
-// (write-files.ts) while the next are gathered, each named only once whole with its fields set
-// (a restore killed midway leaves no part of a file under a real name), then hard links, then
-// the directories' own fields, deepest first (a read-only mode or an mtime would not survive
-// its children).
+// first member reached is written, the others are linked to it. Directories are made first,
+// then files verified and written in batches off the main thread (write-files.ts) while the
+// next are gathered, each named only once whole with its fields set (a restore killed midway
+// leaves no part of a file under a real name), then hard links, then the directories' own
+// fields, deepest first (a read-only mode or an mtime would not survive its children).
 import { spawn } from 'node:child_process';
 import { chmod, lchown, link, lutimes, mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -123,9 +121,11 @@ class Restorer {
   ) {
     this.rootPath = root.toString('latin1');
     // Progress once a batch, not once a file.
-    this.writer = new FileWriter(this.asRoot, (files, bytes) => {
-      this.done.files += files;
-      this.done.bytes += bytes;
+    this.writer = new FileWriter(this.asRoot, (files) => {
+      for (const f of files) {
+        this.done.files++;
+        this.done.bytes += f.size;
+      }
       this.onProgress(this.done);
     });
   }
@@ -135,9 +135,13 @@ class Restorer {
    * failed) at the first file whose content is not in the store.
    */
   async run(root: Hash): Promise<boolean> {
+    const leaves: [Entry, string][] = [];
     try {
-      await this.mkdirs(root, '');
-      if (!(await this.files(root, ''))) return false;
+      await this.mkdirs(root, '', leaves);
+      for (const [e, dir] of leaves) {
+        const made = this.leaf(e, dir);
+        if (!(typeof made === 'boolean' ? made : await made)) return false;
+      }
       await this.writer.finish();
     } finally {
       // Nothing is left writing once this returns or throws (a failed restore removes its files).
@@ -161,15 +165,11 @@ class Restorer {
     return Buffer.from(this.absBytes(p), 'latin1');
   }
 
-  /**
-   * Every directory made first (owner-only until its fields are set), files counted. All of
-   * them before any file: made among the files instead, restores here took twice the system
-   * time, most of it ext4 (without a journal) allocating inodes past ones freed minutes before
-   * (where the directories, and so their files' inodes, went depends on the order).
-   */
-  private async mkdirs(id: Hash, path: string): Promise<void> {
+  /** Every directory made first (owner-only until its fields are set), leaves gathered. */
+  private async mkdirs(id: Hash, path: string, leaves: [Entry, string][]): Promise<void> {
     for (const e of this.store.readTree(id)) {
       if (e.kind !== 'dir') {
+        leaves.push([e, path]);
         if (e.kind === 'file') {
           this.total.files++;
           this.total.bytes += e.size;
@@ -181,30 +181,8 @@ class Restorer {
       await mkdir(abs, { mode: 0o700 });
       this.made.push([abs, e]);
       this.dirs++;
-      if (e.id !== undefined) await this.mkdirs(e.id, p);
+      if (e.id !== undefined) await this.mkdirs(e.id, p, leaves);
     }
-  }
-
-  /**
-   * The files of directory `path` (tree `id`, read again: the store keeps the trees it
-   * decoded) queued or made, then those of its subdirectories; false at the first file whose
-   * content is not here. No list of every entry is kept (it would outlive the collector's
-   * young generation), and each file's path is its directory's prefix and its name.
-   */
-  private async files(id: Hash, path: string): Promise<boolean> {
-    const tree = this.store.readTree(id);
-    const prefix = path === '' ? `${this.rootPath}/` : `${this.absBytes(path)}/`;
-    for (const e of tree) {
-      if (e.kind === 'dir') continue;
-      const made = this.leaf(e, path, prefix);
-      if (!(typeof made === 'boolean' ? made : await made)) return false;
-    }
-    for (const e of tree) {
-      if (e.kind === 'dir' && e.id !== undefined) {
-        if (!(await this.files(e.id, joinPath(path, e.name)))) return false;
-      }
-    }
-    return true;
   }
 
   private wrote(bytes: number): void {
@@ -217,11 +195,11 @@ class Restorer {
    * Queued (most files: at once, unless the writer is full), or made, or skipped; false if it
    * is a file whose content is not here.
    */
-  private leaf(e: Entry, dir: string, prefix: string): boolean | Promise<boolean> {
+  private leaf(e: Entry, dir: string): boolean | Promise<boolean> {
     if (e.kind !== 'file' || e.link !== undefined || e.size >= WHOLE || e.xattrs !== undefined) {
       return this.other(e, dir);
     }
-    return this.queue(e, prefix + e.name);
+    return this.queue(e, this.absBytes(joinPath(dir, e.name)));
   }
 
   /** A file handed to the writer (at once, unless it is full); false if its content is not here. */
@@ -229,8 +207,9 @@ class Restorer {
     if (e.id === undefined) return false;
     const content = this.store.blobForCopy(e.id);
     if (content === undefined) return false;
+    const { id, size, mode, uid, gid, mtimeNs } = e;
     // Verified by the writer before the file is made (the store lends, unverified).
-    const wait = this.writer.add(path, e.id, e, content);
+    const wait = this.writer.add({ path, id, content, size, mode, uid, gid, mtimeNs });
     return wait === undefined ? true : wait.then(() => true);
   }
 

@@ -24,8 +24,16 @@ import { corrupt } from '../store/blob-files.js';
 import { loadNativeAddon } from '../store/native-addon.js';
 import { hashBytes, type Hash } from '../tree/index.js';
 
-/** The fields of a file to write, set once it is written (a tree entry has them all). */
-export interface FileFields {
+/**
+ * A file to write: where, the id its content must have, the content, and the fields set once
+ * it is written. The content is bytes lent for the length of the `add` call (copied before it
+ * returns), or a file holding them.
+ */
+export interface NewFile {
+  /** A byte string (each char one byte, as latin1): a batch's paths are one string, then bytes. */
+  readonly path: string;
+  readonly id: Hash;
+  readonly content: { readonly lent: Buffer } | { readonly file: string };
   readonly size: number;
   readonly mode: number;
   readonly uid: number;
@@ -33,16 +41,9 @@ export interface FileFields {
   readonly mtimeNs: bigint;
 }
 
-/**
- * A file's content: bytes lent for the length of the `add` call (copied before it returns),
- * or the path of a file holding them.
- */
-export type Content = Buffer | string;
-
 type WriteFiles = (
   paths: Buffer,
-  arena: Buffer,
-  spans: Float64Array,
+  contents: Buffer[],
   meta: Float64Array,
   chown: boolean,
   ids: Buffer,
@@ -51,20 +52,16 @@ type WriteFiles = (
 
 const META_FIELDS = 4;
 const ID_BYTES = 32;
-/** Numbers a file in a batch's spans: where its lent content starts in the arena, and its length. */
-const SPAN_FIELDS = 2;
 
 const addon = loadNativeAddon<{
   writeFilesAsync?: WriteFiles;
   writeFilesMetaFields?: number;
   writeFilesIdBytes?: number;
-  writeFilesSpanFields?: number;
 }>(
   (n) =>
     typeof n.writeFilesAsync === 'function' &&
     n.writeFilesMetaFields === META_FIELDS &&
-    n.writeFilesIdBytes === ID_BYTES &&
-    n.writeFilesSpanFields === SPAN_FIELDS,
+    n.writeFilesIdBytes === ID_BYTES,
 );
 
 /** Files or bytes a batch holds before it is handed to a thread. */
@@ -87,7 +84,8 @@ function fsError(errno: number, step: string, path: Buffer | string): NodeJS.Err
   return err;
 }
 
-const where = (source: string): string => (source === '' ? 'blob' : `blob file ${source}`);
+const where = (f: NewFile): string =>
+  'file' in f.content ? `blob file ${f.content.file}` : 'blob';
 
 let unnamedCount = 0;
 
@@ -97,14 +95,14 @@ let unnamedCount = 0;
  */
 export const unnamed = (): string => `.tether-restore-${process.pid}-${++unnamedCount}`;
 
-function writeNow(path: string, id: Hash, f: FileFields, content: Content, chown: boolean): void {
-  const bytes = typeof content === 'string' ? readFileSync(content) : content;
-  if (hashBytes(bytes) !== id) throw corrupt(id, where(typeof content === 'string' ? content : ''));
+function writeNow(f: NewFile, chown: boolean): void {
+  const bytes = 'file' in f.content ? readFileSync(f.content.file) : f.content.lent;
+  if (hashBytes(bytes) !== f.id) throw corrupt(f.id, where(f));
   // Written under a temporary name beside it, named once whole with its fields set (as the
   // native writer does with an unnamed file).
-  const name = Buffer.from(path, 'latin1');
-  const slash = name.lastIndexOf(0x2f);
-  const tmp = Buffer.concat([name.subarray(0, slash + 1), Buffer.from(unnamed())]);
+  const path = Buffer.from(f.path, 'latin1');
+  const slash = path.lastIndexOf(0x2f);
+  const tmp = Buffer.concat([path.subarray(0, slash + 1), Buffer.from(unnamed())]);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     try {
@@ -116,70 +114,47 @@ function writeNow(path: string, id: Hash, f: FileFields, content: Content, chown
       closeSync(fd);
     }
     // A link, not a rename: a name already taken is refused (EEXIST), never replaced.
-    linkSync(tmp, name);
+    linkSync(tmp, path);
   } finally {
     unlinkSync(tmp);
   }
 }
 
-/**
- * A batch being gathered, in the form the native writer takes: paths, ids and sources as
- * strings joined once it is sent, numbers in typed arrays, and lent contents copied into one
- * buffer (no object a file: a restore queues tens of thousands).
- */
+/** A batch being gathered: its files, and the buffer their lent contents are copied into. */
 class Batch {
-  count = 0;
+  readonly files: NewFile[] = [];
+  readonly contents: Buffer[] = [];
   /** Bytes of content, copied or in files: a batch is sent past BATCH_BYTES. */
   bytes = 0;
-  readonly paths: string[] = [];
-  readonly ids: string[] = [];
-  /** A file holding each file's content, or '' where it was lent (copied to the arena). */
-  readonly sources: string[] = [];
-  readonly meta = new Float64Array(BATCH_FILES * META_FIELDS);
-  /** The mtime field holds the int64 nanoseconds' own bytes (native/restore.c). */
-  readonly times = new BigInt64Array(this.meta.buffer);
-  readonly spans = new Float64Array(BATCH_FILES * SPAN_FIELDS);
-  /** Taken from `spare` (or made) at the first copy; given back once written. */
-  arena: Buffer = EMPTY;
+  /** BATCH_BYTES taken from `spare` (or made) at the first copy; given back once written. */
+  arena: Buffer | undefined;
   private used = 0;
 
   constructor(private readonly spare: Buffer[]) {}
 
-  /** Whether a file of `size` bytes, lent or not, goes in this batch. */
-  fits(size: number, lent: number): boolean {
-    if (this.count === 0) return true;
-    if (this.count >= BATCH_FILES || this.bytes + size > BATCH_BYTES) return false;
-    return lent <= BATCH_BYTES - this.used;
+  fits(size: number): boolean {
+    return this.files.length < BATCH_FILES && this.bytes + size <= BATCH_BYTES;
   }
 
-  add(path: string, id: Hash, f: FileFields, content: Content): void {
-    const i = this.count++;
+  add(f: NewFile): void {
+    this.files.push(f);
     this.bytes += f.size;
-    this.paths.push(path);
-    this.ids.push(id);
-    const at = i * META_FIELDS;
-    this.meta[at] = f.mode;
-    this.meta[at + 1] = f.uid;
-    this.meta[at + 2] = f.gid;
-    this.times[at + 3] = f.mtimeNs;
-    if (typeof content === 'string') {
-      this.sources.push(content);
+    if ('file' in f.content) {
+      this.contents.push(EMPTY);
       return;
     }
-    this.sources.push('');
-    const n = content.length;
-    if (this.arena === EMPTY) {
-      // A buffer used before: its pages are already mapped (a new one faults each in). Bytes
-      // larger than a batch (more than the entry said) are this batch's alone (fits).
-      this.arena =
-        n > BATCH_BYTES
-          ? Buffer.allocUnsafeSlow(n)
-          : (this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES));
+    const lent = f.content.lent;
+    if (lent.length > BATCH_BYTES - this.used) {
+      // More than the buffer has left (bytes larger than the entry said): a copy of its own.
+      this.contents.push(Buffer.from(lent));
+      return;
     }
-    content.copy(this.arena, this.used, 0, n);
-    this.spans[i * SPAN_FIELDS] = this.used;
-    this.spans[i * SPAN_FIELDS + 1] = n;
-    this.used += n;
+    // A buffer used before: its pages are already mapped (a new one faults each in).
+    this.arena ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES);
+    const copy = this.arena.subarray(this.used, this.used + lent.length);
+    lent.copy(copy);
+    this.used += lent.length;
+    this.contents.push(copy);
   }
 }
 
@@ -190,29 +165,27 @@ export class FileWriter {
   private readonly running = new Set<Promise<void>>();
   private failure: Error | undefined;
 
-  /** `onWritten` is called with each batch's count of files and bytes once they are written. */
+  /** `onWritten` is called with each batch's files once they are all written. */
   constructor(
     private readonly chown: boolean,
-    private readonly onWritten: (files: number, bytes: number) => void,
+    private readonly onWritten: (files: readonly NewFile[]) => void,
   ) {}
 
   /**
-   * Queue file `path` (a byte string: each char one byte) with `f`'s fields and `content`,
-   * which must have id `id` (lent bytes are copied before this returns); throws a failure of a
-   * file queued before.
-   * Returns undefined while there is room for more, else a promise resolving once there is
-   * (not when the file is written): a restore queues thousands of files a second, and most
-   * need no wait.
+   * Queue a file (its lent content copied before this returns); throws a failure of a file
+   * queued before. Returns undefined while there is room for more, else a promise resolving
+   * once there is (not when the file is written): a restore queues thousands of files a
+   * second, and most need no wait.
    */
-  add(path: string, id: Hash, f: FileFields, content: Content): Promise<void> | undefined {
+  add(f: NewFile): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
     if (addon === undefined) {
-      writeNow(path, id, f, content, this.chown);
-      this.onWritten(1, f.size);
+      writeNow(f, this.chown);
+      this.onWritten([f]);
       return undefined;
     }
-    if (!this.batch.fits(f.size, typeof content === 'string' ? 0 : content.length)) this.start();
-    this.batch.add(path, id, f, content);
+    if (this.batch.files.length > 0 && !this.batch.fits(f.size)) this.start();
+    this.batch.add(f);
     return this.running.size >= IN_FLIGHT ? this.room() : undefined;
   }
 
@@ -223,7 +196,7 @@ export class FileWriter {
 
   /** Every queued file written; throws the first failure. */
   async finish(): Promise<void> {
-    if (this.batch.count > 0) this.start();
+    if (this.batch.files.length > 0) this.start();
     while (this.running.size > 0) await Promise.race(this.running);
     if (this.failure !== undefined) throw this.failure;
   }
@@ -235,31 +208,47 @@ export class FileWriter {
   }
 
   private start(): void {
-    const b = this.batch;
+    const { files, contents, arena } = this.batch;
     this.batch = new Batch(this.spare);
+    const meta = new Float64Array(files.length * META_FIELDS);
+    // The mtime field holds the int64 nanoseconds' own bytes (native/restore.c).
+    const times = new BigInt64Array(meta.buffer);
+    // One hex decode a batch: a Buffer write a file cost more in its calls than in decoding.
+    const ids: string[] = [];
+    const paths: string[] = [];
+    const sources: string[] = [];
+    files.forEach((f, i) => {
+      const at = i * META_FIELDS;
+      meta[at] = f.mode;
+      meta[at + 1] = f.uid;
+      meta[at + 2] = f.gid;
+      times[at + 3] = f.mtimeNs;
+      ids.push(f.id);
+      paths.push(f.path);
+      sources.push('file' in f.content ? f.content.file : '');
+    });
     const p = addon!.writeFilesAsync!(
-      // NUL-terminated: a path holds no NUL. One string turned to bytes a batch, not a Buffer
-      // write a file: the calls cost more than the encoding.
-      Buffer.from(b.paths.join('\0') + '\0', 'latin1'),
-      b.arena,
-      b.spans,
-      b.meta,
+      // NUL-terminated: a path holds no NUL.
+      Buffer.from(paths.join('\0') + '\0', 'latin1'),
+      contents,
+      meta,
       this.chown,
-      Buffer.from(b.ids.join(''), 'hex'),
-      Buffer.from(b.sources.join('\0') + '\0'),
+      Buffer.from(ids.join(''), 'hex'),
+      Buffer.from(sources.join('\0') + '\0'),
     )
       .then((failed) => {
         if (failed === null) {
           // The thread is done with the batch's bytes.
-          if (b.arena.length === BATCH_BYTES) this.spare.push(b.arena);
-          this.onWritten(b.count, b.bytes);
+          if (arena !== undefined) this.spare.push(arena);
+          this.onWritten(files);
           return;
         }
         const [index, errno, step] = failed;
-        const source = b.sources[index]!;
-        if (step === 'verify') this.failure ??= corrupt(b.ids[index]!, where(source));
-        else if (step === 'source') this.failure ??= fsError(errno, 'open', source);
-        else this.failure ??= fsError(errno, step, Buffer.from(b.paths[index]!, 'latin1'));
+        const f = files[index]!;
+        if (step === 'verify') this.failure ??= corrupt(f.id, where(f));
+        else if (step === 'source' && 'file' in f.content)
+          this.failure ??= fsError(errno, 'open', f.content.file);
+        else this.failure ??= fsError(errno, step, Buffer.from(f.path, 'latin1'));
       })
       .finally(() => this.running.delete(p));
     this.running.add(p);

@@ -9,9 +9,6 @@ function idKey(id: Hash): Buffer {
   return Buffer.from(id, 'hex');
 }
 
-/** The key of lentSmallBlob's lookups (an id's 32 bytes). */
-const LOOKUP_KEY = Buffer.alloc(32);
-
 export class ObjectTables {
   private readonly trees: Database<Buffer, Buffer>;
   private readonly blobs: Database<Buffer, Buffer>;
@@ -104,10 +101,7 @@ export class ObjectTables {
     if (!isHash(id)) return undefined;
     const pending = this.pendingBlobs.get(id);
     if (pending !== undefined) return pending;
-    // The key written into one buffer kept for it (lmdb copies a key before it reads): a
-    // restore asks for tens of thousands of blobs, and a new Buffer each is garbage.
-    LOOKUP_KEY.write(id, 'hex');
-    const lent = this.blobs.getBinaryFast(LOOKUP_KEY);
+    const lent = this.blobs.getBinaryFast(idKey(id));
     return lent === undefined ? undefined : lent.subarray(0, lent.length);
   }
 

@@ -227,13 +227,12 @@ export class Store implements ObjectStore, RefStore, SyncStore {
    * Where blob `id`'s bytes are, unverified, for a caller that verifies them itself against
    * `id` before using them (restore's writer threads hash what they write): a small blob's
    * stored bytes, lent (lmdb's read buffer, valid until the next read: copy them at once), or
-   * else the path of its blob file (a string); undefined if the store has neither. No object
-   * is made for the answer: a restore asks once a file.
+   * else the path of its blob file; undefined if the store has neither.
    */
-  blobForCopy(id: Hash): Buffer | string | undefined {
+  blobForCopy(id: Hash): { readonly lent: Buffer } | { readonly file: string } | undefined {
     const lent = this.objects.lentSmallBlob(id);
-    if (lent !== undefined) return lent;
-    return this.files.size(id) !== undefined ? this.files.path(id) : undefined;
+    if (lent !== undefined) return { lent };
+    return this.files.size(id) !== undefined ? { file: this.files.path(id) } : undefined;
   }
 
   /** Write blob `id` to exactly `dest` (created or truncated), verified; the caller renames. */
