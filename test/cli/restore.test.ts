@@ -2,10 +2,11 @@
 // verified and written on its threads) and without it (TETHER_NATIVE=0): every kind of file
 // comes back with its content, mode, times and xattrs, in several batches, small contents (in
 // LMDB) and larger ones (blob files, streamed ones), and the round trip diffs equal; content
-// that does not match its id is refused (ECORRUPT) and never written under the file's name; a
-// restore that meets a content missing from the store, after writing others, removes what it
-// wrote and names the files missing; a restore killed with -9 leaves every file under a real
-// name whole; names that are not ASCII, or not UTF-8, come back byte for byte.
+// that does not match its id is refused (ECORRUPT) and never written under the file's name,
+// even where the stored bytes outgrow a batch; a restore that meets a content missing from the
+// store, after writing others, removes what it wrote and names the files missing; a restore
+// killed with -9 leaves every file under a real name whole; names that are not ASCII, or not
+// UTF-8, come back byte for byte.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -167,6 +168,33 @@ for (const w of WRITERS) {
 }
 
 for (const w of WRITERS) {
+  // Stored bytes larger than a batch's buffer (4 MiB) take a buffer of their own, and are
+  // refused all the same.
+  test(`restore (${w.name}) refuses a small content whose stored bytes outgrow a batch`, async (t) => {
+    const { dir, cleanup } = tempDir();
+    t.teardown(cleanup);
+    const src = join(dir, 'src');
+    const store = join(dir, 'store');
+    mkdirSync(join(src, 'a'), { recursive: true });
+    const small = Buffer.from('small content\n');
+    for (let i = 0; i < 40; i++) writeFileSync(join(src, 'a', `ok${i}`), `fine ${i}\n`);
+    writeFileSync(join(src, 'a', 'small'), small);
+    const took = tether(['snapshot', 'take', 'v1', '--of', src, '--store', store]);
+    t.is(took.status, 0, took.stderr);
+    const env = openLmdb({ path: join(store, 'db'), maxDbs: 64 });
+    const blobs = env.openDB<Buffer, Buffer>('o:blobs', {
+      keyEncoding: 'binary',
+      encoding: 'binary',
+    });
+    await blobs.put(Buffer.from(hashBytes(small), 'hex'), bytesOf(7, 5 << 20));
+    await env.close();
+    const out = join(dir, 'out');
+    const r = tether(['snapshot', 'restore', 'v1', out, '--store', store], { env: w.env });
+    t.not(r.status, 0);
+    t.regex(r.stderr, /does not match its hash/);
+    t.false(existsSync(join(out, 'a', 'small')), 'the damaged content is not written');
+  });
+
   test(`restore (${w.name}) that meets a missing content removes what it wrote`, async (t) => {
     const { dir, cleanup } = tempDir();
     t.teardown(cleanup);
