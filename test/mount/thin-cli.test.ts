@@ -70,6 +70,12 @@ serial(`the thin command line answers a mount as the full one does${skipped}`, a
   t.is(thinAndFull(['mode', 'manual', m]).out, `${m}: online, reconnect manual\n`);
   thinAndFull(['mode', 'auto', m]);
   t.is(thinAndFull(['offline', m]).out, `${m}: offline\n`);
+  // An error the daemon answers, reported by the thin command line itself (exit 2: a usage error).
+  const offlineSync = tetherLoading(['sync', m]);
+  t.is(offlineSync.status, 2);
+  t.regex(offlineSync.stderr, /^tether: the volume is offline: run "tether online"/);
+  t.false(fullRead(offlineSync.loaded));
+  t.is(thinAndFull(['sync', m]).status, 2);
   thinAndFull(['events', m, '--json']);
   thinAndFull(['events', m]);
   // Online from offline, thin then full (each from offline, no change on either side).
