@@ -6,9 +6,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TetherError } from '../src/errors.js';
 import type { Store } from '../src/store/store.js';
+import { EXIT, jsonReplacer, streamIo, type Io } from './output.js';
 import { describe } from './report.js';
 
-export const EXIT = { ok: 0, error: 1, usage: 2, conflicts: 3 } as const;
+export { EXIT, jsonReplacer };
 
 export abstract class TetherCommand extends Command {
   /** Exit status for an error this command did not expect (diff overrides it: 2). */
@@ -32,20 +33,11 @@ export abstract class TetherCommand extends Command {
   protected out(line: string): void {
     this.context.stdout.write(line + '\n');
   }
-}
 
-/** JSON for our values: bigints as strings (mtime in ns), Buffers as base64. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (
-    value !== null &&
-    typeof value === 'object' &&
-    (value as { type?: unknown }).type === 'Buffer'
-  ) {
-    const data = (value as { data?: number[] }).data ?? [];
-    return { base64: Buffer.from(data).toString('base64') };
+  /** This command's output, for the bodies it shares with the thin command line (cli/run/). */
+  protected get io(): Io {
+    return streamIo(this.context.stdout);
   }
-  return value;
 }
 
 /** The --store option: defaults to $XDG_DATA_HOME/tether/<name>. */

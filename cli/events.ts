@@ -1,13 +1,10 @@
 // `tether events [PATH] [--follow] [--json]`: what happened to a volume (mode changes, syncs
 // with their counts, conflicts, data unavailable, hoards), from its daemon, or from its store
-// when it is not mounted (--store).
+// when it is not mounted (--store; the daemon's part is cli/run/events.ts).
 import { Command, Option } from 'clipanion';
-import { TetherError } from '../src/errors.js';
-import { describeEvent, EventLog, type VolumeEventRecord } from '../src/volume/events.js';
+import { EventLog } from '../src/volume/events.js';
 import { TetherCommand, withStore } from './base.js';
-import { ask, locate } from './volume.js';
-
-const POLL_MS = 300;
+import { daemonEvents, printEvents } from './run/events.js';
 
 export class EventsCommand extends TetherCommand {
   static override paths = [['events']];
@@ -30,34 +27,13 @@ export class EventsCommand extends TetherCommand {
   target = Option.String({ name: 'PATH', required: false });
 
   async execute(): Promise<number> {
-    if (this.store !== undefined) {
-      const events = await withStore(this.store, (s) =>
-        Promise.resolve(new EventLog(s.db('events')).since(0)),
-      );
-      this.print(events);
-      return 0;
+    if (this.store === undefined) {
+      return daemonEvents(this.target, { follow: this.follow, asJson: this.asJson }, this.io);
     }
-    const l = locate(this.target ?? '.');
-    if (l === undefined) {
-      throw new TetherError(
-        'EUSAGE',
-        `${this.target ?? 'the current directory'} is not in a mounted volume: give a path inside one, or --store DIR`,
-      );
-    }
-    let since = 0;
-    for (;;) {
-      const r = await ask(l, { op: 'events', since });
-      const events = r['events'] as VolumeEventRecord[];
-      this.print(events);
-      since = events.at(-1)?.seq ?? since;
-      if (!this.follow) return 0;
-      if (events.length === 0) await new Promise((res) => setTimeout(res, POLL_MS));
-    }
-  }
-
-  private print(events: readonly VolumeEventRecord[]): void {
-    for (const e of events) {
-      this.out(this.asJson ? JSON.stringify(e) : describeEvent(e));
-    }
+    const events = await withStore(this.store, (s) =>
+      Promise.resolve(new EventLog(s.db('events')).since(0)),
+    );
+    printEvents(events, this.asJson, this.io);
+    return 0;
   }
 }

@@ -4,7 +4,7 @@
 import { Command, Option } from 'clipanion';
 import { TetherCommand } from './base.js';
 import { hoardAndWait } from './hoard-wait.js';
-import { locateAll } from './pin.js';
+import { locateAll } from './run/pin.js';
 
 export class HoardCommand extends TetherCommand {
   static override paths = [['hoard']];

@@ -3,6 +3,7 @@
 import { isatty } from 'node:tty';
 import { Builtins, Cli, type CommandClass } from 'clipanion';
 import { EXIT } from './base.js';
+import { exitWhenWritten, VERSION } from './output.js';
 import { describe } from './report.js';
 
 // Each command's module is loaded only when its name is the first argument (start-up time is
@@ -79,7 +80,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const cli = new Cli({
     binaryLabel: 'tether',
     binaryName: 'tether',
-    binaryVersion: '0.1.0',
+    binaryVersion: VERSION,
     // Help and usage errors in colour on a terminal only: clipanion judges by TERM alone, so
     // \`tether --help | less\` got escape codes. NO_COLOR (no-color.org) turns colour off.
     enableColors: isatty(1) && process.env['NO_COLOR'] === undefined,
@@ -108,22 +109,6 @@ async function main(argv: readonly string[]): Promise<void> {
       stderr: process.stderr,
     });
     if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = code;
-  }
-}
-
-/**
- * End the process as soon as the command is done and its output written. Left to end by
- * itself, Node tears its whole environment down first (about 50 ms on a small machine); every
- * store is closed and every write awaited by then.
- */
-function exitWhenWritten(): void {
-  const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0);
-  if (pending.length === 0) process.exit();
-  let left = pending.length;
-  for (const s of pending) {
-    s.once('drain', () => {
-      if (--left === 0) process.exit();
-    });
   }
 }
 

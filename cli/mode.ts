@@ -1,9 +1,9 @@
 // `tether offline PATH` and `tether online PATH`: switch a mounted volume by hand. Going
-// online reconnects: scan, merge, apply through the engine; exit 3 when conflicts remain.
+// online reconnects: scan, merge, apply through the engine; exit 3 when conflicts remain
+// (cli/run/mode.ts).
 import { Command, Option } from 'clipanion';
-import { EXIT, TetherCommand } from './base.js';
-import { syncReplyOf, troubleCounts, troubleLines } from './sync-reply.js';
-import { ask, LONG_MS, locateOrThrow } from './volume.js';
+import { TetherCommand } from './base.js';
+import { offline, online } from './run/mode.js';
 
 export class OfflineCommand extends TetherCommand {
   static override paths = [['offline']];
@@ -15,11 +15,8 @@ export class OfflineCommand extends TetherCommand {
 
   target = Option.String({ name: 'PATH' });
 
-  async execute(): Promise<number> {
-    const l = locateOrThrow(this.target);
-    await ask(l, { op: 'offline' });
-    this.out(`${l.mountpoint}: offline`);
-    return 0;
+  execute(): Promise<number> {
+    return offline(this.target, this.io);
   }
 }
 
@@ -37,15 +34,7 @@ export class OnlineCommand extends TetherCommand {
 
   target = Option.String({ name: 'PATH' });
 
-  async execute(): Promise<number> {
-    const l = locateOrThrow(this.target);
-    const s = syncReplyOf(await ask(l, { op: 'online' }, LONG_MS));
-    for (const line of troubleLines(s)) this.out(line);
-    this.out(
-      `${l.mountpoint}: online (${s.applied} changes applied${troubleCounts(s)}, ${s.open} conflict${s.open === 1 ? '' : 's'} open)`,
-    );
-    // Online all the same: what failed is tried again by the next sync.
-    if (s.failures.length > 0 || s.problems.length > 0) return EXIT.error;
-    return s.open > 0 ? EXIT.conflicts : 0;
+  execute(): Promise<number> {
+    return online(this.target, this.io);
   }
 }

@@ -1,21 +1,9 @@
 // `tether pin PATH... [--recursive] [--priority N]`, `tether unpin PATH...`, `tether pins`:
-// the volume's working set, fetched by `tether hoard` and kept fetched by the daemon.
+// the volume's working set, fetched by `tether hoard` and kept fetched by the daemon
+// (cli/run/pin.ts).
 import { Command, Option } from 'clipanion';
-import { TetherError } from '../src/errors.js';
-import type { Pin } from '../src/volume/pins.js';
 import { TetherCommand } from './base.js';
-import { ask, locateOrThrow, relText, type Located } from './volume.js';
-
-/** The volume all of `paths` are in, and each path inside it. */
-export function locateAll(paths: readonly string[]): { l: Located; rel: string[] } {
-  const all = paths.map((p) => locateOrThrow(p));
-  const l = all[0];
-  if (l === undefined) throw new TetherError('EUSAGE', 'give at least one path');
-  if (all.some((o) => o.storeDir !== l.storeDir)) {
-    throw new TetherError('EUSAGE', 'the paths are in different volumes: one volume at a time');
-  }
-  return { l, rel: all.map(relText) };
-}
+import { pin, pins, unpin } from './run/pin.js';
 
 export class PinCommand extends TetherCommand {
   static override paths = [['pin']];
@@ -37,13 +25,8 @@ export class PinCommand extends TetherCommand {
   priority = Option.String('--priority', '0', { description: 'Higher is fetched first' });
   targets = Option.Rest({ required: 1 });
 
-  async execute(): Promise<number> {
-    const { l, rel } = locateAll(this.targets);
-    const priority = Number(this.priority);
-    if (!Number.isInteger(priority)) throw new TetherError('EUSAGE', '--priority is an integer');
-    await ask(l, { op: 'pin', paths: rel, recursive: this.recursive, priority });
-    this.out(`pinned ${rel.length} path${rel.length === 1 ? '' : 's'} in ${l.mountpoint}`);
-    return 0;
+  execute(): Promise<number> {
+    return pin(this.targets, { recursive: this.recursive, priority: this.priority }, this.io);
   }
 }
 
@@ -57,11 +40,8 @@ export class UnpinCommand extends TetherCommand {
 
   targets = Option.Rest({ required: 1 });
 
-  async execute(): Promise<number> {
-    const { l, rel } = locateAll(this.targets);
-    const r = await ask(l, { op: 'unpin', paths: rel });
-    this.out(`unpinned ${String(r['removed'])} path(s) in ${l.mountpoint}`);
-    return 0;
+  execute(): Promise<number> {
+    return unpin(this.targets, this.io);
   }
 }
 
@@ -76,21 +56,7 @@ export class PinsCommand extends TetherCommand {
   asJson = Option.Boolean('--json', false, { description: 'Print JSON' });
   target = Option.String({ name: 'PATH', required: false });
 
-  async execute(): Promise<number> {
-    const l = locateOrThrow(this.target ?? '.');
-    const pins = ((await ask(l, { op: 'pins' }))['pins'] as Pin[]).map((p) => ({
-      ...p,
-      path: Buffer.from(p.path, 'latin1').toString('utf8'),
-    }));
-    if (this.asJson) {
-      this.json(pins);
-      return 0;
-    }
-    for (const p of pins) {
-      this.out(
-        `${p.path === '' ? '.' : p.path}${p.recursive ? ' (recursive)' : ''} priority ${p.priority}`,
-      );
-    }
-    return 0;
+  execute(): Promise<number> {
+    return pins(this.target, this.asJson, this.io);
   }
 }

@@ -1,9 +1,9 @@
 // `tether mode auto|manual PATH`: whether a volume that went offline because its remote failed
-// reconnects by itself (auto: probed with back-off, then synced) or waits for `tether online`.
+// reconnects by itself (auto: probed with back-off, then synced) or waits for `tether online`
+// (cli/run/reconnect-mode.ts).
 import { Command, Option } from 'clipanion';
-import { TetherError } from '../src/errors.js';
 import { TetherCommand } from './base.js';
-import { ask, locateOrThrow } from './volume.js';
+import { setReconnectMode } from './run/reconnect-mode.js';
 
 export class ModeCommand extends TetherCommand {
   static override paths = [['mode']];
@@ -25,13 +25,7 @@ export class ModeCommand extends TetherCommand {
   mode = Option.String({ name: 'auto|manual' });
   target = Option.String({ name: 'PATH' });
 
-  async execute(): Promise<number> {
-    if (this.mode !== 'auto' && this.mode !== 'manual') {
-      throw new TetherError('EUSAGE', `the mode is "auto" or "manual", not "${this.mode}"`);
-    }
-    const l = locateOrThrow(this.target);
-    const r = await ask(l, { op: 'mode-set', reconnect: this.mode });
-    this.out(`${l.mountpoint}: ${String(r['mode'])}, reconnect ${String(r['reconnect'])}`);
-    return 0;
+  execute(): Promise<number> {
+    return setReconnectMode(this.mode, this.target, this.io);
   }
 }

@@ -1,5 +1,6 @@
 // Build step after tsc: bundle the command line into one CommonJS file (dist/tether-cli.cjs),
-// the launcher into dist/tether.cjs, and make V8's code cache for the bundle (its .cache;
+// the thin command line (the commands that only ask a daemon) into dist/tether-thin.cjs, the
+// launcher into dist/tether.cjs, and make V8's code cache for the bundle (its .cache;
 // see cli/launch.ts). Every function is compiled for the cache (--no-lazy), so it serves every
 // command. The bundle ends with a build id, and the cache starts with it.
 import { createHash } from 'node:crypto';
@@ -63,6 +64,30 @@ await build({
   minifyWhitespace: true,
   logLevel: 'warning',
 });
+// The thin command line loads none of the store's packages and native addons, nor clipanion
+// (the point of it): a module of it that imports one fails the build, naming both.
+const THIN = 'dist/tether-thin.cjs';
+const heavy =
+  /(^|[\\/])(lmdb|msgpackr|msgpackr-extract|clipanion|cli-progress|@napi-rs|native-addon\.js)([\\/]|$)/;
+const thin = await build({
+  entryPoints: ['dist/cli/thin.js'],
+  outfile: THIN,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external,
+  minifyWhitespace: true,
+  metafile: true,
+  logLevel: 'warning',
+});
+for (const [file, input] of Object.entries(thin.metafile.inputs)) {
+  for (const imp of input.imports) {
+    if (heavy.test(imp.path)) {
+      throw new Error(`${THIN}: ${file} imports ${imp.path}; the thin command line must not`);
+    }
+  }
+}
 await build({
   entryPoints: ['dist/cli/launch.js'],
   outfile: 'dist/tether.cjs',

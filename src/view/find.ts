@@ -1,6 +1,6 @@
 // Which view a path is in, from /proc/self/mountinfo alone (never by touching the mount).
 import { resolve } from 'node:path';
-import { fromText } from '../tree/index.js';
+import { fromText } from '../tree/bytes.js';
 import type { Path } from '../merge/plan.js';
 import { mountHolding, mounts, type MountInfo } from '../sync/mounts.js';
 import { VIEW_FSNAME_PREFIX } from './layout.js';

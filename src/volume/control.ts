@@ -77,6 +77,15 @@ export async function daemonAnswers(dir: string): Promise<boolean> {
   }
 }
 
+let sent = 0;
+
+/**
+ * How many requests this process has sent (connected and written) so far. Until one is, a
+ * command has changed nothing and told no daemon anything: the thin command line
+ * (cli/thin.ts) may still hand the command to the full one.
+ */
+export const requestsSent = (): number => sent;
+
 /** Ask the daemon of `storeDir`; a daemon that is not there or does not answer is an error. */
 export function request(
   storeDir: string,
@@ -99,7 +108,10 @@ export function request(
       );
     }, timeoutMs);
     sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
+    sock.on('connect', () => {
+      sent++;
+      sock.write(JSON.stringify(req) + '\n');
+    });
     sock.on('data', (c: string) => (buf += c));
     sock.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

@@ -3,7 +3,7 @@
 // a mount whose daemon hangs would hang too).
 import { resolve } from 'node:path';
 import { TetherError } from '../errors.js';
-import { fromText } from '../tree/index.js';
+import { fromText } from '../tree/bytes.js';
 import type { Path } from '../merge/plan.js';
 import { mountHolding, mounts, type MountInfo } from '../sync/mounts.js';
 import { FSNAME_PREFIX } from './layout.js';
