@@ -257,6 +257,7 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "notifyInvalInode", ll_notify_inval_inode);
   define(env, exports, "notifyInvalEntry", ll_notify_inval_entry);
   define(env, exports, "setDirect", ll_set_direct);
+  define(env, exports, "setOwners", ll_set_owners);
   define(env, exports, "takeWritten", ll_take_written);
   define(env, exports, "listAttrs", ll_list_attrs);
   define(env, exports, "setNodeFd", ll_set_node_fd);

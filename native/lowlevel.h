@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 9
+#define LL_ABI 10
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {
@@ -109,6 +109,10 @@ struct ll_session {
   // The mount's root for creates only (fd + 1, 0: none; under node_lock): not a node
   // descriptor, since the root's lookups and getattrs stay JavaScript's.
   int root_create_fd;
+  // Owners of the files served here are set here too (setOwners): only while a chown through
+  // the handlers would be made in the local view alone (the volume is offline). Turned off
+  // under node_lock's write side, so no chown begun before is still being made.
+  bool owners;
   // Created calls sent to JavaScript so far (it holds back invalidations until it has seen
   // them all: a node made here is not in its table before).
   uint64_t created_sent;
@@ -140,6 +144,7 @@ bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size
 bool ll_direct_setattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const struct stat *attr,
                        int to_set, struct fuse_file_info *fi);
 napi_value ll_set_direct(napi_env env, napi_callback_info info);
+napi_value ll_set_owners(napi_env env, napi_callback_info info);
 napi_value ll_take_written(napi_env env, napi_callback_info info);
 napi_value ll_list_attrs(napi_env env, napi_callback_info info);
 

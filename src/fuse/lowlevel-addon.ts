@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './operations.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 9;
+export const ABI = 10;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -96,6 +96,12 @@ export interface LowLevelAddon {
   notifyInvalEntry(session: Session, parent: number, name: Buffer): void;
   /** The session thread serves fd's reads and writes itself (true if it can). */
   setDirect(session: Session, fd: number, on: boolean): boolean;
+  /**
+   * Whether the session thread sets the owners of the files it serves a descriptor of, as it
+   * sets their modes and times (on only while a chown is the local view's alone; turned off,
+   * returns once no chown begun before is still being made).
+   */
+  setOwners(session: Session, on: boolean): void;
   /** Whether fd was written directly since the last call. */
   takeWritten(session: Session, fd: number): boolean;
   /**
