@@ -54,6 +54,7 @@ enum ll_op {
   OP_CREATE,
   OP_BATCH_FORGET,
   OP_CREATED,  // a create the session thread answered itself (lowlevel_create.c)
+  OP_NOTES,    // held notes, sent as one call (lowlevel_notes.c; never handed on as such)
 };
 
 // One request, copied out of libfuse's receive buffer on the session thread and handed to
@@ -71,6 +72,7 @@ typedef struct ll_call {
   size_t namelen, name2len, datalen;
   struct stat attr;
   int has_fh;
+  struct ll_call *next;  // the next held note (lowlevel_notes.c)
 } ll_call;
 
 typedef struct ll_notice ll_notice;
@@ -121,6 +123,15 @@ struct ll_session {
   uint64_t calls_sent, calls_seen;
   pthread_mutex_t ids_lock;
   uint64_t ids_next, ids_end, spare_first, spare_count;
+  // Notes held for JavaScript (lowlevel_notes.c), and the thread that sends them when no
+  // request does.
+  pthread_mutex_t notes_lock;
+  pthread_cond_t notes_wake;
+  ll_call *notes_head, *notes_tail;
+  size_t notes_count;
+  bool notes_stopping;
+  pthread_t noter;
+  bool noter_started;
 };
 
 extern const struct fuse_lowlevel_ops ll_ops;
@@ -130,6 +141,16 @@ void ll_free_call(ll_call *c);
 ll_call *ll_new_call(fuse_req_t req, int op, fuse_ino_t ino);
 void ll_set_name(ll_call *c, const char *name);
 void ll_send_call(ll_call *c);
+
+void ll_notes_init(ll_session *s);
+void ll_notes_free(ll_session *s);
+void ll_noter_start(ll_session *s);
+void ll_noter_stop(ll_session *s);
+// A note (a call with no request to answer): held, and sent with the next ones.
+void ll_send_note(ll_call *c);
+// Any other call: the held notes are queued first, then it.
+void ll_send_after_notes(ll_session *s, ll_call *c);
+void ll_free_notes(ll_call *c);
 
 void ll_notifier_start(ll_session *s);
 void ll_notifier_stop(ll_session *s);
