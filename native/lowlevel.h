@@ -97,8 +97,9 @@ struct ll_session {
   bool stopping;
   // Descriptors the session thread reads and writes itself (see lowlevel_direct.c).
   uint8_t direct[LL_DIRECT_FDS / 8];
-  // Requests by kind as the kernel sent them (lowlevel_calls.c's seen).
-  uint64_t seen[OP_CREATED + 1];
+  // Requests by kind as the kernel sent them (lowlevel_calls.c's seen), and under OP_NOTES the
+  // batches of notes sent to JavaScript (each one wake-up of its thread at most).
+  uint64_t seen[OP_NOTES + 1];
   uint8_t written[LL_DIRECT_FDS / 8];
   // Descriptors for nodes (see lowlevel_nodes.c): fd + 1 by node id, 0 for none.
   pthread_rwlock_t node_lock;

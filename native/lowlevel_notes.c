@@ -26,7 +26,10 @@ static void flush_locked(ll_session *s) {
     batch->op = OP_NOTES;
     batch->session = s;
     batch->next = first;
-    if (napi_call_threadsafe_function(s->tsfn, batch, napi_tsfn_blocking) == napi_ok) return;
+    if (napi_call_threadsafe_function(s->tsfn, batch, napi_tsfn_blocking) == napi_ok) {
+      __atomic_add_fetch(&s->seen[OP_NOTES], 1, __ATOMIC_RELAXED);
+      return;
+    }
     free(batch);
   }
   // Not queued: counted as taken, so nothing waits for them (their replies were sent).

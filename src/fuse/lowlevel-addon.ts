@@ -43,6 +43,11 @@ export const OP = {
   create: 30,
   /** A create the session thread answered itself: no reply (lowlevel-created.ts). */
   created: 32,
+  /**
+   * Held notes (created, release) sent as one call: never handed to a handler, only counted
+   * beside the kernel's requests (kernelCounts).
+   */
+  notes: 33,
 } as const;
 
 /**
@@ -128,7 +133,10 @@ export interface LowLevelAddon {
   createdSent(session: Session): number;
   /** [calls queued to JavaScript, calls it has taken from the queue], counted natively. */
   callsCounted(session: Session): [number, number];
-  /** Requests by kind (indexed as OP) as the kernel sent them, answered natively or not. */
+  /**
+   * Requests by kind (indexed as OP) as the kernel sent them, answered natively or not, and
+   * the batches of notes sent to JavaScript (OP.notes).
+   */
   kernelCounts(session: Session): Float64Array;
   replyErr(req: number, errno: number): number;
   replyEntry(req: number, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;

@@ -150,6 +150,39 @@ serial(
 );
 
 serial(
+  `the notes of an untar's creates and releases reach JavaScript many to a wake-up, ahead of what follows${skipped}`,
+  async (t) => {
+    const v = await mounted(t, () => undefined, {
+      TETHER_PULL_MS: '600000',
+      TETHER_FUSE_TRACE: '1',
+    });
+    const m = v.mnt;
+    const files = 300;
+    const tarball = await untarSource(v.dir, files, '4321:1234');
+    t.is((await tetherRun(['offline', m])).status, 0);
+    // The last file's release is noted before the status that follows the untar is answered.
+    const x = await sh(`tar xf ${tarball} -C ${m} && rm ${m}/t/f1 && echo late > ${m}/t/late`);
+    t.is(x.status, 0, x.stderr);
+    const status = await tetherRun(['status', m, '--json']);
+    t.regex(status.stdout, /t\/late/);
+    t.is(
+      (await sh(`cat ${m}/t/late ${m}/t/f${files} && ls ${m}/t | wc -l`)).stdout,
+      `late\nf ${files}\n${files}\n`,
+    );
+    await v.unmount();
+    const kernel = kernelCounts(v.store);
+    const n = requestCounts(v.store);
+    const all = `${[...kernel].join(' ')}; ${[...n].join(' ')}`;
+    // Every release was the session thread's to answer, and JavaScript still took each one.
+    t.true((n.get('release') ?? 0) >= files, all);
+    t.true((n.get('created') ?? 0) >= files, all);
+    // Two notes a file, in fewer wake-ups than files.
+    const batches = kernel.get('notes') ?? 0;
+    t.true(batches > 0 && batches < files, all);
+  },
+);
+
+serial(
   `offline with the cache full of changes, a create in a directory is refused (ENOSPC)${skipped}`,
   async (t) => {
     const FILE = 512 * 1024;
