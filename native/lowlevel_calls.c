@@ -288,7 +288,10 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
   seen(req, OP_RELEASE);
   ll_node_released(fuse_req_userdata(req), ino, fi->fh);
   ll_call *c = new_call(req, OP_RELEASE, ino);
-  if (c == NULL) return;
+  if (c == NULL) {
+    fuse_reply_err(req, 0);  // out of memory: answered all the same (the descriptor stays open)
+    return;
+  }
   c->x1 = fh_of(fi);
   c->x2 = fi->flags;
   c->req = NULL;
