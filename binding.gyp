@@ -44,7 +44,8 @@
               "native/lowlevel_direct.c",
               "native/lowlevel_list.c",
               "native/lowlevel_nodes.c",
-              "native/lowlevel_create.c"
+              "native/lowlevel_create.c",
+              "native/lowlevel_notes.c"
             ],
             "cflags": [
               "-O2",

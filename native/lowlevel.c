@@ -104,8 +104,26 @@ static void batch_forget(napi_env env, napi_value handler, ll_call *c) {
   }
 }
 
+static void one_call(napi_env env, napi_value handler, ll_call *c);
+
 void ll_call_js(napi_env env, napi_value handler, void *context, void *data) {
   ll_call *c = data;
+  if (c->op == OP_NOTES) {
+    // Each note is taken (and counted) as if it had come alone, in the order it was held.
+    ll_call *n = c->next;
+    free(c);
+    while (n != NULL) {
+      ll_call *next = n->next;
+      n->next = NULL;
+      one_call(env, handler, n);
+      n = next;
+    }
+    return;
+  }
+  one_call(env, handler, c);
+}
+
+static void one_call(napi_env env, napi_value handler, ll_call *c) {
   if (c->op != OP_EXIT) __atomic_add_fetch(&c->session->calls_seen, 1, __ATOMIC_RELEASE);
   if (env == NULL) {
     // The thread-safe function is being torn down: answer what can still be answered.
@@ -148,7 +166,7 @@ static void *run_loop(void *p) {
   if (c != NULL) {
     c->op = OP_EXIT;
     c->session = s;
-    if (napi_call_threadsafe_function(s->tsfn, c, napi_tsfn_blocking) != napi_ok) ll_free_call(c);
+    ll_send_after_notes(s, c);  // after the notes still held
   }
   return NULL;
 }
@@ -163,6 +181,7 @@ static void free_session(ll_session *s) {
   pthread_mutex_destroy(&s->lock);
   pthread_mutex_destroy(&s->ids_lock);
   pthread_cond_destroy(&s->wake);
+  ll_notes_free(s);
   ll_nodes_free(s);
   free(s);
 }
@@ -182,6 +201,7 @@ static napi_value mount(napi_env env, napi_callback_info info) {
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->ids_lock, NULL);
   pthread_cond_init(&s->wake, NULL);
+  ll_notes_init(s);
   ll_nodes_init(s);
   char *args[] = {"tether", "-o", options, NULL};
   struct fuse_args fa = FUSE_ARGS_INIT(options[0] != 0 ? 3 : 1, args);
@@ -203,7 +223,9 @@ static napi_value mount(napi_env env, napi_callback_info info) {
     return ll_throw(env, "cannot create the request queue");
   }
   ll_notifier_start(s);
+  ll_noter_start(s);
   if (pthread_create(&s->loop, NULL, run_loop, s) != 0) {
+    ll_noter_stop(s);
     ll_notifier_stop(s);
     fuse_session_unmount(s->se);
     napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
@@ -222,6 +244,7 @@ static napi_value destroy(napi_env env, napi_callback_info info) {
   ll_session *s = ll_session_only(env, info);
   if (s == NULL) return ll_throw(env, "destroy(session) wants a session");
   if (s->loop_started) pthread_join(s->loop, NULL);
+  ll_noter_stop(s);
   ll_notifier_stop(s);
   fuse_session_unmount(s->se);
   napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
@@ -257,6 +280,7 @@ static napi_value init(napi_env env, napi_value exports) {
   define(env, exports, "notifyInvalInode", ll_notify_inval_inode);
   define(env, exports, "notifyInvalEntry", ll_notify_inval_entry);
   define(env, exports, "setDirect", ll_set_direct);
+  define(env, exports, "setOwners", ll_set_owners);
   define(env, exports, "takeWritten", ll_take_written);
   define(env, exports, "listAttrs", ll_list_attrs);
   define(env, exports, "setNodeFd", ll_set_node_fd);

@@ -54,6 +54,7 @@ enum ll_op {
   OP_CREATE,
   OP_BATCH_FORGET,
   OP_CREATED,  // a create the session thread answered itself (lowlevel_create.c)
+  OP_NOTES,    // held notes, sent as one call (lowlevel_notes.c; never handed on as such)
 };
 
 // One request, copied out of libfuse's receive buffer on the session thread and handed to
@@ -71,6 +72,7 @@ typedef struct ll_call {
   size_t namelen, name2len, datalen;
   struct stat attr;
   int has_fh;
+  struct ll_call *next;  // the next held note (lowlevel_notes.c)
 } ll_call;
 
 typedef struct ll_notice ll_notice;
@@ -95,8 +97,9 @@ struct ll_session {
   bool stopping;
   // Descriptors the session thread reads and writes itself (see lowlevel_direct.c).
   uint8_t direct[LL_DIRECT_FDS / 8];
-  // Requests by kind as the kernel sent them (lowlevel_calls.c's seen).
-  uint64_t seen[OP_CREATED + 1];
+  // Requests by kind as the kernel sent them (lowlevel_calls.c's seen), and under OP_NOTES the
+  // batches of notes sent to JavaScript (each one wake-up of its thread at most).
+  uint64_t seen[OP_NOTES + 1];
   uint8_t written[LL_DIRECT_FDS / 8];
   // Descriptors for nodes (see lowlevel_nodes.c): fd + 1 by node id, 0 for none.
   pthread_rwlock_t node_lock;
@@ -111,6 +114,10 @@ struct ll_session {
   // The mount's root for creates only (fd + 1, 0: none; under node_lock): not a node
   // descriptor, since the root's lookups and getattrs stay JavaScript's.
   int root_create_fd;
+  // Owners of the files served here are set here too (setOwners): only while a chown through
+  // the handlers would be made in the local view alone (the volume is offline). Turned off
+  // under node_lock's write side, so no chown begun before is still being made.
+  bool owners;
   // Created calls sent to JavaScript so far (it holds back invalidations until it has seen
   // them all: a node made here is not in its table before).
   uint64_t created_sent;
@@ -119,6 +126,15 @@ struct ll_session {
   uint64_t calls_sent, calls_seen;
   pthread_mutex_t ids_lock;
   uint64_t ids_next, ids_end, spare_first, spare_count;
+  // Notes held for JavaScript (lowlevel_notes.c), and the thread that sends them when no
+  // request does.
+  pthread_mutex_t notes_lock;
+  pthread_cond_t notes_wake;
+  ll_call *notes_head, *notes_tail;
+  size_t notes_count;
+  bool notes_stopping;
+  pthread_t noter;
+  bool noter_started;
 };
 
 extern const struct fuse_lowlevel_ops ll_ops;
@@ -128,6 +144,16 @@ void ll_free_call(ll_call *c);
 ll_call *ll_new_call(fuse_req_t req, int op, fuse_ino_t ino);
 void ll_set_name(ll_call *c, const char *name);
 void ll_send_call(ll_call *c);
+
+void ll_notes_init(ll_session *s);
+void ll_notes_free(ll_session *s);
+void ll_noter_start(ll_session *s);
+void ll_noter_stop(ll_session *s);
+// A note (a call with no request to answer): held, and sent with the next ones.
+void ll_send_note(ll_call *c);
+// Any other call: the held notes are queued first, then it.
+void ll_send_after_notes(ll_session *s, ll_call *c);
+void ll_free_notes(ll_call *c);
 
 void ll_notifier_start(ll_session *s);
 void ll_notifier_stop(ll_session *s);
@@ -142,6 +168,7 @@ bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size
 bool ll_direct_setattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const struct stat *attr,
                        int to_set, struct fuse_file_info *fi);
 napi_value ll_set_direct(napi_env env, napi_callback_info info);
+napi_value ll_set_owners(napi_env env, napi_callback_info info);
 napi_value ll_take_written(napi_env env, napi_callback_info info);
 napi_value ll_list_attrs(napi_env env, napi_callback_info info);
 

@@ -1,7 +1,9 @@
 // The kernel's requests, as the session thread receives them: each is copied out of libfuse's
 // receive buffer (names, link targets and write data are only valid during the callback),
-// stamped with the caller's context, and queued to JavaScript. forget needs no answer and is
-// answered here; every other request is answered from JavaScript (lowlevel_reply.c).
+// stamped with the caller's context, and queued to JavaScript. forget needs no answer, and
+// release none the kernel waits for: both are answered here (a release's call held as a note,
+// lowlevel_notes.c); every other request is answered from JavaScript (lowlevel_reply.c), where
+// the session thread does not answer it itself.
 #include "lowlevel.h"
 
 #include <stdlib.h>
@@ -18,7 +20,7 @@ static char *dup_bytes(const char *src, size_t len) {
 static ll_call *new_call(fuse_req_t req, int op, fuse_ino_t ino) {
   ll_call *c = calloc(1, sizeof *c);
   if (c == NULL) {
-    if (op != OP_FORGET && op != OP_BATCH_FORGET && op != OP_CREATED) {
+    if (op != OP_FORGET && op != OP_BATCH_FORGET && op != OP_CREATED && op != OP_RELEASE) {
       fuse_reply_err(req, ENOMEM);
     }
     return NULL;
@@ -45,16 +47,10 @@ static void set_name2(ll_call *c, const char *name) {
   c->name2 = dup_bytes(name, c->name2len);
 }
 
+// Counted before it is queued, so a count read later never misses a call queued before; the
+// notes held are queued ahead of it (lowlevel_notes.c).
 static void send_call(ll_call *c) {
-  if (c == NULL) return;
-  ll_session *s = c->session;
-  // Counted before it is queued, so a count read later never misses a call queued before.
-  __atomic_add_fetch(&s->calls_sent, 1, __ATOMIC_RELEASE);
-  if (napi_call_threadsafe_function(s->tsfn, c, napi_tsfn_blocking) != napi_ok) {
-    __atomic_add_fetch(&s->calls_seen, 1, __ATOMIC_RELEASE);
-    if (c->req != NULL) fuse_reply_err(c->req, EIO);
-    ll_free_call(c);
-  }
+  if (c != NULL) ll_send_after_notes(c->session, c);
 }
 
 // For the requests answered elsewhere that still tell JavaScript (lowlevel_create.c).
@@ -287,10 +283,22 @@ static void with_fh(fuse_req_t req, int op, fuse_ino_t ino, double x, struct fus
 // libfuse answers the first one ENOSYS and the kernel sends no more (each close then costs no
 // round trip; a release is asynchronous).
 
+// A release is answered here at once and JavaScript told by a note: nothing of what it does
+// then (notes the file changed, closes the descriptor) is anything the kernel waits for, and
+// every later request reaches JavaScript after the note.
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   seen(req, OP_RELEASE);
   ll_node_released(fuse_req_userdata(req), ino, fi->fh);
-  with_fh(req, OP_RELEASE, ino, fi->flags, fi);
+  ll_call *c = new_call(req, OP_RELEASE, ino);
+  if (c == NULL) {
+    fuse_reply_err(req, 0);  // out of memory: answered all the same (the descriptor stays open)
+    return;
+  }
+  c->x1 = fh_of(fi);
+  c->x2 = fi->flags;
+  c->req = NULL;
+  fuse_reply_err(req, 0);
+  ll_send_note(c);
 }
 
 // Never sent once OPENDIR was answered ENOSYS (and the one refused open has no handle):

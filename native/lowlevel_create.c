@@ -45,7 +45,7 @@ static void tell(ll_call *c, const struct stat *st, int fd, bool answered) {
   if (c == NULL) return;
   c->x3 = (double)st->st_ino;
   c->x4 = answered ? fd : -(double)fd - 1;
-  ll_send_call(c);
+  ll_send_note(c);
 }
 
 // The directory to create in, with the node lock's read side held (released by the caller),

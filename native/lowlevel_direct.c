@@ -67,14 +67,22 @@ bool ll_direct_write(ll_session *s, fuse_req_t req, const char *buf, size_t size
   return true;
 }
 
-// A chmod or utimens of a file the session thread serves a descriptor of (as an untar makes
-// for each new file: futimens and fchmod before close; the kernel names the node, not the
-// descriptor, so it is the node's own, lowlevel_nodes.c): applied here and answered from
-// fstat. The descriptor is marked written, so JavaScript notes the change at fsync or release
-// as for a write. Owners and sizes still go to JavaScript (online, an owner is set on the
-// server first; a size may need room).
+// A chmod, chown or utimens of a file the session thread serves a descriptor of (as an untar
+// makes for each new file: fchown, futimens and fchmod before close; the kernel names the node,
+// not the descriptor, so it is the node's own, lowlevel_nodes.c): applied here and answered
+// from fstat, in the handlers' order (mode, owner, times). The descriptor is marked written, so
+// JavaScript notes the change at fsync or release as for a write (the file is already noted
+// as being written since its create). An owner is set here only while the handlers would set
+// it in the local view alone (setOwners: offline; online it is the server's first); the kernel
+// has checked that the caller may set it (default_permissions), and the daemon's own right to
+// is the same as the handlers' lchown. Sizes still go to JavaScript (a size may need room).
 static int setattr_here(int fd, const struct stat *attr, int to_set, struct stat *st) {
   if ((to_set & FUSE_SET_ATTR_MODE) != 0 && fchmod(fd, attr->st_mode & 07777) != 0) return errno;
+  if ((to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) != 0) {
+    uid_t uid = (to_set & FUSE_SET_ATTR_UID) != 0 ? attr->st_uid : (uid_t)-1;
+    gid_t gid = (to_set & FUSE_SET_ATTR_GID) != 0 ? attr->st_gid : (gid_t)-1;
+    if (fchown(fd, uid, gid) != 0) return errno;
+  }
   if ((to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
                  FUSE_SET_ATTR_MTIME_NOW)) != 0) {
     struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
@@ -91,11 +99,14 @@ bool ll_direct_setattr(ll_session *s, fuse_req_t req, fuse_ino_t ino, const stru
                        int to_set, struct fuse_file_info *fi) {
   const int here = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
                    FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
-  if ((to_set & ~here) != 0) return false;
+  const int owner = FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID;
+  if ((to_set & ~(here | owner)) != 0) return false;
   int fd = ll_node_hold(s, ino);
   if (fd < 0) return false;
-  // Only a descriptor of the file itself, open and served here (not a directory's O_PATH one).
-  if (!test_bit(s->direct, (uint64_t)fd)) {
+  // Only a descriptor of the file itself, open and served here (not a directory's O_PATH one),
+  // and an owner only while setOwners allows (read under the node lock: see ll_set_owners).
+  if (!test_bit(s->direct, (uint64_t)fd) ||
+      ((to_set & owner) != 0 && !__atomic_load_n(&s->owners, __ATOMIC_ACQUIRE))) {
     ll_node_let_go(s);
     return false;
   }
@@ -143,4 +154,24 @@ napi_value ll_take_written(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_get_boolean(env, was, &out);
   return out;
+}
+
+// setOwners(session, on): whether the session thread sets the owners of the files it serves
+// (on only while a chown is the local view's alone). Turned off, it returns once no chown
+// begun under the old setting is still being made.
+napi_value ll_set_owners(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  ll_session *s = argc == 2 ? ll_session_arg(env, argv[0]) : NULL;
+  bool on = false;
+  if (s == NULL || napi_get_value_bool(env, argv[1], &on) != napi_ok) {
+    return ll_throw(env, "setOwners(session, on)");
+  }
+  __atomic_store_n(&s->owners, on, __ATOMIC_RELEASE);
+  if (!on) {
+    pthread_rwlock_wrlock(&s->node_lock);
+    pthread_rwlock_unlock(&s->node_lock);
+  }
+  return ll_undefined(env);
 }

@@ -116,6 +116,7 @@ function viewOf(v: Volume, changed: ChangedPaths, culler: Culler): VolumeView {
     forget: (path) => v.forget(path),
     emptied: (path) => v.emptied(path),
     owner: (path, uid, gid) => ownerOnServer(v, path, uid, gid),
+    ownersLocal: () => v.mode !== 'online',
     writing: (path) => {
       changed.note(path);
     },
@@ -322,6 +323,12 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       checked,
     });
     mounted = m;
+    // Online, a chown is the server's first: the session thread stops setting owners before
+    // any request is answered in the new mode.
+    v.onMode = () => {
+      m.asked();
+    };
+    m.asked();
     const local = localFollower(store, () => m, LOCAL_IN_MOUNT);
     local.apply(journal.since(undefined, 0));
     follow = setInterval(() => {

@@ -207,6 +207,8 @@ export function createHandlers(
       });
     },
     mayCreate: () => view.roomNow?.() ?? true,
+    // chown below is an lchown and a note alone where the view has no owner hook, or says so.
+    ownersHere: () => view.owner === undefined || view.ownersLocal?.() === true,
     read: (_p, fd, buf, len, pos, cb) => {
       const partial = checked.get(fd);
       const read = async (): Promise<number> => (await pRead(fd, buf, 0, len, pos)).bytesRead;

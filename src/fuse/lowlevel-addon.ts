@@ -43,6 +43,11 @@ export const OP = {
   create: 30,
   /** A create the session thread answered itself: no reply (lowlevel-created.ts). */
   created: 32,
+  /**
+   * Held notes (created, release) sent as one call: never handed to a handler, only counted
+   * beside the kernel's requests (kernelCounts).
+   */
+  notes: 33,
 } as const;
 
 /**
@@ -96,6 +101,12 @@ export interface LowLevelAddon {
   notifyInvalEntry(session: Session, parent: number, name: Buffer): void;
   /** The session thread serves fd's reads and writes itself (true if it can). */
   setDirect(session: Session, fd: number, on: boolean): boolean;
+  /**
+   * Whether the session thread sets the owners of the files it serves a descriptor of, as it
+   * sets their modes and times (on only while a chown is the local view's alone; turned off,
+   * returns once no chown begun before is still being made).
+   */
+  setOwners(session: Session, on: boolean): void;
   /** Whether fd was written directly since the last call. */
   takeWritten(session: Session, fd: number): boolean;
   /**
@@ -127,7 +138,10 @@ export interface LowLevelAddon {
   createdSent(session: Session): number;
   /** [calls queued to JavaScript, calls it has taken from the queue], counted natively. */
   callsCounted(session: Session): [number, number];
-  /** Requests by kind (indexed as OP) as the kernel sent them, answered natively or not. */
+  /**
+   * Requests by kind (indexed as OP) as the kernel sent them, answered natively or not, and
+   * the batches of notes sent to JavaScript (OP.notes).
+   */
   kernelCounts(session: Session): Float64Array;
   replyErr(req: number, errno: number): number;
   replyEntry(req: number, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;

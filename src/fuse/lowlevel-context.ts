@@ -69,7 +69,7 @@ export const HANDLER_NAMES = [
 ] as const satisfies readonly (keyof Operations)[];
 
 /** The handler calls the low-level binding makes: every one of them must be there. */
-export type Handlers = Pick<Operations, 'readdirAttrs' | 'created' | 'mayCreate'> &
+export type Handlers = Pick<Operations, 'readdirAttrs' | 'created' | 'mayCreate' | 'ownersHere'> &
   Required<Pick<Operations, (typeof HANDLER_NAMES)[number]>>;
 
 export function requireHandlers(ops: Operations): Handlers {

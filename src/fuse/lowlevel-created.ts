@@ -25,6 +25,8 @@ export class DirectCreates {
   /** The first id of the block given last (the session thread starts on it once the one before is used up). */
   private spare = 0;
   private on = false;
+  /** Whether the session thread sets owners (setOwners). */
+  private owners = false;
   private rootFd = -1;
   /** Created calls handled so far (their nodes are in the table). */
   private seen = 0;
@@ -52,12 +54,23 @@ export class DirectCreates {
     this.refresh();
   }
 
-  /** Creates on or off as the handlers now allow (after anything that changes the cache's use). */
+  /**
+   * Creates on or off as the handlers now allow (after anything that changes the cache's use),
+   * and owners of the files the session thread serves set there or not (as the volume's mode
+   * now has chowns: see Operations.ownersHere).
+   */
   refresh(): void {
+    const s = this.c.session;
+    if (s === undefined) return;
+    const owners = this.c.h.ownersHere?.() === true;
+    if (owners !== this.owners) {
+      this.owners = owners;
+      this.c.addon.setOwners(s, owners);
+    }
     const want = this.c.h.mayCreate === undefined || this.c.h.mayCreate();
-    if (want === this.on || this.c.session === undefined) return;
+    if (want === this.on) return;
     this.on = want;
-    this.c.addon.setCreates(this.c.session, want, this.c.times.entry);
+    this.c.addon.setCreates(s, want, this.c.times.entry);
   }
 
   /** Turned off for good (the session is ending). */
@@ -66,6 +79,8 @@ export class DirectCreates {
       this.c.addon.setCreates(this.c.session, false, 0, -1);
     }
     this.on = false;
+    if (this.c.session !== undefined && this.owners) this.c.addon.setOwners(this.c.session, false);
+    this.owners = false;
     // The session is ending: nothing is left to invalidate.
     this.held.length = 0;
     this.runHeld(false);

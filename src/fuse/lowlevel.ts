@@ -56,6 +56,8 @@ export interface LowLevelMount {
   cached(): Path[];
   /** Resolves once the calls queued before it are taken by JavaScript (VolumeMount.settled). */
   settled(deadlineMs?: number): Promise<void>;
+  /** The handlers may answer mayCreate or ownersHere otherwise now. */
+  asked(): void;
   /** Unmounts (lazily, if busy); rejects if that does not finish within deadlineMs. */
   unmount(deadlineMs?: number): Promise<void>;
   /** Nodes the kernel holds (for tests). */
@@ -187,6 +189,9 @@ export async function mountLowLevel(
       });
     },
     cached: () => c.nodes.paths().map((p) => p.slice(1)),
+    asked: () => {
+      if (!exited) c.creates?.refresh();
+    },
     settled: (ms = SETTLE_MS) =>
       settledBefore(() => (exited ? undefined : addon.callsCounted(s)), ms),
     unmount: async (ms = 5000) => {

@@ -40,6 +40,8 @@ export interface VolumeMount {
    * something (a file closed, so released) is then what the daemon sees.
    */
   settled(deadlineMs?: number): Promise<void>;
+  /** The handlers may answer ownersHere otherwise now (the volume changed its mode). */
+  asked(): void;
   unmount(deadlineMs?: number): Promise<void>;
 }
 

@@ -179,6 +179,12 @@ export interface Operations {
    * create to `create`, which may refuse it (no room). Asked often: answers at once.
    */
   mayCreate?: () => boolean;
+  /**
+   * Optional: whether `chown` now only sets the owner in the directory behind the handlers
+   * (then the binding may set owners itself, as it sets modes and times, of the files it
+   * serves); absent: it may not. Asked often: answers at once.
+   */
+  ownersHere?: () => boolean;
   unlink?: (path: Path, cb: Done, caller: Caller) => void;
   rename?: (src: Path, dest: Path, cb: Done, caller: Caller) => void;
   link?: (src: Path, dest: Path, cb: Done, caller: Caller) => void;

@@ -30,6 +30,8 @@ export interface VolumeView {
   writing?(path: Path): void;
   /** A chown of `path` is about to be made (-1: that id unchanged); online, on the server first. */
   owner?(path: Path, uid: number, gid: number): Promise<void>;
+  /** Whether `owner` does nothing now (the volume is not online): a chown is the view's alone. */
+  ownersLocal?(): boolean;
   /** A mutating operation finished: flush soon. */
   changed(path: Path): void;
   /** Answer once a flush covering every change so far has run (fsync). */

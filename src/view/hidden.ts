@@ -128,6 +128,8 @@ const strip = (p: string): string => (p === AT ? '/' : p.slice(AT.length));
 const TWO_PATHS = new Set(['rename', 'link']);
 /** Shortcuts a caller can do without (ENOSYS): the views need not offer them. */
 const OPTIONAL = new Set(['readdirAttrs']);
+/** Questions the binding asks of the whole table, not of a path: passed on as they are. */
+const ASKED = new Set(['mayCreate', 'ownersHere']);
 
 type Handler = (...args: unknown[]) => void;
 type Table = Record<string, Handler | undefined>;
@@ -220,8 +222,8 @@ export function withHiddenTree(
   };
   const out: Table = { ...(ops as Table) };
   for (const [name, fn] of Object.entries(ops as Table)) {
-    // mayCreate is no request about a path: the volume's answers it.
-    if (fn === undefined || name === 'init' || name === 'statfs' || name === 'mayCreate') continue;
+    // mayCreate and ownersHere are no requests about a path: the volume's answer them.
+    if (fn === undefined || name === 'init' || name === 'statfs' || ASKED.has(name)) continue;
     out[name] = routed(name, fn, view[name], seen);
   }
   if (out['readdir'] !== undefined) out['readdir'] = unlistedAtRoot(out['readdir']);

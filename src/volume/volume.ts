@@ -79,6 +79,8 @@ export class Volume {
   remoteIo: RemoteIo | undefined;
   /** Mode changes, syncs, conflicts and data unavailable, as events (events.ts keeps them). */
   onEvent: VolumeEvent = () => undefined;
+  /** The mode changed (called at once, before anything else runs: the mount follows it). */
+  onMode: () => void = () => undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly timers: SyncTimers;
   /** Base learns fetched files' ids (and forgets evicted ones'). */
@@ -208,6 +210,7 @@ export class Volume {
     if (this.modeNow === 'offline' && (cause !== 'auth' || this.causeNow === 'auth')) return;
     this.modeNow = 'offline';
     this.causeNow = cause;
+    this.onMode();
     this.timers.stop();
     const text = MODE_TEXT[cause];
     await this.store.db('volume').put(MODE_KEY, Buffer.from(text));
@@ -224,6 +227,7 @@ export class Volume {
         throw authRequired(err);
       });
       this.modeNow = 'online';
+      this.onMode();
       await this.store.db('volume').put(MODE_KEY, Buffer.from('online'));
       this.startPull();
       this.log(`online: ${s.applied} actions applied, ${s.open} conflicts open`);

@@ -63,44 +63,122 @@ serial(
   },
 );
 
+/** A tarball of `files` files under t/ (f1 751 and old, f2 600, f3 old; f1–f3 given `owner` as root). */
+async function untarSource(dir: string, files: number, owner: string): Promise<string> {
+  const src = join(dir, 'src');
+  const asRoot = process.getuid?.() === 0 ? `chown ${owner} f1 f2 f3 && ` : '';
+  const made = await sh(
+    `mkdir -p ${src}/t && cd ${src}/t && for i in $(seq 1 ${files}); do echo "f $i" > f$i; done && ` +
+      `chmod 751 f1 && chmod 600 f2 && touch -m -d @981173106.5 f1 f3 && ${asRoot}` +
+      `tar cf ${dir}/t.tar -C ${src} t`,
+  );
+  if (made.status !== 0) throw new Error(made.stderr);
+  return join(dir, 't.tar');
+}
+
+/** What a root's untar keeps of f1–f3 (a non-root's keeps its own uid). */
+const ownerShown = (owner: string): string =>
+  process.getuid?.() === 0 ? owner : `${String(process.getuid?.())}:${String(process.getgid?.())}`;
+
 serial(
-  `an untar's modes and times, set through each new file's descriptor, hold and are noted${skipped}`,
+  `an untar's owners, modes and times, set through each new file's descriptor, hold and are noted${skipped}`,
   async (t) => {
     const v = await mounted(t, () => undefined, {
       TETHER_PULL_MS: '600000',
       TETHER_FUSE_TRACE: '1',
     });
     const m = v.mnt;
-    const src = join(v.dir, 'src');
     const files = 30;
-    const made = await sh(
-      `mkdir -p ${src}/t && cd ${src}/t && for i in $(seq 1 ${files}); do echo "f $i" > f$i; done && ` +
-        `chmod 751 f1 && chmod 600 f2 && touch -m -d @981173106.5 f1 f3 && ` +
-        `tar cf ${v.dir}/t.tar -C ${src} t`,
-    );
-    t.is(made.status, 0, made.stderr);
+    const tarball = await untarSource(v.dir, files, '4321:1234');
     t.is((await tetherRun(['offline', m])).status, 0);
     const x = await sh(
-      `tar xf ${v.dir}/t.tar -C ${m} && stat -c '%a %Y' ${m}/t/f1 ${m}/t/f2 ${m}/t/f3`,
+      `tar xf ${tarball} -C ${m} && stat -c '%a %Y %u:%g' ${m}/t/f1 ${m}/t/f2 ${m}/t/f3`,
     );
     t.is(x.status, 0, x.stderr);
+    const own = ownerShown('4321:1234');
     const [f1, f2, f3] = x.stdout.trim().split('\n');
-    t.is(f1, '751 981173106');
+    t.is(f1, `751 981173106 ${own}`);
     t.is(f2?.split(' ')[0], '600');
-    t.is(f3, '644 981173106');
+    t.is(f2?.split(' ')[2], own);
+    t.is(f3, `644 981173106 ${own}`);
+    // In the volume's local view (what the journal and the reconnect read) as in the mount.
+    const status = await tetherRun(['status', m, '--json']);
+    t.is(status.status, 0, status.stderr);
+    t.regex(status.stdout, /t\/f1/);
     const online = await tetherRun(['online', m]);
     t.is(online.status, 0, online.stdout + online.stderr);
     const remote = await sh(
-      `stat -c '%a %Y' ${v.remote}/t/f1 ${v.remote}/t/f3 && cat ${v.remote}/t/f${files}`,
+      `stat -c '%a %Y %u:%g' ${v.remote}/t/f1 ${v.remote}/t/f3 && cat ${v.remote}/t/f${files}`,
     );
-    t.is(remote.stdout, `751 981173106\n644 981173106\nf ${files}\n`, remote.stderr);
+    t.is(remote.stdout, `751 981173106 ${own}\n644 981173106 ${own}\nf ${files}\n`, remote.stderr);
     await v.unmount();
     const n = requestCounts(v.store);
-    // As root, tar also sets each file's owner: that one still goes to the handlers, as do the
-    // directory's owner, mode and times (set by name).
-    const chowns = process.getuid?.() === 0 ? files : 0;
+    // Offline, every setattr of a file it made (tar's fchown too, as root) is the session
+    // thread's: only the directory's owner, mode and times (set by name) reach the handlers.
     t.true((n.get('created') ?? 0) >= files, [...n].join(' '));
-    t.true((n.get('setattr') ?? 0) <= chowns + 3, [...n].join(' '));
+    t.true((n.get('setattr') ?? 0) <= 3, [...n].join(' '));
+    t.true((kernelCounts(v.store).get('setattr') ?? 0) >= 2 * files, [...n].join(' '));
+  },
+);
+
+serial(
+  `online, the owner an untar sets still reaches the handlers (the server's first), and holds${skipped}`,
+  async (t) => {
+    const v = await mounted(t, () => undefined, {
+      TETHER_PULL_MS: '600000',
+      TETHER_FUSE_TRACE: '1',
+    });
+    const m = v.mnt;
+    const files = 20;
+    const tarball = await untarSource(v.dir, files, '4321:1234');
+    // Offline and back: the session thread set owners for a while, and must have stopped.
+    t.is((await tetherRun(['offline', m])).status, 0);
+    t.is((await tetherRun(['online', m])).status, 0);
+    const x = await sh(`tar xf ${tarball} -C ${m} && stat -c '%a %u:%g' ${m}/t/f1 ${m}/t/f2`);
+    t.is(x.status, 0, x.stderr);
+    const own = ownerShown('4321:1234');
+    t.is(x.stdout, `751 ${own}\n600 ${own}\n`);
+    t.is((await tetherRun(['sync', m])).status, 0);
+    const remote = await sh(`stat -c '%a %u:%g' ${v.remote}/t/f1 ${v.remote}/t/f2`);
+    t.is(remote.stdout, `751 ${own}\n600 ${own}\n`, remote.stderr);
+    await v.unmount();
+    const n = requestCounts(v.store);
+    // As root, each file's fchown went to the handlers.
+    const chowns = process.getuid?.() === 0 ? files : 0;
+    t.true((n.get('setattr') ?? 0) >= chowns, [...n].join(' '));
+  },
+);
+
+serial(
+  `the notes of an untar's creates and releases reach JavaScript many to a wake-up, ahead of what follows${skipped}`,
+  async (t) => {
+    const v = await mounted(t, () => undefined, {
+      TETHER_PULL_MS: '600000',
+      TETHER_FUSE_TRACE: '1',
+    });
+    const m = v.mnt;
+    const files = 300;
+    const tarball = await untarSource(v.dir, files, '4321:1234');
+    t.is((await tetherRun(['offline', m])).status, 0);
+    // The last file's release is noted before the status that follows the untar is answered.
+    const x = await sh(`tar xf ${tarball} -C ${m} && rm ${m}/t/f1 && echo late > ${m}/t/late`);
+    t.is(x.status, 0, x.stderr);
+    const status = await tetherRun(['status', m, '--json']);
+    t.regex(status.stdout, /t\/late/);
+    t.is(
+      (await sh(`cat ${m}/t/late ${m}/t/f${files} && ls ${m}/t | wc -l`)).stdout,
+      `late\nf ${files}\n${files}\n`,
+    );
+    await v.unmount();
+    const kernel = kernelCounts(v.store);
+    const n = requestCounts(v.store);
+    const all = `${[...kernel].join(' ')}; ${[...n].join(' ')}`;
+    // Every release was the session thread's to answer, and JavaScript still took each one.
+    t.true((n.get('release') ?? 0) >= files, all);
+    t.true((n.get('created') ?? 0) >= files, all);
+    // Two notes a file, in fewer wake-ups than files.
+    const batches = kernel.get('notes') ?? 0;
+    t.true(batches > 0 && batches < files, all);
   },
 );
 
