@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './operations.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 10;
+export const ABI = 11;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
