@@ -19,8 +19,8 @@
 // unison, interleaved so both see the same machine load; medians reported), BENCH_DIR (where
 // the work directory is made; default the temp dir), BENCH_KEEP=1 keeps it. BENCH_BASELINE=FILE
 // (another build's tether.cjs) reconnects a second volume (its own copy of the server
-// directory and its own store) with the same changes in the same rounds, timed between this
-// build and unison. Needs /dev/fuse, fusermount and unison; prints one JSON line last.
+// directory and its own store) with the same changes in the same rounds, the two builds
+// taking turns at going first. Needs /dev/fuse, fusermount and unison; prints one JSON line last.
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -236,21 +236,26 @@ function main(): void {
       if (other !== undefined) {
         for (const c of changes.local) if (c.op === 'rename') readFileSync(join(other.mnt, c.path));
         must([process.execPath, other.cli, 'offline', other.mnt], { env });
-        apply(other.mnt, changes.local);
-        apply(other.remote, changes.server);
       }
-
-      apply(mnt, changes.local);
-      apply(remote, changes.server);
+      // With a baseline, the two builds take turns at going first (their changes made first,
+      // and gone online with first): the one whose changes are older has had longer to
+      // compose them in the background, and the disk is quieter for the one that goes first.
+      const baselineFirst = other !== undefined && r % 2 === 1;
+      const sides = [{ mnt, remote }, ...(other === undefined ? [] : [other])];
+      if (baselineFirst) sides.reverse();
+      for (const side of sides) {
+        apply(side.mnt, changes.local);
+        apply(side.remote, changes.server);
+      }
       apply(ua, changes.local);
       apply(ub, changes.server);
 
-      const t = timed([process.execPath, TETHER, 'online', mnt], { env });
+      const onlineOf = (cli: string, at: string) =>
+        timed([process.execPath, cli, 'online', at], { env });
+      const bFirst = baselineFirst ? onlineOf(other.cli, other.mnt) : undefined;
+      const t = onlineOf(TETHER, mnt);
       if (t.status !== 0 && t.status !== 3) throw new Error(`tether online: ${t.stderr}`);
-      const b =
-        other === undefined
-          ? undefined
-          : timed([process.execPath, other.cli, 'online', other.mnt], { env });
+      const b = other === undefined ? undefined : (bFirst ?? onlineOf(other.cli, other.mnt));
       if (b !== undefined && b.status !== 0 && b.status !== 3) {
         throw new Error(`baseline online: ${b.stderr}`);
       }
