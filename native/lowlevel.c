@@ -36,6 +36,16 @@ ll_session *ll_session_arg(napi_env env, napi_value v) {
   return p;
 }
 
+// Reads a call made (session, a, b), a and b numbers: false where it was not so made.
+bool ll_session_numbers(napi_env env, napi_callback_info info, ll_session **s, double *a,
+                        double *b) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  *s = argc == 3 ? ll_session_arg(env, argv[0]) : NULL;
+  return *s != NULL && ll_get_double(env, argv[1], a) && ll_get_double(env, argv[2], b);
+}
+
 ll_session *ll_session_only(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];

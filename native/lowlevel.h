@@ -200,6 +200,8 @@ fuse_req_t ll_req_arg(napi_env env, napi_value v);
 ll_session *ll_session_arg(napi_env env, napi_value v);
 // The session of a call whose one argument is a session (NULL: none given, or not one).
 ll_session *ll_session_only(napi_env env, napi_callback_info info);
+bool ll_session_numbers(napi_env env, napi_callback_info info, ll_session **s, double *a,
+                        double *b);
 napi_value ll_undefined(napi_env env);
 napi_value ll_throw(napi_env env, const char *msg);
 

@@ -141,13 +141,9 @@ napi_value ll_set_creates(napi_env env, napi_callback_info info) {
 // giveNodeIds(session, first, count): ids [first, first + count) for the creates made here;
 // false (and nothing taken) while the block given before is still unused.
 napi_value ll_give_node_ids(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ll_session *s = argc == 3 ? ll_session_arg(env, argv[0]) : NULL;
+  ll_session *s;
   double first = 0, count = 0;
-  if (s == NULL || !ll_get_double(env, argv[1], &first) || !ll_get_double(env, argv[2], &count) ||
-      first < 2 || count < 1) {
+  if (!ll_session_numbers(env, info, &s, &first, &count) || first < 2 || count < 1) {
     return ll_throw(env, "giveNodeIds(session, first, count)");
   }
   pthread_mutex_lock(&s->ids_lock);

@@ -112,12 +112,9 @@ void ll_node_released(ll_session *s, fuse_ino_t ino, uint64_t fh) {
 // setNodeFd(session, node, fd): the session thread may answer for node from fd (-1: no more).
 // Returns once the thread no longer uses the node's previous descriptor.
 napi_value ll_set_node_fd(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ll_session *s = argc == 3 ? ll_session_arg(env, argv[0]) : NULL;
+  ll_session *s;
   double node, fd;
-  if (s == NULL || !ll_get_double(env, argv[1], &node) || !ll_get_double(env, argv[2], &fd)) {
+  if (!ll_session_numbers(env, info, &s, &node, &fd)) {
     return ll_throw(env, "setNodeFd(session, node, fd)");
   }
   bool taken = false;
@@ -132,12 +129,9 @@ napi_value ll_set_node_fd(napi_env env, napi_callback_info info) {
 
 // setTimes(session, attr, negative): the lifetimes of the replies answered here.
 napi_value ll_set_times(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ll_session *s = argc == 3 ? ll_session_arg(env, argv[0]) : NULL;
+  ll_session *s;
   double attr, negative;
-  if (s == NULL || !ll_get_double(env, argv[1], &attr) || !ll_get_double(env, argv[2], &negative)) {
+  if (!ll_session_numbers(env, info, &s, &attr, &negative)) {
     return ll_throw(env, "setTimes(session, attr, negative)");
   }
   s->attr_timeout = attr;
@@ -160,12 +154,9 @@ bool ll_dir_end(ll_session *s, fuse_req_t req, fuse_ino_t ino, off_t off) {
 // setDirEnd(session, node, end): a readdir of node at end is told the listing ended (0: no
 // longer). Returns whether the session thread will.
 napi_value ll_set_dir_end(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  ll_session *s = argc == 3 ? ll_session_arg(env, argv[0]) : NULL;
+  ll_session *s;
   double node, end;
-  if (s == NULL || !ll_get_double(env, argv[1], &node) || !ll_get_double(env, argv[2], &end)) {
+  if (!ll_session_numbers(env, info, &s, &node, &end)) {
     return ll_throw(env, "setDirEnd(session, node, end)");
   }
   bool set = s->dir_end != NULL && node >= 0 && node < LL_NODE_FDS && end >= 0 && end <= UINT32_MAX;

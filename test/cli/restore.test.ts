@@ -74,6 +74,16 @@ const setXattr = (path: string): boolean =>
 const getXattr = (path: string): string =>
   String(spawnSync('getfattr', ['--only-values', '-n', 'user.note', path]).stdout);
 
+/** The store's LMDB environment and its small blobs' database, opened directly. */
+function blobsOf(store: string) {
+  const env = openLmdb({ path: join(store, 'db'), maxDbs: 64 });
+  const blobs = env.openDB<Buffer, Buffer>('o:blobs', {
+    keyEncoding: 'binary',
+    encoding: 'binary',
+  });
+  return { env, blobs };
+}
+
 for (const w of WRITERS) {
   test(`restore (${w.name}) writes contents, modes and times, and the round trip diffs equal`, (t) => {
     const { dir, cleanup } = tempDir();
@@ -129,11 +139,7 @@ for (const w of WRITERS) {
     writeFileSync(join(src, 'a', 'small'), small);
     writeFileSync(join(src, 'large'), large);
     took();
-    const env = openLmdb({ path: join(store, 'db'), maxDbs: 64 });
-    const blobs = env.openDB<Buffer, Buffer>('o:blobs', {
-      keyEncoding: 'binary',
-      encoding: 'binary',
-    });
+    const { env, blobs } = blobsOf(store);
     const original = blobs.getBinary(Buffer.from(hashBytes(small), 'hex'));
     t.truthy(original);
     await blobs.put(Buffer.from(hashBytes(small), 'hex'), Buffer.from('tampered!\n'));
@@ -181,11 +187,7 @@ for (const w of WRITERS) {
     writeFileSync(join(src, 'a', 'small'), small);
     const took = tether(['snapshot', 'take', 'v1', '--of', src, '--store', store]);
     t.is(took.status, 0, took.stderr);
-    const env = openLmdb({ path: join(store, 'db'), maxDbs: 64 });
-    const blobs = env.openDB<Buffer, Buffer>('o:blobs', {
-      keyEncoding: 'binary',
-      encoding: 'binary',
-    });
+    const { env, blobs } = blobsOf(store);
     await blobs.put(Buffer.from(hashBytes(small), 'hex'), bytesOf(7, 5 << 20));
     await env.close();
     const out = join(dir, 'out');
@@ -211,11 +213,7 @@ for (const w of WRITERS) {
     const took = tether(['snapshot', 'take', 'v1', '--of', src, '--store', store]);
     t.is(took.status, 0, took.stderr);
     // Gone from the store: the small content's LMDB record, the large one's blob file.
-    const env = openLmdb({ path: join(store, 'db'), maxDbs: 64 });
-    const blobs = env.openDB<Buffer, Buffer>('o:blobs', {
-      keyEncoding: 'binary',
-      encoding: 'binary',
-    });
+    const { env, blobs } = blobsOf(store);
     t.true(await blobs.remove(Buffer.from(hashBytes(small), 'hex')));
     await env.close();
     const id = hashBytes(large);
