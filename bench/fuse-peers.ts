@@ -15,7 +15,8 @@
 // a table of ratios to native and one JSON line last. Needs root, /dev/fuse; a peer whose tool
 // is missing is skipped. BENCH_PEERS (names, comma-separated, e.g. "fuse-overlayfs,rclone,
 // tether") picks peers; BENCH_TETHER_BEFORE names another build's tether.cjs, measured
-// as one more peer in the same run (before and after a change, side by side); BENCH_ONLY
+// as one more peer in the same run (before and after a change, side by side; BENCH_REVERSE=1
+// measures the peers in the opposite order, native still first); BENCH_ONLY
 // (workloads, comma-separated: stat, create, git, write, read, untar, find, du; read needs
 // write) measures only those, for a quick round.
 import { spawnSync } from 'node:child_process';
@@ -33,6 +34,7 @@ const DU = envInt('BENCH_DU', 50_000);
 const BEFORE = process.env['BENCH_TETHER_BEFORE'];
 const PEERS = process.env['BENCH_PEERS']?.split(',').map((s) => s.trim());
 const KEEP = process.env['BENCH_KEEP'] === '1';
+const REVERSE = process.env['BENCH_REVERSE'] === '1';
 const ONLY = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim());
 const WORKLOADS = ['stat', 'create', 'git', 'write', 'read', 'untar', 'find', 'du'];
 const unknown = ONLY?.filter((w) => !WORKLOADS.includes(w)) ?? [];
@@ -293,6 +295,10 @@ function main(): void {
   const chosen = peers.filter(
     (p) => p.name === 'native' || PEERS === undefined || PEERS.some((n) => p.name.startsWith(n)),
   );
+  // The peer measured later meets a disk that earlier peers' files left busier (writeback, and
+  // ext4's scan past recently freed inodes): BENCH_REVERSE=1 measures the FUSE peers in the
+  // opposite order (native still first), for a second run that puts each in the other's place.
+  if (REVERSE) chosen.splice(1, chosen.length - 1, ...chosen.slice(1).reverse());
   const tars = {
     untar: wants('untar') ? tarball(work, 'untar', UNTAR) : '',
     du: wants('du') ? tarball(work, 'du', DU) : '',
