@@ -104,6 +104,8 @@ function laidOn(old: Listing, fresh: Listing): Listing {
 export class Listings {
   /** Listings by directory node: until read to their end, then their length. */
   private readonly kept = new Map<number, Listing | Ended>();
+  /** Directories whose listing's end the session thread answers (markEnd), so only they are cleared. */
+  private readonly ends = new Set<number>();
 
   constructor(private readonly c: Ctx) {}
 
@@ -142,7 +144,7 @@ export class Listings {
     // listed again, and the reader continues at its position. Where the last listing ended
     // is no longer where this one does.
     const fresh = await this.list(ino, who);
-    this.endAt(ino, 0);
+    this.unmarkEnd(ino);
     const now = this.kept.get(ino);
     const old = now === undefined || 'ended' in now ? undefined : now;
     const l = old === undefined ? fresh : laidOn(old, fresh);
@@ -200,7 +202,7 @@ export class Listings {
     const done =
       last &&
       (!l.names.slice(off, next).some((n) => n.length > 0) ||
-        (l.shared !== true && this.endAt(l, next)));
+        (l.shared !== true && this.markEnd(l, next)));
     if (!done || l.shared === true) {
       this.keep(l);
     } else if (this.kept.get(ino) === l) {
@@ -221,14 +223,14 @@ export class Listings {
    * stayed once; the next readdir at offset 0 lists the directory again.
    */
   invalidated(node: number): void {
-    this.endAt(node, 0);
+    this.unmarkEnd(node);
     const l = this.kept.get(node);
     if (l !== undefined && !('ended' in l)) l.have.fill(0);
   }
 
   /** The kernel forgot `node`: no reader is left in its listing. */
   forgotten(node: number): void {
-    this.endAt(node, 0);
+    this.unmarkEnd(node);
     const l = this.kept.get(node);
     if (l === undefined) return;
     this.kept.delete(node);
@@ -236,14 +238,22 @@ export class Listings {
   }
 
   /**
-   * The session thread answers a readdir of `l` at `end` "no more entries" (0: no longer);
-   * whether it will. Not for a listing the kernel must not keep: it is read to its end here.
+   * The session thread answers a readdir of `l` at `end` "no more entries"; whether it will.
+   * Not for a listing the kernel must not keep: that one is read to its end here.
    */
-  private endAt(l: Listing | number, end: number): boolean {
+  private markEnd(l: Listing, end: number): boolean {
     const s = this.c.session;
-    if (s === undefined) return false;
-    if (typeof l === 'number') return this.c.addon.setDirEnd(s, l, end);
-    return mayKeep(this.c, l.path) && this.c.addon.setDirEnd(s, l.node, end);
+    if (s === undefined || !mayKeep(this.c, l.path) || !this.c.addon.setDirEnd(s, l.node, end)) {
+      return false;
+    }
+    this.ends.add(l.node);
+    return true;
+  }
+
+  /** The session thread no longer answers the end of `node`'s listing (marked by markEnd). */
+  private unmarkEnd(node: number): void {
+    if (!this.ends.delete(node) || this.c.session === undefined) return;
+    this.c.addon.setDirEnd(this.c.session, node, 0);
   }
 
   private keep(l: Listing): void {

@@ -139,10 +139,10 @@ export async function write(
 }
 
 /**
- * A release: the session thread answered it (req 0) and sends it as a note, ahead of every
- * later request; a binding that did not is answered here.
+ * A release: the session thread answered it already and sends it as a note, ahead of every
+ * later request (native/lowlevel_calls.c), so nothing is replied here.
  */
-export async function release(c: Ctx, req: number, ino: number, fd: number, who: Caller) {
+export async function release(c: Ctx, ino: number, fd: number, who: Caller) {
   // The session thread stopped answering for the node from fd before it sent the release.
   if (c.nodeFds.get(ino)?.fd === fd) c.nodeFds.delete(ino);
   c.nodes.get(ino)?.fds.delete(fd);
@@ -151,7 +151,6 @@ export async function release(c: Ctx, req: number, ino: number, fd: number, who:
   await done((cb) => {
     c.h.release(c.nodes.pathOf(ino) ?? null, fd, cb, who);
   });
-  if (req !== 0) c.addon.replyErr(req, 0);
   c.creates?.refresh(); // the file's bytes are counted now
 }
 

@@ -338,7 +338,7 @@ function dispatch(
     case OP.write:
       return F.write(c, req, ino, bytes(a3), num(a2), a4, who);
     case OP.release:
-      return F.release(c, req, ino, num(a1), who);
+      return F.release(c, ino, num(a1), who);
     case OP.fsync:
       return F.fsync(c, req, ino, num(a1), num(a2), who);
     case OP.statfs:
