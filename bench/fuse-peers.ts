@@ -15,15 +15,19 @@
 // a table of ratios to native and one JSON line last. Needs root, /dev/fuse; a peer whose tool
 // is missing is skipped. BENCH_PEERS (names, comma-separated, e.g. "fuse-overlayfs,rclone,
 // tether") picks peers; BENCH_TETHER_BEFORE names another build's tether.cjs, measured
-// as one more peer in the same run (before and after a change, side by side; BENCH_REVERSE=1
-// measures the peers in the opposite order, native still first); BENCH_ONLY
+// as one more peer in the same run (before and after a change, side by side); BENCH_ONLY
 // (workloads, comma-separated: stat, create, git, write, read, untar, find, du; read needs
-// write) measures only those, for a quick round.
-import { spawnSync } from 'node:child_process';
+// write) measures only those, for a quick round. The peer measured later meets a busier disk,
+// by more than builds differ: BENCH_ROUNDS=N (1) measures N rounds, each native first and
+// then the FUSE peers rotated (round r starts at peer r mod k; BENCH_REVERSE=1 reverses the
+// list first), every peer's directories emptied and the disk synced between rounds; the
+// tables give the medians over the rounds of each peer's ratio to the same round's native,
+// and of the raw numbers, and the JSON line every round's too. BENCH_KEEP=1 keeps the files.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envInt, must, round3, TETHER, timed } from './lib/run.js';
+import { has, native, overlay, type Peer, rclone, rotated, tether } from './lib/peers.js';
+import { envInt, median, must, round3, timed } from './lib/run.js';
 
 const FILES = envInt('BENCH_FILES', 10_000);
 const GIT_FILES = envInt('BENCH_GIT', 5_000);
@@ -34,6 +38,7 @@ const DU = envInt('BENCH_DU', 50_000);
 const BEFORE = process.env['BENCH_TETHER_BEFORE'];
 const PEERS = process.env['BENCH_PEERS']?.split(',').map((s) => s.trim());
 const KEEP = process.env['BENCH_KEEP'] === '1';
+const ROUNDS = envInt('BENCH_ROUNDS', 1);
 const REVERSE = process.env['BENCH_REVERSE'] === '1';
 const ONLY = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim());
 const WORKLOADS = ['stat', 'create', 'git', 'write', 'read', 'untar', 'find', 'du'];
@@ -45,92 +50,6 @@ if (unknown.length > 0) {
 }
 const wants = (w: string): boolean => ONLY === undefined || ONLY.includes(w);
 const LIMIT = { timeout: 600_000 };
-
-interface Peer {
-  readonly name: string;
-  /** Where the workloads run (a mount point, or a plain directory). */
-  readonly dir: string;
-  mount(): void;
-  unmount(): void;
-}
-
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const unmountFuse = (mnt: string): void => {
-  if (timed(['fusermount', '-u', mnt], LIMIT).status !== 0) timed(['fusermount', '-uz', mnt]);
-};
-
-function native(work: string): Peer {
-  const dir = join(work, 'native');
-  mkdirSync(dir);
-  return { name: 'native', dir, mount: () => undefined, unmount: () => undefined };
-}
-
-function overlay(work: string): Peer {
-  const [lower, upper, wk, dir] = ['lower', 'upper', 'work', 'mnt'].map((d) => {
-    const p = join(work, 'ovl', d);
-    mkdirSync(p, { recursive: true });
-    return p;
-  }) as [string, string, string, string];
-  return {
-    name: 'fuse-overlayfs',
-    dir,
-    mount: () => {
-      must(['fuse-overlayfs', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${wk}`, dir]);
-    },
-    unmount: () => {
-      unmountFuse(dir);
-    },
-  };
-}
-
-function rclone(work: string): Peer {
-  const [src, cache, dir] = ['src', 'cache', 'mnt'].map((d) => {
-    const p = join(work, 'rclone', d);
-    mkdirSync(p, { recursive: true });
-    return p;
-  }) as [string, string, string];
-  return {
-    name: 'rclone (vfs full)',
-    dir,
-    mount: () => {
-      const conf = join(work, 'rclone', 'rclone.conf');
-      writeFileSync(conf, '');
-      const opts = ['--vfs-cache-mode', 'full', '--cache-dir', cache, '--config', conf];
-      must(['rclone', 'mount', src, dir, ...opts, '--daemon'], LIMIT);
-    },
-    unmount: () => {
-      unmountFuse(dir);
-    },
-  };
-}
-
-function tether(work: string, launcher = TETHER, label = ''): Peer {
-  const base = join(work, `tether${label === '' ? '' : '-before'}`);
-  const [remote, dir] = ['remote', 'mnt'].map((d) => {
-    const p = join(base, d);
-    mkdirSync(p, { recursive: true });
-    return p;
-  }) as [string, string];
-  writeFileSync(join(remote, 'seed'), 'seed\n');
-  const store = join(base, 'store');
-  const env = { ...process.env, TETHER_PULL_MS: '3600000' };
-  let first = true;
-  return {
-    name: `tether${label}`,
-    dir,
-    mount: () => {
-      const args = ['mount', remote, dir, '--store', store];
-      must([process.execPath, launcher, ...args], { env, ...LIMIT });
-      if (first) must([process.execPath, launcher, 'offline', dir], LIMIT);
-      first = false;
-    },
-    unmount: () => {
-      if (timed([process.execPath, launcher, 'unmount', dir], LIMIT).status !== 0) {
-        unmountFuse(dir);
-      }
-    },
-  };
-}
 
 /** Runs a small script in a child node; it prints one number. */
 function child(code: string, ...args: string[]): number {
@@ -287,51 +206,81 @@ function main(): void {
     return;
   }
   const work = mkdtempSync(join(process.env['BENCH_DIR'] ?? tmpdir(), 'tether-bench-peers-'));
-  const peers: Peer[] = [native(work)];
-  if (has('fuse-overlayfs')) peers.push(overlay(work));
-  if (has('rclone')) peers.push(rclone(work));
-  if (BEFORE !== undefined) peers.push(tether(work, BEFORE, ' (before)'));
-  peers.push(tether(work));
-  const chosen = peers.filter(
-    (p) => p.name === 'native' || PEERS === undefined || PEERS.some((n) => p.name.startsWith(n)),
-  );
+  const base = native(work);
+  const fuse: Peer[] = [];
+  if (has('fuse-overlayfs')) fuse.push(overlay(work));
+  if (has('rclone')) fuse.push(rclone(work));
+  if (BEFORE !== undefined) fuse.push(tether(work, BEFORE, ' (before)'));
+  fuse.push(tether(work));
+  const chosen = fuse.filter((p) => PEERS === undefined || PEERS.some((n) => p.name.startsWith(n)));
   // The peer measured later meets a disk that earlier peers' files left busier (writeback, and
   // ext4's scan past recently freed inodes): BENCH_REVERSE=1 measures the FUSE peers in the
-  // opposite order (native still first), for a second run that puts each in the other's place.
-  if (REVERSE) chosen.splice(1, chosen.length - 1, ...chosen.slice(1).reverse());
+  // opposite order (native still first), and each round after the first starts one peer further
+  // along the list, so over BENCH_ROUNDS rounds every peer takes every place.
+  if (REVERSE) chosen.reverse();
   const tars = {
     untar: wants('untar') ? tarball(work, 'untar', UNTAR) : '',
     du: wants('du') ? tarball(work, 'du', DU) : '',
   };
-  const rows = new Map<string, Row>();
+  const rounds: Round[] = [];
   try {
-    for (const p of chosen) {
-      console.log(`measuring ${p.name}…`);
-      rows.set(p.name, measure(p, tars));
+    for (let r = 0; r < ROUNDS; r++) {
+      // Every round from the same state: each peer's directories empty, the disk written back.
+      if (r > 0) for (const p of [base, ...chosen]) p.reset();
+      must(['sync'], LIMIT);
+      const order = [base, ...rotated(chosen, r)];
+      const rows = new Map<string, Row>();
+      for (const p of order) {
+        console.log(`round ${String(r + 1)}/${String(ROUNDS)}: measuring ${p.name}…`);
+        rows.set(p.name, measure(p, tars));
+      }
+      rounds.push({ order: order.map((p) => p.name), rows });
     }
-    report(rows);
+    report(
+      rounds,
+      [base, ...chosen].map((p) => p.name),
+    );
   } finally {
-    for (const p of chosen) if (p.name !== 'native') p.unmount();
+    for (const p of chosen) p.unmount();
     if (!KEEP) rmSync(work, { recursive: true, force: true });
   }
 }
 
-function report(rows: Map<string, Row>): void {
-  const base = rows.get('native')!;
-  const names = [...rows.keys()];
-  const lines = [`| workload | native | ${names.slice(1).join(' | ')} |`];
-  lines.push(
-    `| --- | --- |${names
-      .slice(1)
-      .map(() => ' --- |')
-      .join('')}`,
-  );
-  for (const k of Object.keys(base)) {
-    const n = base[k]!;
-    const cells = names.slice(1).map((name) => `${(rows.get(name)![k]! / n).toFixed(2)}×`);
-    lines.push(`| ${k} | ${round3(n)} | ${cells.join(' | ')} |`);
+interface Round {
+  readonly order: readonly string[];
+  readonly rows: ReadonlyMap<string, Row>;
+}
+
+/**
+ * Per workload, each peer's median over the rounds of its ratio to the same round's native
+ * (a round's load swings native too), and the medians of the raw numbers.
+ */
+function report(rounds: readonly Round[], names: readonly string[]): void {
+  const value = (r: Round, name: string, k: string): number => r.rows.get(name)![k]!;
+  const keys = Object.keys(rounds[0]!.rows.get('native')!);
+  const raw: Record<string, Row> = {};
+  const ratios: Record<string, Row> = {};
+  for (const name of names) {
+    raw[name] = {};
+    ratios[name] = {};
+    for (const k of keys) {
+      raw[name][k] = median(rounds.map((r) => value(r, name, k)));
+      ratios[name][k] = median(rounds.map((r) => value(r, name, k) / value(r, 'native', k)));
+    }
   }
-  console.log(lines.join('\n'));
+  const peers = names.slice(1);
+  const table = (title: string, cell: (name: string, k: string) => string): void => {
+    const lines = [`| ${title} | native | ${peers.join(' | ')} |`];
+    lines.push(`| --- | --- |${peers.map(() => ' --- |').join('')}`);
+    for (const k of keys) {
+      const cells = peers.map((name) => cell(name, k));
+      lines.push(`| ${k} | ${String(round3(raw['native']![k]!))} | ${cells.join(' | ')} |`);
+    }
+    console.log(lines.join('\n'));
+  };
+  const of = ROUNDS === 1 ? '' : ` (median of ${String(ROUNDS)} rounds)`;
+  table(`workload, ratio to native${of}`, (name, k) => `${ratios[name]![k]!.toFixed(2)}×`);
+  if (ROUNDS > 1) table('workload, median', (name, k) => String(round3(raw[name]![k]!)));
   console.log(
     JSON.stringify({
       bench: 'fuse-peers',
@@ -340,7 +289,10 @@ function report(rows: Map<string, Row>): void {
       mb: MB,
       untar: UNTAR,
       du: DU,
-      rows: Object.fromEntries(rows),
+      rounds: ROUNDS,
+      rows: raw,
+      ratios,
+      perRound: rounds.map((r) => ({ order: r.order, rows: Object.fromEntries(r.rows) })),
     }),
   );
 }

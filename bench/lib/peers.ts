@@ -1,0 +1,125 @@
+// The filesystems bench/fuse-peers.ts measures, each with its own working directory under the
+// run's: a peer mounts, unmounts, and resets (its backing directories removed and made again
+// while it is unmounted), so every round of a run starts each peer from the same empty state.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { must, TETHER, timed } from './run.js';
+
+const LIMIT = { timeout: 600_000 };
+
+export interface Peer {
+  readonly name: string;
+  /** Where the workloads run (a mount point, or a plain directory). */
+  readonly dir: string;
+  mount(): void;
+  unmount(): void;
+  /** Unmounted: empties the peer's directories, back to the state before its first mount. */
+  reset(): void;
+}
+
+export const has = (cmd: string): boolean =>
+  spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+const unmountFuse = (mnt: string): void => {
+  if (timed(['fusermount', '-u', mnt], LIMIT).status !== 0) timed(['fusermount', '-uz', mnt]);
+};
+
+/** Makes `names` under `base` (a fresh base: what was there is removed first). */
+function fresh(base: string, names: readonly string[]): string[] {
+  rmSync(base, { recursive: true, force: true });
+  return names.map((d) => {
+    const p = join(base, d);
+    mkdirSync(p, { recursive: true });
+    return p;
+  });
+}
+
+export function native(work: string): Peer {
+  const base = join(work, 'native');
+  const dir = join(base, 'dir');
+  const reset = (): void => void fresh(base, ['dir']);
+  reset();
+  return { name: 'native', dir, mount: () => undefined, unmount: () => undefined, reset };
+}
+
+export function overlay(work: string): Peer {
+  const base = join(work, 'ovl');
+  const reset = (): [string, string, string, string] =>
+    fresh(base, ['lower', 'upper', 'work', 'mnt']) as [string, string, string, string];
+  const [lower, upper, wk, dir] = reset();
+  return {
+    name: 'fuse-overlayfs',
+    dir,
+    mount: () => {
+      must(['fuse-overlayfs', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${wk}`, dir]);
+    },
+    unmount: () => {
+      unmountFuse(dir);
+    },
+    reset,
+  };
+}
+
+export function rclone(work: string): Peer {
+  const base = join(work, 'rclone');
+  const reset = (): [string, string, string] =>
+    fresh(base, ['src', 'cache', 'mnt']) as [string, string, string];
+  const [src, cache, dir] = reset();
+  return {
+    name: 'rclone (vfs full)',
+    dir,
+    mount: () => {
+      const conf = join(base, 'rclone.conf');
+      writeFileSync(conf, '');
+      const opts = ['--vfs-cache-mode', 'full', '--cache-dir', cache, '--config', conf];
+      must(['rclone', 'mount', src, dir, ...opts, '--daemon'], LIMIT);
+    },
+    unmount: () => {
+      unmountFuse(dir);
+    },
+    reset,
+  };
+}
+
+/** Tether with the volume offline from its first mount on (taken offline again after a reset). */
+export function tether(work: string, launcher = TETHER, label = ''): Peer {
+  const base = join(work, `tether${label === '' ? '' : '-before'}`);
+  const store = join(base, 'store');
+  const env = { ...process.env, TETHER_PULL_MS: '3600000' };
+  let first = true;
+  const reset = (): [string, string] => {
+    const made = fresh(base, ['remote', 'mnt']) as [string, string];
+    writeFileSync(join(made[0], 'seed'), 'seed\n');
+    first = true;
+    return made;
+  };
+  const [remote, dir] = reset();
+  return {
+    name: `tether${label}`,
+    dir,
+    mount: () => {
+      const args = ['mount', remote, dir, '--store', store];
+      must([process.execPath, launcher, ...args], { env, ...LIMIT });
+      if (first) must([process.execPath, launcher, 'offline', dir], LIMIT);
+      first = false;
+    },
+    unmount: () => {
+      if (timed([process.execPath, launcher, 'unmount', dir], LIMIT).status !== 0) {
+        unmountFuse(dir);
+      }
+    },
+    reset,
+  };
+}
+
+/**
+ * The FUSE peers' order in round `r` (from 0): the list rotated to start at peer r mod k, so
+ * over k rounds each peer is measured once in every place (the later place meets a busier disk).
+ */
+export function rotated<T>(peers: readonly T[], r: number): T[] {
+  const k = peers.length;
+  if (k === 0) return [];
+  const s = r % k;
+  return [...peers.slice(s), ...peers.slice(0, s)];
+}
