@@ -26,8 +26,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { has, native, overlay, type Peer, rclone, rotated, tether } from './lib/peers.js';
-import { envInt, median, must, round3, timed } from './lib/run.js';
+import { has, native, overlay, type Peer, rclone, tether } from './lib/peers.js';
+import { medians, rotated, type Round, type Row } from './lib/rounds.js';
+import { envInt, must, round3, timed } from './lib/run.js';
 
 const FILES = envInt('BENCH_FILES', 10_000);
 const GIT_FILES = envInt('BENCH_GIT', 5_000);
@@ -137,8 +138,6 @@ function gitRepo(dir: string): void {
 
 const seconds = (argv: string[]): number => must(argv, LIMIT).seconds;
 
-type Row = Record<string, number>;
-
 function measure(p: Peer, tars: { untar: string; du: string }): Row {
   p.mount();
   const row: Row = {};
@@ -246,28 +245,13 @@ function main(): void {
   }
 }
 
-interface Round {
-  readonly order: readonly string[];
-  readonly rows: ReadonlyMap<string, Row>;
-}
-
 /**
  * Per workload, each peer's median over the rounds of its ratio to the same round's native
  * (a round's load swings native too), and the medians of the raw numbers.
  */
 function report(rounds: readonly Round[], names: readonly string[]): void {
-  const value = (r: Round, name: string, k: string): number => r.rows.get(name)![k]!;
-  const keys = Object.keys(rounds[0]!.rows.get('native')!);
-  const raw: Record<string, Row> = {};
-  const ratios: Record<string, Row> = {};
-  for (const name of names) {
-    raw[name] = {};
-    ratios[name] = {};
-    for (const k of keys) {
-      raw[name][k] = median(rounds.map((r) => value(r, name, k)));
-      ratios[name][k] = median(rounds.map((r) => value(r, name, k) / value(r, 'native', k)));
-    }
-  }
+  const keys = Object.keys(rounds[0]?.rows.get('native') ?? {});
+  const { raw, ratios } = medians(rounds, names);
   const peers = names.slice(1);
   const table = (title: string, cell: (name: string, k: string) => string): void => {
     const lines = [`| ${title} | native | ${peers.join(' | ')} |`];

@@ -61,6 +61,11 @@ export function overlay(work: string): Peer {
   };
 }
 
+/**
+ * Its fsync is answered without syncing anything (the daemon makes no fsync, fdatasync,
+ * sync_file_range or syncfs call, during the write, the fsync or the upload after it), so its
+ * "write + fsync" is a write into the page cache, not comparable with the others'.
+ */
 export function rclone(work: string): Peer {
   const base = join(work, 'rclone');
   const reset = (): [string, string, string] =>
@@ -111,15 +116,4 @@ export function tether(work: string, launcher = TETHER, label = ''): Peer {
     },
     reset,
   };
-}
-
-/**
- * The FUSE peers' order in round `r` (from 0): the list rotated to start at peer r mod k, so
- * over k rounds each peer is measured once in every place (the later place meets a busier disk).
- */
-export function rotated<T>(peers: readonly T[], r: number): T[] {
-  const k = peers.length;
-  if (k === 0) return [];
-  const s = r % k;
-  return [...peers.slice(s), ...peers.slice(0, s)];
 }
