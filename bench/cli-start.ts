@@ -1,15 +1,15 @@
 // Benchmark: the start of the commands that only ask a volume's daemon (the thin command line,
 // cli/thin.ts), against `node -e 0` (Node's own start, the floor) in the same rounds:
-// `tether --version`, `tether status MOUNTPOINT`, `tether online MOUNTPOINT`, `tether hoard
-// MOUNTPOINT` and `tether unmount MOUNTPOINT` of a small mounted volume (BENCH_FILES files, 200
-// by default; each online follows an untimed offline, so it is a reconnect with nothing to
-// merge; the hoard finds everything fetched after the first; each unmount is followed by an
-// untimed mount, and its wall time is mostly the daemon's stop). BENCH_TETHER_BEFORE names
-// another build's tether.cjs, timed against the same daemon in the same rounds; BENCH_FULL=1
-// adds this build with TETHER_THIN=0 (the full command line for every command). In each round every command
-// runs once per program, the programs in turn, which one goes first rotating, so all see the
-// same load. Reported: medians of wall time and of CPU time (user + system, 10 ms steps; its
-// mean too, steadier at that grain), and the rounds' median load. Rounds: BENCH_ROUNDS (15).
+// `tether --version`, `tether --help`, and `tether status`, `online`, `hoard` and `unmount` of
+// a small mounted volume (BENCH_FILES files, 200 by default; each online follows an untimed
+// offline, so it is a reconnect with nothing to merge; the hoard finds everything fetched
+// after the first; each unmount is followed by an untimed mount, and its wall time is mostly
+// the daemon's stop). BENCH_TETHER_BEFORE names another build's tether.cjs, timed against the
+// same daemon in the same rounds; BENCH_FULL=1 adds this build with TETHER_THIN=0 (the full
+// command line for every command). In each round every command runs once per program, the
+// programs in turn, which one goes first rotating, so all see the same load. Reported: medians
+// of wall time and of CPU time (user + system, 10 ms steps; its mean too, steadier at that
+// grain), and the rounds' median load. Rounds: BENCH_ROUNDS (15).
 // Needs /dev/fuse and fusermount; the last line is JSON.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,6 +66,7 @@ try {
   const mount = ['mount', remote, mnt, '--store', store];
   const commands: { name: string; args: string[]; before?: string[]; after?: string[] }[] = [
     { name: '--version', args: ['--version'] },
+    { name: '--help', args: ['--help'] },
     { name: 'status', args: ['status', mnt] },
     { name: 'online', args: ['online', mnt], before: ['offline', mnt] },
     { name: 'hoard', args: ['hoard', mnt] },
