@@ -5,6 +5,7 @@
 // error is the full one's. Its unmount, of a volume with a view and of a view alone, returns
 // once the daemons are gone, as the full one does.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive } from '../../src/store/store-files.js';
@@ -67,6 +68,13 @@ serial(`the thin command line answers a mount as the full one does${skipped}`, a
   thinAndFull(['pins', m, '--json']);
   t.regex(thinAndFull(['hoard', m]).out, /^.*: \d+ of \d+ files fetched, 0 failed$/m);
   thinAndFull(['hoard', '--json', join(m, 'd'), join(m, 'a.txt')]);
+  // With stderr on a terminal the full command line draws a progress bar: it runs hoard there.
+  if (spawnSync('script', ['--version']).error === undefined) {
+    const onTerminal = tetherLoading(['hoard', m], {}, 60_000, true);
+    t.is(onTerminal.status, 0, onTerminal.stdout);
+    t.regex(onTerminal.stdout, /files fetched, 0 failed/);
+    t.true(fullRead(onTerminal.loaded), 'hoard on a terminal: the full command line');
+  } else t.log('hoard on a terminal not checked: script(1) is not installed');
   // Each pin and unpin runs thin, then full: the second finds what the first left.
   t.is(thinAndFull(['pin', join(m, 'd'), '-r', '--priority=2']).out, `pinned 1 path in ${m}\n`);
   thinAndFull(['pin', '--priority', '2', '--recursive', join(m, 'd')]);
