@@ -1,10 +1,10 @@
 // `tether hoard [PATH...]`: fetch the pinned set (or the given paths) of a volume now, with a
 // progress bar on a terminal. Bounded parallelism and resumable: run it again after an
-// interruption and it fetches what is still missing.
+// interruption and it fetches what is still missing. The body is cli/run/hoard.ts.
 import { Command, Option } from 'clipanion';
 import { TetherCommand } from './base.js';
-import { hoardAndWait } from './hoard-wait.js';
-import { locateAll } from './run/pin.js';
+import { progress } from './progress.js';
+import { hoard } from './run/hoard.js';
 
 export class HoardCommand extends TetherCommand {
   static override paths = [['hoard']];
@@ -25,19 +25,7 @@ export class HoardCommand extends TetherCommand {
   asJson = Option.Boolean('--json', false, { description: 'Print JSON' });
   targets = Option.Rest();
 
-  async execute(): Promise<number> {
-    const explicit = this.targets.length > 0;
-    const { l, rel } = locateAll(explicit ? this.targets : ['.']);
-    const paths = explicit && !(rel.length === 1 && rel[0] === '') ? rel : [];
-    const s = await hoardAndWait(l, paths);
-    if (this.asJson) this.json(s);
-    else {
-      this.out(
-        `${l.mountpoint}: ${s.done - s.failed} of ${s.total} files fetched, ${s.failed} failed`,
-      );
-      if (s.lastError !== undefined && s.failed > 0) this.out(`last error: ${s.lastError}`);
-      if (s.stopped !== undefined) this.out(`hoard stopped: ${s.stopped}`);
-    }
-    return s.failed > 0 || s.stopped !== undefined ? 1 : 0;
+  execute(): Promise<number> {
+    return hoard(this.targets, this.asJson, this.io, (total) => progress('fetch', 'files', total));
   }
 }

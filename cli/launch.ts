@@ -9,9 +9,10 @@
 // rejects one from another Node version or other flags, and the command then runs uncached.
 // TETHER_CODE_CACHE=0 runs without it.
 //
-// Commands that only ask a volume's daemon (status, online, offline, sync, ...) and --version
-// go first to the thin command line (dist/tether-thin.cjs, cli/thin.ts), which starts without
-// any of that; it hands back to the full command line whatever it does not run itself.
+// Commands that only ask a volume's daemon (status, online, offline, sync, unmount, ...),
+// --version and --help go first to the thin command line (dist/tether-thin.cjs,
+// cli/thin.ts), which starts without any of that; it hands back to the full command line
+// whatever it does not run itself.
 // TETHER_THIN=0 runs every command in the full command line.
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';

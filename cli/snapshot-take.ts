@@ -97,7 +97,9 @@ export class SnapshotTakeCommand extends TetherCommand {
       throw new TetherError('EUSAGE', `a volume's snapshots go to its own store: drop --store`);
     }
     if (this.fetch) {
-      const s = await hoardAndWait({ ...l, path: '' }, ['']).catch((err: unknown) => {
+      const s = await hoardAndWait({ ...l, path: '' }, [''], (total) =>
+        progress('fetch', 'files', total),
+      ).catch((err: unknown) => {
         if (!/offline/.test((err as Error).message)) throw err;
         throw new TetherError(
           'EUSAGE',

@@ -1,22 +1,26 @@
-// The thin command line (dist/tether-thin.cjs): the commands that only ask a volume's daemon,
-// and --version, without the full command line's start-up (clipanion, lmdb, msgpackr and the
-// rest of tether are not loaded). It runs the same bodies as the full commands (cli/run/),
-// so what it prints is theirs. It takes only arguments it reads exactly as clipanion would
-// (known options, each once; the right number of PATHs; no "--", no --help), and hands the
-// command back to the full command line (runThin answers false) in every other case, and
-// whenever the command fails before any request reached a daemon (a path in no mount, a
+// The thin command line (dist/tether-thin.cjs): the commands that only ask a volume's daemon
+// (unmount among them: it asks the daemon to stop and waits until it has), --version and
+// --help, without the full command line's start-up (clipanion, lmdb, msgpackr and the rest of tether
+// are not loaded). It runs the same bodies as the full commands (cli/run/), so what it prints
+// is theirs. It takes only arguments it reads exactly as clipanion would (known options, each
+// once; the right number of PATHs; no "--", no --help), and hands the command back to the full
+// command line (runThin answers false) in every other case, and whenever the command fails
+// before any request reached a daemon and before it printed anything (a path in no mount, a
 // daemon that is not there, a usage error of the command's own): the full command then says
-// it in its own words. Once a request was sent, the thin command reports its errors itself,
-// through the same describe() as the full one (a request is never sent twice).
+// it in its own words. Otherwise the thin command reports its errors itself, through the same
+// describe() as the full one (a request is never sent twice, a line never printed twice).
+import { isatty } from 'node:tty';
 import { requestsSent } from '../src/volume/control.js';
 import { EXIT, exitWhenWritten, streamIo, VERSION, type Io } from './output.js';
 import { describe } from './report.js';
 import { daemonEvents } from './run/events.js';
+import { hoard } from './run/hoard.js';
 import { offline, online } from './run/mode.js';
 import { pin, pins, unpin } from './run/pin.js';
 import { setReconnectMode } from './run/reconnect-mode.js';
 import { status } from './run/status.js';
 import { sync } from './run/sync.js';
+import { unmount } from './run/unmount.js';
 import { why } from './run/why.js';
 import { isThinWord, type ThinWord } from './thin-words.js';
 
@@ -36,15 +40,36 @@ interface Grammar {
   readonly values?: Readonly<Record<string, string>>;
   readonly minPaths: number;
   readonly maxPaths: number;
-  run(a: Args, io: Io): Promise<number>;
+  /** Whether the thin command line runs it here (by default it does). */
+  readonly here?: () => boolean;
+  /** The body; `log` writes a line of what happened on the way to stderr, as "tether: …". */
+  run(a: Args, io: Io, log: (line: string) => void): Promise<number>;
 }
 
+// The full command line's `tether --help` without colour, made by the build (tools/bundle.ts)
+// from the same commands; undefined outside the bundle.
+declare const __thinHelp: string | undefined;
+const HELP = typeof __thinHelp === 'string' ? __thinHelp : undefined;
+
 const JSON_FLAG = { '--json': 'json' };
+const NO_PROGRESS = { update: () => undefined, stop: () => undefined };
 const printVersion: Grammar = {
   minPaths: 0,
   maxPaths: 0,
   run: (_a, io) => {
     io.out(VERSION);
+    return Promise.resolve(0);
+  },
+};
+
+const printHelp: Grammar = {
+  minPaths: 0,
+  maxPaths: 0,
+  // In colour on a terminal, as the full command line decides it (cli/main.ts): that text is
+  // the full one's to print.
+  here: () => HELP !== undefined && !(isatty(1) && process.env['NO_COLOR'] === undefined),
+  run: () => {
+    process.stdout.write(HELP ?? '');
     return Promise.resolve(0);
   },
 };
@@ -102,8 +127,20 @@ const GRAMMARS: Record<ThinWord, Grammar> = {
     run: (a, io) =>
       daemonEvents(a.paths[0], { follow: a.flags.has('follow'), asJson: a.flags.has('json') }, io),
   },
+  unmount: { minPaths: 1, maxPaths: 1, run: (a, io, log) => unmount(a.paths[0]!, io, log) },
+  hoard: {
+    flags: JSON_FLAG,
+    minPaths: 0,
+    maxPaths: Infinity,
+    // On a terminal the full command line draws a progress bar (cli-progress, not in this
+    // bundle); elsewhere it shows none, and neither does this one.
+    here: () => !process.stderr.isTTY,
+    run: (a, io) => hoard(a.paths, a.flags.has('json'), io, () => NO_PROGRESS),
+  },
   '--version': printVersion,
   '-v': printVersion,
+  '--help': printHelp,
+  '-h': printHelp,
 };
 
 /** `argv` read, if the thin command line takes it (undefined: the full one runs it). */
@@ -149,8 +186,10 @@ export async function runThin(argv: readonly string[]): Promise<boolean> {
   const parsed = parseThin(argv);
   if (parsed === undefined) return false;
   const { word, args } = parsed;
+  const grammar = GRAMMARS[word];
+  if (grammar.here !== undefined && !grammar.here()) return false;
   const command = `tether ${word}`;
-  let printed = 0; // results written (lines or JSON values)
+  let printed = 0; // results and log lines written (lines or JSON values)
   const stdout = streamIo(process.stdout);
   const io: Io = {
     out: (line) => {
@@ -161,6 +200,10 @@ export async function runThin(argv: readonly string[]): Promise<boolean> {
       printed++;
       stdout.json(value);
     },
+  };
+  const log = (line: string): void => {
+    printed++;
+    process.stderr.write(`tether: ${line}\n`);
   };
   const fail = (err: unknown): void => {
     const r = describe(err, command);
@@ -189,7 +232,7 @@ export async function runThin(argv: readonly string[]): Promise<boolean> {
   };
   listen(true);
   try {
-    process.exitCode = await GRAMMARS[word].run(args, io);
+    process.exitCode = await grammar.run(args, io, log);
   } catch (err) {
     if (printed === 0 && requestsSent() === 0) {
       listen(false);

@@ -3,6 +3,7 @@
 // launcher into dist/tether.cjs, and make V8's code cache for the bundle (its .cache;
 // see cli/launch.ts). Every function is compiled for the cache (--no-lazy), so it serves every
 // command. The bundle ends with a build id, and the cache starts with it.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
@@ -64,6 +65,13 @@ await build({
   minifyWhitespace: true,
   logLevel: 'warning',
 });
+// `tether --help` as the full command line prints it where its output is no terminal (no
+// colour): the thin command line prints this text (cli/thin.ts), and test/cli/thin.test.ts
+// checks that it is still the full one's.
+const help = execFileSync(process.execPath, ['dist/cli/main.js', '--help'], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 // The thin command line loads none of the store's packages and native addons, nor clipanion
 // (the point of it): a module of it that imports one fails the build, naming both.
 const THIN = 'dist/tether-thin.cjs';
@@ -77,6 +85,7 @@ const thin = await build({
   target: 'node20',
   format: 'cjs',
   external,
+  define: { __thinHelp: JSON.stringify(help) },
   minifyWhitespace: true,
   metafile: true,
   logLevel: 'warning',

@@ -7,7 +7,7 @@
 // blocks the daemon: notify-send runs detached and is not waited for.
 import { spawn } from 'node:child_process';
 import type { VolumeEventRecord } from '../volume/events.js';
-import { onPath } from './volume-start.js';
+import { onPath } from './unmount.js';
 import { msFromEnv } from '../agent/deadlines.js';
 
 /** `tether mount --notify` reaches the daemon through its environment. */

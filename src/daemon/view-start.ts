@@ -1,18 +1,19 @@
-// Starting and stopping a view's daemon from the command line: bad input refused before
-// anything is made (no such store or snapshot, a store that is no volume, a mount point in
-// use), the daemon started detached with its output in its directory's daemon.log, and the
-// command returning once the mount answers.
+// Starting a view's daemon from the command line: bad input refused before anything is made
+// (no such store or snapshot, a store that is no volume, a mount point in use), the daemon
+// started detached with its output in its directory's daemon.log, and the command returning
+// once the mount answers. Stopping one is in unmount.ts.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TetherError } from '../errors.js';
 import { Store } from '../store/store.js';
-import { daemonAnswers, request } from '../volume/control.js';
+import { daemonAnswers } from '../volume/control.js';
 import { mountAt } from '../sync/mounts.js';
 import { locate } from '../volume/find.js';
-import { logFileOf, pidFileOf } from '../volume/layout.js';
-import { checkFuse, daemonFinished, lazyUnmount, readLog } from './volume-start.js';
+import { logFileOf } from '../volume/layout.js';
+import { checkFuse } from './volume-start.js';
+import { lazyUnmount, readLog } from './unmount.js';
 import { describeView, rootOf, type ViewOf } from './view-daemon.js';
 import { isViewMount } from '../view/find.js';
 import { VIEW_FSNAME_PREFIX, viewDirOf } from '../view/layout.js';
@@ -142,22 +143,4 @@ export async function mountView(r: ViewRequest): Promise<{ store: string; what: 
     if (now !== undefined && isViewMount(now) && (await daemonAnswers(viewDir))) return out;
     await sleep(50);
   }
-}
-
-/** Stop a view's daemon, or detach a view whose daemon is gone. */
-export async function unmountView(mountpoint: string, log: (line: string) => void): Promise<void> {
-  const there = mountAt(mountpoint);
-  if (there === undefined || !isViewMount(there)) {
-    throw new TetherError('EUSAGE', `no tether view is mounted at ${mountpoint}`, { mountpoint });
-  }
-  const viewDir = there.source.slice(VIEW_FSNAME_PREFIX.length);
-  try {
-    await request(viewDir, { op: 'unmount' }, 10_000, mountpoint);
-    // Returns once the daemon is gone too: a view leaves nothing running behind it.
-    if (await daemonFinished(mountpoint, there.source, pidFileOf(viewDir), 30_000)) return;
-    log('the view daemon did not finish unmounting in time; detaching the mount');
-  } catch (err) {
-    log(`${(err as Error).message.split(':')[0] ?? 'no daemon'}; detaching the mount`);
-  }
-  if (mountAt(mountpoint)?.source === there.source) lazyUnmount(mountpoint);
 }

@@ -1,19 +1,20 @@
-// Starting and stopping a volume's daemon from the command line: every bad input is refused
-// before anything is made (a clear message: what, where, what to do), the daemon is started
-// detached with its output in S/daemon.log, and the command returns once the mount answers.
-import { spawn, execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+// Starting a volume's daemon from the command line: every bad input is refused before
+// anything is made (a clear message: what, where, what to do), the daemon is started detached
+// with its output in S/daemon.log, and the command returns once the mount answers. Stopping
+// one is in unmount.ts.
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TetherError } from '../errors.js';
 import { whyNoBinding } from '../fuse/mount.js';
-import { daemonAnswers, request } from '../volume/control.js';
+import { daemonAnswers } from '../volume/control.js';
 import { mountAt } from '../sync/mounts.js';
 import { isTetherMount } from '../volume/find.js';
-import { defaultStoreFor, FSNAME_PREFIX, logFileOf, pidFileOf } from '../volume/layout.js';
-import { processAlive } from '../store/store.js';
+import { defaultStoreFor, FSNAME_PREFIX, logFileOf } from '../volume/layout.js';
 import { deadlinesFromEnv } from '../agent/deadlines.js';
+import { fusermount, lazyUnmount, readLog } from './unmount.js';
 
 export interface MountRequest {
   readonly remote: string;
@@ -27,27 +28,6 @@ export interface MountRequest {
   /** The tether launcher the daemon is started with. */
   readonly launcher: string;
   readonly log: (line: string) => void;
-}
-
-/** The fusermount program (fuse3 names it fusermount3, with fusermount as a link). */
-export function fusermount(): string | undefined {
-  const path = process.env['PATH'] ?? '/usr/bin:/bin';
-  return onPath('fusermount', path) ?? onPath('fusermount3', path);
-}
-
-/** The path of `name` on PATH, if it is there and executable. */
-export function onPath(name: string, path = process.env['PATH'] ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir === '') continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 export function checkFuse(): void {
@@ -65,14 +45,6 @@ export function checkFuse(): void {
   }
   const why = whyNoBinding();
   if (why !== undefined) throw new TetherError('EUSAGE', why);
-}
-
-/** Detach a mount whose daemon is gone ("Transport endpoint is not connected"). */
-export function lazyUnmount(mountpoint: string): void {
-  const fm = fusermount();
-  if (fm === undefined)
-    throw new TetherError('EUSAGE', 'fusermount is not installed (Debian: apt-get install fuse3)');
-  execFileSync(fm, ['-uz', mountpoint], { stdio: 'ignore' });
 }
 
 /**
@@ -245,64 +217,4 @@ export async function mountVolume(
     if (now !== undefined && isTetherMount(now) && (await daemonAnswers(storeDir))) return out;
     await sleep(50);
   }
-}
-
-/** A daemon's log, or nothing where it has none yet. */
-export function readLog(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** Stop a volume's daemon (it flushes first) or clean up after a dead one. */
-export async function unmountVolume(
-  mountpoint: string,
-  log: (line: string) => void,
-): Promise<void> {
-  const there = mountAt(mountpoint);
-  if (there === undefined) {
-    throw new TetherError('EUSAGE', `nothing is mounted at ${mountpoint}`, { mountpoint });
-  }
-  if (!isTetherMount(there)) {
-    throw new TetherError(
-      'EUSAGE',
-      `${mountpoint} is not a tether mount (${there.fstype} ${there.source}): use umount or fusermount -u for it`,
-      { mountpoint },
-    );
-  }
-  const storeDir = there.source.slice(FSNAME_PREFIX.length);
-  try {
-    await request(storeDir, { op: 'unmount' }, 10_000, mountpoint);
-    // The daemon flushes (online), unmounts and exits; a flush may take a while.
-    if (await daemonFinished(mountpoint, there.source, pidFileOf(storeDir), 5 * 60_000)) return;
-    log('the daemon did not finish unmounting in time; detaching the mount');
-  } catch (err) {
-    log(`${(err as Error).message.split(':')[0] ?? 'no daemon'}; detaching the mount`);
-  }
-  if (mountAt(mountpoint)?.source === there.source) lazyUnmount(mountpoint);
-}
-
-/**
- * Whether the daemon that served `source` at `mountpoint` unmounted it and finished within `ms`:
- * its pid file (removed once its store is closed and its log written) no longer names a live
- * process. A command that unmounts returns once the store is free.
- */
-export async function daemonFinished(
-  mountpoint: string,
-  source: string,
-  pidFile: string,
-  ms: number,
-): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const now = mountAt(mountpoint);
-    if (now === undefined || now.source !== source) {
-      const pid = Number(readLog(pidFile));
-      if (!(pid > 0 && processAlive(pid))) return true;
-    }
-    await sleep(50);
-  }
-  return false;
 }

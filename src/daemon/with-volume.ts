@@ -9,7 +9,7 @@ import { daemonAnswers } from '../volume/control.js';
 import { mounts } from '../sync/mounts.js';
 import { isViewMount } from '../view/find.js';
 import { storeOfViewDir, VIEW_FSNAME_PREFIX } from '../view/layout.js';
-import { unmountView } from './view-start.js';
+import { unmountView } from './unmount.js';
 
 /** The mount points of the views of `storeDir`. */
 export function viewsOfStore(storeDir: string): string[] {

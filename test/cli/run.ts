@@ -64,18 +64,25 @@ process.on('exit', () => {
 });
 `;
 
-/** Run the CLI as `tether` does, and say what it loaded (the environment is added to ours). */
+/**
+ * Run the CLI as `tether` does, and say what it loaded (the environment is added to ours). On
+ * a `terminal` (script(1) makes one), stdout and stderr are both the terminal's, in `stdout`.
+ */
 export function tetherLoading(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 60_000,
+  terminal = false,
 ): Run & { readonly loaded: Loaded } {
   const { dir, cleanup } = tempDir('tether-loaded-');
   try {
     const recorder = join(dir, 'recorder.cjs');
     const file = join(dir, 'loaded.json');
     writeFileSync(recorder, RECORDER);
-    const r = spawnSync(process.execPath, ['-r', recorder, MAIN, ...args], {
+    const argv = [process.execPath, '-r', recorder, MAIN, ...args];
+    const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const [program, ...rest] = terminal ? ['script', '-qec', quoted, '/dev/null'] : argv;
+    const r = spawnSync(program!, rest, {
       encoding: 'utf8',
       timeout: timeoutMs,
       env: { ...process.env, ...env, TETHER_TEST_LOADED: file },

@@ -4,11 +4,14 @@
 // test/mount/thin-cli.test.ts.
 import test from 'ava';
 import { parseThin } from '../../cli/thin.js';
-import { fullRead, tempDir, tetherLoading } from './run.js';
+import { spawnSync } from 'node:child_process';
+import { fullRead, MAIN, tempDir, tetherLoading } from './run.js';
 
 const TAKES: readonly (readonly string[])[] = [
   ['--version'],
   ['-v'],
+  ['--help'],
+  ['-h'],
   ['status'],
   ['status', '/m', '--json'],
   ['status', '--json', '/m'],
@@ -22,11 +25,17 @@ const TAKES: readonly (readonly string[])[] = [
   ['pins', '/m', '--json'],
   ['mode', 'manual', '/m'],
   ['events', '/m', '--follow', '--json'],
+  ['unmount', '/m'],
+  ['unmount', 'm'],
+  ['hoard'],
+  ['hoard', '--json'],
+  ['hoard', '/m/a', '--json', '/m/b'],
 ];
 
 const LEAVES: readonly (readonly string[])[] = [
   [],
-  ['--help'],
+  ['--help', 'status'],
+  ['-h', '-v'],
   ['status', '--help'],
   ['status', '-h'],
   ['status', '/m', '/n'],
@@ -47,7 +56,16 @@ const LEAVES: readonly (readonly string[])[] = [
   ['--version', 'x'],
   ['mount', '/r', '/m'],
   ['snapshot', 'list'],
-  ['unmount', '/m'],
+  ['unmount'],
+  ['unmount', '/m', '/n'],
+  ['unmount', '/m', '--json'],
+  ['unmount', '--help', '/m'],
+  ['unmount', '--', '/m'],
+  ['hoard', '--json', '--json'],
+  ['hoard', '--', '/m'],
+  ['hoard', '/m', '-r'],
+  ['hoard', '-h'],
+  ['help'],
 ];
 
 for (const argv of TAKES) {
@@ -85,6 +103,45 @@ test('tether --version from the thin command line: the same text, and neither lm
   }
 });
 
+test("tether --help from the thin command line: the full one's text, byte for byte, without its bundle", (t) => {
+  for (const [flag, env] of [
+    ['--help', {}],
+    ['-h', {}],
+    ['--help', { NO_COLOR: '1' }],
+  ] as const) {
+    const thin = tetherLoading([flag], env);
+    const full = tetherLoading([flag], { ...env, TETHER_THIN: '0' });
+    t.deepEqual([thin.status, thin.stdout, thin.stderr], [full.status, full.stdout, full.stderr]);
+    t.is(thin.status, 0);
+    t.regex(thin.stdout, /^ {2}tether unmount <MOUNTPOINT>$/m);
+    t.deepEqual(thin.loaded.natives, []);
+    t.false(fullRead(thin.loaded), `${flag}: handed to the full command line`);
+    t.true(fullRead(full.loaded));
+  }
+});
+
+// script(1) runs a command on a terminal of its own.
+const noScript = spawnSync('script', ['--version']).error !== undefined;
+
+/** What `tether argv` shows on a terminal. */
+function onTerminal(argv: readonly string[], env: NodeJS.ProcessEnv = {}): string {
+  const command = [process.execPath, MAIN, ...argv].join(' ');
+  return spawnSync('script', ['-qec', command, '/dev/null'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  }).stdout;
+}
+
+(noScript ? test.skip : test)(
+  `tether --help on a terminal: in colour, as the full command line prints it${noScript ? ' (skipped: script(1) is not installed)' : ''}`,
+  (t) => {
+    const thin = onTerminal(['--help']);
+    t.true(thin.includes('\x1b['), 'colour on a terminal');
+    t.is(thin, onTerminal(['--help'], { TETHER_THIN: '0' }));
+  },
+);
+
 /** A mount list in a message depends on what else is mounted at that moment. */
 const steady = (text: string): string =>
   text.replace(/ \((none is mounted|mounted: [^)]*)\): [^\n]*/g, ' (mounts)');
@@ -104,6 +161,10 @@ test('a path in no mount: the thin command line leaves it to the full one, same 
     ['mode', 'auto', dir],
     ['mode', 'sometimes', dir],
     ['events', dir],
+    ['unmount', dir],
+    ['hoard'],
+    ['hoard', dir],
+    ['hoard', dir, '--json'],
   ]) {
     const thin = tetherLoading(argv);
     const full = tetherLoading(argv, { TETHER_THIN: '0' });

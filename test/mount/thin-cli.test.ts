@@ -2,12 +2,16 @@
 // full command line answers (TETHER_THIN=0), byte for byte and with the same exit status,
 // without loading lmdb or any other native addon; where no daemon answers (its socket gone),
 // or the command's own arguments are wrong, it leaves the command to the full one and the
-// error is the full one's.
+// error is the full one's. Its unmount, of a volume with a view and of a view alone, returns
+// once the daemons are gone, as the full one does.
 import test from 'ava';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fullRead, tetherLoading } from '../cli/run.js';
-import { cannotMount, mounted } from './harness.js';
+import { processAlive } from '../../src/store/store-files.js';
+import { fullRead, tetherLoading, type Loaded, type Run } from '../cli/run.js';
+import { mountView, viewPid } from '../view/harness.js';
+import { cannotMount, mounted, tetherRun } from './harness.js';
 
 const serial = cannotMount === undefined ? test.serial : test.serial.skip;
 const skipped = cannotMount === undefined ? '' : ` (skipped: ${cannotMount})`;
@@ -62,6 +66,15 @@ serial(`the thin command line answers a mount as the full one does${skipped}`, a
   t.is(thinAndFull(['why', join(m, 'a.txt')]).out, `${join(m, 'a.txt')}: no failure recorded\n`);
   thinAndFull(['why', '--json', join(m, 'a.txt')]);
   thinAndFull(['pins', m, '--json']);
+  t.regex(thinAndFull(['hoard', m]).out, /^.*: \d+ of \d+ files fetched, 0 failed$/m);
+  thinAndFull(['hoard', '--json', join(m, 'd'), join(m, 'a.txt')]);
+  // With stderr on a terminal the full command line draws a progress bar: it runs hoard there.
+  if (spawnSync('script', ['--version']).error === undefined) {
+    const onTerminal = tetherLoading(['hoard', m], {}, 60_000, true);
+    t.is(onTerminal.status, 0, onTerminal.stdout);
+    t.regex(onTerminal.stdout, /files fetched, 0 failed/);
+    t.true(fullRead(onTerminal.loaded), 'hoard on a terminal: the full command line');
+  } else t.log('hoard on a terminal not checked: script(1) is not installed');
   // Each pin and unpin runs thin, then full: the second finds what the first left.
   t.is(thinAndFull(['pin', join(m, 'd'), '-r', '--priority=2']).out, `pinned 1 path in ${m}\n`);
   thinAndFull(['pin', '--priority', '2', '--recursive', join(m, 'd')]);
@@ -125,3 +138,75 @@ serial(`the thin command line answers a mount as the full one does${skipped}`, a
   }
   t.is(tetherLoading(['status', m]).status, 0);
 });
+
+const isMounted = (mnt: string): boolean =>
+  readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${mnt} `);
+
+serial(
+  `tether unmount from the thin command line: the full one's answers, daemons gone${skipped}`,
+  async (t) => {
+    const v = await mounted(t, (r) => {
+      writeFileSync(join(r, 'a.txt'), 'one\n');
+    });
+    const view = join(v.dir, 'view');
+    const mountTheView = async (): Promise<number> => {
+      const m = await mountView(t, view, ['--variant', 'local', '--of', v.mnt]);
+      t.is(m.mounted.status, 0, m.mounted.stderr);
+      return viewPid(view) ?? 0;
+    };
+    const mountVolume = async (): Promise<number> => {
+      const r = await tetherRun(['mount', v.remote, v.mnt, '--store', v.store]);
+      t.is(r.status, 0, r.stderr);
+      return Number(readFileSync(join(v.store, 'daemon.pid'), 'utf8'));
+    };
+    /** `tether unmount at` run thin (env {}) or full; every daemon in `pids` gone once it returns. */
+    const unmountAt = (
+      at: string,
+      env: NodeJS.ProcessEnv,
+      pids: readonly number[],
+    ): Run & { loaded: Loaded } => {
+      const r = tetherLoading(['unmount', at], env, 120_000);
+      t.false(isMounted(at), `${at} unmounted`);
+      for (const pid of pids) t.false(pid > 0 && processAlive(pid), `daemon ${String(pid)} gone`);
+      return r;
+    };
+    const same = (thin: Run & { loaded: Loaded }, full: Run & { loaded: Loaded }): void => {
+      t.deepEqual([thin.status, thin.stdout, thin.stderr], [full.status, full.stdout, full.stderr]);
+      t.deepEqual(thin.loaded.natives, []);
+      t.false(fullRead(thin.loaded), 'handed to the full command line');
+      t.true(fullRead(full.loaded));
+    };
+
+    // A volume with a view: the view goes first, then the volume; both daemons are gone.
+    let pids = [Number(readFileSync(join(v.store, 'daemon.pid'), 'utf8')), await mountTheView()];
+    const thinVolume = unmountAt(v.mnt, {}, pids);
+    pids = [await mountVolume(), await mountTheView()];
+    const fullVolume = unmountAt(v.mnt, { TETHER_THIN: '0' }, pids);
+    same(thinVolume, fullVolume);
+    t.is(thinVolume.status, 0);
+    t.is(thinVolume.stdout, `unmounted ${v.mnt}\n`);
+    t.is(thinVolume.stderr, `tether: unmounted the view at ${view}\n`);
+
+    // A view alone, its volume left mounted.
+    await mountVolume();
+    const thinView = unmountAt(view, {}, [await mountTheView()]);
+    const fullView = unmountAt(view, { TETHER_THIN: '0' }, [await mountTheView()]);
+    same(thinView, fullView);
+    t.is(thinView.stdout, `unmounted ${view}\n`);
+    t.true(isMounted(v.mnt));
+
+    // A view whose daemon died: detached, with a word on stderr, by either.
+    const dead = async (): Promise<void> => {
+      const pid = await mountTheView();
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && processAlive(pid); i++)
+        await new Promise((r) => setTimeout(r, 50));
+    };
+    await dead();
+    const thinDead = unmountAt(view, {}, []);
+    await dead();
+    const fullDead = unmountAt(view, { TETHER_THIN: '0' }, []);
+    same(thinDead, fullDead);
+    t.regex(thinDead.stderr, /^tether: no daemon serves .*; detaching the mount\n$/);
+  },
+);
