@@ -148,7 +148,8 @@ export function createHandlers(
         cb(-r);
         return;
       }
-      const [names, attrs] = r;
+      const [joined, attrs] = r;
+      const names = joined === '' ? [] : joined.split('/');
       if (p === '/') {
         // The mount's root is its own parent: its .. shows the root, not the view's parent.
         const dot = names.indexOf('.');
