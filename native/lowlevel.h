@@ -17,7 +17,7 @@
 #include <sys/statvfs.h>
 
 // Bumped whenever the calls or replies change shape (the TypeScript loader checks it).
-#define LL_ABI 11
+#define LL_ABI 13
 
 // Request kinds, in the order lowlevel-addon.ts lists them.
 enum ll_op {

@@ -221,10 +221,11 @@ static napi_value reply_statfs(napi_env env, napi_callback_info info) {
   return result(env, fuse_reply_statfs(req, &s));
 }
 
-// replyDir(req, size, plus, start, names: Buffer[], attrs, attrTimeout, entryTimeout): sends
+// replyDir(req, size, plus, start, names: string[], attrs, attrTimeout, entryTimeout): sends
 // the entries from index `start` that fit in `size` bytes (entry i's offset is i + 1) and
 // returns the index of the first entry not sent; with plus, each sent entry but . and .. is a
-// lookup. An empty name is an entry gone since the listing: skipped.
+// lookup. Names are their bytes as Latin-1 strings; an empty one is an entry gone since the
+// listing: skipped.
 static napi_value reply_dir(napi_env env, napi_callback_info info) {
   REQ_OR_THROW(8, "replyDir(req, size, plus, start, names, attrs, attrTimeout, entryTimeout)");
   size_t size = (size_t)dbl(env, argv[1]);
@@ -245,16 +246,14 @@ static napi_value reply_dir(napi_env env, napi_callback_info info) {
   uint32_t next = start;
   for (uint32_t i = start; i < count; i++) {
     napi_value nv;
-    void *nd = NULL;
     size_t nlen = 0;
-    char name[256];
+    char name[257];  // one byte more than a name may have, to tell a longer one
     napi_get_element(env, argv[4], i, &nv);
-    if (napi_get_buffer_info(env, nv, &nd, &nlen) != napi_ok || nlen == 0 || nlen > 255) {
+    if (napi_get_value_string_latin1(env, nv, name, sizeof name, &nlen) != napi_ok || nlen == 0 ||
+        nlen > 255) {
       next = i + 1;  // gone since it was listed: skipped, its offset kept
       continue;
     }
-    memcpy(name, nd, nlen);
-    name[nlen] = 0;
     const double *row = a + (size_t)i * ATTR_FIELDS;
     size_t need;
     if (plus) {

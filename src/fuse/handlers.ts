@@ -148,11 +148,12 @@ export function createHandlers(
         cb(-r);
         return;
       }
-      const [names, attrs] = r;
+      const [joined, attrs] = r;
+      const names = joined === '' ? [] : joined.split('/');
       if (p === '/') {
         // The mount's root is its own parent: its .. shows the root, not the view's parent.
-        const dot = names.findIndex((n) => n.equals(DOT));
-        const dotdot = names.findIndex((n) => n.equals(DOTDOT));
+        const dot = names.indexOf('.');
+        const dotdot = names.indexOf('..');
         if (dot >= 0 && dotdot >= 0) {
           attrs.copyWithin(dotdot * ATTR_FIELDS, dot * ATTR_FIELDS, (dot + 1) * ATTR_FIELDS);
         }

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Stat } from './operations.js';
 
 /** The call/reply layout this code speaks (the addon's exported abi). */
-export const ABI = 11;
+export const ABI = 13;
 
 /** Request kinds, numbered as in native/lowlevel.h. */
 export const OP = {
@@ -111,9 +111,10 @@ export interface LowLevelAddon {
   takeWritten(session: Session, fd: number): boolean;
   /**
    * A local directory's entries with their attributes (rows of ATTR_FIELDS, node 0), names
-   * starting with skipPrefix left out; or the errno when it cannot be listed.
+   * starting with skipPrefix left out: the names (Latin-1 strings) joined by '/', and their
+   * rows; or the errno when it cannot be listed.
    */
-  listAttrs(path: Buffer, skipPrefix: Buffer): [Buffer[], Float64Array] | number;
+  listAttrs(path: Buffer, skipPrefix: Buffer): [string, Float64Array] | number;
   /**
    * The session thread may answer negative lookups in, getattr and getxattr of `node` from
    * `fd` (-1: no more; returns once the previous descriptor is out of its use).
@@ -169,7 +170,8 @@ export interface LowLevelAddon {
     size: number,
     plus: boolean,
     start: number,
-    names: Buffer[],
+    /** Latin-1 strings, one code unit a byte. */
+    names: string[],
     attrs: Float64Array,
     attrTimeout: number,
     entryTimeout: number,

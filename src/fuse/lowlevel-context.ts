@@ -160,7 +160,7 @@ export function childPathOf(c: Ctx, parent: number, name: Buffer): string {
 
 /** Hands the kernel a node for `name` in `parent` (an entry reply counts as a lookup). */
 export function entryNode(c: Ctx, parent: number, name: Buffer, st: Stat): FsNode {
-  const node = c.nodes.learn(parent, name, BigInt(st.ino ?? 0));
+  const node = c.nodes.learn(parent, name, Number(st.ino ?? 0));
   c.nodes.ref(node);
   return node;
 }
@@ -214,7 +214,7 @@ export function keepDirFd(c: Ctx, node: FsNode, st: Pick<Stat, 'mode' | 'ino'>):
   } catch {
     return; // answered by JavaScript, as before
   }
-  if (BigInt(st.ino ?? -1) !== fstatSync(fd, { bigint: true }).ino) {
+  if (Number(st.ino ?? -1) !== fstatSync(fd).ino) {
     closeSync(fd); // not the directory just stat'ed: leave it to JavaScript
     return;
   }

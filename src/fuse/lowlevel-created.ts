@@ -13,6 +13,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import type { Caller } from './operations.js';
 import { done, mayKeep, O_PATH, type Ctx } from './lowlevel-context.js';
+import { fdsOf } from './nodes.js';
 
 /** The longest an invalidation waits for the created calls made before it. */
 const HELD_MS = 100;
@@ -151,8 +152,8 @@ export class DirectCreates {
     const fd = answered ? fdArg : -fdArg - 1;
     const path = c.nodes.childPath(parent, name) ?? null;
     if (answered) {
-      const node = c.nodes.adopt(id, parent, name, BigInt(ino));
-      node.fds.add(fd);
+      const node = c.nodes.adopt(id, parent, name, ino);
+      fdsOf(node).add(fd);
       if (id < NODE_FDS) c.nodeFds.set(id, { fd, owned: false });
     }
     this.seen++;

@@ -25,7 +25,8 @@ import type { FsNode } from './nodes.js';
 interface Listing {
   readonly node: number;
   readonly path: string;
-  readonly names: Buffer[];
+  /** The names' bytes as Latin-1 strings (as paths are: see AttrListing). */
+  readonly names: string[];
   readonly attrs: Float64Array;
   /** Entries whose attributes are filled in (cleared when the directory is invalidated). */
   readonly have: Uint8Array;
@@ -56,14 +57,13 @@ const DIRENT_MIN = 32;
 const DIRENTPLUS_MIN = 160;
 
 const ENOSYS = fail('ENOSYS').errno;
-const GONE = Buffer.alloc(0);
+const GONE = '';
 const NO_ATTRS = new Float64Array(ATTR_FIELDS);
 
-const isDots = (n: Buffer): boolean =>
-  (n.length === 1 && n[0] === 0x2e) || (n.length === 2 && n[0] === 0x2e && n[1] === 0x2e);
+const isDots = (n: string): boolean => n === '.' || n === '..';
 
-const sameNames = (a: readonly Buffer[], b: readonly Buffer[]): boolean =>
-  a.length === b.length && a.every((n, i) => n.equals(b[i]!));
+const sameNames = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((n, i) => n === b[i]);
 
 /**
  * `fresh` laid out on `old`'s positions, for a reader still inside `old` (the kernel cannot
@@ -74,16 +74,15 @@ const sameNames = (a: readonly Buffer[], b: readonly Buffer[]): boolean =>
 function laidOn(old: Listing, fresh: Listing): Listing {
   if (sameNames(old.names, fresh.names)) return fresh;
   const at = new Map<string, number>();
-  fresh.names.forEach((n, i) => at.set(n.toString('latin1'), i));
+  fresh.names.forEach((n, i) => at.set(n, i));
   const from: number[] = [];
-  const names: Buffer[] = old.names.map((n) => {
-    const key = n.toString('latin1');
-    const i = n.length === 0 ? undefined : at.get(key);
+  const names: string[] = old.names.map((n) => {
+    const i = n.length === 0 ? undefined : at.get(n);
     if (i === undefined) {
       from.push(-1);
       return GONE;
     }
-    at.delete(key);
+    at.delete(n);
     from.push(i);
     return n;
   });
@@ -120,7 +119,7 @@ export class Listings {
     const raw = await settle<(string | Buffer)[]>((cb) => {
       this.c.h.readdir(path, cb, who);
     });
-    const names = raw.map((n) => (typeof n === 'string' ? Buffer.from(n, 'latin1') : n));
+    const names = raw.map((n) => (typeof n === 'string' ? n : n.toString('latin1')));
     return {
       node: ino,
       path,
@@ -301,22 +300,19 @@ export class Listings {
         made.push(undefined);
         continue;
       }
-      const ino = BigInt(l.attrs[i * ATTR_FIELDS + 2] ?? 0);
-      const node = this.c.nodes.learn(l.node, name, ino);
+      const node = this.c.nodes.learn(l.node, name, l.attrs[i * ATTR_FIELDS + 2] ?? 0);
       made.push(node);
       l.attrs[i * ATTR_FIELDS] = node.id;
     }
     return made;
   }
 
-  private statEntry(l: Listing, name: Buffer, who: Caller): Promise<Stat> {
+  private statEntry(l: Listing, name: string, who: Caller): Promise<Stat> {
     if (isDots(name)) {
       const parent = name.length === 1 ? l.path : l.path.slice(0, l.path.lastIndexOf('/')) || '/';
       return statOf(this.c, parent, who);
     }
-    const p =
-      l.path === '/' ? `/${name.toString('latin1')}` : `${l.path}/${name.toString('latin1')}`;
-    return statOf(this.c, p, who);
+    return statOf(this.c, l.path === '/' ? `/${name}` : `${l.path}/${name}`, who);
   }
 
   /** Entries [from, sent) were handed to the kernel (a lookup each); the rest were not. */
@@ -328,7 +324,7 @@ export class Listings {
         this.c.nodes.ref(node);
         const row = i * ATTR_FIELDS;
         const mode = l.attrs[row + 3] ?? 0;
-        keepDirFd(this.c, node, { mode, ino: BigInt(l.attrs[row + 2] ?? -1) });
+        keepDirFd(this.c, node, { mode, ino: l.attrs[row + 2] ?? -1 });
       } else {
         this.c.nodes.dropIfUnused(node);
       }

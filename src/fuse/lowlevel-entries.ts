@@ -40,7 +40,7 @@ export async function lookup(c: Ctx, req: number, parent: number, name: Buffer, 
 export async function attrsNow(c: Ctx, ino: number, fh: number, who: Caller): Promise<Stat> {
   const p = c.nodes.pathOf(ino);
   const fd =
-    fh >= 0 ? fh : p === undefined ? c.nodes.get(ino)?.fds.values().next().value : undefined;
+    fh >= 0 ? fh : p === undefined ? c.nodes.get(ino)?.fds?.values().next().value : undefined;
   if (fd !== undefined) {
     return settle<Stat>((cb) => {
       c.h.fgetattr(p ?? null, fd, cb, who);

@@ -18,6 +18,7 @@ import {
   mayKeep,
 } from './lowlevel-context.js';
 import type { Stat } from './operations.js';
+import { fdsOf } from './nodes.js';
 
 /** From now on the session thread reads and writes fd itself (native/lowlevel_direct.c). */
 function direct(c: Ctx, fd: number): void {
@@ -41,7 +42,8 @@ export async function open(c: Ctx, req: number, ino: number, flags: number, who:
   const fd = await settle<number>((cb) => {
     c.h.open(pathOf(c, ino), flags, cb, who);
   });
-  c.nodes.get(ino)?.fds.add(fd);
+  const opened = c.nodes.get(ino);
+  if (opened !== undefined) fdsOf(opened).add(fd);
   let flagsOut: number;
   if (c.checked?.has(fd) === true) {
     // A partial file: every read reaches the handlers as asked (no pages kept or read ahead,
@@ -60,7 +62,7 @@ export async function open(c: Ctx, req: number, ino: number, flags: number, who:
 /** An open the kernel did not take (interrupted) is closed here: no release will come. */
 async function closeUnanswered(c: Ctx, ino: number, fd: number, who: Caller): Promise<void> {
   if (c.nodeFds.get(ino)?.fd === fd) takeNodeFd(c, ino);
-  c.nodes.get(ino)?.fds.delete(fd);
+  c.nodes.get(ino)?.fds?.delete(fd);
   if (c.session !== undefined) c.addon.setDirect(c.session, fd, false);
   await done((cb) => {
     c.h.release(c.nodes.pathOf(ino) ?? null, fd, cb, who);
@@ -92,7 +94,7 @@ export async function create(
     throw err;
   }
   const node = entryNode(c, parent, name, st);
-  node.fds.add(fd);
+  fdsOf(node).add(fd);
   direct(c, fd);
   // While it is open, the new file's getattr and getxattr (the kernel asks for
   // security.capability before each write) are answered by the session thread from fd.
@@ -145,7 +147,7 @@ export async function write(
 export async function release(c: Ctx, ino: number, fd: number, who: Caller) {
   // The session thread stopped answering for the node from fd before it sent the release.
   if (c.nodeFds.get(ino)?.fd === fd) c.nodeFds.delete(ino);
-  c.nodes.get(ino)?.fds.delete(fd);
+  c.nodes.get(ino)?.fds?.delete(fd);
   if (c.session !== undefined) c.addon.setDirect(c.session, fd, false);
   await noteDirectWrites(c, ino, fd, who);
   await done((cb) => {

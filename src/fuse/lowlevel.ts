@@ -91,8 +91,8 @@ export async function mountLowLevel(
   const h = requireHandlers(ops);
   const rootIno =
     o.root === undefined
-      ? BigInt((await statOfRoot(h)).ino ?? 1)
-      : (await lstat(o.root, { bigint: true })).ino;
+      ? Number((await statOfRoot(h)).ino ?? 1)
+      : Number((await lstat(o.root, { bigint: true })).ino);
   const nodeFds: Ctx['nodeFds'] = new Map();
   const c: Ctx = {
     addon,

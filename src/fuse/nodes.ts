@@ -10,19 +10,30 @@ export const ROOT = 1;
 
 export interface FsNode {
   readonly id: number;
-  /** The view inode this node stands for. */
-  readonly ino: bigint;
+  /**
+   * The view inode this node stands for (a number: inode numbers fit in 2^53, and a BigInt
+   * key cost a readdirplus more than the rest of its table work).
+   */
+  readonly ino: number;
   /** The kernel's references (replies that handed it out, less forgets). */
   lookups: number;
   /** The names it is known by, newest first: keys of `byName`. */
   readonly names: string[];
-  /** Descriptors open on it: an unlinked open file is still reached through one. */
-  readonly fds: Set<number>;
+  /**
+   * Descriptors open on it: an unlinked open file is still reached through one. Made with
+   * the first (most nodes, those a listing hands out, never have one): see `fdsOf`.
+   */
+  fds: Set<number> | undefined;
 }
 
-/** A name's key: the parent's id and the name's bytes. */
-const keyOf = (parent: number, name: Buffer): string =>
-  `${String(parent)}/${name.toString('latin1')}`;
+/** `node`'s set of open descriptors, made if it has none yet. */
+export function fdsOf(node: FsNode): Set<number> {
+  return (node.fds ??= new Set());
+}
+
+/** A name's key: the parent's id and the name's bytes (or their Latin-1 string). */
+const keyOf = (parent: number, name: Buffer | string): string =>
+  `${String(parent)}/${typeof name === 'string' ? name : name.toString('latin1')}`;
 
 function split(key: string): { parent: number; name: string } {
   const slash = key.indexOf('/');
@@ -34,16 +45,16 @@ const MAX_DEPTH = 8192;
 
 export class NodeTable {
   private readonly byId = new Map<number, FsNode>();
-  private readonly byIno = new Map<bigint, FsNode>();
+  private readonly byIno = new Map<number, FsNode>();
   private readonly byName = new Map<string, FsNode>();
   private nextId = ROOT + 1;
 
   /** `onDrop` is told of each node that leaves the table. */
   constructor(
-    rootIno: bigint,
+    rootIno: number,
     private readonly onDrop: (id: number) => void = () => undefined,
   ) {
-    const root: FsNode = { id: ROOT, ino: rootIno, lookups: 1, names: [], fds: new Set() };
+    const root: FsNode = { id: ROOT, ino: rootIno, lookups: 1, names: [], fds: undefined };
     this.byId.set(ROOT, root);
     this.byIno.set(rootIno, root);
   }
@@ -95,19 +106,20 @@ export class NodeTable {
 
   /**
    * The node of view inode `ino`, now known by `name` in `parent` (found or made; the name
-   * leaves whatever node held it before). Counts no lookup: see `ref`.
+   * leaves whatever node held it before; a string name is the bytes' Latin-1 string). Counts
+   * no lookup: see `ref`.
    */
-  learn(parent: number, name: Buffer, ino: bigint): FsNode {
+  learn(parent: number, name: Buffer | string, ino: number): FsNode {
     const key = keyOf(parent, name);
     const held = this.byName.get(key);
     let node = this.byIno.get(ino);
     if (held !== undefined && held !== node) this.dropName(held, key);
     if (node === undefined) {
-      node = { id: this.nextId++, ino, lookups: 0, names: [], fds: new Set() };
+      node = { id: this.nextId++, ino, lookups: 0, names: [key], fds: undefined };
       this.byId.set(node.id, node);
       this.byIno.set(ino, node);
-    }
-    if (node.names[0] !== key) {
+      this.byName.set(key, node);
+    } else if (node.names[0] !== key) {
       const at = node.names.indexOf(key);
       if (at >= 0) node.names.splice(at, 1);
       node.names.unshift(key);
@@ -128,11 +140,11 @@ export class NodeTable {
    * `name` in `parent` (view inode `ino`). An older node of the same inode number is of a
    * file gone since (the number was free to reuse): it keeps its id until forgotten.
    */
-  adopt(id: number, parent: number, name: Buffer, ino: bigint): FsNode {
+  adopt(id: number, parent: number, name: Buffer, ino: number): FsNode {
     const key = keyOf(parent, name);
     const held = this.byName.get(key);
     if (held !== undefined) this.dropName(held, key);
-    const node: FsNode = { id, ino, lookups: 1, names: [key], fds: new Set() };
+    const node: FsNode = { id, ino, lookups: 1, names: [key], fds: undefined };
     this.byId.set(id, node);
     this.byIno.set(ino, node);
     this.byName.set(key, node);
@@ -154,7 +166,7 @@ export class NodeTable {
 
   /** A node made for a reply that did not carry it (readdirplus past the buffer's end). */
   dropIfUnused(node: FsNode): void {
-    if (node.lookups <= 0 && node.id !== ROOT && node.fds.size === 0) this.drop(node);
+    if (node.lookups <= 0 && node.id !== ROOT && (node.fds?.size ?? 0) === 0) this.drop(node);
   }
 
   /** `name` in `parent` was removed (unlink, rmdir, or replaced by a rename). */

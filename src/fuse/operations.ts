@@ -70,7 +70,11 @@ export interface Statfs {
 
 /** A directory's entries with their attributes: rows as lowlevel-addon.ts's putAttrs writes them (node 0). */
 export interface AttrListing {
-  readonly names: Buffer[];
+  /**
+   * The names' bytes as Latin-1 strings (one code unit a byte, as paths are): a string costs
+   * a listing of thousands of names far less than a Buffer each.
+   */
+  readonly names: string[];
   readonly attrs: Float64Array;
 }
 

@@ -22,7 +22,7 @@ function fixture() {
     addon,
     session: {} as Session,
     nodeFds: new Map(),
-    nodes: new NodeTable(1n),
+    nodes: new NodeTable(1),
     times: { attr: 1, entry: 1, negative: 1 },
     h: {
       created: (_p: string | null, _fd: number, cb: (err: number) => void) => {
