@@ -12,7 +12,11 @@ export class PathKeys {
   constructor(private readonly prefix: Buffer) {}
 
   key(path: Path): Buffer {
-    const raw = Buffer.concat([this.prefix, Buffer.from(path, 'latin1')]);
+    // Made in one buffer (a byte string's length is its byte count), not as a concat of two:
+    // every create through the mount asks for several keys.
+    const raw = Buffer.allocUnsafe(this.prefix.length + path.length);
+    this.prefix.copy(raw, 0);
+    raw.write(path, this.prefix.length, 'latin1');
     if (raw.length <= RAW_KEY) return raw;
     return Buffer.concat([
       raw.subarray(0, RAW_KEY),
