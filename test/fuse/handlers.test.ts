@@ -293,10 +293,7 @@ lowlevel(
       });
       t.is(err, 0);
       return new Map(
-        l!.names.map((n, i) => [
-          n.toString(),
-          l!.attrs.slice(i * ATTR_FIELDS, (i + 1) * ATTR_FIELDS),
-        ]),
+        l!.names.map((n, i) => [n, l!.attrs.slice(i * ATTR_FIELDS, (i + 1) * ATTR_FIELDS)]),
       );
     };
     const attrsOfPath = async (p: string) => {
