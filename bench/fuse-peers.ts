@@ -26,7 +26,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { has, native, overlay, type Peer, rclone, tether } from './lib/peers.js';
+import { has, native, overlay, type Peer, rclone, tether, trash } from './lib/peers.js';
 import { medians, rotated, type Round, type Row } from './lib/rounds.js';
 import { envInt, must, round3, timed } from './lib/run.js';
 
@@ -121,7 +121,7 @@ function tarball(work: string, name: string, entries: number): string {
   child(TREE, src, String(entries));
   const tar = join(work, 'tars', `${name}.tar`);
   must(['tar', 'cf', tar, '-C', src, '.'], LIMIT);
-  rmSync(src, { recursive: true, force: true });
+  trash(src);
   return tar;
 }
 
@@ -212,8 +212,8 @@ function main(): void {
   if (BEFORE !== undefined) fuse.push(tether(work, BEFORE, ' (before)'));
   fuse.push(tether(work));
   const chosen = fuse.filter((p) => PEERS === undefined || PEERS.some((n) => p.name.startsWith(n)));
-  // The peer measured later meets a disk that earlier peers' files left busier (writeback, and
-  // ext4's scan past recently freed inodes): BENCH_REVERSE=1 measures the FUSE peers in the
+  // The peer measured later meets a disk that earlier peers' files left busier (writeback; the
+  // run deletes nothing until it ends, see trash()): BENCH_REVERSE=1 measures the FUSE peers in the
   // opposite order (native still first), and each round after the first starts one peer further
   // along the list, so over BENCH_ROUNDS rounds every peer takes every place.
   if (REVERSE) chosen.reverse();
@@ -224,7 +224,8 @@ function main(): void {
   const rounds: Round[] = [];
   try {
     for (let r = 0; r < ROUNDS; r++) {
-      // Every round from the same state: each peer's directories empty, the disk written back.
+      // Every round from the same state: each peer's directories empty (the old ones moved to the
+      // trash), the disk written back.
       if (r > 0) for (const p of [base, ...chosen]) p.reset();
       must(['sync'], LIMIT);
       const order = [base, ...rotated(chosen, r)];

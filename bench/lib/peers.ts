@@ -2,8 +2,8 @@
 // run's: a peer mounts, unmounts, and resets (its backing directories removed and made again
 // while it is unmounted), so every round of a run starts each peer from the same empty state.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { must, TETHER, timed } from './run.js';
 
 const LIMIT = { timeout: 600_000 };
@@ -25,9 +25,26 @@ const unmountFuse = (mnt: string): void => {
   if (timed(['fusermount', '-u', mnt], LIMIT).status !== 0) timed(['fusermount', '-uz', mnt]);
 };
 
-/** Makes `names` under `base` (a fresh base: what was there is removed first). */
+let trashed = 0;
+
+/**
+ * Moves `path` into the run's trash (`trash/` beside the peers' directories), removed with the
+ * run when it ends. Nothing is deleted while the run measures: ext4 without a journal (this
+ * machine's disk) checks, for every inode it hands out, whether the free inode it found was freed
+ * in the last 60 s (360 s while its inode table block is dirty) and passes over it if so, so a
+ * create after 100,000 deletions in the same block group scans them all: native creates of 10,000
+ * files measured 0.81 s in a fresh tree and 1.98 s right after removing 10,000 files.
+ */
+export function trash(path: string): void {
+  if (!existsSync(path)) return;
+  const bin = join(dirname(path), 'trash');
+  mkdirSync(bin, { recursive: true });
+  renameSync(path, join(bin, String(++trashed)));
+}
+
+/** Makes `names` under `base` (a fresh base: what was there is moved to the trash first). */
 function fresh(base: string, names: readonly string[]): string[] {
-  rmSync(base, { recursive: true, force: true });
+  trash(base);
   return names.map((d) => {
     const p = join(base, d);
     mkdirSync(p, { recursive: true });
