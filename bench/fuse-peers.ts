@@ -232,6 +232,9 @@ function main(): void {
       const rows = new Map<string, Row>();
       for (const p of order) {
         console.log(`round ${String(r + 1)}/${String(ROUNDS)}: measuring ${p.name}…`);
+        // What the peer before wrote is on the disk first, not written back in this one's time
+        // (rclone's cache of 20,000 untarred files and 256 MiB is still dirty when it exits).
+        must(['sync'], LIMIT);
         rows.set(p.name, measure(p, tars));
       }
       rounds.push({ order: order.map((p) => p.name), rows });
