@@ -12,8 +12,8 @@ export class HoardCommand extends TetherCommand {
     category: 'Working set',
     description: 'fetch the pinned files of a volume (or the given paths) now',
     details: `
-      With no PATH, the volume of the current directory and all its pins; with PATHs, everything
-      at or below them. Exit status 1 when some files could not be fetched, or when the hoard
+      With no PATH, or the mount point alone, the volume's pins; with other PATHs, everything at or
+      below them. Exit status 1 when some files could not be fetched, or when the hoard
       stopped because the cache (or pinned content, past --pin-cache-size) is at its limit.
     `,
     examples: [
