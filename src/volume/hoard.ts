@@ -4,7 +4,9 @@
 // the agent copies many per request (whole-batches.ts), so their round trips, messages and
 // fsyncs are shared. Resumable by nature: a fetched file is no longer a placeholder, so a
 // hoard interrupted (offline, unmount) simply has less to do the next time.
+import { lstatSync } from 'node:fs';
 import type { Path } from '../merge/plan.js';
+import { fsPath } from '../scan/fs-entry.js';
 import { covers, type Pin, type Pins } from './pins.js';
 import type { Volume } from './volume.js';
 import { FILES, IN_FLIGHT } from './whole-batches.js';
@@ -110,7 +112,8 @@ export class Hoarder {
         const path = paths[next++]!;
         try {
           await this.volume.fetch(path, 'hoard');
-          this.state = { ...this.state, done: this.state.done + 1 };
+          const bytes = this.state.bytes + this.sizeNow(path);
+          this.state = { ...this.state, done: this.state.done + 1, bytes };
         } catch (err) {
           // No room: every further file would be refused too, so the hoard ends here.
           if ((err as { record?: { name?: unknown } }).record?.name === 'EDISCONFULL') {
@@ -128,4 +131,16 @@ export class Hoarder {
     };
     await Promise.all(Array.from({ length: Math.min(parallel, paths.length) }, worker));
   }
+
+  /** The size of `path` in the local view now (just fetched; 0 if it is gone already). */
+  private sizeNow(path: Path): number {
+    this.localBuf ??= Buffer.from(this.volume.local);
+    try {
+      return lstatSync(fsPath(this.localBuf, path), { throwIfNoEntry: false })?.size ?? 0;
+    } catch {
+      return 0; // too long a path for one call, say: not counted
+    }
+  }
+
+  private localBuf: Buffer | undefined;
 }

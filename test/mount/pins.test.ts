@@ -75,6 +75,8 @@ serial(`pinned files hoarded before an outage read during it${skipped}`, async (
     'project/big.bin',
     'notes.txt',
   ];
+  const bytes = hoarded.reduce((n, p) => n + readFileSync(join(v.exported, p)).length, 0);
+  t.is((JSON.parse(h.stdout) as { bytes: number }).bytes, bytes, 'the bytes fetched');
   for (const [p, got] of await baseBlobs(v.store, hoarded)) {
     const want = readFileSync(join(v.exported, p));
     t.is(got.id, hashBytes(want), `${p}: base has the id of the server's bytes`);
