@@ -191,17 +191,17 @@ export class Listings {
     // before another request can see them.
     const made = plus ? this.nodesFor(l, off, end) : [];
     const { attr, entry } = timesFor(this.c, l.path);
+    // The kernel asks past the last entry before it knows the listing ended, as soon as it
+    // has the reply that carried them: where this reply may carry them, the session thread is
+    // told before it goes to answer that readdir itself (one request fewer per directory
+    // listed). A listing others read in, or one dropped once read, is not marked.
+    const marked = end === l.names.length && l.shared !== true && this.markEnd(l, end);
     const next = this.c.addon.replyDir(req, size, plus, off, l.names, l.attrs, attr, entry);
     if (plus) this.settleNodes(l, made, off, next);
-    // Read to its end once a reply carries nothing: the kernel asks past the last entry
-    // before it knows the listing ended. Where this reply carried the last entries, the
-    // session thread tells it so (one request fewer per directory listed), and the listing is
-    // read to its end now; a listing others read in, or one dropped once read, waits for it.
+    // Read to its end once a reply carries nothing, or carried the last entries of a marked
+    // listing; else the listing waits for the kernel's next readdir.
     const last = next >= l.names.length;
-    const done =
-      last &&
-      (!l.names.slice(off, next).some((n) => n.length > 0) ||
-        (l.shared !== true && this.markEnd(l, next)));
+    const done = last && (marked || !l.names.slice(off, next).some((n) => n.length > 0));
     if (!done || l.shared === true) {
       this.keep(l);
     } else if (this.kept.get(ino) === l) {

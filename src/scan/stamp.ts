@@ -39,9 +39,10 @@ export function timeArg(ns: bigint): number {
  * digit of nanoseconds on a scratch file and reading back what was kept: sshfs (SFTP v3) keeps
  * whole seconds, FAT two seconds, most local filesystems nanoseconds (Node itself sets
  * microseconds). Returns the window two stamps of that filesystem may differ by and still be
- * the same, never less than MTIME_WINDOW_NS.
+ * the same, never less than MTIME_WINDOW_NS; undefined where it cannot probe (read-only, or
+ * the server not answering).
  */
-export async function mtimeWindowOf(dir: string, tempName: string): Promise<bigint> {
+export async function mtimeWindowOf(dir: string, tempName: string): Promise<bigint | undefined> {
   const p = join(dir, tempName);
   // An odd second with every sub-second digit set: what survives tells the granularity.
   const set = 1_700_000_001_123_456_789n;
@@ -54,7 +55,7 @@ export async function mtimeWindowOf(dir: string, tempName: string): Promise<bigi
     }
     return MTIME_WINDOW_NS;
   } catch {
-    return MTIME_WINDOW_NS; // cannot probe (read-only, say): assume a fine-grained filesystem
+    return undefined;
   } finally {
     await unlink(p).catch(() => undefined);
   }

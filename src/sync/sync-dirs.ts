@@ -106,10 +106,14 @@ async function syncLocked(
 }
 
 const WINDOWS = Buffer.from('mtime-windows');
+/** How long a probe of the mtime windows is trusted before a real run probes again. */
+const WINDOWS_TRUSTED_MS = 3_600_000;
 
 /**
- * Each replica's mtime granularity (sshfs keeps whole seconds): probed on every real run,
- * remembered for dry runs, which write nothing.
+ * Each replica's mtime granularity (sshfs keeps whole seconds): probed by a real run with a
+ * file made and removed on each side, then remembered for an hour (a mount syncs often, and
+ * the server's other users should not see a probe come and go on every pass) and for dry
+ * runs, which write nothing.
  */
 async function mtimeWindows(
   store: Store,
@@ -118,19 +122,27 @@ async function mtimeWindows(
   dry: boolean,
 ): Promise<{ local: bigint; server: bigint }> {
   const db = store.db('sync');
-  if (dry) {
-    const v = asBytes(db.get(WINDOWS));
-    if (v?.length === 16) return { local: v.readBigUInt64LE(0), server: v.readBigUInt64LE(8) };
-    return { local: MTIME_WINDOW_NS, server: MTIME_WINDOW_NS };
-  }
+  const v = asBytes(db.get(WINDOWS));
+  const known =
+    v !== undefined && v.length >= 16
+      ? { local: v.readBigUInt64LE(0), server: v.readBigUInt64LE(8) }
+      : undefined;
+  const fresh = v?.length === 24 && Date.now() - Number(v.readBigUInt64LE(16)) < WINDOWS_TRUSTED_MS;
+  if (known !== undefined && (dry || fresh)) return known;
+  if (dry) return { local: MTIME_WINDOW_NS, server: MTIME_WINDOW_NS };
   const probe = TEMP_PREFIX + 'probe-' + String(process.pid);
+  const l = await mtimeWindowOf(local, probe);
+  const r = await mtimeWindowOf(server, probe);
+  // A side that cannot be probed (read-only, say) keeps what was known, else is taken to be
+  // fine-grained, and is probed again by the next run.
   const w = {
-    local: await mtimeWindowOf(local, probe),
-    server: await mtimeWindowOf(server, probe),
+    local: l ?? known?.local ?? MTIME_WINDOW_NS,
+    server: r ?? known?.server ?? MTIME_WINDOW_NS,
   };
-  const v = Buffer.alloc(16);
-  v.writeBigUInt64LE(w.local, 0);
-  v.writeBigUInt64LE(w.server, 8);
-  if (!v.equals(asBytes(db.get(WINDOWS)) ?? Buffer.alloc(0))) await db.put(WINDOWS, v);
+  const out = Buffer.alloc(24);
+  out.writeBigUInt64LE(w.local, 0);
+  out.writeBigUInt64LE(w.server, 8);
+  out.writeBigUInt64LE(l !== undefined && r !== undefined ? BigInt(Date.now()) : 0n, 16);
+  await db.put(WINDOWS, out);
   return w;
 }

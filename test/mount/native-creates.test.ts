@@ -275,7 +275,9 @@ serial(
     const once = await walks(1);
     const more = await walks(4);
     const all = ['once', once, 'more', more]
-      .map((x) => (typeof x === 'string' ? x : [...x.kernel].join(' ')))
+      .map((x) =>
+        typeof x === 'string' ? x : `kernel ${[...x.kernel].join(' ')}, js ${[...x.js].join(' ')}`,
+      )
       .join('; ');
     // The cold walk listed each directory in one trip to JavaScript: the kernel's readdir past
     // the last entries was answered by the session thread (it asked one per directory).
