@@ -4,6 +4,7 @@
 // And the walk that sets the cache's running total (walkCache): the view and the store.
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Path } from '../merge/plan.js';
 import { TEMP_PREFIX } from '../scan/temp-name.js';
 import { allocated } from './cache-use.js';
@@ -75,7 +76,10 @@ export async function walkCache(
   readonly storeBytes: number;
 }> {
   const w = await walkLocal(v.local);
-  const storeBytes = await allocated(v.storeDir, new Set([v.local]), new Set());
+  // The store's tmp/ holds writes under way (a fetched file's blob being stored and synced):
+  // they are counted as their fetches are (room held, content still to be stored), not twice.
+  const inFlight = join(v.storeDir, 'tmp');
+  const storeBytes = await allocated(v.storeDir, new Set([v.local, inFlight]), new Set());
   let pinnedBlobs = 0;
   const entries: [Path, number, boolean][] = [];
   for (const f of w.files) {
@@ -87,9 +91,12 @@ export async function walkCache(
   return { files: w.files, entries, storeBytes: storeBytes + w.otherBytes - pinnedBlobs };
 }
 
-/** What the blob of base's content at `path` takes as a file in the store (0: none). */
+/**
+ * What the blob of base's content at `path` takes as a file in the store (0: none), also where
+ * the file was just fetched and stored and base is still to learn its id.
+ */
 async function blobBytes(v: Volume, path: Path): Promise<number> {
-  const id = v.baseEntry(path)?.id;
+  const id = v.baseEntry(path)?.id ?? v.learner.storedId(path);
   if (id === undefined) return 0;
   const st = await lstat(v.store.blobPath(id)).catch(() => undefined);
   return st === undefined ? 0 : st.blocks * 512;

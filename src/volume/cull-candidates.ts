@@ -69,7 +69,10 @@ export function cullCandidates(
     if (keep === undefined && verify && b?.id === undefined) {
       keep = v.learner.pending(f.path) ? 'unverified' : 'dirty';
     }
-    const frees = f.bytes + (b?.id === undefined ? 0 : b.size);
+    // Its blob goes with it where base names one; a file kept for a moment while base learns
+    // its id (just fetched) will free its blob as well, and a fetch is not refused for that.
+    const blob = b?.id !== undefined || (keep !== undefined && v.learner.pending(f.path));
+    const frees = f.bytes + (blob && b !== undefined ? b.size : 0);
     return [
       { path: f.path, frees, lastUse, st: f.st, verify, ...(keep === undefined ? {} : { keep }) },
     ];

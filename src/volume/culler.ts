@@ -150,8 +150,11 @@ export class Culler {
   /** A fetch made `path` present: count it, and cull if that took the cache over. */
   async fetched(path: Path): Promise<void> {
     await this.noted(path);
-    // Base learns its id next: the blob will take about as much in the store.
-    this.ledger.addStore(this.bytesAt.get(path) ?? 0);
+    // Base learns its id next: the blob will take about as much in the store, pinned content
+    // where the file is pinned (as a walk counts it).
+    const bytes = this.bytesAt.get(path) ?? 0;
+    if (this.isPinned(path)) this.ledger.set(path, 2 * bytes, true);
+    else this.ledger.addStore(bytes);
     // Counted whole now: the room held for it is in the ledger.
     this.held.counted(path, Infinity);
     if (overBy(this.ledger.totals, this.limits) > 0) this.soon();
@@ -345,14 +348,21 @@ export class Culler {
     const pins = this.pins.list();
     // Fetched content still to be stored as a blob (base learns its id a moment later) is
     // counted at its size in the view, as fetched() counted it: the walk of the store misses it,
-    // and nothing would look again once it lands. Looked at before the walk, so content stored
-    // meanwhile is at worst counted twice (a cull frees a little more), never missed.
+    // and nothing would look again once it lands. A pinned file's is pinned content, with the
+    // file. Looked at before the walk, so content stored meanwhile is at worst counted twice (a
+    // cull frees a little more), never missed.
     const unstored = this.v.learner.notYetStored();
     const w = await walkCache(this.v, (path) => this.isPinned(path, pins));
     this.walked = w.files;
     this.bytesAt.clear();
     for (const f of w.files) this.bytesAt.set(f.path, f.bytes);
-    const coming = unstored.reduce((n, path) => n + (this.bytesAt.get(path) ?? 0), 0);
+    const soon = new Set(unstored);
+    let coming = 0;
+    for (const e of w.entries) {
+      if (!soon.has(e[0])) continue;
+      if (e[2]) e[1] += this.bytesAt.get(e[0]) ?? 0;
+      else coming += this.bytesAt.get(e[0]) ?? 0;
+    }
     this.ledger.reset(w.entries, w.storeBytes + coming);
     this.walkedAt = performance.now();
     if (upkeep) this.walks++;

@@ -23,6 +23,8 @@ export class BaseIdLearner {
   private readonly learning = new Map<Path, number>();
   /** Of those, the files whose content is still to be stored (a count per path). */
   private readonly unstored = new Map<Path, number>();
+  /** The id stored for a fetched file, until base names it (or is found to have moved on). */
+  private readonly stored = new Map<Path, Hash>();
   private next: Promise<void> | undefined;
   /** Ids stored for a fetched file that base does not name yet. */
   private readonly held = new Map<Hash, number>();
@@ -92,6 +94,11 @@ export class BaseIdLearner {
     return [...this.unstored.keys()];
   }
 
+  /** The id of the content stored for the file just fetched at `path` that base does not name yet. */
+  storedId(path: Path): Hash | undefined {
+    return this.stored.get(path);
+  }
+
   /**
    * Store the fetched file at `file` as a blob (unless `kept`: stored already, held), then give
    * base's entry at `path` its id. `stored`: called once the content is in the store (or
@@ -115,9 +122,11 @@ export class BaseIdLearner {
       void put.then(stored, stored);
       id = (await put).id;
     }
+    this.stored.set(path, id);
     try {
       await this.soon(path, was, id);
     } finally {
+      if (this.stored.get(path) === id) this.stored.delete(path);
       this.release(id);
     }
     return id;

@@ -242,7 +242,7 @@ serial(`a file held open is never evicted, and is once closed${skipped}`, async 
 });
 
 serial(`pinned content past --pin-cache-size squeezes the automatic cache${skipped}`, async (t) => {
-  const { v } = await limitedVolume(
+  const { v, limit } = await limitedVolume(
     t,
     (r) => {
       for (const n of ['p0', 'p1', 'u0', 'u1']) writeFileSync(join(r, n), randomBytes(FILE));
@@ -261,10 +261,17 @@ serial(`pinned content past --pin-cache-size squeezes the automatic cache${skipp
   const s = (await statusJson(m)).cacheLimit;
   t.is(s.pinCacheSize, 2 * FILE);
   t.true(s.pinned >= 4 * FILE, JSON.stringify(s));
-  t.is((await sh(`cat ${m}/u0 > /dev/null`)).status, 0);
-  t.is((await sh(`cat ${m}/u1 > /dev/null`)).status, 0);
-  t.true(await eventually(async () => (await state(`${m}/u0`)) === 'remote-only'), 'u0 evicted');
-  t.is(await state(`${m}/u1`), 'cached');
+  const now = async (): Promise<string> =>
+    `limit ${String(limit)}: ${JSON.stringify((await statusJson(m)).cacheLimit)}; u0 ` +
+    `${await state(`${m}/u0`)}, u1 ${await state(`${m}/u1`)}; ` +
+    JSON.stringify((await events(m)).filter((e) => e.type.startsWith('cache-')));
+  for (const n of ['u0', 'u1']) {
+    const r = await sh(`cat ${m}/${n} > /dev/null`);
+    t.is(r.status, 0, `${n}: ${r.stderr} ${r.status === 0 ? '' : await now()}`);
+  }
+  const evicted = await eventually(async () => (await state(`${m}/u0`)) === 'remote-only');
+  t.true(evicted, `u0 evicted (${await now()})`);
+  t.is(await state(`${m}/u1`), 'cached', await now());
   t.is(await state(`${m}/p0`), 'cached');
   t.is(await state(`${m}/p1`), 'cached');
 });

@@ -12,6 +12,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { watch } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { runSyncDirs } from '../../src/sync/sync-dirs.js';
@@ -145,5 +146,45 @@ test('a local rewrite that keeps size and mtime between scan and apply is not ov
     t.is(readFileSync(join(p.a, variantsIn(p.a)[0]!), 'utf8'), 'BBB\n');
   } finally {
     await p.done();
+  }
+});
+
+test('each side is probed for its timestamp granularity once, not on every sync', async (t) => {
+  const tmp = tempDir();
+  const a = join(tmp.dir, 'A');
+  const b = join(tmp.dir, 'B');
+  for (const r of [a, b]) {
+    mkdirSync(r);
+    writeFileSync(join(r, 'kept'), 'k\n');
+  }
+  const store = await Store.create(join(tmp.dir, 'store'));
+  /** The names made in `dir` while `fn` runs, as inotify reports them. */
+  const madeDuring = async (dir: string, fn: () => Promise<unknown>): Promise<string[]> => {
+    const seen: string[] = [];
+    const w = watch(dir, (_e, name) => {
+      if (name !== null) seen.push(name);
+    });
+    try {
+      await fn();
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      w.close();
+    }
+    return seen.filter((n) => n.includes('probe'));
+  };
+  try {
+    const first = await madeDuring(b, () => runSyncDirs(store, a, b, {}));
+    t.true(first.length > 0, 'the first sync probes the server side');
+    writeFileSync(join(a, 'f'), 'x\n');
+    t.deepEqual(await madeDuring(b, () => runSyncDirs(store, a, b, {})), []);
+    t.deepEqual(await madeDuring(a, () => runSyncDirs(store, a, b, { dryRun: true })), []);
+    t.is(readFileSync(join(b, 'f'), 'utf8'), 'x\n');
+    t.deepEqual(
+      readdirSync(b).filter((n) => n.includes('probe')),
+      [],
+    );
+  } finally {
+    await store.close();
+    tmp.cleanup();
   }
 });
