@@ -150,15 +150,7 @@ test('a local rewrite that keeps size and mtime between scan and apply is not ov
 });
 
 test('each side is probed for its timestamp granularity once, not on every sync', async (t) => {
-  const tmp = tempDir();
-  const a = join(tmp.dir, 'A');
-  const b = join(tmp.dir, 'B');
-  for (const r of [a, b]) {
-    mkdirSync(r);
-    writeFileSync(join(r, 'kept'), 'k\n');
-  }
-  const store = await Store.create(join(tmp.dir, 'store'));
-  /** The names made in `dir` while `fn` runs, as inotify reports them. */
+  /** The names with "probe" in them made in `dir` while `fn` runs, as inotify reports them. */
   const madeDuring = async (dir: string, fn: () => Promise<unknown>): Promise<string[]> => {
     const seen: string[] = [];
     const w = watch(dir, (_e, name) => {
@@ -172,19 +164,25 @@ test('each side is probed for its timestamp granularity once, not on every sync'
     }
     return seen.filter((n) => n.includes('probe'));
   };
+  const p = await pair({ kept: 'k\n' });
   try {
-    const first = await madeDuring(b, () => runSyncDirs(store, a, b, {}));
-    t.true(first.length > 0, 'the first sync probes the server side');
-    writeFileSync(join(a, 'f'), 'x\n');
-    t.deepEqual(await madeDuring(b, () => runSyncDirs(store, a, b, {})), []);
-    t.deepEqual(await madeDuring(a, () => runSyncDirs(store, a, b, { dryRun: true })), []);
-    t.is(readFileSync(join(b, 'f'), 'utf8'), 'x\n');
+    writeFileSync(join(p.a, 'f'), 'x\n');
+    t.deepEqual(await madeDuring(p.b, () => runSyncDirs(p.store, p.a, p.b, {})), []);
+    t.deepEqual(await madeDuring(p.a, () => runSyncDirs(p.store, p.a, p.b, { dryRun: true })), []);
+    t.is(readFileSync(join(p.b, 'f'), 'utf8'), 'x\n');
+    // A store that has not synced this pair before probes.
+    const fresh = await Store.create(join(p.a, '..', 'another-store'));
+    try {
+      const made = await madeDuring(p.b, () => runSyncDirs(fresh, p.a, p.b, {}));
+      t.true(made.length > 0, 'the server side is probed');
+    } finally {
+      await fresh.close();
+    }
     t.deepEqual(
-      readdirSync(b).filter((n) => n.includes('probe')),
+      readdirSync(p.b).filter((n) => n.includes('probe')),
       [],
     );
   } finally {
-    await store.close();
-    tmp.cleanup();
+    await p.done();
   }
 });
