@@ -356,10 +356,10 @@ export class Culler {
     this.walked = w.files;
     this.bytesAt.clear();
     for (const f of w.files) this.bytesAt.set(f.path, f.bytes);
-    const soon = new Set(unstored);
+    const storing = new Set(unstored);
     let coming = 0;
     for (const e of w.entries) {
-      if (!soon.has(e[0])) continue;
+      if (!storing.has(e[0])) continue;
       if (e[2]) e[1] += this.bytesAt.get(e[0]) ?? 0;
       else coming += this.bytesAt.get(e[0]) ?? 0;
     }

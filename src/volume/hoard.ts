@@ -132,7 +132,10 @@ export class Hoarder {
     await Promise.all(Array.from({ length: Math.min(parallel, paths.length) }, worker));
   }
 
-  /** The size of `path` in the local view now (just fetched; 0 if it is gone already). */
+  /**
+   * The size of `path` in the local view now (just fetched; 0 if it is gone already). Read
+   * from the view, not the fetch: one fetch's batch brings in the files other workers ask for.
+   */
   private sizeNow(path: Path): number {
     this.localBuf ??= Buffer.from(this.volume.local);
     try {
